@@ -1,0 +1,177 @@
+//! Deserialization traits: values borrow from the response frame (`'frame`) and are checked
+//! against column types that may live elsewhere, e.g. in a prepared statement (`'meta`).
+
+use bytes::Bytes;
+
+use crate::types::{ColumnSpec, CqlType};
+use crate::wire::{WireError, WireReader};
+
+/// A value's bytes inside the response frame, so that a `Bytes` slice can be cut from it
+/// without copying.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameSlice<'frame> {
+    frame: &'frame Bytes,
+    slice: &'frame [u8],
+}
+
+impl<'frame> FrameSlice<'frame> {
+    /// A slice of `frame`. `slice` must lie inside `frame` for [`Self::to_bytes`] to share
+    /// memory; otherwise the bytes are copied.
+    pub fn new(frame: &'frame Bytes, slice: &'frame [u8]) -> Self {
+        Self { frame, slice }
+    }
+
+    /// The whole of `frame`.
+    pub fn whole(frame: &'frame Bytes) -> Self {
+        Self {
+            frame,
+            slice: frame.as_ref(),
+        }
+    }
+
+    /// The value's bytes.
+    pub fn as_slice(&self) -> &'frame [u8] {
+        self.slice
+    }
+
+    /// The frame the value lives in.
+    pub fn frame(&self) -> &'frame Bytes {
+        self.frame
+    }
+
+    /// A shared `Bytes` of the value (no copy when the slice lies inside the frame).
+    pub fn to_bytes(&self) -> Bytes {
+        let start = self.frame.as_ptr() as usize;
+        let ptr = self.slice.as_ptr() as usize;
+        if ptr >= start && ptr + self.slice.len() <= start + self.frame.len() {
+            self.frame.slice_ref(self.slice)
+        } else {
+            Bytes::copy_from_slice(self.slice)
+        }
+    }
+
+    /// A sub-slice of this one, in the same frame.
+    pub fn with_slice(&self, slice: &'frame [u8]) -> Self {
+        Self {
+            frame: self.frame,
+            slice,
+        }
+    }
+}
+
+/// An error decoding a value or a row.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeserializeError {
+    /// The Rust type cannot be read from that CQL type.
+    #[error("cannot deserialize CQL type {cql_type} into Rust type {rust_type}")]
+    TypeMismatch {
+        /// The Rust type's name.
+        rust_type: &'static str,
+        /// The column's CQL type.
+        cql_type: CqlType,
+    },
+    /// A null arrived for a type that cannot hold one (use `Option<T>`).
+    #[error("unexpected null for Rust type {rust_type}")]
+    UnexpectedNull {
+        /// The Rust type's name.
+        rust_type: &'static str,
+    },
+    /// The bytes do not form a valid value of the type.
+    #[error("invalid {cql_type} value: {reason}")]
+    InvalidValue {
+        /// The CQL type being decoded.
+        cql_type: CqlType,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// The row has a different number of columns than the Rust type.
+    #[error("wrong column count: the result has {actual}, the Rust type expects {expected}")]
+    WrongColumnCount {
+        /// Columns the Rust type reads.
+        expected: usize,
+        /// Columns in the result.
+        actual: usize,
+    },
+    /// A column failed; names it.
+    #[error("column {index} ({name}): {source}")]
+    Column {
+        /// Column index.
+        index: usize,
+        /// Column name.
+        name: String,
+        /// What was wrong.
+        source: Box<DeserializeError>,
+    },
+    /// Truncated or malformed bytes.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+}
+
+/// A type that can be read from a CQL value.
+pub trait DeserializeValue<'frame, 'meta>: Sized {
+    /// Checks once per result that `typ` can be read into `Self`.
+    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError>;
+
+    /// Reads a value (`None` is null) of type `typ`, already checked by [`Self::check_type`].
+    fn deserialize(
+        typ: &'meta CqlType,
+        value: Option<FrameSlice<'frame>>,
+    ) -> Result<Self, DeserializeError>;
+}
+
+/// Iterates over the raw columns of one row: each is its spec and its bytes (`None` = null).
+#[derive(Debug, Clone)]
+pub struct ColumnIterator<'frame, 'meta> {
+    specs: std::slice::Iter<'meta, ColumnSpec>,
+    frame: &'frame Bytes,
+    reader: WireReader<'frame>,
+}
+
+impl<'frame, 'meta> ColumnIterator<'frame, 'meta> {
+    /// Columns of one row read from `row_bytes` (a slice inside `frame`), described by `specs`.
+    pub fn new(specs: &'meta [ColumnSpec], frame: &'frame Bytes, row_bytes: &'frame [u8]) -> Self {
+        Self {
+            specs: specs.iter(),
+            frame,
+            reader: WireReader::new(row_bytes),
+        }
+    }
+
+    /// Columns not read yet.
+    pub fn columns_remaining(&self) -> usize {
+        self.specs.len()
+    }
+
+    /// The unread bytes of the row.
+    pub fn remaining_bytes(&self) -> &'frame [u8] {
+        self.reader.remaining()
+    }
+}
+
+impl<'frame, 'meta> Iterator for ColumnIterator<'frame, 'meta> {
+    type Item = Result<(&'meta ColumnSpec, Option<FrameSlice<'frame>>), DeserializeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let spec = self.specs.next()?;
+        Some(
+            self.reader
+                .read_bytes()
+                .map(|v| (spec, v.map(|s| FrameSlice::new(self.frame, s))))
+                .map_err(DeserializeError::from),
+        )
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.specs.len(), Some(self.specs.len()))
+    }
+}
+
+/// A type that one row decodes into (a tuple here; derived structs come from the macros).
+pub trait DeserializeRow<'frame, 'meta>: Sized {
+    /// Checks once per result that the columns can be read into `Self`.
+    fn check_types(columns: &'meta [ColumnSpec]) -> Result<(), DeserializeError>;
+
+    /// Reads one row, whose columns were checked by [`Self::check_types`].
+    fn deserialize(row: ColumnIterator<'frame, 'meta>) -> Result<Self, DeserializeError>;
+}

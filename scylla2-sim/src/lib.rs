@@ -1,0 +1,1 @@
+//! scylla2-sim: an embedded in-memory CQL cluster.

@@ -1,0 +1,1 @@
+//! scylla2: the driver (session, execution, routing, topology, connections).
