@@ -1,0 +1,1 @@
+//! Schema, storage and statement execution.

@@ -1,0 +1,1 @@
+//! The protocol server: listeners, connections, sharding, statistics, fault injection.
