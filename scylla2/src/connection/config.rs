@@ -8,25 +8,7 @@ use scylla2_cql::ProtocolVersion;
 
 use crate::auth::AuthenticatorProvider;
 
-/// Body compression negotiated in STARTUP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Compression {
-    /// LZ4 (v4: per envelope body; v5: per segment payload).
-    Lz4,
-    /// Snappy (v4 only; a v5 connection falls back to no compression).
-    Snappy,
-}
-
-impl Compression {
-    /// The name sent in STARTUP's COMPRESSION option.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Lz4 => "lz4",
-            Self::Snappy => "snappy",
-        }
-    }
-}
+pub use scylla2_cql::frame::Compression;
 
 /// How one connection is opened and run.
 #[derive(Debug, Clone)]
@@ -48,7 +30,8 @@ pub struct ConnectionConfig {
     pub max_protocol_version: ProtocolVersion,
     /// Lowest protocol version to accept.
     pub min_protocol_version: ProtocolVersion,
-    /// Compression to use if the server offers it.
+    /// Compression to use if the server offers it (lz4 on v4 and v5, snappy on v4 only: a v5
+    /// connection asked for snappy runs uncompressed).
     pub compression: Option<Compression>,
     /// Authentication, when the server asks for it.
     pub authenticator: Option<Arc<dyn AuthenticatorProvider>>,

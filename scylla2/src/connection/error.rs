@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scylla2_cql::ProtocolVersion;
-use scylla2_cql::frame::header::HeaderError;
+use scylla2_cql::frame::{CompressionError, FrameError, SegmentError};
 use scylla2_cql::request::RequestError;
+use scylla2_cql::response::ResponseError;
 
 /// Why a connection could not be used for a request, or died.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -39,14 +40,26 @@ pub enum ConnectionError {
     #[error("all {0} stream ids of the connection are in use")]
     StreamsExhausted(usize),
     /// The server sent bytes that do not form valid frames; the connection was closed.
+    #[error("malformed frame from the server: {0}")]
+    Frame(#[from] FrameError),
+    /// The server broke the protocol with well-formed frames; the connection was closed.
     #[error("protocol violation by the server: {0}")]
-    Protocol(#[from] FrameError),
+    Protocol(#[from] ProtocolViolation),
+    /// A response could not be decoded.
+    #[error("malformed response: {0}")]
+    Response(#[from] ResponseError),
     /// The connection was closed on purpose (dropped by its owner).
     #[error("connection closed")]
     Closed,
     /// The connection is dead; this is the error that killed it.
     #[error("connection broken: {0}")]
     Broken(Arc<ConnectionError>),
+    /// Compressing an outgoing frame failed.
+    #[error("compression failed: {0}")]
+    Compression(#[from] CompressionError),
+    /// Framing an outgoing v5 segment failed.
+    #[error("segment encoding failed: {0}")]
+    Segment(#[from] SegmentError),
     /// The heartbeat got no answer in time; the connection was closed.
     #[error("heartbeat not answered within {0:?}")]
     HeartbeatTimeout(Duration),
@@ -58,21 +71,10 @@ impl From<std::io::Error> for ConnectionError {
     }
 }
 
-/// Malformed framing received from the server.
+/// Well-formed frames that break the protocol.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
-pub enum FrameError {
-    /// Bad envelope header.
-    #[error(transparent)]
-    Header(#[from] HeaderError),
-    /// A frame announced a body longer than the configured limit.
-    #[error("incoming frame body of {size} bytes exceeds the limit of {max} bytes")]
-    TooLarge {
-        /// Announced size.
-        size: usize,
-        /// The limit.
-        max: usize,
-    },
+pub enum ProtocolViolation {
     /// A frame of another protocol version than the negotiated one.
     #[error("frame version {got:?} on a {expected:?} connection")]
     VersionMismatch {
@@ -105,12 +107,12 @@ pub enum HandshakeError {
         opcode: scylla2_cql::frame::Opcode,
     },
     /// The server answered with an ERROR.
-    #[error("server error {code:#06x} in response to {request}: {message}")]
+    #[error("server error in response to {request}: {error}: {message}")]
     ServerError {
         /// The request that got it.
         request: &'static str,
-        /// The error code.
-        code: i32,
+        /// The error, with its fields.
+        error: scylla2_cql::response::DbError,
         /// The server's message.
         message: String,
     },
@@ -126,14 +128,12 @@ pub enum HandshakeError {
     /// The configured compression is not offered by the server.
     #[error("compression {0} not offered by the server")]
     CompressionUnsupported(&'static str),
-    /// A handshake response could not be decoded.
-    #[error("malformed {what}: {source}")]
-    Malformed {
-        /// Which message.
-        what: &'static str,
-        /// The decoding error.
-        source: scylla2_cql::wire::WireError,
-    },
+    /// A SUPPORTED value could not be parsed.
+    #[error("malformed SUPPORTED: {0}")]
+    Supported(ResponseError),
+    /// Too many AUTH_CHALLENGE rounds.
+    #[error("authentication did not finish within {0} rounds")]
+    TooManyAuthRounds(usize),
 }
 
 impl ConnectionError {

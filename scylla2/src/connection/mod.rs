@@ -10,34 +10,38 @@
 pub mod config;
 pub mod error;
 mod framing;
+pub mod handshake;
 mod reader;
+mod send;
 pub(crate) mod slots;
 mod socket;
 mod writer;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_handshake;
 
-use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use scylla2_cql::ProtocolVersion;
-use scylla2_cql::frame::{HEADER_SIZE, HeaderFlags};
-use scylla2_cql::request::{Request, write_envelope};
+use scylla2_cql::frame::HeaderFlags;
+use scylla2_cql::request::Request;
 use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
 
 pub use config::{Compression, ConnectionConfig};
-pub use error::{ConnectionError, FrameError, HandshakeError};
+pub use error::{ConnectionError, HandshakeError, ProtocolViolation};
 pub use framing::Envelope;
+pub use handshake::{ConnectionInfo, ShardingInfo};
 pub use slots::MAX_STREAMS;
 
-use slots::{AllocError, Slots};
+use slots::Slots;
 use writer::{LargeFrames, WriteQueue};
 
 /// Capacity of the server event channel of a connection.
@@ -47,19 +51,20 @@ const EVENT_CHANNEL_CAPACITY: usize = 64;
 #[derive(Debug)]
 pub struct Connection {
     inner: Arc<Inner>,
+    info: ConnectionInfo,
 }
 
 /// State shared by the connection handle and its reader and writer tasks.
 #[derive(Debug)]
 pub(crate) struct Inner {
     version: ProtocolVersion,
+    compression: Option<Compression>,
     peer: SocketAddr,
     local: SocketAddr,
     slots: Slots,
     queue: WriteQueue,
     large: LargeFrames,
     max_frame_size: usize,
-    compression: Option<Compression>,
     error: OnceLock<ConnectionError>,
     tasks: Mutex<Vec<AbortHandle>>,
     events: broadcast::Sender<Envelope>,
@@ -104,56 +109,70 @@ impl Inner {
         let ms = self.created.elapsed().as_millis() as u64;
         self.last_read_ms.store(ms, Ordering::Relaxed);
     }
-}
 
-/// Releases or orphans a request's stream id when its future ends or is dropped.
-struct StreamGuard<'a> {
-    inner: &'a Inner,
-    id: i16,
-    stage: Stage,
-}
-
-#[derive(PartialEq, Eq)]
-enum Stage {
-    /// Not written anywhere yet: the id can be freed at once.
-    Unsent,
-    /// Queued or written: a response may come; the id is orphaned if we stop waiting.
-    Sent,
-    /// The response was taken (or the connection died): nothing left to do.
-    Done,
-}
-
-impl Drop for StreamGuard<'_> {
-    fn drop(&mut self) {
-        match self.stage {
-            Stage::Unsent => self.inner.slots.release(self.id),
-            Stage::Sent => self.inner.slots.abandon(self.id),
-            Stage::Done => {}
-        }
+    fn idle_for(&self) -> Duration {
+        let now = self.created.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.last_read_ms.load(Ordering::Relaxed)))
     }
 }
 
 impl Connection {
-    /// Starts the reader and writer tasks on an established, handshaken stream.
+    /// Opens a connection to `addr`: TCP connect (optionally from local port `local_port`),
+    /// then the handshake, trying protocol versions from the configured maximum down to the
+    /// minimum (a server refusing v5 gets a new connection at v4).
+    pub async fn open(
+        addr: SocketAddr,
+        local_port: Option<u16>,
+        config: &ConnectionConfig,
+    ) -> Result<Self, ConnectionError> {
+        let mut version = config.max_protocol_version;
+        loop {
+            let stream = socket::connect(addr, local_port, config).await?;
+            let attempt = tokio::time::timeout(
+                config.handshake_timeout,
+                handshake::handshake(stream, version, config),
+            )
+            .await
+            .map_err(|_| ConnectionError::HandshakeTimeout(config.handshake_timeout))??;
+            match attempt {
+                handshake::Attempt::Done(stream, read_buf, info) => {
+                    return Self::start(stream, read_buf, info, config);
+                }
+                handshake::Attempt::VersionRefused => {
+                    match lower_version(version).filter(|v| *v >= config.min_protocol_version) {
+                        Some(lower) => version = lower,
+                        None => {
+                            return Err(HandshakeError::NoCommonVersion {
+                                lowest_tried: version,
+                            }
+                            .into());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts the reader and writer tasks (and the heartbeat) on a handshaken stream.
     pub(crate) fn start(
         stream: TcpStream,
-        read_buf: bytes::BytesMut,
-        version: ProtocolVersion,
+        read_buf: BytesMut,
+        info: ConnectionInfo,
         config: &ConnectionConfig,
     ) -> Result<Self, ConnectionError> {
         let peer = stream.peer_addr()?;
         let local = stream.local_addr()?;
-        let capacity = writer::queue_capacity(version, config.write_buffer_size);
+        let capacity = writer::queue_capacity(info.version, config.write_buffer_size);
         let (events, _) = broadcast::channel(EVENT_CHANNEL_CAPACITY);
         let inner = Arc::new(Inner {
-            version,
+            version: info.version,
+            compression: info.compression,
             peer,
             local,
             slots: Slots::new(config.max_streams),
             queue: WriteQueue::with_capacity(capacity),
             large: LargeFrames::default(),
             max_frame_size: config.max_frame_size,
-            compression: None,
             error: OnceLock::new(),
             tasks: Mutex::new(Vec::new()),
             events,
@@ -161,16 +180,29 @@ impl Connection {
             last_read_ms: AtomicU64::new(0),
         });
         let (read_half, write_half) = stream.into_split();
+        let framer =
+            framing::ReadFramer::established(info.version, config.max_frame_size, info.compression);
         let writer = tokio::spawn(writer::run(inner.clone(), write_half));
         let reader = tokio::spawn(reader::run(
             inner.clone(),
             read_half,
             read_buf,
+            framer,
             config.read_buffer_size,
         ));
         inner.adopt_task(writer.abort_handle());
         inner.adopt_task(reader.abort_handle());
-        Ok(Self { inner })
+        if let Some(interval) = config.heartbeat_interval {
+            let heartbeat =
+                tokio::spawn(heartbeat(inner.clone(), interval, config.heartbeat_timeout));
+            inner.adopt_task(heartbeat.abort_handle());
+        }
+        Ok(Self { inner, info })
+    }
+
+    /// What the handshake negotiated (version, compression, Scylla sharding, …).
+    pub fn info(&self) -> &ConnectionInfo {
+        &self.info
     }
 
     /// The negotiated protocol version.
@@ -227,50 +259,35 @@ impl Connection {
     where
         R: Request + Sync + ?Sized,
     {
-        let inner = &*self.inner;
-        let version = inner.version;
-        let body_size = request.body_size(version)?;
-        let size = HEADER_SIZE + body_size;
-        if size > inner.max_frame_size {
-            return Err(ConnectionError::FrameTooLarge {
-                size,
-                max: inner.max_frame_size,
-            });
+        self.inner.send(request, flags).await
+    }
+}
+
+fn lower_version(version: ProtocolVersion) -> Option<ProtocolVersion> {
+    match version {
+        ProtocolVersion::V4 => None,
+        _ => Some(ProtocolVersion::V4),
+    }
+}
+
+/// Sends OPTIONS on a connection idle for `interval`; no answer within `timeout` kills it.
+async fn heartbeat(inner: Arc<Inner>, interval: Duration, timeout: Duration) {
+    loop {
+        let idle = inner.idle_for();
+        if idle < interval {
+            tokio::time::sleep(interval - idle).await;
+            continue;
         }
-        let id = match inner.slots.allocate() {
-            Ok(id) => id,
-            Err(AllocError::Exhausted) => {
-                return Err(ConnectionError::StreamsExhausted(inner.slots.max_streams()));
-            }
-            Err(AllocError::Closed) => return Err(inner.broken()),
-        };
-        let mut guard = StreamGuard {
-            inner,
-            id,
-            stage: Stage::Unsent,
-        };
-        let write = |slot: &mut [u8]| write_envelope(request, version, flags, id, body_size, slot);
-        if size <= inner.queue.capacity() {
-            if inner.queue.enqueue_async((size, write)).await.is_err() {
-                return Err(inner.broken());
-            }
-        } else {
-            // Larger than a queue buffer: its own allocation, written by the writer task.
-            let mut frame = vec![0u8; size];
-            write(&mut frame);
-            if !inner.large.push(frame) {
-                return Err(inner.broken());
+        let options = scylla2_cql::request::Options;
+        match tokio::time::timeout(timeout, inner.send(&options, HeaderFlags::default())).await {
+            Ok(Ok(_)) => inner.mark_read(),
+            Ok(Err(e)) if !e.is_fatal() => tokio::time::sleep(interval).await,
+            Ok(Err(_)) => return,
+            Err(_) => {
+                inner.kill(ConnectionError::HeartbeatTimeout(timeout));
+                return;
             }
         }
-        guard.stage = Stage::Sent;
-        let result = poll_fn(|cx| match inner.slots.poll(id, cx.waker()) {
-            slots::Poll::Ready(envelope) => Poll::Ready(Ok(envelope)),
-            slots::Poll::Pending => Poll::Pending,
-            slots::Poll::Failed => Poll::Ready(Err(inner.broken())),
-        })
-        .await;
-        guard.stage = Stage::Done;
-        result
     }
 }
 

@@ -9,8 +9,8 @@ use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 
 use super::Inner;
-use super::error::{ConnectionError, FrameError};
-use super::framing::{Envelope, EnvelopeSplitter};
+use super::error::{ConnectionError, ProtocolViolation};
+use super::framing::{Envelope, ReadFramer};
 use super::slots::Delivery;
 
 /// Runs until the socket closes or fails; then kills the connection.
@@ -18,9 +18,11 @@ pub(crate) async fn run(
     inner: Arc<Inner>,
     mut source: OwnedReadHalf,
     mut buf: BytesMut,
+    mut framer: ReadFramer,
     read_buffer_size: usize,
 ) {
-    let error = read_loop(&inner, &mut source, &mut buf, read_buffer_size.max(4096)).await;
+    let size = read_buffer_size.max(4096);
+    let error = read_loop(&inner, &mut source, &mut buf, &mut framer, size).await;
     inner.kill(error);
 }
 
@@ -28,12 +30,12 @@ async fn read_loop(
     inner: &Inner,
     source: &mut OwnedReadHalf,
     buf: &mut BytesMut,
+    framer: &mut ReadFramer,
     read_buffer_size: usize,
 ) -> ConnectionError {
-    let mut splitter = EnvelopeSplitter::new(inner.max_frame_size);
     loop {
         loop {
-            match splitter.next(buf) {
+            match framer.next(buf) {
                 Ok(Some(envelope)) => {
                     if let Err(e) = dispatch(inner, envelope) {
                         return e.into();
@@ -56,13 +58,13 @@ async fn read_loop(
     }
 }
 
-fn dispatch(inner: &Inner, envelope: Envelope) -> Result<(), FrameError> {
+fn dispatch(inner: &Inner, envelope: Envelope) -> Result<(), ProtocolViolation> {
     let header = &envelope.header;
     if !header.is_response {
-        return Err(FrameError::NotAResponse);
+        return Err(ProtocolViolation::NotAResponse);
     }
     if header.version != inner.version {
-        return Err(FrameError::VersionMismatch {
+        return Err(ProtocolViolation::VersionMismatch {
             expected: inner.version,
             got: header.version,
         });

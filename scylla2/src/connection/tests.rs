@@ -130,7 +130,8 @@ async fn fake_server(mode: Mode) -> SocketAddr {
 
 async fn client(addr: SocketAddr, config: &ConnectionConfig) -> Connection {
     let stream = TcpStream::connect(addr).await.unwrap();
-    Connection::start(stream, BytesMut::new(), ProtocolVersion::V4, config).unwrap()
+    let info = ConnectionInfo::assumed(ProtocolVersion::V4, None);
+    Connection::start(stream, BytesMut::new(), info, config).unwrap()
 }
 
 #[tokio::test]
@@ -349,6 +350,6 @@ async fn events_and_malformed_frames() {
     .await
     .unwrap();
     assert!(matches!(err, ConnectionError::Broken(_)), "{err:?}");
-    assert!(matches!(conn.error(), Some(ConnectionError::Protocol(_))));
+    assert!(matches!(conn.error(), Some(ConnectionError::Frame(_))));
     server.abort();
 }

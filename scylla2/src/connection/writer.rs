@@ -19,12 +19,12 @@ use tokio::sync::Notify;
 use super::Inner;
 use super::error::ConnectionError;
 
-/// Bytes reserved before the queued data (an uncompressed v5 segment header).
-pub(crate) const SEGMENT_HEADER: usize = 6;
+/// Bytes reserved before the queued data (room for a v5 segment header, lz4 format being the
+/// larger one).
+pub(crate) const SEGMENT_HEADER: usize = scylla2_cql::frame::LZ4_HEADER_SIZE;
 /// Bytes reserved after the queued data (a v5 segment's CRC32).
 pub(crate) const SEGMENT_TRAILER: usize = 4;
-/// Largest v5 segment payload (v5 §2.1: 17-bit length).
-pub(crate) const MAX_SEGMENT_PAYLOAD: usize = (1 << 17) - 1;
+use scylla2_cql::frame::MAX_SEGMENT_PAYLOAD;
 
 /// The write queue of a connection.
 pub(crate) type WriteQueue = SynchronizedQueue<WriteVecBuffer<SEGMENT_HEADER, SEGMENT_TRAILER>>;
