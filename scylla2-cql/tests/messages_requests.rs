@@ -41,8 +41,14 @@ fn values_of(req: &serde_json::Value) -> RawRow {
 /// Rebuilds one captured request frame with this crate's types.
 fn rebuild(req: &serde_json::Value) -> Vec<u8> {
     let flags = HeaderFlags(
-        u8::from_str_radix(req["header_flags"].as_str().unwrap().trim_start_matches("0x"), 16)
-            .unwrap(),
+        u8::from_str_radix(
+            req["header_flags"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("0x"),
+            16,
+        )
+        .unwrap(),
     );
     let stream = req["stream"].as_i64().unwrap() as i16;
     let query_flags = req["query_flags"]
@@ -77,10 +83,8 @@ fn rebuild(req: &serde_json::Value) -> Vec<u8> {
         "QUERY" | "EXECUTE" => {
             let values = values_of(req);
             let paging_state = req["paging_state"].as_str().map(hex);
-            let mut p = QueryParameters::new(
-                consistency(req["consistency"].as_str().unwrap()),
-                &values,
-            );
+            let mut p =
+                QueryParameters::new(consistency(req["consistency"].as_str().unwrap()), &values);
             p.page_size = req["page_size"].as_i64().map(|n| n as i32);
             p.paging_state = paging_state.as_deref();
             p.skip_metadata = query_flags.unwrap() & 0x02 != 0;
@@ -153,7 +157,9 @@ fn captured_requests_rebuild_byte_for_byte() {
     assert_eq!(rebuilt, 28);
     assert_eq!(
         opcodes.into_iter().collect::<Vec<_>>(),
-        ["BATCH", "EXECUTE", "OPTIONS", "PREPARE", "QUERY", "REGISTER", "STARTUP"]
+        [
+            "BATCH", "EXECUTE", "OPTIONS", "PREPARE", "QUERY", "REGISTER", "STARTUP"
+        ]
     );
 }
 
@@ -213,7 +219,10 @@ fn v5_prepare_execute_and_batch_layouts() {
         query: "Q",
         keyspace: Some("ks"),
     };
-    assert_eq!(body(&prepare, V5), hex("0000000151000000010002 6b73".replace(' ', "").as_str()));
+    assert_eq!(
+        body(&prepare, V5),
+        hex("0000000151000000010002 6b73".replace(' ', "").as_str())
+    );
     assert_eq!(body(&Prepare::new("Q"), V5), hex("000000015100000000"));
     assert_eq!(body(&Prepare::new("Q"), V4), hex("0000000151"));
     assert!(prepare.body_size(V4).is_err());
@@ -226,7 +235,9 @@ fn v5_prepare_execute_and_batch_layouts() {
     };
     assert_eq!(
         body(&execute, V5),
-        hex("0002aabb0001cc000100000001000100000001 01".replace(' ', "").as_str())
+        hex("0002aabb0001cc000100000001000100000001 01"
+            .replace(' ', "")
+            .as_str())
     );
     let missing = Execute {
         result_metadata_id: None,
@@ -290,7 +301,12 @@ fn v5_prepare_execute_and_batch_layouts() {
 fn small_requests_and_custom_payload() {
     assert_eq!(body(&Options, V5), Vec::<u8>::new());
     assert_eq!(
-        body(&AuthResponse { token: Some(b"\0u\0p") }, V4),
+        body(
+            &AuthResponse {
+                token: Some(b"\0u\0p")
+            },
+            V4
+        ),
         hex("00000004 00750070".replace(' ', "").as_str())
     );
     assert_eq!(body(&AuthResponse { token: None }, V4), hex("ffffffff"));
@@ -303,7 +319,16 @@ fn small_requests_and_custom_payload() {
     assert_eq!(
         to_hex(&frame(&with, V4, request_flags(true, true), 7)),
         // header (flags tracing|custom payload), [bytes map] {k: 09}, then the QUERY body
-        concat!("0406000707", "00000012", "0001", "00016b", "0000000109", "0000000151", "0001", "00")
+        concat!(
+            "0406000707",
+            "00000012",
+            "0001",
+            "00016b",
+            "0000000109",
+            "0000000151",
+            "0001",
+            "00"
+        )
     );
 }
 
@@ -366,7 +391,10 @@ struct Params {
 }
 
 fn params_strategy() -> impl Strategy<Value = Params> {
-    let values = prop::collection::vec(prop::option::of(prop::collection::vec(any::<u8>(), 0..12)), 0..6);
+    let values = prop::collection::vec(
+        prop::option::of(prop::collection::vec(any::<u8>(), 0..12)),
+        0..6,
+    );
     (
         values,
         any::<bool>(),
@@ -379,7 +407,17 @@ fn params_strategy() -> impl Strategy<Value = Params> {
         prop::option::of(any::<i32>()),
     )
         .prop_map(
-            |(values, named, skip_metadata, page_size, paging_state, serial, timestamp, keyspace, now)| {
+            |(
+                values,
+                named,
+                skip_metadata,
+                page_size,
+                paging_state,
+                serial,
+                timestamp,
+                keyspace,
+                now,
+            )| {
                 let names = named.then(|| (0..values.len()).map(|i| format!("v{i}")).collect());
                 Params {
                     values: RawRow { values, names },
