@@ -183,3 +183,42 @@ fn prepared_statements_do_not_allocate() {
         assert!(per_select <= 0.5, "{per_select} allocations per SELECT");
     });
 }
+
+#[test]
+fn connection_round_trips_do_not_allocate() {
+    use scylla2::connection::{Connection, ConnectionConfig};
+    use scylla2_cql::frame::{HeaderFlags, Opcode};
+    use scylla2_cql::request::Options;
+
+    if std::env::var_os("SCYLLA_URI").is_some() {
+        return;
+    }
+    let sim_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    for version in [4, 5] {
+        let c = sim_rt.block_on(common::cluster(version));
+        let addr = c.sim.as_ref().unwrap().contact_points()[0];
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let conn = Connection::open(addr, None, &ConnectionConfig::default())
+                .await
+                .unwrap();
+            let conn = &conn;
+            let op = move |_| async move {
+                let env = conn.send(&Options, HeaderFlags::default()).await.unwrap();
+                assert_eq!(env.header.opcode, Opcode::Supported);
+            };
+            measure(OPS, op).await;
+            let n = measure(OPS, op).await;
+            let per = n as f64 / OPS as f64;
+            println!("v{version}: {n} allocations over {OPS} OPTIONS round trips ({per:.4} each)");
+            assert!(per <= 0.05, "{per} allocations per round trip");
+        });
+    }
+}
