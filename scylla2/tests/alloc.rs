@@ -79,7 +79,7 @@ where
             }) as Pin<Box<dyn Future<Output = ()> + 'a>>
         })
         .collect();
-    let mut done = vec![false; IN_FLIGHT];
+    let mut done = [false; IN_FLIGHT];
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     COUNTED.set(true);
     poll_fn(|cx| {
