@@ -11,8 +11,11 @@ use scylla2::{Batch, BatchEntry, BatchType, PagingStateResponse, Query, Session}
 use scylla2_cql::response::DbError;
 use scylla2_cql::value::SerializeError;
 
-async fn setup(max_version: u8) -> (common::TestCluster, Session, String) {
+async fn setup(max_version: u8) -> Option<(common::TestCluster, Session, String)> {
     let c = cluster(max_version).await;
+    if !common::engine_available(&c.uri).await {
+        return None;
+    }
     let session = Session::builder()
         .contact_point(c.uri.clone())
         .connect()
@@ -30,13 +33,15 @@ async fn setup(max_version: u8) -> (common::TestCluster, Session, String) {
         )
         .await
         .unwrap();
-    (c, session, ks)
+    Some((c, session, ks))
 }
 
 #[tokio::test]
 async fn query_prepare_and_borrowed_rows_v4_and_v5() {
     for version in [4, 5] {
-        let (_c, session, ks) = setup(version).await;
+        let Some((_c, session, ks)) = setup(version).await else {
+            return;
+        };
         let insert = format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)");
         // Unprepared with values.
         let r = session
@@ -98,7 +103,9 @@ async fn query_prepare_and_borrowed_rows_v4_and_v5() {
 
 #[tokio::test]
 async fn bad_input_is_a_typed_error_before_sending() {
-    let (c, session, ks) = setup(5).await;
+    let Some((c, session, ks)) = setup(5).await else {
+        return;
+    };
     let prepared = session
         .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
         .await
@@ -198,7 +205,9 @@ async fn bad_input_is_a_typed_error_before_sending() {
 
 #[tokio::test]
 async fn server_errors_keep_their_fields() {
-    let (_c, session, ks) = setup(5).await;
+    let Some((_c, session, ks)) = setup(5).await else {
+        return;
+    };
     let err = session.execute("SELEC nonsense", ()).await.unwrap_err();
     assert!(
         matches!(
@@ -245,7 +254,9 @@ async fn server_errors_keep_their_fields() {
 
 #[tokio::test]
 async fn paging_single_page_and_stream() {
-    let (_c, session, ks) = setup(5).await;
+    let Some((_c, session, ks)) = setup(5).await else {
+        return;
+    };
     let insert = session
         .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
         .await
@@ -289,7 +300,9 @@ async fn paging_single_page_and_stream() {
 
 #[tokio::test]
 async fn typed_and_dynamic_batches() {
-    let (_c, session, ks) = setup(5).await;
+    let Some((_c, session, ks)) = setup(5).await else {
+        return;
+    };
     let insert = session
         .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
         .await
@@ -324,7 +337,9 @@ async fn typed_and_dynamic_batches() {
 
 #[tokio::test]
 async fn reprepares_once_on_unprepared() {
-    let (c, session, ks) = setup(5).await;
+    let Some((c, session, ks)) = setup(5).await else {
+        return;
+    };
     let Some(sim) = &c.sim else {
         return; // needs fault injection
     };
@@ -352,7 +367,9 @@ async fn reprepares_once_on_unprepared() {
 
 #[tokio::test]
 async fn keyspace_applies_to_every_connection() {
-    let (c, session, ks) = setup(4).await;
+    let Some((c, session, ks)) = setup(4).await else {
+        return;
+    };
     let ks_session = Session::builder()
         .contact_point(c.uri.clone())
         .keyspace(ks.clone())
