@@ -404,3 +404,59 @@ async fn keyspace_applies_to_every_connection() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn v5_result_metadata_id_is_refreshed_when_the_table_changes() {
+    let Some((_c, session, ks)) = setup(5).await else {
+        return;
+    };
+    session
+        .execute(
+            format!("CREATE TABLE {ks}.m (pk int PRIMARY KEY, a int)").as_str(),
+            (),
+        )
+        .await
+        .unwrap();
+    session
+        .execute(
+            format!("INSERT INTO {ks}.m (pk, a) VALUES (1, 10)").as_str(),
+            (),
+        )
+        .await
+        .unwrap();
+    let select = session
+        .prepare(format!("SELECT * FROM {ks}.m WHERE pk = ?").as_str())
+        .await
+        .unwrap();
+    let before = select.result_columns();
+    assert_eq!(before.columns.len(), 2);
+    assert!(before.metadata_id.is_some());
+    let r = session.execute(&select, (1i32,)).await.unwrap();
+    assert_eq!(r.single_row::<(i32, i32)>().unwrap(), (1, 10));
+
+    session
+        .execute(format!("ALTER TABLE {ks}.m ADD b text").as_str(), ())
+        .await
+        .unwrap();
+    session
+        .execute(
+            format!("UPDATE {ks}.m SET b = 'new' WHERE pk = 1").as_str(),
+            (),
+        )
+        .await
+        .unwrap();
+    // The server answers with Metadata_changed: the rows carry the new columns and the
+    // statement now holds the new metadata id.
+    let r = session.execute(&select, (1i32,)).await.unwrap();
+    assert_eq!(r.single_row::<(i32, i32, &str)>().unwrap(), (1, 10, "new"));
+    let after = select.result_columns();
+    assert_eq!(after.columns.len(), 3);
+    assert_ne!(after.metadata_id, before.metadata_id);
+    // Later executions send the new id and decode rows sent without metadata.
+    let r = session.execute(&select, (1i32,)).await.unwrap();
+    assert!(
+        r.raw_rows().unwrap().columns().is_none(),
+        "rows came without metadata"
+    );
+    assert_eq!(r.single_row::<(i32, i32, &str)>().unwrap(), (1, 10, "new"));
+}
