@@ -460,3 +460,35 @@ async fn v5_result_metadata_id_is_refreshed_when_the_table_changes() {
     );
     assert_eq!(r.single_row::<(i32, i32, &str)>().unwrap(), (1, 10, "new"));
 }
+
+#[tokio::test]
+async fn statement_options_reach_the_server() {
+    let Some((_c, session, ks)) = setup(5).await else {
+        return;
+    };
+    let insert = session
+        .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
+        .await
+        .unwrap()
+        .with_consistency(scylla2::Consistency::One)
+        .with_timestamp(1_000)
+        .with_idempotent(true);
+    session.execute(&insert, (11i32, 1i32, "a")).await.unwrap();
+    // A custom payload and the tracing flag are framed so that the server reads the
+    // statement behind them.
+    let q = Query::new(format!("SELECT v FROM {ks}.t WHERE pk = 11"))
+        .with_tracing(true)
+        .with_custom_payload(vec![("key".into(), b"value".to_vec())])
+        .with_consistency(scylla2::Consistency::LocalOne)
+        .with_timeout(std::time::Duration::from_secs(5));
+    let r = session.execute(&q, ()).await.unwrap();
+    assert_eq!(r.single_row::<(&str,)>().unwrap(), ("a",));
+    // An older timestamp loses against the first write.
+    let stale = Query::new(format!(
+        "UPDATE {ks}.t SET v = 'stale' WHERE pk = 11 AND ck = 1"
+    ))
+    .with_timestamp(10);
+    session.execute(&stale, ()).await.unwrap();
+    let r = session.execute(&q, ()).await.unwrap();
+    assert_eq!(r.single_row::<(&str,)>().unwrap(), ("a",));
+}
