@@ -167,7 +167,7 @@ impl Pools {
     }
 }
 
-/// A query plan: connections to try in order.
+/// A query plan: `(node, connection)` targets to try in order.
 pub(crate) struct Plan<'a> {
     pools: &'a Arc<Pools>,
     total: usize,
@@ -176,15 +176,15 @@ pub(crate) struct Plan<'a> {
 }
 
 impl Iterator for Plan<'_> {
-    type Item = Arc<Connection>;
+    type Item = (SocketAddr, Arc<Connection>);
 
-    fn next(&mut self) -> Option<Arc<Connection>> {
+    fn next(&mut self) -> Option<Self::Item> {
         while self.offset < self.total {
             let index = (self.start + self.offset) % self.total;
             self.offset += 1;
             let (node, slot) = self.pools.slot(index)?;
             match node.slots[slot].conn.load_full() {
-                Some(conn) if !conn.is_closed() => return Some(conn),
+                Some(conn) if !conn.is_closed() => return Some((node.addr, conn)),
                 _ => {
                     if tokio::runtime::Handle::try_current().is_ok() {
                         self.pools.reconnect(node, slot);
