@@ -36,7 +36,12 @@ async fn query(cl: &mut Client, q: &str) -> Frame {
 
 async fn ok(cl: &mut Client, q: &str) -> Frame {
     let f = query(cl, q).await;
-    assert_eq!(f.opcode, RESULT, "{q}: {:?}", String::from_utf8_lossy(&f.body));
+    assert_eq!(
+        f.opcode,
+        RESULT,
+        "{q}: {:?}",
+        String::from_utf8_lossy(&f.body)
+    );
     f
 }
 
@@ -49,7 +54,12 @@ fn long_string(s: &str) -> Vec<u8> {
 async fn prepare(cl: &mut Client, q: &str) -> Frame {
     cl.send(2, PREPARE, &long_string(q)).await;
     let f = cl.recv().await.unwrap();
-    assert_eq!(f.opcode, RESULT, "{q}: {:?}", String::from_utf8_lossy(&f.body));
+    assert_eq!(
+        f.opcode,
+        RESULT,
+        "{q}: {:?}",
+        String::from_utf8_lossy(&f.body)
+    );
     f
 }
 
@@ -84,7 +94,12 @@ async fn stats_are_readable_through_cql_and_reset() {
     let f = prepare(&mut cl, "INSERT INTO eb.t (k, v) VALUES (?, ?)").await;
     let id = prepared_id(&f);
     for k in 0..10i32 {
-        cl.send(3, EXECUTE, &execute_body(&id, &[&k.to_be_bytes(), &k.to_be_bytes()])).await;
+        cl.send(
+            3,
+            EXECUTE,
+            &execute_body(&id, &[&k.to_be_bytes(), &k.to_be_bytes()]),
+        )
+        .await;
         assert_eq!(cl.recv().await.unwrap().opcode, RESULT);
     }
     let stats = c.request_stats();
@@ -94,7 +109,11 @@ async fn stats_are_readable_through_cql_and_reset() {
     // Rows result with one row per shard.
     assert_eq!(&f.body[..4], &[0, 0, 0, 2]);
     c.reset_stats();
-    assert!(c.request_stats().iter().all(|s| s.received == 0 && s.owned == 0));
+    assert!(
+        c.request_stats()
+            .iter()
+            .all(|s| s.received == 0 && s.owned == 0)
+    );
 }
 
 #[tokio::test]
@@ -107,7 +126,8 @@ async fn restart_forgets_prepared_statements() {
     c.restart_node(0).await.unwrap();
     assert!(cl.closed().await);
     let mut cl = ready(addr, &[]).await;
-    cl.send(4, EXECUTE, &execute_body(&id, &[&1i32.to_be_bytes()])).await;
+    cl.send(4, EXECUTE, &execute_body(&id, &[&1i32.to_be_bytes()]))
+        .await;
     let f = cl.recv().await.unwrap();
     assert_eq!(f.error().0, 0x2500);
     // The id comes back in the body.
@@ -134,7 +154,12 @@ async fn errors_matched_by_query_text() {
         .query_contains("INSERT INTO eb.t"),
     );
     c.inject(FaultRule::error(SimError::Overloaded("busy".into())).query_contains("FROM eb.t"));
-    cl.send(5, EXECUTE, &execute_body(&id, &[&1i32.to_be_bytes(), &2i32.to_be_bytes()])).await;
+    cl.send(
+        5,
+        EXECUTE,
+        &execute_body(&id, &[&1i32.to_be_bytes(), &2i32.to_be_bytes()]),
+    )
+    .await;
     let f = cl.recv().await.unwrap();
     assert_eq!(f.error().0, 0x1100);
     let f = query(&mut cl, "SELECT * FROM eb.t").await;
@@ -182,7 +207,10 @@ async fn lwt_bit_only_when_echoed() {
     assert_eq!(flags(&plain) & 0x8000_0000, 0);
     let mut marked = ready(
         addr,
-        &[("SCYLLA_LWT_ADD_METADATA_MARK", "LWT_OPTIMIZATION_META_BIT_MASK=2147483648")],
+        &[(
+            "SCYLLA_LWT_ADD_METADATA_MARK",
+            "LWT_OPTIMIZATION_META_BIT_MASK=2147483648",
+        )],
     )
     .await;
     let f = prepare(&mut marked, q).await;

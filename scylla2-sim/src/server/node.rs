@@ -224,7 +224,9 @@ async fn bind_one(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let mut tries = 0;
     loop {
         match TcpListener::bind(addr).await {
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 20 => {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 20 =>
+            {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
