@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use scylla2_cql::types::{ColumnSpec, CqlType};
 use scylla2_cql::value::{
-    ColumnIterator, CqlTimestamp, CqlValue, DeserializeRow, ListIter, MapIter, Row,
+    ColumnIterator, CqlTimestamp, CqlValue, DeserializeRow, ListIter, MapIter, Row, SerializeValue,
 };
 use scylla2_cql::wire::WireReader;
 use serde_json::Value as Json;
@@ -299,6 +299,23 @@ fn rows_frames_decode_like_the_python_driver() {
             for (c, (e, g)) in exp_cells.iter().zip(&row.columns).enumerate() {
                 check_cell(e, g.as_ref(), &format!("{file} row {i} {}", names[c]));
                 cells_checked += 1;
+            }
+            // Our encoder writes exactly the bytes the server sent, after checking each value
+            // against its column type.
+            for (c, (raw, value)) in rows.columns(i).zip(&row.columns).enumerate() {
+                let (spec, raw) = raw.unwrap();
+                value.check_type(&spec.typ).unwrap();
+                let mut out = vec![0u8; value.value_size()];
+                let mut w: &mut [u8] = &mut out;
+                value.write_value(&mut w);
+                assert!(w.is_empty());
+                let expected = match raw {
+                    Some(r) => {
+                        [&(r.as_slice().len() as i32).to_be_bytes()[..], r.as_slice()].concat()
+                    }
+                    None => vec![0xFF; 4],
+                };
+                assert_eq!(out, expected, "{file} row {i} {}: re-encoding", names[c]);
             }
         }
         frames_checked += 1;

@@ -159,7 +159,8 @@ pub struct ListIter<'frame, 'meta, T> {
 }
 
 impl<'frame, 'meta, T: DeserializeValue<'frame, 'meta>> ListIter<'frame, 'meta, T> {
-    fn read(
+    /// Reads as the Rust type `R` (named in errors).
+    fn read<R: ?Sized>(
         typ: &'meta CqlType,
         value: Option<FrameSlice<'frame>>,
     ) -> Result<Self, DeserializeError> {
@@ -173,9 +174,9 @@ impl<'frame, 'meta, T: DeserializeValue<'frame, 'meta>> ListIter<'frame, 'meta, 
             ),
             CqlType::Vector(e, dim) => (
                 &**e,
-                RawElements::vector(typ, e, *dim, non_null::<Self>(value)?)?,
+                RawElements::vector(typ, e, *dim, non_null::<R>(value)?)?,
             ),
-            _ => return Err(de_mismatch::<Self>(typ)),
+            _ => return Err(de_mismatch::<R>(typ)),
         };
         Ok(Self {
             elem_typ,
@@ -199,7 +200,7 @@ impl<'frame, 'meta, T: DeserializeValue<'frame, 'meta>> DeserializeValue<'frame,
         typ: &'meta CqlType,
         value: Option<FrameSlice<'frame>>,
     ) -> Result<Self, DeserializeError> {
-        Self::read(typ, value)
+        Self::read::<Self>(typ, value)
     }
 }
 
@@ -240,7 +241,7 @@ impl<'frame, 'meta, T: DeserializeValue<'frame, 'meta>> DeserializeValue<'frame,
         value: Option<FrameSlice<'frame>>,
     ) -> Result<Self, DeserializeError> {
         match typ {
-            CqlType::Set(_) => ListIter::read(typ, value).map(SetIter),
+            CqlType::Set(_) => ListIter::read::<Self>(typ, value).map(SetIter),
             _ => Err(de_mismatch::<Self>(typ)),
         }
     }
@@ -346,7 +347,7 @@ impl<'frame, 'meta, T: DeserializeValue<'frame, 'meta>> DeserializeValue<'frame,
         typ: &'meta CqlType,
         value: Option<FrameSlice<'frame>>,
     ) -> Result<Self, DeserializeError> {
-        let iter = ListIter::<T>::read(typ, value)?;
+        let iter = ListIter::<T>::read::<Self>(typ, value)?;
         // The count was checked against the bytes present.
         let mut out = Vec::with_capacity(iter.len());
         for v in iter {
@@ -371,7 +372,7 @@ impl<'frame, 'meta, T: DeserializeValue<'frame, 'meta>, const N: usize>
         typ: &'meta CqlType,
         value: Option<FrameSlice<'frame>>,
     ) -> Result<Self, DeserializeError> {
-        let iter = ListIter::<T>::read(typ, value)?;
+        let iter = ListIter::<T>::read::<Self>(typ, value)?;
         if iter.len() != N {
             return Err(invalid(typ, "element count differs from the array length"));
         }
@@ -423,7 +424,7 @@ where
         if matches!(typ, CqlType::Vector(..)) {
             return Err(de_mismatch::<Self>(typ));
         }
-        let iter = ListIter::<T>::read(typ, value)?;
+        let iter = ListIter::<T>::read::<Self>(typ, value)?;
         let mut out = HashSet::with_capacity_and_hasher(iter.len(), S::default());
         for v in iter {
             out.insert(v?);
@@ -451,7 +452,7 @@ where
         if matches!(typ, CqlType::Vector(..)) {
             return Err(de_mismatch::<Self>(typ));
         }
-        ListIter::<T>::read(typ, value)?.collect()
+        ListIter::<T>::read::<Self>(typ, value)?.collect()
     }
 }
 
