@@ -65,10 +65,7 @@ pub(crate) async fn use_keyspace_on(
     let text = format!("USE {keyspace}");
     let request = Query {
         query: &text,
-        params: QueryParameters::new(
-            scylla2_cql::Consistency::One,
-            &scylla2_cql::request::params::NoValues,
-        ),
+        params: QueryParameters::new(scylla2_cql::Consistency::One, &()),
     };
     let envelope = conn.send(&request, Default::default()).await?;
     match decode(conn, envelope, None)? {
