@@ -472,7 +472,7 @@ async fn falls_back_to_v4_when_the_server_hangs_up_on_v5() {
     let addr = listener.local_addr().unwrap();
     let v4 = Server::new(&[4]);
     tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
+        while let Ok((sock, _)) = listener.accept().await {
             let mut first = [0u8; 1];
             if sock.peek(&mut first).await.is_ok() && first[0] == 5 {
                 drop(sock);
