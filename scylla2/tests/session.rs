@@ -492,3 +492,31 @@ async fn statement_options_reach_the_server() {
     let r = session.execute(&q, ()).await.unwrap();
     assert_eq!(r.single_row::<(&str,)>().unwrap(), ("a",));
 }
+
+#[tokio::test]
+async fn values_larger_than_a_segment_round_trip() {
+    for version in [4, 5] {
+        let Some((_c, session, ks)) = setup(version).await else {
+            return;
+        };
+        let insert = session
+            .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
+            .await
+            .unwrap();
+        // Larger than a write-queue buffer and than a v5 segment's 128 KiB payload: the
+        // request goes through the large-frame path (several non-self-contained segments on
+        // v5) and the response is reassembled.
+        let big: String = (0..400_000)
+            .map(|i| (b'a' + (i % 26) as u8) as char)
+            .collect();
+        session
+            .execute(&insert, (20i32, 1i32, big.as_str()))
+            .await
+            .unwrap();
+        let r = session
+            .execute(format!("SELECT v FROM {ks}.t WHERE pk = 20").as_str(), ())
+            .await
+            .unwrap();
+        assert_eq!(r.single_row::<(&str,)>().unwrap().0, big);
+    }
+}
