@@ -324,6 +324,17 @@ async fn typed_and_dynamic_batches() {
         .execute(&dynamic, vec![(3i32, 4i32, "d"), (3i32, 5i32, "e")])
         .await
         .unwrap();
+    // Dynamic, with value rows of different shapes.
+    let mixed = Batch::new(
+        BatchType::Logged,
+        vec![
+            BatchEntry::from(insert.clone()),
+            BatchEntry::from(Query::new(text.clone())),
+        ],
+    );
+    let rows: Vec<&(dyn scylla2_cql::value::SerializeRow + Sync)> =
+        vec![&(3i32, 6i32, "f"), &(3i32, 7i32)];
+    session.execute(&mixed, rows).await.unwrap();
     let r = session
         .execute(
             format!("SELECT ck, v FROM {ks}.t WHERE pk = 3").as_str(),
@@ -332,7 +343,18 @@ async fn typed_and_dynamic_batches() {
         .await
         .unwrap();
     let rows: Vec<(i32, &str)> = r.rows().unwrap().map(Result::unwrap).collect();
-    assert_eq!(rows, [(1, "a"), (2, "q"), (3, "c"), (4, "d"), (5, "e")]);
+    assert_eq!(
+        rows,
+        [
+            (1, "a"),
+            (2, "q"),
+            (3, "c"),
+            (4, "d"),
+            (5, "e"),
+            (6, "f"),
+            (7, "q")
+        ]
+    );
 }
 
 #[tokio::test]
