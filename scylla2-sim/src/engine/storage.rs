@@ -11,6 +11,9 @@ use bytes::Bytes;
 /// "No timestamp": older than everything.
 pub const NO_TS: i64 = i64::MIN;
 
+/// A collection element write: (sort key, element key, value or None to delete).
+pub type ElemWrite = (Vec<u8>, Bytes, Option<Bytes>);
+
 /// Write attributes of one statement.
 #[derive(Debug, Clone, Copy)]
 pub struct WriteCtx {
@@ -442,7 +445,7 @@ impl Row {
     pub fn collection_replace(
         &mut self,
         slot: usize,
-        items: Option<Vec<(Vec<u8>, Bytes, Option<Bytes>)>>,
+        items: Option<Vec<ElemWrite>>,
         ctx: &WriteCtx,
     ) {
         self.collection_delete(slot, ctx.ts - 1);
@@ -505,12 +508,7 @@ impl Row {
     }
 
     /// Adds or overwrites elements: (sort key, element key, value). A None value deletes.
-    pub fn collection_add(
-        &mut self,
-        slot: usize,
-        items: Vec<(Vec<u8>, Bytes, Option<Bytes>)>,
-        ctx: &WriteCtx,
-    ) {
+    pub fn collection_add(&mut self, slot: usize, items: Vec<ElemWrite>, ctx: &WriteCtx) {
         let stamp = Stamp::of(ctx);
         let elems = self.collection(slot, ctx);
         for (sort, key, value) in items {

@@ -288,7 +288,7 @@ pub fn initial_schema() -> Schema {
     for ks in kss {
         s.keyspaces.insert(ks.name.to_string(), ks);
     }
-    s.version = uuid::Uuid::from_u64_pair(0x5c11_a2_0000_0001, 1);
+    s.version = uuid::Uuid::from_u64_pair(0x005c_11a2_0000_0001, 1);
     s
 }
 

@@ -5,8 +5,9 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
+use super::paging::PageState;
 use super::where_::{self, KeyPlan, Range, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
 use super::{Binds, Eval, Expr, compile_value};
@@ -351,73 +352,6 @@ fn column_value(
     }
 }
 
-/// Paging position: the last row returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PageState {
-    token: i64,
-    key: Bytes,
-    /// Encoded clustering key of the last row; None = the partition is finished.
-    ck: Option<Vec<u8>>,
-    in_partition: u32,
-    total: u32,
-}
-
-impl PageState {
-    fn encode(&self) -> Bytes {
-        let mut b = BytesMut::with_capacity(32 + self.key.len());
-        b.extend_from_slice(&[1]);
-        b.extend_from_slice(&self.token.to_be_bytes());
-        b.extend_from_slice(&(self.key.len() as u32).to_be_bytes());
-        b.extend_from_slice(&self.key);
-        match &self.ck {
-            Some(ck) => {
-                b.extend_from_slice(&[1]);
-                b.extend_from_slice(&(ck.len() as u32).to_be_bytes());
-                b.extend_from_slice(ck);
-            }
-            None => b.extend_from_slice(&[0]),
-        }
-        b.extend_from_slice(&self.in_partition.to_be_bytes());
-        b.extend_from_slice(&self.total.to_be_bytes());
-        b.freeze()
-    }
-
-    fn decode(b: &Bytes) -> Option<Self> {
-        let mut pos = 0usize;
-        let mut take = |n: usize| -> Option<&[u8]> {
-            let s = b.get(pos..pos.checked_add(n)?)?;
-            pos += n;
-            Some(s)
-        };
-        if take(1)? != [1] {
-            return None;
-        }
-        let token = i64::from_be_bytes(take(8)?.try_into().ok()?);
-        let klen = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
-        let key = Bytes::copy_from_slice(take(klen)?);
-        let ck = match take(1)?[0] {
-            1 => {
-                let n = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
-                Some(take(n)?.to_vec())
-            }
-            0 => None,
-            _ => return None,
-        };
-        let in_partition = u32::from_be_bytes(take(4)?.try_into().ok()?);
-        let total = u32::from_be_bytes(take(4)?.try_into().ok()?);
-        if pos != b.len() {
-            return None;
-        }
-        Some(PageState {
-            token,
-            key,
-            ck,
-            in_partition,
-            total,
-        })
-    }
-}
-
 /// Executes a SELECT.
 pub fn execute(
     engine: &Engine,
@@ -567,10 +501,10 @@ fn run(
     };
     'parts: for (token, key, part) in partitions {
         let token = &token;
-        if let Some(rk) = &resume_key {
-            if (*token, key) < (rk.0, &rk.1) {
-                continue;
-            }
+        if let Some(rk) = &resume_key
+            && (*token, key) < (rk.0, &rk.1)
+        {
+            continue;
         }
         if !token_ok(*token, token_bounds) {
             if token_bounds.1.is_some_and(|(t, _)| *token > t) && p.keys.pk.is_none() {
