@@ -478,7 +478,7 @@ impl Row {
         }
     }
 
-    fn collection(&mut self, slot: usize, ctx: &WriteCtx) -> &mut BTreeMap<Vec<u8>, Elem> {
+    fn collection(&mut self, slot: usize, ctx: &WriteCtx) -> Option<&mut BTreeMap<Vec<u8>, Elem>> {
         let cell = self.slot(slot);
         if !matches!(
             cell,
@@ -500,17 +500,19 @@ impl Row {
                 if stamp.ts < ctx.ts {
                     *stamp = Stamp::of(ctx);
                 }
-                elems
+                Some(elems)
             }
             // Just set to a collection above.
-            _ => unreachable!("collection cell"),
+            _ => None,
         }
     }
 
     /// Adds or overwrites elements: (sort key, element key, value). A None value deletes.
     pub fn collection_add(&mut self, slot: usize, items: Vec<ElemWrite>, ctx: &WriteCtx) {
         let stamp = Stamp::of(ctx);
-        let elems = self.collection(slot, ctx);
+        let Some(elems) = self.collection(slot, ctx) else {
+            return;
+        };
         for (sort, key, value) in items {
             match elems.get(&sort) {
                 Some(old) if old.stamp.ts > stamp.ts => {}

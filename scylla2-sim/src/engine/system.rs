@@ -362,6 +362,15 @@ fn put(data: &mut TableData, s: &TableSchema, values: Vec<Option<Bytes>>) {
     }
 }
 
+/// A node's schema version; a nil version (not filled by the server) means the current one.
+fn version(n: &NodeInfo, engine: &Engine) -> uuid::Uuid {
+    if n.schema_version.is_nil() {
+        engine.schema_version()
+    } else {
+        n.schema_version
+    }
+}
+
 fn token_strings(n: &NodeInfo) -> Vec<String> {
     n.tokens.iter().map(i64::to_string).collect()
 }
@@ -396,7 +405,7 @@ pub fn materialize(
                     t(&n.rack),
                     t(&n.release_version),
                     inet(n.address),
-                    uuid(n.schema_version),
+                    uuid(version(&n, engine)),
                     t(SUPPORTED_FEATURES),
                     texts(toks.iter().map(String::as_str)),
                 ],
@@ -416,7 +425,7 @@ pub fn materialize(
                         t(&n.rack),
                         t(&n.release_version),
                         inet(n.address),
-                        uuid(n.schema_version),
+                        uuid(version(&n, engine)),
                         t(SUPPORTED_FEATURES),
                         texts(toks.iter().map(String::as_str)),
                     ],

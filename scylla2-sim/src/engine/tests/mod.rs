@@ -2,6 +2,7 @@
 //! clustering order and ranges, IN, paging, COUNT, writetime/ttl, batches, system tables,
 //! schema changes. Schema, DDL and system table tests are in [`schema`].
 
+mod dml;
 mod schema;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -660,4 +661,15 @@ fn prepared_metadata_and_routing() {
         e.engine.execute(&mut e.session, &p, &bad, &e.cluster),
         Err(SimError::Invalid(_))
     ));
+}
+
+#[test]
+fn engine_is_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Engine>();
+    fn assert_send_sync_arc<T: Send + Sync>() {}
+    assert_send_sync_arc::<Prepared>();
+    let e = Engine::new();
+    let c = e.clone();
+    assert!(Arc::ptr_eq(&e.inner, &c.inner));
 }
