@@ -3,6 +3,7 @@
 //! schema changes. Schema, DDL and system table tests are in [`schema`].
 
 mod dml;
+mod fixtures;
 mod schema;
 
 use std::net::{IpAddr, Ipv4Addr};
