@@ -114,6 +114,12 @@ def check(cfg):
         assert r.was_applied
         assert session.execute("SELECT balance FROM accounts WHERE id = 1").one().balance == 30
 
+        # A value larger than a v5 segment (128 KiB) both ways.
+        session.execute("CREATE TABLE blobs (k int PRIMARY KEY, b blob)")
+        big = bytes(range(256)) * 1200
+        session.execute(session.prepare("INSERT INTO blobs (k, b) VALUES (?, ?)"), (1, big))
+        assert session.execute("SELECT b FROM blobs WHERE k = 1").one().b == big
+
         # Counter.
         inc = session.prepare("UPDATE counters SET n = n + ? WHERE id = ?")
         for _ in range(3):
