@@ -424,3 +424,25 @@ async fn stop_start_and_events() {
     let mut back = ready(&c, 0, 4).await;
     ping(&mut back, 1).await;
 }
+
+#[tokio::test]
+async fn delay_per_shard() {
+    let c = cluster(1, 2).await;
+    c.set_delay(0, Some(1), Duration::from_millis(300)).unwrap();
+    assert!(c.set_delay(0, Some(7), Duration::from_millis(1)).is_err());
+    for _ in 0..2 {
+        let mut cl = ready(&c, 0, 4).await;
+        cl.send(1, OPTIONS, &[]).await;
+        let t = Instant::now();
+        let f = cl.recv().await.unwrap();
+        let shard = get(&f.multimap(), "SCYLLA_SHARD").unwrap()[0].clone();
+        let slow = t.elapsed() >= Duration::from_millis(290);
+        assert_eq!(slow, shard == "1", "shard {shard} slow={slow}");
+    }
+}
+
+#[test]
+fn cluster_is_send_and_sync() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<Cluster>();
+}

@@ -2,7 +2,7 @@
 
 Usage: check_python_driver.py CONFIG_JSON
 CONFIG_JSON is a list of {"name", "hosts", "port", "protocol" (int or null = negotiate),
-"compression" (null, "lz4" or "snappy")}. Every config is checked in turn; the first failure
+"compression" (null, "lz4" or "snappy"), optional "auth": [user, password]}. Every config is checked in turn; the first failure
 prints a traceback and exits 1. Prints "N passed, 0 failed" at the end.
 """
 
@@ -13,7 +13,8 @@ import traceback
 import uuid
 
 from cassandra import ProtocolVersion
-from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT, NoHostAvailable
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.protocol import SyntaxException
 from cassandra.query import BatchStatement, SimpleStatement
@@ -34,10 +35,26 @@ def make_cluster(cfg):
     )
     if cfg["protocol"] is not None:
         kwargs["protocol_version"] = cfg["protocol"]
+    if cfg.get("auth"):
+        kwargs["auth_provider"] = PlainTextAuthProvider(*cfg["auth"])
     return Cluster(**kwargs)
 
 
+def check_bad_password(cfg):
+    bad = dict(cfg, auth=[cfg["auth"][0], "wrong password"])
+    cluster = make_cluster(bad)
+    try:
+        cluster.connect()
+        raise AssertionError("a wrong password must be refused")
+    except NoHostAvailable as e:
+        assert "AuthenticationFailed" in repr(e) or "incorrect" in repr(e), repr(e)
+    finally:
+        cluster.shutdown()
+
+
 def check(cfg):
+    if cfg.get("auth"):
+        check_bad_password(cfg)
     cluster = make_cluster(cfg)
     session = cluster.connect()
     try:
