@@ -446,3 +446,20 @@ fn cluster_is_send_and_sync() {
     fn check<T: Send + Sync + 'static>() {}
     check::<Cluster>();
 }
+
+#[tokio::test]
+async fn tracing_flag_gets_a_tracing_id() {
+    let c = cluster(1, 0).await;
+    let mut cl = ready(&c, 0, 4).await;
+    cl.send_flags(0x02, 3, QUERY, &query_body("SELECT key FROM system.local"))
+        .await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!((f.opcode, f.flags & 0x02), (RESULT, 0x02));
+    assert_eq!(f.body[6] >> 4, 1, "version 1 uuid");
+    assert_eq!(&f.body[16..20], &[0, 0, 0, 2], "rows after the tracing id");
+    // Without the flag: no tracing id.
+    cl.send(4, QUERY, &query_body("SELECT key FROM system.local"))
+        .await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!((f.flags & 0x02, &f.body[..4]), (0, &[0u8, 0, 0, 2][..]));
+}
