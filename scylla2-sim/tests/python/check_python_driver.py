@@ -137,6 +137,16 @@ def check(cfg):
         session.execute(session.prepare("INSERT INTO blobs (k, b) VALUES (?, ?)"), (1, big))
         assert session.execute("SELECT b FROM blobs WHERE k = 1").one().b == big
 
+        # A prepared SELECT * follows ALTER TABLE (v5: METADATA_CHANGED with a new id).
+        session.execute("CREATE TABLE meta_t (k int PRIMARY KEY, a int)")
+        session.execute("INSERT INTO meta_t (k, a) VALUES (1, 2)")
+        star = session.prepare("SELECT * FROM meta_t WHERE k = ?")
+        assert session.execute(star, (1,)).one()._fields == ("k", "a")
+        session.execute("ALTER TABLE meta_t ADD extra int")
+        row = session.execute(star, (1,)).one()
+        assert row._fields == ("k", "a", "extra"), row
+        assert session.execute(star, (1,)).one()._fields == ("k", "a", "extra")
+
         # Counter.
         inc = session.prepare("UPDATE counters SET n = n + ? WHERE id = ?")
         for _ in range(3):
