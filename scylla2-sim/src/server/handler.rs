@@ -167,7 +167,7 @@ impl Conn {
         };
         // Fault injection.
         let mut delay = None;
-        if let Some(kind) = kind_of(op) {
+        if let Some(kind) = kind_of(op).filter(|_| self.view.shared.faults.is_active()) {
             let text = self.query_text(&req);
             let node = &self.view.node;
             if let Some(action) =
