@@ -469,3 +469,45 @@ async fn tracing_flag_gets_a_tracing_id() {
     let f = cl.recv().await.unwrap();
     assert_eq!((f.flags & 0x02, &f.body[..4]), (0, &[0u8, 0, 0, 2][..]));
 }
+
+#[tokio::test]
+async fn shard_aware_port_can_be_disabled_or_natted() {
+    let c = Cluster::builder()
+        .shards(2)
+        .port(0)
+        .no_shard_aware_port()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(c.shard_aware_port(), 0);
+    let mut cl = Client::connect(addr(&c, 0), 4).await;
+    cl.send(0, OPTIONS, &[]).await;
+    let m = cl.recv().await.unwrap().multimap();
+    assert!(get(&m, "SCYLLA_SHARD_AWARE_PORT").is_none());
+    assert!(get(&m, "SCYLLA_NR_SHARDS").is_some());
+
+    // NAT: the client port no longer decides the shard.
+    let c = cluster(1, 4).await;
+    c.set_shard_aware_nat(true);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        let bound = (41000u16..60000)
+            .step_by(4)
+            .any(|p| sock.bind(format!("127.0.0.1:{p}").parse().unwrap()).is_ok());
+        assert!(bound);
+        let target: SocketAddr = format!("127.0.0.1:{}", c.shard_aware_port())
+            .parse()
+            .unwrap();
+        let mut cl = Client::connect_stream(sock.connect(target).await.unwrap(), 4);
+        cl.send(0, OPTIONS, &[]).await;
+        let m = cl.recv().await.unwrap().multimap();
+        seen.push(get(&m, "SCYLLA_SHARD").unwrap()[0].clone());
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec!["0", "1", "2", "3"],
+        "round robin despite port % 4 == 0"
+    );
+}

@@ -505,7 +505,6 @@ impl Conn {
                     "biased-token-round-robin".into(),
                 ),
                 one("SCYLLA_SHARDING_IGNORE_MSB", IGNORE_MSB.to_string()),
-                one("SCYLLA_SHARD_AWARE_PORT", shared.shard_port().to_string()),
                 one(
                     "SCYLLA_LWT_ADD_METADATA_MARK",
                     format!("LWT_OPTIMIZATION_META_BIT_MASK={}", response::LWT_FLAG),
@@ -516,6 +515,12 @@ impl Conn {
                 ),
                 one("SCYLLA_HOST_ID", node.host_id.to_string()),
             ]);
+            if shared.shard_port() != 0 {
+                m.push(one(
+                    "SCYLLA_SHARD_AWARE_PORT",
+                    shared.shard_port().to_string(),
+                ));
+            }
         }
         m
     }

@@ -277,7 +277,7 @@ async fn accept_loop(shared: Arc<Shared>, node: Arc<Node>, listener: TcpListener
         };
         let shard = if node.shards == 0 {
             0
-        } else if aware {
+        } else if aware && !shared.nat.load(Ordering::Acquire) {
             u32::from(peer.port()) % node.shards
         } else {
             node.round_robin.fetch_add(1, Ordering::Relaxed) % node.shards
