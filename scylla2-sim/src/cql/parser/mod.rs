@@ -45,10 +45,11 @@ pub fn parse(query: &str) -> Result<Parsed, ParseError> {
         binds: 0,
         end: end_position(query),
     };
-    let statement = p.statement()?;
+    let statement = p.statement().map_err(|e| p.with_context(query, e))?;
     p.eat_sym(";");
     if p.pos < p.toks.len() {
-        return Err(p.unexpected("extraneous input"));
+        let e = p.unexpected("extraneous input");
+        return Err(p.with_context(query, e));
     }
     Ok(Parsed {
         statement,
@@ -72,6 +73,24 @@ pub(crate) struct Parser {
 }
 
 impl Parser {
+    /// Appends Cassandra's `(text before [offending token]...)` context to an error.
+    fn with_context(&self, query: &str, mut e: ParseError) -> ParseError {
+        let Some(tok) = self.toks.get(self.pos) else {
+            return e;
+        };
+        let line_start: usize = query
+            .split_inclusive('\n')
+            .take(tok.line.saturating_sub(1) as usize)
+            .map(str::len)
+            .sum();
+        let start = line_start + tok.col as usize;
+        if let Some(prefix) = query.get(..start) {
+            let prefix = prefix.trim_start();
+            e.message = format!("{} ({prefix}[{}]...)", e.message, tok.tok);
+        }
+        e
+    }
+
     pub(crate) fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos).map(|t| &t.tok)
     }

@@ -294,7 +294,13 @@ fn literals() {
 
 #[test]
 fn errors_carry_positions() {
+    let e = parse("SELEC * FROM all_types").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 1:0 no viable alternative at input 'SELEC' ([SELEC]...)"
+    );
     let e = parse("SELECT * FRM t").unwrap_err();
+    assert!(e.message.ends_with("(SELECT * [FRM]...)"), "{e}");
     assert_eq!((e.line, e.col), (1, 9));
     assert!(e.to_string().starts_with("line 1:9 "), "{e}");
     let e = parse("SELECT *\nFROM t WHERE k = = 1").unwrap_err();
