@@ -314,3 +314,30 @@ fn errors_carry_positions() {
     assert!(parse("FOO BAR").is_err());
     assert!(parse("SELECT 'unterminated FROM t").is_err());
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!(
+        "INSERT INTO t (k) VALUES ({}1{})",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(
+        parse(&deep)
+            .unwrap_err()
+            .message
+            .contains("nested too deeply")
+    );
+    let deep_type = format!(
+        "CREATE TABLE t (k {}int{} PRIMARY KEY)",
+        "frozen<list<".repeat(1000),
+        ">>".repeat(1000)
+    );
+    assert!(parse(&deep_type).is_err());
+    let ok = format!(
+        "INSERT INTO t (k) VALUES ({}1{})",
+        "[".repeat(10),
+        "]".repeat(10)
+    );
+    assert!(parse(&ok).is_ok());
+}

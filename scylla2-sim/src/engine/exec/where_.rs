@@ -400,6 +400,15 @@ pub fn split_partition_key(key: &Bytes, n: usize) -> Vec<Bytes> {
     out
 }
 
+fn check_key_len(len: usize) -> Result<(), SimError> {
+    if len > usize::from(u16::MAX) {
+        return Err(SimError::Invalid(format!(
+            "Key length of {len} is longer than maximum of 65535"
+        )));
+    }
+    Ok(())
+}
+
 /// Resolves the partition keys: (token, serialized key), sorted by token then key.
 pub fn resolve_partitions(
     schema: &TableSchema,
@@ -410,11 +419,15 @@ pub fn resolve_partitions(
         && let Vals::Eq(e) = &pk[0]
     {
         let k = ev.required(e, &schema.columns[schema.pk[0]].name)?;
+        check_key_len(k.len())?;
         return Ok(vec![(murmur3_token(&k), k)]);
     }
     let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
     for (pos, v) in pk.iter().enumerate() {
         let vals = eval_vals(ev, v, &schema.columns[schema.pk[pos]].name)?;
+        for v in &vals {
+            check_key_len(v.len())?;
+        }
         combos = combos
             .into_iter()
             .flat_map(|c| {

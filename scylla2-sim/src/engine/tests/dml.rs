@@ -184,3 +184,24 @@ fn query_results_shape() {
     assert_eq!(r.columns[0].keyspace, "ks");
     assert_eq!(r.columns[0].table, "qs");
 }
+
+#[test]
+fn oversized_keys_are_rejected() {
+    let mut e = env();
+    e.q("CREATE TABLE big (k blob PRIMARY KEY, v int)");
+    let key = BoundValue::Set(Bytes::from(vec![7u8; 70_000]));
+    let params = QueryParams {
+        values: vec![key],
+        ..QueryParams::default()
+    };
+    let err = e
+        .engine
+        .query(
+            &mut e.session,
+            "INSERT INTO big (k, v) VALUES (?, 1)",
+            &params,
+            &e.cluster,
+        )
+        .unwrap_err();
+    assert!(matches!(err, SimError::Invalid(m) if m.contains("65535")));
+}
