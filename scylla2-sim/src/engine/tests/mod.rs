@@ -4,6 +4,7 @@
 
 mod dml;
 mod fixtures;
+mod fuzz;
 mod schema;
 
 use std::net::{IpAddr, Ipv4Addr};
