@@ -10,6 +10,7 @@ use super::{Binds, Eval, Expr, compile_value};
 use crate::cql::ast::{InValues, Op, Relation, Term};
 use crate::engine::murmur3::murmur3_token;
 use crate::engine::schema::{ColumnKind, TableSchema};
+use crate::engine::types::normalize::normalize;
 use crate::engine::types::order::{encode_component, prefix_successor};
 use crate::engine::types::{split_items, split_value};
 use crate::model::{ColumnType, SimError};
@@ -418,13 +419,18 @@ pub fn resolve_partitions(
     if pk.len() == 1
         && let Vals::Eq(e) = &pk[0]
     {
-        let k = ev.required(e, &schema.columns[schema.pk[0]].name)?;
+        let col = &schema.columns[schema.pk[0]];
+        let k = normalize(&col.typ, &ev.required(e, &col.name)?);
         check_key_len(k.len())?;
         return Ok(vec![(murmur3_token(&k), k)]);
     }
     let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
     for (pos, v) in pk.iter().enumerate() {
-        let vals = eval_vals(ev, v, &schema.columns[schema.pk[pos]].name)?;
+        let col = &schema.columns[schema.pk[pos]];
+        let vals: Vec<Bytes> = eval_vals(ev, v, &col.name)?
+            .iter()
+            .map(|v| normalize(&col.typ, v))
+            .collect();
         for v in &vals {
             check_key_len(v.len())?;
         }
@@ -476,6 +482,7 @@ pub fn resolve_prefixes(
                     let col = &schema.columns[schema.ck[pos + i]];
                     crate::engine::types::validate::validate(&col.typ, &c)
                         .map_err(SimError::Invalid)?;
+                    let c = normalize(&col.typ, &c);
                     encode_component(&col.typ, col.desc, &c, &mut enc);
                     vs.push(c);
                 }

@@ -205,3 +205,32 @@ fn oversized_keys_are_rejected() {
         .unwrap_err();
     assert!(matches!(err, SimError::Invalid(m) if m.contains("65535")));
 }
+
+#[test]
+fn frozen_sets_are_stored_sorted() {
+    let mut e = env();
+    e.q("CREATE TABLE fz (k frozen<set<int>>, c frozen<map<int, int>>, v frozen<set<text>>, PRIMARY KEY (k, c))");
+    let set = |v: &[i32]| {
+        let mut out = (v.len() as i32).to_be_bytes().to_vec();
+        for x in v {
+            out.extend_from_slice(&4i32.to_be_bytes());
+            out.extend_from_slice(&x.to_be_bytes());
+        }
+        Bytes::from(out)
+    };
+    let values = vec![
+        BoundValue::Set(set(&[3, 1, 2])),
+        BoundValue::Set(Bytes::from_static(&[0, 0, 0, 0])),
+        BoundValue::Set(Bytes::from_static(&[
+            0, 0, 0, 2, 0, 0, 0, 1, b'b', 0, 0, 0, 1, b'a',
+        ])),
+    ];
+    e.qv("INSERT INTO fz (k, c, v) VALUES (?, ?, ?)", values);
+    let r = e.rows("SELECT k, v FROM fz WHERE k = {1, 2, 3}");
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0][0].as_ref(), Some(&set(&[1, 2, 3])));
+    assert_eq!(
+        r.rows[0][1].as_deref(),
+        Some(&[0, 0, 0, 2, 0, 0, 0, 1, b'a', 0, 0, 0, 1, b'b'][..])
+    );
+}
