@@ -1,6 +1,8 @@
 //! The crate's top-level error, nesting each layer's own error.
 
 use crate::frame::header::HeaderError;
+use crate::request::RequestError;
+use crate::response::ResponseError;
 use crate::types::TypeParseError;
 use crate::value::{DeserializeError, SerializeError};
 use crate::wire::WireError;
@@ -24,4 +26,10 @@ pub enum CqlError {
     /// A value could not be decoded.
     #[error(transparent)]
     Deserialize(#[from] DeserializeError),
+    /// A request could not be sized (too long, too many, unsupported by the version).
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// A response could not be decoded.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
 }

@@ -185,6 +185,22 @@ impl CqlType {
         })
     }
 
+    /// Size of a value of this type inside a `vector<T, N>` when it is written bare, without a
+    /// length: Cassandra 5 writes elements of fixed-size types (boolean, int, float, bigint,
+    /// double, timestamp, uuid, timeuuid, and vectors of those) bare and precedes all others
+    /// (including smallint, tinyint, date, time and counter, which Cassandra does not mark as
+    /// fixed-size) with an unsigned vint length.
+    pub fn vector_fixed_size(&self) -> Option<usize> {
+        match self {
+            CqlType::Boolean => Some(1),
+            CqlType::Int | CqlType::Float => Some(4),
+            CqlType::BigInt | CqlType::Double | CqlType::Timestamp => Some(8),
+            CqlType::Uuid | CqlType::Timeuuid => Some(16),
+            CqlType::Vector(elem, dim) => elem.vector_fixed_size()?.checked_mul(*dim as usize),
+            _ => None,
+        }
+    }
+
     /// The CQL name of this type, as written in CQL statements (e.g. `map<text, int>`).
     pub fn cql_name(&self) -> String {
         self.to_string()

@@ -1,5 +1,12 @@
 //! Serialization traits: a value states its exact `[value]` size and writes itself into a
 //! slice of that size, after being checked against the column type it is bound to.
+//!
+//! Sizes never depend on the column type: a statement sent without metadata (QUERY with
+//! values) is sized and written without knowing its types. Hence a Rust type maps to one
+//! encoding; vectors, whose encoding differs from lists, are sent through
+//! [`CqlVector`](super::CqlVector).
+
+use bytes::BufMut;
 
 use crate::types::{ColumnSpec, CqlType};
 
@@ -51,6 +58,27 @@ pub enum SerializeError {
         /// The marker's name.
         name: String,
     },
+    /// A null or unset value where the protocol forbids one (inside a collection, a vector,
+    /// or unset inside a tuple or user-defined type).
+    #[error("{what} is not allowed inside a {cql_type} value")]
+    NullElement {
+        /// `"null"` or `"unset"`.
+        what: &'static str,
+        /// The enclosing CQL type.
+        cql_type: CqlType,
+    },
+    /// A user-defined type value's field name differs from the type's field at that position.
+    #[error("field {index} of {cql_type} is {expected:?}, the value names it {given:?}")]
+    FieldNameMismatch {
+        /// Field position.
+        index: usize,
+        /// The type's field name.
+        expected: String,
+        /// The value's field name.
+        given: String,
+        /// The user-defined type.
+        cql_type: CqlType,
+    },
     /// A column's value did not fit; names the column.
     #[error("bind marker {index} ({name}): {source}")]
     Column {
@@ -74,6 +102,60 @@ pub trait SerializeValue {
     /// Writes the `[value]` (length prefix, then content) at the front of `buf`, advancing it
     /// by exactly [`Self::value_size`] bytes.
     fn write_value(&self, buf: &mut &mut [u8]);
+
+    /// Whether this value is null (written as length -1).
+    fn is_null(&self) -> bool {
+        false
+    }
+
+    /// Whether this value is "not set" (written as length -2; top-level bound values only).
+    fn is_unset(&self) -> bool {
+        false
+    }
+
+    /// Inside a `vector<T, N>`, elements of a fixed-size type (see
+    /// [`CqlType::vector_fixed_size`]) are written bare; others are preceded by their length as
+    /// an unsigned vint. `Some(n)` says this value is written bare in `n` bytes.
+    fn vector_fixed_size(&self) -> Option<usize> {
+        None
+    }
+
+    /// Size of this value as a vector element.
+    fn vector_element_size(&self) -> usize {
+        let n = self.value_size().saturating_sub(4);
+        match self.vector_fixed_size() {
+            Some(_) => n,
+            None => super::vint::unsigned_size(n as u64) + n,
+        }
+    }
+
+    /// Writes this value as a vector element, advancing `buf` by
+    /// [`Self::vector_element_size`]. The default goes through a temporary buffer; every
+    /// implementation in this crate overrides it to write in place.
+    fn write_vector_element(&self, buf: &mut &mut [u8]) {
+        let mut scratch = vec![0u8; self.value_size()];
+        let mut w: &mut [u8] = &mut scratch;
+        self.write_value(&mut w);
+        let content = scratch.get(4..).unwrap_or_default();
+        if self.vector_fixed_size().is_none() {
+            super::vint::put_unsigned(buf, content.len() as u64);
+        }
+        buf.put_slice(content);
+    }
+}
+
+/// Errors when a value's content does not fit in an `[int]` length.
+pub fn check_value_size(size: usize) -> Result<(), SerializeError> {
+    if size > i32::MAX as usize {
+        Err(SerializeError::ValueTooLarge { size })
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes an `[int]` length (the caller checked it with [`check_value_size`]).
+pub fn put_len(buf: &mut impl BufMut, len: usize) {
+    buf.put_i32(len as i32);
 }
 
 /// A row of bound values (a tuple, a slice, a derived struct, …).

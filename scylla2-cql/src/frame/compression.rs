@@ -1,0 +1,296 @@
+//! v4 envelope body compression (v4 §5): the body of an envelope whose header has flag 0x01
+//! set is compressed with the algorithm negotiated in STARTUP.
+//!
+//! - lz4: a 4-byte big-endian uncompressed length followed by a raw lz4 block.
+//! - snappy: a raw snappy block (which starts with its own varint uncompressed length).
+//!
+//! Decompression reads the claimed uncompressed length first and rejects it when it is over a
+//! caller-given limit, before allocating anything. v5 does not use this module's formats: it
+//! compresses whole segments (see [`super::segment`]).
+
+/// A body compression algorithm of protocol v4 (v4 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compression {
+    /// lz4: 4-byte big-endian uncompressed length, then a raw lz4 block.
+    Lz4,
+    /// snappy: a raw snappy block.
+    Snappy,
+}
+
+/// Size of the big-endian uncompressed-length prefix of a v4 lz4 body.
+pub const LZ4_LENGTH_PREFIX: usize = 4;
+
+/// An error compressing or decompressing a body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompressionError {
+    /// The compressed data claims an uncompressed size over the configured limit.
+    #[error("claimed uncompressed length {claimed} exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// Length the compressed data claims.
+        claimed: u64,
+        /// The limit.
+        max: usize,
+    },
+    /// An lz4 body shorter than its 4-byte length prefix.
+    #[error("lz4 body of {0} bytes is shorter than its 4-byte length prefix")]
+    MissingLengthPrefix(usize),
+    /// The lz4 length prefix is negative.
+    #[error("negative lz4 uncompressed length {0}")]
+    NegativeLength(i32),
+    /// The lz4 block is malformed.
+    #[error("corrupt lz4 data")]
+    CorruptLz4,
+    /// The snappy block is malformed (including an unreadable length header).
+    #[error("corrupt snappy data")]
+    CorruptSnappy,
+    /// Decompression produced a different number of bytes than the claimed length.
+    #[error("decompressed {actual} bytes where {claimed} were announced")]
+    LengthMismatch {
+        /// Announced uncompressed length.
+        claimed: usize,
+        /// Bytes actually produced.
+        actual: usize,
+    },
+    /// The input is too large for the algorithm (snappy: 2^32 - 1 bytes; v4 lz4 prefix:
+    /// `i32::MAX`).
+    #[error("{0} bytes are too many to compress")]
+    InputTooLarge(usize),
+    /// The output slice given to a `*_into` function is smaller than the bound.
+    #[error("output buffer of {given} bytes is smaller than the required {needed}")]
+    OutputTooSmall {
+        /// Size given.
+        given: usize,
+        /// Size needed ([`Compression::compress_bound`]).
+        needed: usize,
+    },
+}
+
+impl Compression {
+    /// The name used for the `COMPRESSION` option of STARTUP and in SUPPORTED.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Lz4 => "lz4",
+            Self::Snappy => "snappy",
+        }
+    }
+
+    /// Parses a `COMPRESSION` option value (`"lz4"` or `"snappy"`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "lz4" => Some(Self::Lz4),
+            "snappy" => Some(Self::Snappy),
+            _ => None,
+        }
+    }
+
+    /// The largest compressed body (prefix included) that compressing `len` bytes can
+    /// produce: reserve this much before [`Self::compress_into`]. Fails when `len` is too large
+    /// for the algorithm.
+    pub fn compress_bound(self, len: usize) -> Result<usize, CompressionError> {
+        match self {
+            Self::Lz4 => {
+                if len > i32::MAX as usize {
+                    return Err(CompressionError::InputTooLarge(len));
+                }
+                Ok(LZ4_LENGTH_PREFIX + lz4_flex::block::get_maximum_output_size(len))
+            }
+            Self::Snappy => match snap::raw::max_compress_len(len) {
+                0 => Err(CompressionError::InputTooLarge(len)),
+                n => Ok(n),
+            },
+        }
+    }
+
+    /// Compresses `body` into the front of `out`, which must be at least
+    /// [`Self::compress_bound`]`(body.len())` bytes long, and returns the exact number of
+    /// bytes written.
+    ///
+    /// Snappy keeps a hash table that lives for one call: bodies over a few KiB allocate it.
+    pub fn compress_into(self, body: &[u8], out: &mut [u8]) -> Result<usize, CompressionError> {
+        let needed = self.compress_bound(body.len())?;
+        if out.len() < needed {
+            return Err(CompressionError::OutputTooSmall {
+                given: out.len(),
+                needed,
+            });
+        }
+        match self {
+            Self::Lz4 => {
+                let given = out.len();
+                let (prefix, block) = out.split_at_mut(LZ4_LENGTH_PREFIX);
+                // compress_bound checked body.len() <= i32::MAX.
+                prefix.copy_from_slice(&(body.len() as u32).to_be_bytes());
+                // lz4_flex only fails when the output is smaller than its bound, ruled out above.
+                let n = lz4_flex::block::compress_into(body, block)
+                    .map_err(|_| CompressionError::OutputTooSmall { given, needed })?;
+                Ok(LZ4_LENGTH_PREFIX + n)
+            }
+            Self::Snappy => snap::raw::Encoder::new()
+                .compress(body, out)
+                .map_err(|_| CompressionError::InputTooLarge(body.len())),
+        }
+    }
+
+    /// Appends the compressed form of `body` to `out` (reserving the bound first).
+    pub fn compress(self, body: &[u8], out: &mut bytes::BytesMut) -> Result<(), CompressionError> {
+        let bound = self.compress_bound(body.len())?;
+        let start = out.len();
+        out.resize(start + bound, 0);
+        match self.compress_into(body, &mut out[start..]) {
+            Ok(n) => {
+                out.truncate(start + n);
+                Ok(())
+            }
+            Err(e) => {
+                out.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    /// The uncompressed length a compressed body announces, read without decompressing.
+    pub fn decompressed_len(self, compressed: &[u8]) -> Result<usize, CompressionError> {
+        match self {
+            Self::Lz4 => {
+                let Some(prefix) = compressed.first_chunk::<LZ4_LENGTH_PREFIX>() else {
+                    return Err(CompressionError::MissingLengthPrefix(compressed.len()));
+                };
+                let n = i32::from_be_bytes(*prefix);
+                if n < 0 {
+                    return Err(CompressionError::NegativeLength(n));
+                }
+                Ok(n as usize)
+            }
+            Self::Snappy => {
+                if compressed.is_empty() {
+                    return Err(CompressionError::CorruptSnappy);
+                }
+                snap::raw::decompress_len(compressed).map_err(|_| CompressionError::CorruptSnappy)
+            }
+        }
+    }
+
+    /// Decompresses a whole body, rejecting (before allocating) a claimed uncompressed length
+    /// over `max_len`. Allocates exactly the claimed length once.
+    pub fn decompress(
+        self,
+        compressed: &[u8],
+        max_len: usize,
+    ) -> Result<bytes::Bytes, CompressionError> {
+        let claimed = self.decompressed_len(compressed)?;
+        if claimed > max_len {
+            return Err(CompressionError::TooLarge {
+                claimed: claimed as u64,
+                max: max_len,
+            });
+        }
+        let mut out = vec![0u8; claimed];
+        let actual = match self {
+            Self::Lz4 => {
+                lz4_flex::block::decompress_into(&compressed[LZ4_LENGTH_PREFIX..], &mut out)
+                    .map_err(|_| CompressionError::CorruptLz4)?
+            }
+            Self::Snappy => snap::raw::Decoder::new()
+                .decompress(compressed, &mut out)
+                .map_err(|_| CompressionError::CorruptSnappy)?,
+        };
+        if actual != claimed {
+            return Err(CompressionError::LengthMismatch { claimed, actual });
+        }
+        Ok(bytes::Bytes::from(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compressed_ready_bodies_from_fixtures() {
+        // A real server compresses even an empty READY body (fixtures manifest notes).
+        assert!(
+            Compression::Lz4
+                .decompress(&[0, 0, 0, 0, 0], 0)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(Compression::Snappy.decompress(&[0], 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn round_trips_and_exact_sizes() {
+        let body: Vec<u8> = (0..5000u32).map(|i| (i % 7) as u8).collect();
+        for c in [Compression::Lz4, Compression::Snappy] {
+            let mut out = bytes::BytesMut::new();
+            c.compress(&body, &mut out).unwrap();
+            assert!(out.len() < body.len());
+            assert!(out.len() <= c.compress_bound(body.len()).unwrap());
+            assert_eq!(c.decompressed_len(&out).unwrap(), body.len());
+            assert_eq!(&c.decompress(&out, body.len()).unwrap()[..], &body[..]);
+            assert!(matches!(
+                c.decompress(&out, body.len() - 1),
+                Err(CompressionError::TooLarge {
+                    claimed: 5000,
+                    max: 4999
+                })
+            ));
+            let mut small = [0u8; 8];
+            assert!(matches!(
+                c.compress_into(&body, &mut small),
+                Err(CompressionError::OutputTooSmall { given: 8, .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn lz4_prefix_checks() {
+        let c = Compression::Lz4;
+        assert_eq!(
+            c.decompress(&[0, 0, 0], 10),
+            Err(CompressionError::MissingLengthPrefix(3))
+        );
+        assert_eq!(
+            c.decompress(&[0xff, 0, 0, 0, 0], 10),
+            Err(CompressionError::NegativeLength(i32::from_be_bytes([
+                0xff, 0, 0, 0
+            ])))
+        );
+        // Claims 4 GiB-ish: rejected before allocating.
+        assert!(matches!(
+            c.decompress(&[0x7f, 0xff, 0xff, 0xff, 0], 1 << 20),
+            Err(CompressionError::TooLarge { .. })
+        ));
+        // Claims 10 bytes, block holds 2 literals.
+        assert_eq!(
+            c.decompress(&[0, 0, 0, 10, 0x20, b'a', b'b'], 100),
+            Err(CompressionError::LengthMismatch {
+                claimed: 10,
+                actual: 2
+            })
+        );
+        assert_eq!(
+            c.decompress(&[0, 0, 0, 10, 0xf0], 100),
+            Err(CompressionError::CorruptLz4)
+        );
+    }
+
+    #[test]
+    fn snappy_checks() {
+        let c = Compression::Snappy;
+        assert_eq!(c.decompress(&[], 10), Err(CompressionError::CorruptSnappy));
+        // varint 0xffffffff0f would claim 2^32-1 bytes.
+        assert!(matches!(
+            c.decompress(&[0xff, 0xff, 0xff, 0x7f], 1 << 20),
+            Err(CompressionError::TooLarge { .. })
+        ));
+        assert_eq!(
+            c.decompress(&[0x05, 0xff], 100),
+            Err(CompressionError::CorruptSnappy)
+        );
+        assert_eq!(Compression::from_name("snappy"), Some(c));
+        assert_eq!(Compression::Lz4.name(), "lz4");
+        assert_eq!(Compression::from_name("zstd"), None);
+    }
+}

@@ -1,0 +1,398 @@
+//! Incremental decoders that split a growing read buffer into whole envelopes:
+//! [`EnvelopeDecoder`] for v4 (and v5 before the handshake completes, v5 §2.3.1) and
+//! [`SegmentDecoder`] for v5 segments. Neither does I/O: the reader appends what it reads to a
+//! [`BytesMut`] and calls `decode` until it returns `Ok(None)`.
+//!
+//! Envelopes are handed out as [`Bytes`] slices of the read buffer (no copy). Copies happen
+//! only where the data must change: decompression, and reassembling an envelope that a v5
+//! sender split across segments (one allocation of the envelope's exact size).
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::compression::Compression;
+use super::crc::crc32;
+use super::error::{CrcKind, FrameError};
+use super::header::{EnvelopeHeader, HEADER_SIZE, HeaderFlags, ProtocolVersion};
+use super::segment::{SegmentFormat, SegmentHeader, TRAILER_SIZE};
+
+/// Default maximum envelope size: the 256 MB body limit of v5 §2.4.1.5 plus the header.
+pub const DEFAULT_MAX_FRAME_SIZE: usize = HEADER_SIZE + (256 << 20);
+
+/// One whole envelope: its header and its (decompressed) body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The header exactly as received. For a v4 envelope that was compressed, `length` is the
+    /// compressed length on the wire and the compression flag is still set; use `body.len()`.
+    pub header: EnvelopeHeader,
+    /// The body: a slice of the read buffer, or a fresh buffer when it was decompressed or
+    /// reassembled.
+    pub body: Bytes,
+}
+
+fn envelope_size(header: &EnvelopeHeader, max: usize) -> Result<usize, FrameError> {
+    let size = HEADER_SIZE as u64 + u64::from(header.length);
+    if size > max as u64 {
+        return Err(FrameError::FrameTooLarge { size, max });
+    }
+    Ok(size as usize)
+}
+
+/// Splits a whole envelope (header + body, already size-checked) into an [`Envelope`].
+fn split_envelope(header: EnvelopeHeader, mut whole: Bytes) -> Envelope {
+    let body = whole.split_off(HEADER_SIZE);
+    Envelope { header, body }
+}
+
+/// Decoder of unsegmented envelopes: v4 framing, and v5 before the STARTUP handshake is over.
+///
+/// Errors are fatal: the connection must be closed, since the stream cannot be resynchronised.
+#[derive(Debug, Clone)]
+pub struct EnvelopeDecoder {
+    max_frame_size: usize,
+    compression: Option<Compression>,
+    needed: usize,
+}
+
+impl Default for EnvelopeDecoder {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_FRAME_SIZE)
+    }
+}
+
+impl EnvelopeDecoder {
+    /// A decoder rejecting envelopes (header + body, and header + decompressed body) larger
+    /// than `max_frame_size` bytes, with no compression.
+    pub const fn new(max_frame_size: usize) -> Self {
+        Self {
+            max_frame_size,
+            compression: None,
+            needed: HEADER_SIZE,
+        }
+    }
+
+    /// Sets the compression negotiated in STARTUP (v4), used for envelopes with the
+    /// compression flag.
+    pub const fn with_compression(mut self, compression: Option<Compression>) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Changes the compression (after READY on a connection whose STARTUP asked for one).
+    pub const fn set_compression(&mut self, compression: Option<Compression>) {
+        self.compression = compression;
+    }
+
+    /// The configured maximum envelope size.
+    pub const fn max_frame_size(&self) -> usize {
+        self.max_frame_size
+    }
+
+    /// After `decode` returned `Ok(None)`: how many more bytes the next envelope needs at
+    /// least (the rest of the header, or of the whole envelope once the header is known), so
+    /// that the reader can `reserve` and size its reads.
+    pub const fn needed(&self) -> usize {
+        self.needed
+    }
+
+    /// Splits one whole envelope off the front of `buf`, or returns `Ok(None)` when more bytes
+    /// are needed (see [`Self::needed`]). A header announcing an envelope over the maximum is
+    /// rejected as soon as its 9 bytes are there.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Envelope>, FrameError> {
+        let Some(head) = buf.first_chunk::<HEADER_SIZE>() else {
+            self.needed = HEADER_SIZE - buf.len();
+            return Ok(None);
+        };
+        let header = EnvelopeHeader::decode(head)?;
+        let size = envelope_size(&header, self.max_frame_size)?;
+        if buf.len() < size {
+            self.needed = size - buf.len();
+            return Ok(None);
+        }
+        self.needed = HEADER_SIZE;
+        let mut envelope = split_envelope(header, buf.split_to(size).freeze());
+        // v5 §2.4.1.2: the flag is deprecated and ignored in v5.
+        if header.flags.contains(HeaderFlags::COMPRESSION) && header.version == ProtocolVersion::V4
+        {
+            let compression = self.compression.ok_or(FrameError::UnexpectedCompression)?;
+            let max_body = self.max_frame_size.saturating_sub(HEADER_SIZE);
+            envelope.body = compression.decompress(&envelope.body, max_body)?;
+        }
+        Ok(Some(envelope))
+    }
+}
+
+/// An envelope being reassembled from non-self-contained segments.
+#[derive(Debug, Clone)]
+enum Split {
+    /// Fewer than [`HEADER_SIZE`] bytes received so far.
+    Head {
+        bytes: [u8; HEADER_SIZE],
+        len: usize,
+    },
+    /// Header known; `buf` has capacity for the whole envelope.
+    Body {
+        header: EnvelopeHeader,
+        buf: BytesMut,
+        size: usize,
+    },
+}
+
+/// Decoder of v5 segments (after the handshake, v5 §2.3.1) yielding whole envelopes.
+///
+/// Checks each header's CRC24 and each payload's CRC32, decompresses lz4 payloads, hands out
+/// the envelopes of self-contained segments as zero-copy slices, and reassembles an envelope
+/// split across non-self-contained segments into one buffer of its exact size (bounded by the
+/// maximum envelope size). Errors are fatal for the connection.
+#[derive(Debug, Clone)]
+pub struct SegmentDecoder {
+    format: SegmentFormat,
+    max_frame_size: usize,
+    /// Envelopes of the last self-contained segment not handed out yet.
+    current: Bytes,
+    split: Option<Split>,
+    needed: usize,
+}
+
+impl SegmentDecoder {
+    /// A decoder for `format` (fixed by the STARTUP `COMPRESSION` option) rejecting envelopes
+    /// larger than `max_frame_size` bytes (header + body).
+    pub const fn new(format: SegmentFormat, max_frame_size: usize) -> Self {
+        Self {
+            format,
+            max_frame_size,
+            current: Bytes::new(),
+            split: None,
+            needed: format.header_size(),
+        }
+    }
+
+    /// The segment format.
+    pub const fn format(&self) -> SegmentFormat {
+        self.format
+    }
+
+    /// After `decode` returned `Ok(None)`: how many more bytes the next segment needs at least.
+    pub const fn needed(&self) -> usize {
+        self.needed
+    }
+
+    /// Whether an envelope split across segments is partly received.
+    pub const fn in_split_envelope(&self) -> bool {
+        self.split.is_some()
+    }
+
+    /// Returns the next whole envelope, consuming segments from the front of `buf` as needed,
+    /// or `Ok(None)` when more bytes are needed (see [`Self::needed`]).
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Envelope>, FrameError> {
+        loop {
+            if !self.current.is_empty() {
+                return self.next_contained().map(Some);
+            }
+            let Some(header) = SegmentHeader::decode(self.format, buf)? else {
+                self.needed = self.format.header_size() - buf.len();
+                return Ok(None);
+            };
+            let segment_len = header.segment_len(self.format);
+            if buf.len() < segment_len {
+                self.needed = segment_len - buf.len();
+                return Ok(None);
+            }
+            self.needed = self.format.header_size();
+            let segment = buf.split_to(segment_len).freeze();
+            let payload = self.payload(&header, segment)?;
+            if header.self_contained {
+                if let Some(split) = &self.split {
+                    let (expected, received) = match split {
+                        Split::Head { len, .. } => (None, *len),
+                        Split::Body { buf, size, .. } => (Some(*size), buf.len()),
+                    };
+                    return Err(FrameError::InterruptedSplitEnvelope { expected, received });
+                }
+                self.current = payload;
+            } else if let Some(envelope) = self.push_split(&payload)? {
+                return Ok(Some(envelope));
+            }
+        }
+    }
+
+    /// Checks the CRC32 of a whole segment's payload and decompresses it when needed.
+    fn payload(&self, header: &SegmentHeader, segment: Bytes) -> Result<Bytes, FrameError> {
+        let start = self.format.header_size();
+        let end = start + header.payload_len;
+        let mut trailer = [0u8; TRAILER_SIZE];
+        trailer.copy_from_slice(&segment[end..end + TRAILER_SIZE]);
+        let received = u32::from_le_bytes(trailer);
+        let computed = crc32(&segment[start..end]);
+        if received != computed {
+            return Err(FrameError::CrcMismatch {
+                kind: CrcKind::Payload32,
+                received,
+                computed,
+            });
+        }
+        if header.uncompressed_len == 0 {
+            return Ok(segment.slice(start..end));
+        }
+        // The 17-bit field bounds this allocation to 128 KiB.
+        let claimed = header.uncompressed_len;
+        let mut out = vec![0u8; claimed];
+        let actual = lz4_flex::block::decompress_into(&segment[start..end], &mut out)
+            .map_err(|_| super::compression::CompressionError::CorruptLz4)?;
+        if actual != claimed {
+            return Err(
+                super::compression::CompressionError::LengthMismatch { claimed, actual }.into(),
+            );
+        }
+        Ok(Bytes::from(out))
+    }
+
+    /// Hands out the next envelope of the current self-contained payload.
+    fn next_contained(&mut self) -> Result<Envelope, FrameError> {
+        let remaining = self.current.len();
+        let Some(head) = self.current.first_chunk::<HEADER_SIZE>() else {
+            return Err(FrameError::PartialEnvelopeInSelfContainedSegment {
+                needed: HEADER_SIZE as u64,
+                remaining,
+            });
+        };
+        let header = EnvelopeHeader::decode(head)?;
+        let size = envelope_size(&header, self.max_frame_size)?;
+        if size > remaining {
+            return Err(FrameError::PartialEnvelopeInSelfContainedSegment {
+                needed: size as u64,
+                remaining,
+            });
+        }
+        Ok(split_envelope(header, self.current.split_to(size)))
+    }
+
+    /// Adds a non-self-contained payload to the split envelope; returns it once complete.
+    fn push_split(&mut self, mut data: &[u8]) -> Result<Option<Envelope>, FrameError> {
+        let mut state = match self.split.take() {
+            Some(state) => state,
+            None if data.is_empty() => return Ok(None),
+            None => Split::Head {
+                bytes: [0; HEADER_SIZE],
+                len: 0,
+            },
+        };
+        if let Split::Head { mut bytes, mut len } = state {
+            let take = (HEADER_SIZE - len).min(data.len());
+            bytes[len..len + take].copy_from_slice(&data[..take]);
+            len += take;
+            data = &data[take..];
+            state = if len < HEADER_SIZE {
+                Split::Head { bytes, len }
+            } else {
+                let header = EnvelopeHeader::decode(&bytes)?;
+                let size = envelope_size(&header, self.max_frame_size)?;
+                let mut buf = BytesMut::with_capacity(size);
+                buf.put_slice(&bytes);
+                Split::Body { header, buf, size }
+            };
+        }
+        if let Split::Body {
+            header,
+            mut buf,
+            size,
+        } = state
+        {
+            let received = buf.len() + data.len();
+            if received > size {
+                return Err(FrameError::SplitEnvelopeOverrun {
+                    expected: size,
+                    received,
+                });
+            }
+            buf.put_slice(data);
+            if received == size {
+                return Ok(Some(split_envelope(header, buf.freeze())));
+            }
+            state = Split::Body { header, buf, size };
+        }
+        self.split = Some(state);
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::segment::encode_segment;
+
+    #[test]
+    fn envelope_decoder_waits_then_splits() {
+        let frame = [0x84, 0, 0, 2, 0x08, 0, 0, 0, 4, 0, 0, 0, 1, 0x84];
+        let mut d = EnvelopeDecoder::default();
+        let mut buf = BytesMut::new();
+        for (i, b) in frame.iter().enumerate().take(12) {
+            buf.put_u8(*b);
+            assert_eq!(d.decode(&mut buf).unwrap(), None);
+            assert_eq!(d.needed(), if i < 8 { 8 - i } else { 12 - i });
+        }
+        buf.put_slice(&frame[12..]);
+        let env = d.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(env.header.stream, 2);
+        assert_eq!(&env.body[..], &[0, 0, 0, 1]);
+        assert_eq!(&buf[..], &[0x84]);
+        assert_eq!(d.decode(&mut buf).unwrap(), None);
+        assert_eq!(d.needed(), 8);
+    }
+
+    #[test]
+    fn envelope_decoder_rejects_oversize_header_early() {
+        let mut d = EnvelopeDecoder::new(100);
+        let mut buf = BytesMut::from(&[0x84, 0, 0, 2, 0x08, 0, 0, 0, 92][..]);
+        assert_eq!(
+            d.decode(&mut buf),
+            Err(FrameError::FrameTooLarge {
+                size: 101,
+                max: 100
+            })
+        );
+        let mut buf = BytesMut::from(&[0x84, 0, 0, 2, 0x08, 0, 0, 0, 91][..]);
+        assert_eq!(d.decode(&mut buf), Ok(None));
+        assert_eq!(d.needed(), 91);
+    }
+
+    #[test]
+    fn compressed_flag_without_compression_is_an_error() {
+        let mut d = EnvelopeDecoder::default();
+        let mut buf = BytesMut::from(&[0x84, 1, 0, 2, 0x02, 0, 0, 0, 1, 0][..]);
+        assert_eq!(d.decode(&mut buf), Err(FrameError::UnexpectedCompression));
+        // Ignored on v5 envelopes (v5 §2.4.1.2).
+        let mut buf = BytesMut::from(&[0x85, 1, 0, 2, 0x02, 0, 0, 0, 1, 0][..]);
+        assert_eq!(d.decode(&mut buf).unwrap().unwrap().body.len(), 1);
+    }
+
+    #[test]
+    fn compressed_body_bounded_by_max_frame_size() {
+        let mut d = EnvelopeDecoder::new(HEADER_SIZE + 10).with_compression(Some(Compression::Lz4));
+        // lz4 body claiming 11 uncompressed bytes.
+        let mut buf = BytesMut::from(&[0x84, 1, 0, 2, 0x08, 0, 0, 0, 5, 0, 0, 0, 11, 0][..]);
+        assert!(matches!(
+            d.decode(&mut buf),
+            Err(FrameError::Compression(
+                crate::frame::compression::CompressionError::TooLarge {
+                    claimed: 11,
+                    max: 10
+                }
+            ))
+        ));
+    }
+
+    #[test]
+    fn split_envelope_with_header_across_segments() {
+        let env: Vec<u8> = [0x85, 0, 0, 9, 0x08, 0, 0, 0, 3, 1, 2, 3].to_vec();
+        let mut buf = BytesMut::new();
+        for chunk in env.chunks(4) {
+            encode_segment(chunk, false, SegmentFormat::Uncompressed, &mut buf).unwrap();
+        }
+        let mut d = SegmentDecoder::new(SegmentFormat::Uncompressed, 1000);
+        let got = d.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(got.header.stream, 9);
+        assert_eq!(&got.body[..], &[1, 2, 3]);
+        assert!(!d.in_split_envelope());
+        assert!(buf.is_empty());
+    }
+}

@@ -1,0 +1,358 @@
+//! RESULT kind Rows (v4/v5 §4.2.5.2): `<metadata><rows_count><rows_content>`, with rows
+//! decoded lazily.
+//!
+//! Decoding reads the metadata and keeps the row bytes as one [`Bytes`] slice of the body. With
+//! the No_metadata flag (the hot path of prepared statements executed with skip_metadata) the
+//! metadata decodes without allocating; the caller then iterates with the column specs it
+//! cached from PREPARED. Iterating checks the Rust row type against the columns once, then
+//! yields one row at a time, each parsed by a [`ColumnIterator`] over its own bytes.
+
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+
+use super::super::{ResponseError, slice_of};
+use crate::types::{ColumnSpec, CqlType};
+use crate::value::{ColumnIterator, DeserializeError, DeserializeRow};
+use crate::wire::WireReader;
+
+/// Rows metadata flag: one table spec for all columns.
+pub const GLOBAL_TABLES_SPEC: i32 = 0x0001;
+/// Rows metadata flag: more pages follow; a paging state is present.
+pub const HAS_MORE_PAGES: i32 = 0x0002;
+/// Rows metadata flag: no table spec and no column specs.
+pub const NO_METADATA: i32 = 0x0004;
+/// Rows metadata flag (v5, or Scylla's metadata id extension on v4): the result metadata
+/// changed; a new result metadata id is present.
+pub const METADATA_CHANGED: i32 = 0x0008;
+
+/// A paging state, to send back to fetch the next page (sliced from the response body).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PagingState(Bytes);
+
+impl PagingState {
+    /// Wraps raw paging state bytes.
+    pub fn new(bytes: Bytes) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes to send in the next request's parameters.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The underlying `Bytes`.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+}
+
+/// A keyspace and table name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableSpec {
+    /// Keyspace.
+    pub keyspace: String,
+    /// Table.
+    pub table: String,
+}
+
+impl TableSpec {
+    pub(crate) fn decode(r: &mut WireReader<'_>) -> Result<Self, ResponseError> {
+        Ok(Self {
+            keyspace: r.read_string()?.to_owned(),
+            table: r.read_string()?.to_owned(),
+        })
+    }
+}
+
+/// Reads `count` `<col_spec>`s, each with its own table spec unless `global` is given.
+pub(crate) fn read_col_specs(
+    r: &mut WireReader<'_>,
+    count: usize,
+    global: Option<&TableSpec>,
+) -> Result<Vec<ColumnSpec>, ResponseError> {
+    // A spec takes at least 4 bytes (name and type), 8 with its own table spec.
+    let min = if global.is_some() { 4 } else { 8 };
+    if count > r.len() / min {
+        return Err(ResponseError::InvalidCount {
+            what: "column",
+            count: count as i64,
+            remaining: r.len(),
+        });
+    }
+    let mut columns = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (keyspace, table) = match global {
+            Some(t) => (t.keyspace.clone(), t.table.clone()),
+            None => (r.read_string()?.to_owned(), r.read_string()?.to_owned()),
+        };
+        let name = r.read_string()?.to_owned();
+        let typ = CqlType::parse(r)?;
+        columns.push(ColumnSpec {
+            keyspace,
+            table,
+            name,
+            typ,
+        });
+    }
+    Ok(columns)
+}
+
+/// Reads a non-negative `[int]` count.
+pub(crate) fn read_count(
+    r: &mut WireReader<'_>,
+    what: &'static str,
+) -> Result<usize, ResponseError> {
+    let n = r.read_i32()?;
+    if n < 0 {
+        return Err(ResponseError::InvalidCount {
+            what,
+            count: n.into(),
+            remaining: r.len(),
+        });
+    }
+    Ok(n as usize)
+}
+
+/// Rows metadata (also the result metadata of PREPARED).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultMetadata {
+    /// Raw flags.
+    pub flags: i32,
+    /// Number of columns of each row.
+    pub columns_count: usize,
+    /// Paging state when more pages follow.
+    pub paging_state: Option<PagingState>,
+    /// New result metadata id (flag [`METADATA_CHANGED`]).
+    pub new_metadata_id: Option<Bytes>,
+    /// The table of all columns (flag [`GLOBAL_TABLES_SPEC`]).
+    pub global_table_spec: Option<TableSpec>,
+    /// Column specs; `None` with [`NO_METADATA`].
+    pub columns: Option<Vec<ColumnSpec>>,
+}
+
+impl ResultMetadata {
+    /// Decodes `<flags><columns_count>[<paging_state>][<new_metadata_id>][<global_table_spec>]
+    /// [<col_spec>...]` from `r`, a reader over `body`. Allocates nothing with No_metadata.
+    pub fn decode(r: &mut WireReader<'_>, body: &Bytes) -> Result<Self, ResponseError> {
+        let flags = r.read_i32()?;
+        let columns_count = read_count(r, "column")?;
+        let paging_state = if flags & HAS_MORE_PAGES != 0 {
+            r.read_bytes()?.map(|s| PagingState(slice_of(body, s)))
+        } else {
+            None
+        };
+        let new_metadata_id = if flags & METADATA_CHANGED != 0 {
+            Some(slice_of(body, r.read_short_bytes()?))
+        } else {
+            None
+        };
+        if flags & NO_METADATA != 0 {
+            return Ok(Self {
+                flags,
+                columns_count,
+                paging_state,
+                new_metadata_id,
+                global_table_spec: None,
+                columns: None,
+            });
+        }
+        let global_table_spec = if flags & GLOBAL_TABLES_SPEC != 0 {
+            Some(TableSpec::decode(r)?)
+        } else {
+            None
+        };
+        let columns = read_col_specs(r, columns_count, global_table_spec.as_ref())?;
+        Ok(Self {
+            flags,
+            columns_count,
+            paging_state,
+            new_metadata_id,
+            global_table_spec,
+            columns: Some(columns),
+        })
+    }
+
+    /// Whether more pages follow.
+    pub fn has_more_pages(&self) -> bool {
+        self.flags & HAS_MORE_PAGES != 0
+    }
+
+    /// Whether the column specs were omitted.
+    pub fn no_metadata(&self) -> bool {
+        self.flags & NO_METADATA != 0
+    }
+}
+
+/// A Rows result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rows {
+    /// The metadata.
+    pub metadata: ResultMetadata,
+    rows_count: usize,
+    content: Bytes,
+}
+
+impl Rows {
+    /// Decodes the rest of a Rows result from `r`, a reader over `body`, consuming it all.
+    pub fn decode(r: &mut WireReader<'_>, body: &Bytes) -> Result<Self, ResponseError> {
+        let metadata = ResultMetadata::decode(r, body)?;
+        let rows_count = read_count(r, "row")?;
+        let content = r.read_slice(r.len())?;
+        // Every cell takes at least its 4-byte length.
+        let cells = rows_count.checked_mul(metadata.columns_count);
+        let fits = match cells.and_then(|c| c.checked_mul(4)) {
+            Some(min) => min <= content.len() && (metadata.columns_count > 0 || rows_count == 0),
+            None => false,
+        };
+        if !fits {
+            return Err(ResponseError::InvalidCount {
+                what: "row",
+                count: rows_count as i64,
+                remaining: content.len(),
+            });
+        }
+        Ok(Self {
+            metadata,
+            rows_count,
+            content: slice_of(body, content),
+        })
+    }
+
+    /// Number of rows.
+    pub fn rows_count(&self) -> usize {
+        self.rows_count
+    }
+
+    /// The rows' bytes.
+    pub fn content(&self) -> &Bytes {
+        &self.content
+    }
+
+    /// The column specs this result carries (`None` with No_metadata).
+    pub fn columns(&self) -> Option<&[ColumnSpec]> {
+        self.metadata.columns.as_deref()
+    }
+
+    /// The paging state for the next page.
+    pub fn paging_state(&self) -> Option<&PagingState> {
+        self.metadata.paging_state.as_ref()
+    }
+
+    /// Iterates rows as raw columns, described by `specs`: the result's own
+    /// ([`Self::columns`]) or, with No_metadata, the prepared statement's result columns.
+    pub fn raw_rows<'r, 'm>(
+        &'r self,
+        specs: &'m [ColumnSpec],
+    ) -> Result<RawRowIter<'r, 'm>, ResponseError> {
+        if specs.len() != self.metadata.columns_count {
+            return Err(ResponseError::ColumnSpecsMismatch {
+                columns_count: self.metadata.columns_count,
+                specs: specs.len(),
+            });
+        }
+        Ok(RawRowIter {
+            specs,
+            frame: &self.content,
+            reader: WireReader::new(&self.content),
+            remaining: self.rows_count,
+            done: false,
+        })
+    }
+
+    /// Iterates rows as `T`, described by `specs` (see [`Self::raw_rows`]); checks the types
+    /// once here.
+    pub fn iter<'r, 'm, T: DeserializeRow<'r, 'm>>(
+        &'r self,
+        specs: &'m [ColumnSpec],
+    ) -> Result<TypedRowIter<'r, 'm, T>, ResponseError> {
+        let raw = self.raw_rows(specs)?;
+        T::check_types(specs)?;
+        Ok(TypedRowIter {
+            raw,
+            _row: PhantomData,
+        })
+    }
+
+    /// Iterates rows as `T` using the result's own column specs; errors with No_metadata.
+    pub fn typed<'r, T: DeserializeRow<'r, 'r>>(
+        &'r self,
+    ) -> Result<TypedRowIter<'r, 'r, T>, ResponseError> {
+        let specs = self.columns().ok_or(ResponseError::ColumnSpecsMismatch {
+            columns_count: self.metadata.columns_count,
+            specs: 0,
+        })?;
+        self.iter(specs)
+    }
+}
+
+/// Rows as raw columns: each item is one row's [`ColumnIterator`]. Row boundaries are found
+/// by reading the cells' lengths, so a row type that stops early cannot desynchronize later
+/// rows. Bytes left after the last row are reported as an error item.
+#[derive(Debug, Clone)]
+pub struct RawRowIter<'r, 'm> {
+    specs: &'m [ColumnSpec],
+    frame: &'r Bytes,
+    reader: WireReader<'r>,
+    remaining: usize,
+    done: bool,
+}
+
+impl<'r, 'm> Iterator for RawRowIter<'r, 'm> {
+    type Item = Result<ColumnIterator<'r, 'm>, DeserializeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if self.remaining == 0 {
+            self.done = true;
+            return match self.reader.expect_end() {
+                Ok(()) => None,
+                Err(e) => Some(Err(e.into())),
+            };
+        }
+        let start = self.reader.remaining();
+        for _ in 0..self.specs.len() {
+            if let Err(e) = self.reader.read_bytes() {
+                self.done = true;
+                return Some(Err(e.into()));
+            }
+        }
+        self.remaining -= 1;
+        let row = &start[..start.len() - self.reader.len()];
+        Some(Ok(ColumnIterator::new(self.specs, self.frame, row)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.done {
+            (0, Some(0))
+        } else {
+            (0, Some(self.remaining + 1))
+        }
+    }
+}
+
+/// Rows decoded as `T`, one per item; stops after the first row-level error.
+#[derive(Debug, Clone)]
+pub struct TypedRowIter<'r, 'm, T> {
+    raw: RawRowIter<'r, 'm>,
+    _row: PhantomData<fn() -> T>,
+}
+
+impl<'r, 'm, T: DeserializeRow<'r, 'm>> Iterator for TypedRowIter<'r, 'm, T> {
+    type Item = Result<T, DeserializeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let row = self.raw.next()?;
+        let item = row.and_then(T::deserialize);
+        if item.is_err() {
+            self.raw.done = true;
+        }
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.raw.size_hint()
+    }
+}

@@ -1,0 +1,229 @@
+//! [`SerializeRow`] for `()`, tuples of up to 16 values, slices / `Vec` / arrays of values
+//! (including `[&dyn SerializeValue]` and `Vec<CqlValue>`), references, and [`NamedValues`]
+//! sent by name.
+
+use super::serialize::{SerializeError, SerializeRow, SerializeValue};
+use crate::types::ColumnSpec;
+
+fn wrap(index: usize, col: &ColumnSpec, e: SerializeError) -> SerializeError {
+    SerializeError::Column {
+        index,
+        name: col.name.clone(),
+        source: Box::new(e),
+    }
+}
+
+fn check_count(expected: usize, given: usize) -> Result<(), SerializeError> {
+    if expected == given {
+        Ok(())
+    } else {
+        Err(SerializeError::WrongValueCount { expected, given })
+    }
+}
+
+/// No values.
+impl SerializeRow for () {
+    fn value_count(&self) -> usize {
+        0
+    }
+    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
+        check_count(columns.len(), 0)
+    }
+    fn values_size(&self) -> usize {
+        0
+    }
+    fn write_values(&self, _buf: &mut &mut [u8]) {}
+}
+
+impl<R: SerializeRow + ?Sized> SerializeRow for &R {
+    fn value_count(&self) -> usize {
+        (**self).value_count()
+    }
+    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
+        (**self).check_types(columns)
+    }
+    fn values_size(&self) -> usize {
+        (**self).values_size()
+    }
+    fn write_values(&self, buf: &mut &mut [u8]) {
+        (**self).write_values(buf)
+    }
+    fn value_name(&self, index: usize) -> Option<&str> {
+        (**self).value_name(index)
+    }
+}
+
+/// One value per bind marker, in order.
+impl<T: SerializeValue> SerializeRow for [T] {
+    fn value_count(&self) -> usize {
+        self.len()
+    }
+    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
+        check_count(columns.len(), self.len())?;
+        for (i, (v, col)) in self.iter().zip(columns).enumerate() {
+            v.check_type(&col.typ).map_err(|e| wrap(i, col, e))?;
+        }
+        Ok(())
+    }
+    fn values_size(&self) -> usize {
+        self.iter().map(T::value_size).sum()
+    }
+    fn write_values(&self, buf: &mut &mut [u8]) {
+        for v in self {
+            v.write_value(buf);
+        }
+    }
+}
+
+impl<T: SerializeValue> SerializeRow for Vec<T> {
+    fn value_count(&self) -> usize {
+        self.len()
+    }
+    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
+        self.as_slice().check_types(columns)
+    }
+    fn values_size(&self) -> usize {
+        self.as_slice().values_size()
+    }
+    fn write_values(&self, buf: &mut &mut [u8]) {
+        self.as_slice().write_values(buf)
+    }
+}
+
+impl<T: SerializeValue, const N: usize> SerializeRow for [T; N] {
+    fn value_count(&self) -> usize {
+        N
+    }
+    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
+        self.as_slice().check_types(columns)
+    }
+    fn values_size(&self) -> usize {
+        self.as_slice().values_size()
+    }
+    fn write_values(&self, buf: &mut &mut [u8]) {
+        self.as_slice().write_values(buf)
+    }
+}
+
+macro_rules! tuple_row {
+    ($n:literal; $($t:ident $idx:tt),+) => {
+        impl<$($t: SerializeValue),+> SerializeRow for ($($t,)+) {
+            fn value_count(&self) -> usize {
+                $n
+            }
+            fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
+                check_count(columns.len(), $n)?;
+                $(
+                    self.$idx
+                        .check_type(&columns[$idx].typ)
+                        .map_err(|e| wrap($idx, &columns[$idx], e))?;
+                )+
+                Ok(())
+            }
+            fn values_size(&self) -> usize {
+                0 $(+ self.$idx.value_size())+
+            }
+            fn write_values(&self, buf: &mut &mut [u8]) {
+                $(self.$idx.write_value(buf);)+
+            }
+        }
+    };
+}
+
+tuple_row!(1; A 0);
+tuple_row!(2; A 0, B 1);
+tuple_row!(3; A 0, B 1, C 2);
+tuple_row!(4; A 0, B 1, C 2, D 3);
+tuple_row!(5; A 0, B 1, C 2, D 3, E 4);
+tuple_row!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_row!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_row!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple_row!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple_row!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuple_row!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuple_row!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+tuple_row!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
+tuple_row!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
+tuple_row!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
+tuple_row!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+
+/// Values sent by name (QUERY/EXECUTE flag 0x40), in any order.
+///
+/// Names are matched exactly against the bind markers' names as the server reports them:
+/// lower case unless the marker was quoted (`:"Name"`). For values of different Rust types
+/// use `V = Box<dyn SerializeValue>` or `V = &dyn SerializeValue`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NamedValues<N, V> {
+    values: Vec<(N, V)>,
+}
+
+impl<N: AsRef<str>, V: SerializeValue> NamedValues<N, V> {
+    /// No values yet.
+    pub fn new() -> Self {
+        Self { values: Vec::new() }
+    }
+
+    /// Adds a value for the bind marker `name`.
+    pub fn push(&mut self, name: N, value: V) {
+        self.values.push((name, value));
+    }
+
+    /// Adds a value for the bind marker `name` (builder form).
+    pub fn with(mut self, name: N, value: V) -> Self {
+        self.push(name, value);
+        self
+    }
+
+    /// The (name, value) pairs.
+    pub fn values(&self) -> &[(N, V)] {
+        &self.values
+    }
+}
+
+impl<N, V> From<Vec<(N, V)>> for NamedValues<N, V> {
+    fn from(values: Vec<(N, V)>) -> Self {
+        Self { values }
+    }
+}
+
+impl<N: AsRef<str>, V: SerializeValue> SerializeRow for NamedValues<N, V> {
+    fn value_count(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Every value must name a bind marker ([`SerializeError::UnknownName`]) and every marker
+    /// must have a value ([`SerializeError::MissingName`]); each value is checked against the
+    /// markers of its name.
+    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
+        for (name, _) in &self.values {
+            if !columns.iter().any(|c| c.name == name.as_ref()) {
+                return Err(SerializeError::UnknownName {
+                    name: name.as_ref().to_owned(),
+                });
+            }
+        }
+        for (i, col) in columns.iter().enumerate() {
+            let Some((_, v)) = self.values.iter().find(|(n, _)| n.as_ref() == col.name) else {
+                return Err(SerializeError::MissingName {
+                    name: col.name.clone(),
+                });
+            };
+            v.check_type(&col.typ).map_err(|e| wrap(i, col, e))?;
+        }
+        Ok(())
+    }
+
+    fn values_size(&self) -> usize {
+        self.values.iter().map(|(_, v)| v.value_size()).sum()
+    }
+
+    fn write_values(&self, buf: &mut &mut [u8]) {
+        for (_, v) in &self.values {
+            v.write_value(buf);
+        }
+    }
+
+    fn value_name(&self, index: usize) -> Option<&str> {
+        self.values.get(index).map(|(n, _)| n.as_ref())
+    }
+}
