@@ -558,3 +558,56 @@ async fn a_client_that_does_not_read_gets_backpressure_not_loss() {
     assert_eq!(got, N);
     let _ = writer.await;
 }
+
+#[tokio::test]
+async fn topology_from_the_builder() {
+    let c = Cluster::builder()
+        .nodes(3)
+        .datacenters([("dc1", 2), ("dc2", 1)])
+        .racks(["r1", "r2"])
+        .tokens_per_node(8)
+        .seed(42)
+        .port(0)
+        .base_ip(std::net::Ipv4Addr::new(127, 0, 40, 10))
+        .start()
+        .await
+        .unwrap();
+    let nodes = c.nodes();
+    let dcs: Vec<&str> = nodes.iter().map(|n| n.datacenter.as_str()).collect();
+    let racks: Vec<&str> = nodes.iter().map(|n| n.rack.as_str()).collect();
+    assert_eq!(dcs, ["dc1", "dc1", "dc2"]);
+    assert_eq!(racks, ["r1", "r2", "rack1"]);
+    let addrs: Vec<String> = c
+        .contact_points()
+        .iter()
+        .map(|a| a.ip().to_string())
+        .collect();
+    assert_eq!(addrs, ["127.0.40.10", "127.0.40.11", "127.0.40.12"]);
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n.tokens.len() == 8 && n.port == c.port() && n.up)
+    );
+    let mut hosts: Vec<_> = nodes.iter().map(|n| n.host_id).collect();
+    hosts.dedup();
+    assert_eq!(hosts.len(), 3);
+    // Same seed, same tokens.
+    let again = Cluster::builder()
+        .nodes(3)
+        .tokens_per_node(8)
+        .seed(42)
+        .port(0)
+        .base_ip(std::net::Ipv4Addr::new(127, 0, 41, 10))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(again.nodes()[1].tokens, nodes[1].tokens);
+    assert!(Cluster::builder().nodes(0).start().await.is_err());
+    assert!(
+        Cluster::builder()
+            .max_protocol_version(6)
+            .start()
+            .await
+            .is_err()
+    );
+}
