@@ -2,19 +2,21 @@
 //! `'frame` and `'meta` lifetimes, with a bound on every field type.
 
 use proc_macro2::TokenStream;
+use proc_macro2::{Group, Span, TokenTree};
 use quote::quote;
+use syn::spanned::Spanned;
 use syn::{GenericParam, Generics, Lifetime, LifetimeParam, WherePredicate, parse_quote};
 
 use crate::attrs::Input;
 
 /// The lifetime of the response frame in generated impls.
 pub(crate) fn frame_lt() -> Lifetime {
-    Lifetime::new("'scylla2_frame", proc_macro2::Span::call_site())
+    Lifetime::new("'scylla2_frame", Span::call_site())
 }
 
 /// The lifetime of the column metadata in generated impls.
 pub(crate) fn meta_lt() -> Lifetime {
-    Lifetime::new("'scylla2_meta", proc_macro2::Span::call_site())
+    Lifetime::new("'scylla2_meta", Span::call_site())
 }
 
 /// `(impl generics, type generics, where clause)` for an impl whose every field type is bound
@@ -38,6 +40,8 @@ pub(crate) fn split(
         let where_clause = generics.make_where_clause();
         for f in &input.fields {
             let ty = &f.ty;
+            // Spanned on the field type, so that a type without the trait is reported there.
+            let bound = respan(bound.clone(), ty.span());
             let pred: WherePredicate = parse_quote!(#ty: #bound);
             where_clause.predicates.push(pred);
         }
@@ -49,4 +53,22 @@ pub(crate) fn split(
         quote!(#ty_generics),
         quote!(#where_clause),
     )
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Group(g) => {
+                let mut out = Group::new(g.delimiter(), respan(g.stream(), span));
+                out.set_span(span);
+                TokenTree::Group(out)
+            }
+            mut other => {
+                other.set_span(span);
+                other
+            }
+        })
+        .collect()
 }
