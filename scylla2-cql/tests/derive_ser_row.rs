@@ -225,3 +225,64 @@ fn generic_row_and_reference() {
         "{err}"
     );
 }
+
+#[derive(SerializeRow)]
+#[scylla2(send_names)]
+struct Named<'a> {
+    score: f32,
+    #[scylla2(rename = "e_mail")]
+    email: &'a str,
+    id: i32,
+}
+
+#[test]
+fn send_names_matches_markers_in_any_order_and_names_each_value() {
+    let row = Named {
+        score: 1.0,
+        email: "e",
+        id: 3,
+    };
+    assert_eq!(row.value_count(), 3);
+    assert_eq!(
+        (0..4).map(|i| row.value_name(i)).collect::<Vec<_>>(),
+        [Some("score"), Some("e_mail"), Some("id"), None]
+    );
+    let specs = vec![
+        spec("id", CqlType::Int),
+        spec("e_mail", CqlType::Text),
+        spec("score", CqlType::Float),
+    ];
+    // Values are written in field order; the names tell the server where they go.
+    let bytes = serialize_row(&row, &specs).unwrap();
+    #[rustfmt::skip]
+    let expected = [
+        0, 0, 0, 4, 0x3f, 0x80, 0, 0,
+        0, 0, 0, 1, b'e',
+        0, 0, 0, 4, 0, 0, 0, 3,
+    ];
+    assert_eq!(bytes, expected);
+    // Two markers of one name both take its value and must both fit it.
+    let mut twice = specs.clone();
+    twice.push(spec("id", CqlType::BigInt));
+    let err = serialize_row(&row, &twice).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Named.id (bind marker 3 \"id\"): cannot serialize Rust type i32 as CQL type bigint"
+    );
+    let err = serialize_row(&row, &specs[1..]).unwrap_err();
+    assert_eq!(
+        err,
+        SerializeError::NoMarkerForField {
+            rust_type: "Named",
+            field: "id",
+            name: "id"
+        }
+    );
+    let mut extra = specs.clone();
+    extra.insert(1, spec("ttl", CqlType::Int));
+    let err = serialize_row(&row, &extra).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bind marker 1 (\"ttl\") has no field in Named"
+    );
+}

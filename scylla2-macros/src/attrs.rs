@@ -14,6 +14,8 @@ pub(crate) struct ContainerAttrs {
     pub by_position: bool,
     /// Deserialized rows by name: ignore result columns that match no field.
     pub skip_unknown: bool,
+    /// Serialized rows: send each value with its name (QUERY/EXECUTE flag 0x40).
+    pub send_names: bool,
 }
 
 /// One field of the struct, with its attributes resolved.
@@ -53,6 +55,7 @@ fn parse_container(input: &DeriveInput) -> syn::Result<ContainerAttrs> {
     let mut crate_path: Option<Path> = None;
     let mut by_position: Option<()> = None;
     let mut skip_unknown: Option<()> = None;
+    let mut send_names: Option<()> = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("scylla2")) {
         attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
@@ -67,15 +70,24 @@ fn parse_container(input: &DeriveInput) -> syn::Result<ContainerAttrs> {
             } else if meta.path.is_ident("skip_unknown") {
                 no_value(&meta, "skip_unknown")?;
                 set_once(&mut skip_unknown, (), span, "skip_unknown")
+            } else if meta.path.is_ident("send_names") {
+                no_value(&meta, "send_names")?;
+                set_once(&mut send_names, (), span, "send_names")
             } else if meta.path.is_ident("rename") {
                 Err(meta.error("`rename` goes on a field, not on the struct"))
             } else {
                 Err(meta.error(
-                    "unknown scylla2 attribute; expected `crate = path`, `by_position` or \
-                     `skip_unknown`",
+                    "unknown scylla2 attribute; expected `crate = path`, `by_position`, \
+                     `skip_unknown` or `send_names`",
                 ))
             }
         })?;
+    }
+    if by_position.is_some() && send_names.is_some() {
+        return Err(syn::Error::new(
+            input.ident.span(),
+            "`by_position` and `send_names` cannot be combined: names are what `send_names` sends",
+        ));
     }
     Ok(ContainerAttrs {
         crate_path: match crate_path {
@@ -84,6 +96,7 @@ fn parse_container(input: &DeriveInput) -> syn::Result<ContainerAttrs> {
         },
         by_position: by_position.is_some(),
         skip_unknown: skip_unknown.is_some(),
+        send_names: send_names.is_some(),
     })
 }
 

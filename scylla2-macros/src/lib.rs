@@ -11,7 +11,8 @@
 //! Attributes, all under `#[scylla2(...)]`:
 //! - on the struct: `crate = path` (where `scylla2_cql` is, e.g. `crate = scylla2::cql` when
 //!   it is re-exported; default `::scylla2_cql`), `by_position` (rows), `skip_unknown` (rows
-//!   read by name: ignore result columns that match no field);
+//!   read by name: ignore result columns that match no field), `send_names` (rows written:
+//!   send values with their names, in any order);
 //! - on a field: `rename = "name"` (the column, bind marker or UDT field name; default the
 //!   field's name).
 //!
@@ -60,6 +61,13 @@ pub fn derive_deserialize_row(input: TokenStream) -> TokenStream {
 /// therefore requires field `i` to be named like bind marker `i` (or `rename`), and reports a
 /// field in the wrong place, a field without a marker and a marker without a field by name.
 /// With `#[scylla2(by_position)]` only the count and the types are checked.
+///
+/// With `#[scylla2(send_names)]` each value is sent with its name (`value_name`, the
+/// QUERY/EXECUTE flag 0x40) and the server binds it to the marker of that name, so the fields
+/// may be in any order; `check_types` requires a marker for every field and a field for every
+/// marker. This suits unprepared queries with named markers (`:name`), whose markers the
+/// client does not know; it costs the names' bytes on every request, and batches cannot carry
+/// names.
 #[proc_macro_derive(SerializeRow, attributes(scylla2))]
 pub fn derive_serialize_row(input: TokenStream) -> TokenStream {
     expand(input, "SerializeRow", ser_row::expand)

@@ -1,5 +1,5 @@
 //! `#[derive(SerializeRow)]`: values written in field order; bind markers checked by name
-//! (same order required) or by position.
+//! (same order required), by position, or sent with their names (`send_names`, any order).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -16,7 +16,32 @@ pub(crate) fn expand(input: Input) -> TokenStream {
     let rust_type = ident.to_string();
     let n = input.fields.len();
     let idents: Vec<_> = input.fields.iter().map(|f| &f.ident).collect();
-    let checks = if input.attrs.by_position {
+    let names: Vec<&str> = input.fields.iter().map(|f| f.cql_name.as_str()).collect();
+    let indexes = 0..n;
+    let value_name = if input.attrs.send_names {
+        quote! {
+            fn value_name(&self, index: usize) -> ::core::option::Option<&str> {
+                match index {
+                    #(#indexes => ::core::option::Option::Some(#names),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
+    let checks = if input.attrs.send_names {
+        let per_field = input.fields.iter().map(|fi| {
+            let id = &fi.ident;
+            let name = fi.ident.to_string();
+            let col = &fi.cql_name;
+            quote!(#ds::check_sent_name(#rust_type, #name, #col, &self.#id, columns)?;)
+        });
+        quote! {
+            #(#per_field)*
+            #ds::check_markers_have_names(#rust_type, &[#(#names),*], columns)?;
+        }
+    } else if input.attrs.by_position {
         let per_field = input.fields.iter().enumerate().map(|(i, fi)| {
             let id = &fi.ident;
             let name = fi.ident.to_string();
@@ -60,6 +85,8 @@ pub(crate) fn expand(input: Input) -> TokenStream {
             fn write_values(&self, buf: &mut &mut [u8]) {
                 #(#krate::value::SerializeValue::write_value(&self.#idents, buf);)*
             }
+
+            #value_name
         }
     }
 }

@@ -405,3 +405,73 @@ async fn value_errors_are_found_before_sending() {
     let err = result.rows::<Wrong>().unwrap_err();
     assert!(err.to_string().contains("Wrong.pk"), "{err}");
 }
+
+/// Sent with names, in another order than the markers.
+#[derive(SerializeRow)]
+#[scylla2(send_names)]
+struct NamedKey<'a> {
+    text_col: &'a str,
+    ck: i32,
+    pk: i32,
+}
+
+#[tokio::test]
+async fn send_names_binds_by_name_prepared_and_unprepared() {
+    let Some((_c, session, ks)) = setup().await else {
+        return;
+    };
+    let insert = session
+        .prepare(format!("INSERT INTO {ks}.all_types (pk, ck, text_col) VALUES (?, ?, ?)").as_str())
+        .await
+        .unwrap();
+    session
+        .execute(
+            &insert,
+            NamedKey {
+                text_col: "prepared",
+                ck: 1,
+                pk: 4,
+            },
+        )
+        .await
+        .unwrap();
+    // Unprepared, with named markers: the driver does not know the markers, the names bind.
+    session
+        .execute(
+            format!("INSERT INTO {ks}.all_types (pk, ck, text_col) VALUES (:pk, :ck, :text_col)")
+                .as_str(),
+            NamedKey {
+                text_col: "unprepared",
+                ck: 2,
+                pk: 4,
+            },
+        )
+        .await
+        .unwrap();
+    #[derive(Debug, PartialEq, DeserializeRow)]
+    struct Text<'a> {
+        ck: i32,
+        text_col: &'a str,
+    }
+    let result = session
+        .execute(
+            format!("SELECT ck, text_col FROM {ks}.all_types WHERE pk = 4").as_str(),
+            (),
+        )
+        .await
+        .unwrap();
+    let rows: Vec<Text<'_>> = result.rows().unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(
+        rows,
+        [
+            Text {
+                ck: 1,
+                text_col: "prepared"
+            },
+            Text {
+                ck: 2,
+                text_col: "unprepared"
+            }
+        ]
+    );
+}

@@ -8,7 +8,9 @@
 //! The rules they implement:
 //! - Rows serialized by name: field `i` must bind marker `i` of the same name (values are
 //!   written in field order without knowing the statement, so the orders must agree; a
-//!   mismatch is a [`SerializeError::FieldOrder`] naming both positions).
+//!   mismatch is a [`SerializeError::FieldOrder`] naming both positions). Rows with
+//!   `send_names` send each value with its name and the server binds them, so any order
+//!   works: every field needs a marker of its name and every marker a field.
 //! - User-defined types serialized: field `i` must be the type's field `i` of the same name;
 //!   fields the type has beyond the struct's (added by `ALTER TYPE ... ADD`, which appends) are
 //!   left out of the value, which the protocol reads as null.
@@ -271,6 +273,54 @@ pub fn check_no_extra_marker(
         Some(col) => Err(SerializeError::NoFieldForMarker {
             rust_type,
             index: fields,
+            name: col.name.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks the field `field` of a row sent with names (`send_names`): a marker must bear its
+/// name `name` (at any position), and every marker of that name must fit `value`.
+pub fn check_sent_name<V: SerializeValue + ?Sized>(
+    rust_type: &'static str,
+    field: &'static str,
+    name: &'static str,
+    value: &V,
+    columns: &[ColumnSpec],
+) -> Result<(), SerializeError> {
+    let mut found = false;
+    for (index, col) in columns.iter().enumerate().filter(|(_, c)| c.name == name) {
+        found = true;
+        value
+            .check_type(&col.typ)
+            .map_err(|e| ser_field_error(rust_type, field, index, col, e))?;
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(SerializeError::NoMarkerForField {
+            rust_type,
+            field,
+            name,
+        })
+    }
+}
+
+/// Checks that every bind marker of a statement is named like one of `names` (the names a
+/// `send_names` row sends).
+pub fn check_markers_have_names(
+    rust_type: &'static str,
+    names: &[&'static str],
+    columns: &[ColumnSpec],
+) -> Result<(), SerializeError> {
+    match columns
+        .iter()
+        .enumerate()
+        .find(|(_, c)| !names.contains(&c.name.as_str()))
+    {
+        Some((index, col)) => Err(SerializeError::NoFieldForMarker {
+            rust_type,
+            index,
             name: col.name.clone(),
         }),
         None => Ok(()),
