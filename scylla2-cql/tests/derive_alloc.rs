@@ -133,6 +133,10 @@ fn derived_code_allocates_nothing_of_its_own() {
             ItemPos::check_types(&specs).unwrap();
             let read = ItemPos::deserialize(ColumnIterator::new(&specs, &frame, &frame)).unwrap();
             assert_eq!(read.point.y, None);
+            assert_eq!(
+                (read.id, read.name, read.data, read.maybe),
+                (1, "item", &[1u8, 2, 3][..], Some(0.5))
+            );
         }
     });
     assert_eq!(n, 0, "deserializing allocated {n} times");
