@@ -17,6 +17,55 @@
 //! - User-defined types deserialized: fields are matched by name in any order, fields of the
 //!   type that the struct does not have are skipped, and fields missing at the end of the value
 //!   are null.
+//!
+//! ```
+//! # use bytes::Bytes;
+//! # use scylla2_cql::types::{ColumnSpec, CqlType, UdtType};
+//! # use scylla2_cql::value::{ColumnIterator, DeserializeRow, SerializeRow};
+//! use scylla2_macros::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
+//!
+//! #[derive(Debug, PartialEq, SerializeValue, DeserializeValue)]
+//! struct Address {
+//!     street: String,
+//!     #[scylla2(rename = "zip_code")]
+//!     zip: Option<i32>,
+//! }
+//!
+//! #[derive(SerializeRow)]
+//! struct NewUser<'a> {
+//!     id: i32,
+//!     name: &'a str,
+//!     home: Address,
+//! }
+//!
+//! #[derive(Debug, DeserializeRow)]
+//! struct User<'a> {
+//!     name: &'a str, // borrowed from the response frame
+//!     home: Address,
+//!     id: i32,
+//! }
+//!
+//! # let col = |name: &str, typ: CqlType| ColumnSpec {
+//! #     keyspace: "ks".into(), table: "users".into(), name: name.into(), typ,
+//! # };
+//! let address = CqlType::Udt(Box::new(UdtType {
+//!     keyspace: "ks".into(),
+//!     name: "address".into(),
+//!     fields: vec![("street".into(), CqlType::Text), ("zip_code".into(), CqlType::Int)],
+//! }));
+//! let markers = [col("id", CqlType::Int), col("name", CqlType::Text), col("home", address)];
+//! let user = NewUser { id: 1, name: "ann", home: Address { street: "Main".into(), zip: None } };
+//! user.check_types(&markers)?;
+//! let mut buf = vec![0u8; user.values_size()];
+//! user.write_values(&mut &mut buf[..]);
+//!
+//! // The written values form a row with the same columns; read it back by name.
+//! let frame = Bytes::from(buf);
+//! User::check_types(&markers)?;
+//! let read = User::deserialize(ColumnIterator::new(&markers, &frame, &frame))?;
+//! assert_eq!((read.id, read.name, read.home.zip), (1, "ann", None));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::any::type_name;
 
