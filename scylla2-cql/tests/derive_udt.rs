@@ -330,3 +330,66 @@ fn udt_as_vector_element_is_written_in_place_with_a_vint_length() {
     let back: CqlVector<Vec<Address>> = deserialize_value(&typ, &frame).unwrap();
     assert_eq!(back.0, vec![addr(), addr()]);
 }
+
+/// Items named like the generated code's locals do not change its meaning.
+#[allow(non_upper_case_globals, dead_code)]
+mod hygiene {
+    use scylla2_macros::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
+
+    const v: i32 = 0;
+    const value: i32 = 0;
+    const spec: i32 = 0;
+    const row: i32 = 0;
+    const typ: i32 = 0;
+    const def: i32 = 0;
+    const buf: i32 = 0;
+    const columns: i32 = 0;
+    const column: i32 = 0;
+    const other: i32 = 0;
+    const name: i32 = 0;
+    const ftyp: i32 = 0;
+    const fields: i32 = 0;
+    const index: i32 = 0;
+
+    #[derive(SerializeValue, DeserializeValue)]
+    pub struct U {
+        pub value: i32,
+    }
+
+    #[derive(SerializeRow, DeserializeRow)]
+    pub struct R {
+        pub row: U,
+        pub spec: Option<i32>,
+    }
+
+    #[derive(SerializeRow, DeserializeRow)]
+    #[scylla2(by_position, crate = scylla2_cql)]
+    pub struct P {
+        pub columns: i32,
+    }
+
+    #[derive(SerializeRow)]
+    #[scylla2(send_names)]
+    pub struct N {
+        pub index: i32,
+    }
+}
+
+#[test]
+fn generated_code_is_unaffected_by_items_named_like_its_locals() {
+    let u_type = udt("u", &[("value", CqlType::Int)]);
+    let specs = vec![spec("spec", CqlType::Int), spec("row", u_type)];
+    let r = hygiene::R {
+        row: hygiene::U { value: 5 },
+        spec: None,
+    };
+    // Fields `row` then `spec` but markers `spec` then `row`: by name, the order is checked.
+    assert!(matches!(
+        serialize_row(&r, &specs).unwrap_err(),
+        SerializeError::FieldOrder { .. }
+    ));
+    let specs = vec![specs[1].clone(), specs[0].clone()];
+    let frame = Bytes::from(serialize_row(&r, &specs).unwrap());
+    let back: hygiene::R = decode(&specs, &frame).unwrap();
+    assert_eq!((back.row.value, back.spec), (5, None));
+}

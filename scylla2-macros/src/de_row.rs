@@ -38,7 +38,7 @@ fn by_position(input: &Input) -> TokenStream {
     let checks = input.fields.iter().enumerate().map(|(i, fi)| {
         let ty = &fi.ty;
         let name = fi.ident.to_string();
-        quote!(#ds::check_column::<#ty>(#rust_type, #name, &columns[#i])?;)
+        quote!(#ds::check_column::<#ty>(#rust_type, #name, &__scylla2_columns[#i])?;)
     });
     let reads = input.fields.iter().enumerate().map(|(i, fi)| {
         let ty = &fi.ty;
@@ -46,8 +46,8 @@ fn by_position(input: &Input) -> TokenStream {
         let name = fi.ident.to_string();
         quote! {
             #ident: {
-                let (spec, value) = #ds::next_column(&mut row, #n, #i)?;
-                #ds::read_column::<#ty>(#rust_type, #name, spec, value)?
+                let (__scylla2_spec, __scylla2_value) = #ds::next_column(&mut __scylla2_row, #n, #i)?;
+                #ds::read_column::<#ty>(#rust_type, #name, __scylla2_spec, __scylla2_value)?
             },
         }
     });
@@ -55,17 +55,17 @@ fn by_position(input: &Input) -> TokenStream {
     let m = meta_lt();
     quote! {
         fn check_types(
-            columns: &#m [#krate::types::ColumnSpec],
+            __scylla2_columns: &#m [#krate::types::ColumnSpec],
         ) -> ::core::result::Result<(), #krate::value::DeserializeError> {
-            #ds::check_column_count(#n, columns.len())?;
+            #ds::check_column_count(#n, __scylla2_columns.len())?;
             #(#checks)*
             ::core::result::Result::Ok(())
         }
 
         fn deserialize(
-            mut row: #krate::value::ColumnIterator<#f, #m>,
+            mut __scylla2_row: #krate::value::ColumnIterator<#f, #m>,
         ) -> ::core::result::Result<Self, #krate::value::DeserializeError> {
-            #ds::check_column_count(#n, row.columns_remaining())?;
+            #ds::check_column_count(#n, __scylla2_row.columns_remaining())?;
             ::core::result::Result::Ok(Self { #(#reads)* })
         }
     }
@@ -85,8 +85,8 @@ fn by_name(input: &Input) -> TokenStream {
         quote!(_ => {})
     } else {
         quote! {
-            other => {
-                return ::core::result::Result::Err(#ds::unknown_column(#rust_type, other));
+            __scylla2_other => {
+                return ::core::result::Result::Err(#ds::unknown_column(#rust_type, __scylla2_other));
             }
         }
     };
@@ -101,7 +101,7 @@ fn by_name(input: &Input) -> TokenStream {
                     return ::core::result::Result::Err(#ds::duplicate_column(#rust_type, #col));
                 }
                 #seen = true;
-                #ds::check_column::<#ty>(#rust_type, #name, spec)?;
+                #ds::check_column::<#ty>(#rust_type, #name, __scylla2_spec)?;
             }
         }
     });
@@ -121,7 +121,7 @@ fn by_name(input: &Input) -> TokenStream {
         quote! {
             #col => {
                 #slot = ::core::option::Option::Some(
-                    #ds::read_column::<#ty>(#rust_type, #name, spec, value)?,
+                    #ds::read_column::<#ty>(#rust_type, #name, __scylla2_spec, __scylla2_value)?,
                 );
             }
         }
@@ -136,7 +136,7 @@ fn by_name(input: &Input) -> TokenStream {
         let name = fi.ident.to_string();
         quote! {
             #ident: match #slot {
-                ::core::option::Option::Some(v) => v,
+                ::core::option::Option::Some(__scylla2_v) => __scylla2_v,
                 ::core::option::Option::None => {
                     return ::core::result::Result::Err(
                         #ds::missing_column(#rust_type, #name, #col),
@@ -149,11 +149,11 @@ fn by_name(input: &Input) -> TokenStream {
     let m = meta_lt();
     quote! {
         fn check_types(
-            columns: &#m [#krate::types::ColumnSpec],
+            __scylla2_columns: &#m [#krate::types::ColumnSpec],
         ) -> ::core::result::Result<(), #krate::value::DeserializeError> {
             #(let mut #seen = false;)*
-            for spec in columns {
-                match spec.name.as_str() {
+            for __scylla2_spec in __scylla2_columns {
+                match __scylla2_spec.name.as_str() {
                     #(#check_arms)*
                     #unknown
                 }
@@ -163,12 +163,12 @@ fn by_name(input: &Input) -> TokenStream {
         }
 
         fn deserialize(
-            row: #krate::value::ColumnIterator<#f, #m>,
+            __scylla2_row: #krate::value::ColumnIterator<#f, #m>,
         ) -> ::core::result::Result<Self, #krate::value::DeserializeError> {
             #(#decls)*
-            for column in row {
-                let (spec, value) = column?;
-                match spec.name.as_str() {
+            for __scylla2_column in __scylla2_row {
+                let (__scylla2_spec, __scylla2_value) = __scylla2_column?;
+                match __scylla2_spec.name.as_str() {
                     #(#read_arms)*
                     #unknown
                 }

@@ -20,8 +20,8 @@ pub(crate) fn expand(input: Input) -> TokenStream {
     let indexes = 0..n;
     let value_name = if input.attrs.send_names {
         quote! {
-            fn value_name(&self, index: usize) -> ::core::option::Option<&str> {
-                match index {
+            fn value_name(&self, __scylla2_index: usize) -> ::core::option::Option<&str> {
+                match __scylla2_index {
                     #(#indexes => ::core::option::Option::Some(#names),)*
                     _ => ::core::option::Option::None,
                 }
@@ -35,20 +35,20 @@ pub(crate) fn expand(input: Input) -> TokenStream {
             let id = &fi.ident;
             let name = fi.ident.to_string();
             let col = &fi.cql_name;
-            quote!(#ds::check_sent_name(#rust_type, #name, #col, &self.#id, columns)?;)
+            quote!(#ds::check_sent_name(#rust_type, #name, #col, &self.#id, __scylla2_columns)?;)
         });
         quote! {
             #(#per_field)*
-            #ds::check_markers_have_names(#rust_type, &[#(#names),*], columns)?;
+            #ds::check_markers_have_names(#rust_type, &[#(#names),*], __scylla2_columns)?;
         }
     } else if input.attrs.by_position {
         let per_field = input.fields.iter().enumerate().map(|(i, fi)| {
             let id = &fi.ident;
             let name = fi.ident.to_string();
-            quote!(#ds::check_positional_field(#rust_type, #name, #i, &self.#id, columns)?;)
+            quote!(#ds::check_positional_field(#rust_type, #name, #i, &self.#id, __scylla2_columns)?;)
         });
         quote! {
-            #ds::check_value_count(#n, columns)?;
+            #ds::check_value_count(#n, __scylla2_columns)?;
             #(#per_field)*
         }
     } else {
@@ -56,11 +56,11 @@ pub(crate) fn expand(input: Input) -> TokenStream {
             let id = &fi.ident;
             let name = fi.ident.to_string();
             let col = &fi.cql_name;
-            quote!(#ds::check_named_field(#rust_type, #name, #col, #i, &self.#id, columns)?;)
+            quote!(#ds::check_named_field(#rust_type, #name, #col, #i, &self.#id, __scylla2_columns)?;)
         });
         quote! {
             #(#per_field)*
-            #ds::check_no_extra_marker(#rust_type, #n, columns)?;
+            #ds::check_no_extra_marker(#rust_type, #n, __scylla2_columns)?;
         }
     };
     quote! {
@@ -72,7 +72,7 @@ pub(crate) fn expand(input: Input) -> TokenStream {
 
             fn check_types(
                 &self,
-                columns: &[#krate::types::ColumnSpec],
+                __scylla2_columns: &[#krate::types::ColumnSpec],
             ) -> ::core::result::Result<(), #krate::value::SerializeError> {
                 #checks
                 ::core::result::Result::Ok(())
@@ -82,8 +82,8 @@ pub(crate) fn expand(input: Input) -> TokenStream {
                 0 #(+ #krate::value::SerializeValue::value_size(&self.#idents))*
             }
 
-            fn write_values(&self, buf: &mut &mut [u8]) {
-                #(#krate::value::SerializeValue::write_value(&self.#idents, buf);)*
+            fn write_values(&self, __scylla2_buf: &mut &mut [u8]) {
+                #(#krate::value::SerializeValue::write_value(&self.#idents, __scylla2_buf);)*
             }
 
             #value_name

@@ -22,7 +22,7 @@ pub(crate) fn expand_serialize(input: Input) -> TokenStream {
         let name = fi.ident.to_string();
         let udt_field = &fi.cql_name;
         quote! {
-            #ds::check_udt_value_field(#rust_type, #name, #udt_field, #i, &self.#id, typ, def)?;
+            #ds::check_udt_value_field(#rust_type, #name, #udt_field, #i, &self.#id, __scylla2_typ, __scylla2_def)?;
         }
     });
     quote! {
@@ -39,9 +39,9 @@ pub(crate) fn expand_serialize(input: Input) -> TokenStream {
         impl #impl_g #sv for #ident #ty_g #where_c {
             fn check_type(
                 &self,
-                typ: &#krate::types::CqlType,
+                __scylla2_typ: &#krate::types::CqlType,
             ) -> ::core::result::Result<(), #krate::value::SerializeError> {
-                let def = #ds::ser_udt_type::<Self>(typ)?;
+                let __scylla2_def = #ds::ser_udt_type::<Self>(__scylla2_typ)?;
                 #(#checks)*
                 #krate::value::serialize::check_value_size(self.__scylla2_content_size())
             }
@@ -50,18 +50,18 @@ pub(crate) fn expand_serialize(input: Input) -> TokenStream {
                 4 + self.__scylla2_content_size()
             }
 
-            fn write_value(&self, buf: &mut &mut [u8]) {
-                #ds::put_content_len(buf, self.__scylla2_content_size());
-                #(#sv::write_value(&self.#idents, buf);)*
+            fn write_value(&self, __scylla2_buf: &mut &mut [u8]) {
+                #ds::put_content_len(__scylla2_buf, self.__scylla2_content_size());
+                #(#sv::write_value(&self.#idents, __scylla2_buf);)*
             }
 
             fn vector_element_size(&self) -> usize {
                 #ds::vector_element_size(self.__scylla2_content_size())
             }
 
-            fn write_vector_element(&self, buf: &mut &mut [u8]) {
-                #ds::put_vector_element_len(buf, self.__scylla2_content_size());
-                #(#sv::write_value(&self.#idents, buf);)*
+            fn write_vector_element(&self, __scylla2_buf: &mut &mut [u8]) {
+                #ds::put_vector_element_len(__scylla2_buf, self.__scylla2_content_size());
+                #(#sv::write_value(&self.#idents, __scylla2_buf);)*
             }
         }
     }
@@ -88,7 +88,7 @@ pub(crate) fn expand_deserialize(input: Input) -> TokenStream {
         let ty = &fi.ty;
         let name = fi.ident.to_string();
         let udt_field = &fi.cql_name;
-        quote!(#ds::check_udt_field::<#ty>(#rust_type, #name, #udt_field, typ, def)?;)
+        quote!(#ds::check_udt_field::<#ty>(#rust_type, #name, #udt_field, __scylla2_typ, __scylla2_def)?;)
     });
     let decls = input.fields.iter().zip(&slots).map(|(fi, slot)| {
         let ty = &fi.ty;
@@ -101,7 +101,7 @@ pub(crate) fn expand_deserialize(input: Input) -> TokenStream {
         quote! {
             #udt_field => {
                 #slot = ::core::option::Option::Some(
-                    #ds::read_udt_field::<#ty>(#rust_type, #name, #udt_field, ftyp, value)?,
+                    #ds::read_udt_field::<#ty>(#rust_type, #name, #udt_field, __scylla2_ftyp, __scylla2_value)?,
                 );
             }
         }
@@ -112,10 +112,10 @@ pub(crate) fn expand_deserialize(input: Input) -> TokenStream {
         let udt_field = &fi.cql_name;
         quote! {
             #id: match #slot {
-                ::core::option::Option::Some(v) => v,
+                ::core::option::Option::Some(__scylla2_v) => __scylla2_v,
                 ::core::option::Option::None => {
                     return ::core::result::Result::Err(
-                        #ds::missing_udt_field(#rust_type, #name, #udt_field, typ),
+                        #ds::missing_udt_field(#rust_type, #name, #udt_field, __scylla2_typ),
                     );
                 }
             },
@@ -125,28 +125,28 @@ pub(crate) fn expand_deserialize(input: Input) -> TokenStream {
         #[automatically_derived]
         impl #impl_g #krate::value::DeserializeValue<#f, #m> for #ident #ty_g #where_c {
             fn check_type(
-                typ: &#m #krate::types::CqlType,
+                __scylla2_typ: &#m #krate::types::CqlType,
             ) -> ::core::result::Result<(), #krate::value::DeserializeError> {
-                let def = #ds::de_udt_type::<Self>(typ)?;
+                let __scylla2_def = #ds::de_udt_type::<Self>(__scylla2_typ)?;
                 #(#checks)*
                 ::core::result::Result::Ok(())
             }
 
             fn deserialize(
-                typ: &#m #krate::types::CqlType,
-                value: ::core::option::Option<#krate::value::FrameSlice<#f>>,
+                __scylla2_typ: &#m #krate::types::CqlType,
+                __scylla2_value: ::core::option::Option<#krate::value::FrameSlice<#f>>,
             ) -> ::core::result::Result<Self, #krate::value::DeserializeError> {
-                let def = #ds::de_udt_type::<Self>(typ)?;
-                let mut fields = #ds::UdtFieldReader::new::<Self>(value)?;
+                let __scylla2_def = #ds::de_udt_type::<Self>(__scylla2_typ)?;
+                let mut __scylla2_fields = #ds::UdtFieldReader::new::<Self>(__scylla2_value)?;
                 #(#decls)*
-                for (name, ftyp) in &def.fields {
-                    let value = fields.next_field()?;
-                    match name.as_str() {
+                for (__scylla2_name, __scylla2_ftyp) in &__scylla2_def.fields {
+                    let __scylla2_value = __scylla2_fields.next_field()?;
+                    match __scylla2_name.as_str() {
                         #(#arms)*
                         _ => {}
                     }
                 }
-                fields.finish()?;
+                __scylla2_fields.finish()?;
                 ::core::result::Result::Ok(Self { #(#assigns)* })
             }
         }
