@@ -130,7 +130,11 @@ fn sample(pk: i32, ck: i32) -> AllTypes {
 }
 
 async fn setup() -> Option<(common::TestCluster, Session, String)> {
-    let c = cluster(5).await;
+    setup_version(5).await
+}
+
+async fn setup_version(max_version: u8) -> Option<(common::TestCluster, Session, String)> {
+    let c = cluster(max_version).await;
     if !common::engine_available(&c.uri).await {
         return None;
     }
@@ -174,7 +178,13 @@ async fn setup() -> Option<(common::TestCluster, Session, String)> {
 
 #[tokio::test]
 async fn every_type_round_trips_through_prepared_insert_and_select() {
-    let Some((_c, session, ks)) = setup().await else {
+    for version in [4, 5] {
+        every_type_round_trip(version).await;
+    }
+}
+
+async fn every_type_round_trip(max_version: u8) {
+    let Some((_c, session, ks)) = setup_version(max_version).await else {
         return;
     };
     let marks = vec!["?"; 29].join(", ");
