@@ -286,3 +286,38 @@ fn send_names_matches_markers_in_any_order_and_names_each_value() {
         "bind marker 1 (\"ttl\") has no field in Named"
     );
 }
+
+#[test]
+fn send_names_rows_are_refused_in_a_batch_and_plain_rows_accepted() {
+    use scylla2_cql::Consistency;
+    use scylla2_cql::frame::ProtocolVersion;
+    use scylla2_cql::request::Request;
+    use scylla2_cql::request::batch::{Batch, BatchStatement, BatchStatementKind, BatchType};
+
+    let named = Named {
+        score: 1.0,
+        email: "e",
+        id: 3,
+    };
+    let statements = [BatchStatement {
+        kind: BatchStatementKind::Prepared(b"id"),
+        values: &named,
+    }];
+    let batch = Batch::new(BatchType::Logged, &statements, Consistency::One);
+    // Names would be dropped in a batch and the values bound by position: refused.
+    let err = batch.body_size(ProtocolVersion::V4).unwrap_err();
+    assert!(err.to_string().contains("named values in BATCH"), "{err}");
+
+    let plain = Insert {
+        id: 1,
+        name: "n",
+        email: None,
+        score: MaybeUnset::Unset,
+    };
+    let statements = [BatchStatement {
+        kind: BatchStatementKind::Prepared(b"id"),
+        values: &plain,
+    }];
+    let batch = Batch::new(BatchType::Logged, &statements, Consistency::One);
+    assert!(batch.body_size(ProtocolVersion::V4).is_ok());
+}
