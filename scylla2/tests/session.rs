@@ -460,3 +460,63 @@ async fn v5_result_metadata_id_is_refreshed_when_the_table_changes() {
     );
     assert_eq!(r.single_row::<(i32, i32, &str)>().unwrap(), (1, 10, "new"));
 }
+
+#[tokio::test]
+async fn statement_options_reach_the_server() {
+    let Some((_c, session, ks)) = setup(5).await else {
+        return;
+    };
+    let insert = session
+        .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
+        .await
+        .unwrap()
+        .with_consistency(scylla2::Consistency::One)
+        .with_timestamp(1_000)
+        .with_idempotent(true);
+    session.execute(&insert, (11i32, 1i32, "a")).await.unwrap();
+    // A custom payload and the tracing flag are framed so that the server reads the
+    // statement behind them.
+    let q = Query::new(format!("SELECT v FROM {ks}.t WHERE pk = 11"))
+        .with_tracing(true)
+        .with_custom_payload(vec![("key".into(), b"value".to_vec())])
+        .with_consistency(scylla2::Consistency::LocalOne)
+        .with_timeout(std::time::Duration::from_secs(5));
+    let r = session.execute(&q, ()).await.unwrap();
+    assert_eq!(r.single_row::<(&str,)>().unwrap(), ("a",));
+    // An older timestamp loses against the first write.
+    let stale = Query::new(format!(
+        "UPDATE {ks}.t SET v = 'stale' WHERE pk = 11 AND ck = 1"
+    ))
+    .with_timestamp(10);
+    session.execute(&stale, ()).await.unwrap();
+    let r = session.execute(&q, ()).await.unwrap();
+    assert_eq!(r.single_row::<(&str,)>().unwrap(), ("a",));
+}
+
+#[tokio::test]
+async fn values_larger_than_a_segment_round_trip() {
+    for version in [4, 5] {
+        let Some((_c, session, ks)) = setup(version).await else {
+            return;
+        };
+        let insert = session
+            .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
+            .await
+            .unwrap();
+        // Larger than a write-queue buffer and than a v5 segment's 128 KiB payload: the
+        // request goes through the large-frame path (several non-self-contained segments on
+        // v5) and the response is reassembled.
+        let big: String = (0..400_000)
+            .map(|i| (b'a' + (i % 26) as u8) as char)
+            .collect();
+        session
+            .execute(&insert, (20i32, 1i32, big.as_str()))
+            .await
+            .unwrap();
+        let r = session
+            .execute(format!("SELECT v FROM {ks}.t WHERE pk = 20").as_str(), ())
+            .await
+            .unwrap();
+        assert_eq!(r.single_row::<(&str,)>().unwrap().0, big);
+    }
+}

@@ -58,14 +58,33 @@ impl Session {
         S: Statement<V> + ?Sized,
     {
         let inner = &*self.inner;
-        execution::run(
+        let result = execution::run(
             inner.pools.plan(),
             statement,
             &values,
             &inner.defaults,
             None,
         )
-        .await
+        .await?;
+        if let Some(keyspace) = result.set_keyspace() {
+            self.follow_keyspace(keyspace).await?;
+        }
+        Ok(result)
+    }
+
+    /// A `USE` ran through `execute` on one connection: switch the others (and future ones)
+    /// too, so that every connection agrees.
+    async fn follow_keyspace(&self, keyspace: &str) -> Result<(), ExecutionError> {
+        let name = keyspace::quote_if_needed(keyspace);
+        let pools = &self.inner.pools;
+        if pools.keyspace.load().as_deref() == Some(&name) {
+            return Ok(());
+        }
+        for conn in pools.all() {
+            use_keyspace_on(&conn, &name).await?;
+        }
+        pools.keyspace.store(Some(Arc::new(name)));
+        Ok(())
     }
 
     /// Runs one page of `statement`, resuming from `paging_state` (`None` for the first
@@ -107,7 +126,8 @@ impl Session {
     }
 
     /// Runs `statement` page after page as a stream of pages; each next page is requested as
-    /// soon as the previous one arrived, while the caller reads it.
+    /// soon as the previous one arrived, while the caller reads it. The fetches run as Tokio
+    /// tasks: call this inside a Tokio runtime.
     pub fn execute_paged<S, V>(&self, statement: S, values: V) -> PageStream
     where
         S: Statement<V> + Send + Sync + 'static,
@@ -123,7 +143,7 @@ impl Session {
     ) -> Result<PreparedStatement, ExecutionError> {
         let query = query.into();
         let mut last = None;
-        for conn in self.inner.pools.plan() {
+        for (_node, conn) in self.inner.pools.plan() {
             match prepare_on(&conn, query.text()).await {
                 Ok(prepared) => {
                     let mut statement = PreparedStatement::new(query.text(), prepared);

@@ -150,6 +150,12 @@ async fn keyspace_is_used_on_every_connection() {
     assert_eq!(fake.counts().iter().filter(|c| **c == 1).count(), 2);
     s.use_keyspace("ks2").await.unwrap();
     assert_eq!(fake.counts().iter().filter(|c| **c == 2).count(), 2);
+    // A USE through execute switches every connection too (the one that ran it again).
+    s.execute("USE ks3", ()).await.unwrap();
+    let mut counts: Vec<usize> = fake.counts().into_iter().filter(|c| *c > 0).collect();
+    counts.sort();
+    assert_eq!(counts, [3, 4]);
+    assert_eq!(s.keyspace().as_deref().map(String::as_str), Some("ks3"));
 }
 
 #[tokio::test]
@@ -192,4 +198,41 @@ async fn request_timeout_is_typed() {
     assert!(matches!(err, ExecutionError::Timeout(_)), "{err:?}");
     // The connection is still usable.
     assert!(s.execute("SELECT ok", ()).await.unwrap().is_void());
+}
+
+#[tokio::test]
+async fn contact_points_are_resolved_and_checked() {
+    let (_fake, addr) = Fake::start().await;
+    let port = addr.rsplit_once(':').unwrap().1;
+    // A name: resolved, every address tried, the reachable one kept.
+    let s = session(&format!("localhost:{port}"), 1).await;
+    assert_eq!(s.open_connections(), 1);
+    assert!(s.execute("SELECT ok", ()).await.unwrap().is_void());
+    let err = Session::builder().connect().await.unwrap_err();
+    assert!(
+        matches!(err, crate::SessionError::NoContactPoints),
+        "{err:?}"
+    );
+    let err = Session::builder()
+        .contact_point("no-port")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, crate::SessionError::InvalidContactPoint(_)),
+        "{err:?}"
+    );
+    // Nothing listening: every failure is reported with its address.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let err = Session::builder()
+        .contact_point(closed_addr.to_string())
+        .connect()
+        .await
+        .unwrap_err();
+    match err {
+        crate::SessionError::Connect(failures) => assert_eq!(failures[0].0, closed_addr),
+        other => panic!("{other:?}"),
+    }
 }
