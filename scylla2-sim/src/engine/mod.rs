@@ -7,6 +7,8 @@
 //! - [`types`]: per-type validation, ordering, literals, names.
 //! - [`exec`]: planning and execution. [`system`]: system tables from the [`ClusterView`].
 
+#[cfg(test)]
+mod bench;
 pub mod exec;
 pub mod murmur3;
 pub mod ring;

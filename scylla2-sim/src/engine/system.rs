@@ -352,8 +352,8 @@ fn put(data: &mut TableData, s: &TableSchema, values: Vec<Option<Bytes>>) {
         ttl: 0,
         now_s: 0,
     };
-    let part: &mut Partition = data.partitions.entry((token, key)).or_default();
-    let row = part.row_mut(enc, &ck);
+    let part: &mut Partition = data.get_or_create(token, &key);
+    let row = part.row_mut(&enc, &ck);
     row.mark(&ctx);
     for (c, v) in s.columns.iter().zip(values) {
         if matches!(c.kind, ColumnKind::Regular | ColumnKind::Static) && v.is_some() {
@@ -449,6 +449,7 @@ pub fn materialize(
             }
         }
     }
+    data.merge();
     Ok(data)
 }
 

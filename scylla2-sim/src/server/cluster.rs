@@ -213,7 +213,7 @@ async fn bind_all(shared: &Arc<Shared>, nodes: &[Arc<Node>]) -> Result<Listeners
             }
         }
         if !failed {
-            *lock(&shared.ports) = (port, sport);
+            *lock(&shared.ports) = (port, if sharded { sport } else { 0 });
             return Ok(out);
         }
         if want_port != 0 && (want_shard != 0 || !sharded) {
@@ -325,6 +325,25 @@ impl Shared {
 }
 
 /// A running simulated cluster. Dropping it stops every node.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), scylla2_sim::StartError> {
+/// use scylla2_sim::Cluster;
+/// // 3 nodes × 4 shards on 127.0.0.1..=3, ports picked free (tests run in parallel).
+/// let cluster = Cluster::builder()
+///     .nodes(3)
+///     .shards(4)
+///     .port(0)
+///     .shard_aware_port(0)
+///     .start()
+///     .await?;
+/// let contact_points = cluster.contact_points();
+/// # let _ = contact_points;
+/// cluster.stop_node(1).await?; // connects to node 1 are now refused
+/// cluster.start_node(1).await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Cluster {
     shared: Arc<Shared>,
 }
@@ -372,7 +391,7 @@ impl Cluster {
         self.shared.port()
     }
 
-    /// The shard-aware port (meaningful with shards > 0).
+    /// The shard-aware port (0 in Cassandra mode, where there is none).
     pub fn shard_aware_port(&self) -> u16 {
         self.shared.shard_port()
     }

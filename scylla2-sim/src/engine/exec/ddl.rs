@@ -241,7 +241,6 @@ fn apply(
                 .data
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .partitions
                 .clear();
             Ok(QueryResult::Void)
         }

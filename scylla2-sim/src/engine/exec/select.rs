@@ -438,6 +438,12 @@ pub fn execute(
         let data = crate::engine::system::materialize(engine, *sys, &current, cluster)?;
         return run(p, &current, &data, ev, params, now).map(QueryResult::Rows);
     }
+    if p.keys.pk.is_none() {
+        let mut data = p.table.data.write().unwrap_or_else(|e| e.into_inner());
+        if data.needs_merge() {
+            data.merge();
+        }
+    }
     let data = p.table.data.read().unwrap_or_else(|e| e.into_inner());
     run(p, &current, &data, ev, params, now).map(QueryResult::Rows)
 }
@@ -506,11 +512,12 @@ fn run(
         Some(n) if n > 0 && p.count.is_none() => n as usize,
         _ => usize::MAX,
     };
-    let cols: Vec<(SelItem, ColumnSpec)> = match &p.items {
-        Some(items) => items.clone(),
+    let star_cols: Vec<(SelItem, ColumnSpec)>;
+    let cols: &[(SelItem, ColumnSpec)] = match &p.items {
+        Some(items) => items,
         None => {
             let specs = p.result_columns();
-            specs
+            star_cols = specs
                 .into_iter()
                 .map(|spec| {
                     (
@@ -518,7 +525,8 @@ fn run(
                         spec,
                     )
                 })
-                .collect()
+                .collect();
+            &star_cols
         }
     };
     let mut out = Rows {
@@ -535,12 +543,12 @@ fn run(
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
 
-    let partitions: Box<dyn Iterator<Item = (&(i64, Bytes), &Partition)>> = match &p.keys.pk {
+    let partitions: Box<dyn Iterator<Item = (i64, &Bytes, &Partition)>> = match &p.keys.pk {
         Some(pk) => {
             let keys = where_::resolve_partitions(&p.schema, pk, ev)?;
-            let found: Vec<(&(i64, Bytes), &Partition)> = keys
+            let found: Vec<(i64, &Bytes, &Partition)> = keys
                 .iter()
-                .filter_map(|k| data.partitions.get_key_value(k))
+                .filter_map(|(t, k)| data.get_entry(k).map(|(k, part)| (*t, k, part)))
                 .collect();
             Box::new(found.into_iter())
         }
@@ -554,10 +562,11 @@ fn run(
                     None => Bound::Unbounded,
                 },
             };
-            Box::new(data.partitions.range((start, Bound::Unbounded)))
+            Box::new(data.scan(start))
         }
     };
-    'parts: for ((token, key), part) in partitions {
+    'parts: for (token, key, part) in partitions {
+        let token = &token;
         if let Some(rk) = &resume_key {
             if (*token, key) < (rk.0, &rk.1) {
                 continue;
@@ -613,20 +622,18 @@ fn run(
             Box::new(ranges.iter())
         };
         for range in range_iter {
-            let rows = part
-                .rows
-                .range::<Vec<u8>, _>((range.0.as_ref(), range.1.as_ref()));
-            let rows: Box<dyn Iterator<Item = (&Vec<u8>, &Row)>> = if p.reversed {
+            let rows = part.rows.range(as_slice(&range.0), as_slice(&range.1));
+            let rows: Box<dyn Iterator<Item = (&[u8], &Row)>> = if p.reversed {
                 Box::new(rows.rev())
             } else {
-                Box::new(rows)
+                rows
             };
             for (ck_enc, row) in rows {
                 if let Some(Some(after)) = resuming.map(|st| &st.ck) {
                     let done = if p.reversed {
-                        ck_enc >= after
+                        ck_enc >= after.as_slice()
                     } else {
-                        ck_enc <= after
+                        ck_enc <= after.as_slice()
                     };
                     if done {
                         continue;
@@ -681,7 +688,7 @@ fn run(
                 last = Some(PageState {
                     token: *token,
                     key: key.clone(),
-                    ck: Some(ck_enc.clone()),
+                    ck: Some(ck_enc.to_vec()),
                     in_partition: in_part,
                     total,
                 });
@@ -733,6 +740,14 @@ fn run(
         out.paging_state = last.map(|l| l.encode());
     }
     Ok(out)
+}
+
+fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
 }
 
 fn token_of(ev: &Eval<'_>, e: &Expr) -> Result<i64, SimError> {

@@ -419,6 +419,8 @@ pub fn pk_binds(pk: Option<&[Vals]>) -> Option<Vec<u16>> {
 
 /// Where a write lands inside a partition.
 enum RowTarget {
+    /// The single row of a table without clustering columns.
+    NoClustering,
     /// Full clustering keys (encoded, values).
     Rows(Vec<(Vec<u8>, Vec<Bytes>)>),
     /// Static row only / whole partition (no clustering given).
@@ -431,7 +433,10 @@ fn row_target(p: &WritePlan, ev: &Eval<'_>) -> Result<RowTarget, SimError> {
     let s = &*p.schema;
     let w = p.keys.prefix_width();
     let sliced = p.keys.slice.0.is_some() || p.keys.slice.1.is_some();
-    if s.ck.is_empty() || (w == s.ck.len() && !sliced) {
+    if s.ck.is_empty() {
+        return Ok(RowTarget::NoClustering);
+    }
+    if w == s.ck.len() && !sliced {
         return Ok(RowTarget::Rows(where_::resolve_prefixes(s, &p.keys, ev)?));
     }
     if w == 0 && !sliced {
@@ -546,14 +551,7 @@ fn execute_conditional(
     let mut row: Vec<Option<Bytes>> = vec![None];
     let mut applied = true;
     for ((p, ev), (_, _, target, _)) in items.iter().zip(resolved) {
-        let (ok, cols, vals) = check(
-            p,
-            ev,
-            data.partitions.get(&(token, key.clone())),
-            &key,
-            target,
-            now,
-        )?;
+        let (ok, cols, vals) = check(p, ev, data.get(&key), &key, target, now)?;
         if !ok {
             applied = false;
             for (c, v) in cols.into_iter().zip(vals) {
@@ -591,7 +589,7 @@ fn check(
     let s = &*p.schema;
     let (ck_enc, ck_vals) = match target {
         RowTarget::Rows(rows) if rows.len() == 1 => (rows[0].0.clone(), rows[0].1.clone()),
-        RowTarget::Partition => (Vec::new(), Vec::new()),
+        RowTarget::Partition | RowTarget::NoClustering => (Vec::new(), Vec::new()),
         _ => {
             return Err(SimError::Invalid(
                 "IN on the clustering key columns is not supported with conditional updates".into(),
@@ -754,6 +752,8 @@ fn is_multicell(t: &ColumnType) -> bool {
     )
 }
 
+static NO_CLUSTERING: [(Vec<u8>, Vec<Bytes>); 1] = [(Vec::new(), Vec::new())];
+
 /// Applies one statement to one partition.
 fn apply(
     p: &WritePlan,
@@ -779,13 +779,13 @@ fn apply(
         };
         values.push((*ci, op, a, b));
     }
-    let part = data.partitions.entry((token, key.clone())).or_default();
+    let part = data.get_or_create(token, key);
     if p.kind == WriteKind::Delete && p.ops.is_empty() {
         match target {
-            RowTarget::Partition => part.delete(ctx.ts),
+            RowTarget::Partition | RowTarget::NoClustering => part.delete(ctx.ts),
             RowTarget::Rows(rows) => {
                 for (enc, ck) in rows {
-                    part.row_mut(enc.clone(), ck).delete(ctx.ts);
+                    part.row_mut(enc, ck).delete(ctx.ts);
                 }
             }
             RowTarget::Ranges(ranges) => {
@@ -796,9 +796,10 @@ fn apply(
         }
         return Ok(());
     }
-    let rows: Vec<(Vec<u8>, Vec<Bytes>)> = match target {
-        RowTarget::Rows(r) => r.clone(),
-        RowTarget::Partition => Vec::new(),
+    let rows: &[(Vec<u8>, Vec<Bytes>)] = match target {
+        RowTarget::Rows(r) => r,
+        RowTarget::NoClustering => &NO_CLUSTERING,
+        RowTarget::Partition => &[],
         RowTarget::Ranges(_) => {
             return Err(SimError::Invalid(
                 "Range deletions are not supported for specific columns".into(),
@@ -822,9 +823,9 @@ fn apply(
             )?;
         }
     }
-    for (enc, ck) in &rows {
+    for (enc, ck) in rows {
         let shadow_base = part.deleted_at;
-        let row = part.row_mut(enc.clone(), ck);
+        let row = part.row_mut(enc, ck);
         let shadow = shadow_base.max(row.deleted_at.unwrap_or(i64::MIN));
         if p.kind == WriteKind::Insert {
             row.mark(ctx);
