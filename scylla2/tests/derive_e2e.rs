@@ -485,3 +485,47 @@ async fn send_names_binds_by_name_prepared_and_unprepared() {
         ]
     );
 }
+
+#[tokio::test]
+async fn derived_rows_in_a_batch() {
+    let Some((_c, session, ks)) = setup().await else {
+        return;
+    };
+    let marks = vec!["?"; 29].join(", ");
+    let insert = session
+        .prepare(format!("INSERT INTO {ks}.all_types ({COLUMNS}) VALUES ({marks})").as_str())
+        .await
+        .unwrap();
+    let batch = scylla2::Batch::new(scylla2::BatchType::Logged, (&insert, &insert));
+    session
+        .execute(&batch, (sample(6, 0), sample(6, 1)))
+        .await
+        .unwrap();
+    let result = session
+        .execute(
+            format!("SELECT * FROM {ks}.all_types WHERE pk = 6").as_str(),
+            (),
+        )
+        .await
+        .unwrap();
+    let rows: Vec<AllTypes> = result.rows().unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows, [sample(6, 0), sample(6, 1)]);
+    // A row sent with names cannot go in a batch: refused before sending.
+    let named = session
+        .prepare(format!("INSERT INTO {ks}.all_types (pk, ck, text_col) VALUES (?, ?, ?)").as_str())
+        .await
+        .unwrap();
+    let batch = scylla2::Batch::new(scylla2::BatchType::Logged, (&named,));
+    let err = session
+        .execute(
+            &batch,
+            (NamedKey {
+                text_col: "x",
+                ck: 1,
+                pk: 6,
+            },),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("named values"), "{err}");
+}
