@@ -18,6 +18,11 @@
 //!
 //! The generated code allocates nothing beyond what the field types themselves need. See each
 //! derive for its matching rules.
+//!
+//! Serialization is checked against the statement's bind markers (`check_types`) when the
+//! client knows them, i.e. for prepared statements; an unprepared query with values carries no
+//! metadata, so its values go out unchecked in field order (use `send_names` there to bind by
+//! name).
 
 mod attrs;
 mod de_row;
