@@ -22,3 +22,8 @@ pub mod wire;
 
 pub use consistency::{Consistency, SerialConsistency};
 pub use frame::ProtocolVersion;
+
+/// The derive macros (`DeserializeRow`, `SerializeRow`, `SerializeValue`, `DeserializeValue`
+/// for user-defined types); see the `scylla2-macros` crate.
+#[cfg(feature = "derive")]
+pub use scylla2_macros::*;

@@ -103,6 +103,69 @@ pub enum DeserializeError {
         /// What was wrong.
         source: Box<DeserializeError>,
     },
+    /// A field of a derived row struct failed; names the struct, the field and its column.
+    #[error("{rust_type}.{field} (column {column:?}): {source}")]
+    Field {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The Rust field.
+        field: &'static str,
+        /// The result column it was read from.
+        column: String,
+        /// What was wrong.
+        source: Box<DeserializeError>,
+    },
+    /// A field of a derived row struct has no column of its name in the result.
+    #[error("{rust_type}.{field}: the result has no column {column:?}")]
+    MissingColumn {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The Rust field.
+        field: &'static str,
+        /// The column name the field reads.
+        column: &'static str,
+    },
+    /// A result column matches no field of a derived row struct.
+    #[error("column {column:?} matches no field of {rust_type}")]
+    UnknownColumn {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The column's name.
+        column: String,
+    },
+    /// A result has two columns of the name a derived row struct reads by name.
+    #[error("column {column:?} appears more than once in the result, {rust_type} reads it by name")]
+    DuplicateColumn {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The column's name.
+        column: String,
+    },
+    /// A field of a derived user-defined type struct failed; names the struct, the field and
+    /// the UDT field.
+    #[error("{rust_type}.{field} (UDT field {udt_field:?}): {source}")]
+    UdtField {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The Rust field.
+        field: &'static str,
+        /// The UDT field it was read from.
+        udt_field: &'static str,
+        /// What was wrong.
+        source: Box<DeserializeError>,
+    },
+    /// A field of a derived user-defined type struct has no field of its name in the type.
+    #[error("{rust_type}.{field}: the user-defined type {cql_type} has no field {udt_field:?}")]
+    MissingUdtField {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The Rust field.
+        field: &'static str,
+        /// The UDT field name the Rust field reads.
+        udt_field: &'static str,
+        /// The user-defined type.
+        cql_type: CqlType,
+    },
     /// Truncated or malformed bytes.
     #[error(transparent)]
     Wire(#[from] WireError),

@@ -23,6 +23,7 @@ mod cql_value_codec;
 mod de_collections;
 mod de_impls;
 mod de_row;
+pub mod derive_support;
 pub mod deserialize;
 mod features;
 pub mod newtypes;

@@ -79,6 +79,83 @@ pub enum SerializeError {
         /// The user-defined type.
         cql_type: CqlType,
     },
+    /// A field of a derived row struct did not fit its bind marker; names the struct, the
+    /// field and the marker.
+    #[error("{rust_type}.{field} (bind marker {index} {name:?}): {source}")]
+    Field {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The Rust field.
+        field: &'static str,
+        /// Index of the bind marker.
+        index: usize,
+        /// Name of the bind marker.
+        name: String,
+        /// What was wrong.
+        source: Box<SerializeError>,
+    },
+    /// A derived row struct declares its fields in another order than the statement's bind
+    /// markers (values are written in field order, so the orders must agree).
+    #[error(
+        "{rust_type}.{field} is field {index}, but bind marker {index} is {marker:?} and \
+         {field:?} is marker {marker_index}: declare the fields in bind marker order"
+    )]
+    FieldOrder {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The Rust field.
+        field: &'static str,
+        /// Position of the field among the struct's fields.
+        index: usize,
+        /// Name of the bind marker at that position.
+        marker: String,
+        /// Position of the marker named like the field.
+        marker_index: usize,
+    },
+    /// A field of a derived row struct has no bind marker of its name.
+    #[error("{rust_type}.{field}: the statement has no bind marker {name:?}")]
+    NoMarkerForField {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The Rust field.
+        field: &'static str,
+        /// The marker name the field binds to.
+        name: &'static str,
+    },
+    /// A bind marker has no field in a derived row struct.
+    #[error("bind marker {index} ({name:?}) has no field in {rust_type}")]
+    NoFieldForMarker {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// Index of the bind marker.
+        index: usize,
+        /// Name of the bind marker.
+        name: String,
+    },
+    /// A field of a derived user-defined type struct did not fit the type's field.
+    #[error("{rust_type}.{field} (UDT field {udt_field:?}): {source}")]
+    UdtField {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The Rust field.
+        field: &'static str,
+        /// The UDT field.
+        udt_field: &'static str,
+        /// What was wrong.
+        source: Box<SerializeError>,
+    },
+    /// A derived user-defined type struct has more fields than the type.
+    #[error("{rust_type}.{field}: the user-defined type {cql_type} has no field {udt_field:?}")]
+    MissingUdtField {
+        /// The struct's name.
+        rust_type: &'static str,
+        /// The Rust field.
+        field: &'static str,
+        /// The UDT field name the Rust field writes.
+        udt_field: &'static str,
+        /// The user-defined type.
+        cql_type: CqlType,
+    },
     /// A column's value did not fit; names the column.
     #[error("bind marker {index} ({name}): {source}")]
     Column {
