@@ -517,7 +517,7 @@ async fn a_client_that_does_not_read_gets_backpressure_not_loss() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let c = cluster(1, 0).await;
     let mut healthy = ready(&c, 0, 4).await;
-    let mut flood = ready(&c, 0, 4).await;
+    let flood = ready(&c, 0, 4).await;
     const N: usize = 60_000;
     let mut burst = Vec::new();
     for i in 0..N {

@@ -45,12 +45,30 @@ pub(crate) enum Out {
 pub(crate) struct Backlog {
     bytes: AtomicUsize,
     written: Notify,
+    /// Answer buffers handed back by the writer for reuse (no allocation per batch).
+    pool: std::sync::Mutex<Vec<Vec<u8>>>,
 }
 
 /// Queued answer bytes above which the reader pauses.
 const BACKLOG_LIMIT: usize = 8 << 20;
 
 impl Backlog {
+    fn take_buffer(&self) -> Vec<u8> {
+        lock(&self.pool)
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(4096))
+    }
+
+    fn give_back(&self, mut v: Vec<u8>) {
+        if v.capacity() <= (1 << 20) {
+            v.clear();
+            let mut pool = lock(&self.pool);
+            if pool.len() < 8 {
+                pool.push(v);
+            }
+        }
+    }
+
     async fn wait_below_limit(&self) {
         loop {
             let written = self.written.notified();
@@ -172,7 +190,7 @@ impl Conn {
                     break;
                 }
             }
-            let mut out = Vec::with_capacity(4096);
+            let mut out = self.backlog.take_buffer();
             let flow = self.process(&mut buf, &mut out);
             self.flush(out);
             if flow == Flow::Close {
@@ -193,6 +211,7 @@ impl Conn {
     /// Queues answer envelopes for the writer.
     pub(crate) fn send_envelopes(&self, out: Vec<u8>) {
         if out.is_empty() {
+            self.backlog.give_back(out);
             return;
         }
         self.backlog.bytes.fetch_add(out.len(), Ordering::AcqRel);
@@ -344,6 +363,7 @@ impl Conn {
 }
 
 struct WriterState {
+    backlog: Arc<Backlog>,
     /// Backlog bytes taken in this batch.
     counted: usize,
     version: u8,
@@ -357,7 +377,8 @@ impl WriterState {
         match m {
             Out::Envelopes(v) => {
                 self.counted += v.len();
-                self.envelopes(&v, buf)
+                self.envelopes(&v, buf);
+                self.backlog.give_back(v);
             }
             Out::Raw(v) => buf.extend_from_slice(&v),
             Out::Switch {
@@ -396,6 +417,7 @@ async fn write_loop(
     backlog: Arc<Backlog>,
 ) {
     let mut st = WriterState {
+        backlog: backlog.clone(),
         counted: 0,
         version: 4,
         compression: Compression::None,
