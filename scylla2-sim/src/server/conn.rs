@@ -108,6 +108,8 @@ pub(crate) struct Conn {
     pub session: SessionState,
     pub lwt_mark: bool,
     pub rate_limit_ext: bool,
+    /// SCYLLA_USE_METADATA_ID negotiated: result metadata ids on v4 too.
+    pub metadata_id_ext: bool,
     pub cache: ahash::HashMap<bytes::Bytes, Arc<PreparedEntry>>,
     /// The request being answered asked for tracing: answers carry a tracing id.
     pub trace: bool,
@@ -157,6 +159,7 @@ pub(crate) async fn run(
         session: SessionState::default(),
         lwt_mark: false,
         rate_limit_ext: false,
+        metadata_id_ext: false,
         cache: ahash::HashMap::default(),
         trace: false,
         partial: Vec::new(),
