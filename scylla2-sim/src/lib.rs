@@ -8,6 +8,14 @@
 //! - [`engine`]: schema, storage and statement execution (no protocol bytes).
 //! - [`server`]: listeners, connections, protocol, sharding, statistics and fault injection.
 //! - [`model`]: types shared by the engine and the server.
+//!
+//! Start a cluster with [`Cluster::builder`]; every node listens on its own loopback address
+//! (127.0.0.1, .2, ...) and all share one CQL port (and one shard-aware port with shards).
+//! [`Cluster::request_stats`] (also the CQL table `system_sim.requests`) counts per node and
+//! shard the QUERY/EXECUTE/BATCH received, those with a routing token, and those that landed
+//! on a replica AND on the shard owning the token. Faults: [`Cluster::inject`] with a
+//! [`FaultRule`], plus stop / start / pause / delay / drop-connection methods on [`Cluster`].
+//! The `scylla2-sim` binary serves a cluster from the command line.
 #![warn(missing_docs)]
 
 pub mod cql;

@@ -218,3 +218,61 @@ async fn lwt_bit_only_when_echoed() {
     let f = prepare(&mut marked, "INSERT INTO eb.t (k, v) VALUES (?, ?)").await;
     assert_eq!(flags(&f) & 0x8000_0000, 0);
 }
+
+/// Reads `[short bytes]` at `pos`; returns (bytes, next position).
+fn short_bytes_at(b: &[u8], pos: usize) -> (Vec<u8>, usize) {
+    let n = u16::from_be_bytes([b[pos], b[pos + 1]]) as usize;
+    (b[pos + 2..pos + 2 + n].to_vec(), pos + 2 + n)
+}
+
+#[tokio::test]
+async fn scylla_use_metadata_id_on_v4() {
+    let c = cluster(1, 2).await;
+    let addr = c.contact_points()[0];
+    let mut cl = ready(addr, &[("SCYLLA_USE_METADATA_ID", "")]).await;
+    setup(&mut cl).await;
+    ok(&mut cl, "INSERT INTO eb.t (k, v) VALUES (1, 2)").await;
+    let f = prepare(&mut cl, "SELECT * FROM eb.t WHERE k = ?").await;
+    let (id, pos) = short_bytes_at(&f.body, 4);
+    let (meta, _) = short_bytes_at(&f.body, pos);
+    assert_eq!(
+        meta.len(),
+        16,
+        "PREPARED carries a result metadata id on v4"
+    );
+    let exec = |meta: &[u8]| {
+        let mut b = (id.len() as u16).to_be_bytes().to_vec();
+        b.extend_from_slice(&id);
+        b.extend_from_slice(&(meta.len() as u16).to_be_bytes());
+        b.extend_from_slice(meta);
+        b.extend_from_slice(&[0, 1, 0x01 | 0x02, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1]);
+        b
+    };
+    let rows_flags = |f: &Frame| i32::from_be_bytes(f.body[4..8].try_into().unwrap());
+    cl.send(5, EXECUTE, &exec(&meta)).await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!(f.opcode, RESULT, "{:?}", String::from_utf8_lossy(&f.body));
+    assert_eq!(rows_flags(&f) & 0x0C, 0x04, "same id + skip: NO_METADATA");
+    ok(&mut cl, "ALTER TABLE eb.t ADD extra int").await;
+    cl.send(6, EXECUTE, &exec(&meta)).await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!(
+        rows_flags(&f) & 0x0C,
+        0x08,
+        "METADATA_CHANGED with full metadata"
+    );
+    assert_eq!(i32::from_be_bytes(f.body[8..12].try_into().unwrap()), 3);
+    let (new_meta, _) = short_bytes_at(&f.body, 12);
+    assert_ne!(new_meta, meta);
+    cl.send(7, EXECUTE, &exec(&new_meta)).await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!(rows_flags(&f) & 0x0C, 0x04);
+
+    // Without the extension, v4 PREPARED has no metadata id: flags follow the id.
+    let mut plain = ready(addr, &[]).await;
+    let f = prepare(&mut plain, "SELECT * FROM eb.t WHERE k = ?").await;
+    let (_, pos) = short_bytes_at(&f.body, 4);
+    let prepared_flags = i32::from_be_bytes(f.body[pos..pos + 4].try_into().unwrap());
+    let columns = i32::from_be_bytes(f.body[pos + 4..pos + 8].try_into().unwrap());
+    assert_eq!((prepared_flags & 1, columns), (1, 1));
+}

@@ -434,7 +434,7 @@ async fn stop_start_and_events() {
 #[tokio::test]
 async fn delay_per_shard() {
     let c = cluster(1, 2).await;
-    c.set_delay(0, Some(1), Duration::from_millis(300)).unwrap();
+    c.set_delay(0, Some(1), Duration::from_millis(800)).unwrap();
     assert!(c.set_delay(0, Some(7), Duration::from_millis(1)).is_err());
     for _ in 0..2 {
         let mut cl = ready(&c, 0, 4).await;
@@ -442,7 +442,7 @@ async fn delay_per_shard() {
         let t = Instant::now();
         let f = cl.recv().await.unwrap();
         let shard = get(&f.multimap(), "SCYLLA_SHARD").unwrap()[0].clone();
-        let slow = t.elapsed() >= Duration::from_millis(290);
+        let slow = t.elapsed() >= Duration::from_millis(790);
         assert_eq!(slow, shard == "1", "shard {shard} slow={slow}");
     }
 }
@@ -517,7 +517,7 @@ async fn a_client_that_does_not_read_gets_backpressure_not_loss() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let c = cluster(1, 0).await;
     let mut healthy = ready(&c, 0, 4).await;
-    let mut flood = ready(&c, 0, 4).await;
+    let flood = ready(&c, 0, 4).await;
     const N: usize = 60_000;
     let mut burst = Vec::new();
     for i in 0..N {

@@ -264,3 +264,44 @@ async fn scylla_driver_survives_a_nat_on_the_shard_aware_port() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// SCYLLA_USE_METADATA_ID on v4: a prepared `SELECT *` follows ALTER TABLE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scylla_driver_sees_altered_columns_through_metadata_ids() {
+    let c = Cluster::builder()
+        .nodes(1)
+        .shards(2)
+        .port(0)
+        .shard_aware_port(0)
+        .base_ip(Ipv4Addr::new(127, 0, 24, 1))
+        .start()
+        .await
+        .unwrap();
+    let session = SessionBuilder::new()
+        .known_node_addr(c.contact_points()[0])
+        .build()
+        .await
+        .unwrap();
+    for q in [
+        "CREATE KEYSPACE md WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+        "CREATE TABLE md.t (k int PRIMARY KEY, a int)",
+        "INSERT INTO md.t (k, a) VALUES (1, 2)",
+    ] {
+        session.query_unpaged(q, ()).await.unwrap();
+    }
+    let star = session
+        .prepare("SELECT * FROM md.t WHERE k = ?")
+        .await
+        .unwrap();
+    let cols = |r: scylla::response::query_result::QueryResult| {
+        r.into_rows_result().unwrap().column_specs().len()
+    };
+    assert_eq!(cols(session.execute_unpaged(&star, (1,)).await.unwrap()), 2);
+    session
+        .query_unpaged("ALTER TABLE md.t ADD extra int", ())
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(cols(session.execute_unpaged(&star, (1,)).await.unwrap()), 3);
+    }
+}

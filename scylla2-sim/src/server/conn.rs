@@ -45,12 +45,30 @@ pub(crate) enum Out {
 pub(crate) struct Backlog {
     bytes: AtomicUsize,
     written: Notify,
+    /// Answer buffers handed back by the writer for reuse (no allocation per batch).
+    pool: std::sync::Mutex<Vec<Vec<u8>>>,
 }
 
 /// Queued answer bytes above which the reader pauses.
 const BACKLOG_LIMIT: usize = 8 << 20;
 
 impl Backlog {
+    fn take_buffer(&self) -> Vec<u8> {
+        lock(&self.pool)
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(4096))
+    }
+
+    fn give_back(&self, mut v: Vec<u8>) {
+        if v.capacity() <= (1 << 20) {
+            v.clear();
+            let mut pool = lock(&self.pool);
+            if pool.len() < 8 {
+                pool.push(v);
+            }
+        }
+    }
+
     async fn wait_below_limit(&self) {
         loop {
             let written = self.written.notified();
@@ -90,6 +108,8 @@ pub(crate) struct Conn {
     pub session: SessionState,
     pub lwt_mark: bool,
     pub rate_limit_ext: bool,
+    /// SCYLLA_USE_METADATA_ID negotiated: result metadata ids on v4 too.
+    pub metadata_id_ext: bool,
     pub cache: ahash::HashMap<bytes::Bytes, Arc<PreparedEntry>>,
     /// The request being answered asked for tracing: answers carry a tracing id.
     pub trace: bool,
@@ -139,6 +159,7 @@ pub(crate) async fn run(
         session: SessionState::default(),
         lwt_mark: false,
         rate_limit_ext: false,
+        metadata_id_ext: false,
         cache: ahash::HashMap::default(),
         trace: false,
         partial: Vec::new(),
@@ -172,7 +193,7 @@ impl Conn {
                     break;
                 }
             }
-            let mut out = Vec::with_capacity(4096);
+            let mut out = self.backlog.take_buffer();
             let flow = self.process(&mut buf, &mut out);
             self.flush(out);
             if flow == Flow::Close {
@@ -193,6 +214,7 @@ impl Conn {
     /// Queues answer envelopes for the writer.
     pub(crate) fn send_envelopes(&self, out: Vec<u8>) {
         if out.is_empty() {
+            self.backlog.give_back(out);
             return;
         }
         self.backlog.bytes.fetch_add(out.len(), Ordering::AcqRel);
@@ -344,6 +366,7 @@ impl Conn {
 }
 
 struct WriterState {
+    backlog: Arc<Backlog>,
     /// Backlog bytes taken in this batch.
     counted: usize,
     version: u8,
@@ -357,7 +380,8 @@ impl WriterState {
         match m {
             Out::Envelopes(v) => {
                 self.counted += v.len();
-                self.envelopes(&v, buf)
+                self.envelopes(&v, buf);
+                self.backlog.give_back(v);
             }
             Out::Raw(v) => buf.extend_from_slice(&v),
             Out::Switch {
@@ -396,6 +420,7 @@ async fn write_loop(
     backlog: Arc<Backlog>,
 ) {
     let mut st = WriterState {
+        backlog: backlog.clone(),
         counted: 0,
         version: 4,
         compression: Compression::None,

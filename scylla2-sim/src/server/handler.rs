@@ -153,7 +153,7 @@ impl Conn {
             self.reply_error(out, version, stream, &SimError::ProtocolError(msg));
             return Flow::Continue;
         }
-        let req = match request::decode(op, version >= 5, &body) {
+        let req = match request::decode(op, version >= 5, self.metadata_id_ext, &body) {
             Ok(r) => r,
             Err(e) => {
                 self.reply_error(
@@ -300,7 +300,8 @@ impl Conn {
                             .insert(id.clone(), entry.clone());
                         self.cache.insert(id, entry);
                         let s = self.begin(out, version, stream, response::OP_RESULT);
-                        response::result_prepared(out, &stmt.info, version >= 5, self.lwt_mark);
+                        let with_id = version >= 5 || self.metadata_id_ext;
+                        response::result_prepared(out, &stmt.info, with_id, self.lwt_mark);
                         response::end(out, s, self.body_compression());
                     }
                     Err(e) => self.reply_error(out, version, stream, &e),
@@ -441,7 +442,7 @@ impl Conn {
                 let mut new_id = None;
                 if let Some(stmt) = stmt {
                     let same = rows.columns == stmt.info.result_columns;
-                    if version >= 5 {
+                    if version >= 5 || self.metadata_id_ext {
                         let current = if same {
                             stmt.info.result_metadata_id.clone()
                         } else {
@@ -510,6 +511,7 @@ impl Conn {
                     format!("ERROR_CODE={}", response::RATE_LIMIT_ERROR_CODE),
                 ),
                 one("SCYLLA_HOST_ID", node.host_id.to_string()),
+                one("SCYLLA_USE_METADATA_ID", String::new()),
             ]);
             if shared.shard_port() != 0 {
                 m.push(one(
@@ -546,6 +548,7 @@ impl Conn {
         let sharded = self.view.node.shards > 0;
         self.lwt_mark = sharded && opts.contains_key("SCYLLA_LWT_ADD_METADATA_MARK");
         self.rate_limit_ext = sharded && opts.contains_key("SCYLLA_RATE_LIMIT_ERROR");
+        self.metadata_id_ext = sharded && opts.contains_key("SCYLLA_USE_METADATA_ID");
         self.version = Some(version);
         self.compression = compression;
         if self.view.shared.config.users.is_some() {

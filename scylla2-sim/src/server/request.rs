@@ -243,7 +243,9 @@ pub(crate) fn skip_custom_payload(body: &[u8]) -> Res<usize> {
 }
 
 /// Checks the structure of a request body; returns the query flags of QUERY / EXECUTE.
-pub(crate) fn validate(opcode: u8, v5: bool, body: &[u8]) -> Res<u32> {
+/// `metadata_id`: EXECUTE carries a result metadata id (v5, or v4 with Scylla's
+/// SCYLLA_USE_METADATA_ID extension).
+pub(crate) fn validate(opcode: u8, v5: bool, metadata_id: bool, body: &[u8]) -> Res<u32> {
     let mut w = Walker { b: body, p: 0 };
     let mut flags = 0;
     match opcode {
@@ -270,7 +272,7 @@ pub(crate) fn validate(opcode: u8, v5: bool, body: &[u8]) -> Res<u32> {
         }
         OP_EXECUTE => {
             w.short_bytes("statement id")?;
-            if v5 {
+            if v5 || metadata_id {
                 w.short_bytes("result metadata id")?;
             }
             flags = w.query_params(v5)?;
@@ -368,8 +370,28 @@ fn opcode(op: u8) -> Res<Opcode> {
 }
 
 /// Validates then decodes a request body (custom payload already removed).
-pub(crate) fn decode(op: u8, v5: bool, body: &[u8]) -> Res<Request> {
-    let flags = validate(op, v5, body)?;
+pub(crate) fn decode(op: u8, v5: bool, metadata_id: bool, body: &[u8]) -> Res<Request> {
+    let flags = validate(op, v5, metadata_id, body)?;
+    // v4 EXECUTE with SCYLLA_USE_METADATA_ID: the crate knows the metadata id only in v5, so
+    // take it out here and hand the crate a plain v4 body.
+    if op == OP_EXECUTE && metadata_id && !v5 {
+        let mut w = Walker { b: body, p: 0 };
+        w.short_bytes("statement id")?;
+        let id_end = w.p;
+        let n = w.count("result metadata id")?;
+        let meta = Bytes::copy_from_slice(w.take(n, "result metadata id")?);
+        let mut plain = Vec::with_capacity(body.len() - (w.p - id_end));
+        plain.extend_from_slice(&body[..id_end]);
+        plain.extend_from_slice(&body[w.p..]);
+        return match decode(op, false, false, &plain)? {
+            Request::Execute { id, params, .. } => Ok(Request::Execute {
+                id,
+                metadata_id: Some(meta),
+                params,
+            }),
+            _ => Err(RequestError::Opcode(op)),
+        };
+    }
     // The register body lists names the crate may not know (it rejects unknown event
     // types); read it here from the validated layout instead.
     if op == OP_REGISTER {
@@ -458,7 +480,8 @@ mod tests {
             0xfe, 0, 0, 0, 10,
         ];
         let body = query_body("SELECT 1", &tail);
-        let Request::Query { query, params } = decode(OP_QUERY, false, &body).unwrap() else {
+        let Request::Query { query, params } = decode(OP_QUERY, false, false, &body).unwrap()
+        else {
             panic!()
         };
         assert_eq!(query, "SELECT 1");
@@ -479,46 +502,46 @@ mod tests {
     fn malformed_bodies_are_errors_not_panics() {
         // Negative query length.
         assert!(matches!(
-            decode(OP_QUERY, false, &[0xff, 0xff, 0xff, 0xfe]),
+            decode(OP_QUERY, false, false, &[0xff, 0xff, 0xff, 0xfe]),
             Err(RequestError::Invalid { .. })
         ));
         // Value length -3.
         let body = query_body("x", &[0, 1, 1, 0, 1, 0xff, 0xff, 0xff, 0xfd]);
         assert!(matches!(
-            decode(OP_QUERY, false, &body),
+            decode(OP_QUERY, false, false, &body),
             Err(RequestError::Invalid { .. })
         ));
         // Negative value count.
         let body = query_body("x", &[0, 1, 1, 0x80, 0]);
         assert!(matches!(
-            decode(OP_QUERY, false, &body),
+            decode(OP_QUERY, false, false, &body),
             Err(RequestError::Invalid { .. })
         ));
         // Value longer than the body.
         let body = query_body("x", &[0, 1, 1, 0, 1, 0x7f, 0, 0, 0, 1]);
         assert!(matches!(
-            decode(OP_QUERY, false, &body),
+            decode(OP_QUERY, false, false, &body),
             Err(RequestError::Truncated { .. })
         ));
         // Negative startup map size, string longer than the body.
-        assert!(decode(OP_STARTUP, false, &[0xff, 0xff]).is_err());
-        assert!(decode(OP_STARTUP, false, &[0, 1, 0x7f, 0xff, b'a']).is_err());
+        assert!(decode(OP_STARTUP, false, false, &[0xff, 0xff]).is_err());
+        assert!(decode(OP_STARTUP, false, false, &[0, 1, 0x7f, 0xff, b'a']).is_err());
         // Negative batch count.
-        assert!(decode(OP_BATCH, false, &[0, 0xff, 0xff, 0, 1, 0]).is_err());
+        assert!(decode(OP_BATCH, false, false, &[0, 0xff, 0xff, 0, 1, 0]).is_err());
         // Trailing garbage.
         let body = query_body("x", &[0, 1, 0, 9]);
         assert_eq!(
-            decode(OP_QUERY, false, &body).unwrap_err(),
+            decode(OP_QUERY, false, false, &body).unwrap_err(),
             RequestError::Trailing(1)
         );
         // Unknown consistency is rejected by the crate as a typed error.
         let body = query_body("x", &[0x7f, 0x7f, 0]);
         assert!(matches!(
-            decode(OP_QUERY, false, &body),
+            decode(OP_QUERY, false, false, &body),
             Err(RequestError::Decode(_))
         ));
         assert!(matches!(
-            decode(0x08, false, &[]),
+            decode(0x08, false, false, &[]),
             Err(RequestError::Opcode(8))
         ));
     }
@@ -529,7 +552,7 @@ mod tests {
             0, 1, 0, 11, b'C', b'Q', b'L', b'_', b'V', b'E', b'R', b'S', b'I', b'O', b'N', 0, 5,
             b'3', b'.', b'0', b'.', b'0',
         ];
-        let Request::Startup(m) = decode(OP_STARTUP, false, &body).unwrap() else {
+        let Request::Startup(m) = decode(OP_STARTUP, false, false, &body).unwrap() else {
             panic!()
         };
         assert_eq!(m["CQL_VERSION"], "3.0.0");
@@ -539,7 +562,7 @@ mod tests {
             id,
             metadata_id,
             params,
-        } = decode(OP_EXECUTE, true, &body).unwrap()
+        } = decode(OP_EXECUTE, true, true, &body).unwrap()
         else {
             panic!()
         };
@@ -554,7 +577,7 @@ mod tests {
             kind,
             items,
             params,
-        } = decode(OP_BATCH, false, &body).unwrap()
+        } = decode(OP_BATCH, false, false, &body).unwrap()
         else {
             panic!()
         };
@@ -566,7 +589,7 @@ mod tests {
             0, 2, 0, 3, b'A', b'B', b'C', 0, 13, b'S', b'C', b'H', b'E', b'M', b'A', b'_', b'C',
             b'H', b'A', b'N', b'G', b'E',
         ];
-        let Request::Register(ev) = decode(OP_REGISTER, false, &body).unwrap() else {
+        let Request::Register(ev) = decode(OP_REGISTER, false, false, &body).unwrap() else {
             panic!()
         };
         assert_eq!(ev, vec!["ABC".to_string(), "SCHEMA_CHANGE".to_string()]);

@@ -552,10 +552,16 @@ pub(crate) fn result_schema_change(out: &mut Vec<u8>, sc: &SchemaChange) {
 }
 
 /// RESULT Prepared body.
-pub(crate) fn result_prepared(out: &mut Vec<u8>, info: &PreparedInfo, v5: bool, lwt_mark: bool) {
+/// `with_metadata_id`: v5, or v4 with SCYLLA_USE_METADATA_ID.
+pub(crate) fn result_prepared(
+    out: &mut Vec<u8>,
+    info: &PreparedInfo,
+    with_metadata_id: bool,
+    lwt_mark: bool,
+) {
     int(out, 4);
     short_bytes(out, &info.id);
-    if v5 {
+    if with_metadata_id {
         short_bytes(out, &info.result_metadata_id);
     }
     let global = global_spec(&info.bind_columns);
