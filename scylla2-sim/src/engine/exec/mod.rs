@@ -2,6 +2,7 @@
 //! WHERE-clause key resolution, and the statement families in [`write`], [`select`] and
 //! [`ddl`].
 
+pub mod aggregate;
 pub mod ddl;
 pub mod paging;
 pub mod select;

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
+use super::aggregate::{Acc, Agg, AggKind, TimeFn};
 use super::paging::PageState;
 use super::where_::{self, KeyPlan, Range, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
@@ -29,6 +30,8 @@ pub enum SelItem {
     Ttl(usize),
     /// token(pk).
     Token,
+    /// An argument-less function such as now().
+    Fn(TimeFn),
 }
 
 /// A planned SELECT.
@@ -39,7 +42,7 @@ pub struct SelectPlan {
     keys: KeyPlan,
     /// None = `*`.
     items: Option<Vec<(SelItem, ColumnSpec)>>,
-    count: Option<ColumnSpec>,
+    aggs: Option<Vec<(Agg, ColumnSpec)>>,
     distinct: bool,
     reversed: bool,
     limit: Option<Expr>,
@@ -72,7 +75,7 @@ pub fn plan(
         ));
     }
     let mut items = Vec::new();
-    let mut count = None;
+    let mut aggs: Vec<(Agg, ColumnSpec)> = Vec::new();
     for (selector, alias) in &sel.selectors {
         let (item, name, typ) = match selector {
             Selector::Column(c) => {
@@ -125,18 +128,50 @@ pub fn plan(
                 )
             }
             Selector::CountAll => {
-                count = Some(s.spec(alias.as_deref().unwrap_or("count"), ColumnType::BigInt));
+                let agg = Agg {
+                    kind: AggKind::CountAll,
+                    col: None,
+                    typ: ColumnType::BigInt,
+                };
+                aggs.push((
+                    agg,
+                    s.spec(alias.as_deref().unwrap_or("count"), ColumnType::BigInt),
+                ));
                 continue;
             }
-            Selector::Call(f, _) => {
-                return Err(SimError::Invalid(format!("Unknown function '{f}'")));
-            }
+            Selector::Call(f, args) => match args.as_slice() {
+                [Selector::Column(c)] => {
+                    let ci = col(s, c)?;
+                    let Some((agg, typ)) = Agg::plan(f, ci, &s.columns[ci].typ)? else {
+                        return Err(SimError::Invalid(format!("Unknown function '{f}'")));
+                    };
+                    let name = format!("system.{f}({c})");
+                    aggs.push((agg, s.spec(alias.as_deref().unwrap_or(&name), typ)));
+                    continue;
+                }
+                [] | [Selector::Call(_, _)] => {
+                    let nested_now = matches!(args.as_slice(), [Selector::Call(n, a)] if n == "now" && a.is_empty());
+                    if !args.is_empty() && !nested_now {
+                        return Err(SimError::Invalid(format!("Unknown function '{f}'")));
+                    }
+                    let Some((tf, typ)) = TimeFn::plan(f, nested_now) else {
+                        return Err(SimError::Invalid(format!("Unknown function '{f}'")));
+                    };
+                    let name = if nested_now {
+                        format!("system.{f}(system.now())")
+                    } else {
+                        format!("system.{f}()")
+                    };
+                    (SelItem::Fn(tf), name, typ)
+                }
+                _ => return Err(SimError::Invalid(format!("Unknown function '{f}'"))),
+            },
         };
         items.push((item, s.spec(alias.as_deref().unwrap_or(&name), typ)));
     }
-    if count.is_some() && !items.is_empty() {
+    if !aggs.is_empty() && !items.is_empty() {
         return Err(SimError::Invalid(
-            "COUNT(*) cannot be mixed with other selectors in the simulator".into(),
+            "Aggregates cannot be mixed with other selectors in the simulator".into(),
         ));
     }
     let keys = where_::plan(s, &sel.where_, binds)?;
@@ -211,7 +246,7 @@ pub fn plan(
         schema: ts.clone(),
         keys,
         items: if star { None } else { Some(items) },
-        count,
+        aggs: if aggs.is_empty() { None } else { Some(aggs) },
         distinct: sel.distinct,
         reversed,
         limit,
@@ -227,13 +262,13 @@ impl SelectPlan {
 
     /// Whether this is `SELECT *`.
     pub fn is_star(&self) -> bool {
-        self.items.is_none() && self.count.is_none()
+        self.items.is_none() && self.aggs.is_none()
     }
 
     /// The result columns (for `*`: the table's current columns).
     pub fn result_columns(&self) -> Vec<ColumnSpec> {
-        if let Some(c) = &self.count {
-            return vec![c.clone()];
+        if let Some(aggs) = &self.aggs {
+            return aggs.iter().map(|(_, c)| c.clone()).collect();
         }
         match &self.items {
             Some(items) => items.iter().map(|(_, s)| s.clone()).collect(),
@@ -436,14 +471,14 @@ fn run(
         },
     );
     let state = match &params.paging_state {
-        Some(b) if p.count.is_none() => Some(
+        Some(b) if p.aggs.is_none() => Some(
             PageState::decode(b)
                 .ok_or_else(|| SimError::ProtocolError("Invalid paging state".into()))?,
         ),
         _ => None,
     };
     let page = match params.page_size {
-        Some(n) if n > 0 && p.count.is_none() => n as usize,
+        Some(n) if n > 0 && p.aggs.is_none() => n as usize,
         _ => usize::MAX,
     };
     let star_cols: Vec<(SelItem, ColumnSpec)>;
@@ -464,15 +499,15 @@ fn run(
         }
     };
     let mut out = Rows {
-        columns: match &p.count {
-            Some(c) => vec![c.clone()],
+        columns: match &p.aggs {
+            Some(aggs) => aggs.iter().map(|(_, c)| c.clone()).collect(),
             None => cols.iter().map(|(_, c)| c.clone()).collect(),
         },
         rows: Vec::new(),
         paging_state: None,
     };
     let mut total = state.as_ref().map_or(0, |st| st.total);
-    let mut count: i64 = 0;
+    let mut accs: Vec<Acc> = vec![Acc::default(); p.aggs.as_ref().map_or(0, Vec::len)];
     let mut last: Option<PageState> = None;
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
@@ -591,8 +626,22 @@ fn run(
                 if in_part >= ppl {
                     continue 'parts;
                 }
-                if p.count.is_some() {
-                    count += 1;
+                if let Some(aggs) = &p.aggs {
+                    for ((agg, _), acc) in aggs.iter().zip(&mut accs) {
+                        let v = agg.col.and_then(|ci| {
+                            column_value(
+                                s,
+                                ci,
+                                &pk_parts,
+                                &row.ck,
+                                part,
+                                Some(row),
+                                ck_enc,
+                                now.secs,
+                            )
+                        });
+                        acc.feed(agg, v.as_ref());
+                    }
                 } else {
                     if out.rows.len() == page {
                         more = true;
@@ -638,8 +687,13 @@ fn run(
             && part.static_live(now.secs)
             && passes(s, &filters, &pk_parts, &[], part, None, &[], now.secs)
         {
-            if p.count.is_some() {
-                count += 1;
+            if let Some(aggs) = &p.aggs {
+                for ((agg, _), acc) in aggs.iter().zip(&mut accs) {
+                    let v = agg.col.and_then(|ci| {
+                        column_value(s, ci, &pk_parts, &[], part, None, &[], now.secs)
+                    });
+                    acc.feed(agg, v.as_ref());
+                }
             } else {
                 if out.rows.len() == page {
                     more = true;
@@ -666,8 +720,13 @@ fn run(
             }
         }
     }
-    if p.count.is_some() {
-        out.rows = vec![vec![Some(Bytes::copy_from_slice(&count.to_be_bytes()))]];
+    if let Some(aggs) = &p.aggs {
+        out.rows = vec![
+            aggs.iter()
+                .zip(&accs)
+                .map(|((agg, _), acc)| acc.finish(agg))
+                .collect(),
+        ];
         return Ok(out);
     }
     if more {
@@ -751,6 +810,7 @@ fn item_value(
     match item {
         SelItem::Col(ci) => column_value(s, *ci, pk, ck, part, row, ck_enc, now_s),
         SelItem::Token => Some(Bytes::copy_from_slice(&token.to_be_bytes())),
+        SelItem::Fn(f) => Some(f.eval()),
         SelItem::WriteTime(ci) | SelItem::Ttl(ci) => {
             let c = &s.columns[*ci];
             let (r, shadow) = if c.kind == ColumnKind::Static {
