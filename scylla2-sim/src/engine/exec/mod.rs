@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod ddl;
 pub mod paging;
+pub mod read;
 pub mod select;
 pub mod where_;
 pub mod write;
