@@ -283,3 +283,20 @@ fn aggregates_and_time_functions() {
     let ms = i64::from_be_bytes(r.rows[0][1].as_deref().unwrap().try_into().unwrap());
     assert!(ms > 1_600_000_000_000);
 }
+
+#[test]
+fn static_only_insert() {
+    let mut e = env();
+    e.q("CREATE TABLE so (p int, c int, s text static, v int, PRIMARY KEY (p, c))");
+    e.q("INSERT INTO so (p, s) VALUES (1, 'st')");
+    assert_eq!(
+        e.rows("SELECT p, c, s, v FROM so WHERE p = 1").rows,
+        vec![vec![ci(1), None, ct("st"), None]]
+    );
+    assert!(e.try_q("INSERT INTO so (p, v) VALUES (1, 2)").is_err());
+    e.q("INSERT INTO so (p, c, v) VALUES (1, 5, 6)");
+    assert_eq!(
+        e.rows("SELECT p, c, s, v FROM so WHERE p = 1").rows,
+        vec![vec![ci(1), ci(5), ct("st"), ci(6)]]
+    );
+}

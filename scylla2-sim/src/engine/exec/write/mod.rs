@@ -157,7 +157,13 @@ pub fn plan(
                 }
             }
             let keys = where_::plan(s, &rels, binds)?;
-            check_full_key(s, &keys, true)?;
+            // Only static columns and no clustering value: a static-only insert.
+            let static_only = !ops.is_empty()
+                && ops
+                    .iter()
+                    .all(|(c, _)| s.columns[*c].kind == ColumnKind::Static)
+                && !keys.has_clustering_restriction();
+            check_full_key(s, &keys, !static_only)?;
             if ins.if_not_exists {
                 cond = Cond::NotExists;
             }
