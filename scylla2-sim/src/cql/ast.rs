@@ -380,6 +380,13 @@ pub enum Statement {
         /// New columns.
         columns: Vec<(String, CqlType, bool)>,
     },
+    /// ALTER TABLE ... DROP.
+    AlterTableDrop {
+        /// Table.
+        name: QualifiedName,
+        /// Dropped columns.
+        columns: Vec<String>,
+    },
     /// ALTER TABLE ... WITH (options only; accepted and ignored).
     AlterTableOptions(QualifiedName),
     /// INSERT.

@@ -178,6 +178,23 @@ impl TableSchema {
         Self::with_slots(self.keyspace.clone(), self.name.clone(), columns, slots)
     }
 
+    /// A copy without the named columns (ALTER TABLE DROP); other slots are unchanged so
+    /// the dropped values stay unreachable even if a column of that name is added again.
+    pub fn without(&self, dropped: &[String]) -> Self {
+        let columns = self
+            .columns
+            .iter()
+            .filter(|c| !dropped.contains(&c.name))
+            .cloned()
+            .collect();
+        Self::with_slots(
+            self.keyspace.clone(),
+            self.name.clone(),
+            columns,
+            self.slots,
+        )
+    }
+
     /// Looks a column up by name.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.by_name.get(name).map(|i| &self.columns[*i])

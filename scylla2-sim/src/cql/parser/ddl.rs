@@ -211,6 +211,14 @@ impl Parser {
             self.properties()?;
             return Ok(Statement::AlterTableOptions(name));
         }
+        if self.eat_kw("drop") {
+            let columns = if self.is_sym("(") {
+                self.ident_list()?
+            } else {
+                vec![self.ident()?]
+            };
+            return Ok(Statement::AlterTableDrop { name, columns });
+        }
         self.expect_kw("add")?;
         let mut columns = Vec::new();
         let one = |p: &mut Parser| -> PResult<(String, CqlType, bool)> {

@@ -330,6 +330,43 @@ fn apply(
                 SchemaTarget::Table(ks, name.name.clone()),
             ))
         }
+        Statement::AlterTableDrop { name, columns } => {
+            let ks = ks_of(name, keyspace)?.to_string();
+            let table = schema.table(&ks, &name.name)?;
+            if table.system.is_some() {
+                return Err(SimError::Unauthorized(format!(
+                    "{ks} keyspace is not user-modifiable."
+                )));
+            }
+            let current = table.schema();
+            for c in columns {
+                match current.column(c) {
+                    None => {
+                        return Err(SimError::Invalid(format!(
+                            "Column {c} was not found in table {}",
+                            name.name
+                        )));
+                    }
+                    Some(col)
+                        if matches!(
+                            col.kind,
+                            ColumnKind::PartitionKey | ColumnKind::Clustering
+                        ) =>
+                    {
+                        return Err(SimError::Invalid(format!(
+                            "Cannot drop PRIMARY KEY part {c}"
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+            let next = current.without(columns);
+            *table.schema.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+            Ok(changed(
+                ChangeType::Updated,
+                SchemaTarget::Table(ks, name.name.clone()),
+            ))
+        }
         Statement::AlterTableOptions(name) => {
             let ks = ks_of(name, keyspace)?.to_string();
             schema.table(&ks, &name.name)?;

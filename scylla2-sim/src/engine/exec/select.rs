@@ -350,6 +350,10 @@ fn run(
     params: &QueryParams,
     now: &Now,
 ) -> Result<Rows, SimError> {
+    // Restrictions, explicit selectors and aggregates use the plan's column indexes; `*`
+    // follows the current schema (slots are stable across ALTER TABLE).
+    let ps: &TableSchema = &p.schema;
+    let is: &TableSchema = if p.items.is_some() { ps } else { s };
     let limit = ev.int(p.limit.as_ref(), "[limit]")?;
     let ppl = ev.int(p.per_partition_limit.as_ref(), "[per_partition_limit]")?;
     for l in [limit, ppl].into_iter().flatten() {
@@ -369,14 +373,14 @@ fn run(
         filters.push(Filter {
             col: *c,
             op: *op,
-            values: vec![ev.required(e, &s.columns[*c].name)?],
+            values: vec![ev.required(e, &ps.columns[*c].name)?],
         });
     }
     for (c, v) in &p.keys.in_filters {
         filters.push(Filter {
             col: *c,
             op: Op::Eq,
-            values: eval_vals(ev, v, &s.columns[*c].name)?,
+            values: eval_vals(ev, v, &ps.columns[*c].name)?,
         });
     }
     let token_bounds = (
@@ -478,7 +482,7 @@ fn run(
         if p.distinct {
             let live = part.static_live(now.secs)
                 || part.rows.iter().any(|(k, r)| part.row_live(k, r, now.secs));
-            if live && passes(s, &filters, &pk_parts, &[], part, None, &[], now.secs) {
+            if live && passes(ps, &filters, &pk_parts, &[], part, None, &[], now.secs) {
                 if out.rows.len() == page {
                     more = true;
                     break 'parts;
@@ -486,7 +490,7 @@ fn run(
                 let row = cols
                     .iter()
                     .map(|(item, _)| {
-                        item_value(s, item, *token, &pk_parts, &[], part, None, &[], now.secs)
+                        item_value(is, item, *token, &pk_parts, &[], part, None, &[], now.secs)
                     })
                     .collect();
                 out.rows.push(row);
@@ -531,7 +535,7 @@ fn run(
                     continue;
                 }
                 if !passes(
-                    s,
+                    ps,
                     &filters,
                     &pk_parts,
                     &row.ck,
@@ -549,7 +553,7 @@ fn run(
                     for ((agg, _), acc) in aggs.iter().zip(&mut accs) {
                         let v = agg.col.and_then(|ci| {
                             column_value(
-                                s,
+                                ps,
                                 ci,
                                 &pk_parts,
                                 &row.ck,
@@ -570,7 +574,7 @@ fn run(
                         .iter()
                         .map(|(item, _)| {
                             item_value(
-                                s,
+                                is,
                                 item,
                                 *token,
                                 &pk_parts,
@@ -604,12 +608,12 @@ fn run(
             && s.has_static
             && !p.keys.has_clustering_restriction()
             && part.static_live(now.secs)
-            && passes(s, &filters, &pk_parts, &[], part, None, &[], now.secs)
+            && passes(ps, &filters, &pk_parts, &[], part, None, &[], now.secs)
         {
             if let Some(aggs) = &p.aggs {
                 for ((agg, _), acc) in aggs.iter().zip(&mut accs) {
                     let v = agg.col.and_then(|ci| {
-                        column_value(s, ci, &pk_parts, &[], part, None, &[], now.secs)
+                        column_value(ps, ci, &pk_parts, &[], part, None, &[], now.secs)
                     });
                     acc.feed(agg, v.as_ref());
                 }
@@ -621,7 +625,7 @@ fn run(
                 let values = cols
                     .iter()
                     .map(|(item, _)| {
-                        item_value(s, item, *token, &pk_parts, &[], part, None, &[], now.secs)
+                        item_value(is, item, *token, &pk_parts, &[], part, None, &[], now.secs)
                     })
                     .collect();
                 out.rows.push(values);

@@ -213,3 +213,42 @@ fn filtering_and_scans() {
             .all(|row| murmur3_token(row[0].as_deref().unwrap()) > 0)
     );
 }
+
+#[test]
+fn alter_table_drop_hides_the_column_for_good() {
+    let mut e = env();
+    e.q("CREATE TABLE dr (k int PRIMARY KEY, a int, b int)");
+    e.q("INSERT INTO dr (k, a, b) VALUES (1, 2, 3)");
+    let before = e
+        .engine
+        .prepare(
+            "SELECT b FROM dr WHERE k = 1 AND b = 3 ALLOW FILTERING",
+            Some("ks"),
+        )
+        .unwrap();
+    e.q("ALTER TABLE dr DROP a");
+    let QueryResult::Rows(r) = e
+        .engine
+        .execute(&mut e.session, &before, &QueryParams::default(), &e.cluster)
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(r.rows, vec![vec![ci(3)]]);
+    let r = e.rows("SELECT * FROM dr WHERE k = 1");
+    assert_eq!(
+        r.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["k", "b"]
+    );
+    assert_eq!(r.rows, vec![vec![ci(1), ci(3)]]);
+    assert!(e.try_q("SELECT a FROM dr").is_err());
+    assert!(e.try_q("ALTER TABLE dr DROP k").is_err());
+    e.q("ALTER TABLE dr ADD a int");
+    assert_eq!(
+        e.rows("SELECT a FROM dr WHERE k = 1").rows,
+        vec![vec![None]]
+    );
+}
