@@ -387,8 +387,8 @@ pub enum Statement {
         /// Dropped columns.
         columns: Vec<String>,
     },
-    /// ALTER TABLE ... WITH (options only; accepted and ignored).
-    AlterTableOptions(QualifiedName),
+    /// ALTER TABLE ... WITH options (only default_time_to_live has an effect).
+    AlterTableOptions(QualifiedName, Vec<(String, PropValue)>),
     /// INSERT.
     Insert(Insert),
     /// UPDATE.

@@ -224,6 +224,8 @@ pub struct Table {
     pub id: Uuid,
     /// A system table computed on read.
     pub system: Option<SystemTable>,
+    /// `default_time_to_live` in seconds (0 = none).
+    pub default_ttl: std::sync::atomic::AtomicI32,
 }
 
 impl Table {
@@ -239,6 +241,7 @@ impl Table {
             dropped: AtomicBool::new(false),
             id,
             system,
+            default_ttl: std::sync::atomic::AtomicI32::new(0),
         }
     }
 

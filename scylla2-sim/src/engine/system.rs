@@ -516,7 +516,7 @@ fn schema_rows(data: &mut TableData, s: &TableSchema, which: SystemTable, ks: &K
                         text_map(compression.into_iter()),
                         double(1.0),
                         double(0.0),
-                        int(0),
+                        int(table.default_ttl.load(std::sync::atomic::Ordering::Relaxed)),
                         Some(Bytes::from_static(&[0, 0, 0, 0])),
                         texts(["compound"].into_iter()),
                         int(864_000),

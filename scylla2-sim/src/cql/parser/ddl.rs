@@ -208,8 +208,8 @@ impl Parser {
         }
         let name = self.qualified_name()?;
         if self.eat_kw("with") {
-            self.properties()?;
-            return Ok(Statement::AlterTableOptions(name));
+            let properties = self.properties()?;
+            return Ok(Statement::AlterTableOptions(name, properties));
         }
         if self.eat_kw("drop") {
             let columns = if self.is_sym("(") {

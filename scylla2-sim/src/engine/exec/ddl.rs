@@ -367,9 +367,12 @@ fn apply(
                 SchemaTarget::Table(ks, name.name.clone()),
             ))
         }
-        Statement::AlterTableOptions(name) => {
+        Statement::AlterTableOptions(name, options) => {
             let ks = ks_of(name, keyspace)?.to_string();
-            schema.table(&ks, &name.name)?;
+            let table = schema.table(&ks, &name.name)?;
+            if let Some(ttl) = default_ttl(options)? {
+                table.default_ttl.store(ttl, Ordering::Relaxed);
+            }
             Ok(changed(
                 ChangeType::Updated,
                 SchemaTarget::Table(ks, name.name.clone()),
@@ -377,6 +380,20 @@ fn apply(
         }
         _ => Err(SimError::Invalid("not a schema statement".into())),
     }
+}
+
+/// The `default_time_to_live` option, when given.
+fn default_ttl(options: &[(String, PropValue)]) -> Result<Option<i32>, SimError> {
+    let Some((_, v)) = options.iter().find(|(n, _)| n == "default_time_to_live") else {
+        return Ok(None);
+    };
+    prop_text(v)
+        .and_then(|t| t.parse::<i32>().ok())
+        .filter(|t| (0..=630_720_000).contains(t))
+        .map(Some)
+        .ok_or_else(|| {
+            SimError::ConfigError("default_time_to_live must be between 0 and 630720000".into())
+        })
 }
 
 fn create_table(
@@ -489,6 +506,7 @@ fn create_table(
             return Err(SimError::Invalid("Only clustering key columns can be defined in CLUSTERING ORDER directive, in the declared order".into()));
         }
     }
+    let ttl = default_ttl(&ct.options)?.unwrap_or(0);
     let counters = columns
         .iter()
         .filter(|c| c.typ == ColumnType::Counter)
@@ -507,6 +525,7 @@ fn create_table(
         TableSchema::new(k.name.clone(), ct.name.name.clone(), columns),
         None,
     );
+    table.default_ttl.store(ttl, Ordering::Relaxed);
     k.tables.insert(ct.name.name.clone(), Arc::new(table));
     Ok(changed(
         ChangeType::Created,

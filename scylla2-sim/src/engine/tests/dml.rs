@@ -300,3 +300,22 @@ fn static_only_insert() {
         vec![vec![ci(1), ci(5), ct("st"), ci(6)]]
     );
 }
+
+#[test]
+fn default_time_to_live_applies_unless_overridden() {
+    let mut e = env();
+    e.q("CREATE TABLE dt (k int PRIMARY KEY, v int) WITH default_time_to_live = 100 AND comment = 'x'");
+    e.q("INSERT INTO dt (k, v) VALUES (1, 1)");
+    e.q("INSERT INTO dt (k, v) VALUES (2, 2) USING TTL 0");
+    let ttl = |e: &mut Env, k: i32| {
+        e.rows(&format!("SELECT ttl(v) FROM dt WHERE k = {k}")).rows[0][0].clone()
+    };
+    let t1 = i32::from_be_bytes(ttl(&mut e, 1).unwrap()[..].try_into().unwrap());
+    assert!((99..=100).contains(&t1));
+    assert_eq!(ttl(&mut e, 2), None);
+    e.q("ALTER TABLE dt WITH default_time_to_live = 0");
+    e.q("INSERT INTO dt (k, v) VALUES (3, 3)");
+    assert_eq!(ttl(&mut e, 3), None);
+    let r = e.rows("SELECT default_time_to_live FROM system_schema.tables WHERE keyspace_name = 'ks' AND table_name = 'dt'");
+    assert_eq!(r.rows, vec![vec![ci(0)]]);
+}

@@ -458,7 +458,10 @@ fn write_ctx(
     ts: Option<i64>,
     now: &Now,
 ) -> Result<WriteCtx, SimError> {
-    let ttl = ev.int(p.ttl.as_ref(), "[ttl]")?.unwrap_or(0);
+    let ttl = match ev.int(p.ttl.as_ref(), "[ttl]")? {
+        Some(t) => t,
+        None => p.table.default_ttl.load(Ordering::Relaxed),
+    };
     if ttl < 0 {
         return Err(SimError::Invalid(format!(
             "A TTL must be greater or equal to 0, but was {ttl}"
