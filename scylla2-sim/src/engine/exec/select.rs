@@ -11,7 +11,7 @@ use super::aggregate::{Acc, Agg, AggKind, TimeFn};
 use super::paging::PageState;
 pub use super::read::{cell_bytes, row_values};
 use super::read::{column_value, stamp_of};
-use super::where_::{self, KeyPlan, Range, eval_vals, split_partition_key};
+use super::where_::{self, KeyPlan, Range, Vals, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
 use super::{Binds, Eval, Expr, compile_value};
 use crate::cql::ast::{Op, Select, Selector};
@@ -363,10 +363,12 @@ fn run(
     }
     let limit = limit.map_or(u32::MAX, |l| l as u32);
     let ppl = ppl.map_or(u32::MAX, |l| l as u32);
-    let ranges: Vec<Range> = if p.keys.has_clustering_restriction() {
-        where_::resolve_ranges(&p.schema, &p.keys, ev)?
+    let resolved_ranges: Vec<Range>;
+    let ranges: &[Range] = if p.keys.has_clustering_restriction() {
+        resolved_ranges = where_::resolve_ranges(&p.schema, &p.keys, ev)?;
+        &resolved_ranges
     } else {
-        vec![(Bound::Unbounded, Bound::Unbounded)]
+        &FULL_RANGE
     };
     let mut filters = Vec::with_capacity(p.keys.filters.len() + p.keys.in_filters.len());
     for (c, op, e) in &p.keys.filters {
@@ -435,7 +437,12 @@ fn run(
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
 
-    let partitions: Box<dyn Iterator<Item = (i64, &Bytes, &Partition)>> = match &p.keys.pk {
+    let partitions: Box<dyn Iterator<Item = (i64, &Bytes, &Partition)>> = match p.keys.pk.as_deref()
+    {
+        Some([Vals::Eq(e)]) => {
+            let (t, k) = where_::single_partition(&p.schema, e, ev)?;
+            Box::new(data.get_entry(&k).map(|(k, part)| (t, k, part)).into_iter())
+        }
         Some(pk) => {
             let keys = where_::resolve_partitions(&p.schema, pk, ev)?;
             let found: Vec<(i64, &Bytes, &Partition)> = keys
@@ -657,6 +664,9 @@ fn run(
     }
     Ok(out)
 }
+
+/// Every clustering row.
+static FULL_RANGE: [Range; 1] = [(Bound::Unbounded, Bound::Unbounded)];
 
 fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     match b {

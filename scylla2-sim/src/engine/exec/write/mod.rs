@@ -490,7 +490,30 @@ pub fn execute(
     client_ts: Option<i64>,
     now: &Now,
 ) -> Result<QueryResult, SimError> {
-    execute_batch(&[(p, Eval { values: ev.values })], client_ts, now)
+    let pk = p.keys.pk.as_deref().unwrap_or_default();
+    let single = match pk {
+        [Vals::Eq(e)] if !p.is_conditional() => Some(e),
+        _ => None,
+    };
+    let Some(e) = single else {
+        return execute_batch(&[(p, Eval { values: ev.values })], client_ts, now);
+    };
+    // The common case, one partition by a single-column key: no intermediate collections.
+    if p.is_dropped() {
+        return Err(SimError::Invalid(format!(
+            "unconfigured table {}",
+            p.schema.name
+        )));
+    }
+    let (token, key) = where_::single_partition(&p.schema, e, ev)?;
+    if key.is_empty() {
+        return Err(SimError::Invalid("Key may not be empty".into()));
+    }
+    let target = row_target(p, ev)?;
+    let ctx = write_ctx(p, ev, client_ts, now)?;
+    let mut data = p.table.data.write().unwrap_or_else(|e| e.into_inner());
+    apply::apply(p, ev, &mut data, token, &key, &target, &ctx)?;
+    Ok(QueryResult::Void)
 }
 
 type Resolved<'p> = (&'p WritePlan, Vec<(i64, Bytes)>, RowTarget, WriteCtx);
