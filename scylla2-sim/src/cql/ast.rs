@@ -117,19 +117,19 @@ pub enum Relation {
 pub enum CqlType {
     /// A native type name (lowercased).
     Native(String),
-    /// list<T>.
+    /// `list<T>`.
     List(Box<CqlType>),
-    /// set<T>.
+    /// `set<T>`.
     Set(Box<CqlType>),
-    /// map<K, V>.
+    /// `map<K, V>`.
     Map(Box<CqlType>, Box<CqlType>),
-    /// tuple<...>.
+    /// `tuple<...>`.
     Tuple(Vec<CqlType>),
-    /// frozen<T>.
+    /// `frozen<T>`.
     Frozen(Box<CqlType>),
     /// A user type name.
     Udt(QualifiedName),
-    /// vector<T, N>.
+    /// `vector<T, N>`.
     Vector(Box<CqlType>, u32),
     /// A custom type class name given as a string.
     Custom(String),

@@ -1,5 +1,5 @@
 //! Statement planning and execution: value expressions ([`Expr`]) with bind markers,
-//! WHERE-clause key resolution, and the statement families in [`write`], [`select`] and
+//! WHERE-clause key resolution, and the statement families in [`write`](mod@write), [`select`] and
 //! [`ddl`].
 
 pub mod aggregate;

@@ -1,5 +1,5 @@
 //! INSERT, UPDATE, DELETE and BATCH: planning and execution. Applying mutations to storage
-//! lives in [`apply`], conditions (lightweight transactions) in [`lwt`].
+//! lives in `apply`, conditions (lightweight transactions) in `lwt`.
 
 mod apply;
 mod lwt;
@@ -30,9 +30,9 @@ pub enum UpOp {
     Remove(Expr),
     /// `c[k] = v`.
     SetElem(Expr, Expr),
-    /// DELETE c.
+    /// `DELETE c`.
     Delete,
-    /// DELETE c[k].
+    /// `DELETE c[k]`.
     DeleteElem(Expr),
 }
 
