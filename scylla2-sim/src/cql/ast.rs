@@ -373,6 +373,28 @@ pub enum Statement {
         /// IF EXISTS.
         if_exists: bool,
     },
+    /// CREATE [CUSTOM] INDEX.
+    CreateIndex {
+        /// Index name (generated when absent).
+        name: Option<String>,
+        /// Table.
+        table: QualifiedName,
+        /// Indexed column.
+        column: String,
+        /// Target kind: values, keys, entries, full.
+        kind: String,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+        /// CUSTOM.
+        custom: bool,
+    },
+    /// DROP INDEX.
+    DropIndex {
+        /// Index name (possibly keyspace-qualified).
+        name: QualifiedName,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
     /// ALTER TABLE ... ADD.
     AlterTableAdd {
         /// Table.

@@ -149,6 +149,14 @@ impl Engine {
         self.inner.schema.write().unwrap_or_else(|p| p.into_inner())
     }
 
+    pub(crate) fn clear_query_cache(&self) {
+        self.inner
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// Parses and plans a statement.
     pub fn prepare(&self, query: &str, keyspace: Option<&str>) -> Result<Arc<Prepared>, SimError> {
         let parsed = crate::cql::parse(query).map_err(|e| SimError::SyntaxError(e.to_string()))?;

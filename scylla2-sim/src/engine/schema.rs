@@ -226,6 +226,8 @@ pub struct Table {
     pub system: Option<SystemTable>,
     /// `default_time_to_live` in seconds (0 = none).
     pub default_ttl: std::sync::atomic::AtomicI32,
+    /// Secondary indexes: (name, target column, target kind).
+    pub indexes: RwLock<Vec<(String, String, String)>>,
 }
 
 impl Table {
@@ -242,6 +244,7 @@ impl Table {
             id,
             system,
             default_ttl: std::sync::atomic::AtomicI32::new(0),
+            indexes: RwLock::new(Vec::new()),
         }
     }
 

@@ -135,6 +135,9 @@ pub fn execute(
     let result = apply(&mut schema, st, keyspace)?;
     if !matches!(result, QueryResult::Void) {
         schema.version = Uuid::new_v4();
+        drop(schema);
+        // Plans of QUERY strings were checked against the old schema.
+        engine.clear_query_cache();
     }
     Ok(result)
 }
@@ -329,6 +332,82 @@ fn apply(
                 ChangeType::Updated,
                 SchemaTarget::Table(ks, name.name.clone()),
             ))
+        }
+        Statement::CreateIndex {
+            name,
+            table,
+            column,
+            kind,
+            if_not_exists,
+            ..
+        } => {
+            let ks = ks_of(table, keyspace)?.to_string();
+            let t = schema.table(&ks, &table.name)?;
+            if t.system.is_some() {
+                return Err(SimError::Unauthorized(format!(
+                    "{ks} keyspace is not user-modifiable."
+                )));
+            }
+            let col = t.schema().column(column).map(|c| c.kind).ok_or_else(|| {
+                SimError::Invalid(format!("No column definition found for column {column}"))
+            })?;
+            if col == ColumnKind::PartitionKey && t.schema().pk.len() == 1 {
+                return Err(SimError::Invalid(format!(
+                    "Cannot create secondary index on the only partition key column {column}"
+                )));
+            }
+            let index = name
+                .clone()
+                .unwrap_or_else(|| format!("{}_{column}_idx", table.name));
+            let exists = schema.keyspaces.get(&ks).is_some_and(|k| {
+                k.tables.values().any(|t| {
+                    t.indexes
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .iter()
+                        .any(|(n, _, _)| *n == index)
+                })
+            });
+            if exists {
+                if *if_not_exists {
+                    return Ok(QueryResult::Void);
+                }
+                return Err(SimError::AlreadyExists {
+                    keyspace: ks.clone(),
+                    table: table.name.clone(),
+                    message: format!("Index {index} already exists"),
+                });
+            }
+            t.indexes.write().unwrap_or_else(|e| e.into_inner()).push((
+                index,
+                column.clone(),
+                kind.clone(),
+            ));
+            Ok(changed(
+                ChangeType::Updated,
+                SchemaTarget::Table(ks, table.name.clone()),
+            ))
+        }
+        Statement::DropIndex { name, if_exists } => {
+            let ks = ks_of(name, keyspace)?.to_string();
+            let k = user_keyspace(schema, &ks)?;
+            for (tname, t) in &k.tables {
+                let mut idx = t.indexes.write().unwrap_or_else(|e| e.into_inner());
+                if let Some(pos) = idx.iter().position(|(n, _, _)| *n == name.name) {
+                    idx.remove(pos);
+                    return Ok(changed(
+                        ChangeType::Updated,
+                        SchemaTarget::Table(ks.clone(), tname.clone()),
+                    ));
+                }
+            }
+            if *if_exists {
+                return Ok(QueryResult::Void);
+            }
+            Err(SimError::Invalid(format!(
+                "Index '{}' could not be found in any of the tables of keyspace '{ks}'",
+                name.name
+            )))
         }
         Statement::AlterTableDrop { name, columns } => {
             let ks = ks_of(name, keyspace)?.to_string();

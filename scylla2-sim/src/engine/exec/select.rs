@@ -177,22 +177,23 @@ pub fn plan(
         ));
     }
     let keys = where_::plan(s, &sel.where_, binds)?;
-    let needs_filtering = keys
+    // Any restriction evaluated per row needs ALLOW FILTERING, except `=` on an indexed column
+    // (the simulator scans; a real node would read the index).
+    let indexed: Vec<String> = table
+        .indexes
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|(_, c, _)| c.clone())
+        .collect();
+    let by_index = keys
         .filters
         .iter()
-        .map(|f| f.0)
-        .chain(keys.in_filters.iter().map(|f| f.0))
-        .any(|c| {
-            // Partition key parts and clustering columns beyond the prefix filter too.
-            matches!(
-                s.columns[c].kind,
-                ColumnKind::Regular
-                    | ColumnKind::Static
-                    | ColumnKind::PartitionKey
-                    | ColumnKind::Clustering
-            )
-        })
-        || (keys.pk.is_none() && keys.has_clustering_restriction());
+        .any(|(c, op, _)| *op == Op::Eq && indexed.contains(&s.columns[*c].name));
+    let needs_filtering = !by_index
+        && (!keys.filters.is_empty()
+            || !keys.in_filters.is_empty()
+            || (keys.pk.is_none() && keys.has_clustering_restriction()));
     if needs_filtering && !sel.allow_filtering && table.system.is_none() {
         return Err(SimError::Invalid(FILTERING.into()));
     }

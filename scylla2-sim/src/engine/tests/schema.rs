@@ -252,3 +252,43 @@ fn alter_table_drop_hides_the_column_for_good() {
         vec![vec![None]]
     );
 }
+
+#[test]
+fn secondary_indexes() {
+    let mut e = env();
+    e.q("CREATE TABLE ix (k int PRIMARY KEY, v int, m map<text, int>)");
+    for k in 0..5 {
+        e.q(&format!("INSERT INTO ix (k, v) VALUES ({k}, {})", k % 2));
+    }
+    assert!(e.try_q("SELECT k FROM ix WHERE v = 1").is_err());
+    let r = e.q("CREATE INDEX ON ix (v)");
+    assert!(matches!(
+        r,
+        QueryResult::SchemaChange(SchemaChange {
+            change: ChangeType::Updated,
+            ..
+        })
+    ));
+    e.q("CREATE INDEX IF NOT EXISTS ix_v_idx ON ix (v)");
+    e.q("CREATE INDEX mkeys ON ks.ix (keys(m))");
+    assert!(matches!(
+        e.try_q("CREATE INDEX mkeys ON ix (v)"),
+        Err(SimError::AlreadyExists { .. })
+    ));
+    assert_eq!(e.rows("SELECT k FROM ix WHERE v = 1").rows.len(), 2);
+    let r = e.rows(
+        "SELECT index_name, kind, options FROM system_schema.indexes WHERE keyspace_name = 'ks'",
+    );
+    assert_eq!(r.rows.len(), 2);
+    assert_eq!(r.rows[0][0], ct("ix_v_idx"));
+    assert_eq!(
+        r.rows[1][2],
+        Some(Bytes::from_static(
+            b"\0\0\0\x01\0\0\0\x06target\0\0\0\x07keys(m)"
+        ))
+    );
+    e.q("DROP INDEX ix_v_idx");
+    assert!(e.try_q("SELECT k FROM ix WHERE v = 1").is_err());
+    assert!(e.try_q("DROP INDEX ix_v_idx").is_err());
+    e.q("DROP INDEX IF EXISTS ix_v_idx");
+}
