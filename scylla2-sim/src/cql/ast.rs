@@ -117,19 +117,19 @@ pub enum Relation {
 pub enum CqlType {
     /// A native type name (lowercased).
     Native(String),
-    /// list<T>.
+    /// `list<T>`.
     List(Box<CqlType>),
-    /// set<T>.
+    /// `set<T>`.
     Set(Box<CqlType>),
-    /// map<K, V>.
+    /// `map<K, V>`.
     Map(Box<CqlType>, Box<CqlType>),
-    /// tuple<...>.
+    /// `tuple<...>`.
     Tuple(Vec<CqlType>),
-    /// frozen<T>.
+    /// `frozen<T>`.
     Frozen(Box<CqlType>),
     /// A user type name.
     Udt(QualifiedName),
-    /// vector<T, N>.
+    /// `vector<T, N>`.
     Vector(Box<CqlType>, u32),
     /// A custom type class name given as a string.
     Custom(String),
@@ -373,6 +373,28 @@ pub enum Statement {
         /// IF EXISTS.
         if_exists: bool,
     },
+    /// CREATE [CUSTOM] INDEX.
+    CreateIndex {
+        /// Index name (generated when absent).
+        name: Option<String>,
+        /// Table.
+        table: QualifiedName,
+        /// Indexed column.
+        column: String,
+        /// Target kind: values, keys, entries, full.
+        kind: String,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+        /// CUSTOM.
+        custom: bool,
+    },
+    /// DROP INDEX.
+    DropIndex {
+        /// Index name (possibly keyspace-qualified).
+        name: QualifiedName,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
     /// ALTER TABLE ... ADD.
     AlterTableAdd {
         /// Table.
@@ -380,8 +402,15 @@ pub enum Statement {
         /// New columns.
         columns: Vec<(String, CqlType, bool)>,
     },
-    /// ALTER TABLE ... WITH (options only; accepted and ignored).
-    AlterTableOptions(QualifiedName),
+    /// ALTER TABLE ... DROP.
+    AlterTableDrop {
+        /// Table.
+        name: QualifiedName,
+        /// Dropped columns.
+        columns: Vec<String>,
+    },
+    /// ALTER TABLE ... WITH options (only default_time_to_live has an effect).
+    AlterTableOptions(QualifiedName, Vec<(String, PropValue)>),
     /// INSERT.
     Insert(Insert),
     /// UPDATE.

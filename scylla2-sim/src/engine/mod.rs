@@ -6,6 +6,16 @@
 //! - [`schema`]: keyspaces, tables, types. [`storage`]: partitions, rows, cells, tombstones.
 //! - [`types`]: per-type validation, ordering, literals, names.
 //! - [`exec`]: planning and execution. [`system`]: system tables from the [`ClusterView`].
+//!
+//! Behaviour worth knowing:
+//! - Stored values are copied out of request buffers (a slice would pin a whole frame).
+//! - `system.local`/`peers.schema_version` show each [`NodeInfo::schema_version`]; a nil one
+//!   stands for [`Engine::schema_version`].
+//! - Plans keep the column indexes of the schema they were made with; `SELECT *` follows the
+//!   current schema (see [`Engine::current_result_metadata`]). A dropped table makes its
+//!   plans fail with `unconfigured table`.
+//! - Not supported: secondary indexes, materialized views, JSON, GROUP BY, UDFs, non-frozen
+//!   UDT field updates, multi-column slices over clustering columns of mixed order.
 
 #[cfg(test)]
 mod bench;
@@ -137,6 +147,14 @@ impl Engine {
 
     pub(crate) fn schema_write(&self) -> RwLockWriteGuard<'_, Schema> {
         self.inner.schema.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn clear_query_cache(&self) {
+        self.inner
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Parses and plans a statement.

@@ -178,6 +178,23 @@ impl TableSchema {
         Self::with_slots(self.keyspace.clone(), self.name.clone(), columns, slots)
     }
 
+    /// A copy without the named columns (ALTER TABLE DROP); other slots are unchanged so
+    /// the dropped values stay unreachable even if a column of that name is added again.
+    pub fn without(&self, dropped: &[String]) -> Self {
+        let columns = self
+            .columns
+            .iter()
+            .filter(|c| !dropped.contains(&c.name))
+            .cloned()
+            .collect();
+        Self::with_slots(
+            self.keyspace.clone(),
+            self.name.clone(),
+            columns,
+            self.slots,
+        )
+    }
+
     /// Looks a column up by name.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.by_name.get(name).map(|i| &self.columns[*i])
@@ -207,6 +224,10 @@ pub struct Table {
     pub id: Uuid,
     /// A system table computed on read.
     pub system: Option<SystemTable>,
+    /// `default_time_to_live` in seconds (0 = none).
+    pub default_ttl: std::sync::atomic::AtomicI32,
+    /// Secondary indexes: (name, target column, target kind).
+    pub indexes: RwLock<Vec<(String, String, String)>>,
 }
 
 impl Table {
@@ -222,6 +243,8 @@ impl Table {
             dropped: AtomicBool::new(false),
             id,
             system,
+            default_ttl: std::sync::atomic::AtomicI32::new(0),
+            indexes: RwLock::new(Vec::new()),
         }
     }
 

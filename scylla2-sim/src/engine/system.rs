@@ -34,6 +34,8 @@ pub enum SystemTable {
     Columns,
     /// system_schema.types.
     Types,
+    /// system_schema.indexes.
+    Indexes,
     /// An always-empty table (views, functions, aggregates, triggers, indexes, ...).
     Empty,
     /// system_sim.requests.
@@ -279,7 +281,7 @@ pub fn initial_schema() -> Schema {
                 ("functions", Empty),
                 ("aggregates", Empty),
                 ("triggers", Empty),
-                ("indexes", Empty),
+                ("indexes", Indexes),
                 ("dropped_columns", Empty),
             ],
         ),
@@ -451,7 +453,8 @@ pub fn materialize(
         SystemTable::Keyspaces
         | SystemTable::Tables
         | SystemTable::Columns
-        | SystemTable::Types => {
+        | SystemTable::Types
+        | SystemTable::Indexes => {
             let schema = engine.schema_read();
             for ks in schema.keyspaces.values() {
                 schema_rows(&mut data, s, which, ks);
@@ -516,7 +519,7 @@ fn schema_rows(data: &mut TableData, s: &TableSchema, which: SystemTable, ks: &K
                         text_map(compression.into_iter()),
                         double(1.0),
                         double(0.0),
-                        int(0),
+                        int(table.default_ttl.load(std::sync::atomic::Ordering::Relaxed)),
                         Some(Bytes::from_static(&[0, 0, 0, 0])),
                         texts(["compound"].into_iter()),
                         int(864_000),
@@ -528,6 +531,33 @@ fn schema_rows(data: &mut TableData, s: &TableSchema, which: SystemTable, ks: &K
                         t("99PERCENTILE"),
                     ],
                 );
+            }
+        }
+        SystemTable::Indexes => {
+            for (name, table) in &ks.tables {
+                let idx = table
+                    .indexes
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                for (index, column, kind) in idx {
+                    let target = if kind == "values" {
+                        column
+                    } else {
+                        format!("{kind}({column})")
+                    };
+                    put(
+                        data,
+                        s,
+                        vec![
+                            t(&ks.name),
+                            t(name),
+                            t(&index),
+                            t("COMPOSITES"),
+                            text_map([("target", target.as_str())].into_iter()),
+                        ],
+                    );
+                }
             }
         }
         SystemTable::Columns => {

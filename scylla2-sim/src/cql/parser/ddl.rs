@@ -39,6 +39,44 @@ impl Parser {
         if self.eat_kw("table") || self.eat_kw("columnfamily") {
             return self.create_table().map(Statement::CreateTable);
         }
+        let custom = self.eat_kw("custom");
+        if self.eat_kw("index") {
+            let if_not_exists = self.if_not_exists()?;
+            let name = if self.is_kw("on") {
+                None
+            } else {
+                Some(self.ident()?)
+            };
+            self.expect_kw("on")?;
+            let table = self.qualified_name()?;
+            self.expect_sym("(")?;
+            let first = self.ident()?;
+            let (kind, column) = if self.eat_sym("(") {
+                let c = self.ident()?;
+                self.expect_sym(")")?;
+                (first, c)
+            } else {
+                ("values".to_string(), first)
+            };
+            self.expect_sym(")")?;
+            if self.eat_kw("using") {
+                self.term()?;
+            }
+            if self.eat_kw("with") {
+                self.properties()?;
+            }
+            return Ok(Statement::CreateIndex {
+                name,
+                table,
+                column,
+                kind,
+                if_not_exists,
+                custom,
+            });
+        }
+        if custom {
+            return Err(self.unexpected("mismatched input, expecting K_INDEX"));
+        }
         if self.eat_kw("type") {
             let if_not_exists = self.if_not_exists()?;
             let name = self.qualified_name()?;
@@ -183,6 +221,13 @@ impl Parser {
                 if_exists,
             });
         }
+        if self.eat_kw("index") {
+            let if_exists = self.if_exists()?;
+            return Ok(Statement::DropIndex {
+                name: self.qualified_name()?,
+                if_exists,
+            });
+        }
         if self.eat_kw("type") {
             let if_exists = self.if_exists()?;
             return Ok(Statement::DropType {
@@ -208,8 +253,16 @@ impl Parser {
         }
         let name = self.qualified_name()?;
         if self.eat_kw("with") {
-            self.properties()?;
-            return Ok(Statement::AlterTableOptions(name));
+            let properties = self.properties()?;
+            return Ok(Statement::AlterTableOptions(name, properties));
+        }
+        if self.eat_kw("drop") {
+            let columns = if self.is_sym("(") {
+                self.ident_list()?
+            } else {
+                vec![self.ident()?]
+            };
+            return Ok(Statement::AlterTableDrop { name, columns });
         }
         self.expect_kw("add")?;
         let mut columns = Vec::new();

@@ -1,6 +1,6 @@
 //! The recursive-descent CQL parser: cursor, shared productions (names, terms, types,
 //! relations, properties) and the statement dispatcher. Statement families live in
-//! [`ddl`], [`dml`] and [`select`].
+//! `ddl`, `dml` and `select`.
 
 mod ddl;
 mod dml;

@@ -341,3 +341,44 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     );
     assert!(parse(&ok).is_ok());
 }
+
+#[test]
+fn index_and_alter_forms() {
+    assert_eq!(
+        st("CREATE INDEX IF NOT EXISTS vi ON ks.t (keys(m)) USING 'x' WITH options = {'a': 'b'}"),
+        Statement::CreateIndex {
+            name: Some("vi".into()),
+            table: qn(Some("ks"), "t"),
+            column: "m".into(),
+            kind: "keys".into(),
+            if_not_exists: true,
+            custom: false
+        }
+    );
+    assert!(matches!(
+        st("CREATE CUSTOM INDEX ON t (v)"),
+        Statement::CreateIndex {
+            name: None,
+            custom: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        st("DROP INDEX IF EXISTS ks.vi"),
+        Statement::DropIndex {
+            name: qn(Some("ks"), "vi"),
+            if_exists: true
+        }
+    );
+    assert_eq!(
+        st("ALTER TABLE t DROP (a, b)"),
+        Statement::AlterTableDrop {
+            name: qn(None, "t"),
+            columns: vec!["a".into(), "b".into()]
+        }
+    );
+    assert!(
+        matches!(st("ALTER TABLE t WITH default_time_to_live = 5"), Statement::AlterTableOptions(_, p) if p.len() == 1)
+    );
+    assert!(parse("CREATE CUSTOM TABLE t (k int PRIMARY KEY)").is_err());
+}

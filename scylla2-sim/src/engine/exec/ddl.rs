@@ -135,6 +135,9 @@ pub fn execute(
     let result = apply(&mut schema, st, keyspace)?;
     if !matches!(result, QueryResult::Void) {
         schema.version = Uuid::new_v4();
+        drop(schema);
+        // Plans of QUERY strings were checked against the old schema.
+        engine.clear_query_cache();
     }
     Ok(result)
 }
@@ -330,9 +333,125 @@ fn apply(
                 SchemaTarget::Table(ks, name.name.clone()),
             ))
         }
-        Statement::AlterTableOptions(name) => {
+        Statement::CreateIndex {
+            name,
+            table,
+            column,
+            kind,
+            if_not_exists,
+            ..
+        } => {
+            let ks = ks_of(table, keyspace)?.to_string();
+            let t = schema.table(&ks, &table.name)?;
+            if t.system.is_some() {
+                return Err(SimError::Unauthorized(format!(
+                    "{ks} keyspace is not user-modifiable."
+                )));
+            }
+            let col = t.schema().column(column).map(|c| c.kind).ok_or_else(|| {
+                SimError::Invalid(format!("No column definition found for column {column}"))
+            })?;
+            if col == ColumnKind::PartitionKey && t.schema().pk.len() == 1 {
+                return Err(SimError::Invalid(format!(
+                    "Cannot create secondary index on the only partition key column {column}"
+                )));
+            }
+            let index = name
+                .clone()
+                .unwrap_or_else(|| format!("{}_{column}_idx", table.name));
+            let exists = schema.keyspaces.get(&ks).is_some_and(|k| {
+                k.tables.values().any(|t| {
+                    t.indexes
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .iter()
+                        .any(|(n, _, _)| *n == index)
+                })
+            });
+            if exists {
+                if *if_not_exists {
+                    return Ok(QueryResult::Void);
+                }
+                return Err(SimError::AlreadyExists {
+                    keyspace: ks.clone(),
+                    table: table.name.clone(),
+                    message: format!("Index {index} already exists"),
+                });
+            }
+            t.indexes.write().unwrap_or_else(|e| e.into_inner()).push((
+                index,
+                column.clone(),
+                kind.clone(),
+            ));
+            Ok(changed(
+                ChangeType::Updated,
+                SchemaTarget::Table(ks, table.name.clone()),
+            ))
+        }
+        Statement::DropIndex { name, if_exists } => {
             let ks = ks_of(name, keyspace)?.to_string();
-            schema.table(&ks, &name.name)?;
+            let k = user_keyspace(schema, &ks)?;
+            for (tname, t) in &k.tables {
+                let mut idx = t.indexes.write().unwrap_or_else(|e| e.into_inner());
+                if let Some(pos) = idx.iter().position(|(n, _, _)| *n == name.name) {
+                    idx.remove(pos);
+                    return Ok(changed(
+                        ChangeType::Updated,
+                        SchemaTarget::Table(ks.clone(), tname.clone()),
+                    ));
+                }
+            }
+            if *if_exists {
+                return Ok(QueryResult::Void);
+            }
+            Err(SimError::Invalid(format!(
+                "Index '{}' could not be found in any of the tables of keyspace '{ks}'",
+                name.name
+            )))
+        }
+        Statement::AlterTableDrop { name, columns } => {
+            let ks = ks_of(name, keyspace)?.to_string();
+            let table = schema.table(&ks, &name.name)?;
+            if table.system.is_some() {
+                return Err(SimError::Unauthorized(format!(
+                    "{ks} keyspace is not user-modifiable."
+                )));
+            }
+            let current = table.schema();
+            for c in columns {
+                match current.column(c) {
+                    None => {
+                        return Err(SimError::Invalid(format!(
+                            "Column {c} was not found in table {}",
+                            name.name
+                        )));
+                    }
+                    Some(col)
+                        if matches!(
+                            col.kind,
+                            ColumnKind::PartitionKey | ColumnKind::Clustering
+                        ) =>
+                    {
+                        return Err(SimError::Invalid(format!(
+                            "Cannot drop PRIMARY KEY part {c}"
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+            let next = current.without(columns);
+            *table.schema.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+            Ok(changed(
+                ChangeType::Updated,
+                SchemaTarget::Table(ks, name.name.clone()),
+            ))
+        }
+        Statement::AlterTableOptions(name, options) => {
+            let ks = ks_of(name, keyspace)?.to_string();
+            let table = schema.table(&ks, &name.name)?;
+            if let Some(ttl) = default_ttl(options)? {
+                table.default_ttl.store(ttl, Ordering::Relaxed);
+            }
             Ok(changed(
                 ChangeType::Updated,
                 SchemaTarget::Table(ks, name.name.clone()),
@@ -340,6 +459,20 @@ fn apply(
         }
         _ => Err(SimError::Invalid("not a schema statement".into())),
     }
+}
+
+/// The `default_time_to_live` option, when given.
+fn default_ttl(options: &[(String, PropValue)]) -> Result<Option<i32>, SimError> {
+    let Some((_, v)) = options.iter().find(|(n, _)| n == "default_time_to_live") else {
+        return Ok(None);
+    };
+    prop_text(v)
+        .and_then(|t| t.parse::<i32>().ok())
+        .filter(|t| (0..=630_720_000).contains(t))
+        .map(Some)
+        .ok_or_else(|| {
+            SimError::ConfigError("default_time_to_live must be between 0 and 630720000".into())
+        })
 }
 
 fn create_table(
@@ -452,6 +585,7 @@ fn create_table(
             return Err(SimError::Invalid("Only clustering key columns can be defined in CLUSTERING ORDER directive, in the declared order".into()));
         }
     }
+    let ttl = default_ttl(&ct.options)?.unwrap_or(0);
     let counters = columns
         .iter()
         .filter(|c| c.typ == ColumnType::Counter)
@@ -470,6 +604,7 @@ fn create_table(
         TableSchema::new(k.name.clone(), ct.name.name.clone(), columns),
         None,
     );
+    table.default_ttl.store(ttl, Ordering::Relaxed);
     k.tables.insert(ct.name.name.clone(), Arc::new(table));
     Ok(changed(
         ChangeType::Created,

@@ -1,9 +1,11 @@
 //! Statement planning and execution: value expressions ([`Expr`]) with bind markers,
-//! WHERE-clause key resolution, and the statement families in [`write`], [`select`] and
+//! WHERE-clause key resolution, and the statement families in [`write`](mod@write), [`select`] and
 //! [`ddl`].
 
+pub mod aggregate;
 pub mod ddl;
 pub mod paging;
+pub mod read;
 pub mod select;
 pub mod where_;
 pub mod write;

@@ -7,14 +7,17 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
+use super::aggregate::{Acc, Agg, AggKind, TimeFn};
 use super::paging::PageState;
-use super::where_::{self, KeyPlan, Range, eval_vals, split_partition_key};
+pub use super::read::{cell_bytes, row_values};
+use super::read::{column_value, stamp_of};
+use super::where_::{self, KeyPlan, Range, Vals, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
 use super::{Binds, Eval, Expr, compile_value};
 use crate::cql::ast::{Op, Select, Selector};
-use crate::engine::schema::{Column, ColumnKind, Schema, Table, TableSchema};
-use crate::engine::storage::{Cell, CellValue, Partition, Row, TableData, cell_live};
-use crate::engine::types::{order, write_collection, write_value};
+use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema};
+use crate::engine::storage::{Partition, Row, TableData};
+use crate::engine::types::order;
 use crate::engine::{Engine, Now};
 use crate::model::{ClusterView, ColumnSpec, ColumnType, QueryParams, QueryResult, Rows, SimError};
 
@@ -29,6 +32,8 @@ pub enum SelItem {
     Ttl(usize),
     /// token(pk).
     Token,
+    /// An argument-less function such as now().
+    Fn(TimeFn),
 }
 
 /// A planned SELECT.
@@ -39,7 +44,7 @@ pub struct SelectPlan {
     keys: KeyPlan,
     /// None = `*`.
     items: Option<Vec<(SelItem, ColumnSpec)>>,
-    count: Option<ColumnSpec>,
+    aggs: Option<Vec<(Agg, ColumnSpec)>>,
     distinct: bool,
     reversed: bool,
     limit: Option<Expr>,
@@ -72,7 +77,7 @@ pub fn plan(
         ));
     }
     let mut items = Vec::new();
-    let mut count = None;
+    let mut aggs: Vec<(Agg, ColumnSpec)> = Vec::new();
     for (selector, alias) in &sel.selectors {
         let (item, name, typ) = match selector {
             Selector::Column(c) => {
@@ -125,37 +130,70 @@ pub fn plan(
                 )
             }
             Selector::CountAll => {
-                count = Some(s.spec(alias.as_deref().unwrap_or("count"), ColumnType::BigInt));
+                let agg = Agg {
+                    kind: AggKind::CountAll,
+                    col: None,
+                    typ: ColumnType::BigInt,
+                };
+                aggs.push((
+                    agg,
+                    s.spec(alias.as_deref().unwrap_or("count"), ColumnType::BigInt),
+                ));
                 continue;
             }
-            Selector::Call(f, _) => {
-                return Err(SimError::Invalid(format!("Unknown function '{f}'")));
-            }
+            Selector::Call(f, args) => match args.as_slice() {
+                [Selector::Column(c)] => {
+                    let ci = col(s, c)?;
+                    let Some((agg, typ)) = Agg::plan(f, ci, &s.columns[ci].typ)? else {
+                        return Err(SimError::Invalid(format!("Unknown function '{f}'")));
+                    };
+                    let name = format!("system.{f}({c})");
+                    aggs.push((agg, s.spec(alias.as_deref().unwrap_or(&name), typ)));
+                    continue;
+                }
+                [] | [Selector::Call(_, _)] => {
+                    let nested_now = matches!(args.as_slice(), [Selector::Call(n, a)] if n == "now" && a.is_empty());
+                    if !args.is_empty() && !nested_now {
+                        return Err(SimError::Invalid(format!("Unknown function '{f}'")));
+                    }
+                    let Some((tf, typ)) = TimeFn::plan(f, nested_now) else {
+                        return Err(SimError::Invalid(format!("Unknown function '{f}'")));
+                    };
+                    let name = if nested_now {
+                        format!("system.{f}(system.now())")
+                    } else {
+                        format!("system.{f}()")
+                    };
+                    (SelItem::Fn(tf), name, typ)
+                }
+                _ => return Err(SimError::Invalid(format!("Unknown function '{f}'"))),
+            },
         };
         items.push((item, s.spec(alias.as_deref().unwrap_or(&name), typ)));
     }
-    if count.is_some() && !items.is_empty() {
+    if !aggs.is_empty() && !items.is_empty() {
         return Err(SimError::Invalid(
-            "COUNT(*) cannot be mixed with other selectors in the simulator".into(),
+            "Aggregates cannot be mixed with other selectors in the simulator".into(),
         ));
     }
     let keys = where_::plan(s, &sel.where_, binds)?;
-    let needs_filtering = keys
+    // Any restriction evaluated per row needs ALLOW FILTERING, except `=` on an indexed column
+    // (the simulator scans; a real node would read the index).
+    let indexed: Vec<String> = table
+        .indexes
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|(_, c, _)| c.clone())
+        .collect();
+    let by_index = keys
         .filters
         .iter()
-        .map(|f| f.0)
-        .chain(keys.in_filters.iter().map(|f| f.0))
-        .any(|c| {
-            // Partition key parts and clustering columns beyond the prefix filter too.
-            matches!(
-                s.columns[c].kind,
-                ColumnKind::Regular
-                    | ColumnKind::Static
-                    | ColumnKind::PartitionKey
-                    | ColumnKind::Clustering
-            )
-        })
-        || (keys.pk.is_none() && keys.has_clustering_restriction());
+        .any(|(c, op, _)| *op == Op::Eq && indexed.contains(&s.columns[*c].name));
+    let needs_filtering = !by_index
+        && (!keys.filters.is_empty()
+            || !keys.in_filters.is_empty()
+            || (keys.pk.is_none() && keys.has_clustering_restriction()));
     if needs_filtering && !sel.allow_filtering && table.system.is_none() {
         return Err(SimError::Invalid(FILTERING.into()));
     }
@@ -211,7 +249,7 @@ pub fn plan(
         schema: ts.clone(),
         keys,
         items: if star { None } else { Some(items) },
-        count,
+        aggs: if aggs.is_empty() { None } else { Some(aggs) },
         distinct: sel.distinct,
         reversed,
         limit,
@@ -227,13 +265,13 @@ impl SelectPlan {
 
     /// Whether this is `SELECT *`.
     pub fn is_star(&self) -> bool {
-        self.items.is_none() && self.count.is_none()
+        self.items.is_none() && self.aggs.is_none()
     }
 
     /// The result columns (for `*`: the table's current columns).
     pub fn result_columns(&self) -> Vec<ColumnSpec> {
-        if let Some(c) = &self.count {
-            return vec![c.clone()];
+        if let Some(aggs) = &self.aggs {
+            return aggs.iter().map(|(_, c)| c.clone()).collect();
         }
         match &self.items {
             Some(items) => items.iter().map(|(_, s)| s.clone()).collect(),
@@ -266,89 +304,6 @@ impl SelectPlan {
     /// Whether the table was dropped since planning.
     pub fn is_dropped(&self) -> bool {
         self.table.dropped.load(Ordering::Relaxed)
-    }
-}
-
-/// The value of a static or regular cell, if live.
-pub fn cell_bytes(column: &Column, row: &Row, shadow: i64, now_s: i64) -> Option<Bytes> {
-    let cell: &Cell = row.cells.get(column.slot)?.as_ref()?;
-    if !cell_live(cell, shadow, now_s) {
-        return None;
-    }
-    match &cell.value {
-        CellValue::Value(b) => Some(b.clone()),
-        CellValue::Counter(v) => Some(Bytes::copy_from_slice(&v.to_be_bytes())),
-        CellValue::Dead => None,
-        CellValue::Collection(..) => {
-            let live = row.live_elems(column.slot, shadow, now_s);
-            let out = match column.typ {
-                ColumnType::Map(..) => {
-                    let mut out = (live.len() as i32).to_be_bytes().to_vec();
-                    for (_, e) in &live {
-                        write_value(&mut out, Some(&e.key));
-                        write_value(&mut out, e.value.as_deref());
-                    }
-                    out
-                }
-                ColumnType::Set(..) => {
-                    write_collection(live.len(), live.iter().map(|(_, e)| Some(&e.key[..])))
-                }
-                _ => write_collection(live.len(), live.iter().map(|(_, e)| e.value.as_deref())),
-            };
-            Some(Bytes::from(out))
-        }
-    }
-}
-
-fn stamp_of(
-    row: &Row,
-    column: &Column,
-    shadow: i64,
-    now_s: i64,
-) -> Option<crate::engine::storage::Stamp> {
-    let cell = row.cells.get(column.slot)?.as_ref()?;
-    (matches!(cell.value, CellValue::Value(_) | CellValue::Counter(_))
-        && cell.stamp.live(shadow, now_s))
-    .then_some(cell.stamp)
-}
-
-/// Values of `cols` for one row (`row` None = the static-only row of a partition).
-#[allow(clippy::too_many_arguments)]
-pub fn row_values(
-    s: &TableSchema,
-    cols: &[usize],
-    key: &Bytes,
-    ck: &[Bytes],
-    part: &Partition,
-    row: Option<&Row>,
-    ck_enc: &[u8],
-    now_s: i64,
-) -> Vec<Option<Bytes>> {
-    let pk_parts = split_partition_key(key, s.pk.len());
-    cols.iter()
-        .map(|ci| column_value(s, *ci, &pk_parts, ck, part, row, ck_enc, now_s))
-        .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn column_value(
-    s: &TableSchema,
-    ci: usize,
-    pk: &[Bytes],
-    ck: &[Bytes],
-    part: &Partition,
-    row: Option<&Row>,
-    ck_enc: &[u8],
-    now_s: i64,
-) -> Option<Bytes> {
-    let c = &s.columns[ci];
-    match c.kind {
-        ColumnKind::PartitionKey => pk.get(c.position).cloned(),
-        ColumnKind::Clustering => ck.get(c.position).cloned(),
-        ColumnKind::Static => cell_bytes(c, &part.statics, part.deleted_at, now_s),
-        ColumnKind::Regular => {
-            row.and_then(|r| cell_bytes(c, r, part.row_shadow(ck_enc, r), now_s))
-        }
     }
 }
 
@@ -396,6 +351,10 @@ fn run(
     params: &QueryParams,
     now: &Now,
 ) -> Result<Rows, SimError> {
+    // Restrictions, explicit selectors and aggregates use the plan's column indexes; `*`
+    // follows the current schema (slots are stable across ALTER TABLE).
+    let ps: &TableSchema = &p.schema;
+    let is: &TableSchema = if p.items.is_some() { ps } else { s };
     let limit = ev.int(p.limit.as_ref(), "[limit]")?;
     let ppl = ev.int(p.per_partition_limit.as_ref(), "[per_partition_limit]")?;
     for l in [limit, ppl].into_iter().flatten() {
@@ -405,24 +364,26 @@ fn run(
     }
     let limit = limit.map_or(u32::MAX, |l| l as u32);
     let ppl = ppl.map_or(u32::MAX, |l| l as u32);
-    let ranges: Vec<Range> = if p.keys.has_clustering_restriction() {
-        where_::resolve_ranges(&p.schema, &p.keys, ev)?
+    let resolved_ranges: Vec<Range>;
+    let ranges: &[Range] = if p.keys.has_clustering_restriction() {
+        resolved_ranges = where_::resolve_ranges(&p.schema, &p.keys, ev)?;
+        &resolved_ranges
     } else {
-        vec![(Bound::Unbounded, Bound::Unbounded)]
+        &FULL_RANGE
     };
     let mut filters = Vec::with_capacity(p.keys.filters.len() + p.keys.in_filters.len());
     for (c, op, e) in &p.keys.filters {
         filters.push(Filter {
             col: *c,
             op: *op,
-            values: vec![ev.required(e, &s.columns[*c].name)?],
+            values: vec![ev.required(e, &ps.columns[*c].name)?],
         });
     }
     for (c, v) in &p.keys.in_filters {
         filters.push(Filter {
             col: *c,
             op: Op::Eq,
-            values: eval_vals(ev, v, &s.columns[*c].name)?,
+            values: eval_vals(ev, v, &ps.columns[*c].name)?,
         });
     }
     let token_bounds = (
@@ -436,14 +397,14 @@ fn run(
         },
     );
     let state = match &params.paging_state {
-        Some(b) if p.count.is_none() => Some(
+        Some(b) if p.aggs.is_none() => Some(
             PageState::decode(b)
                 .ok_or_else(|| SimError::ProtocolError("Invalid paging state".into()))?,
         ),
         _ => None,
     };
     let page = match params.page_size {
-        Some(n) if n > 0 && p.count.is_none() => n as usize,
+        Some(n) if n > 0 && p.aggs.is_none() => n as usize,
         _ => usize::MAX,
     };
     let star_cols: Vec<(SelItem, ColumnSpec)>;
@@ -464,20 +425,25 @@ fn run(
         }
     };
     let mut out = Rows {
-        columns: match &p.count {
-            Some(c) => vec![c.clone()],
+        columns: match &p.aggs {
+            Some(aggs) => aggs.iter().map(|(_, c)| c.clone()).collect(),
             None => cols.iter().map(|(_, c)| c.clone()).collect(),
         },
         rows: Vec::new(),
         paging_state: None,
     };
     let mut total = state.as_ref().map_or(0, |st| st.total);
-    let mut count: i64 = 0;
+    let mut accs: Vec<Acc> = vec![Acc::default(); p.aggs.as_ref().map_or(0, Vec::len)];
     let mut last: Option<PageState> = None;
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
 
-    let partitions: Box<dyn Iterator<Item = (i64, &Bytes, &Partition)>> = match &p.keys.pk {
+    let partitions: Box<dyn Iterator<Item = (i64, &Bytes, &Partition)>> = match p.keys.pk.as_deref()
+    {
+        Some([Vals::Eq(e)]) => {
+            let (t, k) = where_::single_partition(&p.schema, e, ev)?;
+            Box::new(data.get_entry(&k).map(|(k, part)| (t, k, part)).into_iter())
+        }
         Some(pk) => {
             let keys = where_::resolve_partitions(&p.schema, pk, ev)?;
             let found: Vec<(i64, &Bytes, &Partition)> = keys
@@ -524,7 +490,7 @@ fn run(
         if p.distinct {
             let live = part.static_live(now.secs)
                 || part.rows.iter().any(|(k, r)| part.row_live(k, r, now.secs));
-            if live && passes(s, &filters, &pk_parts, &[], part, None, &[], now.secs) {
+            if live && passes(ps, &filters, &pk_parts, &[], part, None, &[], now.secs) {
                 if out.rows.len() == page {
                     more = true;
                     break 'parts;
@@ -532,7 +498,7 @@ fn run(
                 let row = cols
                     .iter()
                     .map(|(item, _)| {
-                        item_value(s, item, *token, &pk_parts, &[], part, None, &[], now.secs)
+                        item_value(is, item, *token, &pk_parts, &[], part, None, &[], now.secs)
                     })
                     .collect();
                 out.rows.push(row);
@@ -577,7 +543,7 @@ fn run(
                     continue;
                 }
                 if !passes(
-                    s,
+                    ps,
                     &filters,
                     &pk_parts,
                     &row.ck,
@@ -591,8 +557,22 @@ fn run(
                 if in_part >= ppl {
                     continue 'parts;
                 }
-                if p.count.is_some() {
-                    count += 1;
+                if let Some(aggs) = &p.aggs {
+                    for ((agg, _), acc) in aggs.iter().zip(&mut accs) {
+                        let v = agg.col.and_then(|ci| {
+                            column_value(
+                                ps,
+                                ci,
+                                &pk_parts,
+                                &row.ck,
+                                part,
+                                Some(row),
+                                ck_enc,
+                                now.secs,
+                            )
+                        });
+                        acc.feed(agg, v.as_ref());
+                    }
                 } else {
                     if out.rows.len() == page {
                         more = true;
@@ -602,7 +582,7 @@ fn run(
                         .iter()
                         .map(|(item, _)| {
                             item_value(
-                                s,
+                                is,
                                 item,
                                 *token,
                                 &pk_parts,
@@ -636,10 +616,15 @@ fn run(
             && s.has_static
             && !p.keys.has_clustering_restriction()
             && part.static_live(now.secs)
-            && passes(s, &filters, &pk_parts, &[], part, None, &[], now.secs)
+            && passes(ps, &filters, &pk_parts, &[], part, None, &[], now.secs)
         {
-            if p.count.is_some() {
-                count += 1;
+            if let Some(aggs) = &p.aggs {
+                for ((agg, _), acc) in aggs.iter().zip(&mut accs) {
+                    let v = agg.col.and_then(|ci| {
+                        column_value(ps, ci, &pk_parts, &[], part, None, &[], now.secs)
+                    });
+                    acc.feed(agg, v.as_ref());
+                }
             } else {
                 if out.rows.len() == page {
                     more = true;
@@ -648,7 +633,7 @@ fn run(
                 let values = cols
                     .iter()
                     .map(|(item, _)| {
-                        item_value(s, item, *token, &pk_parts, &[], part, None, &[], now.secs)
+                        item_value(is, item, *token, &pk_parts, &[], part, None, &[], now.secs)
                     })
                     .collect();
                 out.rows.push(values);
@@ -666,8 +651,13 @@ fn run(
             }
         }
     }
-    if p.count.is_some() {
-        out.rows = vec![vec![Some(Bytes::copy_from_slice(&count.to_be_bytes()))]];
+    if let Some(aggs) = &p.aggs {
+        out.rows = vec![
+            aggs.iter()
+                .zip(&accs)
+                .map(|((agg, _), acc)| acc.finish(agg))
+                .collect(),
+        ];
         return Ok(out);
     }
     if more {
@@ -675,6 +665,9 @@ fn run(
     }
     Ok(out)
 }
+
+/// Every clustering row.
+static FULL_RANGE: [Range; 1] = [(Bound::Unbounded, Bound::Unbounded)];
 
 fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     match b {
@@ -751,6 +744,7 @@ fn item_value(
     match item {
         SelItem::Col(ci) => column_value(s, *ci, pk, ck, part, row, ck_enc, now_s),
         SelItem::Token => Some(Bytes::copy_from_slice(&token.to_be_bytes())),
+        SelItem::Fn(f) => Some(f.eval()),
         SelItem::WriteTime(ci) | SelItem::Ttl(ci) => {
             let c = &s.columns[*ci];
             let (r, shadow) = if c.kind == ColumnKind::Static {

@@ -410,6 +410,18 @@ fn check_key_len(len: usize) -> Result<(), SimError> {
     Ok(())
 }
 
+/// (token, key) of a single-column partition key restricted by `=`.
+pub fn single_partition(
+    schema: &TableSchema,
+    e: &Expr,
+    ev: &Eval<'_>,
+) -> Result<(i64, Bytes), SimError> {
+    let col = &schema.columns[schema.pk[0]];
+    let k = normalize(&col.typ, &ev.required(e, &col.name)?);
+    check_key_len(k.len())?;
+    Ok((murmur3_token(&k), k))
+}
+
 /// Resolves the partition keys: (token, serialized key), sorted by token then key.
 pub fn resolve_partitions(
     schema: &TableSchema,
@@ -419,10 +431,7 @@ pub fn resolve_partitions(
     if pk.len() == 1
         && let Vals::Eq(e) = &pk[0]
     {
-        let col = &schema.columns[schema.pk[0]];
-        let k = normalize(&col.typ, &ev.required(e, &col.name)?);
-        check_key_len(k.len())?;
-        return Ok(vec![(murmur3_token(&k), k)]);
+        return Ok(vec![single_partition(schema, e, ev)?]);
     }
     let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
     for (pos, v) in pk.iter().enumerate() {

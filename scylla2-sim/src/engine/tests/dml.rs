@@ -234,3 +234,88 @@ fn frozen_sets_are_stored_sorted() {
         Some(&[0, 0, 0, 2, 0, 0, 0, 1, b'a', 0, 0, 0, 1, b'b'][..])
     );
 }
+
+#[test]
+fn aggregates_and_time_functions() {
+    let mut e = env();
+    e.q("CREATE TABLE ag (k int, c int, v int, d double, t text, PRIMARY KEY (k, c))");
+    for (c, v) in [(1, 5), (2, -3), (3, 10)] {
+        e.q(&format!(
+            "INSERT INTO ag (k, c, v, d, t) VALUES (1, {c}, {v}, {v}.5, 't{c}')"
+        ));
+    }
+    e.q("INSERT INTO ag (k, c) VALUES (1, 4)");
+    let r = e.rows("SELECT count(*), count(v), min(v), max(v), sum(v), avg(v), max(t), sum(d) FROM ag WHERE k = 1");
+    let names: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "count",
+            "system.count(v)",
+            "system.min(v)",
+            "system.max(v)",
+            "system.sum(v)",
+            "system.avg(v)",
+            "system.max(t)",
+            "system.sum(d)"
+        ]
+    );
+    assert_eq!(
+        r.rows,
+        vec![vec![
+            cb(4),
+            cb(3),
+            ci(-3),
+            ci(10),
+            ci(12),
+            ci(4),
+            ct("t3"),
+            Some(Bytes::copy_from_slice(&12.5f64.to_be_bytes()))
+        ]]
+    );
+    let r = e.rows("SELECT max(v) FROM ag WHERE k = 2");
+    assert_eq!(r.rows, vec![vec![None]]);
+    assert!(e.try_q("SELECT sum(t) FROM ag").is_err());
+    let r = e.rows("SELECT now(), toTimestamp(now()), uuid() FROM system.local");
+    assert_eq!(r.columns[0].name, "system.now()");
+    assert_eq!(r.columns[1].name, "system.totimestamp(system.now())");
+    assert_eq!(r.rows[0][0].as_ref().unwrap().len(), 16);
+    let ms = i64::from_be_bytes(r.rows[0][1].as_deref().unwrap().try_into().unwrap());
+    assert!(ms > 1_600_000_000_000);
+}
+
+#[test]
+fn static_only_insert() {
+    let mut e = env();
+    e.q("CREATE TABLE so (p int, c int, s text static, v int, PRIMARY KEY (p, c))");
+    e.q("INSERT INTO so (p, s) VALUES (1, 'st')");
+    assert_eq!(
+        e.rows("SELECT p, c, s, v FROM so WHERE p = 1").rows,
+        vec![vec![ci(1), None, ct("st"), None]]
+    );
+    assert!(e.try_q("INSERT INTO so (p, v) VALUES (1, 2)").is_err());
+    e.q("INSERT INTO so (p, c, v) VALUES (1, 5, 6)");
+    assert_eq!(
+        e.rows("SELECT p, c, s, v FROM so WHERE p = 1").rows,
+        vec![vec![ci(1), ci(5), ct("st"), ci(6)]]
+    );
+}
+
+#[test]
+fn default_time_to_live_applies_unless_overridden() {
+    let mut e = env();
+    e.q("CREATE TABLE dt (k int PRIMARY KEY, v int) WITH default_time_to_live = 100 AND comment = 'x'");
+    e.q("INSERT INTO dt (k, v) VALUES (1, 1)");
+    e.q("INSERT INTO dt (k, v) VALUES (2, 2) USING TTL 0");
+    let ttl = |e: &mut Env, k: i32| {
+        e.rows(&format!("SELECT ttl(v) FROM dt WHERE k = {k}")).rows[0][0].clone()
+    };
+    let t1 = i32::from_be_bytes(ttl(&mut e, 1).unwrap()[..].try_into().unwrap());
+    assert!((99..=100).contains(&t1));
+    assert_eq!(ttl(&mut e, 2), None);
+    e.q("ALTER TABLE dt WITH default_time_to_live = 0");
+    e.q("INSERT INTO dt (k, v) VALUES (3, 3)");
+    assert_eq!(ttl(&mut e, 3), None);
+    let r = e.rows("SELECT default_time_to_live FROM system_schema.tables WHERE keyspace_name = 'ks' AND table_name = 'dt'");
+    assert_eq!(r.rows, vec![vec![ci(0)]]);
+}

@@ -136,3 +136,31 @@ fn literal_insert_matches_real_cassandra_bytes() {
         assert_eq!(&have, want, "column {name}");
     }
 }
+
+#[test]
+fn lwt_results_match_real_cassandra() {
+    let mut e = env();
+    e.q("CREATE TABLE kv (k text PRIMARY KEY, v text)");
+    for (file, query) in [
+        (
+            "066-lwt-insert-applied.bin",
+            "INSERT INTO kv (k, v) VALUES ('lwt', 'first') IF NOT EXISTS",
+        ),
+        (
+            "067-lwt-insert-not-applied.bin",
+            "INSERT INTO kv (k, v) VALUES ('lwt', 'second') IF NOT EXISTS",
+        ),
+    ] {
+        let frame = std::fs::read(format!("{DIR}{file}")).unwrap();
+        let (names, rows) = parse_rows(&frame);
+        let got = e.rows(query);
+        let got_names: Vec<String> = got.columns.iter().map(|c| c.name.clone()).collect();
+        assert_eq!(got_names, names, "{file}");
+        let got_rows: Vec<RawRow> = got
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.as_ref().map(|b| b.to_vec())).collect())
+            .collect();
+        assert_eq!(got_rows, rows, "{file}");
+    }
+}

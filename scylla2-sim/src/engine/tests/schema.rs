@@ -213,3 +213,82 @@ fn filtering_and_scans() {
             .all(|row| murmur3_token(row[0].as_deref().unwrap()) > 0)
     );
 }
+
+#[test]
+fn alter_table_drop_hides_the_column_for_good() {
+    let mut e = env();
+    e.q("CREATE TABLE dr (k int PRIMARY KEY, a int, b int)");
+    e.q("INSERT INTO dr (k, a, b) VALUES (1, 2, 3)");
+    let before = e
+        .engine
+        .prepare(
+            "SELECT b FROM dr WHERE k = 1 AND b = 3 ALLOW FILTERING",
+            Some("ks"),
+        )
+        .unwrap();
+    e.q("ALTER TABLE dr DROP a");
+    let QueryResult::Rows(r) = e
+        .engine
+        .execute(&mut e.session, &before, &QueryParams::default(), &e.cluster)
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(r.rows, vec![vec![ci(3)]]);
+    let r = e.rows("SELECT * FROM dr WHERE k = 1");
+    assert_eq!(
+        r.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["k", "b"]
+    );
+    assert_eq!(r.rows, vec![vec![ci(1), ci(3)]]);
+    assert!(e.try_q("SELECT a FROM dr").is_err());
+    assert!(e.try_q("ALTER TABLE dr DROP k").is_err());
+    e.q("ALTER TABLE dr ADD a int");
+    assert_eq!(
+        e.rows("SELECT a FROM dr WHERE k = 1").rows,
+        vec![vec![None]]
+    );
+}
+
+#[test]
+fn secondary_indexes() {
+    let mut e = env();
+    e.q("CREATE TABLE ix (k int PRIMARY KEY, v int, m map<text, int>)");
+    for k in 0..5 {
+        e.q(&format!("INSERT INTO ix (k, v) VALUES ({k}, {})", k % 2));
+    }
+    assert!(e.try_q("SELECT k FROM ix WHERE v = 1").is_err());
+    let r = e.q("CREATE INDEX ON ix (v)");
+    assert!(matches!(
+        r,
+        QueryResult::SchemaChange(SchemaChange {
+            change: ChangeType::Updated,
+            ..
+        })
+    ));
+    e.q("CREATE INDEX IF NOT EXISTS ix_v_idx ON ix (v)");
+    e.q("CREATE INDEX mkeys ON ks.ix (keys(m))");
+    assert!(matches!(
+        e.try_q("CREATE INDEX mkeys ON ix (v)"),
+        Err(SimError::AlreadyExists { .. })
+    ));
+    assert_eq!(e.rows("SELECT k FROM ix WHERE v = 1").rows.len(), 2);
+    let r = e.rows(
+        "SELECT index_name, kind, options FROM system_schema.indexes WHERE keyspace_name = 'ks'",
+    );
+    assert_eq!(r.rows.len(), 2);
+    assert_eq!(r.rows[0][0], ct("ix_v_idx"));
+    assert_eq!(
+        r.rows[1][2],
+        Some(Bytes::from_static(
+            b"\0\0\0\x01\0\0\0\x06target\0\0\0\x07keys(m)"
+        ))
+    );
+    e.q("DROP INDEX ix_v_idx");
+    assert!(e.try_q("SELECT k FROM ix WHERE v = 1").is_err());
+    assert!(e.try_q("DROP INDEX ix_v_idx").is_err());
+    e.q("DROP INDEX IF EXISTS ix_v_idx");
+}

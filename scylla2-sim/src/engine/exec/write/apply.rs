@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::{RowTarget, UpOp, WriteKind, WritePlan};
-use crate::engine::exec::{Eval, Val};
+use crate::engine::exec::{Eval, Expr, Val};
 use crate::engine::schema::ColumnKind;
 use crate::engine::storage::{ElemWrite, Row, TableData, WriteCtx, list_key};
 use crate::engine::types::normalize::normalize;
@@ -82,6 +82,27 @@ fn is_multicell(t: &ColumnType) -> bool {
 
 static NO_CLUSTERING: [(Vec<u8>, Vec<Bytes>); 1] = [(Vec::new(), Vec::new())];
 
+fn op_may_fail(op: &UpOp) -> bool {
+    let fails = |e: &Expr| matches!(e, Expr::Build(..));
+    match op {
+        UpOp::Set(e) | UpOp::Add(e) | UpOp::Prepend(e) | UpOp::Remove(e) | UpOp::DeleteElem(e) => {
+            fails(e)
+        }
+        UpOp::SetElem(k, v) => fails(k) || fails(v),
+        UpOp::Delete => false,
+    }
+}
+
+fn eval_op(ev: &Eval<'_>, op: &UpOp) -> Result<(Val, Option<Val>), SimError> {
+    Ok(match op {
+        UpOp::Set(e) | UpOp::Add(e) | UpOp::Prepend(e) | UpOp::Remove(e) | UpOp::DeleteElem(e) => {
+            (ev.eval(e)?, None)
+        }
+        UpOp::SetElem(k, v) => (ev.eval(k)?, Some(ev.eval(v)?)),
+        UpOp::Delete => (Val::Null, None),
+    })
+}
+
 /// Applies one statement to one partition.
 pub(super) fn apply(
     p: &WritePlan,
@@ -93,19 +114,12 @@ pub(super) fn apply(
     ctx: &WriteCtx,
 ) -> Result<(), SimError> {
     let s = &*p.schema;
-    // Evaluate values before touching storage so a bad value changes nothing.
-    let mut values: Vec<(usize, &UpOp, Val, Option<Val>)> = Vec::with_capacity(p.ops.len());
-    for (ci, op) in &p.ops {
-        let (a, b) = match op {
-            UpOp::Set(e)
-            | UpOp::Add(e)
-            | UpOp::Prepend(e)
-            | UpOp::Remove(e)
-            | UpOp::DeleteElem(e) => (ev.eval(e)?, None),
-            UpOp::SetElem(k, v) => (ev.eval(k)?, Some(ev.eval(v)?)),
-            UpOp::Delete => (Val::Null, None),
-        };
-        values.push((*ci, op, a, b));
+    // Expressions that can fail (composite literals with markers) are checked before
+    // touching storage so a bad value changes nothing; plain values cannot fail.
+    for (_, op) in &p.ops {
+        if op_may_fail(op) {
+            eval_op(ev, op)?;
+        }
     }
     let part = data.get_or_create(token, key);
     if p.kind == WriteKind::Delete && p.ops.is_empty() {
@@ -135,16 +149,17 @@ pub(super) fn apply(
         }
     };
     // Static cells.
-    for (ci, op, a, b) in &values {
+    for (ci, op) in &p.ops {
         let column = &s.columns[*ci];
         if column.kind == ColumnKind::Static {
+            let (a, b) = eval_op(ev, op)?;
             let shadow = part.deleted_at;
             apply_op(
                 &mut part.statics,
                 column.slot,
                 &column.typ,
                 op,
-                a,
+                &a,
                 b.as_ref(),
                 shadow,
                 ctx,
@@ -158,15 +173,16 @@ pub(super) fn apply(
         if p.kind == WriteKind::Insert {
             row.mark(ctx);
         }
-        for (ci, op, a, b) in &values {
+        for (ci, op) in &p.ops {
             let column = &s.columns[*ci];
             if column.kind == ColumnKind::Regular {
+                let (a, b) = eval_op(ev, op)?;
                 apply_op(
                     row,
                     column.slot,
                     &column.typ,
                     op,
-                    a,
+                    &a,
                     b.as_ref(),
                     shadow,
                     ctx,

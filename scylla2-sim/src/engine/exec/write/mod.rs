@@ -1,5 +1,5 @@
 //! INSERT, UPDATE, DELETE and BATCH: planning and execution. Applying mutations to storage
-//! lives in [`apply`], conditions (lightweight transactions) in [`lwt`].
+//! lives in `apply`, conditions (lightweight transactions) in `lwt`.
 
 mod apply;
 mod lwt;
@@ -30,9 +30,9 @@ pub enum UpOp {
     Remove(Expr),
     /// `c[k] = v`.
     SetElem(Expr, Expr),
-    /// DELETE c.
+    /// `DELETE c`.
     Delete,
-    /// DELETE c[k].
+    /// `DELETE c[k]`.
     DeleteElem(Expr),
 }
 
@@ -157,7 +157,13 @@ pub fn plan(
                 }
             }
             let keys = where_::plan(s, &rels, binds)?;
-            check_full_key(s, &keys, true)?;
+            // Only static columns and no clustering value: a static-only insert.
+            let static_only = !ops.is_empty()
+                && ops
+                    .iter()
+                    .all(|(c, _)| s.columns[*c].kind == ColumnKind::Static)
+                && !keys.has_clustering_restriction();
+            check_full_key(s, &keys, !static_only)?;
             if ins.if_not_exists {
                 cond = Cond::NotExists;
             }
@@ -452,7 +458,10 @@ fn write_ctx(
     ts: Option<i64>,
     now: &Now,
 ) -> Result<WriteCtx, SimError> {
-    let ttl = ev.int(p.ttl.as_ref(), "[ttl]")?.unwrap_or(0);
+    let ttl = match ev.int(p.ttl.as_ref(), "[ttl]")? {
+        Some(t) => t,
+        None => p.table.default_ttl.load(Ordering::Relaxed),
+    };
     if ttl < 0 {
         return Err(SimError::Invalid(format!(
             "A TTL must be greater or equal to 0, but was {ttl}"
@@ -481,7 +490,30 @@ pub fn execute(
     client_ts: Option<i64>,
     now: &Now,
 ) -> Result<QueryResult, SimError> {
-    execute_batch(&[(p, Eval { values: ev.values })], client_ts, now)
+    let pk = p.keys.pk.as_deref().unwrap_or_default();
+    let single = match pk {
+        [Vals::Eq(e)] if !p.is_conditional() => Some(e),
+        _ => None,
+    };
+    let Some(e) = single else {
+        return execute_batch(&[(p, Eval { values: ev.values })], client_ts, now);
+    };
+    // The common case, one partition by a single-column key: no intermediate collections.
+    if p.is_dropped() {
+        return Err(SimError::Invalid(format!(
+            "unconfigured table {}",
+            p.schema.name
+        )));
+    }
+    let (token, key) = where_::single_partition(&p.schema, e, ev)?;
+    if key.is_empty() {
+        return Err(SimError::Invalid("Key may not be empty".into()));
+    }
+    let target = row_target(p, ev)?;
+    let ctx = write_ctx(p, ev, client_ts, now)?;
+    let mut data = p.table.data.write().unwrap_or_else(|e| e.into_inner());
+    apply::apply(p, ev, &mut data, token, &key, &target, &ctx)?;
+    Ok(QueryResult::Void)
 }
 
 type Resolved<'p> = (&'p WritePlan, Vec<(i64, Bytes)>, RowTarget, WriteCtx);
