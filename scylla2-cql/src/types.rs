@@ -54,11 +54,11 @@ pub enum CqlType {
     TinyInt,
     /// duration.
     Duration,
-    /// list<T>.
+    /// `list<T>`.
     List(Box<CqlType>),
     /// map<K, V>.
     Map(Box<CqlType>, Box<CqlType>),
-    /// set<T>.
+    /// `set<T>`.
     Set(Box<CqlType>),
     /// A user-defined type.
     Udt(Box<UdtType>),

@@ -51,9 +51,9 @@ pub enum ColumnType {
     TinyInt,
     /// duration.
     Duration,
-    /// list<T>; `frozen` as declared.
+    /// `list<T>`; `frozen` as declared.
     List(Box<ColumnType>, bool),
-    /// set<T>.
+    /// `set<T>`.
     Set(Box<ColumnType>, bool),
     /// map<K, V>.
     Map(Box<ColumnType>, Box<ColumnType>, bool),

@@ -373,7 +373,7 @@ pub enum Statement {
         /// IF EXISTS.
         if_exists: bool,
     },
-    /// CREATE [CUSTOM] INDEX.
+    /// `CREATE [CUSTOM] INDEX`.
     CreateIndex {
         /// Index name (generated when absent).
         name: Option<String>,
