@@ -1,5 +1,6 @@
-//! A rough measurement (ignored by default; run with
-//! `cargo test --release -p scylla2-cql --test derive_bench -- --ignored --nocapture`): time
+//! A rough measurement, run as a smoke test in every `cargo test` (a few thousand rows); for
+//! the figure run `DERIVE_BENCH_ROWS=100000 cargo test --release -p scylla2-cql --test
+//! derive_bench -- --nocapture`: time
 //! per row to read 5 columns into a tuple, a derived struct by position, and a derived struct
 //! by name with the columns in the struct's order and reversed.
 
@@ -37,7 +38,12 @@ struct ByPos<'a> {
 
 type Tuple<'a> = (i32, &'a str, i64, Option<&'a str>, f64);
 
-const ROWS: usize = 100_000;
+fn row_count() -> usize {
+    std::env::var("DERIVE_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000)
+}
 
 fn rows(reversed: bool) -> (Vec<ColumnSpec>, Bytes, Vec<(usize, usize)>) {
     let mut specs = vec![
@@ -49,7 +55,7 @@ fn rows(reversed: bool) -> (Vec<ColumnSpec>, Bytes, Vec<(usize, usize)>) {
     ];
     let mut out = Vec::new();
     let mut bounds = Vec::new();
-    for i in 0..ROWS {
+    for i in 0..row_count() {
         let start = out.len();
         let mut cells: Vec<Option<Vec<u8>>> = vec![
             Some((i as i32).to_be_bytes().to_vec()),
@@ -92,14 +98,13 @@ macro_rules! time {
                 .unwrap();
                 black_box(row);
             }
-            best = best.min(start.elapsed().as_nanos() as f64 / ROWS as f64);
+            best = best.min(start.elapsed().as_nanos() as f64 / row_count() as f64);
         }
         println!("{:<32} {best:6.1} ns/row", $label);
     }};
 }
 
 #[test]
-#[ignore = "measurement; run in release with --ignored --nocapture"]
 fn per_row_decode_cost() {
     time!(Tuple<'_>, "tuple", false);
     time!(ByPos<'_>, "derived by_position", false);
