@@ -1,0 +1,176 @@
+//! The session: connections to the known nodes, session-wide defaults, and the entry points
+//! `execute`, `execute_single_page`, `execute_paged`, `prepare` and `use_keyspace`.
+
+mod builder;
+pub mod keyspace;
+mod paging;
+mod pool;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use scylla2_cql::response::result::PagingState;
+
+pub use builder::SessionBuilder;
+pub use keyspace::validate_keyspace_name;
+pub use paging::PageStream;
+
+use crate::error::ExecutionError;
+use crate::execution;
+use crate::result::{PagingStateResponse, QueryResult};
+use crate::statement::prepared::prepare_on;
+use crate::statement::{ExecutionDefaults, PreparedStatement, Query, Statement};
+use pool::{Pools, use_keyspace_on};
+
+/// A session with a cluster. Cheap to clone; the connections close when the last clone is
+/// dropped.
+#[derive(Debug, Clone)]
+pub struct Session {
+    inner: Arc<SessionInner>,
+}
+
+#[derive(Debug)]
+struct SessionInner {
+    pools: Arc<Pools>,
+    defaults: ExecutionDefaults,
+}
+
+impl Session {
+    /// A builder to configure and connect a session.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::new()
+    }
+
+    /// Runs `statement` (a query string, [`Query`], [`PreparedStatement`] or batch) with
+    /// `values`, and returns its first page of results.
+    ///
+    /// Values are checked against a prepared statement's bind markers before anything is
+    /// sent; a bad count or type is [`ExecutionError::Values`].
+    pub async fn execute<S, V>(
+        &self,
+        statement: &S,
+        values: V,
+    ) -> Result<QueryResult, ExecutionError>
+    where
+        S: Statement<V> + ?Sized,
+    {
+        let inner = &*self.inner;
+        execution::run(
+            inner.pools.plan(),
+            statement,
+            &values,
+            &inner.defaults,
+            None,
+        )
+        .await
+    }
+
+    /// Runs one page of `statement`, resuming from `paging_state` (`None` for the first
+    /// page); returns the rows and whether more pages follow.
+    pub async fn execute_single_page<S, V>(
+        &self,
+        statement: &S,
+        values: V,
+        paging_state: Option<PagingState>,
+    ) -> Result<(QueryResult, PagingStateResponse), ExecutionError>
+    where
+        S: Statement<V> + ?Sized,
+    {
+        self.single_page(statement, &values, paging_state).await
+    }
+
+    pub(crate) async fn single_page<S, V>(
+        &self,
+        statement: &S,
+        values: &V,
+        paging_state: Option<PagingState>,
+    ) -> Result<(QueryResult, PagingStateResponse), ExecutionError>
+    where
+        S: Statement<V> + ?Sized,
+        V: ?Sized,
+    {
+        let inner = &*self.inner;
+        let state = paging_state.as_ref().map(PagingState::as_bytes);
+        let result = execution::run(
+            inner.pools.plan(),
+            statement,
+            values,
+            &inner.defaults,
+            state,
+        )
+        .await?;
+        let paging = result.paging_state();
+        Ok((result, paging))
+    }
+
+    /// Runs `statement` page after page as a stream of pages; each next page is requested as
+    /// soon as the previous one arrived, while the caller reads it.
+    pub fn execute_paged<S, V>(&self, statement: S, values: V) -> PageStream
+    where
+        S: Statement<V> + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+    {
+        PageStream::new(self.clone(), statement, values)
+    }
+
+    /// Prepares `query` (a string or a [`Query`], whose options the statement keeps).
+    pub async fn prepare(
+        &self,
+        query: impl Into<Query>,
+    ) -> Result<PreparedStatement, ExecutionError> {
+        let query = query.into();
+        let mut last = None;
+        for conn in self.inner.pools.plan() {
+            match prepare_on(&conn, query.text()).await {
+                Ok(prepared) => {
+                    let mut statement = PreparedStatement::new(query.text(), prepared);
+                    statement.options = query.options.clone();
+                    return Ok(statement);
+                }
+                Err(e) if e.may_try_next(true) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(ExecutionError::NoConnection))
+    }
+
+    /// Switches every connection, present and future, to `keyspace`. The name is validated
+    /// locally first.
+    pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ExecutionError> {
+        let name = keyspace::validate_keyspace_name(keyspace)?;
+        let pools = &self.inner.pools;
+        let mut any = false;
+        for conn in pools.all() {
+            use_keyspace_on(&conn, &name).await?;
+            any = true;
+        }
+        if !any {
+            return Err(ExecutionError::NoConnection);
+        }
+        pools.keyspace.store(Some(Arc::new(name)));
+        Ok(())
+    }
+
+    /// The keyspace in use, if any.
+    pub fn keyspace(&self) -> Option<Arc<String>> {
+        self.inner.pools.keyspace.load_full()
+    }
+
+    /// The addresses of the known nodes.
+    pub fn nodes(&self) -> Vec<SocketAddr> {
+        self.inner.pools.nodes.iter().map(|n| n.addr).collect()
+    }
+
+    /// Number of open connections.
+    pub fn open_connections(&self) -> usize {
+        self.inner.pools.all().count()
+    }
+
+    /// The session-wide defaults.
+    pub fn defaults(&self) -> &ExecutionDefaults {
+        &self.inner.defaults
+    }
+}
