@@ -16,6 +16,7 @@ pub mod connection;
 pub mod error;
 pub mod execution;
 pub mod result;
+pub mod routing;
 pub mod session;
 pub mod statement;
 
