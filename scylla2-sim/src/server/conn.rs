@@ -204,8 +204,9 @@ impl Conn {
                 if buf.len() < HEADER_LEN + h.body_len {
                     return Flow::Continue;
                 }
-                let frame = buf.split_to(HEADER_LEN + h.body_len);
-                let flow = self.envelope(&h, &frame[HEADER_LEN..], out);
+                let total = HEADER_LEN + h.body_len;
+                let flow = self.envelope(&h, &buf[HEADER_LEN..total], out);
+                buf.advance(total);
                 if flow == Flow::Close {
                     return flow;
                 }

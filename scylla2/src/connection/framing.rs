@@ -58,6 +58,14 @@ impl ReadFramer {
         }
     }
 
+    /// How many more bytes the envelope or segment being read needs (at least 1).
+    pub(crate) fn needed(&self) -> usize {
+        match self {
+            Self::Envelopes(d) => d.needed(),
+            Self::Segments(d) => d.needed(),
+        }
+    }
+
     /// The next whole envelope, `Ok(None)` when more bytes are needed.
     pub(crate) fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Envelope>, FrameError> {
         match self {

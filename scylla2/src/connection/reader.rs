@@ -45,9 +45,7 @@ async fn read_loop(
                 Err(e) => return e.into(),
             }
         }
-        if buf.capacity() - buf.len() < read_buffer_size / 4 {
-            buf.reserve(read_buffer_size);
-        }
+        make_room(buf, framer.needed(), read_buffer_size).await;
         match source.read_buf(buf).await {
             Ok(0) => {
                 return std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into();
@@ -55,6 +53,33 @@ async fn read_loop(
             Ok(_) => inner.mark_read(),
             Err(e) => return e.into(),
         }
+    }
+}
+
+/// Below this much free space the reader allocates a new buffer rather than keep reading
+/// into the tail of the current one.
+const MIN_READ_SPACE: usize = 2048;
+
+/// Ensures room to read. Reuses the buffer in place when every frame split off it has been
+/// dropped ([`BytesMut::try_reclaim`] moves a partial frame to the front, no allocation). The
+/// frames just dispatched are usually still waiting in their slots, so when reclaiming fails
+/// the reader yields once to let their requests take and drop them, then tries again; it
+/// allocates a new buffer only when frames are still held and the space left is too small.
+async fn make_room(buf: &mut BytesMut, needed: usize, read_buffer_size: usize) {
+    let spare = buf.capacity() - buf.len();
+    if spare >= read_buffer_size / 4 && spare >= needed {
+        return;
+    }
+    let want = read_buffer_size.max(needed);
+    if buf.try_reclaim(want) {
+        return;
+    }
+    tokio::task::yield_now().await;
+    if buf.try_reclaim(want) {
+        return;
+    }
+    if spare < MIN_READ_SPACE || spare < needed {
+        buf.reserve(want);
     }
 }
 
