@@ -15,5 +15,5 @@ pub mod engine;
 pub mod model;
 pub mod server;
 
-pub use model::{NodeInfo, RequestStats, SimError};
+pub use model::{NodeInfo, RequestStats, SimError, WriteType};
 pub use server::{Cluster, ClusterBuilder, Event, FaultAction, FaultRule, RequestKind, StartError};

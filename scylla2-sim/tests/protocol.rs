@@ -383,7 +383,7 @@ async fn stop_start_and_events() {
     let mut on_node1 = ready(&c, 1, 4).await;
     let a1 = addr(&c, 1);
 
-    c.stop_node(1).unwrap();
+    c.stop_node(1).await.unwrap();
     assert!(on_node1.closed().await);
     assert!(
         tokio::net::TcpStream::connect(a1).await.is_err(),

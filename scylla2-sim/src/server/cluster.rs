@@ -341,7 +341,7 @@ impl std::fmt::Debug for Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         for n in self.shared.nodes() {
-            n.shutdown();
+            drop(n.shutdown());
         }
     }
 }
@@ -429,9 +429,11 @@ impl Cluster {
 
     /// Stops node `i`: listeners close (connects are refused), connections drop, prepared
     /// statements are forgotten; peers get STATUS_CHANGE DOWN.
-    pub fn stop_node(&self, i: usize) -> Result<(), StartError> {
+    pub async fn stop_node(&self, i: usize) -> Result<(), StartError> {
         let n = self.get(i)?;
-        n.shutdown();
+        for t in n.shutdown() {
+            let _ = t.await;
+        }
         n.prepared
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -482,7 +484,7 @@ impl Cluster {
 
     /// Stop then start node `i`.
     pub async fn restart_node(&self, i: usize) -> Result<(), StartError> {
-        self.stop_node(i)?;
+        self.stop_node(i).await?;
         self.start_node(i).await
     }
 
@@ -527,9 +529,11 @@ impl Cluster {
     }
 
     /// Decommissions node `i`: stops it, drops it from peers, announces REMOVED_NODE.
-    pub fn remove_node(&self, i: usize) -> Result<(), StartError> {
+    pub async fn remove_node(&self, i: usize) -> Result<(), StartError> {
         let n = self.get(i)?;
-        n.shutdown();
+        for t in n.shutdown() {
+            let _ = t.await;
+        }
         n.up.store(false, Ordering::Release);
         n.removed.store(true, Ordering::Release);
         self.shared.refresh_infos();
@@ -618,7 +622,7 @@ impl Cluster {
     /// Stops every node.
     pub fn shutdown(&self) {
         for n in self.shared.nodes() {
-            n.shutdown();
+            drop(n.shutdown());
             n.up.store(false, Ordering::Release);
         }
     }

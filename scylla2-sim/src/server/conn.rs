@@ -285,13 +285,11 @@ impl Conn {
         if h.version_byte & 0x80 != 0 {
             return Some(self.fatal(out, h.stream, "received a response frame"));
         }
-        if let Some(cur) = self.version {
-            if cur != v {
-                let msg = format!(
-                    "Invalid message version. Got v{v} but previous messages on this connection had version v{cur}"
-                );
-                return Some(self.fatal(out, h.stream, &msg));
-            }
+        if let Some(cur) = self.version.filter(|cur| *cur != v) {
+            let msg = format!(
+                "Invalid message version. Got v{v} but previous messages on this connection had version v{cur}"
+            );
+            return Some(self.fatal(out, h.stream, &msg));
         }
         None
     }

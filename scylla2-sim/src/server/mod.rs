@@ -15,11 +15,10 @@ mod node;
 mod request;
 mod response;
 pub mod shard;
-pub(crate) mod stub_engine;
 mod wire;
 
 /// The engine the server drives.
-pub(crate) use stub_engine as eng;
+pub(crate) use crate::engine as eng;
 
 pub use cluster::{Cluster, ClusterBuilder, StartError};
 pub use faults::{FaultAction, FaultRule, RequestKind};

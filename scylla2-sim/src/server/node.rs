@@ -148,15 +148,18 @@ impl Node {
         }
     }
 
-    /// Closes every connection and stops the listeners.
-    pub(crate) fn shutdown(&self) {
+    /// Closes every connection and stops the listeners; returns the accept tasks, whose end
+    /// (awaited) means the listening sockets are closed.
+    pub(crate) fn shutdown(&self) -> Vec<JoinHandle<()>> {
         let mut rt = lock(&self.rt);
-        for t in rt.accept.drain(..) {
+        let accept: Vec<JoinHandle<()>> = rt.accept.drain(..).collect();
+        for t in &accept {
             t.abort();
         }
         for (_, c) in rt.conns.drain() {
             c.abort.abort();
         }
+        accept
     }
 
     /// Closes every connection, keeping the listeners.
@@ -208,12 +211,28 @@ pub(crate) async fn bind(
     port: u16,
     shard_port: Option<u16>,
 ) -> std::io::Result<(TcpListener, Option<TcpListener>)> {
-    let main = TcpListener::bind(SocketAddr::new(addr, port)).await?;
+    let main = bind_one(SocketAddr::new(addr, port)).await?;
     let aware = match shard_port {
-        Some(p) => Some(TcpListener::bind(SocketAddr::new(addr, p)).await?),
+        Some(p) => Some(bind_one(SocketAddr::new(addr, p)).await?),
         None => None,
     };
     Ok((main, aware))
+}
+
+/// Binds one listener; a fixed port still held by a just-closed listener is retried briefly.
+async fn bind_one(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let mut tries = 0;
+    loop {
+        match TcpListener::bind(addr).await {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 20 =>
+            {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            r => return r,
+        }
+    }
 }
 
 /// Starts the accept loops of `node` on bound listeners and marks it up.

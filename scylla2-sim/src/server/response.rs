@@ -40,12 +40,13 @@ pub(crate) fn begin(out: &mut Vec<u8>, version: u8, stream: i16, opcode: u8) -> 
 /// Finishes the envelope started at `start`: compresses the body (v4) and patches the length.
 pub(crate) fn end(out: &mut Vec<u8>, start: usize, compression: Compression) {
     let body_start = start + 9;
-    if compression.is_compressed() && out.len() > body_start {
-        if let Ok(c) = compression.encode(&out[body_start..]) {
-            out.truncate(body_start);
-            out.extend_from_slice(&c);
-            out[start + 1] |= 0x01;
-        }
+    if compression.is_compressed()
+        && out.len() > body_start
+        && let Ok(c) = compression.encode(&out[body_start..])
+    {
+        out.truncate(body_start);
+        out.extend_from_slice(&c);
+        out[start + 1] |= 0x01;
     }
     let len = (out.len() - body_start) as i32;
     out[start + 5..start + 9].copy_from_slice(&len.to_be_bytes());

@@ -45,6 +45,12 @@ def check(cfg):
         if expect_version:
             assert cluster.protocol_version == expect_version, (
                 "protocol", cluster.protocol_version, expect_version)
+        # The negotiated compression is really in use (v5: lz4 segments).
+        conn = cluster.control_connection._connection
+        assert conn._compression_type == cfg["compression"], (
+            "compression", conn._compression_type, cfg["compression"])
+        if cluster.protocol_version >= 5:
+            assert bool(conn._segment_codec.compression) == (cfg["compression"] == "lz4")
         hosts = cluster.metadata.all_hosts()
         assert len(hosts) == len(cfg["hosts"]), ("hosts", hosts)
 
