@@ -14,11 +14,13 @@
 pub mod auth;
 pub mod connection;
 pub mod error;
+pub mod events;
 pub mod execution;
 pub mod result;
 pub mod routing;
 pub mod session;
 pub mod statement;
+pub mod topology;
 
 pub use error::{ExecutionError, RowsError, SessionError};
 pub use result::{PagingStateResponse, QueryResult};

@@ -104,6 +104,7 @@ fn planning_allocates_nothing() {
                 let info = RoutingInfo {
                     token,
                     keyspace: Some("ks"),
+                    table: None,
                     is_lwt,
                 };
                 let table = TabletStore::table(&tablet_guard, "ks", "tablet_table");

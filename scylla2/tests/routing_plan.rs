@@ -72,6 +72,7 @@ fn info(token: i64) -> RoutingInfo<'static> {
     RoutingInfo {
         token: Some(Token(token)),
         keyspace: Some("ks"),
+        table: None,
         is_lwt: false,
     }
 }

@@ -19,6 +19,8 @@ pub struct RoutingInfo<'a> {
     pub token: Option<Token>,
     /// Keyspace of the statement, when known.
     pub keyspace: Option<&'a str>,
+    /// Table of the statement, when known (tablets are kept per table).
+    pub table: Option<&'a str>,
     /// Whether the statement is a conditional (LWT) one: replicas in placement order.
     pub is_lwt: bool,
 }

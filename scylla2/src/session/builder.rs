@@ -23,6 +23,7 @@ pub struct SessionBuilder {
     connection: ConnectionConfig,
     defaults: ExecutionDefaults,
     connections_per_node: usize,
+    topology: Option<crate::topology::TopologyConfig>,
 }
 
 impl Default for SessionBuilder {
@@ -40,6 +41,7 @@ impl SessionBuilder {
             connection: ConnectionConfig::default(),
             defaults: ExecutionDefaults::default(),
             connections_per_node: 1,
+            topology: Some(crate::topology::TopologyConfig::default()),
         }
     }
 
@@ -140,6 +142,13 @@ impl SessionBuilder {
         self
     }
 
+    /// Topology discovery and token-/shard-aware routing settings; `None` disables them
+    /// (requests then rotate over the contact points' connections).
+    pub fn topology(mut self, config: Option<crate::topology::TopologyConfig>) -> Self {
+        self.topology = config;
+        self
+    }
+
     /// Resolves the contact points, opens the connections, applies the keyspace.
     pub async fn connect(self) -> Result<Session, SessionError> {
         if self.contact_points.is_empty() {
@@ -166,6 +175,7 @@ impl SessionBuilder {
                 }
             }
         }
+        let contact_addrs = addrs.clone();
         let mut nodes = Vec::new();
         let mut failures = Vec::new();
         for addr in addrs {
@@ -187,11 +197,30 @@ impl SessionBuilder {
         if nodes.is_empty() {
             return Err(SessionError::Connect(failures));
         }
+        let events = Arc::new(crate::events::Events::new());
+        let cluster = match self.topology {
+            Some(mut config) => {
+                config.pool.connections_per_node = self.connections_per_node;
+                // Without readable metadata the session still works, unrouted.
+                crate::topology::Cluster::connect(
+                    contact_addrs,
+                    self.connection.clone(),
+                    config,
+                    keyspace.clone(),
+                    events.clone(),
+                )
+                .await
+                .ok()
+            }
+            None => None,
+        };
         let pools = Pools::new(nodes, self.connections_per_node, self.connection, keyspace);
         Ok(Session {
             inner: Arc::new(SessionInner {
                 pools: Arc::new(pools),
                 defaults: self.defaults,
+                cluster,
+                events,
             }),
         })
     }

@@ -19,7 +19,6 @@ pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
 
 use crate::error::ExecutionError;
-use crate::execution;
 use crate::result::{PagingStateResponse, QueryResult};
 use crate::statement::prepared::prepare_on;
 use crate::statement::{ExecutionDefaults, PreparedStatement, Query, Statement};
@@ -36,6 +35,9 @@ pub struct Session {
 struct SessionInner {
     pools: Arc<Pools>,
     defaults: ExecutionDefaults,
+    /// Topology and routing (None when disabled or the metadata could not be read).
+    cluster: Option<Arc<crate::topology::Cluster>>,
+    events: Arc<crate::events::Events>,
 }
 
 impl Session {
@@ -58,8 +60,9 @@ impl Session {
         S: Statement<V> + ?Sized,
     {
         let inner = &*self.inner;
-        execution::run(
-            inner.pools.plan(),
+        crate::topology::run(
+            inner.cluster.as_deref(),
+            || inner.pools.plan(),
             statement,
             &values,
             &inner.defaults,
@@ -94,8 +97,9 @@ impl Session {
     {
         let inner = &*self.inner;
         let state = paging_state.as_ref().map(PagingState::as_bytes);
-        let result = execution::run(
-            inner.pools.plan(),
+        let result = crate::topology::run(
+            inner.cluster.as_deref(),
+            || inner.pools.plan(),
             statement,
             values,
             &inner.defaults,
@@ -150,6 +154,9 @@ impl Session {
         if !any {
             return Err(ExecutionError::NoConnection);
         }
+        if let Some(cluster) = &self.inner.cluster {
+            cluster.use_keyspace(&name).await?;
+        }
         pools.keyspace.store(Some(Arc::new(name)));
         Ok(())
     }
@@ -172,5 +179,41 @@ impl Session {
     /// The session-wide defaults.
     pub fn defaults(&self) -> &ExecutionDefaults {
         &self.inner.defaults
+    }
+
+    /// Database events (topology, status and schema changes) as the servers pushed them.
+    pub fn database_events(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<crate::events::DatabaseEvent> {
+        self.inner.events.database()
+    }
+
+    /// Session events (connections, node state, refreshes, schema agreement).
+    pub fn session_events(&self) -> tokio::sync::broadcast::Receiver<crate::events::SessionEvent> {
+        self.inner.events.session()
+    }
+
+    /// Waits until every live node reports the same schema version (or the configured
+    /// timeout); returns the agreed version.
+    pub async fn await_schema_agreement(
+        &self,
+    ) -> Result<uuid::Uuid, crate::topology::TopologyError> {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.await_schema_agreement().await,
+            None => Err(crate::topology::TopologyError::ControlConnectionDown),
+        }
+    }
+
+    /// Whether token- and shard-aware routing is active (the topology was read).
+    pub fn is_routing(&self) -> bool {
+        self.inner.cluster.is_some()
+    }
+
+    /// Open connections of the token-aware node pools.
+    pub fn pooled_connections(&self) -> usize {
+        self.inner
+            .cluster
+            .as_ref()
+            .map_or(0, |c| c.open_connections())
     }
 }

@@ -191,6 +191,13 @@ pub trait Statement<V: ?Sized>: private::Sealed + Sync {
     fn on_new_result_metadata(&self, metadata_id: &bytes::Bytes, columns: &[ColumnSpec]) {
         let _ = (metadata_id, columns);
     }
+
+    /// Routing information (token, keyspace, table, LWT) of this statement with `values`.
+    #[doc(hidden)]
+    fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
+        let _ = values;
+        crate::routing::RoutingInfo::default()
+    }
 }
 
 /// An unprepared CQL statement with its options.

@@ -207,6 +207,20 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
         Some(self.shared.result.load_full())
     }
 
+    fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
+        let markers = &self.shared.bind.columns;
+        let token = crate::routing::partition_key::token_of_row(self.pk_indexes(), markers, values)
+            .ok()
+            .flatten();
+        let spec = markers.first();
+        crate::routing::RoutingInfo {
+            token,
+            keyspace: spec.map(|c| c.keyspace.as_str()),
+            table: spec.map(|c| c.table.as_str()),
+            is_lwt: self.shared.is_lwt,
+        }
+    }
+
     fn on_new_result_metadata(&self, metadata_id: &Bytes, columns: &[ColumnSpec]) {
         let current = self.shared.result.load();
         if current.metadata_id.as_ref() != Some(metadata_id) {

@@ -1,0 +1,256 @@
+//! Proof against the simulator with 3 nodes × 4 shards: every prepared request lands on a
+//! node that owns its token AND on the shard owning it, per the simulator's own statistics
+//! (`received`, `with_token`, `owned` per node and shard), for simple and composite partition
+//! keys and several replication settings (SimpleStrategy RF 1 and 2, NetworkTopologyStrategy
+//! over two data centers). Also: topology discovery, per-shard pools, events.
+
+use std::time::Duration;
+
+use scylla2::Session;
+use scylla2::events::SessionEvent;
+use scylla2_sim::Cluster;
+
+async fn cluster(dcs: bool) -> Cluster {
+    let mut b = Cluster::builder()
+        .nodes(3)
+        .shards(4)
+        .port(0)
+        .shard_aware_port(0)
+        .tokens_per_node(16);
+    if dcs {
+        b = b
+            .datacenters([("dc1", 2), ("dc2", 1)])
+            .racks(["r1", "r2", "r1"]);
+    }
+    b.start().await.expect("simulator starts")
+}
+
+async fn session(sim: &Cluster) -> Session {
+    Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .connect()
+        .await
+        .expect("connects")
+}
+
+fn totals(sim: &Cluster) -> (u64, u64, u64) {
+    sim.request_stats().iter().fold((0, 0, 0), |(r, w, o), s| {
+        (r + s.received, w + s.with_token, o + s.owned)
+    })
+}
+
+/// Runs `n` prepared inserts (simple or composite key) into a fresh table of keyspace `ks`
+/// and checks that every routable request was owned by the node and shard that got it.
+async fn check_routing(
+    sim: &Cluster,
+    session: &Session,
+    ks: &str,
+    replication: &str,
+    owners: &[usize],
+) {
+    session
+        .execute(
+            format!("CREATE KEYSPACE {ks} WITH replication = {replication}").as_str(),
+            (),
+        )
+        .await
+        .expect("create keyspace");
+    session
+        .execute(
+            format!("CREATE TABLE {ks}.simple (k int PRIMARY KEY, v text)").as_str(),
+            (),
+        )
+        .await
+        .expect("create simple");
+    session
+        .execute(
+            format!(
+                "CREATE TABLE {ks}.composite (a text, b bigint, c int, v int, \
+                 PRIMARY KEY ((a, b), c))"
+            )
+            .as_str(),
+            (),
+        )
+        .await
+        .expect("create composite");
+    // The keyspace reaches the routing snapshot through SCHEMA_CHANGE → refresh.
+    session.await_schema_agreement().await.expect("agreement");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let simple = session
+        .prepare(format!("INSERT INTO {ks}.simple (k, v) VALUES (?, ?)"))
+        .await
+        .expect("prepare simple");
+    // Bind order differs from key order: (c, b, a, v) while the key is (a, b).
+    let composite = session
+        .prepare(format!(
+            "INSERT INTO {ks}.composite (c, b, a, v) VALUES (?, ?, ?, ?)"
+        ))
+        .await
+        .expect("prepare composite");
+    assert_eq!(composite.pk_indexes(), &[2, 1]);
+    // Wait until a routed request is owned (the refresh after CREATE KEYSPACE landed).
+    loop {
+        sim.reset_stats();
+        session
+            .execute(&simple, (0i32, "warmup"))
+            .await
+            .expect("warmup");
+        let (_, with_token, owned) = totals(sim);
+        if with_token == 1 && owned == 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "routing never caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    sim.reset_stats();
+    let n = 200;
+    for i in 0..n {
+        session
+            .execute(&simple, (i * 7919 - 100_000, "x"))
+            .await
+            .expect("insert simple");
+        let a = format!("key-{i}-é");
+        session
+            .execute(&composite, (i, i as i64 * 1_000_003, a.as_str(), 1i32))
+            .await
+            .expect("insert composite");
+    }
+    let (received, with_token, owned) = totals(sim);
+    assert_eq!(with_token, 2 * n as u64, "every request carried a token");
+    // Control-connection metadata queries are received too, without a token.
+    assert!(received >= with_token);
+    assert_eq!(
+        owned, with_token,
+        "{replication}: not every request was owned"
+    );
+    // Every owning node got some of them, the others none.
+    let stats = sim.request_stats();
+    for node in 0..3 {
+        let got: u64 = stats
+            .iter()
+            .filter(|s| s.node == node)
+            .map(|s| s.with_token)
+            .sum();
+        assert_eq!(got > 0, owners.contains(&node), "node {node} got {got}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_land_on_owning_node_and_shard_simple_strategy() {
+    let sim = cluster(false).await;
+    let session = session(&sim).await;
+    assert!(session.is_routing());
+    assert_eq!(
+        session.pooled_connections(),
+        12,
+        "one connection per shard of 3 nodes"
+    );
+    check_routing(
+        &sim,
+        &session,
+        "routing_rf1",
+        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+        &[0, 1, 2],
+    )
+    .await;
+    check_routing(
+        &sim,
+        &session,
+        "routing_rf2",
+        "{'class': 'SimpleStrategy', 'replication_factor': 2}",
+        &[0, 1, 2],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_land_on_owning_node_and_shard_nts_two_dcs() {
+    let sim = cluster(true).await;
+    let session = session(&sim).await;
+    check_routing(
+        &sim,
+        &session,
+        "routing_nts",
+        "{'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}",
+        &[0, 1, 2],
+    )
+    .await;
+    check_routing(
+        &sim,
+        &session,
+        "routing_nts_dc2",
+        "{'class': 'NetworkTopologyStrategy', 'dc2': 1}",
+        &[2],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_report_schema_changes_and_node_state() {
+    let sim = cluster(false).await;
+    let session = session(&sim).await;
+    let mut db = session.database_events();
+    let mut events = session.session_events();
+    session
+        .execute(
+            "CREATE KEYSPACE ev WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            (),
+        )
+        .await
+        .expect("create keyspace");
+    let got = tokio::time::timeout(Duration::from_secs(5), db.recv())
+        .await
+        .expect("a database event")
+        .expect("not lagged");
+    assert!(
+        matches!(&got, scylla2::events::DatabaseEvent::SchemaChange(_)),
+        "{got:?}"
+    );
+    // Agreement is awaited after DDL; the event follows.
+    let mut agreed = false;
+    let mut refreshed = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !(agreed && refreshed) {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("session events")
+            .expect("not lagged");
+        match ev {
+            SessionEvent::SchemaAgreementReached { .. } => agreed = true,
+            SessionEvent::TopologyRefreshed { .. } => refreshed = true,
+            _ => {}
+        }
+    }
+    // A node stopped: its pool goes down; restarted: it comes back with every shard.
+    sim.stop_node(2).await.expect("stop");
+    let addr = sim.nodes()[2].address;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("node down event")
+            .expect("not lagged");
+        if matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr) {
+            break;
+        }
+    }
+    sim.start_node(2).await.expect("start");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("node up event")
+            .expect("not lagged");
+        if matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr) {
+            break;
+        }
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while session.pooled_connections() < 12 {
+        assert!(tokio::time::Instant::now() < deadline, "pool not rebuilt");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
