@@ -449,3 +449,114 @@ fn no_metadata_rows_need_the_prepared_columns() {
     assert!(c > ptr && c < ptr + body.len());
     let _: &Bytes = rows.content();
 }
+
+/// An events row, borrowed from the frame where it can be.
+type EventRow<'f> = (
+    &'f str,
+    i32,
+    scylla2_cql::value::CqlTimestamp,
+    uuid::Uuid,
+    Option<i64>,
+    Option<bool>,
+    Option<&'f str>,
+    Option<f64>,
+);
+
+#[test]
+fn events_rows_decode_as_typed_tuples() {
+    let exp = expected();
+    let Response::Result(ResultResponse::Prepared(p)) =
+        decode("042-prepare-select-events.bin").response
+    else {
+        panic!()
+    };
+    let cached = p.result.columns.unwrap();
+    let mut total = 0;
+    for (file, key) in [
+        (
+            "050-execute-select-events-skip-metadata.bin",
+            "execute-select-events-skip-metadata",
+        ),
+        (
+            "051-execute-select-events-with-metadata.bin",
+            "execute-select-events-with-metadata",
+        ),
+        (
+            "052-execute-select-events-page1.bin",
+            "execute-select-events-page1",
+        ),
+        (
+            "053-execute-select-events-page2.bin",
+            "execute-select-events-page2",
+        ),
+    ] {
+        let Response::Result(ResultResponse::Rows(rows)) = decode(file).response else {
+            panic!()
+        };
+        let specs = rows.columns().unwrap_or(&cached);
+        let got: Vec<EventRow<'_>> = rows
+            .iter::<EventRow<'_>>(specs)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let want = exp["results"][key]["rows"].as_array().unwrap();
+        assert_eq!(got.len(), want.len(), "{file}");
+        for (g, w) in got.iter().zip(want) {
+            let v = |i: usize| w[i]["value"].as_str().unwrap();
+            let opt = |i: usize| w[i]["value"].as_str().map(str::to_owned);
+            assert_eq!(g.0, v(0));
+            assert_eq!(g.1.to_string(), v(1));
+            assert_eq!(g.2.0.to_string(), v(2));
+            assert_eq!(g.3.to_string(), v(3));
+            assert_eq!(g.4.map(|x| x.to_string()), opt(4));
+            assert_eq!(g.5.map(|x| x.to_string()), opt(5));
+            assert_eq!(g.6.map(str::to_owned), opt(6));
+            assert_eq!(
+                g.7.map(|x| to_hex(&x.to_be_bytes())),
+                w[7]["bits"].as_str().map(str::to_owned)
+            );
+            total += 1;
+        }
+        // A row type that does not fit is refused once, before any row is read.
+        assert!(matches!(
+            rows.iter::<(i32, &str)>(specs),
+            Err(scylla2_cql::response::ResponseError::Deserialize(_))
+        ));
+    }
+    assert_eq!(total, 6 + 6 + 2 + 2);
+
+    let Response::Result(ResultResponse::Rows(rows)) =
+        decode("067-lwt-insert-not-applied.bin").response
+    else {
+        panic!()
+    };
+    let row: (bool, &str, &str) = rows.typed().unwrap().next().unwrap().unwrap();
+    assert_eq!(row, (false, "lwt", "first"));
+}
+
+#[test]
+fn all_types_rows_decode_as_dynamic_rows() {
+    use scylla2_cql::value::{CqlValue, Row};
+    let exp = expected();
+    for file in ["025-select-all-types.bin", "026-select-all-types-page1.bin"] {
+        let Response::Result(ResultResponse::Rows(rows)) = decode(file).response else {
+            panic!()
+        };
+        let got: Vec<Row> = rows.typed().unwrap().collect::<Result<_, _>>().unwrap();
+        let key = if file.starts_with("025") {
+            "select-all-types"
+        } else {
+            "select-all-types-page1"
+        };
+        let want = exp["results"][key]["rows"].as_array().unwrap();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g.columns.len(), 36);
+            // The id column.
+            match (&g.columns[0], w[0]["value"].as_str()) {
+                (Some(CqlValue::Int(id)), Some(v)) => assert_eq!(id.to_string(), v),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}

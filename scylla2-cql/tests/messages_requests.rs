@@ -7,7 +7,6 @@ mod common;
 use common::{RawRow, body, frame, hex, manifest, to_hex};
 use proptest::prelude::*;
 use scylla2_cql::frame::{HeaderFlags, ProtocolVersion};
-use scylla2_cql::request::params::NoValues;
 use scylla2_cql::request::{
     AuthResponse, Batch, BatchStatement, BatchStatementKind, BatchType, Execute, Options, Prepare,
     Query, QueryParameters, Register, Request, RequestError, Startup, WithCustomPayload,
@@ -261,7 +260,7 @@ fn v5_prepare_execute_and_batch_layouts() {
         },
         BatchStatement {
             kind: BatchStatementKind::Query("Q"),
-            values: &NoValues,
+            values: &(),
         },
     ];
     let mut batch = Batch::new(BatchType::Counter, &statements, Consistency::Quorum);
@@ -312,7 +311,7 @@ fn small_requests_and_custom_payload() {
     assert_eq!(body(&AuthResponse { token: None }, V4), hex("ffffffff"));
     let q = Query {
         query: "Q",
-        params: QueryParameters::new(Consistency::One, &NoValues),
+        params: QueryParameters::new(Consistency::One, &()),
     };
     let payload: [(&str, &[u8]); 1] = [("k", &[9])];
     let with = WithCustomPayload::new(&payload, &q);
@@ -593,4 +592,57 @@ proptest! {
             body(&Options, version);
         }
     }
+}
+
+#[test]
+fn captured_execute_rebuilds_from_typed_values() {
+    use scylla2_cql::value::{CqlTimestamp, NamedValues};
+    // 043: INSERT INTO events (payload, bucket, ts, id, tenant, score, flag, amount)
+    let values = (
+        "payload-0",
+        7i32,
+        CqlTimestamp(1_700_000_000_000),
+        uuid::Uuid::from_u128(1),
+        "acme",
+        -2.0f64,
+        true,
+        -3_000_000_000_000i64,
+    );
+    let id = hex("d79e2eeaae21c581762a977f2090d43f");
+    let e = Execute {
+        id: &id,
+        result_metadata_id: None,
+        params: QueryParameters::new(Consistency::One, &values),
+    };
+    let m = manifest();
+    let f = m["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "043-execute-insert-events-0.bin")
+        .unwrap();
+    assert_eq!(
+        to_hex(&frame(&e, V4, HeaderFlags::default(), 32)),
+        f["request"]["frame_hex"].as_str().unwrap()
+    );
+
+    // Named values through the real `NamedValues`: names interleave with values in order.
+    let named = NamedValues::new().with("b", 1i32).with("a", 2i32);
+    let q = Query {
+        query: "Q",
+        params: QueryParameters::new(Consistency::One, &named),
+    };
+    assert_eq!(
+        to_hex(&body(&q, V5)),
+        concat!(
+            "0000000151",
+            "0001",
+            "00000041",
+            "0002",
+            "000162",
+            "0000000400000001",
+            "000161",
+            "0000000400000002"
+        )
+    );
 }

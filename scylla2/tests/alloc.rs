@@ -122,6 +122,16 @@ async fn select(session: &Session, stmt: &PreparedStatement, i: usize) {
 
 #[test]
 fn prepared_statements_do_not_allocate() {
+    // Protocol v4 and v5 (segment framing) against the simulator; a real cluster once.
+    if std::env::var_os("SCYLLA_URI").is_some() {
+        prepared_statements_at(5);
+    } else {
+        prepared_statements_at(4);
+        prepared_statements_at(5);
+    }
+}
+
+fn prepared_statements_at(version: u8) {
     // The cluster: SCYLLA_URI, or the simulator on its own runtime (other threads).
     let (uri, _sim_runtime, _sim) = match std::env::var("SCYLLA_URI") {
         Ok(uri) => (uri, None, None),
@@ -131,7 +141,7 @@ fn prepared_statements_do_not_allocate() {
                 .enable_all()
                 .build()
                 .unwrap();
-            let c = rt.block_on(common::cluster(4));
+            let c = rt.block_on(common::cluster(version));
             let uri = c.uri.clone();
             (uri, Some(rt), Some(c))
         }
@@ -179,8 +189,9 @@ fn prepared_statements_do_not_allocate() {
         let per_insert = inserts as f64 / OPS as f64;
         let per_select = selects as f64 / OPS as f64;
         println!(
-            "allocations: {inserts} over {OPS} INSERTs ({per_insert:.4} each), \
-             {selects} over {OPS} SELECTs ({per_select:.4} each), {IN_FLIGHT} in flight"
+            "protocol v{}: {inserts} allocations over {OPS} INSERTs ({per_insert:.4} each), \
+             {selects} over {OPS} SELECTs ({per_select:.4} each), {IN_FLIGHT} in flight",
+            version
         );
         assert!(per_insert <= 0.05, "{per_insert} allocations per INSERT");
         assert!(per_select <= 0.5, "{per_select} allocations per SELECT");

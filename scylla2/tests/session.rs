@@ -404,3 +404,91 @@ async fn keyspace_applies_to_every_connection() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn v5_result_metadata_id_is_refreshed_when_the_table_changes() {
+    let Some((_c, session, ks)) = setup(5).await else {
+        return;
+    };
+    session
+        .execute(
+            format!("CREATE TABLE {ks}.m (pk int PRIMARY KEY, a int)").as_str(),
+            (),
+        )
+        .await
+        .unwrap();
+    session
+        .execute(
+            format!("INSERT INTO {ks}.m (pk, a) VALUES (1, 10)").as_str(),
+            (),
+        )
+        .await
+        .unwrap();
+    let select = session
+        .prepare(format!("SELECT * FROM {ks}.m WHERE pk = ?").as_str())
+        .await
+        .unwrap();
+    let before = select.result_columns();
+    assert_eq!(before.columns.len(), 2);
+    assert!(before.metadata_id.is_some());
+    let r = session.execute(&select, (1i32,)).await.unwrap();
+    assert_eq!(r.single_row::<(i32, i32)>().unwrap(), (1, 10));
+
+    session
+        .execute(format!("ALTER TABLE {ks}.m ADD b text").as_str(), ())
+        .await
+        .unwrap();
+    session
+        .execute(
+            format!("UPDATE {ks}.m SET b = 'new' WHERE pk = 1").as_str(),
+            (),
+        )
+        .await
+        .unwrap();
+    // The server answers with Metadata_changed: the rows carry the new columns and the
+    // statement now holds the new metadata id.
+    let r = session.execute(&select, (1i32,)).await.unwrap();
+    assert_eq!(r.single_row::<(i32, i32, &str)>().unwrap(), (1, 10, "new"));
+    let after = select.result_columns();
+    assert_eq!(after.columns.len(), 3);
+    assert_ne!(after.metadata_id, before.metadata_id);
+    // Later executions send the new id and decode rows sent without metadata.
+    let r = session.execute(&select, (1i32,)).await.unwrap();
+    assert!(
+        r.raw_rows().unwrap().columns().is_none(),
+        "rows came without metadata"
+    );
+    assert_eq!(r.single_row::<(i32, i32, &str)>().unwrap(), (1, 10, "new"));
+}
+
+#[tokio::test]
+async fn statement_options_reach_the_server() {
+    let Some((_c, session, ks)) = setup(5).await else {
+        return;
+    };
+    let insert = session
+        .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
+        .await
+        .unwrap()
+        .with_consistency(scylla2::Consistency::One)
+        .with_timestamp(1_000)
+        .with_idempotent(true);
+    session.execute(&insert, (11i32, 1i32, "a")).await.unwrap();
+    // A custom payload and the tracing flag are framed so that the server reads the
+    // statement behind them.
+    let q = Query::new(format!("SELECT v FROM {ks}.t WHERE pk = 11"))
+        .with_tracing(true)
+        .with_custom_payload(vec![("key".into(), b"value".to_vec())])
+        .with_consistency(scylla2::Consistency::LocalOne)
+        .with_timeout(std::time::Duration::from_secs(5));
+    let r = session.execute(&q, ()).await.unwrap();
+    assert_eq!(r.single_row::<(&str,)>().unwrap(), ("a",));
+    // An older timestamp loses against the first write.
+    let stale = Query::new(format!(
+        "UPDATE {ks}.t SET v = 'stale' WHERE pk = 11 AND ck = 1"
+    ))
+    .with_timestamp(10);
+    session.execute(&stale, ()).await.unwrap();
+    let r = session.execute(&q, ()).await.unwrap();
+    assert_eq!(r.single_row::<(&str,)>().unwrap(), ("a",));
+}

@@ -8,8 +8,7 @@ use bytes::BufMut;
 use super::{RequestError, check_short_count, checked_bytes_size, checked_string_size};
 use crate::consistency::{Consistency, SerialConsistency};
 use crate::frame::ProtocolVersion;
-use crate::types::ColumnSpec;
-use crate::value::{SerializeError, SerializeRow};
+use crate::value::SerializeRow;
 use crate::wire::{put_bytes, put_string, string_size};
 
 /// Query flag: values follow.
@@ -273,31 +272,4 @@ fn value_len(bytes: &[u8]) -> usize {
         }
         None => bytes.len(),
     }
-}
-
-/// An empty row of values, for statements without bind markers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NoValues;
-
-impl SerializeRow for NoValues {
-    fn value_count(&self) -> usize {
-        0
-    }
-
-    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
-        if columns.is_empty() {
-            Ok(())
-        } else {
-            Err(SerializeError::WrongValueCount {
-                expected: columns.len(),
-                given: 0,
-            })
-        }
-    }
-
-    fn values_size(&self) -> usize {
-        0
-    }
-
-    fn write_values(&self, _buf: &mut &mut [u8]) {}
 }

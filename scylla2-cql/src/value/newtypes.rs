@@ -278,8 +278,19 @@ impl fmt::Display for CqlDuration {
     }
 }
 
+/// Longest integer printed in decimal: conversion is quadratic in the length, so longer
+/// (hostile or absurd) values print as two's complement hex instead.
+const MAX_DECIMAL_PRINT_BYTES: usize = 4096;
+
 /// Decimal digits of a big-endian two's complement integer (`"-"` included when negative).
 pub(crate) fn twos_complement_to_decimal(bytes: &[u8]) -> String {
+    if bytes.len() > MAX_DECIMAL_PRINT_BYTES {
+        let mut out = String::from("0x");
+        for b in bytes {
+            out.push_str(&format!("{b:02x}"));
+        }
+        return out;
+    }
     let negative = bytes.first().is_some_and(|b| b & 0x80 != 0);
     let mut mag: Vec<u8> = bytes.to_vec();
     if negative {
@@ -330,6 +341,9 @@ impl fmt::Display for CqlVarint {
     }
 }
 
+/// Prints like Java's `BigDecimal::toString` (what Cassandra and cqlsh show): plain notation
+/// when the exponent is small, scientific otherwise, so that output stays proportional to the
+/// digits whatever the scale.
 impl fmt::Display for CqlDecimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let digits = twos_complement_to_decimal(&self.unscaled.0);
@@ -337,18 +351,24 @@ impl fmt::Display for CqlDecimal {
             Some(d) => ("-", d),
             None => ("", digits.as_str()),
         };
-        if self.scale <= 0 {
-            if self.scale == 0 {
-                return write!(f, "{sign}{digits}");
+        let scale = i64::from(self.scale);
+        let adjusted = digits.len() as i64 - 1 - scale;
+        if scale == 0 {
+            write!(f, "{sign}{digits}")
+        } else if scale > 0 && adjusted >= -6 {
+            let scale = scale as usize;
+            if digits.len() > scale {
+                let (int, frac) = digits.split_at(digits.len() - scale);
+                write!(f, "{sign}{int}.{frac}")
+            } else {
+                // At most 6 leading zeros here.
+                write!(f, "{sign}0.{}{digits}", "0".repeat(scale - digits.len()))
             }
-            return write!(f, "{sign}{digits}E+{}", -i64::from(self.scale));
-        }
-        let scale = self.scale as usize;
-        if digits.len() > scale {
-            let (int, frac) = digits.split_at(digits.len() - scale);
-            write!(f, "{sign}{int}.{frac}")
         } else {
-            write!(f, "{sign}0.{}{digits}", "0".repeat(scale - digits.len()))
+            let (first, rest) = digits.split_at(1);
+            let point = if rest.is_empty() { "" } else { "." };
+            let exp_sign = if adjusted >= 0 { "+" } else { "" };
+            write!(f, "{sign}{first}{point}{rest}E{exp_sign}{adjusted}")
         }
     }
 }
@@ -412,6 +432,12 @@ mod tests {
             "123.456"
         );
         assert_eq!(CqlDecimal::from_i64_scale(-1, 6).to_string(), "-0.000001");
-        assert_eq!(CqlDecimal::from_i64_scale(12, -3).to_string(), "12E+3");
+        assert_eq!(CqlDecimal::from_i64_scale(12, -3).to_string(), "1.2E+4");
+        assert_eq!(CqlDecimal::from_i64_scale(5, -1).to_string(), "5E+1");
+        assert_eq!(CqlDecimal::from_i64_scale(1, 7).to_string(), "1E-7");
+        assert_eq!(
+            CqlDecimal::from_i64_scale(-123, i32::MAX).to_string(),
+            "-1.23E-2147483645"
+        );
     }
 }

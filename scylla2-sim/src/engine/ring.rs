@@ -50,7 +50,17 @@ pub fn replicas(replication: &Replication, token: i64, nodes: &[NodeInfo]) -> Ve
             }
         }
         Replication::NetworkTopology(dcs) => {
-            for (dc, rf) in dcs {
+            // A bare replication_factor ("*") applies to every DC not listed explicitly.
+            let mut expanded: Vec<(String, usize)> =
+                dcs.iter().filter(|(d, _)| d != "*").cloned().collect();
+            if let Some((_, rf)) = dcs.iter().find(|(d, _)| d == "*") {
+                for n in nodes {
+                    if !expanded.iter().any(|(d, _)| *d == n.datacenter) {
+                        expanded.push((n.datacenter.clone(), *rf));
+                    }
+                }
+            }
+            for (dc, rf) in &expanded {
                 let dc_nodes: Vec<usize> = walk().filter(|p| nodes[*p].datacenter == *dc).fold(
                     Vec::new(),
                     |mut acc, p| {

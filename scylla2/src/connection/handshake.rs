@@ -198,8 +198,21 @@ pub(crate) async fn handshake(
     };
     let none = ResponseContext::default();
 
-    // OPTIONS → SUPPORTED.
-    let (envelope, response) = io.request(&Options, &none).await?;
+    // OPTIONS → SUPPORTED. Some servers close the socket on a version they do not know
+    // instead of answering: above v4 that counts as a refusal too.
+    let (envelope, response) = match io.request(&Options, &none).await {
+        Ok(answer) => answer,
+        Err(ConnectionError::Io(e))
+            if version > ProtocolVersion::V4
+                && matches!(
+                    e.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+                ) =>
+        {
+            return Ok(Attempt::VersionRefused);
+        }
+        Err(e) => return Err(e),
+    };
     let supported = match response {
         Response::Supported(s) => s,
         r if refuses_version(&envelope, &r, version) => return Ok(Attempt::VersionRefused),

@@ -113,8 +113,8 @@ impl Slots {
         self.chunks.get(id / CHUNK)?.get().map(|c| &c[id % CHUNK])
     }
 
-    /// Takes the lowest free id and puts its slot in the waiting state. `None` when all ids
-    /// are in use or the connection is closed.
+    /// Takes the lowest free id and puts its slot in the waiting state; an error when all
+    /// ids are in use or the connection is closed.
     pub(crate) fn allocate(&self) -> Result<i16, AllocError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(AllocError::Closed);

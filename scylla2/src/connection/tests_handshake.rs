@@ -464,3 +464,26 @@ async fn heartbeat_keeps_an_idle_connection_alive() {
     assert!(server.options_versions.lock().unwrap().len() >= 3);
     echo_many(&conn, &[10]).await;
 }
+
+#[tokio::test]
+async fn falls_back_to_v4_when_the_server_hangs_up_on_v5() {
+    // Closes the socket on any v5 frame; speaks v4 otherwise.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let v4 = Server::new(&[4]);
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let mut first = [0u8; 1];
+            if sock.peek(&mut first).await.is_ok() && first[0] == 5 {
+                drop(sock);
+                continue;
+            }
+            tokio::spawn(v4.clone().serve(sock));
+        }
+    });
+    let conn = Connection::open(addr, None, &ConnectionConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(conn.protocol_version(), ProtocolVersion::V4);
+    echo_many(&conn, &[10]).await;
+}

@@ -3,6 +3,7 @@
 //! later), re-preparing once on UNPREPARED and moving on only when that is safe; decode the
 //! response into a [`QueryResult`] or a typed error.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use scylla2_cql::frame::Opcode;
@@ -105,9 +106,10 @@ where
     }
 }
 
-/// Runs `statement` on the connections of `plan` in order until one answers; moves to the
-/// next connection only when the request was not sent, or it is idempotent and the
-/// connection failed, or the server is overloaded/bootstrapping.
+/// Runs `statement` on the `(node, connection)` targets of `plan` in order until one
+/// answers; moves to the next target only when the request was not sent, or it is idempotent
+/// and the connection failed, or the server is overloaded/bootstrapping. (Nodes are their
+/// addresses until the topology module gives them a richer type.)
 pub(crate) async fn run<S, V, P>(
     plan: P,
     statement: &S,
@@ -118,13 +120,13 @@ pub(crate) async fn run<S, V, P>(
 where
     S: Statement<V> + ?Sized,
     V: ?Sized,
-    P: Iterator<Item = Arc<Connection>>,
+    P: Iterator<Item = (SocketAddr, Arc<Connection>)>,
 {
     statement.check_values(values)?;
     let opts = statement.options().resolve(defaults, paging_state);
     let attempts = async {
         let mut last = None;
-        for conn in plan {
+        for (_node, conn) in plan {
             match attempt(&conn, statement, values, &opts).await {
                 Ok(result) => return Ok(result),
                 Err(e) if e.may_try_next(opts.idempotent) => last = Some(e),

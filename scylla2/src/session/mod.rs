@@ -127,7 +127,7 @@ impl Session {
     ) -> Result<PreparedStatement, ExecutionError> {
         let query = query.into();
         let mut last = None;
-        for conn in self.inner.pools.plan() {
+        for (_node, conn) in self.inner.pools.plan() {
             match prepare_on(&conn, query.text()).await {
                 Ok(prepared) => {
                     let mut statement = PreparedStatement::new(query.text(), prepared);

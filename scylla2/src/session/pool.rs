@@ -65,10 +65,7 @@ pub(crate) async fn use_keyspace_on(
     let text = format!("USE {keyspace}");
     let request = Query {
         query: &text,
-        params: QueryParameters::new(
-            scylla2_cql::Consistency::One,
-            &scylla2_cql::request::params::NoValues,
-        ),
+        params: QueryParameters::new(scylla2_cql::Consistency::One, &()),
     };
     let envelope = conn.send(&request, Default::default()).await?;
     match decode(conn, envelope, None)? {
@@ -167,7 +164,7 @@ impl Pools {
     }
 }
 
-/// A query plan: connections to try in order.
+/// A query plan: `(node, connection)` targets to try in order.
 pub(crate) struct Plan<'a> {
     pools: &'a Arc<Pools>,
     total: usize,
@@ -176,15 +173,15 @@ pub(crate) struct Plan<'a> {
 }
 
 impl Iterator for Plan<'_> {
-    type Item = Arc<Connection>;
+    type Item = (SocketAddr, Arc<Connection>);
 
-    fn next(&mut self) -> Option<Arc<Connection>> {
+    fn next(&mut self) -> Option<Self::Item> {
         while self.offset < self.total {
             let index = (self.start + self.offset) % self.total;
             self.offset += 1;
             let (node, slot) = self.pools.slot(index)?;
             match node.slots[slot].conn.load_full() {
-                Some(conn) if !conn.is_closed() => return Some(conn),
+                Some(conn) if !conn.is_closed() => return Some((node.addr, conn)),
                 _ => {
                     if tokio::runtime::Handle::try_current().is_ok() {
                         self.pools.reconnect(node, slot);

@@ -193,3 +193,40 @@ async fn request_timeout_is_typed() {
     // The connection is still usable.
     assert!(s.execute("SELECT ok", ()).await.unwrap().is_void());
 }
+
+#[tokio::test]
+async fn contact_points_are_resolved_and_checked() {
+    let (_fake, addr) = Fake::start().await;
+    let port = addr.rsplit_once(':').unwrap().1;
+    // A name: resolved, every address tried, the reachable one kept.
+    let s = session(&format!("localhost:{port}"), 1).await;
+    assert_eq!(s.open_connections(), 1);
+    assert!(s.execute("SELECT ok", ()).await.unwrap().is_void());
+    let err = Session::builder().connect().await.unwrap_err();
+    assert!(
+        matches!(err, crate::SessionError::NoContactPoints),
+        "{err:?}"
+    );
+    let err = Session::builder()
+        .contact_point("no-port")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, crate::SessionError::InvalidContactPoint(_)),
+        "{err:?}"
+    );
+    // Nothing listening: every failure is reported with its address.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let err = Session::builder()
+        .contact_point(closed_addr.to_string())
+        .connect()
+        .await
+        .unwrap_err();
+    match err {
+        crate::SessionError::Connect(failures) => assert_eq!(failures[0].0, closed_addr),
+        other => panic!("{other:?}"),
+    }
+}

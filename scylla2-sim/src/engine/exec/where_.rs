@@ -185,6 +185,12 @@ pub fn plan(
                     }
                     Op::Ne => return Err(SimError::Invalid("Unsupported \"!=\" relation".into())),
                     _ => {
+                        let desc = schema.columns[cols[0]].desc;
+                        if cols.iter().any(|c| schema.columns[*c].desc != desc) {
+                            return Err(SimError::Invalid(
+                                "Multi-column slices over clustering columns of mixed order are not supported by the simulator".into(),
+                            ));
+                        }
                         let b = SliceBound {
                             value: e,
                             width: cols.len(),
