@@ -4,10 +4,12 @@
 //! keys and several replication settings (SimpleStrategy RF 1 and 2, NetworkTopologyStrategy
 //! over two data centers). Also: topology discovery, per-shard pools, events.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use scylla2::Session;
 use scylla2::events::SessionEvent;
+use scylla2::routing::Token;
 use scylla2_sim::Cluster;
 
 async fn cluster(dcs: bool) -> Cluster {
@@ -253,4 +255,152 @@ async fn events_report_schema_changes_and_node_state() {
         assert!(tokio::time::Instant::now() < deadline, "pool not rebuilt");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_of_random_tokens_equal_the_simulators() {
+    let sim = cluster(true).await;
+    let session = session(&sim).await;
+    let settings = [
+        (
+            "rep_simple3",
+            "{'class': 'SimpleStrategy', 'replication_factor': 3}",
+        ),
+        (
+            "rep_simple1",
+            "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+        ),
+        (
+            "rep_nts",
+            "{'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}",
+        ),
+        ("rep_nts1", "{'class': 'NetworkTopologyStrategy', 'dc1': 1}"),
+    ];
+    for (ks, replication) in settings {
+        session
+            .execute(
+                format!("CREATE KEYSPACE {ks} WITH replication = {replication}").as_str(),
+                (),
+            )
+            .await
+            .expect("create keyspace");
+    }
+    let nodes = sim.nodes();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..500 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let token = state as i64;
+        for (ks, _) in settings {
+            let mut ours: Vec<SocketAddr> = session.replicas(ks, Token(token));
+            let mut theirs: Vec<SocketAddr> = sim
+                .engine()
+                .replicas(ks, token, &nodes)
+                .into_iter()
+                .map(|i| SocketAddr::new(nodes[i].address, sim.port()))
+                .collect();
+            assert!(!ours.is_empty());
+            ours.sort();
+            theirs.sort();
+            assert_eq!(ours, theirs, "{ks} token {token}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_stopped_under_load() {
+    let sim = cluster(false).await;
+    let session = Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .default_idempotent(true)
+        .request_timeout(Some(Duration::from_secs(5)))
+        .connect()
+        .await
+        .expect("connects");
+    let mut events = session.session_events();
+    session
+        .execute(
+            "CREATE KEYSPACE load WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+            (),
+        )
+        .await
+        .expect("create keyspace");
+    session
+        .execute("CREATE TABLE load.t (k int PRIMARY KEY, v int)", ())
+        .await
+        .expect("create table");
+    let insert = session
+        .prepare("INSERT INTO load.t (k, v) VALUES (?, ?)")
+        .await
+        .expect("prepare");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let (session, insert, stop) = (session.clone(), insert.clone(), stop.clone());
+        workers.push(tokio::spawn(async move {
+            let mut ok = 0u64;
+            let mut i = w;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                session
+                    .execute(&insert, (i, i))
+                    .await
+                    .expect("idempotent requests succeed on other replicas");
+                ok += 1;
+                i += 8;
+            }
+            ok
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sim.stop_node(1).await.expect("stop");
+    let addr = sim.nodes()[1].address;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("node down event")
+            .expect("not lagged");
+        if matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr) {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sim.start_node(1).await.expect("start");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("node up event")
+            .expect("not lagged");
+        if matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr) {
+            break;
+        }
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while session.open_connections() < 12 {
+        assert!(tokio::time::Instant::now() < deadline, "pool not rebuilt");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for w in workers {
+        total += tokio::time::timeout(Duration::from_secs(10), w)
+            .await
+            .expect("no worker hangs")
+            .expect("worker ok");
+    }
+    assert!(total > 100, "{total} requests");
+    // The restarted node serves its shards again.
+    sim.reset_stats();
+    for i in 0..300 {
+        session.execute(&insert, (i, i)).await.expect("insert");
+    }
+    let got: u64 = sim
+        .request_stats()
+        .iter()
+        .filter(|s| s.node == 1)
+        .map(|s| s.owned)
+        .sum();
+    assert!(got > 0, "node 1 gets requests again");
 }

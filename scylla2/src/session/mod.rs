@@ -166,14 +166,20 @@ impl Session {
         self.inner.pools.keyspace.load_full()
     }
 
-    /// The addresses of the known nodes.
+    /// The addresses of the known nodes (every node of the cluster when routing is active).
     pub fn nodes(&self) -> Vec<SocketAddr> {
-        self.inner.pools.nodes.iter().map(|n| n.addr).collect()
+        match &self.inner.cluster {
+            Some(cluster) => cluster.node_addresses(),
+            None => self.inner.pools.nodes.iter().map(|n| n.addr).collect(),
+        }
     }
 
-    /// Number of open connections.
+    /// Number of open connections (of the node pools when routing is active).
     pub fn open_connections(&self) -> usize {
-        self.inner.pools.all().count()
+        match &self.inner.cluster {
+            Some(cluster) => cluster.open_connections(),
+            None => self.inner.pools.all().count(),
+        }
     }
 
     /// The session-wide defaults.
@@ -215,5 +221,15 @@ impl Session {
             .cluster
             .as_ref()
             .map_or(0, |c| c.open_connections())
+    }
+
+    /// The replicas of `token` in `keyspace` that routing would use (ignored nodes left
+    /// out), local ones first, each class in placement order. Empty without routing or for
+    /// an unknown keyspace.
+    pub fn replicas(&self, keyspace: &str, token: crate::routing::Token) -> Vec<SocketAddr> {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.replicas(keyspace, token),
+            None => Vec::new(),
+        }
     }
 }

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use scylla2_cql::Consistency;
-use scylla2_cql::request::params::NoValues;
 use scylla2_cql::request::{Query, QueryParameters};
 use scylla2_cql::response::DbError;
 use uuid::Uuid;
@@ -40,7 +39,7 @@ pub(crate) struct Metadata {
 pub(crate) async fn query(conn: &Connection, text: &str) -> Result<QueryResult, ExecutionError> {
     let request = Query {
         query: text,
-        params: QueryParameters::new(Consistency::One, &NoValues),
+        params: QueryParameters::new(Consistency::One, &()),
     };
     let envelope = conn.send(&request, Default::default()).await?;
     match decode(conn, envelope, None)? {

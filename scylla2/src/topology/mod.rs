@@ -330,6 +330,23 @@ impl Cluster {
         }
     }
 
+    /// Replica addresses of `token` in `keyspace`.
+    pub(crate) fn replicas(&self, keyspace: &str, token: crate::routing::Token) -> Vec<SocketAddr> {
+        let state = self.state.load();
+        state
+            .routing
+            .replicas(keyspace, token)
+            .iter()
+            .flat_map(|class| class.iter())
+            .filter_map(|&i| state.pools.get(i as usize).map(|p| p.address))
+            .collect()
+    }
+
+    /// Addresses of every known node.
+    pub(crate) fn node_addresses(&self) -> Vec<SocketAddr> {
+        self.state.load().pools.iter().map(|p| p.address).collect()
+    }
+
     /// Number of open pooled connections.
     pub(crate) fn open_connections(&self) -> usize {
         self.state
@@ -427,14 +444,14 @@ pub(crate) struct RoutedPlan<'a> {
 }
 
 impl Iterator for RoutedPlan<'_> {
-    type Item = Arc<Connection>;
+    type Item = (SocketAddr, Arc<Connection>);
 
-    fn next(&mut self) -> Option<Arc<Connection>> {
+    fn next(&mut self) -> Option<(SocketAddr, Arc<Connection>)> {
         for target in self.plan.by_ref() {
             if let Some(pool) = self.state.pools.get(target.node as usize)
                 && let Some(conn) = pool.connection(target.shard)
             {
-                return Some(conn);
+                return Some((pool.address, conn));
             }
         }
         None
@@ -454,7 +471,7 @@ pub(crate) async fn run<S, V, B, F>(
 where
     S: crate::statement::Statement<V> + ?Sized,
     V: ?Sized,
-    B: Iterator<Item = Arc<Connection>>,
+    B: Iterator<Item = (SocketAddr, Arc<Connection>)>,
     F: FnOnce() -> B,
 {
     let Some(cluster) = cluster else {
