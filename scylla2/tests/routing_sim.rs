@@ -404,3 +404,87 @@ async fn node_stopped_under_load() {
         .sum();
     assert!(got > 0, "node 1 gets requests again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn normal_port_fallback_covers_every_shard_and_routes() {
+    let sim = cluster(false).await;
+    let mut config = scylla2::topology::TopologyConfig::default();
+    // As if the shard-aware port were missing or NAT rewrote source ports.
+    config.pool.shard_aware_port = false;
+    let session = Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .topology(Some(config))
+        .connect()
+        .await
+        .expect("connects");
+    assert_eq!(
+        session.open_connections(),
+        12,
+        "every shard covered, surplus closed"
+    );
+    check_routing(
+        &sim,
+        &session,
+        "fallback_rf1",
+        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+        &[0, 1, 2],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignored_nodes_get_no_connections_and_translation_applies() {
+    #[derive(Debug, Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+    impl scylla2::topology::AddressTranslator for Counting {
+        fn translate(&self, address: SocketAddr) -> SocketAddr {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            address
+        }
+    }
+    let sim = cluster(true).await;
+    let translator = std::sync::Arc::new(Counting::default());
+    let mut config = scylla2::topology::TopologyConfig::default();
+    config.distance = scylla2::routing::DistancePolicy::local_dc("dc1").with_remote_nodes(false);
+    config.address_translator = Some(translator.clone());
+    let session = Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .topology(Some(config))
+        .connect()
+        .await
+        .expect("connects");
+    assert!(
+        translator.0.load(std::sync::atomic::Ordering::Relaxed) >= 2,
+        "peers translated"
+    );
+    assert_eq!(session.nodes().len(), 3);
+    assert_eq!(session.open_connections(), 8, "dc2's node is ignored");
+    session
+        .execute(
+            "CREATE KEYSPACE ign WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}",
+            (),
+        )
+        .await
+        .expect("create keyspace");
+    session
+        .execute("CREATE TABLE ign.t (k int PRIMARY KEY)", ())
+        .await
+        .expect("create table");
+    let insert = session
+        .prepare("INSERT INTO ign.t (k) VALUES (?)")
+        .await
+        .expect("prepare");
+    sim.reset_stats();
+    for i in 0..100 {
+        session.execute(&insert, (i,)).await.expect("insert");
+    }
+    let stats = sim.request_stats();
+    let to_dc2: u64 = stats
+        .iter()
+        .filter(|s| s.node == 2)
+        .map(|s| s.received)
+        .sum();
+    assert_eq!(to_dc2, 0, "nothing sent to the ignored node");
+    let owned: u64 = stats.iter().map(|s| s.owned).sum();
+    assert_eq!(owned, 100, "the dc1 replica and shard got every request");
+}

@@ -215,6 +215,7 @@ async fn open(
 struct Filled {
     complete: bool,
     alive: usize,
+    failed: bool,
 }
 
 async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
@@ -236,6 +237,7 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
             error: e.to_string(),
         });
     };
+    let mut placed = 0usize;
     if conns.slots.is_empty() {
         // First connection, through the normal port: learn the node's sharding.
         match open(pool.address, None, ctx).await {
@@ -253,11 +255,13 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
                         conns.slots = vec![None; usize::from(sharder.nr_shards().get()) * per];
                         ctx.sharding_learned.notify_one();
                         place(&mut conns, Arc::new(conn), Some(shard), ctx, pool.address);
+                        placed += 1;
                     }
                     None => {
                         conns.per_shard = 1;
                         conns.slots = vec![None; ctx.config.connections_per_node.max(1)];
                         place(&mut conns, Arc::new(conn), None, ctx, pool.address);
+                        placed += 1;
                     }
                 }
             }
@@ -266,6 +270,7 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
                 return Filled {
                     complete: false,
                     alive: 0,
+                    failed: true,
                 };
             }
         }
@@ -294,7 +299,9 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
                                 // NAT rewrote the port: use the normal port from now on.
                                 conns.shard_port = None;
                             }
-                            place(&mut conns, Arc::new(conn), landed, ctx, pool.address);
+                            if place(&mut conns, Arc::new(conn), landed, ctx, pool.address) {
+                                placed += 1;
+                            }
                             break;
                         }
                         Err(e) if is_addr_in_use(&e) => continue,
@@ -311,7 +318,9 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
                 match open(pool.address, None, ctx).await {
                     Ok(conn) => {
                         let landed = shard_of(&conn).filter(|_| sharder.is_some());
-                        place(&mut conns, Arc::new(conn), landed, ctx, pool.address);
+                        if place(&mut conns, Arc::new(conn), landed, ctx, pool.address) {
+                            placed += 1;
+                        }
                     }
                     Err(e) => {
                         publish_failed(None, &e);
@@ -324,7 +333,12 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
     let alive = conns.alive();
     let complete = conns.slots.iter().all(Option::is_some);
     pool.conns.store(Arc::new(conns));
-    Filled { complete, alive }
+    Filled {
+        complete,
+        alive,
+        // No new connection kept in a round is a failure too (backoff, no busy loop).
+        failed: failures > 0 || (placed == 0 && !complete),
+    }
 }
 
 /// Puts `conn` in a free slot of `shard` (any free slot without sharding); closes it when
@@ -335,7 +349,7 @@ fn place(
     shard: Option<Shard>,
     ctx: &PoolContext,
     node: SocketAddr,
-) {
+) -> bool {
     let per = conns.per_shard.max(1);
     let range = match (shard, conns.sharder) {
         (Some(s), Some(_)) => s as usize * per..(s as usize + 1) * per,
@@ -349,8 +363,12 @@ fn place(
             ctx.events
                 .publish(SessionEvent::ConnectionOpened { node, shard });
             conns.slots[i] = Some(conn);
+            true
         }
-        None => conn.close(),
+        None => {
+            conn.close();
+            false
+        }
     }
 }
 
@@ -375,6 +393,11 @@ async fn run(pool: Arc<NodePool>, ctx: Arc<PoolContext>) {
         let wait = if filled.complete {
             delay = base;
             Duration::from_secs(1)
+        } else if !filled.failed {
+            // Progress without errors (e.g. normal-port connections landing on shards that
+            // already have one): go on right away.
+            delay = base;
+            Duration::ZERO
         } else {
             let jitter = random_u64(delay.as_nanos() as u64) % (delay.as_millis() as u64 / 2 + 1);
             let wait = delay + Duration::from_millis(jitter);
