@@ -52,6 +52,20 @@ pub fn validate_keyspace_name(name: &str) -> Result<String, KeyspaceNameError> {
     Ok(name.to_owned())
 }
 
+/// The CQL form of a keyspace name as the server reports it (e.g. in Set_keyspace): as is
+/// when it would read the same unquoted (lowercase letters, digits, `_`), quoted otherwise.
+pub fn quote_if_needed(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +75,13 @@ mod tests {
         assert_eq!(validate_keyspace_name("ks_1").unwrap(), "ks_1");
         assert_eq!(validate_keyspace_name("\"MyKs\"").unwrap(), "\"MyKs\"");
         assert!(validate_keyspace_name(&"a".repeat(48)).is_ok());
+    }
+
+    #[test]
+    fn quotes_case_sensitive_names() {
+        assert_eq!(quote_if_needed("ks_1"), "ks_1");
+        assert_eq!(quote_if_needed("MyKs"), "\"MyKs\"");
+        assert_eq!(quote_if_needed("a\"b"), "\"a\"\"b\"");
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl Session {
         S: Statement<V> + ?Sized,
     {
         let inner = &*self.inner;
-        crate::topology::run(
+        let result = crate::topology::run(
             inner.cluster.as_deref(),
             || inner.pools.plan(),
             statement,
@@ -68,7 +68,29 @@ impl Session {
             &inner.defaults,
             None,
         )
-        .await
+        .await?;
+        if let Some(keyspace) = result.set_keyspace() {
+            self.follow_keyspace(keyspace).await?;
+        }
+        Ok(result)
+    }
+
+    /// A `USE` ran through `execute` on one connection: switch the others (and future ones)
+    /// too, so that every connection agrees.
+    async fn follow_keyspace(&self, keyspace: &str) -> Result<(), ExecutionError> {
+        let name = keyspace::quote_if_needed(keyspace);
+        let pools = &self.inner.pools;
+        if pools.keyspace.load().as_deref() == Some(&name) {
+            return Ok(());
+        }
+        if let Some(cluster) = &self.inner.cluster {
+            cluster.use_keyspace(&name).await?;
+        }
+        for conn in pools.all() {
+            use_keyspace_on(&conn, &name).await?;
+        }
+        pools.keyspace.store(Some(Arc::new(name)));
+        Ok(())
     }
 
     /// Runs one page of `statement`, resuming from `paging_state` (`None` for the first

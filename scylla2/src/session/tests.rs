@@ -150,6 +150,12 @@ async fn keyspace_is_used_on_every_connection() {
     assert_eq!(fake.counts().iter().filter(|c| **c == 1).count(), 2);
     s.use_keyspace("ks2").await.unwrap();
     assert_eq!(fake.counts().iter().filter(|c| **c == 2).count(), 2);
+    // A USE through execute switches every connection too (the one that ran it again).
+    s.execute("USE ks3", ()).await.unwrap();
+    let mut counts: Vec<usize> = fake.counts().into_iter().filter(|c| *c > 0).collect();
+    counts.sort();
+    assert_eq!(counts, [3, 4]);
+    assert_eq!(s.keyspace().as_deref().map(String::as_str), Some("ks3"));
 }
 
 #[tokio::test]
