@@ -488,3 +488,43 @@ async fn ignored_nodes_get_no_connections_and_translation_applies() {
     let owned: u64 = stats.iter().map(|s| s.owned).sum();
     assert_eq!(owned, 100, "the dc1 replica and shard got every request");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_connection_fails_over() {
+    let sim = cluster(false).await;
+    let session = session(&sim).await;
+    let mut events = session.session_events();
+    let mut db = session.database_events();
+    // The contact point (node 0) holds the control connection.
+    sim.stop_node(0).await.expect("stop");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let moved_to = loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("control connection moves")
+            .expect("not lagged");
+        if let SessionEvent::ControlConnectionChanged { node } = ev {
+            break node;
+        }
+    };
+    assert_ne!(moved_to.ip(), sim.nodes()[0].address);
+    // Events arrive through the new control connection; routing follows the new schema.
+    session
+        .execute(
+            "CREATE KEYSPACE fo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            (),
+        )
+        .await
+        .expect("create keyspace");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, db.recv())
+            .await
+            .expect("schema event")
+            .expect("not lagged");
+        if matches!(ev, scylla2::events::DatabaseEvent::SchemaChange(_)) {
+            break;
+        }
+    }
+    assert!(!session.replicas("fo", Token(42)).is_empty());
+}
