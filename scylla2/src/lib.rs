@@ -16,6 +16,7 @@ pub mod connection;
 pub mod error;
 pub mod events;
 pub mod execution;
+pub mod policies;
 pub mod result;
 pub mod routing;
 pub mod session;

@@ -59,6 +59,8 @@ pub struct TopologyConfig {
     pub await_schema_agreement: bool,
     /// How long `connect` waits for the pools to fill.
     pub pool_fill_timeout: Duration,
+    /// Retry and speculative execution policies.
+    pub policies: crate::policies::ExecutionPolicies,
 }
 
 impl Default for TopologyConfig {
@@ -72,6 +74,7 @@ impl Default for TopologyConfig {
             schema_agreement_timeout: Duration::from_secs(10),
             await_schema_agreement: true,
             pool_fill_timeout: Duration::from_secs(5),
+            policies: crate::policies::ExecutionPolicies::default(),
         }
     }
 }
@@ -111,6 +114,8 @@ pub(crate) struct Cluster {
     pub(crate) tablets: TabletStore,
     pub(crate) ctx: Arc<PoolContext>,
     pub(crate) config: TopologyConfig,
+    /// Latencies of successful executions (speculative execution percentiles).
+    pub(crate) latencies: crate::policies::LatencyTracker,
     last_metadata: Mutex<Option<Metadata>>,
     control: ArcSwapOption<Connection>,
     refresh: Arc<Notify>,
@@ -163,6 +168,7 @@ impl Cluster {
             tablets: TabletStore::new(),
             ctx,
             config,
+            latencies: crate::policies::LatencyTracker::new(),
             last_metadata: Mutex::new(None),
             control: ArcSwapOption::empty(),
             refresh: Arc::new(Notify::new()),
@@ -479,12 +485,14 @@ where
     };
     let info = statement.routing_info(values);
     let guards = cluster.guards();
-    let result = crate::execution::run(
+    let result = crate::policies::run(
         guards.plan(&info),
         statement,
         values,
         defaults,
         paging_state,
+        &cluster.config.policies,
+        &cluster.latencies,
     )
     .await?;
     drop(guards);

@@ -1,0 +1,48 @@
+//! Execution policies for routed sessions: [`retry`] policies and [`speculative`] execution,
+//! applied by the attempt loop in [`execute`](self).
+
+mod execute;
+pub mod retry;
+pub mod speculative;
+
+use std::sync::Arc;
+
+pub(crate) use execute::run;
+pub use retry::{
+    DefaultRetryPolicy, DowngradingConsistencyRetryPolicy, FallthroughRetryPolicy, RetryDecision,
+    RetryPolicy, RetryRequest,
+};
+pub use speculative::{LatencyTracker, SpeculativeDelay, SpeculativeExecutionPolicy};
+
+/// The policies a session applies to every execution.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ExecutionPolicies {
+    /// What to do after a failed attempt.
+    pub retry: Arc<dyn RetryPolicy>,
+    /// Speculative execution of idempotent statements (off by default).
+    pub speculative: Option<SpeculativeExecutionPolicy>,
+}
+
+impl Default for ExecutionPolicies {
+    fn default() -> Self {
+        Self {
+            retry: Arc::new(DefaultRetryPolicy),
+            speculative: None,
+        }
+    }
+}
+
+impl ExecutionPolicies {
+    /// With a retry policy.
+    pub fn with_retry(mut self, retry: Arc<dyn RetryPolicy>) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// With speculative execution.
+    pub fn with_speculative(mut self, speculative: Option<SpeculativeExecutionPolicy>) -> Self {
+        self.speculative = speculative;
+        self
+    }
+}
