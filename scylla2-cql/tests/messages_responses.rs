@@ -569,6 +569,47 @@ fn prefixes_in_spec_order() {
 }
 
 #[test]
+fn tablets_routing_payload() {
+    let host = [0xABu8; 16];
+    let element = B::default().int(16).raw(&host).int(4).int(3);
+    let list = B::default()
+        .int(1)
+        .int(element.0.len() as i32)
+        .raw(&element.0);
+    let value = B::default()
+        .int(8)
+        .raw(&(-100i64).to_be_bytes())
+        .int(8)
+        .raw(&200i64.to_be_bytes())
+        .int(list.0.len() as i32)
+        .raw(&list.0);
+    let body = B::default()
+        .short(1)
+        .string("tablets-routing-v1")
+        .bytes(Some(&value.0))
+        .int(1);
+    let d = decode_with(Opcode::Result, 0x04, V4, body, &Default::default()).unwrap();
+    let routing = d
+        .extras
+        .custom_payload
+        .unwrap()
+        .tablet_routing()
+        .unwrap()
+        .unwrap();
+    assert_eq!(routing.first_token, -100);
+    assert_eq!(routing.last_token, 200);
+    assert_eq!(routing.replicas, [(uuid::Uuid::from_bytes(host), 3)]);
+    // A malformed value is a typed error.
+    let body = B::default()
+        .short(1)
+        .string("tablets-routing-v1")
+        .bytes(Some(&[0, 0, 0, 8, 1]))
+        .int(1);
+    let d = decode_with(Opcode::Result, 0x04, V4, body, &Default::default()).unwrap();
+    assert!(d.extras.custom_payload.unwrap().tablet_routing().is_err());
+}
+
+#[test]
 fn events() {
     let topo = B::default()
         .string("TOPOLOGY_CHANGE")

@@ -317,7 +317,13 @@ fn rows_check_counts_and_name_failing_columns() {
     assert_eq!(dynamic.columns, vec![Some(CqlValue::Int(5)), None]);
     // A truncated row is an error, not a panic.
     let short = ColumnIterator::new(&specs, &frame, &frame[..6]);
-    assert!(Row::deserialize(short).is_err());
+    assert!(matches!(
+        Row::deserialize(short),
+        Err(DeserializeError::Column { index: 0, .. })
+    ));
+    let short = ColumnIterator::new(&specs, &frame, &frame[..10]);
+    let err = <(i32, Option<&str>) as DeserializeRow>::deserialize(short).unwrap_err();
+    assert!(err.to_string().starts_with("column 1 (b): "), "{err}");
 }
 
 #[test]

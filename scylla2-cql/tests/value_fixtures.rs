@@ -383,6 +383,39 @@ fn typed_rows_decode_real_frames() {
     assert!((base..base + all.body.len()).contains(&(blob.as_ptr() as usize)));
 }
 
+/// Row id 5 of `all_types` holds zero-length values, which are not null: they read as
+/// `MaybeEmpty::Empty` (or `""` for text), and are errors for `i32` and `Option<i32>`.
+#[test]
+fn empty_values_from_a_real_server_are_not_null() {
+    use scylla2_cql::value::{DeserializeError, DeserializeValue, MaybeEmpty};
+    let all = read_rows("025-select-all-types.bin", None);
+    let row = (0..all.rows.len())
+        .find(|&i| Row::deserialize(all.columns(i)).unwrap().columns[0] == Some(CqlValue::Int(5)))
+        .unwrap();
+    let cells: Vec<_> = all.columns(row).map(Result::unwrap).collect();
+    let col = |name: &str| all.specs.iter().position(|c| c.name == name).unwrap();
+    let (spec, v) = cells[col("c_int")];
+    assert_eq!(v.unwrap().as_slice().len(), 0);
+    assert_eq!(
+        MaybeEmpty::<i32>::deserialize(&spec.typ, v),
+        Ok(MaybeEmpty::Empty)
+    );
+    assert!(matches!(
+        i32::deserialize(&spec.typ, v),
+        Err(DeserializeError::InvalidValue { .. })
+    ));
+    assert!(Option::<i32>::deserialize(&spec.typ, v).is_err());
+    let (spec, v) = cells[col("c_text")];
+    assert_eq!(<&str>::deserialize(&spec.typ, v), Ok(""));
+    // A real null next to them.
+    let (spec, v) = cells[col("c_smallint")];
+    assert_eq!(Option::<i16>::deserialize(&spec.typ, v), Ok(None));
+    assert_eq!(
+        Option::<MaybeEmpty<i16>>::deserialize(&spec.typ, v),
+        Ok(None)
+    );
+}
+
 trait DeserializeValueExt<'f, 'm>: Sized {
     fn deserialize_value(typ: &'m CqlType, v: Option<scylla2_cql::value::FrameSlice<'f>>) -> Self;
 }

@@ -298,8 +298,14 @@ async fn panic_in_a_handler_kills_only_that_connection() {
     let mut fresh = ready(&c, 0, 4).await;
     ping(&mut fresh, 3).await;
     // The dead connection was forgotten.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(c.connection_count(0).unwrap(), 2);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while c.connection_count(0).unwrap() != 2 {
+        assert!(
+            Instant::now() < deadline,
+            "dead connection still registered"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test]
@@ -423,4 +429,85 @@ async fn stop_start_and_events() {
     assert!(listener.closed().await);
     let mut back = ready(&c, 0, 4).await;
     ping(&mut back, 1).await;
+}
+
+#[tokio::test]
+async fn delay_per_shard() {
+    let c = cluster(1, 2).await;
+    c.set_delay(0, Some(1), Duration::from_millis(300)).unwrap();
+    assert!(c.set_delay(0, Some(7), Duration::from_millis(1)).is_err());
+    for _ in 0..2 {
+        let mut cl = ready(&c, 0, 4).await;
+        cl.send(1, OPTIONS, &[]).await;
+        let t = Instant::now();
+        let f = cl.recv().await.unwrap();
+        let shard = get(&f.multimap(), "SCYLLA_SHARD").unwrap()[0].clone();
+        let slow = t.elapsed() >= Duration::from_millis(290);
+        assert_eq!(slow, shard == "1", "shard {shard} slow={slow}");
+    }
+}
+
+#[test]
+fn cluster_is_send_and_sync() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<Cluster>();
+}
+
+#[tokio::test]
+async fn tracing_flag_gets_a_tracing_id() {
+    let c = cluster(1, 0).await;
+    let mut cl = ready(&c, 0, 4).await;
+    cl.send_flags(0x02, 3, QUERY, &query_body("SELECT key FROM system.local"))
+        .await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!((f.opcode, f.flags & 0x02), (RESULT, 0x02));
+    assert_eq!(f.body[6] >> 4, 1, "version 1 uuid");
+    assert_eq!(&f.body[16..20], &[0, 0, 0, 2], "rows after the tracing id");
+    // Without the flag: no tracing id.
+    cl.send(4, QUERY, &query_body("SELECT key FROM system.local"))
+        .await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!((f.flags & 0x02, &f.body[..4]), (0, &[0u8, 0, 0, 2][..]));
+}
+
+#[tokio::test]
+async fn shard_aware_port_can_be_disabled_or_natted() {
+    let c = Cluster::builder()
+        .shards(2)
+        .port(0)
+        .no_shard_aware_port()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(c.shard_aware_port(), 0);
+    let mut cl = Client::connect(addr(&c, 0), 4).await;
+    cl.send(0, OPTIONS, &[]).await;
+    let m = cl.recv().await.unwrap().multimap();
+    assert!(get(&m, "SCYLLA_SHARD_AWARE_PORT").is_none());
+    assert!(get(&m, "SCYLLA_NR_SHARDS").is_some());
+
+    // NAT: the client port no longer decides the shard.
+    let c = cluster(1, 4).await;
+    c.set_shard_aware_nat(true);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        let bound = (41000u16..60000)
+            .step_by(4)
+            .any(|p| sock.bind(format!("127.0.0.1:{p}").parse().unwrap()).is_ok());
+        assert!(bound);
+        let target: SocketAddr = format!("127.0.0.1:{}", c.shard_aware_port())
+            .parse()
+            .unwrap();
+        let mut cl = Client::connect_stream(sock.connect(target).await.unwrap(), 4);
+        cl.send(0, OPTIONS, &[]).await;
+        let m = cl.recv().await.unwrap().multimap();
+        seen.push(get(&m, "SCYLLA_SHARD").unwrap()[0].clone());
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec!["0", "1", "2", "3"],
+        "round robin despite port % 4 == 0"
+    );
 }

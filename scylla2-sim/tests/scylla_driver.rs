@@ -83,3 +83,128 @@ async fn scylla_driver_routes_to_owning_node_and_shard() {
     let busy_shards = stats.iter().filter(|s| s.owned > 0).count();
     assert!(busy_shards >= 10, "{stats:?}");
 }
+
+/// Every injected error reaches the official driver as the matching `DbError`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scylla_driver_decodes_every_injected_error() {
+    use scylla::client::execution_profile::ExecutionProfile;
+    use scylla::policies::retry::FallthroughRetryPolicy;
+    use scylla2_sim::{FaultRule, RequestKind, SimError, WriteType};
+    use std::sync::Arc;
+
+    let c = Cluster::builder()
+        .nodes(1)
+        .shards(2)
+        .port(0)
+        .shard_aware_port(0)
+        .base_ip(Ipv4Addr::new(127, 0, 22, 1))
+        .start()
+        .await
+        .unwrap();
+    let profile = ExecutionProfile::builder()
+        .retry_policy(Arc::new(FallthroughRetryPolicy))
+        .build();
+    let session = SessionBuilder::new()
+        .known_node_addr(c.contact_points()[0])
+        .default_execution_profile_handle(profile.into_handle())
+        .build()
+        .await
+        .unwrap();
+    let cases: Vec<(SimError, &str)> = vec![
+        (SimError::ServerError("boom".into()), "ServerError"),
+        (
+            SimError::Unavailable {
+                consistency: 1,
+                required: 2,
+                alive: 1,
+            },
+            "Unavailable",
+        ),
+        (SimError::Overloaded("busy".into()), "Overloaded"),
+        (SimError::IsBootstrapping, "IsBootstrapping"),
+        (SimError::TruncateError("t".into()), "TruncateError"),
+        (
+            SimError::WriteTimeout {
+                consistency: 1,
+                received: 0,
+                block_for: 1,
+                write_type: WriteType::Simple,
+            },
+            "WriteTimeout",
+        ),
+        (
+            SimError::ReadTimeout {
+                consistency: 1,
+                received: 0,
+                block_for: 1,
+                data_present: false,
+            },
+            "ReadTimeout",
+        ),
+        (
+            SimError::ReadFailure {
+                consistency: 1,
+                received: 0,
+                block_for: 1,
+                failures: 1,
+                data_present: false,
+            },
+            "ReadFailure",
+        ),
+        (
+            SimError::WriteFailure {
+                consistency: 1,
+                received: 0,
+                block_for: 1,
+                failures: 1,
+                write_type: WriteType::Batch,
+            },
+            "WriteFailure",
+        ),
+        (
+            SimError::FunctionFailure {
+                keyspace: "ks".into(),
+                function: "f".into(),
+                arg_types: vec!["int".into()],
+            },
+            "FunctionFailure",
+        ),
+        (SimError::SyntaxError("bad".into()), "SyntaxError"),
+        (SimError::Unauthorized("no".into()), "Unauthorized"),
+        (SimError::Invalid("no".into()), "Invalid"),
+        (SimError::ConfigError("no".into()), "ConfigError"),
+        (
+            SimError::AlreadyExists {
+                keyspace: "ks".into(),
+                table: "t".into(),
+                message: "exists".into(),
+            },
+            "AlreadyExists",
+        ),
+        (
+            SimError::RateLimitReached {
+                op_type: 1,
+                rejected_by_coordinator: true,
+            },
+            "RateLimitReached",
+        ),
+    ];
+    for (err, name) in cases {
+        c.inject(
+            FaultRule::error(err)
+                .kind(RequestKind::Query)
+                .query_contains("system.local"),
+        );
+        let got = session
+            .query_unpaged("SELECT key FROM system.local", ())
+            .await
+            .expect_err("injected error");
+        let text = format!("{got:?}");
+        assert!(text.contains(name), "{name}: {text}");
+    }
+    // And afterwards the connection is healthy.
+    session
+        .query_unpaged("SELECT key FROM system.local", ())
+        .await
+        .unwrap();
+}

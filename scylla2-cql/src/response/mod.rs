@@ -19,6 +19,7 @@ pub mod error;
 pub mod event;
 pub mod result;
 pub mod supported;
+pub mod tablets;
 
 pub use auth::{AuthChallenge, AuthSuccess, Authenticate};
 pub use error::{DbError, ErrorResponse, FailureReasons, RateLimitOperation, WriteType};
@@ -28,6 +29,7 @@ pub use result::{
     SchemaChangeTarget, SchemaChangeType, TableSpec,
 };
 pub use supported::Supported;
+pub use tablets::{TABLETS_ROUTING_V1_KEY, TabletRouting};
 
 /// An error decoding a response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

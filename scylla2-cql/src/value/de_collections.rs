@@ -498,15 +498,17 @@ where
 }
 
 /// Reads the `[bytes]` fields of a tuple or UDT value: missing trailing fields are null (the
-/// spec lets a UDT value carry fewer fields than its type).
+/// spec lets a UDT value carry fewer fields than its type). For hand-written or derived
+/// `DeserializeValue` impls of user-defined types.
 #[derive(Debug, Clone)]
-pub(crate) struct FieldReader<'frame> {
+pub struct FieldReader<'frame> {
     frame: FrameSlice<'frame>,
     reader: WireReader<'frame>,
 }
 
 impl<'frame> FieldReader<'frame> {
-    pub(crate) fn new(v: FrameSlice<'frame>) -> Self {
+    /// Reads the fields of the value `v`.
+    pub fn new(v: FrameSlice<'frame>) -> Self {
         Self {
             frame: v,
             reader: WireReader::new(v.as_slice()),
@@ -514,7 +516,7 @@ impl<'frame> FieldReader<'frame> {
     }
 
     /// The next field (`None` when null or absent).
-    pub(crate) fn next_field(&mut self) -> Result<Option<FrameSlice<'frame>>, DeserializeError> {
+    pub fn next_field(&mut self) -> Result<Option<FrameSlice<'frame>>, DeserializeError> {
         if self.reader.is_empty() {
             return Ok(None);
         }
@@ -522,7 +524,7 @@ impl<'frame> FieldReader<'frame> {
     }
 
     /// Errors when bytes are left after the last field of the type.
-    pub(crate) fn finish(&self) -> Result<(), DeserializeError> {
+    pub fn finish(&self) -> Result<(), DeserializeError> {
         Ok(self.reader.expect_end()?)
     }
 }

@@ -7,7 +7,7 @@
 //! [`DeserializeError::InvalidValue`] unless read through [`MaybeEmpty`].
 
 use std::any::type_name;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bytes::Bytes;
 use uuid::Uuid;
@@ -110,6 +110,9 @@ de_fixed!(CqlTime, 8, CqlType::Time, |b| CqlTime(i64::from_be_bytes(
 de_fixed!(Uuid, 16, CqlType::Uuid | CqlType::Timeuuid, |b| {
     Uuid::from_bytes(b)
 });
+
+de_fixed!(Ipv4Addr, 4, CqlType::Inet, |b| Ipv4Addr::from(b));
+de_fixed!(Ipv6Addr, 16, CqlType::Inet, |b| Ipv6Addr::from(b));
 
 impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for IpAddr {
     fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {

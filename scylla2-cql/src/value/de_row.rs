@@ -43,7 +43,8 @@ macro_rules! tuple_row {
                 Ok(($(
                     {
                         let (spec, value) = match row.next() {
-                            Some(c) => c.map_err(|e| wrap($idx, "", e))?,
+                            // Already names the column.
+                            Some(c) => c?,
                             None => {
                                 return Err(DeserializeError::WrongColumnCount {
                                     expected: $n,
@@ -92,7 +93,7 @@ impl<'frame, 'meta> DeserializeRow<'frame, 'meta> for Row {
     fn deserialize(row: ColumnIterator<'frame, 'meta>) -> Result<Self, DeserializeError> {
         let mut columns = Vec::with_capacity(row.columns_remaining());
         for (i, col) in row.enumerate() {
-            let (spec, value) = col.map_err(|e| wrap(i, "", e))?;
+            let (spec, value) = col?;
             columns.push(
                 Option::<CqlValue>::deserialize(&spec.typ, value)
                     .map_err(|e| wrap(i, &spec.name, e))?,

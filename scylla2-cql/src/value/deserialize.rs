@@ -124,6 +124,7 @@ pub trait DeserializeValue<'frame, 'meta>: Sized {
 #[derive(Debug, Clone)]
 pub struct ColumnIterator<'frame, 'meta> {
     specs: std::slice::Iter<'meta, ColumnSpec>,
+    index: usize,
     frame: &'frame Bytes,
     reader: WireReader<'frame>,
 }
@@ -133,6 +134,7 @@ impl<'frame, 'meta> ColumnIterator<'frame, 'meta> {
     pub fn new(specs: &'meta [ColumnSpec], frame: &'frame Bytes, row_bytes: &'frame [u8]) -> Self {
         Self {
             specs: specs.iter(),
+            index: 0,
             frame,
             reader: WireReader::new(row_bytes),
         }
@@ -152,13 +154,20 @@ impl<'frame, 'meta> ColumnIterator<'frame, 'meta> {
 impl<'frame, 'meta> Iterator for ColumnIterator<'frame, 'meta> {
     type Item = Result<(&'meta ColumnSpec, Option<FrameSlice<'frame>>), DeserializeError>;
 
+    /// A truncated column is an error naming the column ([`DeserializeError::Column`]).
     fn next(&mut self) -> Option<Self::Item> {
         let spec = self.specs.next()?;
+        let index = self.index;
+        self.index += 1;
         Some(
             self.reader
                 .read_bytes()
                 .map(|v| (spec, v.map(|s| FrameSlice::new(self.frame, s))))
-                .map_err(DeserializeError::from),
+                .map_err(|e| DeserializeError::Column {
+                    index,
+                    name: spec.name.clone(),
+                    source: Box::new(e.into()),
+                }),
         )
     }
 

@@ -33,7 +33,7 @@ pub mod serialize;
 pub mod vint;
 
 pub use cql_value::CqlValue;
-pub use de_collections::{ListIter, MapIter, SetIter};
+pub use de_collections::{FieldReader, ListIter, MapIter, SetIter};
 pub use de_row::Row;
 pub use deserialize::{
     ColumnIterator, DeserializeError, DeserializeRow, DeserializeValue, FrameSlice,

@@ -68,6 +68,8 @@ pub(crate) struct Conn {
     pub lwt_mark: bool,
     pub rate_limit_ext: bool,
     pub cache: ahash::HashMap<bytes::Bytes, Arc<PreparedEntry>>,
+    /// The request being answered asked for tracing: answers carry a tracing id.
+    pub trace: bool,
     /// A large v5 envelope being assembled from non-self-contained segments.
     partial: Vec<u8>,
 }
@@ -112,6 +114,7 @@ pub(crate) async fn run(
         lwt_mark: false,
         rate_limit_ext: false,
         cache: ahash::HashMap::default(),
+        trace: false,
         partial: Vec::new(),
     };
     let reader = conn.read_loop(rd);

@@ -11,7 +11,8 @@ use bytes::BytesMut;
 use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{
     Compression, EnvelopeDecoder, FrameError, LZ4_HEADER_SIZE, SegmentDecoder, SegmentFormat,
-    UNCOMPRESSED_HEADER_SIZE, encode_envelopes, lz4_header, trailer, uncompressed_header,
+    TRAILER_SIZE, UNCOMPRESSED_HEADER_SIZE, encode_envelopes, lz4_header, trailer,
+    uncompressed_header,
 };
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -117,16 +118,21 @@ impl WriteFramer {
                 // lz4 (v5 §2.2): compress into the scratch buffer after room for the header;
                 // an incompressible payload goes as is with uncompressed length 0.
                 let bound = lz4_flex::block::get_maximum_output_size(data_len);
-                self.scratch.resize(LZ4_HEADER_SIZE + bound, 0);
+                // Only ever grows: no zero-filling per batch in steady state.
+                let needed = LZ4_HEADER_SIZE + bound + TRAILER_SIZE;
+                if self.scratch.len() < needed {
+                    self.scratch.resize(needed, 0);
+                }
                 let data = &framed[SEGMENT_HEADER..data_end];
-                match lz4_flex::block::compress_into(data, &mut self.scratch[LZ4_HEADER_SIZE..]) {
+                let out = &mut self.scratch[LZ4_HEADER_SIZE..LZ4_HEADER_SIZE + bound];
+                match lz4_flex::block::compress_into(data, out) {
                     Ok(n) if n < data_len => {
+                        let end = LZ4_HEADER_SIZE + n;
                         let header = lz4_header(n, data_len, true)?;
                         self.scratch[..LZ4_HEADER_SIZE].copy_from_slice(&header);
-                        let crc = trailer(&self.scratch[LZ4_HEADER_SIZE..LZ4_HEADER_SIZE + n]);
-                        self.scratch.truncate(LZ4_HEADER_SIZE + n);
-                        self.scratch.extend_from_slice(&crc);
-                        sink.write_all(&self.scratch).await?;
+                        let crc = trailer(&self.scratch[LZ4_HEADER_SIZE..end]);
+                        self.scratch[end..end + TRAILER_SIZE].copy_from_slice(&crc);
+                        sink.write_all(&self.scratch[..end + TRAILER_SIZE]).await?;
                     }
                     _ => {
                         let header = lz4_header(data_len, 0, true)?;

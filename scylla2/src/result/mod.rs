@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use scylla2_cql::response::ResponseExtras;
 use scylla2_cql::response::result::TypedRowIter;
 use scylla2_cql::response::result::{PagingState, ResultResponse, Rows, SchemaChange};
+use scylla2_cql::response::{ResponseError, ResponseExtras};
 use scylla2_cql::types::ColumnSpec;
 use scylla2_cql::value::DeserializeRow;
 
@@ -163,7 +163,10 @@ impl QueryResult {
             ResultKind::SchemaChange(_) => return Err(RowsError::NotRows("schema change")),
         };
         let specs = self.column_specs().unwrap_or(&[]);
-        Ok(rows.iter(specs)?)
+        rows.iter(specs).map_err(|e| match e {
+            ResponseError::Deserialize(e) => RowsError::Deserialize(e),
+            e => RowsError::Response(e),
+        })
     }
 
     /// The first row as `T`.

@@ -133,7 +133,8 @@ impl Session {
     }
 
     /// Runs `statement` page after page as a stream of pages; each next page is requested as
-    /// soon as the previous one arrived, while the caller reads it.
+    /// soon as the previous one arrived, while the caller reads it. The fetches run as Tokio
+    /// tasks: call this inside a Tokio runtime.
     pub fn execute_paged<S, V>(&self, statement: S, values: V) -> PageStream
     where
         S: Statement<V> + Send + Sync + 'static,

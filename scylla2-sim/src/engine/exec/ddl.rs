@@ -241,7 +241,6 @@ fn apply(
                 .data
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .partitions
                 .clear();
             Ok(QueryResult::Void)
         }
@@ -416,8 +415,8 @@ fn create_table(
                 def.name
             )));
         }
-        if kind == ColumnKind::PartitionKey && typ == ColumnType::Counter
-            || kind == ColumnKind::Clustering && typ == ColumnType::Counter
+        if matches!(kind, ColumnKind::PartitionKey | ColumnKind::Clustering)
+            && typ == ColumnType::Counter
         {
             return Err(SimError::Invalid(format!(
                 "counter type is not supported for PRIMARY KEY column '{}'",

@@ -45,6 +45,12 @@ pub struct SliceBound {
     pub inclusive: bool,
 }
 
+/// One side of a token restriction: value and inclusiveness.
+pub type TokenBound = Option<(Expr, bool)>;
+
+/// A clustering prefix: encoded key bytes and the component values.
+pub type Prefix = (Vec<u8>, Vec<Bytes>);
+
 /// A planned WHERE clause.
 #[derive(Debug, Clone, Default)]
 pub struct KeyPlan {
@@ -55,7 +61,7 @@ pub struct KeyPlan {
     /// Clustering slice after the prefix: (lower, upper).
     pub slice: (Option<SliceBound>, Option<SliceBound>),
     /// Token range: (lower, upper) with inclusiveness.
-    pub token: (Option<(Expr, bool)>, Option<(Expr, bool)>),
+    pub token: (TokenBound, TokenBound),
     /// Restrictions evaluated per row: (column index, op, value).
     pub filters: Vec<(usize, Op, Expr)>,
     /// `IN` filters evaluated per row: (column index, values).
@@ -400,11 +406,11 @@ pub fn resolve_partitions(
     pk: &[Vals],
     ev: &Eval<'_>,
 ) -> Result<Vec<(i64, Bytes)>, SimError> {
-    if pk.len() == 1 {
-        if let Vals::Eq(e) = &pk[0] {
-            let k = ev.required(e, &schema.columns[schema.pk[0]].name)?;
-            return Ok(vec![(murmur3_token(&k), k)]);
-        }
+    if pk.len() == 1
+        && let Vals::Eq(e) = &pk[0]
+    {
+        let k = ev.required(e, &schema.columns[schema.pk[0]].name)?;
+        return Ok(vec![(murmur3_token(&k), k)]);
     }
     let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
     for (pos, v) in pk.iter().enumerate() {
@@ -437,7 +443,7 @@ pub fn resolve_prefixes(
     schema: &TableSchema,
     plan: &KeyPlan,
     ev: &Eval<'_>,
-) -> Result<Vec<(Vec<u8>, Vec<Bytes>)>, SimError> {
+) -> Result<Vec<Prefix>, SimError> {
     let mut combos: Vec<(Vec<u8>, Vec<Bytes>)> = vec![(Vec::new(), Vec::new())];
     let mut pos = 0;
     for part in &plan.prefix {
