@@ -528,3 +528,40 @@ async fn control_connection_fails_over() {
     }
     assert!(!session.replicas("fo", Token(42)).is_empty());
 }
+
+async fn check_fallback_cluster(sim: Cluster, ks: &str) {
+    let session = session(&sim).await;
+    assert_eq!(
+        session.open_connections(),
+        12,
+        "every shard covered through the normal port"
+    );
+    check_routing(
+        &sim,
+        &session,
+        ks,
+        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+        &[0, 1, 2],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_without_shard_aware_port() {
+    let sim = Cluster::builder()
+        .nodes(3)
+        .shards(4)
+        .port(0)
+        .no_shard_aware_port()
+        .start()
+        .await
+        .expect("simulator starts");
+    check_fallback_cluster(sim, "no_sa_port").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nat_rewriting_source_ports_falls_back_to_the_normal_port() {
+    let sim = cluster(false).await;
+    sim.set_shard_aware_nat(true);
+    check_fallback_cluster(sim, "nat_port").await;
+}
