@@ -272,9 +272,17 @@ async fn speculative_execution_beats_a_slow_replica() {
         .expect("delay");
     let idempotent = insert.clone().with_idempotent(true);
     sim.reset_stats();
+    let mut speculated = 0;
     for i in 0..30 {
         let start = Instant::now();
-        session.execute(&idempotent, (i, i)).await.expect("insert");
+        let result = session.execute(&idempotent, (i, i)).await.expect("insert");
+        speculated += result.execution().speculative;
+        assert!(
+            result
+                .execution()
+                .node
+                .is_some_and(|n| n != sim_node(&sim, 1))
+        );
         assert!(
             start.elapsed() < Duration::from_millis(400),
             "request {i} waited for the slow node"
@@ -287,6 +295,7 @@ async fn speculative_execution_beats_a_slow_replica() {
         .map(|s| s.received)
         .sum();
     assert!(slow > 0, "the slow node was tried first sometimes");
+    assert!(speculated > 0, "speculative attempts are reported");
     // Non-idempotent statements are never sent twice: some wait for the slow node.
     let mut waited = false;
     for i in 0..12 {
@@ -295,4 +304,8 @@ async fn speculative_execution_beats_a_slow_replica() {
         waited |= start.elapsed() >= Duration::from_millis(500);
     }
     assert!(waited, "non-idempotent requests are not speculated");
+}
+
+fn sim_node(sim: &Cluster, i: usize) -> std::net::SocketAddr {
+    std::net::SocketAddr::new(sim.nodes()[i].address, sim.port())
 }

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::ExecutionPolicies;
 use super::retry::{RetryDecision, RetryRequest, may_have_been_applied};
 use super::speculative::LatencyTracker;
+use super::{ExecutionInfo, ExecutionPolicies};
 use crate::connection::Connection;
 use crate::error::ExecutionError;
 use crate::result::QueryResult;
@@ -111,6 +111,7 @@ where
     let mut s2 = pin!(None);
     s0.set(Some(one(node, conn, statement, values, opts)));
     let mut in_flight = 1usize;
+    let mut attempts = 1u16;
     let mut extra = 0usize;
     let mut retries = 0usize;
     let mut last: Option<ExecutionError> = None;
@@ -141,6 +142,7 @@ where
                     s2.set(Some(fut));
                 }
                 in_flight += 1;
+                attempts += 1;
             }};
         }
         match event {
@@ -158,9 +160,16 @@ where
                     timer.as_mut().reset(tokio::time::Instant::now() + d);
                 }
             }
-            Event::Done((node, conn, Ok(result))) => {
-                let _ = (node, conn);
-                latencies.record(started.elapsed());
+            Event::Done((node, conn, Ok(mut result))) => {
+                let latency = started.elapsed();
+                latencies.record(latency);
+                result.set_execution(ExecutionInfo {
+                    node: Some(node),
+                    shard: conn.info().sharding.as_ref().map(|s| s.shard),
+                    attempts,
+                    speculative: extra as u16,
+                    latency,
+                });
                 return Ok(result);
             }
             Event::Done((node, conn, Err(error))) => {

@@ -14,6 +14,22 @@ pub use retry::{
 };
 pub use speculative::{LatencyTracker, SpeculativeDelay, SpeculativeExecutionPolicy};
 
+/// How one execution went; see `QueryResult::execution`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExecutionInfo {
+    /// The node that answered.
+    pub node: Option<std::net::SocketAddr>,
+    /// The shard of the connection that answered (Scylla).
+    pub shard: Option<crate::routing::Shard>,
+    /// Attempts started (first, retries and speculative ones).
+    pub attempts: u16,
+    /// Speculative attempts started.
+    pub speculative: u16,
+    /// Time from the first attempt to the answer.
+    pub latency: std::time::Duration,
+}
+
 /// The policies a session applies to every execution.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
