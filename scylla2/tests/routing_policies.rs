@@ -309,3 +309,60 @@ async fn speculative_execution_beats_a_slow_replica() {
 fn sim_node(sim: &Cluster, i: usize) -> std::net::SocketAddr {
     std::net::SocketAddr::new(sim.nodes()[i].address, sim.port())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_override_the_session_and_statements_override_profiles() {
+    use scylla2::policies::ExecutionProfile;
+    use std::sync::Arc;
+    let (sim, session, insert) = setup(ExecutionPolicies::default()).await;
+    let overloaded = || {
+        FaultRule::error(SimError::Overloaded("busy".into()))
+            .kind(RequestKind::Execute)
+            .times(1)
+    };
+    // Idempotent through the profile: the default policy retries on the next node.
+    let idempotent = Arc::new(ExecutionProfile::new().with_idempotent(true));
+    sim.inject(overloaded());
+    session
+        .execute(&insert.clone().with_profile(idempotent.clone()), (10, 10))
+        .await
+        .expect("retried");
+    // The statement's own option wins over the profile.
+    sim.inject(overloaded());
+    session
+        .execute(
+            &insert
+                .clone()
+                .with_profile(idempotent)
+                .with_idempotent(false),
+            (11, 11),
+        )
+        .await
+        .expect_err("not idempotent: not retried");
+    // The profile's retry policy replaces the session's.
+    let fallthrough = Arc::new(
+        ExecutionProfile::new()
+            .with_idempotent(true)
+            .with_consistency(Consistency::One)
+            .with_policies(
+                ExecutionPolicies::default().with_retry(Arc::new(FallthroughRetryPolicy)),
+            ),
+    );
+    sim.inject(overloaded());
+    let err = session
+        .execute(&insert.clone().with_profile(fallthrough.clone()), (12, 12))
+        .await
+        .expect_err("fallthrough never retries");
+    assert!(matches!(
+        err,
+        ExecutionError::Db {
+            error: DbError::Overloaded,
+            ..
+        }
+    ));
+    sim.clear_faults();
+    session
+        .execute(&insert.with_profile(fallthrough), (13, 13))
+        .await
+        .expect("runs at the profile's consistency");
+}

@@ -76,7 +76,13 @@ where
     P: Iterator<Item = (SocketAddr, Arc<Connection>)>,
 {
     statement.check_values(values)?;
-    let opts = statement.options().resolve(defaults, paging_state);
+    let options = statement.options();
+    let opts = options.resolve(defaults, paging_state);
+    let policies = options
+        .profile
+        .as_deref()
+        .and_then(|p| p.policies.as_ref())
+        .unwrap_or(policies);
     let body = drive(plan, statement, values, opts, policies, latencies);
     match opts.timeout {
         Some(timeout) => tokio::time::timeout(timeout, body)

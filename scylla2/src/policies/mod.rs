@@ -2,12 +2,14 @@
 //! applied by the attempt loop in [`execute`](self).
 
 mod execute;
+pub mod profile;
 pub mod retry;
 pub mod speculative;
 
 use std::sync::Arc;
 
 pub(crate) use execute::run;
+pub use profile::ExecutionProfile;
 pub use retry::{
     DefaultRetryPolicy, DowngradingConsistencyRetryPolicy, FallthroughRetryPolicy, RetryDecision,
     RetryPolicy, RetryRequest,
