@@ -565,3 +565,60 @@ async fn nat_rewriting_source_ports_falls_back_to_the_normal_port() {
     sim.set_shard_aware_nat(true);
     check_fallback_cluster(sim, "nat_port").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_added_and_removed_follow_topology_events() {
+    let sim = cluster(false).await;
+    let session = session(&sim).await;
+    let mut events = session.session_events();
+    let added = sim.add_node().await.expect("add node");
+    let addr = sim.nodes()[added].address;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("node added event")
+            .expect("not lagged");
+        if matches!(ev, SessionEvent::NodeAdded { node, .. } if node.ip() == addr) {
+            break;
+        }
+    }
+    assert_eq!(session.nodes().len(), 4);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while session.open_connections() < 16 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "new node's pool not filled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Its tokens take part in routing.
+    check_routing(
+        &sim,
+        &session,
+        "grown",
+        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+        &[0, 1, 2, 3],
+    )
+    .await;
+    sim.remove_node(added).await.expect("remove node");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("node removed event")
+            .expect("not lagged");
+        if matches!(ev, SessionEvent::NodeRemoved { node, .. } if node.ip() == addr) {
+            break;
+        }
+    }
+    assert_eq!(session.nodes().len(), 3);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while session.open_connections() > 12 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "removed node's pool not closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -227,6 +227,8 @@ impl Cluster {
         let old = self.state.load_full();
         let mut nodes = Vec::with_capacity(metadata.nodes.len());
         let mut pools = Vec::with_capacity(metadata.nodes.len());
+        // Published once the new state is visible.
+        let mut changes = Vec::new();
         for row in &metadata.nodes {
             let mut info = NodeInfo::new(row.host_id, row.address);
             info.datacenter = row.datacenter.clone();
@@ -241,7 +243,7 @@ impl Cluster {
                 None => {
                     let enabled = self.config.distance.distance(&info) != NodeDistance::Ignored;
                     if !old.pools.is_empty() {
-                        self.ctx.events.publish(SessionEvent::NodeAdded {
+                        changes.push(SessionEvent::NodeAdded {
                             node: row.address,
                             host_id: row.host_id,
                         });
@@ -256,7 +258,7 @@ impl Cluster {
         for p in &old.pools {
             if !pools.iter().any(|n| Arc::ptr_eq(n, p)) {
                 p.close();
-                self.ctx.events.publish(SessionEvent::NodeRemoved {
+                changes.push(SessionEvent::NodeRemoved {
                     node: p.address,
                     host_id: p.host_id,
                 });
@@ -273,6 +275,9 @@ impl Cluster {
             .unwrap_or_else(PoisonError::into_inner) = Some(metadata);
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        for change in changes {
+            self.ctx.events.publish(change);
+        }
         self.ctx.events.publish(SessionEvent::TopologyRefreshed {
             nodes: count,
             keyspaces,
