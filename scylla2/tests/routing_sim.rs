@@ -622,3 +622,49 @@ async fn nodes_added_and_removed_follow_topology_events() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_route_by_their_first_prepared_statement() {
+    let sim = cluster(false).await;
+    let session = session(&sim).await;
+    session
+        .execute(
+            "CREATE KEYSPACE bat WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            (),
+        )
+        .await
+        .expect("keyspace");
+    session
+        .execute(
+            "CREATE TABLE bat.t (k int, c int, v text, PRIMARY KEY (k, c))",
+            (),
+        )
+        .await
+        .expect("table");
+    let insert = session
+        .prepare("INSERT INTO bat.t (k, c, v) VALUES (?, ?, ?)")
+        .await
+        .expect("prepare");
+    sim.reset_stats();
+    for k in 0..100 {
+        let typed = scylla2::Batch::new(
+            scylla2::BatchType::Unlogged,
+            (insert.clone(), insert.clone()),
+        );
+        session
+            .execute(&typed, ((k, 1, "a"), (k, 2, "b")))
+            .await
+            .expect("typed batch");
+        let dynamic = scylla2::Batch::new(
+            scylla2::BatchType::Unlogged,
+            vec![insert.clone(), insert.clone()],
+        );
+        session
+            .execute(&dynamic, vec![(k, 3, "c"), (k, 4, "d")])
+            .await
+            .expect("dynamic batch");
+    }
+    let (_, with_token, owned) = totals(&sim);
+    assert_eq!(with_token, 200);
+    assert_eq!(owned, 200, "batches went to the owner of their partition");
+}
