@@ -527,6 +527,18 @@ async fn control_connection_fails_over() {
         }
     }
     assert!(!session.replicas("fo", Token(42)).is_empty());
+    // Preparing and executing work without the contact point.
+    session
+        .execute("CREATE TABLE fo.t (k int PRIMARY KEY)", ())
+        .await
+        .expect("table");
+    let insert = session
+        .prepare("INSERT INTO fo.t (k) VALUES (?)")
+        .await
+        .expect("prepared on another node");
+    for k in 0..20 {
+        session.execute(&insert, (k,)).await.expect("insert");
+    }
 }
 
 async fn check_fallback_cluster(sim: Cluster, ks: &str) {

@@ -150,7 +150,14 @@ impl Session {
     ) -> Result<PreparedStatement, ExecutionError> {
         let query = query.into();
         let mut last = None;
-        for (_node, conn) in self.inner.pools.plan() {
+        // Routed sessions prepare on any live node (local ones first), then the contact points.
+        let routed = self
+            .inner
+            .cluster
+            .as_ref()
+            .map(|c| c.connections_without_token())
+            .unwrap_or_default();
+        for (_node, conn) in routed.into_iter().chain(self.inner.pools.plan()) {
             match prepare_on(&conn, query.text()).await {
                 Ok(prepared) => {
                     let mut statement = PreparedStatement::new(query.text(), prepared);

@@ -353,6 +353,12 @@ impl Cluster {
             .collect()
     }
 
+    /// One connection per live node in plan order for a request without a token (local
+    /// nodes first, rotating).
+    pub(crate) fn connections_without_token(&self) -> Vec<(SocketAddr, Arc<Connection>)> {
+        self.guards().plan(&RoutingInfo::default()).collect()
+    }
+
     /// Addresses of every known node.
     pub(crate) fn node_addresses(&self) -> Vec<SocketAddr> {
         self.state.load().pools.iter().map(|p| p.address).collect()
