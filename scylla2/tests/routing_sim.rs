@@ -680,3 +680,50 @@ async fn batches_route_by_their_first_prepared_statement() {
     assert_eq!(with_token, 200);
     assert_eq!(owned, 200, "batches went to the owner of their partition");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_agreement_times_out_without_hanging() {
+    let sim = cluster(false).await;
+    let mut config = scylla2::topology::TopologyConfig::default();
+    config.schema_agreement_timeout = Duration::from_millis(300);
+    let session = Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .topology(Some(config))
+        .connect()
+        .await
+        .expect("connects");
+    let version = session.await_schema_agreement().await.expect("agreement");
+    assert_ne!(version, uuid::Uuid::nil());
+    let mut events = session.session_events();
+    // The nodes stop answering schema version queries.
+    sim.inject(
+        scylla2_sim::FaultRule::new(scylla2_sim::FaultAction::NoAnswer)
+            .query_contains("schema_version")
+            .times(1000),
+    );
+    let start = std::time::Instant::now();
+    let err = session
+        .await_schema_agreement()
+        .await
+        .expect_err("no agreement");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(matches!(
+        err,
+        scylla2::topology::TopologyError::SchemaAgreementTimeout(_)
+    ));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("timed-out event")
+            .expect("not lagged");
+        if matches!(ev, SessionEvent::SchemaAgreementTimedOut { .. }) {
+            break;
+        }
+    }
+    sim.clear_faults();
+}

@@ -380,7 +380,9 @@ impl Cluster {
         let start = Instant::now();
         let timeout = self.config.schema_agreement_timeout;
         loop {
-            if let Some(version) = self.schema_versions_agree().await? {
+            let left = timeout.saturating_sub(start.elapsed());
+            let check = tokio::time::timeout(left, self.schema_versions_agree()).await;
+            if let Ok(Some(version)) = check.unwrap_or(Ok(None)) {
                 self.ctx
                     .events
                     .publish(SessionEvent::SchemaAgreementReached {
