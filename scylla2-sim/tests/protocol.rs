@@ -511,3 +511,103 @@ async fn shard_aware_port_can_be_disabled_or_natted() {
         "round robin despite port % 4 == 0"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_read_gets_backpressure_not_loss() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let c = cluster(1, 0).await;
+    let mut healthy = ready(&c, 0, 4).await;
+    let mut flood = ready(&c, 0, 4).await;
+    const N: usize = 60_000;
+    let mut burst = Vec::new();
+    for i in 0..N {
+        burst.extend(envelope(4, 0, (i % 30000) as i16, OPTIONS, &[]));
+    }
+    let (mut rd, mut wr) = flood.stream.into_split();
+    let writer = tokio::spawn(async move {
+        wr.write_all(&burst).await.unwrap();
+        wr
+    });
+    // Let the server fill its backlog while nobody reads.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ping(&mut healthy, 1).await;
+    // Now read everything: every request is answered exactly once.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut have = 0usize;
+    while got < N {
+        let n = tokio::time::timeout(Duration::from_secs(10), rd.read(&mut buf[have..]))
+            .await
+            .expect("answers keep coming")
+            .unwrap();
+        assert!(n > 0);
+        have += n;
+        let mut pos = 0;
+        while have - pos >= 9 {
+            let len = i32::from_be_bytes(buf[pos + 5..pos + 9].try_into().unwrap()) as usize;
+            if have - pos < 9 + len {
+                break;
+            }
+            assert_eq!(buf[pos + 4], SUPPORTED);
+            got += 1;
+            pos += 9 + len;
+        }
+        buf.copy_within(pos..have, 0);
+        have -= pos;
+    }
+    assert_eq!(got, N);
+    let _ = writer.await;
+}
+
+#[tokio::test]
+async fn topology_from_the_builder() {
+    let c = Cluster::builder()
+        .nodes(3)
+        .datacenters([("dc1", 2), ("dc2", 1)])
+        .racks(["r1", "r2"])
+        .tokens_per_node(8)
+        .seed(42)
+        .port(0)
+        .base_ip(std::net::Ipv4Addr::new(127, 0, 40, 10))
+        .start()
+        .await
+        .unwrap();
+    let nodes = c.nodes();
+    let dcs: Vec<&str> = nodes.iter().map(|n| n.datacenter.as_str()).collect();
+    let racks: Vec<&str> = nodes.iter().map(|n| n.rack.as_str()).collect();
+    assert_eq!(dcs, ["dc1", "dc1", "dc2"]);
+    assert_eq!(racks, ["r1", "r2", "rack1"]);
+    let addrs: Vec<String> = c
+        .contact_points()
+        .iter()
+        .map(|a| a.ip().to_string())
+        .collect();
+    assert_eq!(addrs, ["127.0.40.10", "127.0.40.11", "127.0.40.12"]);
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n.tokens.len() == 8 && n.port == c.port() && n.up)
+    );
+    let mut hosts: Vec<_> = nodes.iter().map(|n| n.host_id).collect();
+    hosts.dedup();
+    assert_eq!(hosts.len(), 3);
+    // Same seed, same tokens.
+    let again = Cluster::builder()
+        .nodes(3)
+        .tokens_per_node(8)
+        .seed(42)
+        .port(0)
+        .base_ip(std::net::Ipv4Addr::new(127, 0, 41, 10))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(again.nodes()[1].tokens, nodes[1].tokens);
+    assert!(Cluster::builder().nodes(0).start().await.is_err());
+    assert!(
+        Cluster::builder()
+            .max_protocol_version(6)
+            .start()
+            .await
+            .is_err()
+    );
+}

@@ -208,3 +208,59 @@ async fn scylla_driver_decodes_every_injected_error() {
         .await
         .unwrap();
 }
+
+/// Behind a "NAT" the shard-aware port ignores the client port; the driver must notice from
+/// SCYLLA_SHARD and still end up with a connection per shard, so routing stays exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scylla_driver_survives_a_nat_on_the_shard_aware_port() {
+    let c = Cluster::builder()
+        .nodes(1)
+        .shards(4)
+        .port(0)
+        .shard_aware_port(0)
+        .base_ip(Ipv4Addr::new(127, 0, 23, 1))
+        .start()
+        .await
+        .unwrap();
+    c.set_shard_aware_nat(true);
+    let session = SessionBuilder::new()
+        .known_node_addr(c.contact_points()[0])
+        .build()
+        .await
+        .expect("scylla driver connects");
+    session
+        .query_unpaged(
+            "CREATE KEYSPACE nat WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            (),
+        )
+        .await
+        .unwrap();
+    session
+        .query_unpaged("CREATE TABLE nat.t (k int PRIMARY KEY)", ())
+        .await
+        .unwrap();
+    let ins = session
+        .prepare("INSERT INTO nat.t (k) VALUES (?)")
+        .await
+        .unwrap();
+    // Give the pool time to cover every shard, then measure.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        c.reset_stats();
+        for k in 0..200i32 {
+            session.execute_unpaged(&ins, (k,)).await.unwrap();
+        }
+        let stats = c.request_stats();
+        let owned: u64 = stats.iter().map(|s| s.owned).sum();
+        let with_token: u64 = stats.iter().map(|s| s.with_token).sum();
+        assert_eq!(with_token, 200);
+        if owned == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never fully shard-aware: {stats:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

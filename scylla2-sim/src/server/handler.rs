@@ -195,11 +195,7 @@ impl Conn {
         if let Some(d) = delay {
             let mut own = Vec::new();
             let flow = self.handle(version, stream, req, &mut own);
-            let tx = self.tx.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(d).await;
-                let _ = tx.send(Out::Envelopes(own));
-            });
+            self.send_later(own, d);
             return flow;
         }
         self.handle(version, stream, req, out)
@@ -563,7 +559,7 @@ impl Conn {
             self.phase = Phase::Ready;
         }
         // The answer to STARTUP goes out as it is; framing (v5) starts after it.
-        let _ = self.tx.send(Out::Envelopes(std::mem::take(out)));
+        self.send_envelopes(std::mem::take(out));
         let framed = version >= 5;
         self.framed = framed;
         self.lz4 = framed && compression == Compression::Lz4;

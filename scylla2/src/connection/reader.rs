@@ -35,7 +35,7 @@ async fn read_loop(
 ) -> ConnectionError {
     loop {
         loop {
-            match framer.next(buf) {
+            match framer.decode(buf) {
                 Ok(Some(envelope)) => {
                     if let Err(e) = dispatch(inner, envelope) {
                         return e.into();

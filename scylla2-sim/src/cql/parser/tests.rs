@@ -294,7 +294,13 @@ fn literals() {
 
 #[test]
 fn errors_carry_positions() {
+    let e = parse("SELEC * FROM all_types").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 1:0 no viable alternative at input 'SELEC' ([SELEC]...)"
+    );
     let e = parse("SELECT * FRM t").unwrap_err();
+    assert!(e.message.ends_with("(SELECT * [FRM]...)"), "{e}");
     assert_eq!((e.line, e.col), (1, 9));
     assert!(e.to_string().starts_with("line 1:9 "), "{e}");
     let e = parse("SELECT *\nFROM t WHERE k = = 1").unwrap_err();
@@ -307,4 +313,31 @@ fn errors_carry_positions() {
     assert!(parse("CREATE TABLE t (k vector<float, 0> PRIMARY KEY)").is_err());
     assert!(parse("FOO BAR").is_err());
     assert!(parse("SELECT 'unterminated FROM t").is_err());
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!(
+        "INSERT INTO t (k) VALUES ({}1{})",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(
+        parse(&deep)
+            .unwrap_err()
+            .message
+            .contains("nested too deeply")
+    );
+    let deep_type = format!(
+        "CREATE TABLE t (k {}int{} PRIMARY KEY)",
+        "frozen<list<".repeat(1000),
+        ">>".repeat(1000)
+    );
+    assert!(parse(&deep_type).is_err());
+    let ok = format!(
+        "INSERT INTO t (k) VALUES ({}1{})",
+        "[".repeat(10),
+        "]".repeat(10)
+    );
+    assert!(parse(&ok).is_ok());
 }

@@ -157,7 +157,7 @@ fn apply(
                 return Err(SimError::AlreadyExists {
                     keyspace: name.clone(),
                     table: String::new(),
-                    message: format!("Keyspace {name} already exists"),
+                    message: format!("Cannot add existing keyspace \"{name}\""),
                 });
             }
             let (replication, replication_map, durable_writes) = replication(properties)?;
@@ -358,7 +358,10 @@ fn create_table(
         return Err(SimError::AlreadyExists {
             keyspace: ks.clone(),
             table: ct.name.name.clone(),
-            message: format!("Table {ks}.{} already exists", ct.name.name),
+            message: format!(
+                "Cannot add already existing table \"{}\" to keyspace \"{ks}\"",
+                ct.name.name
+            ),
         });
     }
     if ct.partition_key.is_empty() {

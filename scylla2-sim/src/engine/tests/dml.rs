@@ -184,3 +184,53 @@ fn query_results_shape() {
     assert_eq!(r.columns[0].keyspace, "ks");
     assert_eq!(r.columns[0].table, "qs");
 }
+
+#[test]
+fn oversized_keys_are_rejected() {
+    let mut e = env();
+    e.q("CREATE TABLE big (k blob PRIMARY KEY, v int)");
+    let key = BoundValue::Set(Bytes::from(vec![7u8; 70_000]));
+    let params = QueryParams {
+        values: vec![key],
+        ..QueryParams::default()
+    };
+    let err = e
+        .engine
+        .query(
+            &mut e.session,
+            "INSERT INTO big (k, v) VALUES (?, 1)",
+            &params,
+            &e.cluster,
+        )
+        .unwrap_err();
+    assert!(matches!(err, SimError::Invalid(m) if m.contains("65535")));
+}
+
+#[test]
+fn frozen_sets_are_stored_sorted() {
+    let mut e = env();
+    e.q("CREATE TABLE fz (k frozen<set<int>>, c frozen<map<int, int>>, v frozen<set<text>>, PRIMARY KEY (k, c))");
+    let set = |v: &[i32]| {
+        let mut out = (v.len() as i32).to_be_bytes().to_vec();
+        for x in v {
+            out.extend_from_slice(&4i32.to_be_bytes());
+            out.extend_from_slice(&x.to_be_bytes());
+        }
+        Bytes::from(out)
+    };
+    let values = vec![
+        BoundValue::Set(set(&[3, 1, 2])),
+        BoundValue::Set(Bytes::from_static(&[0, 0, 0, 0])),
+        BoundValue::Set(Bytes::from_static(&[
+            0, 0, 0, 2, 0, 0, 0, 1, b'b', 0, 0, 0, 1, b'a',
+        ])),
+    ];
+    e.qv("INSERT INTO fz (k, c, v) VALUES (?, ?, ?)", values);
+    let r = e.rows("SELECT k, v FROM fz WHERE k = {1, 2, 3}");
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0][0].as_ref(), Some(&set(&[1, 2, 3])));
+    assert_eq!(
+        r.rows[0][1].as_deref(),
+        Some(&[0, 0, 0, 2, 0, 0, 0, 1, b'a', 0, 0, 0, 1, b'b'][..])
+    );
+}

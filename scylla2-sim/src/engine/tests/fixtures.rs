@@ -26,6 +26,9 @@ const CREATE_TABLE: &str = "CREATE TABLE all_types (
 
 const INSERT: &str = "INSERT INTO all_types (id, c_ascii, c_bigint, c_blob, c_boolean, c_date, c_decimal, c_double, c_duration, c_float, c_inet, c_inet6, c_int, c_smallint, c_text, c_time, c_timestamp, c_timeuuid, c_tinyint, c_uuid, c_varchar, c_varint, c_list, c_set, c_map, c_list_of_maps, c_set_of_lists, c_map_of_sets, c_frozen_list, c_map_list_key, c_tuple, c_tuple_nested, c_udt, c_udt_nf, c_list_udt, c_person) VALUES (1, 'hello ascii', 1234567890123, 0xcafebabe, true, '2024-02-29', 123.456, 3.141592653589793, 1y2mo3w4d5h6m7s8ms9us10ns, 1.5, '192.168.1.1', '2001:db8::ff00:42:8329', 42, 1234, 'plain text', '12:34:56.789', '2024-02-29 12:34:56.789+0000', d2177dd0-eaa2-11de-a572-001b779c76e3, 12, 123e4567-e89b-12d3-a456-426614174000, 'varchar value', 12345678901234567890123456789, [1, 2, 3, -4], {'apple', 'banana', 'cherry'}, {'a': 1, 'b': -2}, [{1: 'one', 2: 'two'}, {}], {[1, 2], [3], []}, {'k1': {123e4567-e89b-12d3-a456-426614174000, 00000000-0000-0000-0000-000000000001}, 'k2': {}}, [(1, 'x'), (2, null)], {[1, 2]: 'a', [3]: 'b'}, (7, 'seven', 7.5), (9000000000, ['p', 'q'], {street: 'Main St', zip: 12345, tags: {'home'}, geo: (52.52, 13.405)}), {street: 'Elm', zip: 54321, tags: {'a', 'b'}, geo: (1.0, 2.0)}, {street: 'non-frozen', zip: 1, tags: null, geo: null}, [{street: 'a', zip: 1, tags: {}, geo: (0.0, -0.0)}, {street: 'b', zip: 2}], {name: 'Ann', home: {street: 'x', zip: 2}, phones: ['+1-555-0100', '+44 20 7946 0958']})";
 
+/// One row of raw cells.
+type RawRow = Vec<Option<Vec<u8>>>;
+
 struct Reader<'a>(&'a [u8]);
 
 impl Reader<'_> {
@@ -73,7 +76,7 @@ impl Reader<'_> {
 }
 
 /// (column names, rows) of a RESULT Rows frame (v4 header, uncompressed).
-fn parse_rows(frame: &[u8]) -> (Vec<String>, Vec<Vec<Option<Vec<u8>>>>) {
+fn parse_rows(frame: &[u8]) -> (Vec<String>, Vec<RawRow>) {
     assert_eq!(frame[0], 0x84);
     assert_eq!(frame[1], 0);
     let mut r = Reader(&frame[9..]);

@@ -4,6 +4,7 @@
 
 mod dml;
 mod fixtures;
+mod fuzz;
 mod schema;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -204,6 +205,9 @@ fn lwt_insert_and_update_both_ways() {
         e.rows("SELECT v FROM kv WHERE k = 'lwt'").rows[0][0],
         ct("third")
     );
+    let r = e.rows("UPDATE kv SET v = 'x' WHERE k = 'missing' IF v = 'y'");
+    assert!(!applied(&r));
+    assert_eq!(r.columns.len(), 1);
     let r = e.rows("UPDATE kv SET v = 'x' WHERE k = 'missing' IF EXISTS");
     assert!(!applied(&r));
     assert!(

@@ -41,10 +41,14 @@ fn ddl_errors_and_schema_changes() {
     assert!(matches!(e.try_q("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"), Err(SimError::AlreadyExists { .. })));
     assert!(matches!(e.q("CREATE KEYSPACE IF NOT EXISTS ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"), QueryResult::Void));
     e.q("CREATE TABLE t1 (k int PRIMARY KEY)");
-    assert!(matches!(
-        e.try_q("CREATE TABLE t1 (k int PRIMARY KEY)"),
-        Err(SimError::AlreadyExists { .. })
-    ));
+    assert_eq!(
+        e.try_q("CREATE TABLE t1 (k int PRIMARY KEY)").unwrap_err(),
+        SimError::AlreadyExists {
+            keyspace: "ks".into(),
+            table: "t1".into(),
+            message: "Cannot add already existing table \"t1\" to keyspace \"ks\"".into()
+        }
+    );
     assert_eq!(
         e.try_q("SELECT * FROM nope").unwrap_err(),
         SimError::Invalid("unconfigured table nope".into())

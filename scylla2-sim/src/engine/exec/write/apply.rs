@@ -7,6 +7,7 @@ use super::{RowTarget, UpOp, WriteKind, WritePlan};
 use crate::engine::exec::{Eval, Val};
 use crate::engine::schema::ColumnKind;
 use crate::engine::storage::{ElemWrite, Row, TableData, WriteCtx, list_key};
+use crate::engine::types::normalize::normalize;
 use crate::engine::types::{order, split_items};
 use crate::model::{ColumnType, SimError};
 
@@ -211,7 +212,7 @@ fn apply_op(
                         .into(),
                 ));
             } else {
-                row.write(slot, a.bytes().cloned(), ctx);
+                row.write(slot, a.bytes().map(|b| normalize(typ, b)), ctx);
             }
         }
         UpOp::Add(_) | UpOp::Remove(_) if *typ == ColumnType::Counter => {

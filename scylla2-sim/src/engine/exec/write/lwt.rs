@@ -167,8 +167,15 @@ fn check(
                     vals.push(current);
                 }
             }
+            let statics_only = conds
+                .iter()
+                .all(|(ci, _, _)| s.columns[*ci].kind == ColumnKind::Static);
+            let exists = live || (statics_only && part.is_some_and(|pt| pt.static_live(now.secs)));
             if ok {
                 (true, Vec::new(), Vec::new())
+            } else if !exists {
+                // Like Cassandra: no current row, only `[applied] = false`.
+                (false, Vec::new(), Vec::new())
             } else {
                 (false, cols, vals)
             }
