@@ -293,7 +293,11 @@ async fn replicas_of_random_tokens_equal_the_simulators() {
         state ^= state << 17;
         let token = state as i64;
         for (ks, _) in settings {
-            let mut ours: Vec<SocketAddr> = session.replicas(ks, Token(token));
+            let mut ours: Vec<SocketAddr> = session
+                .replicas(ks, Token(token))
+                .into_iter()
+                .map(|(a, _)| a)
+                .collect();
             let mut theirs: Vec<SocketAddr> = sim
                 .engine()
                 .replicas(ks, token, &nodes)

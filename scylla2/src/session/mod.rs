@@ -254,9 +254,13 @@ impl Session {
     }
 
     /// The replicas of `token` in `keyspace` that routing would use (ignored nodes left
-    /// out), local ones first, each class in placement order. Empty without routing or for
-    /// an unknown keyspace.
-    pub fn replicas(&self, keyspace: &str, token: crate::routing::Token) -> Vec<SocketAddr> {
+    /// out), local ones first, each class in placement order, with the shard owning the
+    /// token on each (Scylla nodes). Empty without routing or for an unknown keyspace.
+    pub fn replicas(
+        &self,
+        keyspace: &str,
+        token: crate::routing::Token,
+    ) -> Vec<(SocketAddr, Option<crate::routing::Shard>)> {
         match &self.inner.cluster {
             Some(cluster) => cluster.replicas(keyspace, token),
             None => Vec::new(),

@@ -341,15 +341,26 @@ impl Cluster {
         }
     }
 
-    /// Replica addresses of `token` in `keyspace`.
-    pub(crate) fn replicas(&self, keyspace: &str, token: crate::routing::Token) -> Vec<SocketAddr> {
+    /// Replica addresses of `token` in `keyspace`, with the shard owning it on each.
+    pub(crate) fn replicas(
+        &self,
+        keyspace: &str,
+        token: crate::routing::Token,
+    ) -> Vec<(SocketAddr, Option<crate::routing::Shard>)> {
         let state = self.state.load();
         state
             .routing
             .replicas(keyspace, token)
             .iter()
             .flat_map(|class| class.iter())
-            .filter_map(|&i| state.pools.get(i as usize).map(|p| p.address))
+            .filter_map(|&i| {
+                let shard = state
+                    .routing
+                    .node(i)
+                    .and_then(|n| n.sharder)
+                    .map(|s| s.shard_of(token));
+                state.pools.get(i as usize).map(|p| (p.address, shard))
+            })
             .collect()
     }
 
