@@ -4,6 +4,7 @@
 //! keys and several replication settings (SimpleStrategy RF 1 and 2, NetworkTopologyStrategy
 //! over two data centers). Also: topology discovery, per-shard pools, events.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -730,4 +731,35 @@ async fn schema_agreement_times_out_without_hanging() {
         }
     }
     sim.clear_faults();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connections_are_reported_and_replaced_per_shard() {
+    let sim = cluster(false).await;
+    let session = session(&sim).await;
+    let mut events = session.session_events();
+    let node0 = sim.nodes()[0].address;
+    sim.drop_connections(0).expect("drop");
+    let mut closed = BTreeSet::new();
+    let mut opened = BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while opened.len() < 4 || closed.len() < 4 {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("connection events")
+            .expect("not lagged");
+        match ev {
+            SessionEvent::ConnectionClosed { node, shard } if node.ip() == node0 => {
+                closed.insert(shard);
+            }
+            SessionEvent::ConnectionOpened { node, shard } if node.ip() == node0 => {
+                opened.insert(shard);
+            }
+            _ => {}
+        }
+    }
+    let all: BTreeSet<Option<u32>> = (0..4).map(Some).collect();
+    assert_eq!(closed, all);
+    assert_eq!(opened, all);
+    assert_eq!(session.open_connections(), 12);
 }
