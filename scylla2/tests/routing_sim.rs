@@ -763,3 +763,75 @@ async fn dropped_connections_are_reported_and_replaced_per_shard() {
     assert_eq!(opened, all);
     assert_eq!(session.open_connections(), 12);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lwt_statements_go_to_the_primary_replica() {
+    let sim = cluster(false).await;
+    let session = session(&sim).await;
+    session
+        .execute(
+            "CREATE KEYSPACE lwt WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+            (),
+        )
+        .await
+        .expect("keyspace");
+    session
+        .execute("CREATE TABLE lwt.t (k int PRIMARY KEY, v int)", ())
+        .await
+        .expect("table");
+    let cas = session
+        .prepare("UPDATE lwt.t SET v = ? WHERE k = ? IF v = ?")
+        .await
+        .expect("prepare");
+    assert!(cas.is_lwt(), "the simulator marks conditional statements");
+    let plain = session
+        .prepare("UPDATE lwt.t SET v = ? WHERE k = ?")
+        .await
+        .expect("prepare");
+    assert!(!plain.is_lwt());
+    for k in 0..20 {
+        let primary = session.replicas("lwt", token_of_key(k))[0].0;
+        let mut lwt_nodes = BTreeSet::new();
+        let mut plain_nodes = BTreeSet::new();
+        for i in 0..6 {
+            let r = session.execute(&cas, (i, k, i - 1)).await.expect("cas");
+            lwt_nodes.insert(r.execution().node.expect("node"));
+            let r = session.execute(&plain, (i, k)).await.expect("update");
+            plain_nodes.insert(r.execution().node.expect("node"));
+        }
+        assert_eq!(lwt_nodes, BTreeSet::from([primary]), "key {k}");
+        assert!(
+            plain_nodes.len() > 1,
+            "plain statements rotate over replicas"
+        );
+    }
+}
+
+fn token_of_key(k: i32) -> Token {
+    scylla2::routing::murmur3::murmur3_token(&k.to_be_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topology_is_refreshed_periodically() {
+    let sim = cluster(false).await;
+    let mut config = scylla2::topology::TopologyConfig::default();
+    config.refresh_interval = Duration::from_millis(100);
+    let session = Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .topology(Some(config))
+        .connect()
+        .await
+        .expect("connects");
+    let mut events = session.session_events();
+    let mut refreshed = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while refreshed < 3 {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("periodic refreshes")
+            .expect("not lagged");
+        if matches!(ev, SessionEvent::TopologyRefreshed { nodes: 3, .. }) {
+            refreshed += 1;
+        }
+    }
+}
