@@ -835,3 +835,25 @@ async fn topology_is_refreshed_periodically() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_connections_per_shard() {
+    let sim = cluster(false).await;
+    let mut config = scylla2::topology::TopologyConfig::default();
+    config.pool.connections_per_shard = 2;
+    let session = Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .topology(Some(config))
+        .connect()
+        .await
+        .expect("connects");
+    assert_eq!(session.open_connections(), 24);
+    check_routing(
+        &sim,
+        &session,
+        "two_per_shard",
+        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+        &[0, 1, 2],
+    )
+    .await;
+}

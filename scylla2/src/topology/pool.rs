@@ -151,7 +151,11 @@ impl NodePool {
         let per = conns.per_shard.max(1);
         if let (Some(shard), Some(_)) = (shard, conns.sharder) {
             let start = shard as usize * per;
-            let pick = self.next.load(Ordering::Relaxed) % per;
+            let pick = if per > 1 {
+                self.next.fetch_add(1, Ordering::Relaxed) % per
+            } else {
+                0
+            };
             for j in 0..per {
                 if let Some(Some(c)) = conns.slots.get(start + (pick + j) % per)
                     && !c.is_closed()
