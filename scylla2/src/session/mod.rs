@@ -181,11 +181,10 @@ impl Session {
             use_keyspace_on(&conn, &name).await?;
             any = true;
         }
-        if !any {
-            return Err(ExecutionError::NoConnection);
-        }
         if let Some(cluster) = &self.inner.cluster {
             cluster.use_keyspace(&name).await?;
+        } else if !any {
+            return Err(ExecutionError::NoConnection);
         }
         pools.keyspace.store(Some(Arc::new(name)));
         Ok(())

@@ -176,6 +176,13 @@ impl Cluster {
             task: Mutex::new(None),
         });
         let (conn, events, use_v2) = control::open_first(&cluster, &contact_points).await?;
+        // The session's keyspace must exist: checked once here, on the control connection.
+        if let Some(ks) = cluster.ctx.keyspace.load_full()
+            && let Err(e) = metadata::query(&conn, &format!("USE {ks}")).await
+        {
+            conn.close();
+            return Err(e.into());
+        }
         let task = tokio::spawn(control::run(
             Arc::downgrade(&cluster),
             cluster.refresh.clone(),
