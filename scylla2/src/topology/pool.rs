@@ -194,8 +194,17 @@ fn shard_of(conn: &Connection) -> Option<Shard> {
     conn.info().sharding.as_ref().map(|s| s.shard)
 }
 
+/// The chosen local port is taken (bound, or the same 4-tuple is already connected):
+/// try another one.
 fn is_addr_in_use(e: &ConnectionError) -> bool {
-    matches!(e, ConnectionError::Io(io) if io.kind() == std::io::ErrorKind::AddrInUse)
+    matches!(
+        e,
+        ConnectionError::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::AddrInUse | std::io::ErrorKind::AddrNotAvailable
+            )
+    )
 }
 
 async fn open(
