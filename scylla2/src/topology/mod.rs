@@ -1,12 +1,14 @@
 //! Topology: the cluster as the driver sees it, kept current by a control connection.
 //!
-//! - [`control`](self): one control connection at a time (failing over to the next node)
+//! - `control`: one control connection at a time (failing over to the next node)
 //!   REGISTERs for TOPOLOGY_CHANGE, STATUS_CHANGE and SCHEMA_CHANGE, reads `system.local`,
 //!   `system.peers(_v2)` and `system_schema.keyspaces`, and refreshes on events and
 //!   periodically.
-//! - [`pool`](self): per-node connection pools (one connection per shard on Scylla).
-//! - [`Cluster`]: the current [`ClusterState`] (routing snapshot + pools, in one `ArcSwap`),
-//!   learned tablets, events, schema agreement, and the query plans of the session.
+//! - `pool`: per-node connection pools (one connection per shard on Scylla), configured by
+//!   [`PoolConfig`].
+//! - `Cluster` (internal): the current state (routing snapshot + pools, in one `ArcSwap`),
+//!   learned tablets, events, schema agreement, and the query plans of the session;
+//!   configured by [`TopologyConfig`].
 
 mod control;
 pub(crate) mod metadata;
