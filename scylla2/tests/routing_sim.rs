@@ -857,3 +857,24 @@ async fn two_connections_per_shard() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_session_closes_every_connection() {
+    let sim = cluster(false).await;
+    let session = session(&sim).await;
+    let total = |sim: &Cluster| -> usize { (0..3).map(|i| sim.connection_count(i).unwrap()).sum() };
+    assert!(total(&sim) >= 12, "pools and control connection open");
+    let clone = session.clone();
+    drop(session);
+    assert!(total(&sim) >= 12, "a clone keeps them open");
+    drop(clone);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while total(&sim) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} connections left",
+            total(&sim)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
