@@ -410,3 +410,46 @@ async fn dropping_the_session_closes_every_connection() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_down_at_startup_does_not_delay_connect_and_is_skipped() {
+    let sim = cluster(false).await;
+    sim.stop_node(2).await.expect("stop");
+    let start = std::time::Instant::now();
+    let session = session(&sim).await;
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "connect took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(session.nodes().len(), 3, "the down node is known");
+    assert_eq!(session.open_connections(), 8);
+    session
+        .execute(
+            "CREATE KEYSPACE down_start WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}",
+            (),
+        )
+        .await
+        .expect("keyspace");
+    session
+        .execute("CREATE TABLE down_start.t (k int PRIMARY KEY)", ())
+        .await
+        .expect("table");
+    let insert = session
+        .prepare("INSERT INTO down_start.t (k) VALUES (?)")
+        .await
+        .expect("prepare")
+        .with_idempotent(true);
+    for k in 0..50 {
+        session
+            .execute(&insert, (k,))
+            .await
+            .expect("a live replica answers");
+    }
+    sim.start_node(2).await.expect("start");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while session.open_connections() < 12 {
+        assert!(tokio::time::Instant::now() < deadline, "pool never built");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -199,13 +199,15 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// Waits until every enabled pool has all its connections, or `timeout`.
+    /// Waits until every enabled pool has all its connections or found its node down, or
+    /// `timeout`.
     pub(crate) async fn await_pools(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             let state = self.state.load();
             let full = state.pools.iter().enumerate().all(|(i, p)| {
-                state.routing.distance(i as u32) == NodeDistance::Ignored || {
+                // Ignored nodes have no pool to wait for; unreachable ones are down already.
+                state.routing.distance(i as u32) == NodeDistance::Ignored || !p.is_up() || {
                     let conns = p.conns.load();
                     !conns.slots.is_empty() && conns.slots.iter().all(|c| c.is_some())
                 }
