@@ -366,3 +366,36 @@ async fn profiles_override_the_session_and_statements_override_profiles() {
         .await
         .expect("runs at the profile's consistency");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_that_always_retries_is_bounded() {
+    #[derive(Debug)]
+    struct Always;
+    impl RetryPolicy for Always {
+        fn decide(&self, _: &RetryRequest<'_>) -> RetryDecision {
+            RetryDecision::RetrySameNode(None)
+        }
+    }
+    let policies = ExecutionPolicies::default().with_retry(std::sync::Arc::new(Always));
+    let (sim, session, insert) = setup(policies).await;
+    sim.inject(
+        FaultRule::error(SimError::Overloaded("busy".into()))
+            .kind(RequestKind::Execute)
+            .times(1000),
+    );
+    let err = tokio::time::timeout(
+        Duration::from_secs(5),
+        session.execute(&insert.with_idempotent(true), (1, 1)),
+    )
+    .await
+    .expect("bounded")
+    .expect_err("still overloaded");
+    assert!(matches!(
+        err,
+        ExecutionError::Db {
+            error: DbError::Overloaded,
+            ..
+        }
+    ));
+    sim.clear_faults();
+}

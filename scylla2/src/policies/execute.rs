@@ -18,6 +18,9 @@ use crate::error::ExecutionError;
 use crate::result::QueryResult;
 use crate::statement::{ExecutionDefaults, Resolved, Statement};
 
+/// Retries of one execution, whatever the policy says.
+const MAX_RETRIES: usize = 16;
+
 type Outcome = (
     SocketAddr,
     Arc<Connection>,
@@ -186,8 +189,11 @@ where
                     retries,
                     consistency: opts.consistency,
                 });
-                // Never resend a non-idempotent request that may have been applied.
-                let decision = if !opts.idempotent && may_have_been_applied(&error) {
+                // Never resend a non-idempotent request that may have been applied; never
+                // loop forever on a policy that always retries.
+                let decision = if (!opts.idempotent && may_have_been_applied(&error))
+                    || retries >= MAX_RETRIES
+                {
                     RetryDecision::DontRetry
                 } else {
                     decision
