@@ -156,12 +156,15 @@ where
         }
         match event {
             Event::Speculate => {
-                match plan.next() {
-                    Some((node, conn)) if in_flight < 3 => {
-                        start!(node, conn, opts);
-                        extra += 1;
+                // Every slot busy (retries in flight): try again after the next delay.
+                if in_flight < 3 {
+                    match plan.next() {
+                        Some((node, conn)) => {
+                            start!(node, conn, opts);
+                            extra += 1;
+                        }
+                        None => speculating = false,
                     }
-                    _ => speculating = false,
                 }
                 if extra >= max_extra {
                     speculating = false;
