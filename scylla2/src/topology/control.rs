@@ -93,7 +93,7 @@ async fn refresh(weak: &Weak<Cluster>, conn: &Connection, use_v2: &mut bool) -> 
     let translator = cluster.config.address_translator.clone();
     match metadata::read_metadata(conn, use_v2, translator.as_deref()).await {
         Ok(meta) => {
-            cluster.apply(meta);
+            cluster.apply_if_changed(meta);
             true
         }
         Err(_) => !conn.is_closed(),

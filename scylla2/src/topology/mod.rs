@@ -311,6 +311,30 @@ impl Cluster {
         true
     }
 
+    /// Applies a refresh: rebuilds the routing snapshot only when something routing depends
+    /// on changed (nodes, their locations and tokens, keyspaces' replication); otherwise the
+    /// refresh is only recorded (schema versions alone changed).
+    pub(crate) fn apply_if_changed(&self, metadata: Metadata) {
+        let unchanged = {
+            let last = self
+                .last_metadata
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            last.as_ref()
+                .is_some_and(|last| same_routing(last, &metadata))
+        };
+        if !unchanged {
+            self.apply(metadata);
+            return;
+        }
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.ctx.events.publish(SessionEvent::TopologyRefreshed {
+            nodes: metadata.nodes.len(),
+            keyspaces: metadata.keyspaces.len(),
+        });
+    }
+
     /// Rebuilds the snapshot from the last metadata (a pool learned its node's sharding).
     pub(crate) fn rebuild(&self) {
         let last = self
@@ -454,6 +478,19 @@ impl Cluster {
         }
         Ok(agreed)
     }
+}
+
+/// Whether two metadata reads route alike (schema versions aside).
+fn same_routing(a: &Metadata, b: &Metadata) -> bool {
+    a.keyspaces == b.keyspaces
+        && a.nodes.len() == b.nodes.len()
+        && a.nodes.iter().zip(&b.nodes).all(|(x, y)| {
+            x.host_id == y.host_id
+                && x.address == y.address
+                && x.datacenter == y.datacenter
+                && x.rack == y.rack
+                && x.tokens == y.tokens
+        })
 }
 
 /// What a plan borrows: the cluster state and the learned tablets.
