@@ -9,6 +9,10 @@
 //! - [`connection`]: one connection: socket, handshake, write queue, reader, stream slots.
 //! - [`auth`]: SASL-style authentication.
 //! - [`error`]: errors, nested by layer.
+//! - [`routing`]: tokens, shards, replica placement, node distance, allocation-free plans.
+//! - [`topology`]: control connection, metadata refresh, per-shard node pools.
+//! - [`policies`]: retry, speculative execution, execution profiles.
+//! - [`events`]: database and session event channels.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,15 +45,26 @@
 //! read buffer as `Bytes` and hands each to its stream's slot, waking the request. Rows are
 //! decoded lazily from that frame. In steady state nothing on this path allocates (see
 //! `tests/alloc.rs`).
+//!
+//! With topology on (the default), the plan is token- and shard-aware: the prepared
+//! statement's partition key is serialized on the stack and hashed (Murmur3), the replicas of
+//! its token range — precomputed per replication strategy in an `ArcSwap`ped topology
+//! snapshot — come first, rotated within their distance class, each on the connection of the
+//! shard owning the token ([`routing`], [`topology`]); `tests/routing_alloc_sim.rs` measures
+//! that path.
 #![warn(missing_docs)]
 
 pub mod auth;
 pub mod connection;
 pub mod error;
+pub mod events;
 pub mod execution;
+pub mod policies;
 pub mod result;
+pub mod routing;
 pub mod session;
 pub mod statement;
+pub mod topology;
 
 pub use error::{ExecutionError, RowsError, SessionError};
 pub use result::{PagingStateResponse, QueryResult};

@@ -23,6 +23,7 @@ pub struct SessionBuilder {
     connection: ConnectionConfig,
     defaults: ExecutionDefaults,
     connections_per_node: usize,
+    topology: Option<crate::topology::TopologyConfig>,
 }
 
 impl Default for SessionBuilder {
@@ -40,6 +41,7 @@ impl SessionBuilder {
             connection: ConnectionConfig::default(),
             defaults: ExecutionDefaults::default(),
             connections_per_node: 1,
+            topology: Some(crate::topology::TopologyConfig::default()),
         }
     }
 
@@ -140,6 +142,13 @@ impl SessionBuilder {
         self
     }
 
+    /// Topology discovery and token-/shard-aware routing settings; `None` disables them
+    /// (requests then rotate over the contact points' connections).
+    pub fn topology(mut self, config: Option<crate::topology::TopologyConfig>) -> Self {
+        self.topology = config;
+        self
+    }
+
     /// Resolves the contact points, opens the connections, applies the keyspace.
     pub async fn connect(self) -> Result<Session, SessionError> {
         if self.contact_points.is_empty() {
@@ -166,9 +175,27 @@ impl SessionBuilder {
                 }
             }
         }
+        let events = Arc::new(crate::events::Events::new());
+        // A routed session keeps its own per-node (per-shard) pools; without readable
+        // metadata it falls back to connections to the contact points, unrouted.
+        let cluster = match self.topology {
+            Some(mut config) => {
+                config.pool.connections_per_node = self.connections_per_node;
+                crate::topology::Cluster::connect(
+                    addrs.clone(),
+                    self.connection.clone(),
+                    config,
+                    keyspace.clone(),
+                    events.clone(),
+                )
+                .await
+                .ok()
+            }
+            None => None,
+        };
         let mut nodes = Vec::new();
         let mut failures = Vec::new();
-        for addr in addrs {
+        for addr in addrs.into_iter().filter(|_| cluster.is_none()) {
             let mut conns = Vec::new();
             for _ in 0..self.connections_per_node {
                 match open_connection(addr, &self.connection, keyspace.as_deref()).await {
@@ -184,7 +211,7 @@ impl SessionBuilder {
                 nodes.push((addr, conns));
             }
         }
-        if nodes.is_empty() {
+        if nodes.is_empty() && cluster.is_none() {
             return Err(SessionError::Connect(failures));
         }
         let pools = Pools::new(nodes, self.connections_per_node, self.connection, keyspace);
@@ -192,6 +219,8 @@ impl SessionBuilder {
             inner: Arc::new(SessionInner {
                 pools: Arc::new(pools),
                 defaults: self.defaults,
+                cluster,
+                events,
             }),
         })
     }

@@ -19,7 +19,6 @@ pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
 
 use crate::error::ExecutionError;
-use crate::execution;
 use crate::result::{PagingStateResponse, QueryResult};
 use crate::statement::prepared::prepare_on;
 use crate::statement::{ExecutionDefaults, PreparedStatement, Query, Statement};
@@ -36,6 +35,9 @@ pub struct Session {
 struct SessionInner {
     pools: Arc<Pools>,
     defaults: ExecutionDefaults,
+    /// Topology and routing (None when disabled or the metadata could not be read).
+    cluster: Option<Arc<crate::topology::Cluster>>,
+    events: Arc<crate::events::Events>,
 }
 
 impl Session {
@@ -58,8 +60,9 @@ impl Session {
         S: Statement<V> + ?Sized,
     {
         let inner = &*self.inner;
-        let result = execution::run(
-            inner.pools.plan(),
+        let result = crate::topology::run(
+            inner.cluster.as_deref(),
+            || inner.pools.plan(),
             statement,
             &values,
             &inner.defaults,
@@ -79,6 +82,9 @@ impl Session {
         let pools = &self.inner.pools;
         if pools.keyspace.load().as_deref() == Some(&name) {
             return Ok(());
+        }
+        if let Some(cluster) = &self.inner.cluster {
+            cluster.use_keyspace(&name).await?;
         }
         for conn in pools.all() {
             use_keyspace_on(&conn, &name).await?;
@@ -113,8 +119,9 @@ impl Session {
     {
         let inner = &*self.inner;
         let state = paging_state.as_ref().map(PagingState::as_bytes);
-        let result = execution::run(
-            inner.pools.plan(),
+        let result = crate::topology::run(
+            inner.cluster.as_deref(),
+            || inner.pools.plan(),
             statement,
             values,
             &inner.defaults,
@@ -143,7 +150,14 @@ impl Session {
     ) -> Result<PreparedStatement, ExecutionError> {
         let query = query.into();
         let mut last = None;
-        for (_node, conn) in self.inner.pools.plan() {
+        // Routed sessions prepare on any live node (local ones first), then the contact points.
+        let routed = self
+            .inner
+            .cluster
+            .as_ref()
+            .map(|c| c.connections_without_token())
+            .unwrap_or_default();
+        for (_node, conn) in routed.into_iter().chain(self.inner.pools.plan()) {
             match prepare_on(&conn, query.text()).await {
                 Ok(prepared) => {
                     let mut statement = PreparedStatement::new(query.text(), prepared);
@@ -167,7 +181,9 @@ impl Session {
             use_keyspace_on(&conn, &name).await?;
             any = true;
         }
-        if !any {
+        if let Some(cluster) = &self.inner.cluster {
+            cluster.use_keyspace(&name).await?;
+        } else if !any {
             return Err(ExecutionError::NoConnection);
         }
         pools.keyspace.store(Some(Arc::new(name)));
@@ -179,18 +195,74 @@ impl Session {
         self.inner.pools.keyspace.load_full()
     }
 
-    /// The addresses of the known nodes.
+    /// The addresses of the known nodes (every node of the cluster when routing is active).
     pub fn nodes(&self) -> Vec<SocketAddr> {
-        self.inner.pools.nodes.iter().map(|n| n.addr).collect()
+        match &self.inner.cluster {
+            Some(cluster) => cluster.node_addresses(),
+            None => self.inner.pools.nodes.iter().map(|n| n.addr).collect(),
+        }
     }
 
-    /// Number of open connections.
+    /// Number of open connections (of the node pools when routing is active).
     pub fn open_connections(&self) -> usize {
-        self.inner.pools.all().count()
+        match &self.inner.cluster {
+            Some(cluster) => cluster.open_connections(),
+            None => self.inner.pools.all().count(),
+        }
     }
 
     /// The session-wide defaults.
     pub fn defaults(&self) -> &ExecutionDefaults {
         &self.inner.defaults
+    }
+
+    /// Database events (topology, status and schema changes) as the servers pushed them.
+    pub fn database_events(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<crate::events::DatabaseEvent> {
+        self.inner.events.database()
+    }
+
+    /// Session events (connections, node state, refreshes, schema agreement).
+    pub fn session_events(&self) -> tokio::sync::broadcast::Receiver<crate::events::SessionEvent> {
+        self.inner.events.session()
+    }
+
+    /// Waits until every live node reports the same schema version (or the configured
+    /// timeout); returns the agreed version.
+    pub async fn await_schema_agreement(
+        &self,
+    ) -> Result<uuid::Uuid, crate::topology::TopologyError> {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.await_schema_agreement().await,
+            None => Err(crate::topology::TopologyError::ControlConnectionDown),
+        }
+    }
+
+    /// Whether token- and shard-aware routing is active (the topology was read).
+    pub fn is_routing(&self) -> bool {
+        self.inner.cluster.is_some()
+    }
+
+    /// Open connections of the token-aware node pools.
+    pub fn pooled_connections(&self) -> usize {
+        self.inner
+            .cluster
+            .as_ref()
+            .map_or(0, |c| c.open_connections())
+    }
+
+    /// The replicas of `token` in `keyspace` that routing would use (ignored nodes left
+    /// out), local ones first, each class in placement order, with the shard owning the
+    /// token on each (Scylla nodes). Empty without routing or for an unknown keyspace.
+    pub fn replicas(
+        &self,
+        keyspace: &str,
+        token: crate::routing::Token,
+    ) -> Vec<(SocketAddr, Option<crate::routing::Shard>)> {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.replicas(keyspace, token),
+            None => Vec::new(),
+        }
     }
 }

@@ -135,6 +135,12 @@ impl PreparedStatement {
         self
     }
 
+    /// With an execution profile.
+    pub fn with_profile(mut self, profile: Arc<crate::policies::ExecutionProfile>) -> Self {
+        self.options.profile = Some(profile);
+        self
+    }
+
     /// Checks values against the bind markers.
     pub(crate) fn check<V: SerializeRow + ?Sized>(&self, values: &V) -> Result<(), ExecutionError> {
         Ok(values.check_types(&self.shared.bind.columns)?)
@@ -205,6 +211,20 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
 
     fn result_columns(&self) -> Option<Arc<ResultColumns>> {
         Some(self.shared.result.load_full())
+    }
+
+    fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
+        let markers = &self.shared.bind.columns;
+        let token = crate::routing::partition_key::token_of_row(self.pk_indexes(), markers, values)
+            .ok()
+            .flatten();
+        let spec = markers.first();
+        crate::routing::RoutingInfo {
+            token,
+            keyspace: spec.map(|c| c.keyspace.as_str()),
+            table: spec.map(|c| c.table.as_str()),
+            is_lwt: self.shared.is_lwt,
+        }
     }
 
     fn on_new_result_metadata(&self, metadata_id: &Bytes, columns: &[ColumnSpec]) {
