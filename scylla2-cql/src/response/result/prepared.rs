@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::super::{ResponseContext, ResponseError, slice_of};
-use super::rows::{GLOBAL_TABLES_SPEC, ResultMetadata, TableSpec, read_col_specs, read_count};
+use super::rows::{ResultMetadata, TableSpec, read_count, read_specs};
 use crate::frame::ProtocolVersion;
 use crate::types::ColumnSpec;
 use crate::wire::WireReader;
@@ -40,12 +40,7 @@ impl PreparedMetadata {
         for _ in 0..pk_count {
             pk_indexes.push(r.read_u16()?);
         }
-        let global_table_spec = if flags & GLOBAL_TABLES_SPEC != 0 {
-            Some(TableSpec::decode(r)?)
-        } else {
-            None
-        };
-        let columns = read_col_specs(r, columns_count, global_table_spec.as_ref())?;
+        let (global_table_spec, columns) = read_specs(r, flags, columns_count)?;
         Ok(Self {
             flags,
             pk_indexes,

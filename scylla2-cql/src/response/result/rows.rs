@@ -65,8 +65,24 @@ impl TableSpec {
     }
 }
 
+/// Reads the optional global table spec (flag [`GLOBAL_TABLES_SPEC`] in `flags`) then
+/// `count` column specs.
+pub(crate) fn read_specs(
+    r: &mut WireReader<'_>,
+    flags: i32,
+    count: usize,
+) -> Result<(Option<TableSpec>, Vec<ColumnSpec>), ResponseError> {
+    let global_table_spec = if flags & GLOBAL_TABLES_SPEC != 0 {
+        Some(TableSpec::decode(r)?)
+    } else {
+        None
+    };
+    let columns = read_col_specs(r, count, global_table_spec.as_ref())?;
+    Ok((global_table_spec, columns))
+}
+
 /// Reads `count` `<col_spec>`s, each with its own table spec unless `global` is given.
-pub(crate) fn read_col_specs(
+fn read_col_specs(
     r: &mut WireReader<'_>,
     count: usize,
     global: Option<&TableSpec>,
@@ -157,12 +173,7 @@ impl ResultMetadata {
                 columns: None,
             });
         }
-        let global_table_spec = if flags & GLOBAL_TABLES_SPEC != 0 {
-            Some(TableSpec::decode(r)?)
-        } else {
-            None
-        };
-        let columns = read_col_specs(r, columns_count, global_table_spec.as_ref())?;
+        let (global_table_spec, columns) = read_specs(r, flags, columns_count)?;
         Ok(Self {
             flags,
             columns_count,
