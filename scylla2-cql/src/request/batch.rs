@@ -7,7 +7,7 @@
 
 use bytes::BufMut;
 
-use super::params::{TrailingOptions, flags_size, put_flags, values_are_named};
+use super::params::{TrailingOptions, flags_size, put_flags, trailing_options, values_are_named};
 use super::{
     Request, RequestError, check_short_count, checked_long_string_size, checked_short_bytes_size,
 };
@@ -86,12 +86,7 @@ impl<'a, V: SerializeRow + ?Sized> Batch<'a, V> {
     }
 
     fn trailing(&self) -> TrailingOptions<'a> {
-        TrailingOptions {
-            serial_consistency: self.serial_consistency,
-            timestamp: self.timestamp,
-            keyspace: self.keyspace,
-            now_in_seconds: self.now_in_seconds,
-        }
+        trailing_options!(self)
     }
 
     fn flags(&self, version: ProtocolVersion) -> Result<u32, RequestError> {

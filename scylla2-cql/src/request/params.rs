@@ -131,14 +131,22 @@ impl<'a, V: SerializeRow + ?Sized> QueryParameters<'a, V> {
     }
 
     fn trailing(&self) -> TrailingOptions<'a> {
-        TrailingOptions {
-            serial_consistency: self.serial_consistency,
-            timestamp: self.timestamp,
-            keyspace: self.keyspace,
-            now_in_seconds: self.now_in_seconds,
-        }
+        trailing_options!(self)
     }
 }
+
+/// The [`TrailingOptions`] of a struct with fields of the same names.
+macro_rules! trailing_options {
+    ($s:expr) => {
+        $crate::request::params::TrailingOptions {
+            serial_consistency: $s.serial_consistency,
+            timestamp: $s.timestamp,
+            keyspace: $s.keyspace,
+            now_in_seconds: $s.now_in_seconds,
+        }
+    };
+}
+pub(crate) use trailing_options;
 
 /// The options that end both `<query_parameters>` and a BATCH, in wire order: serial
 /// consistency, default timestamp, and the v5-only keyspace and now-in-seconds.

@@ -75,35 +75,28 @@ impl<T: SerializeValue> SerializeRow for [T] {
     }
 }
 
-impl<T: SerializeValue> SerializeRow for Vec<T> {
-    fn value_count(&self) -> usize {
-        self.len()
-    }
-    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
-        self.as_slice().check_types(columns)
-    }
-    fn values_size(&self) -> usize {
-        self.as_slice().values_size()
-    }
-    fn write_values(&self, buf: &mut &mut [u8]) {
-        self.as_slice().write_values(buf)
-    }
+/// Implements [`SerializeRow`] for a contiguous container of values through its slice.
+macro_rules! row_via_slice {
+    ([$($generics:tt)*] $ty:ty) => {
+        impl<$($generics)*> SerializeRow for $ty {
+            fn value_count(&self) -> usize {
+                self.as_slice().value_count()
+            }
+            fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
+                self.as_slice().check_types(columns)
+            }
+            fn values_size(&self) -> usize {
+                self.as_slice().values_size()
+            }
+            fn write_values(&self, buf: &mut &mut [u8]) {
+                self.as_slice().write_values(buf)
+            }
+        }
+    };
 }
 
-impl<T: SerializeValue, const N: usize> SerializeRow for [T; N] {
-    fn value_count(&self) -> usize {
-        N
-    }
-    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
-        self.as_slice().check_types(columns)
-    }
-    fn values_size(&self) -> usize {
-        self.as_slice().values_size()
-    }
-    fn write_values(&self, buf: &mut &mut [u8]) {
-        self.as_slice().write_values(buf)
-    }
-}
+row_via_slice!([T: SerializeValue] Vec<T>);
+row_via_slice!([T: SerializeValue, const N: usize] [T; N]);
 
 macro_rules! tuple_row {
     ($n:literal; $($t:ident $idx:tt),+) => {
