@@ -13,7 +13,7 @@ use super::read::{RowView, stamp_of};
 pub use super::read::{cell_bytes, row_values};
 use super::where_::{self, KeyPlan, Range, Vals, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
-use super::{Binds, Eval, Expr, compile_value};
+use super::{Binds, Eval, Expr, compile_opt};
 use crate::cql::ast::{Op, Select, Selector};
 use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema};
 use crate::engine::storage::{Partition, Row, TableData};
@@ -229,20 +229,14 @@ pub fn plan(
             }
         }
     }
-    let limit = match &sel.limit {
-        Some(t) => Some(compile_value(t, &ColumnType::Int, "[limit]", s, binds)?),
-        None => None,
-    };
-    let per_partition_limit = match &sel.per_partition_limit {
-        Some(t) => Some(compile_value(
-            t,
-            &ColumnType::Int,
-            "[per_partition_limit]",
-            s,
-            binds,
-        )?),
-        None => None,
-    };
+    let limit = compile_opt(sel.limit.as_ref(), &ColumnType::Int, "[limit]", s, binds)?;
+    let per_partition_limit = compile_opt(
+        sel.per_partition_limit.as_ref(),
+        &ColumnType::Int,
+        "[per_partition_limit]",
+        s,
+        binds,
+    )?;
     let star = sel.selectors.is_empty();
     Ok(SelectPlan {
         table: table.clone(),
@@ -550,14 +544,17 @@ fn run(
                 if in_part >= ppl {
                     continue 'parts;
                 }
-                if let Some(aggs) = &p.aggs {
-                    feed(ps, aggs, &mut accs, &view);
-                } else {
-                    if out.rows.len() == page {
-                        more = true;
-                        break 'parts;
-                    }
-                    out.rows.push(select(&view));
+                if !emit(
+                    ps,
+                    p.aggs.as_deref(),
+                    &mut accs,
+                    &mut out,
+                    page,
+                    &view,
+                    select,
+                ) {
+                    more = true;
+                    break 'parts;
                 }
                 in_part += 1;
                 total += 1;
@@ -581,14 +578,17 @@ fn run(
             && part.static_live(now.secs)
             && passes(ps, &filters, &statics)
         {
-            if let Some(aggs) = &p.aggs {
-                feed(ps, aggs, &mut accs, &statics);
-            } else {
-                if out.rows.len() == page {
-                    more = true;
-                    break 'parts;
-                }
-                out.rows.push(select(&statics));
+            if !emit(
+                ps,
+                p.aggs.as_deref(),
+                &mut accs,
+                &mut out,
+                page,
+                &statics,
+                select,
+            ) {
+                more = true;
+                break 'parts;
             }
             total += 1;
             last = Some(PageState::partition_done(*token, key, total));
@@ -641,12 +641,29 @@ fn token_ok(t: i64, b: TokenBounds) -> bool {
     lo && hi
 }
 
-/// Feeds the aggregated columns of `view` to their accumulators.
-fn feed(s: &TableSchema, aggs: &[(Agg, ColumnSpec)], accs: &mut [Acc], view: &RowView<'_>) {
-    for ((agg, _), acc) in aggs.iter().zip(accs) {
-        let v = agg.col.and_then(|ci| view.value(s, ci));
-        acc.feed(agg, v.as_ref());
+/// Feeds `view` to the aggregates' accumulators or, without aggregates, adds its `select`ed
+/// values to `out`; false (and nothing done) when that page is already full.
+fn emit(
+    s: &TableSchema,
+    aggs: Option<&[(Agg, ColumnSpec)]>,
+    accs: &mut [Acc],
+    out: &mut Rows,
+    page: usize,
+    view: &RowView<'_>,
+    select: impl Fn(&RowView<'_>) -> Vec<Option<Bytes>>,
+) -> bool {
+    if let Some(aggs) = aggs {
+        for ((agg, _), acc) in aggs.iter().zip(accs) {
+            let v = agg.col.and_then(|ci| view.value(s, ci));
+            acc.feed(agg, v.as_ref());
+        }
+    } else {
+        if out.rows.len() == page {
+            return false;
+        }
+        out.rows.push(select(view));
     }
+    true
 }
 
 /// Whether `view` passes every filter.
