@@ -401,8 +401,18 @@ fn version(n: &NodeInfo, engine: &Engine) -> uuid::Uuid {
     }
 }
 
-fn token_strings(n: &NodeInfo) -> Vec<String> {
-    n.tokens.iter().map(i64::to_string).collect()
+/// The columns system.local and system.peers both end with: rack, release_version,
+/// rpc_address, schema_version, supported_features and tokens.
+fn node_columns(n: &NodeInfo, engine: &Engine) -> [Option<Bytes>; 6] {
+    let tokens: Vec<String> = n.tokens.iter().map(i64::to_string).collect();
+    [
+        t(&n.rack),
+        t(&n.release_version),
+        inet(n.address),
+        uuid(version(n, engine)),
+        t(SUPPORTED_FEATURES),
+        texts(tokens.iter().map(String::as_str)),
+    ]
 }
 
 /// Computes the rows of a system table.
@@ -416,11 +426,10 @@ pub fn materialize(
     match which {
         SystemTable::Local => {
             let n = cluster.local();
-            let toks = token_strings(&n);
             put(
                 &mut data,
                 s,
-                vec![
+                [
                     t("local"),
                     t("COMPLETED"),
                     inet(n.address),
@@ -432,33 +441,26 @@ pub fn materialize(
                     inet(n.address),
                     t("4"),
                     t("org.apache.cassandra.dht.Murmur3Partitioner"),
-                    t(&n.rack),
-                    t(&n.release_version),
-                    inet(n.address),
-                    uuid(version(&n, engine)),
-                    t(SUPPORTED_FEATURES),
-                    texts(toks.iter().map(String::as_str)),
-                ],
+                ]
+                .into_iter()
+                .chain(node_columns(&n, engine))
+                .collect(),
             );
         }
         SystemTable::Peers => {
             for n in cluster.peers() {
-                let toks = token_strings(&n);
                 put(
                     &mut data,
                     s,
-                    vec![
+                    [
                         inet(n.address),
                         t(&n.datacenter),
                         uuid(n.host_id),
                         inet(n.address),
-                        t(&n.rack),
-                        t(&n.release_version),
-                        inet(n.address),
-                        uuid(version(&n, engine)),
-                        t(SUPPORTED_FEATURES),
-                        texts(toks.iter().map(String::as_str)),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(node_columns(&n, engine))
+                    .collect(),
                 );
             }
         }
