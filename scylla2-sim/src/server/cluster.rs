@@ -479,6 +479,24 @@ impl Cluster {
         Ok(())
     }
 
+    /// Binds node `n` on the cluster's CQL port (and shard-aware port when it has one).
+    async fn bind_node(
+        &self,
+        n: &Node,
+    ) -> Result<(tokio::net::TcpListener, Option<tokio::net::TcpListener>), StartError> {
+        let sharded = self.shared.wants_shard_port();
+        node::bind(
+            n.addr,
+            self.port(),
+            sharded.then_some(self.shard_aware_port()),
+        )
+        .await
+        .map_err(|e| StartError::Bind {
+            addr: self.addr_of(n),
+            source: e,
+        })
+    }
+
     /// Starts a stopped node again (same address, ports, tokens and data); peers get
     /// STATUS_CHANGE UP.
     pub async fn start_node(&self, i: usize) -> Result<(), StartError> {
@@ -486,17 +504,7 @@ impl Cluster {
         if n.up.load(Ordering::Acquire) {
             return Ok(());
         }
-        let sharded = self.shared.wants_shard_port();
-        let (main, aware) = node::bind(
-            n.addr,
-            self.port(),
-            sharded.then_some(self.shard_aware_port()),
-        )
-        .await
-        .map_err(|e| StartError::Bind {
-            addr: self.addr_of(&n),
-            source: e,
-        })?;
+        let (main, aware) = self.bind_node(&n).await?;
         n.removed.store(false, Ordering::Release);
         node::serve(&self.shared, &n, main, aware);
         self.shared.refresh_infos();
@@ -528,17 +536,7 @@ impl Cluster {
         let n = self
             .shared
             .new_node(i, "datacenter1".into(), "rack1".into());
-        let sharded = self.shared.wants_shard_port();
-        let (main, aware) = node::bind(
-            n.addr,
-            self.port(),
-            sharded.then_some(self.shard_aware_port()),
-        )
-        .await
-        .map_err(|e| StartError::Bind {
-            addr: self.addr_of(&n),
-            source: e,
-        })?;
+        let (main, aware) = self.bind_node(&n).await?;
         self.shared
             .nodes
             .write()
