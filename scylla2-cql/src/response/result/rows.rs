@@ -89,13 +89,7 @@ fn read_col_specs(
 ) -> Result<Vec<ColumnSpec>, ResponseError> {
     // A spec takes at least 4 bytes (name and type), 8 with its own table spec.
     let min = if global.is_some() { 4 } else { 8 };
-    if count > r.len() / min {
-        return Err(ResponseError::InvalidCount {
-            what: "column",
-            count: count as i64,
-            remaining: r.len(),
-        });
-    }
+    check_fits(r, "column", count, min)?;
     let mut columns = Vec::with_capacity(count);
     for _ in 0..count {
         let (keyspace, table) = match global {
@@ -112,6 +106,24 @@ fn read_col_specs(
         });
     }
     Ok(columns)
+}
+
+/// Errors unless `count` items of at least `min_size` bytes each fit in what is left of `r`
+/// (checked before preallocating for them).
+pub(crate) fn check_fits(
+    r: &WireReader<'_>,
+    what: &'static str,
+    count: usize,
+    min_size: usize,
+) -> Result<(), ResponseError> {
+    if count > r.len() / min_size {
+        return Err(ResponseError::InvalidCount {
+            what,
+            count: count as i64,
+            remaining: r.len(),
+        });
+    }
+    Ok(())
 }
 
 /// Reads a non-negative `[int]` count.
