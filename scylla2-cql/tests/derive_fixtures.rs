@@ -8,8 +8,25 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::fixture;
-use scylla2_cql::response::{Response, ResponseContext, ResultResponse};
+use scylla2_cql::response::{Response, ResponseContext, ResultResponse, Rows};
 use scylla2_macros::{DeserializeRow, DeserializeValue};
+
+/// The rows of the captured `SELECT * FROM all_types`.
+fn all_types_rows() -> Rows {
+    let (h, body) = fixture("025-select-all-types.bin");
+    let decoded = Response::decode(
+        h.opcode,
+        h.flags,
+        h.version,
+        body,
+        &ResponseContext::default(),
+    )
+    .unwrap();
+    let Response::Result(ResultResponse::Rows(rows)) = decoded.response else {
+        panic!("not rows");
+    };
+    rows
+}
 
 #[derive(Debug, PartialEq, DeserializeValue)]
 struct Addr<'a> {
@@ -56,18 +73,7 @@ fn addr<'a>(street: &'a str, zip: i32, tags: &[&'a str], geo: Option<(f64, f64)>
 
 #[test]
 fn real_server_udt_values_read_into_derived_structs() {
-    let (h, body) = fixture("025-select-all-types.bin");
-    let decoded = Response::decode(
-        h.opcode,
-        h.flags,
-        h.version,
-        body,
-        &ResponseContext::default(),
-    )
-    .unwrap();
-    let Response::Result(ResultResponse::Rows(rows)) = decoded.response else {
-        panic!("not rows");
-    };
+    let rows = all_types_rows();
     let by_id: BTreeMap<i32, AllTypesUdts<'_>> = rows
         .typed::<AllTypesUdts<'_>>()
         .unwrap()
@@ -164,18 +170,7 @@ fn real_server_columns_missing_from_a_strict_struct_are_reported() {
     struct Strict {
         id: i32,
     }
-    let (h, body) = fixture("025-select-all-types.bin");
-    let decoded = Response::decode(
-        h.opcode,
-        h.flags,
-        h.version,
-        body,
-        &ResponseContext::default(),
-    )
-    .unwrap();
-    let Response::Result(ResultResponse::Rows(rows)) = decoded.response else {
-        panic!("not rows");
-    };
+    let rows = all_types_rows();
     let err = rows.typed::<Strict>().unwrap_err();
     assert!(
         err.to_string()

@@ -1,11 +1,15 @@
 //! Deserialization from hand-written byte layouts: null versus empty, zero-copy targets, lazy
 //! collection iterators and their validation, vectors, tuples, rows and `CqlValue` display.
 
+mod common;
+
+use common::addr_udt;
+
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
 use bytes::Bytes;
-use scylla2_cql::types::{ColumnSpec, CqlType, UdtType};
+use scylla2_cql::types::{ColumnSpec, CqlType};
 use scylla2_cql::value::{
     ColumnIterator, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint,
     DeserializeError, DeserializeRow, DeserializeValue, FrameSlice, ListIter, MapIter, MaybeEmpty,
@@ -252,14 +256,7 @@ fn tuples_and_udts_tolerate_missing_trailing_fields() {
         Ok((1, Some("x".to_owned())))
     );
     assert!(<(i32,)>::check_type(&t).is_err());
-    let udt = CqlType::Udt(Box::new(UdtType {
-        keyspace: "ks".into(),
-        name: "addr".into(),
-        fields: vec![
-            ("street".into(), CqlType::Text),
-            ("zip".into(), CqlType::Int),
-        ],
-    }));
+    let udt = addr_udt();
     let v = de::<CqlValue>(&udt, Some(&[0, 0, 0, 2, b'E', b'm'])).unwrap();
     assert_eq!(
         v,

@@ -1,28 +1,21 @@
 //! Serialization against hand-written byte layouts from the spec (v4 §6, v5 §5), type and
 //! range checks, and rows (positional, dynamic and named).
 
+mod common;
+
+use common::{addr_udt, ser};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bytes::Bytes;
-use scylla2_cql::types::{ColumnSpec, CqlType, UdtType};
+use scylla2_cql::types::{ColumnSpec, CqlType};
 use scylla2_cql::value::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint,
     CqlVector, MaybeEmpty, MaybeUnset, NamedValues, SerializeError, SerializeRow, SerializeValue,
     Unset,
 };
 use uuid::Uuid;
-
-/// Checks, sizes and writes `v` as `typ`; asserts the size was exact.
-fn ser<T: SerializeValue + ?Sized>(v: &T, typ: &CqlType) -> Vec<u8> {
-    v.check_type(typ).unwrap_or_else(|e| panic!("{typ}: {e}"));
-    let n = v.value_size();
-    let mut out = vec![0xAA; n];
-    let mut w: &mut [u8] = &mut out;
-    v.write_value(&mut w);
-    assert!(w.is_empty(), "{} bytes promised but not written", w.len());
-    out
-}
 
 /// `[int]` length then content.
 fn val(content: &[u8]) -> Vec<u8> {
@@ -415,14 +408,7 @@ fn cql_value_is_checked_against_the_type() {
     );
     assert!(v.check_type(&vector(CqlType::Float, 3)).is_err());
 
-    let udt = CqlType::Udt(Box::new(UdtType {
-        keyspace: "ks".into(),
-        name: "addr".into(),
-        fields: vec![
-            ("street".into(), CqlType::Text),
-            ("zip".into(), CqlType::Int),
-        ],
-    }));
+    let udt = addr_udt();
     let value = |name: &str| CqlValue::Udt {
         keyspace: "ks".into(),
         name: "addr".into(),

@@ -7,21 +7,10 @@ mod common;
 use std::net::SocketAddr;
 
 use common::*;
-use scylla2_sim::{Cluster, FaultRule, RequestKind, SimError};
+use scylla2_sim::{FaultRule, RequestKind, SimError};
 
 const PREPARE: u8 = 0x09;
 const EXECUTE: u8 = 0x0A;
-
-async fn cluster(nodes: usize, shards: u32) -> Cluster {
-    Cluster::builder()
-        .nodes(nodes)
-        .shards(shards)
-        .port(0)
-        .shard_aware_port(0)
-        .start()
-        .await
-        .expect("cluster starts")
-}
 
 async fn ready(addr: SocketAddr, extra: &[(&str, &str)]) -> Client {
     let mut cl = Client::connect(addr, 4).await;
@@ -32,23 +21,6 @@ async fn ready(addr: SocketAddr, extra: &[(&str, &str)]) -> Client {
 async fn query(cl: &mut Client, q: &str) -> Frame {
     cl.send(1, QUERY, &query_body(q)).await;
     cl.recv().await.expect("answer")
-}
-
-async fn ok(cl: &mut Client, q: &str) -> Frame {
-    let f = query(cl, q).await;
-    assert_eq!(
-        f.opcode,
-        RESULT,
-        "{q}: {:?}",
-        String::from_utf8_lossy(&f.body)
-    );
-    f
-}
-
-fn long_string(s: &str) -> Vec<u8> {
-    let mut b = (s.len() as i32).to_be_bytes().to_vec();
-    b.extend_from_slice(s.as_bytes());
-    b
 }
 
 async fn prepare(cl: &mut Client, q: &str) -> Frame {
@@ -81,8 +53,8 @@ fn execute_body(id: &[u8], values: &[&[u8]]) -> Vec<u8> {
 }
 
 async fn setup(cl: &mut Client) {
-    ok(cl, "CREATE KEYSPACE eb WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
-    ok(cl, "CREATE TABLE eb.t (k int PRIMARY KEY, v int)").await;
+    query_ok(cl, "CREATE KEYSPACE eb WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
+    query_ok(cl, "CREATE TABLE eb.t (k int PRIMARY KEY, v int)").await;
 }
 
 #[tokio::test]
@@ -105,7 +77,7 @@ async fn stats_are_readable_through_cql_and_reset() {
     let stats = c.request_stats();
     assert_eq!(stats.iter().map(|s| s.received).sum::<u64>(), 10);
     assert_eq!(stats.iter().map(|s| s.with_token).sum::<u64>(), 10);
-    let f = ok(&mut cl, "SELECT * FROM system_sim.requests").await;
+    let f = query_ok(&mut cl, "SELECT * FROM system_sim.requests").await;
     // Rows result with one row per shard.
     assert_eq!(&f.body[..4], &[0, 0, 0, 2]);
     c.reset_stats();
@@ -134,7 +106,7 @@ async fn restart_forgets_prepared_statements() {
     let n = f.body.len();
     assert_eq!(&f.body[n - id.len()..], &id[..]);
     // Data survived the restart (keyspace still there).
-    ok(&mut cl, "SELECT * FROM eb.t").await;
+    query_ok(&mut cl, "SELECT * FROM eb.t").await;
 }
 
 #[tokio::test]
@@ -164,7 +136,7 @@ async fn errors_matched_by_query_text() {
     assert_eq!(f.error().0, 0x1100);
     let f = query(&mut cl, "SELECT * FROM eb.t").await;
     assert_eq!(f.error(), (0x1001, "busy".to_string()));
-    ok(&mut cl, "SELECT * FROM eb.t").await;
+    query_ok(&mut cl, "SELECT * FROM eb.t").await;
     // Syntax errors come from the engine with their code.
     let f = query(&mut cl, "SELEC nonsense").await;
     assert_eq!(f.error().0, 0x2000);
@@ -231,7 +203,7 @@ async fn scylla_use_metadata_id_on_v4() {
     let addr = c.contact_points()[0];
     let mut cl = ready(addr, &[("SCYLLA_USE_METADATA_ID", "")]).await;
     setup(&mut cl).await;
-    ok(&mut cl, "INSERT INTO eb.t (k, v) VALUES (1, 2)").await;
+    query_ok(&mut cl, "INSERT INTO eb.t (k, v) VALUES (1, 2)").await;
     let f = prepare(&mut cl, "SELECT * FROM eb.t WHERE k = ?").await;
     let (id, pos) = short_bytes_at(&f.body, 4);
     let (meta, _) = short_bytes_at(&f.body, pos);
@@ -253,7 +225,7 @@ async fn scylla_use_metadata_id_on_v4() {
     let f = cl.recv().await.unwrap();
     assert_eq!(f.opcode, RESULT, "{:?}", String::from_utf8_lossy(&f.body));
     assert_eq!(rows_flags(&f) & 0x0C, 0x04, "same id + skip: NO_METADATA");
-    ok(&mut cl, "ALTER TABLE eb.t ADD extra int").await;
+    query_ok(&mut cl, "ALTER TABLE eb.t ADD extra int").await;
     cl.send(6, EXECUTE, &exec(&meta)).await;
     let f = cl.recv().await.unwrap();
     assert_eq!(

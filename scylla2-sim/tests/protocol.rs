@@ -9,17 +9,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use scylla2_sim::{Cluster, Event, FaultAction, FaultRule, RequestKind, SimError};
 
-async fn cluster(nodes: usize, shards: u32) -> Cluster {
-    Cluster::builder()
-        .nodes(nodes)
-        .shards(shards)
-        .port(0)
-        .shard_aware_port(0)
-        .start()
-        .await
-        .expect("cluster starts")
-}
-
 fn addr(c: &Cluster, i: usize) -> SocketAddr {
     c.contact_points()[i]
 }
@@ -542,16 +531,10 @@ async fn a_client_that_does_not_read_gets_backpressure_not_loss() {
             .unwrap();
         assert!(n > 0);
         have += n;
-        let mut pos = 0;
-        while have - pos >= 9 {
-            let len = i32::from_be_bytes(buf[pos + 5..pos + 9].try_into().unwrap()) as usize;
-            if have - pos < 9 + len {
-                break;
-            }
-            assert_eq!(buf[pos + 4], SUPPORTED);
+        let pos = for_each_frame(&buf[..have], |frame| {
+            assert_eq!(frame[4], SUPPORTED);
             got += 1;
-            pos += 9 + len;
-        }
+        });
         buf.copy_within(pos..have, 0);
         have -= pos;
     }

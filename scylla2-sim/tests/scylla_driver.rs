@@ -8,19 +8,28 @@ use std::time::{Duration, Instant};
 use scylla::client::session_builder::SessionBuilder;
 use scylla2_sim::Cluster;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scylla_driver_routes_to_owning_node_and_shard() {
-    let c = Cluster::builder()
-        .nodes(3)
-        .shards(4)
+/// A cluster of `nodes` × `shards` on 127.0.`net`.1 and up, on ephemeral ports.
+async fn start(nodes: usize, shards: u32, net: u8) -> Cluster {
+    Cluster::builder()
+        .nodes(nodes)
+        .shards(shards)
         .port(0)
         .shard_aware_port(0)
-        .base_ip(Ipv4Addr::new(127, 0, 21, 1))
+        .base_ip(Ipv4Addr::new(127, 0, net, 1))
         .start()
         .await
-        .unwrap();
-    let session = SessionBuilder::new()
-        .known_node_addr(c.contact_points()[0])
+        .unwrap()
+}
+
+/// A driver session builder that contacts the cluster's first node.
+fn session_builder(c: &Cluster) -> SessionBuilder {
+    SessionBuilder::new().known_node_addr(c.contact_points()[0])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scylla_driver_routes_to_owning_node_and_shard() {
+    let c = start(3, 4, 21).await;
+    let session = session_builder(&c)
         .build()
         .await
         .expect("scylla driver connects");
@@ -92,20 +101,11 @@ async fn scylla_driver_decodes_every_injected_error() {
     use scylla2_sim::{FaultRule, RequestKind, SimError, WriteType};
     use std::sync::Arc;
 
-    let c = Cluster::builder()
-        .nodes(1)
-        .shards(2)
-        .port(0)
-        .shard_aware_port(0)
-        .base_ip(Ipv4Addr::new(127, 0, 22, 1))
-        .start()
-        .await
-        .unwrap();
+    let c = start(1, 2, 22).await;
     let profile = ExecutionProfile::builder()
         .retry_policy(Arc::new(FallthroughRetryPolicy))
         .build();
-    let session = SessionBuilder::new()
-        .known_node_addr(c.contact_points()[0])
+    let session = session_builder(&c)
         .default_execution_profile_handle(profile.into_handle())
         .build()
         .await
@@ -213,18 +213,9 @@ async fn scylla_driver_decodes_every_injected_error() {
 /// SCYLLA_SHARD and still end up with a connection per shard, so routing stays exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scylla_driver_survives_a_nat_on_the_shard_aware_port() {
-    let c = Cluster::builder()
-        .nodes(1)
-        .shards(4)
-        .port(0)
-        .shard_aware_port(0)
-        .base_ip(Ipv4Addr::new(127, 0, 23, 1))
-        .start()
-        .await
-        .unwrap();
+    let c = start(1, 4, 23).await;
     c.set_shard_aware_nat(true);
-    let session = SessionBuilder::new()
-        .known_node_addr(c.contact_points()[0])
+    let session = session_builder(&c)
         .build()
         .await
         .expect("scylla driver connects");
@@ -268,20 +259,8 @@ async fn scylla_driver_survives_a_nat_on_the_shard_aware_port() {
 /// SCYLLA_USE_METADATA_ID on v4: a prepared `SELECT *` follows ALTER TABLE.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scylla_driver_sees_altered_columns_through_metadata_ids() {
-    let c = Cluster::builder()
-        .nodes(1)
-        .shards(2)
-        .port(0)
-        .shard_aware_port(0)
-        .base_ip(Ipv4Addr::new(127, 0, 24, 1))
-        .start()
-        .await
-        .unwrap();
-    let session = SessionBuilder::new()
-        .known_node_addr(c.contact_points()[0])
-        .build()
-        .await
-        .unwrap();
+    let c = start(1, 2, 24).await;
+    let session = session_builder(&c).build().await.unwrap();
     for q in [
         "CREATE KEYSPACE md WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
         "CREATE TABLE md.t (k int PRIMARY KEY, a int)",

@@ -40,17 +40,6 @@ fn execute_body(id: &[u8], values: &[Vec<u8>]) -> Vec<u8> {
     b
 }
 
-async fn query(cl: &mut Client, q: &str) {
-    cl.send(1, QUERY, &query_body(q)).await;
-    let f = cl.recv().await.unwrap();
-    assert_eq!(
-        f.opcode,
-        RESULT,
-        "{q}: {:?}",
-        String::from_utf8_lossy(&f.body)
-    );
-}
-
 /// Runs `total` EXECUTEs with `depth` in flight; returns requests per second.
 async fn pipeline(addr: SocketAddr, id: &[u8], select: bool, total: usize, depth: usize) -> f64 {
     let mut cl = Client::connect(addr, 4).await;
@@ -97,21 +86,10 @@ async fn pipeline(addr: SocketAddr, id: &[u8], select: bool, total: usize, depth
         let n = rd.read(&mut buf[have..]).await.unwrap();
         assert!(n > 0, "server closed");
         have += n;
-        let mut pos = 0;
-        while have - pos >= 9 {
-            let len = i32::from_be_bytes(buf[pos + 5..pos + 9].try_into().unwrap()) as usize;
-            if have - pos < 9 + len {
-                break;
-            }
-            assert_eq!(
-                buf[pos + 4],
-                RESULT,
-                "{:?}",
-                String::from_utf8_lossy(&buf[pos..pos + 9 + len])
-            );
+        let pos = for_each_frame(&buf[..have], |frame| {
+            assert_eq!(frame[4], RESULT, "{:?}", String::from_utf8_lossy(frame));
             got += 1;
-            pos += 9 + len;
-        }
+        });
         buf.copy_within(pos..have, 0);
         have -= pos;
     }
@@ -153,8 +131,8 @@ fn throughput_one_core() {
     client.block_on(async move {
         let mut cl = Client::connect(addr, 4).await;
         cl.handshake(&[]).await;
-        query(&mut cl, "CREATE KEYSPACE bench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
-        query(&mut cl, "CREATE TABLE bench.t (k int PRIMARY KEY, v text)").await;
+        query_ok(&mut cl, "CREATE KEYSPACE bench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
+        query_ok(&mut cl, "CREATE TABLE bench.t (k int PRIMARY KEY, v text)").await;
         let prep = |s: &str| {
             let mut b = (s.len() as i32).to_be_bytes().to_vec();
             b.extend_from_slice(s.as_bytes());

@@ -7,18 +7,14 @@
 
 use bytes::BufMut;
 
-use super::params::{
-    WITH_DEFAULT_TIMESTAMP, WITH_KEYSPACE, WITH_NOW_IN_SECONDS, WITH_SERIAL_CONSISTENCY,
-    flags_size, put_flags, require_v5, values_are_named,
-};
+use super::params::{TrailingOptions, flags_size, put_flags, trailing_options, values_are_named};
 use super::{
     Request, RequestError, check_short_count, checked_long_string_size, checked_short_bytes_size,
-    checked_string_size,
 };
 use crate::consistency::{Consistency, SerialConsistency};
 use crate::frame::{Opcode, ProtocolVersion};
 use crate::value::SerializeRow;
-use crate::wire::{put_long_string, put_short_bytes, put_string};
+use crate::wire::{put_long_string, put_short_bytes};
 
 /// The kind of batch (`<type>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -89,23 +85,12 @@ impl<'a, V: SerializeRow + ?Sized> Batch<'a, V> {
         }
     }
 
+    fn trailing(&self) -> TrailingOptions<'a> {
+        trailing_options!(self)
+    }
+
     fn flags(&self, version: ProtocolVersion) -> Result<u32, RequestError> {
-        let mut flags = 0;
-        if self.serial_consistency.is_some() {
-            flags |= WITH_SERIAL_CONSISTENCY;
-        }
-        if self.timestamp.is_some() {
-            flags |= WITH_DEFAULT_TIMESTAMP;
-        }
-        if self.keyspace.is_some() {
-            require_v5(version, "keyspace in BATCH")?;
-            flags |= WITH_KEYSPACE;
-        }
-        if self.now_in_seconds.is_some() {
-            require_v5(version, "now_in_seconds")?;
-            flags |= WITH_NOW_IN_SECONDS;
-        }
-        Ok(flags)
+        self.trailing().flags(version, "keyspace in BATCH")
     }
 }
 
@@ -116,7 +101,7 @@ impl<V: SerializeRow + ?Sized> Request for Batch<'_, V> {
 
     fn body_size(&self, version: ProtocolVersion) -> Result<usize, RequestError> {
         check_short_count("batch statements", self.statements.len())?;
-        let flags = self.flags(version)?;
+        self.flags(version)?;
         let mut size = 1 + 2;
         for statement in self.statements {
             size += 1;
@@ -132,19 +117,7 @@ impl<V: SerializeRow + ?Sized> Request for Batch<'_, V> {
             }
             size += 2 + statement.values.values_size();
         }
-        size += 2 + flags_size(version);
-        if self.serial_consistency.is_some() {
-            size += 2;
-        }
-        if self.timestamp.is_some() {
-            size += 8;
-        }
-        if let Some(ks) = self.keyspace {
-            size += checked_string_size("keyspace", ks)?;
-        }
-        if flags & WITH_NOW_IN_SECONDS != 0 {
-            size += 4;
-        }
+        size += 2 + flags_size(version) + self.trailing().size()?;
         Ok(size)
     }
 
@@ -167,17 +140,6 @@ impl<V: SerializeRow + ?Sized> Request for Batch<'_, V> {
         }
         buf.put_u16(self.consistency.code());
         put_flags(version, self.flags(version).unwrap_or(0), buf);
-        if let Some(serial) = self.serial_consistency {
-            buf.put_u16(Consistency::from(serial).code());
-        }
-        if let Some(ts) = self.timestamp {
-            buf.put_i64(ts);
-        }
-        if let Some(ks) = self.keyspace {
-            put_string(buf, ks);
-        }
-        if let Some(now) = self.now_in_seconds {
-            buf.put_i32(now);
-        }
+        self.trailing().write(buf);
     }
 }

@@ -88,20 +88,9 @@ impl<'a, V: SerializeRow + ?Sized> QueryParameters<'a, V> {
         if self.paging_state.is_some() {
             flags |= WITH_PAGING_STATE;
         }
-        if self.serial_consistency.is_some() {
-            flags |= WITH_SERIAL_CONSISTENCY;
-        }
-        if self.timestamp.is_some() {
-            flags |= WITH_DEFAULT_TIMESTAMP;
-        }
-        if self.keyspace.is_some() {
-            require_v5(version, "keyspace in query parameters")?;
-            flags |= WITH_KEYSPACE;
-        }
-        if self.now_in_seconds.is_some() {
-            require_v5(version, "now_in_seconds")?;
-            flags |= WITH_NOW_IN_SECONDS;
-        }
+        flags |= self
+            .trailing()
+            .flags(version, "keyspace in query parameters")?;
         Ok(flags)
     }
 
@@ -118,18 +107,7 @@ impl<'a, V: SerializeRow + ?Sized> QueryParameters<'a, V> {
         if let Some(state) = self.paging_state {
             size += checked_bytes_size("paging state", Some(state))?;
         }
-        if self.serial_consistency.is_some() {
-            size += 2;
-        }
-        if self.timestamp.is_some() {
-            size += 8;
-        }
-        if let Some(ks) = self.keyspace {
-            size += checked_string_size("keyspace", ks)?;
-        }
-        if self.now_in_seconds.is_some() {
-            size += 4;
-        }
+        size += self.trailing().size()?;
         Ok(size)
     }
 
@@ -149,6 +127,83 @@ impl<'a, V: SerializeRow + ?Sized> QueryParameters<'a, V> {
         if let Some(state) = self.paging_state {
             put_bytes(buf, Some(state));
         }
+        self.trailing().write(buf);
+    }
+
+    fn trailing(&self) -> TrailingOptions<'a> {
+        trailing_options!(self)
+    }
+}
+
+/// The [`TrailingOptions`] of a struct with fields of the same names.
+macro_rules! trailing_options {
+    ($s:expr) => {
+        $crate::request::params::TrailingOptions {
+            serial_consistency: $s.serial_consistency,
+            timestamp: $s.timestamp,
+            keyspace: $s.keyspace,
+            now_in_seconds: $s.now_in_seconds,
+        }
+    };
+}
+pub(crate) use trailing_options;
+
+/// The options that end both `<query_parameters>` and a BATCH, in wire order: serial
+/// consistency, default timestamp, and the v5-only keyspace and now-in-seconds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TrailingOptions<'a> {
+    pub(crate) serial_consistency: Option<SerialConsistency>,
+    pub(crate) timestamp: Option<i64>,
+    pub(crate) keyspace: Option<&'a str>,
+    pub(crate) now_in_seconds: Option<i32>,
+}
+
+impl TrailingOptions<'_> {
+    /// Their flags, after checking the v5-only ones against `version` (`keyspace_what` names
+    /// the keyspace option in the error).
+    pub(crate) fn flags(
+        &self,
+        version: ProtocolVersion,
+        keyspace_what: &'static str,
+    ) -> Result<u32, RequestError> {
+        let mut flags = 0;
+        if self.serial_consistency.is_some() {
+            flags |= WITH_SERIAL_CONSISTENCY;
+        }
+        if self.timestamp.is_some() {
+            flags |= WITH_DEFAULT_TIMESTAMP;
+        }
+        if self.keyspace.is_some() {
+            require_v5(version, keyspace_what)?;
+            flags |= WITH_KEYSPACE;
+        }
+        if self.now_in_seconds.is_some() {
+            require_v5(version, "now_in_seconds")?;
+            flags |= WITH_NOW_IN_SECONDS;
+        }
+        Ok(flags)
+    }
+
+    /// Their exact size; call after [`Self::flags`] succeeded.
+    pub(crate) fn size(&self) -> Result<usize, RequestError> {
+        let mut size = 0;
+        if self.serial_consistency.is_some() {
+            size += 2;
+        }
+        if self.timestamp.is_some() {
+            size += 8;
+        }
+        if let Some(ks) = self.keyspace {
+            size += checked_string_size("keyspace", ks)?;
+        }
+        if self.now_in_seconds.is_some() {
+            size += 4;
+        }
+        Ok(size)
+    }
+
+    /// Writes them; call only after [`Self::size`] succeeded.
+    pub(crate) fn write(&self, buf: &mut &mut [u8]) {
         if let Some(serial) = self.serial_consistency {
             buf.put_u16(Consistency::from(serial).code());
         }

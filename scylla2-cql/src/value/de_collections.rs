@@ -184,6 +184,26 @@ impl<'frame, 'meta, T: DeserializeValue<'frame, 'meta>> ListIter<'frame, 'meta, 
             _elem: PhantomData,
         })
     }
+
+    /// Type check of a Rust set `R` (named in errors): from a set or list, not a vector.
+    fn check_set<R: ?Sized>(typ: &'meta CqlType) -> Result<(), DeserializeError> {
+        match typ {
+            CqlType::Set(e) | CqlType::List(e) => T::check_type(e),
+            _ => Err(de_mismatch::<R>(typ)),
+        }
+    }
+
+    /// Reads the elements of a Rust set `R` (named in errors): from a set or list, not a
+    /// vector.
+    fn read_set<R: ?Sized>(
+        typ: &'meta CqlType,
+        value: Option<FrameSlice<'frame>>,
+    ) -> Result<Self, DeserializeError> {
+        if matches!(typ, CqlType::Vector(..)) {
+            return Err(de_mismatch::<R>(typ));
+        }
+        Self::read::<R>(typ, value)
+    }
 }
 
 impl<'frame, 'meta, T: DeserializeValue<'frame, 'meta>> DeserializeValue<'frame, 'meta>
@@ -411,20 +431,14 @@ where
     S: BuildHasher + Default,
 {
     fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        match typ {
-            CqlType::Set(e) | CqlType::List(e) => T::check_type(e),
-            _ => Err(de_mismatch::<Self>(typ)),
-        }
+        ListIter::<T>::check_set::<Self>(typ)
     }
 
     fn deserialize(
         typ: &'meta CqlType,
         value: Option<FrameSlice<'frame>>,
     ) -> Result<Self, DeserializeError> {
-        if matches!(typ, CqlType::Vector(..)) {
-            return Err(de_mismatch::<Self>(typ));
-        }
-        let iter = ListIter::<T>::read::<Self>(typ, value)?;
+        let iter = ListIter::<T>::read_set::<Self>(typ, value)?;
         let mut out = HashSet::with_capacity_and_hasher(iter.len(), S::default());
         for v in iter {
             out.insert(v?);
@@ -439,20 +453,14 @@ where
     T: DeserializeValue<'frame, 'meta> + Ord,
 {
     fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        match typ {
-            CqlType::Set(e) | CqlType::List(e) => T::check_type(e),
-            _ => Err(de_mismatch::<Self>(typ)),
-        }
+        ListIter::<T>::check_set::<Self>(typ)
     }
 
     fn deserialize(
         typ: &'meta CqlType,
         value: Option<FrameSlice<'frame>>,
     ) -> Result<Self, DeserializeError> {
-        if matches!(typ, CqlType::Vector(..)) {
-            return Err(de_mismatch::<Self>(typ));
-        }
-        ListIter::<T>::read::<Self>(typ, value)?.collect()
+        ListIter::<T>::read_set::<Self>(typ, value)?.collect()
     }
 }
 
@@ -563,19 +571,4 @@ macro_rules! tuple_value {
     };
 }
 
-tuple_value!(1; A 0);
-tuple_value!(2; A 0, B 1);
-tuple_value!(3; A 0, B 1, C 2);
-tuple_value!(4; A 0, B 1, C 2, D 3);
-tuple_value!(5; A 0, B 1, C 2, D 3, E 4);
-tuple_value!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_value!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_value!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-tuple_value!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-tuple_value!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-tuple_value!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-tuple_value!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-tuple_value!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
-tuple_value!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
-tuple_value!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
-tuple_value!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+for_each_tuple!(tuple_value);

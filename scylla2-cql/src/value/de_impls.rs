@@ -65,8 +65,10 @@ pub(crate) fn exact<const N: usize>(
     })
 }
 
-macro_rules! de_fixed {
-    ($ty:ty, $n:literal, $pat:pat, |$b:ident| $conv:expr) => {
+/// Implements [`DeserializeValue`] for `$ty`: accepts the CQL types matching `$pat` and
+/// decodes a non-null value with `$decode` (given the column type and the [`FrameSlice`]).
+macro_rules! de_non_null {
+    ($ty:ty, $pat:pat, |$typ:ident, $v:ident| $decode:expr) => {
         impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for $ty {
             fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
                 match typ {
@@ -76,13 +78,23 @@ macro_rules! de_fixed {
             }
 
             fn deserialize(
-                typ: &'meta CqlType,
+                $typ: &'meta CqlType,
                 value: Option<FrameSlice<'frame>>,
             ) -> Result<Self, DeserializeError> {
-                let $b: [u8; $n] = exact(typ, non_null::<Self>(value)?.as_slice())?;
-                Ok($conv)
+                let $v = non_null::<Self>(value)?;
+                $decode
             }
         }
+    };
+}
+
+/// A fixed-size value: exactly `$n` bytes, converted by `$conv`.
+macro_rules! de_fixed {
+    ($ty:ty, $n:literal, $pat:pat, |$b:ident| $conv:expr) => {
+        de_non_null!($ty, $pat, |typ, v| {
+            let $b: [u8; $n] = exact(typ, v.as_slice())?;
+            Ok($conv)
+        });
     };
 }
 
@@ -114,28 +126,16 @@ de_fixed!(Uuid, 16, CqlType::Uuid | CqlType::Timeuuid, |b| {
 de_fixed!(Ipv4Addr, 4, CqlType::Inet, |b| Ipv4Addr::from(b));
 de_fixed!(Ipv6Addr, 16, CqlType::Inet, |b| Ipv6Addr::from(b));
 
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for IpAddr {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        match typ {
-            CqlType::Inet => Ok(()),
-            _ => Err(de_mismatch::<Self>(typ)),
-        }
+de_non_null!(IpAddr, CqlType::Inet, |typ, v| {
+    let bytes = v.as_slice();
+    if let Ok(a) = <[u8; 4]>::try_from(bytes) {
+        Ok(IpAddr::from(a))
+    } else if let Ok(a) = <[u8; 16]>::try_from(bytes) {
+        Ok(IpAddr::from(a))
+    } else {
+        Err(invalid(typ, "an inet must be 4 or 16 bytes"))
     }
-
-    fn deserialize(
-        typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        let bytes = non_null::<Self>(value)?.as_slice();
-        if let Ok(a) = <[u8; 4]>::try_from(bytes) {
-            Ok(IpAddr::from(a))
-        } else if let Ok(a) = <[u8; 16]>::try_from(bytes) {
-            Ok(IpAddr::from(a))
-        } else {
-            Err(invalid(typ, "an inet must be 4 or 16 bytes"))
-        }
-    }
-}
+});
 
 /// Decodes a duration's three vints, checking that months and days fit in 32 bits.
 pub(crate) fn decode_duration(
@@ -158,41 +158,17 @@ pub(crate) fn decode_duration(
     })
 }
 
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for CqlDuration {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        match typ {
-            CqlType::Duration => Ok(()),
-            _ => Err(de_mismatch::<Self>(typ)),
-        }
-    }
+de_non_null!(CqlDuration, CqlType::Duration, |typ, v| decode_duration(
+    typ,
+    v.as_slice()
+));
 
-    fn deserialize(
-        typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        decode_duration(typ, non_null::<Self>(value)?.as_slice())
+de_non_null!(CqlVarint, CqlType::Varint, |typ, v| {
+    if v.as_slice().is_empty() {
+        return Err(invalid(typ, "empty varint"));
     }
-}
-
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for CqlVarint {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        match typ {
-            CqlType::Varint => Ok(()),
-            _ => Err(de_mismatch::<Self>(typ)),
-        }
-    }
-
-    fn deserialize(
-        typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        let v = non_null::<Self>(value)?;
-        if v.as_slice().is_empty() {
-            return Err(invalid(typ, "empty varint"));
-        }
-        Ok(CqlVarint(v.to_bytes()))
-    }
-}
+    Ok(CqlVarint(v.to_bytes()))
+});
 
 /// Decodes a decimal: an `[int]` scale then the unscaled varint (at least one byte).
 pub(crate) fn decode_decimal(
@@ -210,21 +186,9 @@ pub(crate) fn decode_decimal(
     })
 }
 
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for CqlDecimal {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        match typ {
-            CqlType::Decimal => Ok(()),
-            _ => Err(de_mismatch::<Self>(typ)),
-        }
-    }
-
-    fn deserialize(
-        typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        decode_decimal(typ, non_null::<Self>(value)?)
-    }
-}
+de_non_null!(CqlDecimal, CqlType::Decimal, |typ, v| decode_decimal(
+    typ, v
+));
 
 /// Validates text (UTF-8) or ascii (bytes 0..=127).
 pub(crate) fn decode_str<'a>(typ: &CqlType, bytes: &'a [u8]) -> Result<&'a str, DeserializeError> {
@@ -234,81 +198,28 @@ pub(crate) fn decode_str<'a>(typ: &CqlType, bytes: &'a [u8]) -> Result<&'a str, 
     std::str::from_utf8(bytes).map_err(|_| invalid(typ, "invalid UTF-8"))
 }
 
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for &'frame str {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        match typ {
-            CqlType::Text | CqlType::Ascii => Ok(()),
-            _ => Err(de_mismatch::<Self>(typ)),
-        }
-    }
+de_non_null!(&'frame str, CqlType::Text | CqlType::Ascii, |typ, v| {
+    decode_str(typ, v.as_slice())
+});
 
-    fn deserialize(
-        typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        decode_str(typ, non_null::<Self>(value)?.as_slice())
-    }
-}
+de_non_null!(String, CqlType::Text | CqlType::Ascii, |typ, v| decode_str(
+    typ,
+    v.as_slice()
+)
+.map(str::to_owned));
 
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for String {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        <&str>::check_type(typ).map_err(|_| de_mismatch::<Self>(typ))
-    }
-
-    fn deserialize(
-        typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        decode_str(typ, non_null::<Self>(value)?.as_slice()).map(str::to_owned)
-    }
-}
-
-fn check_blob<T: ?Sized>(typ: &CqlType) -> Result<(), DeserializeError> {
-    match typ {
-        CqlType::Blob | CqlType::Custom(_) => Ok(()),
-        _ => Err(de_mismatch::<T>(typ)),
-    }
-}
-
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for &'frame [u8] {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        check_blob::<Self>(typ)
-    }
-
-    fn deserialize(
-        _typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        Ok(non_null::<Self>(value)?.as_slice())
-    }
-}
-
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for Vec<u8> {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        check_blob::<Self>(typ)
-    }
-
-    fn deserialize(
-        _typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        Ok(non_null::<Self>(value)?.as_slice().to_vec())
-    }
-}
-
-/// Shares the frame's memory: no copy.
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for Bytes {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        check_blob::<Self>(typ)
-    }
-
-    fn deserialize(
-        _typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        Ok(non_null::<Self>(value)?.to_bytes())
-    }
-}
+de_non_null!(
+    &'frame [u8],
+    CqlType::Blob | CqlType::Custom(_),
+    |_typ, v| Ok(v.as_slice())
+);
+de_non_null!(Vec<u8>, CqlType::Blob | CqlType::Custom(_), |_typ, v| Ok(v
+    .as_slice()
+    .to_vec()));
+// `Bytes` shares the frame's memory: no copy.
+de_non_null!(Bytes, CqlType::Blob | CqlType::Custom(_), |_typ, v| Ok(
+    v.to_bytes()
+));
 
 /// `None` for null. An empty (zero-length) value is not null: it goes to `T`.
 impl<'frame, 'meta, T: DeserializeValue<'frame, 'meta>> DeserializeValue<'frame, 'meta>

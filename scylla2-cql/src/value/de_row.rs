@@ -61,22 +61,7 @@ macro_rules! tuple_row {
     };
 }
 
-tuple_row!(1; A 0);
-tuple_row!(2; A 0, B 1);
-tuple_row!(3; A 0, B 1, C 2);
-tuple_row!(4; A 0, B 1, C 2, D 3);
-tuple_row!(5; A 0, B 1, C 2, D 3, E 4);
-tuple_row!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_row!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_row!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-tuple_row!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-tuple_row!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-tuple_row!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-tuple_row!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-tuple_row!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
-tuple_row!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
-tuple_row!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
-tuple_row!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+for_each_tuple!(tuple_row);
 
 /// A row of any shape, decoded into owned dynamic values (`None` is null).
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -246,19 +246,4 @@ macro_rules! tuple_value {
     };
 }
 
-tuple_value!(1; A 0);
-tuple_value!(2; A 0, B 1);
-tuple_value!(3; A 0, B 1, C 2);
-tuple_value!(4; A 0, B 1, C 2, D 3);
-tuple_value!(5; A 0, B 1, C 2, D 3, E 4);
-tuple_value!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_value!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_value!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-tuple_value!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-tuple_value!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-tuple_value!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-tuple_value!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-tuple_value!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
-tuple_value!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
-tuple_value!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
-tuple_value!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+for_each_tuple!(tuple_value);

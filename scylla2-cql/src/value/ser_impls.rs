@@ -399,86 +399,40 @@ impl<const N: usize> SerializeValue for [u8; N] {
     forward!([u8], |s| s.as_slice());
 }
 
-impl<T: SerializeValue + ?Sized> SerializeValue for &T {
-    fn check_type(&self, typ: &CqlType) -> Result<(), SerializeError> {
-        (**self).check_type(typ)
-    }
-    fn value_size(&self) -> usize {
-        (**self).value_size()
-    }
-    fn write_value(&self, buf: &mut &mut [u8]) {
-        (**self).write_value(buf)
-    }
-    fn is_null(&self) -> bool {
-        (**self).is_null()
-    }
-    fn is_unset(&self) -> bool {
-        (**self).is_unset()
-    }
-    fn vector_fixed_size(&self) -> Option<usize> {
-        (**self).vector_fixed_size()
-    }
-    fn vector_element_size(&self) -> usize {
-        (**self).vector_element_size()
-    }
-    fn write_vector_element(&self, buf: &mut &mut [u8]) {
-        (**self).write_vector_element(buf)
-    }
+/// Implements [`SerializeValue`] for a smart pointer or reference by forwarding every method
+/// (defaults included) to the pointee, unchanged.
+macro_rules! deref_forward {
+    ($($ptr:ty),+ $(,)?) => {$(
+        impl<T: SerializeValue + ?Sized> SerializeValue for $ptr {
+            fn check_type(&self, typ: &CqlType) -> Result<(), SerializeError> {
+                (**self).check_type(typ)
+            }
+            fn value_size(&self) -> usize {
+                (**self).value_size()
+            }
+            fn write_value(&self, buf: &mut &mut [u8]) {
+                (**self).write_value(buf)
+            }
+            fn is_null(&self) -> bool {
+                (**self).is_null()
+            }
+            fn is_unset(&self) -> bool {
+                (**self).is_unset()
+            }
+            fn vector_fixed_size(&self) -> Option<usize> {
+                (**self).vector_fixed_size()
+            }
+            fn vector_element_size(&self) -> usize {
+                (**self).vector_element_size()
+            }
+            fn write_vector_element(&self, buf: &mut &mut [u8]) {
+                (**self).write_vector_element(buf)
+            }
+        }
+    )+};
 }
 
-impl<T: SerializeValue + ?Sized> SerializeValue for Box<T> {
-    fn check_type(&self, typ: &CqlType) -> Result<(), SerializeError> {
-        (**self).check_type(typ)
-    }
-    fn value_size(&self) -> usize {
-        (**self).value_size()
-    }
-    fn write_value(&self, buf: &mut &mut [u8]) {
-        (**self).write_value(buf)
-    }
-    fn is_null(&self) -> bool {
-        (**self).is_null()
-    }
-    fn is_unset(&self) -> bool {
-        (**self).is_unset()
-    }
-    fn vector_fixed_size(&self) -> Option<usize> {
-        (**self).vector_fixed_size()
-    }
-    fn vector_element_size(&self) -> usize {
-        (**self).vector_element_size()
-    }
-    fn write_vector_element(&self, buf: &mut &mut [u8]) {
-        (**self).write_vector_element(buf)
-    }
-}
-
-impl<T: SerializeValue + ?Sized> SerializeValue for Arc<T> {
-    fn check_type(&self, typ: &CqlType) -> Result<(), SerializeError> {
-        (**self).check_type(typ)
-    }
-    fn value_size(&self) -> usize {
-        (**self).value_size()
-    }
-    fn write_value(&self, buf: &mut &mut [u8]) {
-        (**self).write_value(buf)
-    }
-    fn is_null(&self) -> bool {
-        (**self).is_null()
-    }
-    fn is_unset(&self) -> bool {
-        (**self).is_unset()
-    }
-    fn vector_fixed_size(&self) -> Option<usize> {
-        (**self).vector_fixed_size()
-    }
-    fn vector_element_size(&self) -> usize {
-        (**self).vector_element_size()
-    }
-    fn write_vector_element(&self, buf: &mut &mut [u8]) {
-        (**self).write_vector_element(buf)
-    }
-}
+deref_forward!(&T, Box<T>, Arc<T>);
 
 /// `None` is null, which fits any column; `Some` is checked like the value.
 impl<T: SerializeValue> SerializeValue for Option<T> {

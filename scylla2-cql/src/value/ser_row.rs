@@ -75,35 +75,28 @@ impl<T: SerializeValue> SerializeRow for [T] {
     }
 }
 
-impl<T: SerializeValue> SerializeRow for Vec<T> {
-    fn value_count(&self) -> usize {
-        self.len()
-    }
-    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
-        self.as_slice().check_types(columns)
-    }
-    fn values_size(&self) -> usize {
-        self.as_slice().values_size()
-    }
-    fn write_values(&self, buf: &mut &mut [u8]) {
-        self.as_slice().write_values(buf)
-    }
+/// Implements [`SerializeRow`] for a contiguous container of values through its slice.
+macro_rules! row_via_slice {
+    ([$($generics:tt)*] $ty:ty) => {
+        impl<$($generics)*> SerializeRow for $ty {
+            fn value_count(&self) -> usize {
+                self.as_slice().value_count()
+            }
+            fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
+                self.as_slice().check_types(columns)
+            }
+            fn values_size(&self) -> usize {
+                self.as_slice().values_size()
+            }
+            fn write_values(&self, buf: &mut &mut [u8]) {
+                self.as_slice().write_values(buf)
+            }
+        }
+    };
 }
 
-impl<T: SerializeValue, const N: usize> SerializeRow for [T; N] {
-    fn value_count(&self) -> usize {
-        N
-    }
-    fn check_types(&self, columns: &[ColumnSpec]) -> Result<(), SerializeError> {
-        self.as_slice().check_types(columns)
-    }
-    fn values_size(&self) -> usize {
-        self.as_slice().values_size()
-    }
-    fn write_values(&self, buf: &mut &mut [u8]) {
-        self.as_slice().write_values(buf)
-    }
-}
+row_via_slice!([T: SerializeValue] Vec<T>);
+row_via_slice!([T: SerializeValue, const N: usize] [T; N]);
 
 macro_rules! tuple_row {
     ($n:literal; $($t:ident $idx:tt),+) => {
@@ -130,22 +123,7 @@ macro_rules! tuple_row {
     };
 }
 
-tuple_row!(1; A 0);
-tuple_row!(2; A 0, B 1);
-tuple_row!(3; A 0, B 1, C 2);
-tuple_row!(4; A 0, B 1, C 2, D 3);
-tuple_row!(5; A 0, B 1, C 2, D 3, E 4);
-tuple_row!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_row!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_row!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-tuple_row!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-tuple_row!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-tuple_row!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-tuple_row!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-tuple_row!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
-tuple_row!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
-tuple_row!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
-tuple_row!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+for_each_tuple!(tuple_row);
 
 /// Values sent by name (QUERY/EXECUTE flag 0x40), in any order.
 ///

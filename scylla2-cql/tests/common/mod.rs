@@ -1,11 +1,12 @@
-//! Helpers shared by the message tests: hex, fixtures, and a test-only row of raw values.
+//! Helpers shared by the message and value tests: hex, fixtures, a test-only row of raw
+//! values, value serialization with an exact-size check, and a sample user-defined type.
 #![allow(dead_code)]
 
 use bytes::Bytes;
 use scylla2_cql::frame::{EnvelopeHeader, HEADER_SIZE, HeaderFlags, ProtocolVersion};
 use scylla2_cql::request::{Request, write_envelope};
-use scylla2_cql::types::ColumnSpec;
-use scylla2_cql::value::{SerializeError, SerializeRow};
+use scylla2_cql::types::{ColumnSpec, CqlType, UdtType};
+use scylla2_cql::value::{SerializeError, SerializeRow, SerializeValue};
 
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cassandra-v4");
 
@@ -115,4 +116,27 @@ impl SerializeRow for RawRow {
     fn value_name(&self, index: usize) -> Option<&str> {
         self.names.as_ref()?.get(index).map(String::as_str)
     }
+}
+
+/// Checks, sizes and writes `v` as `typ`; asserts the size was exact.
+pub fn ser<T: SerializeValue + ?Sized>(v: &T, typ: &CqlType) -> Vec<u8> {
+    v.check_type(typ).unwrap_or_else(|e| panic!("{typ}: {e}"));
+    let n = v.value_size();
+    let mut out = vec![0xAA; n];
+    let mut w: &mut [u8] = &mut out;
+    v.write_value(&mut w);
+    assert!(w.is_empty(), "{} bytes promised but not written", w.len());
+    out
+}
+
+/// `ks.addr`: a user-defined type of `street text, zip int`.
+pub fn addr_udt() -> CqlType {
+    CqlType::Udt(Box::new(UdtType {
+        keyspace: "ks".into(),
+        name: "addr".into(),
+        fields: vec![
+            ("street".into(), CqlType::Text),
+            ("zip".into(), CqlType::Int),
+        ],
+    }))
 }

@@ -149,24 +149,37 @@ impl<'a> Lexer<'a> {
     }
 
     fn string(&mut self) -> Result<Tok, LexError> {
+        let (_, out) = self.quoted(b'\'', true, "unterminated string literal")?;
+        Ok(Tok::Str(out))
+    }
+
+    /// Reads a literal enclosed in `quote` (a doubled `quote` inside stands for one) from the
+    /// opening quote at `self.pos`; returns where it started and its content. Newlines inside
+    /// are counted when `count_lines`; `unterminated` is the error at the end of input.
+    fn quoted(
+        &mut self,
+        quote: u8,
+        count_lines: bool,
+        unterminated: &'static str,
+    ) -> Result<(usize, String), LexError> {
         let start = self.pos;
         self.pos += 1;
         let mut out = String::new();
         let mut seg = self.pos;
         loop {
             match self.peek(0) {
-                None => return Err(self.err(start, "unterminated string literal")),
-                Some(b'\'') if self.peek(1) == Some(b'\'') => {
+                None => return Err(self.err(start, unterminated)),
+                Some(q) if q == quote && self.peek(1) == Some(quote) => {
                     out.push_str(&self.text[seg..self.pos + 1]);
                     self.pos += 2;
                     seg = self.pos;
                 }
-                Some(b'\'') => {
+                Some(q) if q == quote => {
                     out.push_str(&self.text[seg..self.pos]);
                     self.pos += 1;
-                    return Ok(Tok::Str(out));
+                    return Ok((start, out));
                 }
-                Some(b'\n') => {
+                Some(b'\n') if count_lines => {
                     self.newline(self.pos);
                     self.pos += 1;
                 }
@@ -197,29 +210,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn quoted_ident(&mut self) -> Result<Tok, LexError> {
-        let start = self.pos;
-        self.pos += 1;
-        let mut out = String::new();
-        let mut seg = self.pos;
-        loop {
-            match self.peek(0) {
-                None => return Err(self.err(start, "unterminated quoted identifier")),
-                Some(b'"') if self.peek(1) == Some(b'"') => {
-                    out.push_str(&self.text[seg..self.pos + 1]);
-                    self.pos += 2;
-                    seg = self.pos;
-                }
-                Some(b'"') => {
-                    out.push_str(&self.text[seg..self.pos]);
-                    self.pos += 1;
-                    if out.is_empty() {
-                        return Err(self.err(start, "empty quoted identifier"));
-                    }
-                    return Ok(Tok::QuotedIdent(out));
-                }
-                Some(_) => self.pos += 1,
-            }
+        let (start, out) = self.quoted(b'"', false, "unterminated quoted identifier")?;
+        if out.is_empty() {
+            return Err(self.err(start, "empty quoted identifier"));
         }
+        Ok(Tok::QuotedIdent(out))
     }
 
     /// A run of identifier characters and '-' (for UUIDs and durations).

@@ -70,143 +70,171 @@ fn frozen_list() -> ColumnType {
 
 type Def = (&'static str, ColumnType, ColumnKind);
 
+/// The columns of a table in declaration order: partition key, clustering, then regular.
+fn table_columns<const P: usize, const C: usize, const R: usize>(
+    pk: [(&'static str, ColumnType); P],
+    ck: [(&'static str, ColumnType); C],
+    regular: [(&'static str, ColumnType); R],
+) -> Vec<Def> {
+    let tag = |kind| move |(name, typ)| (name, typ, kind);
+    let mut out = Vec::with_capacity(P + C + R);
+    out.extend(pk.into_iter().map(tag(ColumnKind::PartitionKey)));
+    out.extend(ck.into_iter().map(tag(ColumnKind::Clustering)));
+    out.extend(regular.into_iter().map(tag(ColumnKind::Regular)));
+    out
+}
+
+/// The columns of a `system_schema` table: partitioned by `keyspace_name`.
+fn by_keyspace<const C: usize, const R: usize>(
+    ck: [(&'static str, ColumnType); C],
+    regular: [(&'static str, ColumnType); R],
+) -> Vec<Def> {
+    table_columns([("keyspace_name", text())], ck, regular)
+}
+
 fn defs(which: &str) -> Vec<Def> {
-    use ColumnKind::{Clustering as C, PartitionKey as P, Regular as R};
     let tokens = ColumnType::Set(Box::new(text()), false);
     match which {
-        "local" => vec![
-            ("key", text(), P),
-            ("bootstrapped", text(), R),
-            ("broadcast_address", ColumnType::Inet, R),
-            ("cluster_name", text(), R),
-            ("cql_version", text(), R),
-            ("data_center", text(), R),
-            ("gossip_generation", ColumnType::Int, R),
-            ("host_id", ColumnType::Uuid, R),
-            ("listen_address", ColumnType::Inet, R),
-            ("native_protocol_version", text(), R),
-            ("partitioner", text(), R),
-            ("rack", text(), R),
-            ("release_version", text(), R),
-            ("rpc_address", ColumnType::Inet, R),
-            ("schema_version", ColumnType::Uuid, R),
-            ("supported_features", text(), R),
-            ("tokens", tokens, R),
-        ],
-        "peers" => vec![
-            ("peer", ColumnType::Inet, P),
-            ("data_center", text(), R),
-            ("host_id", ColumnType::Uuid, R),
-            ("preferred_ip", ColumnType::Inet, R),
-            ("rack", text(), R),
-            ("release_version", text(), R),
-            ("rpc_address", ColumnType::Inet, R),
-            ("schema_version", ColumnType::Uuid, R),
-            ("supported_features", text(), R),
-            ("tokens", tokens, R),
-        ],
-        "keyspaces" => vec![
-            ("keyspace_name", text(), P),
-            ("durable_writes", ColumnType::Boolean, R),
-            ("replication", frozen_map(), R),
-        ],
-        "tables" => vec![
-            ("keyspace_name", text(), P),
-            ("table_name", text(), C),
-            ("bloom_filter_fp_chance", ColumnType::Double, R),
-            ("caching", frozen_map(), R),
-            ("comment", text(), R),
-            ("compaction", frozen_map(), R),
-            ("compression", frozen_map(), R),
-            ("crc_check_chance", ColumnType::Double, R),
-            ("dclocal_read_repair_chance", ColumnType::Double, R),
-            ("default_time_to_live", ColumnType::Int, R),
-            (
-                "extensions",
-                ColumnType::Map(Box::new(text()), Box::new(ColumnType::Blob), true),
-                R,
-            ),
-            ("flags", ColumnType::Set(Box::new(text()), true), R),
-            ("gc_grace_seconds", ColumnType::Int, R),
-            ("id", ColumnType::Uuid, R),
-            ("max_index_interval", ColumnType::Int, R),
-            ("memtable_flush_period_in_ms", ColumnType::Int, R),
-            ("min_index_interval", ColumnType::Int, R),
-            ("read_repair_chance", ColumnType::Double, R),
-            ("speculative_retry", text(), R),
-        ],
-        "columns" => vec![
-            ("keyspace_name", text(), P),
-            ("table_name", text(), C),
-            ("column_name", text(), C),
-            ("clustering_order", text(), R),
-            ("column_name_bytes", ColumnType::Blob, R),
-            ("kind", text(), R),
-            ("position", ColumnType::Int, R),
-            ("type", text(), R),
-        ],
-        "types" => vec![
-            ("keyspace_name", text(), P),
-            ("type_name", text(), C),
-            ("field_names", frozen_list(), R),
-            ("field_types", frozen_list(), R),
-        ],
-        "views" => vec![
-            ("keyspace_name", text(), P),
-            ("view_name", text(), C),
-            ("base_table_id", ColumnType::Uuid, R),
-            ("base_table_name", text(), R),
-            ("id", ColumnType::Uuid, R),
-            ("include_all_columns", ColumnType::Boolean, R),
-            ("where_clause", text(), R),
-        ],
-        "functions" => vec![
-            ("keyspace_name", text(), P),
-            ("function_name", text(), C),
-            ("argument_types", frozen_list(), C),
-            ("argument_names", frozen_list(), R),
-            ("body", text(), R),
-            ("called_on_null_input", ColumnType::Boolean, R),
-            ("language", text(), R),
-            ("return_type", text(), R),
-        ],
-        "aggregates" => vec![
-            ("keyspace_name", text(), P),
-            ("aggregate_name", text(), C),
-            ("argument_types", frozen_list(), C),
-            ("final_func", text(), R),
-            ("initcond", text(), R),
-            ("return_type", text(), R),
-            ("state_func", text(), R),
-            ("state_type", text(), R),
-        ],
-        "triggers" => vec![
-            ("keyspace_name", text(), P),
-            ("table_name", text(), C),
-            ("trigger_name", text(), C),
-            ("options", frozen_map(), R),
-        ],
-        "indexes" => vec![
-            ("keyspace_name", text(), P),
-            ("table_name", text(), C),
-            ("index_name", text(), C),
-            ("kind", text(), R),
-            ("options", frozen_map(), R),
-        ],
-        "dropped_columns" => vec![
-            ("keyspace_name", text(), P),
-            ("table_name", text(), C),
-            ("column_name", text(), C),
-            ("dropped_time", ColumnType::Timestamp, R),
-            ("type", text(), R),
-        ],
-        "requests" => vec![
-            ("node", ColumnType::Int, P),
-            ("shard", ColumnType::Int, C),
-            ("owned", ColumnType::BigInt, R),
-            ("received", ColumnType::BigInt, R),
-            ("with_token", ColumnType::BigInt, R),
-        ],
+        "local" => table_columns(
+            [("key", text())],
+            [],
+            [
+                ("bootstrapped", text()),
+                ("broadcast_address", ColumnType::Inet),
+                ("cluster_name", text()),
+                ("cql_version", text()),
+                ("data_center", text()),
+                ("gossip_generation", ColumnType::Int),
+                ("host_id", ColumnType::Uuid),
+                ("listen_address", ColumnType::Inet),
+                ("native_protocol_version", text()),
+                ("partitioner", text()),
+                ("rack", text()),
+                ("release_version", text()),
+                ("rpc_address", ColumnType::Inet),
+                ("schema_version", ColumnType::Uuid),
+                ("supported_features", text()),
+                ("tokens", tokens),
+            ],
+        ),
+        "peers" => table_columns(
+            [("peer", ColumnType::Inet)],
+            [],
+            [
+                ("data_center", text()),
+                ("host_id", ColumnType::Uuid),
+                ("preferred_ip", ColumnType::Inet),
+                ("rack", text()),
+                ("release_version", text()),
+                ("rpc_address", ColumnType::Inet),
+                ("schema_version", ColumnType::Uuid),
+                ("supported_features", text()),
+                ("tokens", tokens),
+            ],
+        ),
+        "keyspaces" => by_keyspace(
+            [],
+            [
+                ("durable_writes", ColumnType::Boolean),
+                ("replication", frozen_map()),
+            ],
+        ),
+        "tables" => by_keyspace(
+            [("table_name", text())],
+            [
+                ("bloom_filter_fp_chance", ColumnType::Double),
+                ("caching", frozen_map()),
+                ("comment", text()),
+                ("compaction", frozen_map()),
+                ("compression", frozen_map()),
+                ("crc_check_chance", ColumnType::Double),
+                ("dclocal_read_repair_chance", ColumnType::Double),
+                ("default_time_to_live", ColumnType::Int),
+                (
+                    "extensions",
+                    ColumnType::Map(Box::new(text()), Box::new(ColumnType::Blob), true),
+                ),
+                ("flags", ColumnType::Set(Box::new(text()), true)),
+                ("gc_grace_seconds", ColumnType::Int),
+                ("id", ColumnType::Uuid),
+                ("max_index_interval", ColumnType::Int),
+                ("memtable_flush_period_in_ms", ColumnType::Int),
+                ("min_index_interval", ColumnType::Int),
+                ("read_repair_chance", ColumnType::Double),
+                ("speculative_retry", text()),
+            ],
+        ),
+        "columns" => by_keyspace(
+            [("table_name", text()), ("column_name", text())],
+            [
+                ("clustering_order", text()),
+                ("column_name_bytes", ColumnType::Blob),
+                ("kind", text()),
+                ("position", ColumnType::Int),
+                ("type", text()),
+            ],
+        ),
+        "types" => by_keyspace(
+            [("type_name", text())],
+            [
+                ("field_names", frozen_list()),
+                ("field_types", frozen_list()),
+            ],
+        ),
+        "views" => by_keyspace(
+            [("view_name", text())],
+            [
+                ("base_table_id", ColumnType::Uuid),
+                ("base_table_name", text()),
+                ("id", ColumnType::Uuid),
+                ("include_all_columns", ColumnType::Boolean),
+                ("where_clause", text()),
+            ],
+        ),
+        "functions" => by_keyspace(
+            [("function_name", text()), ("argument_types", frozen_list())],
+            [
+                ("argument_names", frozen_list()),
+                ("body", text()),
+                ("called_on_null_input", ColumnType::Boolean),
+                ("language", text()),
+                ("return_type", text()),
+            ],
+        ),
+        "aggregates" => by_keyspace(
+            [
+                ("aggregate_name", text()),
+                ("argument_types", frozen_list()),
+            ],
+            [
+                ("final_func", text()),
+                ("initcond", text()),
+                ("return_type", text()),
+                ("state_func", text()),
+                ("state_type", text()),
+            ],
+        ),
+        "triggers" => by_keyspace(
+            [("table_name", text()), ("trigger_name", text())],
+            [("options", frozen_map())],
+        ),
+        "indexes" => by_keyspace(
+            [("table_name", text()), ("index_name", text())],
+            [("kind", text()), ("options", frozen_map())],
+        ),
+        "dropped_columns" => by_keyspace(
+            [("table_name", text()), ("column_name", text())],
+            [("dropped_time", ColumnType::Timestamp), ("type", text())],
+        ),
+        "requests" => table_columns(
+            [("node", ColumnType::Int)],
+            [("shard", ColumnType::Int)],
+            [
+                ("owned", ColumnType::BigInt),
+                ("received", ColumnType::BigInt),
+                ("with_token", ColumnType::BigInt),
+            ],
+        ),
         _ => Vec::new(),
     }
 }
@@ -373,8 +401,18 @@ fn version(n: &NodeInfo, engine: &Engine) -> uuid::Uuid {
     }
 }
 
-fn token_strings(n: &NodeInfo) -> Vec<String> {
-    n.tokens.iter().map(i64::to_string).collect()
+/// The columns system.local and system.peers both end with: rack, release_version,
+/// rpc_address, schema_version, supported_features and tokens.
+fn node_columns(n: &NodeInfo, engine: &Engine) -> [Option<Bytes>; 6] {
+    let tokens: Vec<String> = n.tokens.iter().map(i64::to_string).collect();
+    [
+        t(&n.rack),
+        t(&n.release_version),
+        inet(n.address),
+        uuid(version(n, engine)),
+        t(SUPPORTED_FEATURES),
+        texts(tokens.iter().map(String::as_str)),
+    ]
 }
 
 /// Computes the rows of a system table.
@@ -388,11 +426,10 @@ pub fn materialize(
     match which {
         SystemTable::Local => {
             let n = cluster.local();
-            let toks = token_strings(&n);
             put(
                 &mut data,
                 s,
-                vec![
+                [
                     t("local"),
                     t("COMPLETED"),
                     inet(n.address),
@@ -404,33 +441,26 @@ pub fn materialize(
                     inet(n.address),
                     t("4"),
                     t("org.apache.cassandra.dht.Murmur3Partitioner"),
-                    t(&n.rack),
-                    t(&n.release_version),
-                    inet(n.address),
-                    uuid(version(&n, engine)),
-                    t(SUPPORTED_FEATURES),
-                    texts(toks.iter().map(String::as_str)),
-                ],
+                ]
+                .into_iter()
+                .chain(node_columns(&n, engine))
+                .collect(),
             );
         }
         SystemTable::Peers => {
             for n in cluster.peers() {
-                let toks = token_strings(&n);
                 put(
                     &mut data,
                     s,
-                    vec![
+                    [
                         inet(n.address),
                         t(&n.datacenter),
                         uuid(n.host_id),
                         inet(n.address),
-                        t(&n.rack),
-                        t(&n.release_version),
-                        inet(n.address),
-                        uuid(version(&n, engine)),
-                        t(SUPPORTED_FEATURES),
-                        texts(toks.iter().map(String::as_str)),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(node_columns(&n, engine))
+                    .collect(),
                 );
             }
         }

@@ -52,6 +52,19 @@ pub(crate) struct Config {
     pub base_ip: Ipv4Addr,
 }
 
+/// Builder methods that each set one field of the builder's [`Config`] to their argument.
+macro_rules! config_setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty => $field:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.config.$field = value;
+                self
+            }
+        )*
+    };
+}
+
 /// Builds a [`Cluster`].
 #[derive(Debug, Clone)]
 pub struct ClusterBuilder {
@@ -67,29 +80,25 @@ impl ClusterBuilder {
         self.nodes = n;
         self
     }
-    /// Shards per node (default 0 = Apache Cassandra: no SCYLLA_* keys, no shard-aware port).
-    pub fn shards(mut self, s: u32) -> Self {
-        self.config.shards = s;
-        self
-    }
-    /// CQL port shared by every node (default 9042; 0 = a port free on every address).
-    pub fn port(mut self, p: u16) -> Self {
-        self.config.port = p;
-        self
-    }
-    /// Shard-aware port (default 19042; 0 = pick a free one).
-    pub fn shard_aware_port(mut self, p: u16) -> Self {
-        self.config.shard_port = p;
-        self
+    config_setters! {
+        /// Shards per node (default 0 = Apache Cassandra: no SCYLLA_* keys, no shard-aware port).
+        shards: u32 => shards;
+        /// CQL port shared by every node (default 9042; 0 = a port free on every address).
+        port: u16 => port;
+        /// Shard-aware port (default 19042; 0 = pick a free one).
+        shard_aware_port: u16 => shard_port;
+        /// First node address; node i listens on base + i (default 127.0.0.1).
+        base_ip: Ipv4Addr => base_ip;
+        /// Highest protocol version offered, 4 or 5 (default 5).
+        max_protocol_version: u8 => max_version;
+        /// Vnode tokens per node (default 16).
+        tokens_per_node: usize => tokens_per_node;
+        /// Seed of tokens and host ids (default 1).
+        seed: u64 => seed;
     }
     /// Neither listen on nor advertise a shard-aware port (older Scylla).
     pub fn no_shard_aware_port(mut self) -> Self {
         self.config.shard_aware = false;
-        self
-    }
-    /// First node address; node i listens on base + i (default 127.0.0.1).
-    pub fn base_ip(mut self, ip: Ipv4Addr) -> Self {
-        self.config.base_ip = ip;
         self
     }
     /// Data centers as (name, node count), assigned to nodes in order; default one
@@ -106,11 +115,6 @@ impl ClusterBuilder {
         self.racks = racks.into_iter().map(Into::into).collect();
         self
     }
-    /// Highest protocol version offered, 4 or 5 (default 5).
-    pub fn max_protocol_version(mut self, v: u8) -> Self {
-        self.config.max_version = v;
-        self
-    }
     /// Require PasswordAuthenticator with these (user, password) pairs.
     pub fn password_auth<U: Into<String>, P: Into<String>>(
         mut self,
@@ -122,16 +126,6 @@ impl ClusterBuilder {
                 .map(|(u, p)| (u.into(), p.into()))
                 .collect(),
         );
-        self
-    }
-    /// Vnode tokens per node (default 16).
-    pub fn tokens_per_node(mut self, n: usize) -> Self {
-        self.config.tokens_per_node = n;
-        self
-    }
-    /// Seed of tokens and host ids (default 1).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.config.seed = seed;
         self
     }
     /// `release_version` shown in system tables.
@@ -485,6 +479,24 @@ impl Cluster {
         Ok(())
     }
 
+    /// Binds node `n` on the cluster's CQL port (and shard-aware port when it has one).
+    async fn bind_node(
+        &self,
+        n: &Node,
+    ) -> Result<(tokio::net::TcpListener, Option<tokio::net::TcpListener>), StartError> {
+        let sharded = self.shared.wants_shard_port();
+        node::bind(
+            n.addr,
+            self.port(),
+            sharded.then_some(self.shard_aware_port()),
+        )
+        .await
+        .map_err(|e| StartError::Bind {
+            addr: self.addr_of(n),
+            source: e,
+        })
+    }
+
     /// Starts a stopped node again (same address, ports, tokens and data); peers get
     /// STATUS_CHANGE UP.
     pub async fn start_node(&self, i: usize) -> Result<(), StartError> {
@@ -492,17 +504,7 @@ impl Cluster {
         if n.up.load(Ordering::Acquire) {
             return Ok(());
         }
-        let sharded = self.shared.wants_shard_port();
-        let (main, aware) = node::bind(
-            n.addr,
-            self.port(),
-            sharded.then_some(self.shard_aware_port()),
-        )
-        .await
-        .map_err(|e| StartError::Bind {
-            addr: self.addr_of(&n),
-            source: e,
-        })?;
+        let (main, aware) = self.bind_node(&n).await?;
         n.removed.store(false, Ordering::Release);
         node::serve(&self.shared, &n, main, aware);
         self.shared.refresh_infos();
@@ -534,17 +536,7 @@ impl Cluster {
         let n = self
             .shared
             .new_node(i, "datacenter1".into(), "rack1".into());
-        let sharded = self.shared.wants_shard_port();
-        let (main, aware) = node::bind(
-            n.addr,
-            self.port(),
-            sharded.then_some(self.shard_aware_port()),
-        )
-        .await
-        .map_err(|e| StartError::Bind {
-            addr: self.addr_of(&n),
-            source: e,
-        })?;
+        let (main, aware) = self.bind_node(&n).await?;
         self.shared
             .nodes
             .write()

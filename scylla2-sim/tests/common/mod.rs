@@ -1,4 +1,5 @@
-//! A raw-frame CQL client for the simulator's protocol tests (hand-written bytes, no driver).
+//! A raw-frame CQL client for the simulator's protocol tests (hand-written bytes, no driver),
+//! and the cluster and request helpers those tests share.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -86,11 +87,44 @@ pub fn string_map(pairs: &[(&str, &str)]) -> Vec<u8> {
     b
 }
 
+/// A `[long string]`.
+pub fn long_string(s: &str) -> Vec<u8> {
+    let mut b = (s.len() as i32).to_be_bytes().to_vec();
+    b.extend_from_slice(s.as_bytes());
+    b
+}
+
 pub fn query_body(q: &str) -> Vec<u8> {
-    let mut b = (q.len() as i32).to_be_bytes().to_vec();
-    b.extend_from_slice(q.as_bytes());
+    let mut b = long_string(q);
     b.extend_from_slice(&[0, 1, 0]); // ONE, no flags (v4)
     b
+}
+
+/// Calls `f` with each complete v4 envelope at the front of `buf`; returns the bytes they
+/// take (an incomplete envelope at the end is left for the next read).
+pub fn for_each_frame(buf: &[u8], mut f: impl FnMut(&[u8])) -> usize {
+    let mut pos = 0;
+    while buf.len() - pos >= 9 {
+        let len = i32::from_be_bytes(buf[pos + 5..pos + 9].try_into().unwrap()) as usize;
+        if buf.len() - pos < 9 + len {
+            break;
+        }
+        f(&buf[pos..pos + 9 + len]);
+        pos += 9 + len;
+    }
+    pos
+}
+
+/// A cluster of `nodes` nodes with `shards` shards each on ephemeral ports.
+pub async fn cluster(nodes: usize, shards: u32) -> scylla2_sim::Cluster {
+    scylla2_sim::Cluster::builder()
+        .nodes(nodes)
+        .shards(shards)
+        .port(0)
+        .shard_aware_port(0)
+        .start()
+        .await
+        .expect("cluster starts")
 }
 
 pub fn envelope(version: u8, flags: u8, stream: i16, opcode: u8, body: &[u8]) -> Vec<u8> {
@@ -137,16 +171,7 @@ pub struct Client {
 impl Client {
     pub async fn connect(addr: SocketAddr, version: u8) -> Client {
         let stream = TcpStream::connect(addr).await.expect("connect");
-        stream.set_nodelay(true).unwrap();
-        Client {
-            stream,
-            version,
-            framed: false,
-            lz4: false,
-            compression: Compression::None,
-            buf: Vec::new(),
-            pending: Default::default(),
-        }
+        Self::connect_stream(stream, version)
     }
 
     pub fn connect_stream(stream: TcpStream, version: u8) -> Client {
@@ -304,4 +329,17 @@ impl Client {
             }
         }
     }
+}
+
+/// Sends QUERY `q` and asserts a RESULT comes back.
+pub async fn query_ok(cl: &mut Client, q: &str) -> Frame {
+    cl.send(1, QUERY, &query_body(q)).await;
+    let f = cl.recv().await.expect("answer");
+    assert_eq!(
+        f.opcode,
+        RESULT,
+        "{q}: {:?}",
+        String::from_utf8_lossy(&f.body)
+    );
+    f
 }

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::super::{ResponseContext, ResponseError, slice_of};
-use super::rows::{GLOBAL_TABLES_SPEC, ResultMetadata, TableSpec, read_col_specs, read_count};
+use super::rows::{ResultMetadata, TableSpec, check_fits, read_count, read_specs};
 use crate::frame::ProtocolVersion;
 use crate::types::ColumnSpec;
 use crate::wire::WireReader;
@@ -29,23 +29,12 @@ impl PreparedMetadata {
         let flags = r.read_i32()?;
         let columns_count = read_count(r, "bind marker")?;
         let pk_count = read_count(r, "partition key index")?;
-        if pk_count > r.len() / 2 {
-            return Err(ResponseError::InvalidCount {
-                what: "partition key index",
-                count: pk_count as i64,
-                remaining: r.len(),
-            });
-        }
+        check_fits(r, "partition key index", pk_count, 2)?;
         let mut pk_indexes = Vec::with_capacity(pk_count);
         for _ in 0..pk_count {
             pk_indexes.push(r.read_u16()?);
         }
-        let global_table_spec = if flags & GLOBAL_TABLES_SPEC != 0 {
-            Some(TableSpec::decode(r)?)
-        } else {
-            None
-        };
-        let columns = read_col_specs(r, columns_count, global_table_spec.as_ref())?;
+        let (global_table_spec, columns) = read_specs(r, flags, columns_count)?;
         Ok(Self {
             flags,
             pk_indexes,

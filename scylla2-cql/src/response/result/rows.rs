@@ -65,21 +65,31 @@ impl TableSpec {
     }
 }
 
+/// Reads the optional global table spec (flag [`GLOBAL_TABLES_SPEC`] in `flags`) then
+/// `count` column specs.
+pub(crate) fn read_specs(
+    r: &mut WireReader<'_>,
+    flags: i32,
+    count: usize,
+) -> Result<(Option<TableSpec>, Vec<ColumnSpec>), ResponseError> {
+    let global_table_spec = if flags & GLOBAL_TABLES_SPEC != 0 {
+        Some(TableSpec::decode(r)?)
+    } else {
+        None
+    };
+    let columns = read_col_specs(r, count, global_table_spec.as_ref())?;
+    Ok((global_table_spec, columns))
+}
+
 /// Reads `count` `<col_spec>`s, each with its own table spec unless `global` is given.
-pub(crate) fn read_col_specs(
+fn read_col_specs(
     r: &mut WireReader<'_>,
     count: usize,
     global: Option<&TableSpec>,
 ) -> Result<Vec<ColumnSpec>, ResponseError> {
     // A spec takes at least 4 bytes (name and type), 8 with its own table spec.
     let min = if global.is_some() { 4 } else { 8 };
-    if count > r.len() / min {
-        return Err(ResponseError::InvalidCount {
-            what: "column",
-            count: count as i64,
-            remaining: r.len(),
-        });
-    }
+    check_fits(r, "column", count, min)?;
     let mut columns = Vec::with_capacity(count);
     for _ in 0..count {
         let (keyspace, table) = match global {
@@ -96,6 +106,24 @@ pub(crate) fn read_col_specs(
         });
     }
     Ok(columns)
+}
+
+/// Errors unless `count` items of at least `min_size` bytes each fit in what is left of `r`
+/// (checked before preallocating for them).
+pub(crate) fn check_fits(
+    r: &WireReader<'_>,
+    what: &'static str,
+    count: usize,
+    min_size: usize,
+) -> Result<(), ResponseError> {
+    if count > r.len() / min_size {
+        return Err(ResponseError::InvalidCount {
+            what,
+            count: count as i64,
+            remaining: r.len(),
+        });
+    }
+    Ok(())
 }
 
 /// Reads a non-negative `[int]` count.
@@ -157,12 +185,7 @@ impl ResultMetadata {
                 columns: None,
             });
         }
-        let global_table_spec = if flags & GLOBAL_TABLES_SPEC != 0 {
-            Some(TableSpec::decode(r)?)
-        } else {
-            None
-        };
-        let columns = read_col_specs(r, columns_count, global_table_spec.as_ref())?;
+        let (global_table_spec, columns) = read_specs(r, flags, columns_count)?;
         Ok(Self {
             flags,
             columns_count,

@@ -8,9 +8,7 @@ use num_bigint_04::BigInt;
 use super::num_bigint04::varint_len;
 use crate::types::CqlType;
 use crate::value::ser_impls::{Content, mismatch, out_of_range, via_content};
-use crate::value::{
-    CqlDecimal, DeserializeError, DeserializeValue, FrameSlice, SerializeError, SerializeValue,
-};
+use crate::value::{CqlDecimal, SerializeError, SerializeValue};
 
 impl Content for BigDecimal {
     fn check(&self, typ: &CqlType) -> Result<(), SerializeError> {
@@ -40,24 +38,7 @@ impl SerializeValue for BigDecimal {
     via_content!();
 }
 
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for BigDecimal {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        <CqlDecimal as DeserializeValue>::check_type(typ).map_err(|_| {
-            DeserializeError::TypeMismatch {
-                rust_type: std::any::type_name::<Self>(),
-                cql_type: typ.clone(),
-            }
-        })
-    }
-
-    fn deserialize(
-        typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        let d = CqlDecimal::deserialize(typ, value)?;
-        Ok(BigDecimal::new(
-            BigInt::from_signed_bytes_be(&d.unscaled.0),
-            i64::from(d.scale),
-        ))
-    }
-}
+de_via_newtype!(BigDecimal, CqlDecimal, |d| Ok(BigDecimal::new(
+    BigInt::from_signed_bytes_be(&d.unscaled.0),
+    i64::from(d.scale),
+)));

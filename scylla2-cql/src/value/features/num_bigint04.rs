@@ -6,9 +6,7 @@ use num_bigint_04::{BigInt, Sign};
 
 use crate::types::CqlType;
 use crate::value::ser_impls::{Content, mismatch, via_content};
-use crate::value::{
-    CqlVarint, DeserializeError, DeserializeValue, FrameSlice, SerializeError, SerializeValue,
-};
+use crate::value::{CqlVarint, SerializeError, SerializeValue};
 
 /// Bytes of the shortest two's complement encoding of `v`.
 pub(crate) fn varint_len(v: &BigInt) -> usize {
@@ -40,24 +38,9 @@ impl SerializeValue for BigInt {
     via_content!();
 }
 
-impl<'frame, 'meta> DeserializeValue<'frame, 'meta> for BigInt {
-    fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError> {
-        <CqlVarint as DeserializeValue>::check_type(typ).map_err(|_| {
-            DeserializeError::TypeMismatch {
-                rust_type: std::any::type_name::<Self>(),
-                cql_type: typ.clone(),
-            }
-        })
-    }
-
-    fn deserialize(
-        typ: &'meta CqlType,
-        value: Option<FrameSlice<'frame>>,
-    ) -> Result<Self, DeserializeError> {
-        let v = CqlVarint::deserialize(typ, value)?;
-        Ok(BigInt::from_signed_bytes_be(&v.0))
-    }
-}
+de_via_newtype!(BigInt, CqlVarint, |v| Ok(BigInt::from_signed_bytes_be(
+    &v.0
+)));
 
 #[cfg(test)]
 mod tests {

@@ -162,12 +162,7 @@ impl Parser {
                     self.expect_sym("(")?;
                     loop {
                         let c = self.ident()?;
-                        let desc = if self.eat_kw("desc") {
-                            true
-                        } else {
-                            self.eat_kw("asc");
-                            false
-                        };
+                        let desc = self.descending();
                         t.clustering_order.push((c, desc));
                         if self.eat_sym(")") {
                             break;

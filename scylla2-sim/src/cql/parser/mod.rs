@@ -135,6 +135,16 @@ impl Parser {
         matches!(self.peek_at(off), Some(Tok::Ident(w)) if w.eq_ignore_ascii_case(kw))
     }
 
+    /// An optional `ASC` or `DESC`: whether it was `DESC`.
+    pub(crate) fn descending(&mut self) -> bool {
+        if self.eat_kw("desc") {
+            true
+        } else {
+            self.eat_kw("asc");
+            false
+        }
+    }
+
     pub(crate) fn eat_kw(&mut self, kw: &str) -> bool {
         if self.is_kw(kw) {
             self.pos += 1;

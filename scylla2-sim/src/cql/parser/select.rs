@@ -97,12 +97,7 @@ impl Parser {
             self.expect_kw("by")?;
             loop {
                 let c = self.ident()?;
-                let desc = if self.eat_kw("desc") {
-                    true
-                } else {
-                    self.eat_kw("asc");
-                    false
-                };
+                let desc = self.descending();
                 order_by.push((c, desc));
                 if !self.eat_sym(",") {
                     break;

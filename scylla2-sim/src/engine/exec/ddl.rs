@@ -36,6 +36,17 @@ fn user_keyspace<'a>(schema: &'a mut Schema, ks: &str) -> Result<&'a mut Keyspac
         .ok_or_else(|| SimError::Invalid(format!("Keyspace {ks} does not exist")))
 }
 
+/// A table of a user keyspace (system tables are not user-modifiable).
+fn user_table(schema: &Schema, ks: &str, name: &str) -> Result<Arc<Table>, SimError> {
+    let table = schema.table(ks, name)?;
+    if table.system.is_some() {
+        return Err(SimError::Unauthorized(format!(
+            "{ks} keyspace is not user-modifiable."
+        )));
+    }
+    Ok(table)
+}
+
 fn prop_text(v: &PropValue) -> Option<String> {
     match v {
         PropValue::Ident(s) => Some(s.clone()),
@@ -234,12 +245,7 @@ fn apply(
         }
         Statement::Truncate(name) => {
             let ks = ks_of(name, keyspace)?;
-            let table = schema.table(ks, &name.name)?;
-            if table.system.is_some() {
-                return Err(SimError::Unauthorized(format!(
-                    "{ks} keyspace is not user-modifiable."
-                )));
-            }
+            let table = user_table(schema, ks, &name.name)?;
             table
                 .data
                 .write()
@@ -301,12 +307,7 @@ fn apply(
         }
         Statement::AlterTableAdd { name, columns } => {
             let ks = ks_of(name, keyspace)?.to_string();
-            let table = schema.table(&ks, &name.name)?;
-            if table.system.is_some() {
-                return Err(SimError::Unauthorized(format!(
-                    "{ks} keyspace is not user-modifiable."
-                )));
-            }
+            let table = user_table(schema, &ks, &name.name)?;
             let current = table.schema();
             let mut added = Vec::with_capacity(columns.len());
             for (c, t, is_static) in columns {
@@ -342,12 +343,7 @@ fn apply(
             ..
         } => {
             let ks = ks_of(table, keyspace)?.to_string();
-            let t = schema.table(&ks, &table.name)?;
-            if t.system.is_some() {
-                return Err(SimError::Unauthorized(format!(
-                    "{ks} keyspace is not user-modifiable."
-                )));
-            }
+            let t = user_table(schema, &ks, &table.name)?;
             let col = t.schema().column(column).map(|c| c.kind).ok_or_else(|| {
                 SimError::Invalid(format!("No column definition found for column {column}"))
             })?;
@@ -411,12 +407,7 @@ fn apply(
         }
         Statement::AlterTableDrop { name, columns } => {
             let ks = ks_of(name, keyspace)?.to_string();
-            let table = schema.table(&ks, &name.name)?;
-            if table.system.is_some() {
-                return Err(SimError::Unauthorized(format!(
-                    "{ks} keyspace is not user-modifiable."
-                )));
-            }
+            let table = user_table(schema, &ks, &name.name)?;
             let current = table.schema();
             for c in columns {
                 match current.column(c) {

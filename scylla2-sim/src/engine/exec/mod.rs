@@ -77,6 +77,32 @@ impl Binds {
     }
 }
 
+/// [`compile_value`] of every item, all of type `typ`.
+fn compile_all(
+    items: &[Term],
+    typ: &ColumnType,
+    name: &str,
+    schema: &TableSchema,
+    binds: &mut Binds,
+) -> Result<Vec<Expr>, SimError> {
+    items
+        .iter()
+        .map(|i| compile_value(i, typ, name, schema, binds))
+        .collect()
+}
+
+/// [`compile_value`] of an optional term.
+pub fn compile_opt(
+    term: Option<&Term>,
+    typ: &ColumnType,
+    name: &str,
+    schema: &TableSchema,
+    binds: &mut Binds,
+) -> Result<Option<Expr>, SimError> {
+    term.map(|t| compile_value(t, typ, name, schema, binds))
+        .transpose()
+}
+
 /// Plans a value of type `typ` for the column (or marker name) `name`.
 pub fn compile_value(
     term: &Term,
@@ -86,6 +112,12 @@ pub fn compile_value(
     binds: &mut Binds,
 ) -> Result<Expr, SimError> {
     let invalid = |m: String| SimError::Invalid(m);
+    let wrong_literal = |what: &str| {
+        invalid(format!(
+            "Invalid {what} literal for {name} of type {}",
+            super::types::names::type_name(typ)
+        ))
+    };
     match term {
         Term::Bind(m) => {
             binds.set(m, schema.spec(name, typ.clone()));
@@ -122,36 +154,15 @@ pub fn compile_value(
                     )));
                 }
                 if matches!(typ, ColumnType::Set(..)) && !items.is_empty() {
-                    return Err(invalid(format!(
-                        "Invalid list literal for {name} of type {}",
-                        super::types::names::type_name(typ)
-                    )));
+                    return Err(wrong_literal("list"));
                 }
-                build(
-                    typ,
-                    items
-                        .iter()
-                        .map(|i| compile_value(i, t, name, schema, binds))
-                        .collect::<Result<_, _>>()?,
-                )
+                build(typ, compile_all(items, t, name, schema, binds)?)
             }
-            _ => Err(invalid(format!(
-                "Invalid list literal for {name} of type {}",
-                super::types::names::type_name(typ)
-            ))),
+            _ => Err(wrong_literal("list")),
         },
         Term::Set(items) => match typ {
-            ColumnType::Set(t, _) => build(
-                typ,
-                items
-                    .iter()
-                    .map(|i| compile_value(i, t, name, schema, binds))
-                    .collect::<Result<_, _>>()?,
-            ),
-            _ => Err(invalid(format!(
-                "Invalid set literal for {name} of type {}",
-                super::types::names::type_name(typ)
-            ))),
+            ColumnType::Set(t, _) => build(typ, compile_all(items, t, name, schema, binds)?),
+            _ => Err(wrong_literal("set")),
         },
         Term::Map(entries) => match typ {
             ColumnType::Map(k, v, _) => {
@@ -180,10 +191,7 @@ pub fn compile_value(
                 }
                 build(typ, parts)
             }
-            _ => Err(invalid(format!(
-                "Invalid map literal for {name} of type {}",
-                super::types::names::type_name(typ)
-            ))),
+            _ => Err(wrong_literal("map")),
         },
         Term::Tuple(items) => match typ {
             ColumnType::Tuple(ts) if items.len() <= ts.len() => build(
@@ -194,10 +202,7 @@ pub fn compile_value(
                     .map(|(i, t)| compile_value(i, t, name, schema, binds))
                     .collect::<Result<_, _>>()?,
             ),
-            _ => Err(invalid(format!(
-                "Invalid tuple literal for {name} of type {}",
-                super::types::names::type_name(typ)
-            ))),
+            _ => Err(wrong_literal("tuple")),
         },
     }
 }

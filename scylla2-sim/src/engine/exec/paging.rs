@@ -20,6 +20,18 @@ pub struct PageState {
 }
 
 impl PageState {
+    /// The state after a partition that yielded one row without clustering (its static or
+    /// DISTINCT row).
+    pub fn partition_done(token: i64, key: &Bytes, total: u32) -> Self {
+        Self {
+            token,
+            key: key.clone(),
+            ck: None,
+            in_partition: 1,
+            total,
+        }
+    }
+
     /// The opaque bytes.
     pub fn encode(&self) -> Bytes {
         let mut b = BytesMut::with_capacity(32 + self.key.len());

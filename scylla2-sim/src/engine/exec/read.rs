@@ -47,6 +47,53 @@ pub(crate) fn stamp_of(row: &Row, column: &Column, shadow: i64, now_s: i64) -> O
     .then_some(cell.stamp)
 }
 
+/// One row of a partition as a query reads it at `now_s`: its key parts and cells (`row`
+/// None: the partition's static-only row).
+#[derive(Clone, Copy)]
+pub(crate) struct RowView<'a> {
+    /// The partition key components.
+    pub(crate) pk: &'a [Bytes],
+    /// The clustering key components (empty for the static row).
+    pub(crate) ck: &'a [Bytes],
+    /// The partition (static cells, shadowing deletions).
+    pub(crate) part: &'a Partition,
+    /// The clustering row, if any.
+    pub(crate) row: Option<&'a Row>,
+    /// The encoded clustering key (empty for the static row).
+    pub(crate) ck_enc: &'a [u8],
+    /// The read time in seconds.
+    pub(crate) now_s: i64,
+}
+
+impl<'a> RowView<'a> {
+    /// The static-only row of a partition.
+    pub(crate) fn statics(pk: &'a [Bytes], part: &'a Partition, now_s: i64) -> Self {
+        Self {
+            pk,
+            ck: &[],
+            part,
+            row: None,
+            ck_enc: &[],
+            now_s,
+        }
+    }
+
+    /// The value of column `ci` of `s` in this row, if live.
+    pub(crate) fn value(&self, s: &TableSchema, ci: usize) -> Option<Bytes> {
+        let c = &s.columns[ci];
+        match c.kind {
+            ColumnKind::PartitionKey => self.pk.get(c.position).cloned(),
+            ColumnKind::Clustering => self.ck.get(c.position).cloned(),
+            ColumnKind::Static => {
+                cell_bytes(c, &self.part.statics, self.part.deleted_at, self.now_s)
+            }
+            ColumnKind::Regular => self
+                .row
+                .and_then(|r| cell_bytes(c, r, self.part.row_shadow(self.ck_enc, r), self.now_s)),
+        }
+    }
+}
+
 /// Values of `cols` for one row (`row` None = the static-only row of a partition).
 #[allow(clippy::too_many_arguments)]
 pub fn row_values(
@@ -60,29 +107,13 @@ pub fn row_values(
     now_s: i64,
 ) -> Vec<Option<Bytes>> {
     let pk_parts = split_partition_key(key, s.pk.len());
-    cols.iter()
-        .map(|ci| column_value(s, *ci, &pk_parts, ck, part, row, ck_enc, now_s))
-        .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn column_value(
-    s: &TableSchema,
-    ci: usize,
-    pk: &[Bytes],
-    ck: &[Bytes],
-    part: &Partition,
-    row: Option<&Row>,
-    ck_enc: &[u8],
-    now_s: i64,
-) -> Option<Bytes> {
-    let c = &s.columns[ci];
-    match c.kind {
-        ColumnKind::PartitionKey => pk.get(c.position).cloned(),
-        ColumnKind::Clustering => ck.get(c.position).cloned(),
-        ColumnKind::Static => cell_bytes(c, &part.statics, part.deleted_at, now_s),
-        ColumnKind::Regular => {
-            row.and_then(|r| cell_bytes(c, r, part.row_shadow(ck_enc, r), now_s))
-        }
-    }
+    let view = RowView {
+        pk: &pk_parts,
+        ck,
+        part,
+        row,
+        ck_enc,
+        now_s,
+    };
+    cols.iter().map(|ci| view.value(s, *ci)).collect()
 }

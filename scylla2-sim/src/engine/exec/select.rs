@@ -9,11 +9,11 @@ use bytes::Bytes;
 
 use super::aggregate::{Acc, Agg, AggKind, TimeFn};
 use super::paging::PageState;
+use super::read::{RowView, stamp_of};
 pub use super::read::{cell_bytes, row_values};
-use super::read::{column_value, stamp_of};
 use super::where_::{self, KeyPlan, Range, Vals, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
-use super::{Binds, Eval, Expr, compile_value};
+use super::{Binds, Eval, Expr, compile_opt};
 use crate::cql::ast::{Op, Select, Selector};
 use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema};
 use crate::engine::storage::{Partition, Row, TableData};
@@ -229,20 +229,14 @@ pub fn plan(
             }
         }
     }
-    let limit = match &sel.limit {
-        Some(t) => Some(compile_value(t, &ColumnType::Int, "[limit]", s, binds)?),
-        None => None,
-    };
-    let per_partition_limit = match &sel.per_partition_limit {
-        Some(t) => Some(compile_value(
-            t,
-            &ColumnType::Int,
-            "[per_partition_limit]",
-            s,
-            binds,
-        )?),
-        None => None,
-    };
+    let limit = compile_opt(sel.limit.as_ref(), &ColumnType::Int, "[limit]", s, binds)?;
+    let per_partition_limit = compile_opt(
+        sel.per_partition_limit.as_ref(),
+        &ColumnType::Int,
+        "[per_partition_limit]",
+        s,
+        binds,
+    )?;
     let star = sel.selectors.is_empty();
     Ok(SelectPlan {
         table: table.clone(),
@@ -485,31 +479,25 @@ fn run(
             continue;
         }
         let pk_parts = split_partition_key(key, s.pk.len());
+        let statics = RowView::statics(&pk_parts, part, now.secs);
+        let select = |view: &RowView<'_>| -> Vec<Option<Bytes>> {
+            cols.iter()
+                .map(|(item, _)| item_value(is, item, *token, view))
+                .collect()
+        };
         let mut in_part = resuming.map_or(0, |st| st.in_partition);
         let mut emitted_any = in_part > 0;
         if p.distinct {
             let live = part.static_live(now.secs)
                 || part.rows.iter().any(|(k, r)| part.row_live(k, r, now.secs));
-            if live && passes(ps, &filters, &pk_parts, &[], part, None, &[], now.secs) {
+            if live && passes(ps, &filters, &statics) {
                 if out.rows.len() == page {
                     more = true;
                     break 'parts;
                 }
-                let row = cols
-                    .iter()
-                    .map(|(item, _)| {
-                        item_value(is, item, *token, &pk_parts, &[], part, None, &[], now.secs)
-                    })
-                    .collect();
-                out.rows.push(row);
+                out.rows.push(select(&statics));
                 total += 1;
-                last = Some(PageState {
-                    token: *token,
-                    key: key.clone(),
-                    ck: None,
-                    in_partition: 1,
-                    total,
-                });
+                last = Some(PageState::partition_done(*token, key, total));
                 if total >= limit {
                     break 'parts;
                 }
@@ -542,59 +530,31 @@ fn run(
                 if !part.row_live(ck_enc, row, now.secs) {
                     continue;
                 }
-                if !passes(
-                    ps,
-                    &filters,
-                    &pk_parts,
-                    &row.ck,
+                let view = RowView {
+                    pk: &pk_parts,
+                    ck: &row.ck,
                     part,
-                    Some(row),
+                    row: Some(row),
                     ck_enc,
-                    now.secs,
-                ) {
+                    now_s: now.secs,
+                };
+                if !passes(ps, &filters, &view) {
                     continue;
                 }
                 if in_part >= ppl {
                     continue 'parts;
                 }
-                if let Some(aggs) = &p.aggs {
-                    for ((agg, _), acc) in aggs.iter().zip(&mut accs) {
-                        let v = agg.col.and_then(|ci| {
-                            column_value(
-                                ps,
-                                ci,
-                                &pk_parts,
-                                &row.ck,
-                                part,
-                                Some(row),
-                                ck_enc,
-                                now.secs,
-                            )
-                        });
-                        acc.feed(agg, v.as_ref());
-                    }
-                } else {
-                    if out.rows.len() == page {
-                        more = true;
-                        break 'parts;
-                    }
-                    let values = cols
-                        .iter()
-                        .map(|(item, _)| {
-                            item_value(
-                                is,
-                                item,
-                                *token,
-                                &pk_parts,
-                                &row.ck,
-                                part,
-                                Some(row),
-                                ck_enc,
-                                now.secs,
-                            )
-                        })
-                        .collect();
-                    out.rows.push(values);
+                if !emit(
+                    ps,
+                    p.aggs.as_deref(),
+                    &mut accs,
+                    &mut out,
+                    page,
+                    &view,
+                    select,
+                ) {
+                    more = true;
+                    break 'parts;
                 }
                 in_part += 1;
                 total += 1;
@@ -616,36 +576,22 @@ fn run(
             && s.has_static
             && !p.keys.has_clustering_restriction()
             && part.static_live(now.secs)
-            && passes(ps, &filters, &pk_parts, &[], part, None, &[], now.secs)
+            && passes(ps, &filters, &statics)
         {
-            if let Some(aggs) = &p.aggs {
-                for ((agg, _), acc) in aggs.iter().zip(&mut accs) {
-                    let v = agg.col.and_then(|ci| {
-                        column_value(ps, ci, &pk_parts, &[], part, None, &[], now.secs)
-                    });
-                    acc.feed(agg, v.as_ref());
-                }
-            } else {
-                if out.rows.len() == page {
-                    more = true;
-                    break 'parts;
-                }
-                let values = cols
-                    .iter()
-                    .map(|(item, _)| {
-                        item_value(is, item, *token, &pk_parts, &[], part, None, &[], now.secs)
-                    })
-                    .collect();
-                out.rows.push(values);
+            if !emit(
+                ps,
+                p.aggs.as_deref(),
+                &mut accs,
+                &mut out,
+                page,
+                &statics,
+                select,
+            ) {
+                more = true;
+                break 'parts;
             }
             total += 1;
-            last = Some(PageState {
-                token: *token,
-                key: key.clone(),
-                ck: None,
-                in_partition: 1,
-                total,
-            });
+            last = Some(PageState::partition_done(*token, key, total));
             if total >= limit {
                 break 'parts;
             }
@@ -695,20 +641,36 @@ fn token_ok(t: i64, b: TokenBounds) -> bool {
     lo && hi
 }
 
-#[allow(clippy::too_many_arguments)]
-fn passes(
+/// Feeds `view` to the aggregates' accumulators or, without aggregates, adds its `select`ed
+/// values to `out`; false (and nothing done) when that page is already full.
+fn emit(
     s: &TableSchema,
-    filters: &[Filter],
-    pk: &[Bytes],
-    ck: &[Bytes],
-    part: &Partition,
-    row: Option<&Row>,
-    ck_enc: &[u8],
-    now_s: i64,
+    aggs: Option<&[(Agg, ColumnSpec)]>,
+    accs: &mut [Acc],
+    out: &mut Rows,
+    page: usize,
+    view: &RowView<'_>,
+    select: impl Fn(&RowView<'_>) -> Vec<Option<Bytes>>,
 ) -> bool {
+    if let Some(aggs) = aggs {
+        for ((agg, _), acc) in aggs.iter().zip(accs) {
+            let v = agg.col.and_then(|ci| view.value(s, ci));
+            acc.feed(agg, v.as_ref());
+        }
+    } else {
+        if out.rows.len() == page {
+            return false;
+        }
+        out.rows.push(select(view));
+    }
+    true
+}
+
+/// Whether `view` passes every filter.
+fn passes(s: &TableSchema, filters: &[Filter], view: &RowView<'_>) -> bool {
     filters.iter().all(|f| {
         let typ = &s.columns[f.col].typ;
-        let Some(v) = column_value(s, f.col, pk, ck, part, row, ck_enc, now_s) else {
+        let Some(v) = view.value(s, f.col) else {
             return false;
         };
         if f.values.len() > 1 {
@@ -729,20 +691,17 @@ fn passes(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn item_value(
-    s: &TableSchema,
-    item: &SelItem,
-    token: i64,
-    pk: &[Bytes],
-    ck: &[Bytes],
-    part: &Partition,
-    row: Option<&Row>,
-    ck_enc: &[u8],
-    now_s: i64,
-) -> Option<Bytes> {
+/// The value of one selected item in `view` (of the partition at `token`).
+fn item_value(s: &TableSchema, item: &SelItem, token: i64, view: &RowView<'_>) -> Option<Bytes> {
+    let RowView {
+        part,
+        row,
+        ck_enc,
+        now_s,
+        ..
+    } = *view;
     match item {
-        SelItem::Col(ci) => column_value(s, *ci, pk, ck, part, row, ck_enc, now_s),
+        SelItem::Col(ci) => view.value(s, *ci),
         SelItem::Token => Some(Bytes::copy_from_slice(&token.to_be_bytes())),
         SelItem::Fn(f) => Some(f.eval()),
         SelItem::WriteTime(ci) | SelItem::Ttl(ci) => {

@@ -176,12 +176,7 @@ pub fn plan(
                 }
             }
             Relation::MultiCompare(names, op, term) => {
-                let cols: Vec<usize> = names
-                    .iter()
-                    .map(|n| col_idx(schema, n))
-                    .collect::<Result<_, _>>()?;
-                let first = multi_first(schema, &cols)?;
-                let tt = tuple_type(schema, &cols);
+                let (cols, first, tt) = multi_columns(schema, names)?;
                 let e = compile_value(term, &tt, &format!("({})", names.join(",")), schema, binds)?;
                 match op {
                     Op::Eq => {
@@ -213,12 +208,7 @@ pub fn plan(
                 }
             }
             Relation::MultiIn(names, values) => {
-                let cols: Vec<usize> = names
-                    .iter()
-                    .map(|n| col_idx(schema, n))
-                    .collect::<Result<_, _>>()?;
-                let first = multi_first(schema, &cols)?;
-                let tt = tuple_type(schema, &cols);
+                let (cols, first, tt) = multi_columns(schema, names)?;
                 let v = in_vals(
                     values,
                     &tt,
@@ -319,6 +309,21 @@ pub fn plan(
         }
     }
     Ok(plan)
+}
+
+/// The columns of a multi-column relation: their indexes, the position of the first one and
+/// their tuple type.
+fn multi_columns(
+    schema: &TableSchema,
+    names: &[String],
+) -> Result<(Vec<usize>, usize, ColumnType), SimError> {
+    let cols: Vec<usize> = names
+        .iter()
+        .map(|n| col_idx(schema, n))
+        .collect::<Result<_, _>>()?;
+    let first = multi_first(schema, &cols)?;
+    let tt = tuple_type(schema, &cols);
+    Ok((cols, first, tt))
 }
 
 fn multi_first(schema: &TableSchema, cols: &[usize]) -> Result<usize, SimError> {

@@ -113,7 +113,6 @@ pub(super) fn apply(
     target: &RowTarget,
     ctx: &WriteCtx,
 ) -> Result<(), SimError> {
-    let s = &*p.schema;
     // Expressions that can fail (composite literals with markers) are checked before
     // touching storage so a bad value changes nothing; plain values cannot fail.
     for (_, op) in &p.ops {
@@ -149,13 +148,36 @@ pub(super) fn apply(
         }
     };
     // Static cells.
+    let shadow = part.deleted_at;
+    apply_ops(p, ev, ColumnKind::Static, &mut part.statics, shadow, ctx)?;
+    for (enc, ck) in rows {
+        let shadow_base = part.deleted_at;
+        let row = part.row_mut(enc, ck);
+        let shadow = shadow_base.max(row.deleted_at.unwrap_or(i64::MIN));
+        if p.kind == WriteKind::Insert {
+            row.mark(ctx);
+        }
+        apply_ops(p, ev, ColumnKind::Regular, row, shadow, ctx)?;
+    }
+    Ok(())
+}
+
+/// Applies the statement's operations on columns of `kind` to `row` (the partition's static
+/// row or one clustering row), whose cells older than `shadow` are deleted.
+fn apply_ops(
+    p: &WritePlan,
+    ev: &Eval<'_>,
+    kind: ColumnKind,
+    row: &mut Row,
+    shadow: i64,
+    ctx: &WriteCtx,
+) -> Result<(), SimError> {
     for (ci, op) in &p.ops {
-        let column = &s.columns[*ci];
-        if column.kind == ColumnKind::Static {
+        let column = &p.schema.columns[*ci];
+        if column.kind == kind {
             let (a, b) = eval_op(ev, op)?;
-            let shadow = part.deleted_at;
             apply_op(
-                &mut part.statics,
+                row,
                 column.slot,
                 &column.typ,
                 op,
@@ -164,30 +186,6 @@ pub(super) fn apply(
                 shadow,
                 ctx,
             )?;
-        }
-    }
-    for (enc, ck) in rows {
-        let shadow_base = part.deleted_at;
-        let row = part.row_mut(enc, ck);
-        let shadow = shadow_base.max(row.deleted_at.unwrap_or(i64::MIN));
-        if p.kind == WriteKind::Insert {
-            row.mark(ctx);
-        }
-        for (ci, op) in &p.ops {
-            let column = &s.columns[*ci];
-            if column.kind == ColumnKind::Regular {
-                let (a, b) = eval_op(ev, op)?;
-                apply_op(
-                    row,
-                    column.slot,
-                    &column.typ,
-                    op,
-                    &a,
-                    b.as_ref(),
-                    shadow,
-                    ctx,
-                )?;
-            }
         }
     }
     Ok(())

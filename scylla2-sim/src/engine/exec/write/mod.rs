@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::where_::{self, KeyPlan, Range, Vals};
-use super::{Binds, Eval, Expr, compile_value};
+use super::{Binds, Eval, Expr, compile_opt, compile_value};
 use crate::cql::ast::{Assignment, Conditions, Deletion, Op, QualifiedName, Statement, Term};
 use crate::engine::Now;
 use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema};
@@ -303,20 +303,14 @@ pub fn plan(
             "Non PRIMARY KEY columns found in where clause".into(),
         ));
     }
-    let ttl = match &using.ttl {
-        Some(t) => Some(compile_value(t, &ColumnType::Int, "[ttl]", s, binds)?),
-        None => None,
-    };
-    let timestamp = match &using.timestamp {
-        Some(t) => Some(compile_value(
-            t,
-            &ColumnType::BigInt,
-            "[timestamp]",
-            s,
-            binds,
-        )?),
-        None => None,
-    };
+    let ttl = compile_opt(using.ttl.as_ref(), &ColumnType::Int, "[ttl]", s, binds)?;
+    let timestamp = compile_opt(
+        using.timestamp.as_ref(),
+        &ColumnType::BigInt,
+        "[timestamp]",
+        s,
+        binds,
+    )?;
     if timestamp.is_some() && !matches!(cond, Cond::None) {
         return Err(SimError::Invalid(
             "Cannot provide custom timestamp for conditional updates".into(),
