@@ -287,10 +287,14 @@ fn truncated_row_bytes_are_a_wire_error() {
     struct K<'a> {
         k: &'a [u8],
     }
-    assert!(matches!(
-        decode::<K<'_>>(&specs, &frame).unwrap_err(),
-        DeserializeError::Wire(_)
-    ));
+    // Reported against the column being read, wrapping the wire error.
+    match decode::<K<'_>>(&specs, &frame).unwrap_err() {
+        DeserializeError::Column { index, source, .. } => {
+            assert_eq!(index, 0);
+            assert!(matches!(*source, DeserializeError::Wire(_)), "{source:?}");
+        }
+        other => panic!("expected a column-wrapped wire error, got {other:?}"),
+    }
 }
 
 #[derive(Debug, PartialEq, DeserializeRow)]

@@ -92,10 +92,18 @@ fn is_ident_char(c: u8) -> bool {
 }
 
 impl<'a> Lexer<'a> {
+    /// An error at byte `at`, which may lie on an earlier line than the cursor (an
+    /// unterminated string or comment spanning lines), so its position is recomputed.
     fn err(&self, at: usize, message: impl Into<String>) -> LexError {
+        let before = self.src.get(..at).unwrap_or(self.src);
+        let line_start = before
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = 1 + before.iter().filter(|&&c| c == b'\n').count();
         LexError {
-            line: self.line,
-            col: (at - self.line_start) as u32,
+            line: line as u32,
+            col: (before.len() - line_start) as u32,
             message: message.into(),
         }
     }
@@ -375,6 +383,20 @@ mod tests {
 
     fn toks(s: &str) -> Vec<Tok> {
         tokenize(s).unwrap().into_iter().map(|t| t.tok).collect()
+    }
+
+    #[test]
+    fn unterminated_literals_spanning_lines_report_where_they_start() {
+        for (src, col) in [
+            ("SELECT 'ab\ncd", 7),
+            ("SELECT $$ab\ncd", 7),
+            ("SELECT /* ab\ncd", 7),
+            ("x\nSELECT 'a\n\nb", 7),
+        ] {
+            let e = tokenize(src).unwrap_err();
+            let line = if src.starts_with("x\n") { 2 } else { 1 };
+            assert_eq!((e.line, e.col), (line, col), "{src:?}");
+        }
     }
 
     #[test]
