@@ -91,6 +91,13 @@ pub enum SessionEvent {
         /// The timeout.
         timeout: Duration,
     },
+    /// Topology was enabled but could not be read at connect time: the session runs
+    /// unrouted, rotating over the contact points' connections (retry and speculative
+    /// policies still apply). Subscribe with `SessionBuilder::session_events` to see it.
+    RoutingUnavailable {
+        /// Why (display form of the topology error).
+        reason: String,
+    },
 }
 
 /// The two event channels of a session.

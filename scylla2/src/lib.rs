@@ -4,14 +4,15 @@
 //!
 //! - [`session`]: [`Session`], its builder, `execute`/`prepare`/paging.
 //! - [`statement`]: queries, prepared statements, batches and their options.
-//! - [`execution`]: the attempt loop over a plan of connections.
+//! - [`execution`]: one attempt on one connection (re-prepare on UNPREPARED), response decoding.
 //! - [`result`]: results and lazily decoded, borrowed rows.
 //! - [`connection`]: one connection: socket, handshake, write queue, reader, stream slots.
 //! - [`auth`]: SASL-style authentication.
 //! - [`error`]: errors, nested by layer.
 //! - [`routing`]: tokens, shards, replica placement, node distance, allocation-free plans.
 //! - [`topology`]: control connection, metadata refresh, per-shard node pools.
-//! - [`policies`]: retry, speculative execution, execution profiles.
+//! - [`policies`]: retry, speculative execution, execution profiles, and the one attempt loop
+//!   every execution (routed or not) goes through.
 //! - [`events`]: database and session event channels.
 //!
 //! ```no_run
@@ -35,10 +36,53 @@
 //! # }
 //! ```
 //!
+//! # Values and derives with `scylla2` alone
+//!
+//! The value traits and types ([`SerializeRow`], [`SerializeValue`], [`DeserializeRow`],
+//! [`DeserializeValue`], [`CqlValue`], [`PagingState`], …) are re-exported here, the whole
+//! codec crate is [`cql`], and so are the derive macros. The derives name the codec crate
+//! `::scylla2_cql` by default; an application that depends only on `scylla2` points them at
+//! the re-export with `#[scylla2(crate = scylla2::cql)]`:
+//!
+//! ```
+//! use scylla2::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
+//!
+//! #[derive(Debug, PartialEq, SerializeValue, DeserializeValue)]
+//! #[scylla2(crate = scylla2::cql)]
+//! struct Address {
+//!     street: String,
+//!     zip: Option<i32>,
+//! }
+//!
+//! #[derive(SerializeRow, DeserializeRow)]
+//! #[scylla2(crate = scylla2::cql)]
+//! struct User<'a> {
+//!     id: i32,
+//!     name: &'a str,
+//! }
+//!
+//! // Bound values are written exactly as the protocol's `[value]`s: length, then bytes.
+//! let user = User { id: 7, name: "one" };
+//! assert_eq!(SerializeRow::value_count(&user), 2);
+//! let mut buf = vec![0u8; SerializeRow::values_size(&user)];
+//! SerializeRow::write_values(&user, &mut buf.as_mut_slice());
+//! assert_eq!(buf, [0, 0, 0, 4, 0, 0, 0, 7, 0, 0, 0, 3, b'o', b'n', b'e']);
+//!
+//! // Rows are read into the same struct (e.g. `result.rows::<User>()`), UDTs into `Address`.
+//! fn readable<'f, 'm, T: scylla2::DeserializeRow<'f, 'm>>() {}
+//! fn udt<'f, 'm, T: scylla2::DeserializeValue<'f, 'm>>() {}
+//! readable::<User<'_>>();
+//! udt::<Address>();
+//! let _dynamic: Option<scylla2::CqlValue> = None;
+//! ```
+//!
 //! # The request path
 //!
-//! `Session::execute` checks the values locally, resolves the statement's options, and walks
-//! a plan of `(node, connection)` targets ([`execution`]). On a connection, the frame is
+//! `Session::execute` checks the values locally, resolves the statement's options (its
+//! execution profile may override consistency, timeout and policies), builds a plan of
+//! `(node, connection)` targets, and runs it through the one attempt loop of [`policies`]:
+//! retry policy, speculative execution of idempotent statements, execution metadata on the
+//! result; each attempt ([`execution`]) re-prepares once on UNPREPARED. On a connection, the frame is
 //! sized, given a stream id, and serialized straight into the connection's swap-buffer
 //! write queue; one writer task writes everything queued in one call (framed into a v5
 //! segment in place when v5 is negotiated). One reader task splits whole frames off a large
@@ -51,7 +95,9 @@
 //! its token range — precomputed per replication strategy in an `ArcSwap`ped topology
 //! snapshot — come first, rotated within their distance class, each on the connection of the
 //! shard owning the token ([`routing`], [`topology`]); `tests/routing_alloc_sim.rs` measures
-//! that path.
+//! that path. With topology disabled, or unreadable at connect time (then reported as
+//! [`events::SessionEvent::RoutingUnavailable`]), the plan rotates over the contact points'
+//! connections instead; the attempt loop is the same.
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -66,10 +112,23 @@ pub mod session;
 pub mod statement;
 pub mod topology;
 
+/// The CQL codec crate (`scylla2-cql`): values, frames, requests and responses. Derives
+/// refer to it as `#[scylla2(crate = scylla2::cql)]` when `scylla2` is the only dependency.
+pub use scylla2_cql as cql;
+
 pub use error::{ExecutionError, RowsError, SessionError};
 pub use result::{PagingStateResponse, QueryResult};
 pub use scylla2_cql::request::BatchType;
+pub use scylla2_cql::response::result::PagingState;
+pub use scylla2_cql::value::{
+    Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint,
+    CqlVector, DeserializeError, DeserializeRow, DeserializeValue, MaybeUnset, NamedValues,
+    SerializeError, SerializeRow, SerializeValue, Unset,
+};
 pub use scylla2_cql::{Consistency, ProtocolVersion, SerialConsistency};
+/// Derive macros for rows, bound values and user-defined types (see the crate docs above for
+/// the `crate = scylla2::cql` attribute they need here).
+pub use scylla2_macros::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
 pub use session::{Session, SessionBuilder};
 pub use statement::batch::BatchEntry;
 pub use statement::{Batch, PreparedStatement, Query, Statement, StatementOptions};

@@ -2,7 +2,8 @@
 //! the driver's thread (a current-thread runtime runs the session, its reader and writer
 //! tasks); the simulator runs on its own runtime and threads, uncounted. After a warm-up,
 //! 10 000 prepared single-row INSERTs and 10 000 prepared single-row SELECTs decoded into
-//! borrowed types, 128 in flight. Goal: 0 per INSERT, < 0.05 per SELECT; asserted: at most
+//! borrowed types, 128 in flight, on a routed session and on an unrouted one (same attempt
+//! loop, contact-point plan). Goal: 0 per INSERT, < 0.05 per SELECT; asserted: at most
 //! 0.05 and 0.5.
 
 mod common;
@@ -155,7 +156,7 @@ fn prepared_statements_at(version: u8) {
             return;
         }
         let session = Session::builder()
-            .contact_point(uri)
+            .contact_point(uri.clone())
             .connect()
             .await
             .unwrap();
@@ -171,30 +172,47 @@ fn prepared_statements_at(version: u8) {
             )
             .await
             .unwrap();
-        let ins = session
-            .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
+        // The routed session, then an unrouted one (topology disabled): both go through the
+        // one attempt loop, over a routed plan or the contact-point rotation.
+        let unrouted = Session::builder()
+            .contact_point(uri.clone())
+            .topology(None)
+            .connect()
             .await
             .unwrap();
-        let sel = session
-            .prepare(format!("SELECT ck, v FROM {ks}.t WHERE pk = ?").as_str())
-            .await
-            .unwrap();
-        let (s, i, q) = (&session, &ins, &sel);
-        // Warm-up: buffers, slot chunks, wakers, thread-local caches reach steady state.
-        measure(OPS, move |n| insert(s, i, n)).await;
-        measure(OPS, move |n| select(s, q, n)).await;
+        for (mode, session) in [("routed", &session), ("unrouted", &unrouted)] {
+            assert_eq!(session.is_routing(), mode == "routed");
+            let ins = session
+                .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
+                .await
+                .unwrap();
+            let sel = session
+                .prepare(format!("SELECT ck, v FROM {ks}.t WHERE pk = ?").as_str())
+                .await
+                .unwrap();
+            let (s, i, q) = (session, &ins, &sel);
+            // Warm-up: buffers, slot chunks, wakers, thread-local caches reach steady state.
+            measure(OPS, move |n| insert(s, i, n)).await;
+            measure(OPS, move |n| select(s, q, n)).await;
 
-        let inserts = measure(OPS, move |n| insert(s, i, n)).await;
-        let selects = measure(OPS, move |n| select(s, q, n)).await;
-        let per_insert = inserts as f64 / OPS as f64;
-        let per_select = selects as f64 / OPS as f64;
-        println!(
-            "protocol v{}: {inserts} allocations over {OPS} INSERTs ({per_insert:.4} each), \
-             {selects} over {OPS} SELECTs ({per_select:.4} each), {IN_FLIGHT} in flight",
-            version
-        );
-        assert!(per_insert <= 0.05, "{per_insert} allocations per INSERT");
-        assert!(per_select <= 0.5, "{per_select} allocations per SELECT");
+            let inserts = measure(OPS, move |n| insert(s, i, n)).await;
+            let selects = measure(OPS, move |n| select(s, q, n)).await;
+            let per_insert = inserts as f64 / OPS as f64;
+            let per_select = selects as f64 / OPS as f64;
+            println!(
+                "protocol v{version} {mode}: {inserts} allocations over {OPS} INSERTs \
+                 ({per_insert:.4} each), {selects} over {OPS} SELECTs ({per_select:.4} each), \
+                 {IN_FLIGHT} in flight"
+            );
+            assert!(
+                per_insert <= 0.05,
+                "{mode}: {per_insert} allocations per INSERT"
+            );
+            assert!(
+                per_select <= 0.5,
+                "{mode}: {per_select} allocations per SELECT"
+            );
+        }
     });
 }
 

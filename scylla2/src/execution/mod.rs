@@ -1,9 +1,9 @@
-//! Execution: resolve options, check values locally, then try the request on the connections
-//! of a query plan (an iterator of connections, from the session today and from routing
-//! later), re-preparing once on UNPREPARED and moving on only when that is safe; decode the
-//! response into a [`QueryResult`] or a typed error.
+//! Execution building blocks shared by every path: one attempt of a statement on one
+//! connection (re-preparing once, transparently, on UNPREPARED), and the decoding of a
+//! response into a [`QueryResult`] or a typed error. The attempt loop itself (plan walking,
+//! retry policy, speculative execution, profiles, execution metadata) is
+//! [`crate::policies`]' one loop, used by routed and unrouted sessions alike.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use scylla2_cql::frame::Opcode;
@@ -13,8 +13,8 @@ use scylla2_cql::response::{DbError, Response};
 use crate::connection::{Connection, Envelope};
 use crate::error::ExecutionError;
 use crate::result::QueryResult;
+use crate::statement::Statement;
 use crate::statement::prepared::ResultColumns;
-use crate::statement::{ExecutionDefaults, Statement};
 
 /// A decoded RESULT.
 // Boxing the common variant would allocate per response; Prepared is the boxed one.
@@ -103,42 +103,5 @@ where
     };
     if let (Some(new_id), Some(columns)) = (&rows.metadata.new_metadata_id, rows.columns()) {
         statement.on_new_result_metadata(new_id, columns);
-    }
-}
-
-/// Runs `statement` on the `(node, connection)` targets of `plan` in order until one
-/// answers; moves to the next target only when the request was not sent, or it is idempotent
-/// and the connection failed, or the server is overloaded/bootstrapping. (Nodes are their
-/// addresses until the topology module gives them a richer type.)
-pub(crate) async fn run<S, V, P>(
-    plan: P,
-    statement: &S,
-    values: &V,
-    defaults: &ExecutionDefaults,
-    paging_state: Option<&[u8]>,
-) -> Result<QueryResult, ExecutionError>
-where
-    S: Statement<V> + ?Sized,
-    V: ?Sized,
-    P: Iterator<Item = (SocketAddr, Arc<Connection>)>,
-{
-    statement.check_values(values)?;
-    let opts = statement.options().resolve(defaults, paging_state);
-    let attempts = async {
-        let mut last = None;
-        for (_node, conn) in plan {
-            match attempt(&conn, statement, values, &opts).await {
-                Ok(result) => return Ok(result),
-                Err(e) if e.may_try_next(opts.idempotent) => last = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or(ExecutionError::NoConnection))
-    };
-    match opts.timeout {
-        Some(timeout) => tokio::time::timeout(timeout, attempts)
-            .await
-            .map_err(|_| ExecutionError::Timeout(timeout))?,
-        None => attempts.await,
     }
 }

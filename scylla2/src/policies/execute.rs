@@ -1,4 +1,6 @@
-//! The attempt loop of routed executions: attempts on the plan's connections, decisions of the
+//! The one attempt loop of every execution, generic over its plan (the routed plan of the
+//! topology or the unrouted contact-point rotation, both allocation-free iterators of
+//! `(node, connection)`): attempts on the plan's connections, decisions of the
 //! retry policy (never resending a non-idempotent request that may have reached a server),
 //! and speculative attempts for idempotent statements — up to three attempts in flight,
 //! polled in place without allocating; the first answer wins and the others are dropped.
@@ -63,7 +65,8 @@ enum Event {
     Speculate,
 }
 
-/// Runs `statement` over `plan` with the retry and speculative policies.
+/// Runs `statement` over `plan` with the retry and speculative policies (a statement's
+/// profile overrides `policies`), and records the execution metadata on the result.
 pub(crate) async fn run<S, V, P>(
     plan: P,
     statement: &S,

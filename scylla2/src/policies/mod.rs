@@ -1,5 +1,6 @@
-//! Execution policies for routed sessions: [`retry`] policies and [`speculative`] execution,
-//! applied by the attempt loop in [`execute`](self).
+//! Execution policies: [`retry`] policies, [`speculative`] execution and execution
+//! [`profile`]s, applied by the driver's one attempt loop (`execute`) to every execution,
+//! whether its plan is routed (token- and shard-aware) or the unrouted contact-point rotation.
 
 mod execute;
 pub mod profile;

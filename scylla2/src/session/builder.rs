@@ -13,6 +13,8 @@ use super::{Session, SessionInner, keyspace};
 use crate::auth::{AuthenticatorProvider, PlainTextAuthenticator};
 use crate::connection::{Compression, ConnectionConfig};
 use crate::error::SessionError;
+use crate::events::{Events, SessionEvent};
+use crate::policies::ExecutionPolicies;
 use crate::statement::ExecutionDefaults;
 
 /// Configures and connects a [`Session`].
@@ -24,6 +26,9 @@ pub struct SessionBuilder {
     defaults: ExecutionDefaults,
     connections_per_node: usize,
     topology: Option<crate::topology::TopologyConfig>,
+    policies: Option<ExecutionPolicies>,
+    /// The session's event channels, subscribable before `connect`.
+    events: Arc<Events>,
 }
 
 impl Default for SessionBuilder {
@@ -42,6 +47,8 @@ impl SessionBuilder {
             defaults: ExecutionDefaults::default(),
             connections_per_node: 1,
             topology: Some(crate::topology::TopologyConfig::default()),
+            policies: None,
+            events: Arc::new(Events::new()),
         }
     }
 
@@ -143,10 +150,25 @@ impl SessionBuilder {
     }
 
     /// Topology discovery and token-/shard-aware routing settings; `None` disables them
-    /// (requests then rotate over the contact points' connections).
+    /// (requests then rotate over the contact points' connections, through the same attempt
+    /// loop with the same policies).
     pub fn topology(mut self, config: Option<crate::topology::TopologyConfig>) -> Self {
         self.topology = config;
         self
+    }
+
+    /// Retry and speculative execution policies of every execution, routed or not (they
+    /// replace `TopologyConfig::policies`, which applies when this is not called).
+    pub fn execution_policies(mut self, policies: ExecutionPolicies) -> Self {
+        self.policies = Some(policies);
+        self
+    }
+
+    /// A receiver of the session's events, subscribed before `connect` so that it sees what
+    /// happens while connecting too (connections opened, [`SessionEvent::RoutingUnavailable`],
+    /// …). Sessions connected from clones of one builder share their event channels.
+    pub fn session_events(&self) -> tokio::sync::broadcast::Receiver<SessionEvent> {
+        self.events.session()
     }
 
     /// Resolves the contact points, opens the connections, applies the keyspace.
@@ -175,13 +197,18 @@ impl SessionBuilder {
                 }
             }
         }
-        let events = Arc::new(crate::events::Events::new());
+        let events = self.events;
+        let policies = self
+            .policies
+            .or_else(|| self.topology.as_ref().map(|t| t.policies.clone()))
+            .unwrap_or_default();
         // A routed session keeps its own per-node (per-shard) pools; without readable
-        // metadata it falls back to connections to the contact points, unrouted.
+        // metadata it falls back to connections to the contact points, unrouted, and says so.
+        let mut routing_unavailable = None;
         let cluster = match self.topology {
             Some(mut config) => {
                 config.pool.connections_per_node = self.connections_per_node;
-                crate::topology::Cluster::connect(
+                match crate::topology::Cluster::connect(
                     addrs.clone(),
                     self.connection.clone(),
                     config,
@@ -189,7 +216,17 @@ impl SessionBuilder {
                     events.clone(),
                 )
                 .await
-                .ok()
+                {
+                    Ok(cluster) => Some(cluster),
+                    Err(error) => {
+                        let reason = error.to_string();
+                        events.publish(SessionEvent::RoutingUnavailable {
+                            reason: reason.clone(),
+                        });
+                        routing_unavailable = Some(reason);
+                        None
+                    }
+                }
             }
             None => None,
         };
@@ -221,6 +258,9 @@ impl SessionBuilder {
                 defaults: self.defaults,
                 cluster,
                 events,
+                policies,
+                latencies: crate::policies::LatencyTracker::new(),
+                routing_unavailable,
             }),
         })
     }

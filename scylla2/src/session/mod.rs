@@ -38,6 +38,12 @@ struct SessionInner {
     /// Topology and routing (None when disabled or the metadata could not be read).
     cluster: Option<Arc<crate::topology::Cluster>>,
     events: Arc<crate::events::Events>,
+    /// Retry and speculative policies of every execution, routed or not.
+    policies: crate::policies::ExecutionPolicies,
+    /// Latencies of successful executions (speculative execution percentiles).
+    latencies: crate::policies::LatencyTracker,
+    /// Why the session runs unrouted although topology was enabled.
+    routing_unavailable: Option<String>,
 }
 
 impl Session {
@@ -67,6 +73,8 @@ impl Session {
             &values,
             &inner.defaults,
             None,
+            &inner.policies,
+            &inner.latencies,
         )
         .await?;
         if let Some(keyspace) = result.set_keyspace() {
@@ -126,6 +134,8 @@ impl Session {
             values,
             &inner.defaults,
             state,
+            &inner.policies,
+            &inner.latencies,
         )
         .await?;
         let paging = result.paging_state();
@@ -242,6 +252,21 @@ impl Session {
     /// Whether token- and shard-aware routing is active (the topology was read).
     pub fn is_routing(&self) -> bool {
         self.inner.cluster.is_some()
+    }
+
+    /// Why this session runs unrouted although topology was enabled (the error reading the
+    /// topology, as also sent in [`SessionEvent::RoutingUnavailable`]); `None` when routing
+    /// is active or was disabled with `SessionBuilder::topology(None)`.
+    ///
+    /// [`SessionEvent::RoutingUnavailable`]: crate::events::SessionEvent::RoutingUnavailable
+    pub fn routing_unavailable(&self) -> Option<&str> {
+        self.inner.routing_unavailable.as_deref()
+    }
+
+    /// The retry and speculative execution policies applied to every execution (a
+    /// statement's [`ExecutionProfile`](crate::policies::ExecutionProfile) may override them).
+    pub fn execution_policies(&self) -> &crate::policies::ExecutionPolicies {
+        &self.inner.policies
     }
 
     /// Open connections of the token-aware node pools.

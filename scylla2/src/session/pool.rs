@@ -1,6 +1,7 @@
-//! The connections of the known nodes, and the round-robin plan over them. Routing and
-//! topology (later) replace the plan with token- and shard-aware ones; the execution module
-//! only sees an iterator of connections.
+//! The contact points' connections of unrouted sessions (topology disabled or unreadable),
+//! and the round-robin [`Plan`] over them that the one attempt loop
+//! ([`crate::policies`]) walks exactly like a routed plan. Building and walking a plan
+//! allocates nothing.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};

@@ -61,7 +61,8 @@ pub struct TopologyConfig {
     pub await_schema_agreement: bool,
     /// How long `connect` waits for the pools to fill.
     pub pool_fill_timeout: Duration,
-    /// Retry and speculative execution policies.
+    /// Retry and speculative execution policies of the session (routed or, after a fallback,
+    /// unrouted), unless `SessionBuilder::execution_policies` sets them.
     pub policies: crate::policies::ExecutionPolicies,
 }
 
@@ -116,8 +117,6 @@ pub(crate) struct Cluster {
     pub(crate) tablets: TabletStore,
     pub(crate) ctx: Arc<PoolContext>,
     pub(crate) config: TopologyConfig,
-    /// Latencies of successful executions (speculative execution percentiles).
-    pub(crate) latencies: crate::policies::LatencyTracker,
     last_metadata: Mutex<Option<Metadata>>,
     control: ArcSwapOption<Connection>,
     refresh: Arc<Notify>,
@@ -170,7 +169,6 @@ impl Cluster {
             tablets: TabletStore::new(),
             ctx,
             config,
-            latencies: crate::policies::LatencyTracker::new(),
             last_metadata: Mutex::new(None),
             control: ArcSwapOption::empty(),
             refresh: Arc::new(Notify::new()),
@@ -536,15 +534,20 @@ impl Iterator for RoutedPlan<'_> {
     }
 }
 
-/// Runs a statement on the session's plan (routed when `cluster` is known), then learns
+/// Runs a statement through the one attempt loop ([`crate::policies`]: retry policy,
+/// speculative execution, profiles, execution metadata) on the session's plan — routed when
+/// `cluster` is known, else `unrouted()`'s contact-point rotation — then, when routed, learns
 /// tablets from the result and awaits schema agreement after schema changes (configurable).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run<S, V, B, F>(
     cluster: Option<&Cluster>,
-    basic: F,
+    unrouted: F,
     statement: &S,
     values: &V,
     defaults: &crate::statement::ExecutionDefaults,
     paging_state: Option<&[u8]>,
+    policies: &crate::policies::ExecutionPolicies,
+    latencies: &crate::policies::LatencyTracker,
 ) -> Result<crate::result::QueryResult, ExecutionError>
 where
     S: crate::statement::Statement<V> + ?Sized,
@@ -553,7 +556,16 @@ where
     F: FnOnce() -> B,
 {
     let Some(cluster) = cluster else {
-        return crate::execution::run(basic(), statement, values, defaults, paging_state).await;
+        return crate::policies::run(
+            unrouted(),
+            statement,
+            values,
+            defaults,
+            paging_state,
+            policies,
+            latencies,
+        )
+        .await;
     };
     let info = statement.routing_info(values);
     let guards = cluster.guards();
@@ -563,8 +575,8 @@ where
         values,
         defaults,
         paging_state,
-        &cluster.config.policies,
-        &cluster.latencies,
+        policies,
+        latencies,
     )
     .await?;
     drop(guards);
