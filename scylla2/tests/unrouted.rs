@@ -1,13 +1,15 @@
 //! Unrouted sessions against the simulator: a session whose topology cannot be read says so
 //! (session event, `routing_unavailable`) and then runs through the same attempt loop as a
-//! routed one — retry policy, speculative execution, execution metadata, re-prepare on
-//! UNPREPARED — over its contact-point connections.
+//! routed one — retry policy, speculative execution, profiles, execution metadata,
+//! re-prepare on UNPREPARED — over its contact-point connections.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use scylla2::events::SessionEvent;
-use scylla2::policies::{ExecutionPolicies, FallthroughRetryPolicy, SpeculativeExecutionPolicy};
+use scylla2::policies::{
+    ExecutionPolicies, ExecutionProfile, FallthroughRetryPolicy, SpeculativeExecutionPolicy,
+};
 use scylla2::{ExecutionError, Query, Session};
 use scylla2_sim::{Cluster, FaultAction, FaultRule, RequestKind, SimError};
 
@@ -158,4 +160,42 @@ async fn reprepares_on_unprepared_without_routing() {
         "re-prepare is part of one attempt"
     );
     assert_eq!(result.rows::<(&str,)>().expect("rows").count(), 1);
+}
+
+#[tokio::test]
+async fn profiles_apply_without_routing() {
+    let sim = sim().await;
+    let session = unrouted(&sim, ExecutionPolicies::default()).await;
+    // The profile's policies replace the session's: no retry for this statement.
+    let never =
+        Arc::new(ExecutionProfile::new().with_policies(
+            ExecutionPolicies::default().with_retry(Arc::new(FallthroughRetryPolicy)),
+        ));
+    sim.inject(
+        FaultRule::error(SimError::Overloaded("busy".into()))
+            .kind(RequestKind::Query)
+            .query_contains("release_version")
+            .times(1),
+    );
+    let err = session
+        .execute(&Query::new(PROBE).with_profile(never), ())
+        .await
+        .expect_err("the profile's policy does not retry");
+    assert!(matches!(err, ExecutionError::Db { .. }), "{err:?}");
+    // The profile's timeout applies too.
+    let quick = Arc::new(ExecutionProfile::new().with_timeout(Duration::from_millis(50)));
+    sim.inject(
+        FaultRule::new(FaultAction::NoAnswer)
+            .kind(RequestKind::Query)
+            .query_contains("release_version")
+            .times(1),
+    );
+    let err = session
+        .execute(
+            &Query::new(PROBE).with_profile(quick).with_idempotent(false),
+            (),
+        )
+        .await
+        .expect_err("times out");
+    assert!(matches!(err, ExecutionError::Timeout(_)), "{err:?}");
 }
