@@ -14,3 +14,6 @@ pub mod cql;
 pub mod engine;
 pub mod model;
 pub mod server;
+
+pub use model::{NodeInfo, RequestStats, SimError, WriteType};
+pub use server::{Cluster, ClusterBuilder, Event, FaultAction, FaultRule, RequestKind, StartError};

@@ -4,6 +4,10 @@
 //! - lz4: a 4-byte big-endian uncompressed length followed by a raw lz4 block.
 //! - snappy: a raw snappy block (which starts with its own varint uncompressed length).
 //!
+//! Once compression is negotiated a server may compress any response, even an empty one:
+//! real Cassandra sends READY as the lz4 body `00000000 00` or the snappy body `00`, and a
+//! sender may also leave bodies uncompressed (flag clear).
+//!
 //! Decompression reads the claimed uncompressed length first and rejects it when it is over a
 //! caller-given limit, before allocating anything. v5 does not use this module's formats: it
 //! compresses whole segments (see [`super::segment`]).

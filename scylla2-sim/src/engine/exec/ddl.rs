@@ -1,0 +1,476 @@
+//! DDL execution: keyspaces, tables, types, ALTER TABLE ADD, TRUNCATE; every change bumps
+//! the schema version and returns a SCHEMA_CHANGE result.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use uuid::Uuid;
+
+use crate::cql::ast::{CreateTable, Literal, PropValue, QualifiedName, Statement, Term};
+use crate::engine::Engine;
+use crate::engine::ring::Replication;
+use crate::engine::schema::{Column, ColumnKind, Keyspace, Schema, Table, TableSchema, UserType};
+use crate::engine::system::is_system_keyspace;
+use crate::model::{ChangeType, ColumnType, QueryResult, SchemaChange, SchemaTarget, SimError};
+
+fn changed(change: ChangeType, target: SchemaTarget) -> QueryResult {
+    QueryResult::SchemaChange(SchemaChange { change, target })
+}
+
+fn ks_of<'a>(name: &'a QualifiedName, keyspace: Option<&'a str>) -> Result<&'a str, SimError> {
+    name.keyspace.as_deref().or(keyspace).ok_or_else(|| {
+        SimError::Invalid("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename".into())
+    })
+}
+
+fn user_keyspace<'a>(schema: &'a mut Schema, ks: &str) -> Result<&'a mut Keyspace, SimError> {
+    if is_system_keyspace(ks) {
+        return Err(SimError::Unauthorized(format!(
+            "{ks} keyspace is not user-modifiable."
+        )));
+    }
+    schema
+        .keyspaces
+        .get_mut(ks)
+        .ok_or_else(|| SimError::Invalid(format!("Keyspace {ks} does not exist")))
+}
+
+fn prop_text(v: &PropValue) -> Option<String> {
+    match v {
+        PropValue::Ident(s) => Some(s.clone()),
+        PropValue::Term(Term::Literal(Literal::Str(s) | Literal::Int(s) | Literal::Float(s))) => {
+            Some(s.clone())
+        }
+        PropValue::Term(Term::Literal(Literal::Bool(b))) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn term_text(t: &Term) -> Option<String> {
+    prop_text(&PropValue::Term(t.clone()))
+}
+
+/// Replication strategy and its `system_schema` map from `WITH replication = {...}`.
+fn replication(
+    props: &[(String, PropValue)],
+) -> Result<(Replication, BTreeMap<String, String>, bool), SimError> {
+    let mut durable = true;
+    let mut map = None;
+    for (name, v) in props {
+        match name.as_str() {
+            "replication" => match v {
+                PropValue::Term(Term::Map(entries)) => {
+                    let mut m = BTreeMap::new();
+                    for (k, v) in entries {
+                        let (Some(k), Some(v)) = (term_text(k), term_text(v)) else {
+                            return Err(SimError::ConfigError("Invalid replication option".into()));
+                        };
+                        m.insert(k, v);
+                    }
+                    map = Some(m);
+                }
+                _ => return Err(SimError::SyntaxError("replication must be a map".into())),
+            },
+            "durable_writes" => {
+                durable = prop_text(v).is_none_or(|s| s.eq_ignore_ascii_case("true"))
+            }
+            other => return Err(SimError::SyntaxError(format!("Unknown property '{other}'"))),
+        }
+    }
+    let mut map =
+        map.ok_or_else(|| SimError::ConfigError("Missing mandatory option 'replication'".into()))?;
+    let class = map
+        .remove("class")
+        .ok_or_else(|| SimError::ConfigError("Missing replication strategy class".into()))?;
+    let short = class.rsplit('.').next().unwrap_or(&class).to_string();
+    let parse_rf = |v: &str| -> Result<usize, SimError> {
+        v.parse::<usize>().map_err(|_| {
+            SimError::ConfigError(format!("Replication factor must be numeric; found {v}"))
+        })
+    };
+    let strategy = match short.as_str() {
+        "SimpleStrategy" => {
+            let rf = map.get("replication_factor").ok_or_else(|| {
+                SimError::ConfigError(
+                    "SimpleStrategy requires a replication_factor strategy option.".into(),
+                )
+            })?;
+            Replication::Simple(parse_rf(rf)?)
+        }
+        "NetworkTopologyStrategy" => {
+            let mut dcs = Vec::new();
+            let default_rf = map.remove("replication_factor");
+            for (dc, rf) in &map {
+                dcs.push((dc.clone(), parse_rf(rf)?));
+            }
+            if let Some(rf) = default_rf {
+                // A bare replication_factor applies to every known DC; keep it as a wildcard.
+                dcs.push(("*".into(), parse_rf(&rf)?));
+                map.insert("replication_factor".into(), rf);
+            }
+            Replication::NetworkTopology(dcs)
+        }
+        "LocalStrategy" => Replication::Local,
+        _ => {
+            return Err(SimError::ConfigError(format!(
+                "Unable to find replication strategy class '{class}'"
+            )));
+        }
+    };
+    map.insert(
+        "class".into(),
+        format!("org.apache.cassandra.locator.{short}"),
+    );
+    Ok((strategy, map, durable))
+}
+
+/// Executes a DDL statement.
+pub fn execute(
+    engine: &Engine,
+    st: &Statement,
+    keyspace: Option<&str>,
+) -> Result<QueryResult, SimError> {
+    let mut schema = engine.schema_write();
+    let result = apply(&mut schema, st, keyspace)?;
+    if !matches!(result, QueryResult::Void) {
+        schema.version = Uuid::new_v4();
+    }
+    Ok(result)
+}
+
+fn apply(
+    schema: &mut Schema,
+    st: &Statement,
+    keyspace: Option<&str>,
+) -> Result<QueryResult, SimError> {
+    match st {
+        Statement::CreateKeyspace {
+            name,
+            if_not_exists,
+            properties,
+        } => {
+            if schema.keyspaces.contains_key(name) {
+                if *if_not_exists {
+                    return Ok(QueryResult::Void);
+                }
+                return Err(SimError::AlreadyExists {
+                    keyspace: name.clone(),
+                    table: String::new(),
+                    message: format!("Keyspace {name} already exists"),
+                });
+            }
+            let (replication, replication_map, durable_writes) = replication(properties)?;
+            schema.keyspaces.insert(
+                name.clone(),
+                Keyspace {
+                    name: Arc::from(name.as_str()),
+                    replication,
+                    replication_map,
+                    durable_writes,
+                    tables: BTreeMap::new(),
+                    types: Vec::new(),
+                },
+            );
+            Ok(changed(
+                ChangeType::Created,
+                SchemaTarget::Keyspace(name.clone()),
+            ))
+        }
+        Statement::AlterKeyspace { name, properties } => {
+            let ks = user_keyspace(schema, name)?;
+            let (replication, map, durable) = replication(properties)?;
+            ks.replication = replication;
+            ks.replication_map = map;
+            ks.durable_writes = durable;
+            Ok(changed(
+                ChangeType::Updated,
+                SchemaTarget::Keyspace(name.clone()),
+            ))
+        }
+        Statement::DropKeyspace { name, if_exists } => {
+            if is_system_keyspace(name) {
+                return Err(SimError::Unauthorized(format!(
+                    "{name} keyspace is not user-modifiable."
+                )));
+            }
+            match schema.keyspaces.remove(name) {
+                Some(ks) => {
+                    for t in ks.tables.values() {
+                        t.dropped.store(true, Ordering::Relaxed);
+                    }
+                    Ok(changed(
+                        ChangeType::Dropped,
+                        SchemaTarget::Keyspace(name.clone()),
+                    ))
+                }
+                None if *if_exists => Ok(QueryResult::Void),
+                None => Err(SimError::Invalid(format!(
+                    "Cannot drop non existing keyspace '{name}'."
+                ))),
+            }
+        }
+        Statement::CreateTable(ct) => create_table(schema, ct, keyspace),
+        Statement::DropTable { name, if_exists } => {
+            let ks = ks_of(name, keyspace)?;
+            let k = user_keyspace(schema, ks)?;
+            match k.tables.remove(&name.name) {
+                Some(t) => {
+                    t.dropped.store(true, Ordering::Relaxed);
+                    Ok(changed(
+                        ChangeType::Dropped,
+                        SchemaTarget::Table(ks.into(), name.name.clone()),
+                    ))
+                }
+                None if *if_exists => Ok(QueryResult::Void),
+                None => Err(SimError::Invalid(format!(
+                    "unconfigured table {}",
+                    name.name
+                ))),
+            }
+        }
+        Statement::Truncate(name) => {
+            let ks = ks_of(name, keyspace)?;
+            let table = schema.table(ks, &name.name)?;
+            if table.system.is_some() {
+                return Err(SimError::Unauthorized(format!(
+                    "{ks} keyspace is not user-modifiable."
+                )));
+            }
+            table
+                .data
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .partitions
+                .clear();
+            Ok(QueryResult::Void)
+        }
+        Statement::CreateType {
+            name,
+            if_not_exists,
+            fields,
+        } => {
+            let ks = ks_of(name, keyspace)?.to_string();
+            let mut resolved = Vec::with_capacity(fields.len());
+            for (f, t) in fields {
+                if resolved.iter().any(|(n, _): &(String, ColumnType)| n == f) {
+                    return Err(SimError::Invalid(format!(
+                        "Duplicate field name {f} in type {}",
+                        name.name
+                    )));
+                }
+                resolved.push((f.clone(), schema.resolve_type(&ks, t)?));
+            }
+            let k = user_keyspace(schema, &ks)?;
+            if k.types.iter().any(|(n, _)| *n == name.name) {
+                if *if_not_exists {
+                    return Ok(QueryResult::Void);
+                }
+                return Err(SimError::AlreadyExists {
+                    keyspace: ks.clone(),
+                    table: name.name.clone(),
+                    message: format!("A user type of name {ks}.{} already exists", name.name),
+                });
+            }
+            k.types
+                .push((name.name.clone(), UserType { fields: resolved }));
+            Ok(changed(
+                ChangeType::Created,
+                SchemaTarget::Type(ks, name.name.clone()),
+            ))
+        }
+        Statement::DropType { name, if_exists } => {
+            let ks = ks_of(name, keyspace)?.to_string();
+            let k = user_keyspace(schema, &ks)?;
+            match k.types.iter().position(|(n, _)| *n == name.name) {
+                Some(i) => {
+                    k.types.remove(i);
+                    Ok(changed(
+                        ChangeType::Dropped,
+                        SchemaTarget::Type(ks, name.name.clone()),
+                    ))
+                }
+                None if *if_exists => Ok(QueryResult::Void),
+                None => Err(SimError::Invalid(format!(
+                    "No user type named {ks}.{} exists.",
+                    name.name
+                ))),
+            }
+        }
+        Statement::AlterTableAdd { name, columns } => {
+            let ks = ks_of(name, keyspace)?.to_string();
+            let table = schema.table(&ks, &name.name)?;
+            if table.system.is_some() {
+                return Err(SimError::Unauthorized(format!(
+                    "{ks} keyspace is not user-modifiable."
+                )));
+            }
+            let current = table.schema();
+            let mut added = Vec::with_capacity(columns.len());
+            for (c, t, is_static) in columns {
+                if current.by_name.contains_key(c)
+                    || added
+                        .iter()
+                        .any(|(n, _, _): &(String, ColumnType, bool)| n == c)
+                {
+                    return Err(SimError::Invalid(format!(
+                        "Invalid column name {c} because it conflicts with an existing column"
+                    )));
+                }
+                if *is_static && current.ck.is_empty() {
+                    return Err(SimError::Invalid(format!(
+                        "Static columns are only useful (and thus allowed) if the table has at least one clustering column ({c})"
+                    )));
+                }
+                added.push((c.clone(), schema.resolve_type(&ks, t)?, *is_static));
+            }
+            let next = current.with_added(added);
+            *table.schema.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+            Ok(changed(
+                ChangeType::Updated,
+                SchemaTarget::Table(ks, name.name.clone()),
+            ))
+        }
+        Statement::AlterTableOptions(name) => {
+            let ks = ks_of(name, keyspace)?.to_string();
+            schema.table(&ks, &name.name)?;
+            Ok(changed(
+                ChangeType::Updated,
+                SchemaTarget::Table(ks, name.name.clone()),
+            ))
+        }
+        _ => Err(SimError::Invalid("not a schema statement".into())),
+    }
+}
+
+fn create_table(
+    schema: &mut Schema,
+    ct: &CreateTable,
+    keyspace: Option<&str>,
+) -> Result<QueryResult, SimError> {
+    let ks = ks_of(&ct.name, keyspace)?.to_string();
+    let exists = user_keyspace(schema, &ks)?
+        .tables
+        .contains_key(&ct.name.name);
+    if exists {
+        if ct.if_not_exists {
+            return Ok(QueryResult::Void);
+        }
+        return Err(SimError::AlreadyExists {
+            keyspace: ks.clone(),
+            table: ct.name.name.clone(),
+            message: format!("Table {ks}.{} already exists", ct.name.name),
+        });
+    }
+    if ct.partition_key.is_empty() {
+        return Err(SimError::Invalid(
+            "No PRIMARY KEY specifed (exactly one required)".into(),
+        ));
+    }
+    if ct.columns.iter().filter(|c| c.primary_key).count() > 1 {
+        return Err(SimError::Invalid(
+            "Multiple PRIMARY KEYs specifed (exactly one required)".into(),
+        ));
+    }
+    let mut columns = Vec::with_capacity(ct.columns.len());
+    for (i, def) in ct.columns.iter().enumerate() {
+        if ct.columns[..i].iter().any(|c| c.name == def.name) {
+            return Err(SimError::Invalid(format!(
+                "Multiple definition of identifier {}",
+                def.name
+            )));
+        }
+        let typ = schema.resolve_type(&ks, &def.typ)?;
+        let (kind, position) = if let Some(p) = ct.partition_key.iter().position(|c| *c == def.name)
+        {
+            (ColumnKind::PartitionKey, p)
+        } else if let Some(p) = ct.clustering.iter().position(|c| *c == def.name) {
+            (ColumnKind::Clustering, p)
+        } else if def.is_static {
+            (ColumnKind::Static, 0)
+        } else {
+            (ColumnKind::Regular, 0)
+        };
+        if def.is_static && kind != ColumnKind::Static {
+            return Err(SimError::Invalid(format!(
+                "Static column {} cannot be part of the PRIMARY KEY",
+                def.name
+            )));
+        }
+        if def.is_static && ct.clustering.is_empty() {
+            return Err(SimError::Invalid(format!(
+                "Static columns are only useful (and thus allowed) if the table has at least one clustering column ({})",
+                def.name
+            )));
+        }
+        if matches!(kind, ColumnKind::PartitionKey | ColumnKind::Clustering)
+            && matches!(
+                typ,
+                ColumnType::List(_, false)
+                    | ColumnType::Set(_, false)
+                    | ColumnType::Map(_, _, false)
+            )
+        {
+            return Err(SimError::Invalid(format!(
+                "Invalid non-frozen collection type for PRIMARY KEY component {}",
+                def.name
+            )));
+        }
+        if kind == ColumnKind::PartitionKey && typ == ColumnType::Counter
+            || kind == ColumnKind::Clustering && typ == ColumnType::Counter
+        {
+            return Err(SimError::Invalid(format!(
+                "counter type is not supported for PRIMARY KEY column '{}'",
+                def.name
+            )));
+        }
+        let desc = kind == ColumnKind::Clustering
+            && ct
+                .clustering_order
+                .iter()
+                .any(|(c, d)| *c == def.name && *d);
+        columns.push(Column {
+            name: def.name.clone(),
+            typ,
+            kind,
+            position,
+            slot: 0,
+            desc,
+        });
+    }
+    for k in ct.partition_key.iter().chain(&ct.clustering) {
+        if !columns.iter().any(|c| c.name == *k) {
+            return Err(SimError::Invalid(format!(
+                "Unknown definition {k} referenced in PRIMARY KEY"
+            )));
+        }
+    }
+    for (i, (c, _)) in ct.clustering_order.iter().enumerate() {
+        if ct.clustering.get(i) != Some(c) {
+            return Err(SimError::Invalid("Only clustering key columns can be defined in CLUSTERING ORDER directive, in the declared order".into()));
+        }
+    }
+    let counters = columns
+        .iter()
+        .filter(|c| c.typ == ColumnType::Counter)
+        .count();
+    let regular = columns
+        .iter()
+        .filter(|c| matches!(c.kind, ColumnKind::Regular | ColumnKind::Static))
+        .count();
+    if counters > 0 && counters != regular {
+        return Err(SimError::Invalid(
+            "Cannot mix counter and non counter columns in the same table".into(),
+        ));
+    }
+    let k = user_keyspace(schema, &ks)?;
+    let table = Table::new(
+        TableSchema::new(k.name.clone(), ct.name.name.clone(), columns),
+        None,
+    );
+    k.tables.insert(ct.name.name.clone(), Arc::new(table));
+    Ok(changed(
+        ChangeType::Created,
+        SchemaTarget::Table(ks, ct.name.name.clone()),
+    ))
+}

@@ -1,0 +1,420 @@
+//! In-memory storage: partitions ordered by (token, key), clustering rows ordered by their
+//! byte-comparable key, cells with timestamps and TTLs, collection elements, counters, and
+//! tombstones (partition, row, range, cell, collection). Reads resolve last-write-wins.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use bytes::Bytes;
+
+/// "No timestamp": older than everything.
+pub const NO_TS: i64 = i64::MIN;
+
+/// Write attributes of one statement.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteCtx {
+    /// Write timestamp (µs).
+    pub ts: i64,
+    /// TTL in seconds (0 = none).
+    pub ttl: i32,
+    /// Now in seconds (for TTL expiry).
+    pub now_s: i64,
+}
+
+impl WriteCtx {
+    fn expires(&self) -> i64 {
+        if self.ttl > 0 {
+            self.now_s + i64::from(self.ttl)
+        } else {
+            0
+        }
+    }
+}
+
+/// A live-or-not stamp: timestamp and expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Timestamp (µs).
+    pub ts: i64,
+    /// Expiry (seconds since epoch; 0 = never).
+    pub expires: i64,
+    /// TTL it was written with.
+    pub ttl: i32,
+}
+
+impl Stamp {
+    fn of(ctx: &WriteCtx) -> Self {
+        Stamp {
+            ts: ctx.ts,
+            expires: ctx.expires(),
+            ttl: ctx.ttl,
+        }
+    }
+
+    /// Alive above `shadow` at `now_s`.
+    pub fn live(&self, shadow: i64, now_s: i64) -> bool {
+        self.ts > shadow && (self.expires == 0 || self.expires > now_s)
+    }
+}
+
+/// One element of a non-frozen collection.
+#[derive(Debug, Clone)]
+pub struct Elem {
+    /// Element key (set element, map key; list: the internal ordering key).
+    pub key: Bytes,
+    /// Value (map value, list element; set: empty). None = element tombstone.
+    pub value: Option<Bytes>,
+    /// Stamp.
+    pub stamp: Stamp,
+}
+
+/// What a cell holds.
+#[derive(Debug, Clone)]
+pub enum CellValue {
+    /// A serialized value.
+    Value(Bytes),
+    /// A cell tombstone.
+    Dead,
+    /// A non-frozen collection: deletion time and elements by byte-comparable key.
+    Collection(i64, BTreeMap<Vec<u8>, Elem>),
+    /// A counter.
+    Counter(i64),
+}
+
+/// A cell.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// Stamp of the last write.
+    pub stamp: Stamp,
+    /// Content.
+    pub value: CellValue,
+}
+
+/// A clustering row (or the static row).
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    /// Clustering key values.
+    pub ck: Vec<Bytes>,
+    /// Primary key liveness marker (INSERT).
+    pub marker: Option<Stamp>,
+    /// Row tombstone timestamp.
+    pub deleted_at: Option<i64>,
+    /// Cells by slot.
+    pub cells: Vec<Option<Cell>>,
+}
+
+/// A range tombstone over encoded clustering keys.
+#[derive(Debug, Clone)]
+pub struct RangeTombstone {
+    /// Start bound.
+    pub start: Bound<Vec<u8>>,
+    /// End bound.
+    pub end: Bound<Vec<u8>>,
+    /// Deletion timestamp.
+    pub ts: i64,
+}
+
+impl RangeTombstone {
+    fn covers(&self, key: &[u8]) -> bool {
+        let after_start = match &self.start {
+            Bound::Included(s) => key >= s.as_slice(),
+            Bound::Excluded(s) => key > s.as_slice(),
+            Bound::Unbounded => true,
+        };
+        let before_end = match &self.end {
+            Bound::Included(e) => key <= e.as_slice(),
+            Bound::Excluded(e) => key < e.as_slice(),
+            Bound::Unbounded => true,
+        };
+        after_start && before_end
+    }
+}
+
+/// A partition.
+#[derive(Debug, Clone)]
+pub struct Partition {
+    /// Partition deletion timestamp.
+    pub deleted_at: i64,
+    /// Static cells.
+    pub statics: Row,
+    /// Rows by encoded clustering key.
+    pub rows: BTreeMap<Vec<u8>, Row>,
+    /// Range tombstones.
+    pub ranges: Vec<RangeTombstone>,
+}
+
+impl Default for Partition {
+    fn default() -> Self {
+        Partition {
+            deleted_at: NO_TS,
+            statics: Row::default(),
+            rows: BTreeMap::new(),
+            ranges: Vec::new(),
+        }
+    }
+}
+
+/// A table's partitions by (token, serialized partition key).
+#[derive(Debug, Default)]
+pub struct TableData {
+    /// Partitions.
+    pub partitions: BTreeMap<(i64, Bytes), Partition>,
+}
+
+static LIST_SEQ: AtomicI64 = AtomicI64::new(1);
+
+/// A fresh list element ordering key: increasing for appends, decreasing for prepends.
+pub fn list_key(prepend: bool) -> Vec<u8> {
+    let n = LIST_SEQ.fetch_add(1, Ordering::Relaxed);
+    let v: i64 = if prepend { -n } else { n };
+    let mut out = Vec::with_capacity(8);
+    out.extend_from_slice(&((v as u64) ^ (1 << 63)).to_be_bytes());
+    out
+}
+
+impl Partition {
+    /// The deletion timestamp shadowing a clustering row (partition, range and row tombstones).
+    pub fn row_shadow(&self, key: &[u8], row: &Row) -> i64 {
+        let mut shadow = self.deleted_at.max(row.deleted_at.unwrap_or(NO_TS));
+        for rt in &self.ranges {
+            if rt.ts > shadow && rt.covers(key) {
+                shadow = rt.ts;
+            }
+        }
+        shadow
+    }
+
+    /// Whether the static row has a live cell.
+    pub fn static_live(&self, now_s: i64) -> bool {
+        row_has_live_cell(&self.statics, self.deleted_at, now_s)
+    }
+
+    /// Whether a row is live (marker or any live cell).
+    pub fn row_live(&self, key: &[u8], row: &Row, now_s: i64) -> bool {
+        let shadow = self.row_shadow(key, row);
+        row.marker.is_some_and(|m| m.live(shadow, now_s)) || row_has_live_cell(row, shadow, now_s)
+    }
+
+    /// The row at `key`, created when missing.
+    pub fn row_mut(&mut self, key: Vec<u8>, ck: &[Bytes]) -> &mut Row {
+        self.rows.entry(key).or_insert_with(|| Row {
+            ck: ck.to_vec(),
+            ..Row::default()
+        })
+    }
+
+    /// Deletes the whole partition.
+    pub fn delete(&mut self, ts: i64) {
+        self.deleted_at = self.deleted_at.max(ts);
+    }
+
+    /// Deletes a clustering range.
+    pub fn delete_range(&mut self, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>, ts: i64) {
+        self.ranges.push(RangeTombstone { start, end, ts });
+    }
+}
+
+fn row_has_live_cell(row: &Row, shadow: i64, now_s: i64) -> bool {
+    row.cells
+        .iter()
+        .flatten()
+        .any(|c| cell_live(c, shadow, now_s))
+}
+
+/// Whether a cell contributes a value.
+pub fn cell_live(c: &Cell, shadow: i64, now_s: i64) -> bool {
+    match &c.value {
+        CellValue::Value(_) | CellValue::Counter(_) => c.stamp.live(shadow, now_s),
+        CellValue::Dead => false,
+        CellValue::Collection(del, elems) => {
+            let s = shadow.max(*del);
+            elems
+                .values()
+                .any(|e| e.value.is_some() && e.stamp.live(s, now_s))
+        }
+    }
+}
+
+impl Row {
+    fn slot(&mut self, slot: usize) -> &mut Option<Cell> {
+        if self.cells.len() <= slot {
+            self.cells.resize(slot + 1, None);
+        }
+        &mut self.cells[slot]
+    }
+
+    /// Sets the primary key marker.
+    pub fn mark(&mut self, ctx: &WriteCtx) {
+        let s = Stamp::of(ctx);
+        if self.marker.is_none_or(|m| m.ts <= s.ts) {
+            self.marker = Some(s);
+        }
+    }
+
+    /// Deletes the row.
+    pub fn delete(&mut self, ts: i64) {
+        self.deleted_at = Some(self.deleted_at.unwrap_or(NO_TS).max(ts));
+    }
+
+    /// Writes a simple cell (None = delete) with last-write-wins.
+    pub fn write(&mut self, slot: usize, value: Option<Bytes>, ctx: &WriteCtx) {
+        let stamp = Stamp::of(ctx);
+        let cell = self.slot(slot);
+        if let Some(old) = cell {
+            let old_wins = match (&old.value, &value) {
+                // Equal timestamps: tombstones win, then the greater value.
+                _ if old.stamp.ts != stamp.ts => old.stamp.ts > stamp.ts,
+                (CellValue::Dead, _) => true,
+                (_, None) => false,
+                (CellValue::Value(a), Some(b)) => a >= b,
+                _ => false,
+            };
+            if old_wins {
+                return;
+            }
+        }
+        *cell = Some(Cell {
+            stamp,
+            value: match value {
+                Some(v) => CellValue::Value(v),
+                None => CellValue::Dead,
+            },
+        });
+    }
+
+    /// Replaces a collection (delete at ts-1 then add) or deletes it (`items` None).
+    pub fn collection_replace(
+        &mut self,
+        slot: usize,
+        items: Option<Vec<(Vec<u8>, Bytes, Option<Bytes>)>>,
+        ctx: &WriteCtx,
+    ) {
+        self.collection_delete(slot, ctx.ts - 1);
+        if let Some(items) = items {
+            self.collection_add(slot, items, ctx);
+        }
+    }
+
+    /// Deletes a whole collection at `ts`.
+    pub fn collection_delete(&mut self, slot: usize, ts: i64) {
+        let cell = self.slot(slot);
+        match cell {
+            Some(Cell {
+                value: CellValue::Collection(del, elems),
+                ..
+            }) => {
+                *del = (*del).max(ts);
+                elems.retain(|_, e| e.stamp.ts > ts);
+            }
+            _ => {
+                *cell = Some(Cell {
+                    stamp: Stamp {
+                        ts,
+                        expires: 0,
+                        ttl: 0,
+                    },
+                    value: CellValue::Collection(ts, BTreeMap::new()),
+                });
+            }
+        }
+    }
+
+    fn collection(&mut self, slot: usize, ctx: &WriteCtx) -> &mut BTreeMap<Vec<u8>, Elem> {
+        let cell = self.slot(slot);
+        if !matches!(
+            cell,
+            Some(Cell {
+                value: CellValue::Collection(..),
+                ..
+            })
+        ) {
+            *cell = Some(Cell {
+                stamp: Stamp::of(ctx),
+                value: CellValue::Collection(NO_TS, BTreeMap::new()),
+            });
+        }
+        match cell {
+            Some(Cell {
+                value: CellValue::Collection(_, elems),
+                stamp,
+            }) => {
+                if stamp.ts < ctx.ts {
+                    *stamp = Stamp::of(ctx);
+                }
+                elems
+            }
+            // Just set to a collection above.
+            _ => unreachable!("collection cell"),
+        }
+    }
+
+    /// Adds or overwrites elements: (sort key, element key, value). A None value deletes.
+    pub fn collection_add(
+        &mut self,
+        slot: usize,
+        items: Vec<(Vec<u8>, Bytes, Option<Bytes>)>,
+        ctx: &WriteCtx,
+    ) {
+        let stamp = Stamp::of(ctx);
+        let elems = self.collection(slot, ctx);
+        for (sort, key, value) in items {
+            match elems.get(&sort) {
+                Some(old) if old.stamp.ts > stamp.ts => {}
+                _ => {
+                    elems.insert(sort, Elem { key, value, stamp });
+                }
+            }
+        }
+    }
+
+    /// Live elements of a collection cell (in order).
+    pub fn live_elems(&self, slot: usize, shadow: i64, now_s: i64) -> Vec<(&Vec<u8>, &Elem)> {
+        match self.cells.get(slot) {
+            Some(Some(Cell {
+                value: CellValue::Collection(del, elems),
+                ..
+            })) => {
+                let s = shadow.max(*del);
+                elems
+                    .iter()
+                    .filter(|(_, e)| e.value.is_some() && e.stamp.live(s, now_s))
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Adds to a counter.
+    pub fn counter_add(&mut self, slot: usize, delta: i64, shadow: i64, ctx: &WriteCtx) {
+        let stamp = Stamp::of(ctx);
+        let cell = self.slot(slot);
+        let base = match cell {
+            Some(Cell {
+                value: CellValue::Counter(v),
+                stamp: s,
+            }) if s.live(shadow, ctx.now_s) => *v,
+            _ => 0,
+        };
+        *cell = Some(Cell {
+            stamp,
+            value: CellValue::Counter(base.wrapping_add(delta)),
+        });
+    }
+}
+
+/// Microseconds since the Unix epoch, strictly increasing across calls.
+pub fn now_micros() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(actual) => last = actual,
+        }
+    }
+}

@@ -1,0 +1,555 @@
+//! System keyspaces (`system`, `system_schema`, `system_sim`): table definitions and their
+//! contents, computed on read from the schema and the [`ClusterView`] and then queried like
+//! any table (so WHERE, paging and projections work the same).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::Engine;
+use super::exec::where_::partition_key;
+use super::murmur3::murmur3_token;
+use super::ring::Replication;
+use super::schema::{Column, ColumnKind, Keyspace, Schema, Table, TableSchema};
+use super::storage::{Partition, TableData, WriteCtx};
+use super::types::names::type_name;
+use super::types::order::encode_component;
+use super::types::write_collection;
+use crate::model::{ClusterView, ColumnType, NodeInfo, SimError};
+
+/// A system table computed on read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemTable {
+    /// system.local.
+    Local,
+    /// system.peers.
+    Peers,
+    /// system_schema.keyspaces.
+    Keyspaces,
+    /// system_schema.tables.
+    Tables,
+    /// system_schema.columns.
+    Columns,
+    /// system_schema.types.
+    Types,
+    /// An always-empty table (views, functions, aggregates, triggers, indexes, ...).
+    Empty,
+    /// system_sim.requests.
+    Requests,
+}
+
+/// Whether a keyspace is a system keyspace (not user-modifiable).
+pub fn is_system_keyspace(name: &str) -> bool {
+    matches!(
+        name,
+        "system"
+            | "system_schema"
+            | "system_sim"
+            | "system_auth"
+            | "system_distributed"
+            | "system_traces"
+    )
+}
+
+/// Scylla's `supported_features` of system.local / peers.
+pub const SUPPORTED_FEATURES: &str = "CDC,CDC_GENERATIONS_V2,COLLECTION_INDEXING,COMPUTED_COLUMNS,CORRECT_COUNTER_ORDER,CORRECT_IDX_TOKEN_IN_SECONDARY_INDEX,CORRECT_NON_COMPOUND_RANGE_TOMBSTONES,CORRECT_STATIC_COMPACT_IN_MC,COUNTERS,DIGEST_FOR_NULL_VALUES,DIGEST_INSENSITIVE_TO_EXPIRY,DIGEST_MULTIPARTITION_READ,HINTED_HANDOFF_SEPARATE_CONNECTION,INDEXES,LARGE_PARTITIONS,LA_SSTABLE_FORMAT,LWT,MATERIALIZED_VIEWS,MC_SSTABLE_FORMAT,MD_SSTABLE_FORMAT,ME_SSTABLE_FORMAT,NONFROZEN_UDTS,PARALLELIZED_AGGREGATION,PER_TABLE_CACHING,PER_TABLE_PARTITIONERS,RANGE_SCAN_DATA_VARIANT,RANGE_TOMBSTONES,ROLES,ROW_LEVEL_REPAIR,SCHEMA_TABLES_V3,SEPARATE_PAGE_SIZE_AND_SAFETY_LIMIT,STREAM_WITH_RPC_STREAM,TOMBSTONE_GC_OPTIONS,TRUNCATION_TABLE,TYPED_ERRORS_IN_READ_RPC,UDA,UDA_NATIVE_PARALLELIZED_AGGREGATION,UNBOUNDED_RANGE_TOMBSTONES,VIEW_VIRTUAL_COLUMNS,WRITE_FAILURE_REPLY,XXHASH";
+
+fn text() -> ColumnType {
+    ColumnType::Text
+}
+fn frozen_map() -> ColumnType {
+    ColumnType::Map(Box::new(text()), Box::new(text()), true)
+}
+fn frozen_list() -> ColumnType {
+    ColumnType::List(Box::new(text()), true)
+}
+
+type Def = (&'static str, ColumnType, ColumnKind);
+
+fn defs(which: &str) -> Vec<Def> {
+    use ColumnKind::{Clustering as C, PartitionKey as P, Regular as R};
+    let tokens = ColumnType::Set(Box::new(text()), false);
+    match which {
+        "local" => vec![
+            ("key", text(), P),
+            ("bootstrapped", text(), R),
+            ("broadcast_address", ColumnType::Inet, R),
+            ("cluster_name", text(), R),
+            ("cql_version", text(), R),
+            ("data_center", text(), R),
+            ("gossip_generation", ColumnType::Int, R),
+            ("host_id", ColumnType::Uuid, R),
+            ("listen_address", ColumnType::Inet, R),
+            ("native_protocol_version", text(), R),
+            ("partitioner", text(), R),
+            ("rack", text(), R),
+            ("release_version", text(), R),
+            ("rpc_address", ColumnType::Inet, R),
+            ("schema_version", ColumnType::Uuid, R),
+            ("supported_features", text(), R),
+            ("tokens", tokens, R),
+        ],
+        "peers" => vec![
+            ("peer", ColumnType::Inet, P),
+            ("data_center", text(), R),
+            ("host_id", ColumnType::Uuid, R),
+            ("preferred_ip", ColumnType::Inet, R),
+            ("rack", text(), R),
+            ("release_version", text(), R),
+            ("rpc_address", ColumnType::Inet, R),
+            ("schema_version", ColumnType::Uuid, R),
+            ("supported_features", text(), R),
+            ("tokens", tokens, R),
+        ],
+        "keyspaces" => vec![
+            ("keyspace_name", text(), P),
+            ("durable_writes", ColumnType::Boolean, R),
+            ("replication", frozen_map(), R),
+        ],
+        "tables" => vec![
+            ("keyspace_name", text(), P),
+            ("table_name", text(), C),
+            ("bloom_filter_fp_chance", ColumnType::Double, R),
+            ("caching", frozen_map(), R),
+            ("comment", text(), R),
+            ("compaction", frozen_map(), R),
+            ("compression", frozen_map(), R),
+            ("crc_check_chance", ColumnType::Double, R),
+            ("dclocal_read_repair_chance", ColumnType::Double, R),
+            ("default_time_to_live", ColumnType::Int, R),
+            (
+                "extensions",
+                ColumnType::Map(Box::new(text()), Box::new(ColumnType::Blob), true),
+                R,
+            ),
+            ("flags", ColumnType::Set(Box::new(text()), true), R),
+            ("gc_grace_seconds", ColumnType::Int, R),
+            ("id", ColumnType::Uuid, R),
+            ("max_index_interval", ColumnType::Int, R),
+            ("memtable_flush_period_in_ms", ColumnType::Int, R),
+            ("min_index_interval", ColumnType::Int, R),
+            ("read_repair_chance", ColumnType::Double, R),
+            ("speculative_retry", text(), R),
+        ],
+        "columns" => vec![
+            ("keyspace_name", text(), P),
+            ("table_name", text(), C),
+            ("column_name", text(), C),
+            ("clustering_order", text(), R),
+            ("column_name_bytes", ColumnType::Blob, R),
+            ("kind", text(), R),
+            ("position", ColumnType::Int, R),
+            ("type", text(), R),
+        ],
+        "types" => vec![
+            ("keyspace_name", text(), P),
+            ("type_name", text(), C),
+            ("field_names", frozen_list(), R),
+            ("field_types", frozen_list(), R),
+        ],
+        "views" => vec![
+            ("keyspace_name", text(), P),
+            ("view_name", text(), C),
+            ("base_table_id", ColumnType::Uuid, R),
+            ("base_table_name", text(), R),
+            ("id", ColumnType::Uuid, R),
+            ("include_all_columns", ColumnType::Boolean, R),
+            ("where_clause", text(), R),
+        ],
+        "functions" => vec![
+            ("keyspace_name", text(), P),
+            ("function_name", text(), C),
+            ("argument_types", frozen_list(), C),
+            ("argument_names", frozen_list(), R),
+            ("body", text(), R),
+            ("called_on_null_input", ColumnType::Boolean, R),
+            ("language", text(), R),
+            ("return_type", text(), R),
+        ],
+        "aggregates" => vec![
+            ("keyspace_name", text(), P),
+            ("aggregate_name", text(), C),
+            ("argument_types", frozen_list(), C),
+            ("final_func", text(), R),
+            ("initcond", text(), R),
+            ("return_type", text(), R),
+            ("state_func", text(), R),
+            ("state_type", text(), R),
+        ],
+        "triggers" => vec![
+            ("keyspace_name", text(), P),
+            ("table_name", text(), C),
+            ("trigger_name", text(), C),
+            ("options", frozen_map(), R),
+        ],
+        "indexes" => vec![
+            ("keyspace_name", text(), P),
+            ("table_name", text(), C),
+            ("index_name", text(), C),
+            ("kind", text(), R),
+            ("options", frozen_map(), R),
+        ],
+        "dropped_columns" => vec![
+            ("keyspace_name", text(), P),
+            ("table_name", text(), C),
+            ("column_name", text(), C),
+            ("dropped_time", ColumnType::Timestamp, R),
+            ("type", text(), R),
+        ],
+        "requests" => vec![
+            ("node", ColumnType::Int, P),
+            ("shard", ColumnType::Int, C),
+            ("owned", ColumnType::BigInt, R),
+            ("received", ColumnType::BigInt, R),
+            ("with_token", ColumnType::BigInt, R),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn make_table(ks: &Arc<str>, name: &str, which: SystemTable) -> Arc<Table> {
+    let mut pk = 0;
+    let mut ck = 0;
+    let columns = defs(name)
+        .into_iter()
+        .map(|(n, typ, kind)| {
+            let position = match kind {
+                ColumnKind::PartitionKey => {
+                    pk += 1;
+                    pk - 1
+                }
+                ColumnKind::Clustering => {
+                    ck += 1;
+                    ck - 1
+                }
+                _ => 0,
+            };
+            Column {
+                name: n.to_string(),
+                typ,
+                kind,
+                position,
+                slot: 0,
+                desc: false,
+            }
+        })
+        .collect();
+    Arc::new(Table::new(
+        TableSchema::new(ks.clone(), name.to_string(), columns),
+        Some(which),
+    ))
+}
+
+fn system_keyspace(name: &str, tables: &[(&str, SystemTable)]) -> Keyspace {
+    let ks: Arc<str> = Arc::from(name);
+    let mut map = BTreeMap::new();
+    map.insert(
+        "class".to_string(),
+        "org.apache.cassandra.locator.LocalStrategy".to_string(),
+    );
+    Keyspace {
+        name: ks.clone(),
+        replication: Replication::Local,
+        replication_map: map,
+        durable_writes: true,
+        tables: tables
+            .iter()
+            .map(|(n, w)| (n.to_string(), make_table(&ks, n, *w)))
+            .collect(),
+        types: Vec::new(),
+    }
+}
+
+/// The schema at start: the system keyspaces.
+pub fn initial_schema() -> Schema {
+    use SystemTable::*;
+    let mut s = Schema::default();
+    let kss = [
+        system_keyspace("system", &[("local", Local), ("peers", Peers)]),
+        system_keyspace(
+            "system_schema",
+            &[
+                ("keyspaces", Keyspaces),
+                ("tables", Tables),
+                ("columns", Columns),
+                ("types", Types),
+                ("views", Empty),
+                ("functions", Empty),
+                ("aggregates", Empty),
+                ("triggers", Empty),
+                ("indexes", Empty),
+                ("dropped_columns", Empty),
+            ],
+        ),
+        system_keyspace("system_sim", &[("requests", Requests)]),
+    ];
+    for ks in kss {
+        s.keyspaces.insert(ks.name.to_string(), ks);
+    }
+    s.version = uuid::Uuid::from_u64_pair(0x5c11_a2_0000_0001, 1);
+    s
+}
+
+fn t(s: &str) -> Option<Bytes> {
+    Some(Bytes::copy_from_slice(s.as_bytes()))
+}
+fn inet(a: IpAddr) -> Option<Bytes> {
+    Some(match a {
+        IpAddr::V4(a) => Bytes::copy_from_slice(&a.octets()),
+        IpAddr::V6(a) => Bytes::copy_from_slice(&a.octets()),
+    })
+}
+fn uuid(u: uuid::Uuid) -> Option<Bytes> {
+    Some(Bytes::copy_from_slice(u.as_bytes()))
+}
+fn int(v: i32) -> Option<Bytes> {
+    Some(Bytes::copy_from_slice(&v.to_be_bytes()))
+}
+fn bigint(v: i64) -> Option<Bytes> {
+    Some(Bytes::copy_from_slice(&v.to_be_bytes()))
+}
+fn double(v: f64) -> Option<Bytes> {
+    Some(Bytes::copy_from_slice(&v.to_be_bytes()))
+}
+fn boolean(v: bool) -> Option<Bytes> {
+    Some(Bytes::copy_from_slice(&[u8::from(v)]))
+}
+fn texts<'a>(items: impl ExactSizeIterator<Item = &'a str>) -> Option<Bytes> {
+    let n = items.len();
+    Some(Bytes::from(write_collection(
+        n,
+        items.map(|s| Some(s.as_bytes())),
+    )))
+}
+fn text_map<'a>(m: impl ExactSizeIterator<Item = (&'a str, &'a str)>) -> Option<Bytes> {
+    let mut out = (m.len() as i32).to_be_bytes().to_vec();
+    for (k, v) in m {
+        super::types::write_value(&mut out, Some(k.as_bytes()));
+        super::types::write_value(&mut out, Some(v.as_bytes()));
+    }
+    Some(Bytes::from(out))
+}
+
+/// Inserts a row given values for every column in declaration order.
+fn put(data: &mut TableData, s: &TableSchema, values: Vec<Option<Bytes>>) {
+    let pk: Vec<Bytes> =
+        s.pk.iter()
+            .map(|i| values[*i].clone().unwrap_or_default())
+            .collect();
+    let key = partition_key(&pk);
+    let token = murmur3_token(&key);
+    let mut enc = Vec::new();
+    let mut ck = Vec::with_capacity(s.ck.len());
+    for i in &s.ck {
+        let v = values[*i].clone().unwrap_or_default();
+        encode_component(&s.columns[*i].typ, s.columns[*i].desc, &v, &mut enc);
+        ck.push(v);
+    }
+    let ctx = WriteCtx {
+        ts: 1,
+        ttl: 0,
+        now_s: 0,
+    };
+    let part: &mut Partition = data.partitions.entry((token, key)).or_default();
+    let row = part.row_mut(enc, &ck);
+    row.mark(&ctx);
+    for (c, v) in s.columns.iter().zip(values) {
+        if matches!(c.kind, ColumnKind::Regular | ColumnKind::Static) && v.is_some() {
+            row.write(c.slot, v, &ctx);
+        }
+    }
+}
+
+fn token_strings(n: &NodeInfo) -> Vec<String> {
+    n.tokens.iter().map(i64::to_string).collect()
+}
+
+/// Computes the rows of a system table.
+pub fn materialize(
+    engine: &Engine,
+    which: SystemTable,
+    s: &TableSchema,
+    cluster: &dyn ClusterView,
+) -> Result<TableData, SimError> {
+    let mut data = TableData::default();
+    match which {
+        SystemTable::Local => {
+            let n = cluster.local();
+            let toks = token_strings(&n);
+            put(
+                &mut data,
+                s,
+                vec![
+                    t("local"),
+                    t("COMPLETED"),
+                    inet(n.address),
+                    t("Test Cluster"),
+                    t("3.3.1"),
+                    t(&n.datacenter),
+                    int(1),
+                    uuid(n.host_id),
+                    inet(n.address),
+                    t("4"),
+                    t("org.apache.cassandra.dht.Murmur3Partitioner"),
+                    t(&n.rack),
+                    t(&n.release_version),
+                    inet(n.address),
+                    uuid(n.schema_version),
+                    t(SUPPORTED_FEATURES),
+                    texts(toks.iter().map(String::as_str)),
+                ],
+            );
+        }
+        SystemTable::Peers => {
+            for n in cluster.peers() {
+                let toks = token_strings(&n);
+                put(
+                    &mut data,
+                    s,
+                    vec![
+                        inet(n.address),
+                        t(&n.datacenter),
+                        uuid(n.host_id),
+                        inet(n.address),
+                        t(&n.rack),
+                        t(&n.release_version),
+                        inet(n.address),
+                        uuid(n.schema_version),
+                        t(SUPPORTED_FEATURES),
+                        texts(toks.iter().map(String::as_str)),
+                    ],
+                );
+            }
+        }
+        SystemTable::Requests => {
+            for r in cluster.request_stats() {
+                put(
+                    &mut data,
+                    s,
+                    vec![
+                        int(r.node as i32),
+                        int(r.shard as i32),
+                        bigint(r.owned as i64),
+                        bigint(r.received as i64),
+                        bigint(r.with_token as i64),
+                    ],
+                );
+            }
+        }
+        SystemTable::Empty => {}
+        SystemTable::Keyspaces
+        | SystemTable::Tables
+        | SystemTable::Columns
+        | SystemTable::Types => {
+            let schema = engine.schema_read();
+            for ks in schema.keyspaces.values() {
+                schema_rows(&mut data, s, which, ks);
+            }
+        }
+    }
+    Ok(data)
+}
+
+fn schema_rows(data: &mut TableData, s: &TableSchema, which: SystemTable, ks: &Keyspace) {
+    match which {
+        SystemTable::Keyspaces => put(
+            data,
+            s,
+            vec![
+                t(&ks.name),
+                boolean(ks.durable_writes),
+                text_map(
+                    ks.replication_map
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str())),
+                ),
+            ],
+        ),
+        SystemTable::Types => {
+            for (name, ut) in &ks.types {
+                let types: Vec<String> = ut.fields.iter().map(|(_, t)| type_name(t)).collect();
+                put(
+                    data,
+                    s,
+                    vec![
+                        t(&ks.name),
+                        t(name),
+                        texts(ut.fields.iter().map(|(n, _)| n.as_str())),
+                        texts(types.iter().map(String::as_str)),
+                    ],
+                );
+            }
+        }
+        SystemTable::Tables => {
+            for (name, table) in &ks.tables {
+                let caching = [("keys", "ALL"), ("rows_per_partition", "NONE")];
+                let compaction = [(
+                    "class",
+                    "org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy",
+                )];
+                let compression = [
+                    ("chunk_length_in_kb", "64"),
+                    ("class", "org.apache.cassandra.io.compress.LZ4Compressor"),
+                ];
+                put(
+                    data,
+                    s,
+                    vec![
+                        t(&ks.name),
+                        t(name),
+                        double(0.01),
+                        text_map(caching.into_iter()),
+                        t(""),
+                        text_map(compaction.into_iter()),
+                        text_map(compression.into_iter()),
+                        double(1.0),
+                        double(0.0),
+                        int(0),
+                        Some(Bytes::from_static(&[0, 0, 0, 0])),
+                        texts(["compound"].into_iter()),
+                        int(864_000),
+                        uuid(table.id),
+                        int(2048),
+                        int(0),
+                        int(128),
+                        double(0.0),
+                        t("99PERCENTILE"),
+                    ],
+                );
+            }
+        }
+        SystemTable::Columns => {
+            for (name, table) in &ks.tables {
+                let ts = table.schema();
+                for c in &ts.columns {
+                    let order = match c.kind {
+                        ColumnKind::Clustering if c.desc => "desc",
+                        ColumnKind::Clustering => "asc",
+                        _ => "none",
+                    };
+                    let position = match c.kind {
+                        ColumnKind::PartitionKey | ColumnKind::Clustering => c.position as i32,
+                        _ => -1,
+                    };
+                    put(
+                        data,
+                        s,
+                        vec![
+                            t(&ks.name),
+                            t(name),
+                            t(&c.name),
+                            t(order),
+                            Some(Bytes::copy_from_slice(c.name.as_bytes())),
+                            t(c.kind.schema_name()),
+                            int(position),
+                            t(&type_name(&c.typ)),
+                        ],
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,867 @@
+//! Engine execution tests: CRUD, LWT, TTL, timestamps, collections, counters, statics,
+//! clustering order and ranges, IN, paging, COUNT, writetime/ttl, batches, system tables,
+//! schema changes.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use bytes::Bytes;
+use uuid::Uuid;
+
+use super::*;
+use crate::model::{
+    BoundValue, ClusterView, NodeInfo, QueryParams, QueryResult, RequestStats, Rows, SimError,
+};
+
+pub(super) struct FakeCluster {
+    pub(super) nodes: Vec<NodeInfo>,
+}
+
+impl FakeCluster {
+    pub(super) fn new(n: usize) -> Self {
+        let nodes = (0..n)
+            .map(|i| NodeInfo {
+                index: i,
+                address: IpAddr::V4(Ipv4Addr::new(127, 0, 0, i as u8 + 1)),
+                port: 9042,
+                datacenter: "dc1".into(),
+                rack: "rack1".into(),
+                tokens: vec![
+                    (i as i64) * 1000 - 5000,
+                    (i as i64) * 7_000_000_000_000_000 / 3,
+                ],
+                host_id: Uuid::from_u64_pair(1, i as u64),
+                release_version: "3.0.8".into(),
+                schema_version: Uuid::nil(),
+                up: true,
+                shards: 2,
+            })
+            .collect();
+        FakeCluster { nodes }
+    }
+}
+
+impl ClusterView for FakeCluster {
+    fn local(&self) -> NodeInfo {
+        self.nodes[0].clone()
+    }
+    fn peers(&self) -> Vec<NodeInfo> {
+        self.nodes[1..].to_vec()
+    }
+    fn request_stats(&self) -> Vec<RequestStats> {
+        vec![
+            RequestStats {
+                node: 0,
+                shard: 0,
+                received: 5,
+                owned: 3,
+                with_token: 4,
+            },
+            RequestStats {
+                node: 0,
+                shard: 1,
+                received: 2,
+                owned: 1,
+                with_token: 2,
+            },
+        ]
+    }
+}
+
+pub(super) struct Env {
+    pub(super) engine: Engine,
+    pub(super) session: SessionState,
+    pub(super) cluster: FakeCluster,
+}
+
+pub(super) fn env() -> Env {
+    let mut e = Env {
+        engine: Engine::new(),
+        session: SessionState::default(),
+        cluster: FakeCluster::new(3),
+    };
+    e.q("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+    e.q("USE ks");
+    e
+}
+
+pub(super) fn int(v: i32) -> BoundValue {
+    BoundValue::Set(Bytes::copy_from_slice(&v.to_be_bytes()))
+}
+pub(super) fn big(v: i64) -> BoundValue {
+    BoundValue::Set(Bytes::copy_from_slice(&v.to_be_bytes()))
+}
+pub(super) fn txt(v: &str) -> BoundValue {
+    BoundValue::Set(Bytes::copy_from_slice(v.as_bytes()))
+}
+pub(super) fn ci(v: i32) -> Option<Bytes> {
+    Some(Bytes::copy_from_slice(&v.to_be_bytes()))
+}
+pub(super) fn cb(v: i64) -> Option<Bytes> {
+    Some(Bytes::copy_from_slice(&v.to_be_bytes()))
+}
+pub(super) fn ct(v: &str) -> Option<Bytes> {
+    Some(Bytes::copy_from_slice(v.as_bytes()))
+}
+
+impl Env {
+    pub(super) fn try_q(&mut self, q: &str) -> Result<QueryResult, SimError> {
+        self.engine
+            .query(&mut self.session, q, &QueryParams::default(), &self.cluster)
+    }
+    pub(super) fn q(&mut self, q: &str) -> QueryResult {
+        self.try_q(q).unwrap_or_else(|e| panic!("{q}: {e:?}"))
+    }
+    pub(super) fn qv(&mut self, q: &str, values: Vec<BoundValue>) -> QueryResult {
+        let params = QueryParams {
+            values,
+            ..QueryParams::default()
+        };
+        self.engine
+            .query(&mut self.session, q, &params, &self.cluster)
+            .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+    }
+    pub(super) fn rows(&mut self, q: &str) -> Rows {
+        match self.q(q) {
+            QueryResult::Rows(r) => r,
+            other => panic!("{q}: not rows: {other:?}"),
+        }
+    }
+    pub(super) fn rows_p(&mut self, q: &str, params: &QueryParams) -> Rows {
+        match self
+            .engine
+            .query(&mut self.session, q, params, &self.cluster)
+        {
+            Ok(QueryResult::Rows(r)) => r,
+            other => panic!("{q}: not rows: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn insert_select_round_trip() {
+    let mut e = env();
+    e.q("CREATE TABLE kv (k int PRIMARY KEY, v text)");
+    e.q("INSERT INTO kv (k, v) VALUES (1, 'one')");
+    e.qv(
+        "INSERT INTO kv (k, v) VALUES (?, ?)",
+        vec![int(2), txt("two")],
+    );
+    let r = e.rows("SELECT * FROM kv WHERE k = 1");
+    assert_eq!(
+        r.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["k", "v"]
+    );
+    assert_eq!(r.rows, vec![vec![ci(1), ct("one")]]);
+    let r = e.rows("SELECT v FROM kv WHERE k = 2");
+    assert_eq!(r.rows, vec![vec![ct("two")]]);
+    assert!(e.rows("SELECT * FROM kv WHERE k = 3").rows.is_empty());
+    let r = e.rows("SELECT count(*) FROM kv");
+    assert_eq!(r.rows, vec![vec![cb(2)]]);
+}
+
+fn applied(r: &Rows) -> bool {
+    assert_eq!(r.columns[0].name, "[applied]");
+    r.rows[0][0].as_deref() == Some(&[1][..])
+}
+
+#[test]
+fn lwt_insert_and_update_both_ways() {
+    let mut e = env();
+    e.q("CREATE TABLE kv (k text PRIMARY KEY, v text)");
+    let r = e.rows("INSERT INTO kv (k, v) VALUES ('lwt', 'first') IF NOT EXISTS");
+    assert!(applied(&r));
+    assert_eq!(r.columns.len(), 1);
+    let r = e.rows("INSERT INTO kv (k, v) VALUES ('lwt', 'second') IF NOT EXISTS");
+    assert!(!applied(&r));
+    assert_eq!(
+        r.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["[applied]", "k", "v"]
+    );
+    assert_eq!(r.rows[0][1..], [ct("lwt"), ct("first")]);
+    let r = e.rows("UPDATE kv SET v = 'third' WHERE k = 'lwt' IF v = 'nope'");
+    assert!(!applied(&r));
+    assert_eq!(
+        r.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["[applied]", "v"]
+    );
+    assert_eq!(r.rows[0][1], ct("first"));
+    let r = e.rows("UPDATE kv SET v = 'third' WHERE k = 'lwt' IF v = 'first'");
+    assert!(applied(&r));
+    assert_eq!(
+        e.rows("SELECT v FROM kv WHERE k = 'lwt'").rows[0][0],
+        ct("third")
+    );
+    let r = e.rows("UPDATE kv SET v = 'x' WHERE k = 'missing' IF EXISTS");
+    assert!(!applied(&r));
+    assert!(
+        e.rows("SELECT v FROM kv WHERE k = 'missing'")
+            .rows
+            .is_empty()
+    );
+    let r = e.rows("DELETE FROM kv WHERE k = 'lwt' IF EXISTS");
+    assert!(applied(&r));
+    assert!(e.rows("SELECT v FROM kv WHERE k = 'lwt'").rows.is_empty());
+    let p = e
+        .engine
+        .prepare("UPDATE kv SET v = ? WHERE k = ? IF v != ?", Some("ks"))
+        .unwrap();
+    assert!(p.info.is_lwt);
+    assert!(
+        !e.engine
+            .prepare("UPDATE kv SET v = ? WHERE k = ?", Some("ks"))
+            .unwrap()
+            .info
+            .is_lwt
+    );
+}
+
+#[test]
+fn timestamps_tombstones_and_ttl() {
+    let mut e = env();
+    e.q("CREATE TABLE t (k int PRIMARY KEY, v int)");
+    e.q("INSERT INTO t (k, v) VALUES (1, 10) USING TIMESTAMP 1000");
+    e.q("INSERT INTO t (k, v) VALUES (1, 5) USING TIMESTAMP 500");
+    assert_eq!(
+        e.rows("SELECT v, writetime(v) FROM t WHERE k = 1").rows,
+        vec![vec![ci(10), cb(1000)]]
+    );
+    e.q("DELETE FROM t USING TIMESTAMP 2000 WHERE k = 1");
+    e.q("INSERT INTO t (k, v) VALUES (1, 7) USING TIMESTAMP 1500");
+    assert!(e.rows("SELECT * FROM t WHERE k = 1").rows.is_empty());
+    e.q("INSERT INTO t (k, v) VALUES (1, 8) USING TIMESTAMP 2500");
+    assert_eq!(
+        e.rows("SELECT v FROM t WHERE k = 1").rows,
+        vec![vec![ci(8)]]
+    );
+    // TTL: remaining shown by ttl(); expiry by now_in_seconds.
+    e.q("INSERT INTO t (k, v) VALUES (2, 20) USING TTL 100");
+    let r = e.rows("SELECT ttl(v) FROM t WHERE k = 2");
+    let ttl = i32::from_be_bytes(r.rows[0][0].as_deref().unwrap().try_into().unwrap());
+    assert!((99..=100).contains(&ttl), "{ttl}");
+    let later = QueryParams {
+        now_in_seconds: Some(
+            (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 200) as i32,
+        ),
+        ..QueryParams::default()
+    };
+    assert!(
+        e.rows_p("SELECT * FROM t WHERE k = 2", &later)
+            .rows
+            .is_empty()
+    );
+    assert_eq!(
+        e.rows("SELECT ttl(v) FROM t WHERE k = 1").rows,
+        vec![vec![None]]
+    );
+    // Client timestamp from the parameters.
+    let p = QueryParams {
+        timestamp: Some(42),
+        ..QueryParams::default()
+    };
+    e.engine
+        .query(
+            &mut e.session,
+            "INSERT INTO t (k, v) VALUES (3, 1)",
+            &p,
+            &e.cluster,
+        )
+        .unwrap();
+    assert_eq!(
+        e.rows("SELECT writetime(v) FROM t WHERE k = 3").rows,
+        vec![vec![cb(42)]]
+    );
+    assert!(matches!(
+        e.try_q("INSERT INTO t (k, v) VALUES (4, 1) USING TTL -1"),
+        Err(SimError::Invalid(_))
+    ));
+}
+
+#[test]
+fn collections_operations() {
+    let mut e = env();
+    e.q("CREATE TABLE c (k int PRIMARY KEY, l list<int>, s set<text>, m map<text, int>, f frozen<list<int>>)");
+    e.q("INSERT INTO c (k, l, s, m, f) VALUES (1, [1, 2], {'b', 'a'}, {'x': 1}, [9, 8])");
+    e.q("UPDATE c SET l = l + [3], s = s + {'c'}, m['y'] = 2 WHERE k = 1");
+    e.q("UPDATE c SET l = [0] + l WHERE k = 1");
+    e.qv(
+        "UPDATE c SET l = l + ? WHERE k = ?",
+        vec![
+            BoundValue::Set(Bytes::from_static(&[0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 4])),
+            int(1),
+        ],
+    );
+    e.q("UPDATE c SET s = s - {'a'}, m = m - {'x'} WHERE k = 1");
+    e.q("UPDATE c SET l[1] = 10 WHERE k = 1");
+    e.q("DELETE l[0] FROM c WHERE k = 1");
+    let r = e.rows("SELECT l, s, m, f FROM c WHERE k = 1");
+    let list = |v: &[i32]| {
+        let mut out = (v.len() as i32).to_be_bytes().to_vec();
+        for x in v {
+            out.extend_from_slice(&4i32.to_be_bytes());
+            out.extend_from_slice(&x.to_be_bytes());
+        }
+        Some(Bytes::from(out))
+    };
+    assert_eq!(r.rows[0][0], list(&[10, 2, 3, 4]));
+    assert_eq!(
+        r.rows[0][1],
+        Some(Bytes::from_static(&[
+            0, 0, 0, 2, 0, 0, 0, 1, b'b', 0, 0, 0, 1, b'c'
+        ]))
+    );
+    assert_eq!(
+        r.rows[0][2],
+        Some(Bytes::from_static(&[
+            0, 0, 0, 1, 0, 0, 0, 1, b'y', 0, 0, 0, 4, 0, 0, 0, 2
+        ]))
+    );
+    assert_eq!(r.rows[0][3], list(&[9, 8]));
+    e.q("UPDATE c SET l = l - [2, 3] WHERE k = 1");
+    assert_eq!(
+        e.rows("SELECT l FROM c WHERE k = 1").rows[0][0],
+        list(&[10, 4])
+    );
+    e.q("UPDATE c SET s = {} WHERE k = 1");
+    assert_eq!(e.rows("SELECT s FROM c WHERE k = 1").rows[0][0], None);
+    assert!(matches!(
+        e.try_q("UPDATE c SET l[7] = 1 WHERE k = 1"),
+        Err(SimError::Invalid(_))
+    ));
+}
+
+#[test]
+fn counters() {
+    let mut e = env();
+    e.q("CREATE TABLE cnt (k int PRIMARY KEY, c counter)");
+    e.q("UPDATE cnt SET c = c + 5 WHERE k = 1");
+    e.qv("UPDATE cnt SET c = c - ? WHERE k = ?", vec![big(2), int(1)]);
+    e.q("UPDATE cnt SET c = c -1 WHERE k = 1");
+    assert_eq!(
+        e.rows("SELECT c FROM cnt WHERE k = 1").rows,
+        vec![vec![cb(2)]]
+    );
+    assert!(e.try_q("INSERT INTO cnt (k, c) VALUES (1, 1)").is_err());
+    e.q("BEGIN COUNTER BATCH UPDATE cnt SET c = c + 1 WHERE k = 2; UPDATE cnt SET c = c + 1 WHERE k = 2; APPLY BATCH");
+    assert_eq!(
+        e.rows("SELECT c FROM cnt WHERE k = 2").rows,
+        vec![vec![cb(2)]]
+    );
+    assert!(
+        e.try_q("BEGIN BATCH UPDATE cnt SET c = c + 1 WHERE k = 2; APPLY BATCH")
+            .is_err()
+    );
+}
+
+#[test]
+fn clustering_order_ranges_in_and_statics() {
+    let mut e = env();
+    e.q("CREATE TABLE ts (p int, c int, d text, v int, s text static, PRIMARY KEY (p, c, d)) WITH CLUSTERING ORDER BY (c DESC, d ASC)");
+    for c in 0..5 {
+        for d in ["a", "b"] {
+            e.q(&format!(
+                "INSERT INTO ts (p, c, d, v) VALUES (1, {c}, '{d}', {})",
+                c * 10
+            ));
+        }
+    }
+    e.q("UPDATE ts SET s = 'stat' WHERE p = 1");
+    let cs = |r: &Rows| {
+        r.rows
+            .iter()
+            .map(|row| i32::from_be_bytes(row[0].as_deref().unwrap().try_into().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let r = e.rows("SELECT c, d, s FROM ts WHERE p = 1");
+    assert_eq!(cs(&r), [4, 4, 3, 3, 2, 2, 1, 1, 0, 0]);
+    assert_eq!(r.rows[0][1], ct("a"));
+    assert_eq!(r.rows[0][2], ct("stat"));
+    assert_eq!(
+        cs(&e.rows("SELECT c FROM ts WHERE p = 1 AND c > 1 AND c <= 3")),
+        [3, 3, 2, 2]
+    );
+    assert_eq!(
+        cs(&e.rows("SELECT c FROM ts WHERE p = 1 AND c >= 3")),
+        [4, 4, 3, 3]
+    );
+    assert_eq!(
+        cs(&e.rows("SELECT c FROM ts WHERE p = 1 AND c < 1")),
+        [0, 0]
+    );
+    assert_eq!(
+        cs(&e.rows("SELECT c FROM ts WHERE p = 1 ORDER BY c ASC LIMIT 3")),
+        [0, 0, 1]
+    );
+    assert_eq!(
+        cs(&e.rows("SELECT c FROM ts WHERE p = 1 AND c IN (0, 3)")),
+        [3, 3, 0, 0]
+    );
+    let r = e.rows("SELECT c, d FROM ts WHERE p = 1 AND c = 2 AND d > 'a'");
+    assert_eq!(r.rows, vec![vec![ci(2), ct("b")]]);
+    assert!(
+        e.try_q("SELECT c, d FROM ts WHERE p = 1 AND (c, d) > (3, 'a')")
+            .is_err()
+    );
+    e.q("CREATE TABLE asc2 (p int, c int, d int, PRIMARY KEY (p, c, d))");
+    for c in 0..3 {
+        for d in 0..3 {
+            e.q(&format!("INSERT INTO asc2 (p, c, d) VALUES (0, {c}, {d})"));
+        }
+    }
+    let r = e.rows("SELECT c, d FROM asc2 WHERE p = 0 AND (c, d) > (0, 1) AND (c, d) <= (2, 0)");
+    assert_eq!(
+        r.rows,
+        vec![
+            vec![ci(0), ci(2)],
+            vec![ci(1), ci(0)],
+            vec![ci(1), ci(1)],
+            vec![ci(1), ci(2)],
+            vec![ci(2), ci(0)]
+        ]
+    );
+    let r = e.rows("SELECT c, d FROM asc2 WHERE p = 0 AND (c, d) IN ((1, 1), (0, 2))");
+    assert_eq!(r.rows, vec![vec![ci(0), ci(2)], vec![ci(1), ci(1)]]);
+    assert_eq!(
+        cs(&e.rows("SELECT c FROM ts WHERE p = 1 PER PARTITION LIMIT 2")),
+        [4, 4]
+    );
+    // Range delete.
+    e.q("DELETE FROM ts WHERE p = 1 AND c >= 3");
+    assert_eq!(
+        cs(&e.rows("SELECT c FROM ts WHERE p = 1")),
+        [2, 2, 1, 1, 0, 0]
+    );
+    e.q("DELETE FROM ts WHERE p = 1 AND c = 2 AND d = 'a'");
+    assert_eq!(cs(&e.rows("SELECT c FROM ts WHERE p = 1")), [2, 1, 1, 0, 0]);
+    // Static-only partition.
+    e.q("UPDATE ts SET s = 'only' WHERE p = 2");
+    let r = e.rows("SELECT p, c, s FROM ts WHERE p = 2");
+    assert_eq!(r.rows, vec![vec![ci(2), None, ct("only")]]);
+    // IN on the partition key, tokens ordered.
+    let r = e.rows("SELECT p FROM ts WHERE p IN (2, 1) AND c = 0");
+    assert_eq!(r.rows.len(), 2);
+}
+
+#[test]
+fn paging_across_partitions_and_ranges() {
+    let mut e = env();
+    e.q("CREATE TABLE pg (p int, c int, v int, PRIMARY KEY (p, c))");
+    for p in 0..7 {
+        for c in 0..5 {
+            e.q(&format!(
+                "INSERT INTO pg (p, c, v) VALUES ({p}, {c}, {})",
+                p * 100 + c
+            ));
+        }
+    }
+    let collect = |e: &mut Env, q: &str, page: i32| {
+        let mut all = Vec::new();
+        let mut state = None;
+        let mut pages = 0;
+        loop {
+            let params = QueryParams {
+                page_size: Some(page),
+                paging_state: state.clone(),
+                ..QueryParams::default()
+            };
+            let r = e.rows_p(q, &params);
+            assert!(r.rows.len() <= page as usize);
+            all.extend(r.rows);
+            pages += 1;
+            match r.paging_state {
+                Some(s) => state = Some(s),
+                None => break,
+            }
+            assert!(pages < 100);
+        }
+        (all, pages)
+    };
+    let full = e.rows("SELECT v FROM pg").rows;
+    assert_eq!(full.len(), 35);
+    for page in [1, 3, 5, 7, 34, 35, 100] {
+        let (all, _) = collect(&mut e, "SELECT v FROM pg", page);
+        assert_eq!(all, full, "page {page}");
+    }
+    let (all, pages) = collect(&mut e, "SELECT v FROM pg WHERE p IN (1, 2, 3) AND c > 1", 2);
+    assert_eq!(all.len(), 9);
+    assert_eq!(pages, 5);
+    let (all, _) = collect(&mut e, "SELECT v FROM pg WHERE p = 4 ORDER BY c DESC", 2);
+    assert_eq!(
+        all,
+        vec![
+            vec![ci(404)],
+            vec![ci(403)],
+            vec![ci(402)],
+            vec![ci(401)],
+            vec![ci(400)]
+        ]
+    );
+    let (all, _) = collect(&mut e, "SELECT v FROM pg LIMIT 8", 3);
+    assert_eq!(all.len(), 8);
+    assert_eq!(all, full[..8].to_vec());
+    // COUNT ignores paging.
+    let params = QueryParams {
+        page_size: Some(2),
+        ..QueryParams::default()
+    };
+    assert_eq!(
+        e.rows_p("SELECT COUNT(*) FROM pg", &params).rows,
+        vec![vec![cb(35)]]
+    );
+    // Full scans are in token order.
+    let r = e.rows("SELECT token(p), p FROM pg PER PARTITION LIMIT 1");
+    let tokens: Vec<i64> = r
+        .rows
+        .iter()
+        .map(|row| i64::from_be_bytes(row[0].as_deref().unwrap().try_into().unwrap()))
+        .collect();
+    assert!(tokens.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(
+        tokens[0],
+        murmur3_token(&(r.rows[0][1].as_deref().unwrap()))
+    );
+}
+
+#[test]
+fn batch_with_timestamp_and_prepared() {
+    let mut e = env();
+    e.q("CREATE TABLE b (k int PRIMARY KEY, v int)");
+    e.q("BEGIN BATCH USING TIMESTAMP 77 INSERT INTO b (k, v) VALUES (1, 1); UPDATE b SET v = 2 WHERE k = 2; APPLY BATCH");
+    assert_eq!(
+        e.rows("SELECT writetime(v) FROM b WHERE k = 2").rows,
+        vec![vec![cb(77)]]
+    );
+    let p = e
+        .engine
+        .prepare("INSERT INTO b (k, v) VALUES (?, ?)", Some("ks"))
+        .unwrap();
+    let stmts = vec![
+        BatchStatement::Prepared {
+            stmt: p.clone(),
+            values: vec![int(3), int(30)],
+        },
+        BatchStatement::Query {
+            query: "DELETE FROM b WHERE k = 1".into(),
+            values: vec![],
+        },
+    ];
+    let r = e
+        .engine
+        .batch(
+            &mut e.session,
+            BatchKind::Logged,
+            &stmts,
+            &QueryParams::default(),
+            &e.cluster,
+        )
+        .unwrap();
+    assert!(matches!(r, QueryResult::Void));
+    assert_eq!(e.rows("SELECT count(*) FROM b").rows, vec![vec![cb(2)]]);
+}
+
+#[test]
+fn prepared_metadata_and_routing() {
+    let mut e = env();
+    e.q("CREATE TABLE r (a int, b text, c int, v int, PRIMARY KEY ((a, b), c))");
+    let p = e
+        .engine
+        .prepare(
+            "SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?",
+            Some("ks"),
+        )
+        .unwrap();
+    let names: Vec<&str> = p
+        .info
+        .bind_columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["b", "a", "in(c)", "[limit]"]);
+    assert_eq!(p.info.pk_indexes, vec![1, 0]);
+    assert_eq!(p.info.result_columns.len(), 1);
+    let again = e
+        .engine
+        .prepare(
+            "SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?",
+            Some("ks"),
+        )
+        .unwrap();
+    assert_eq!(p.info.id, again.info.id);
+    assert_eq!(p.info.id.len(), 16);
+    let params = QueryParams {
+        values: vec![txt("x"), int(1)],
+        ..QueryParams::default()
+    };
+    let (ks, token) = e.engine.routing_token(&p, &params).unwrap();
+    assert_eq!(&*ks, "ks");
+    let mut key = vec![0, 4, 0, 0, 0, 1, 0, 0, 1, b'x', 0];
+    assert_eq!(token, murmur3_token(&key));
+    key.clear();
+    let p = e
+        .engine
+        .prepare(
+            "INSERT INTO r (a, b, c, v) VALUES (:a, :b, ?, ?) USING TTL ? AND TIMESTAMP ?",
+            Some("ks"),
+        )
+        .unwrap();
+    let names: Vec<&str> = p
+        .info
+        .bind_columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b", "c", "v", "[ttl]", "[timestamp]"]);
+    assert_eq!(p.info.pk_indexes, vec![0, 1]);
+    // Named values are matched by name.
+    let params = QueryParams {
+        values: vec![int(5), txt("n"), int(1), int(2), int(0), big(9)],
+        names: Some(vec![
+            "v".into(),
+            "b".into(),
+            "c".into(),
+            "a".into(),
+            "[ttl]".into(),
+            "[timestamp]".into(),
+        ]),
+        ..QueryParams::default()
+    };
+    e.engine
+        .execute(&mut e.session, &p, &params, &e.cluster)
+        .unwrap();
+    assert_eq!(
+        e.rows("SELECT v, writetime(v) FROM r WHERE a = 2 AND b = 'n'")
+            .rows,
+        vec![vec![ci(5), cb(9)]]
+    );
+    // Wrong length value.
+    let bad = QueryParams {
+        values: vec![
+            BoundValue::Set(Bytes::from_static(&[0, 1])),
+            txt("n"),
+            int(1),
+            int(2),
+            int(0),
+            big(9),
+        ],
+        ..QueryParams::default()
+    };
+    assert!(matches!(
+        e.engine.execute(&mut e.session, &p, &bad, &e.cluster),
+        Err(SimError::Invalid(_))
+    ));
+}
+
+#[test]
+fn alter_table_add_changes_result_metadata() {
+    let mut e = env();
+    e.q("CREATE TABLE al (k int PRIMARY KEY, a int)");
+    let p = e.engine.prepare("SELECT * FROM al", Some("ks")).unwrap();
+    let (id1, cols1) = e.engine.current_result_metadata(&p);
+    assert_eq!(cols1.len(), 2);
+    let v1 = e.engine.schema_version();
+    let r = e.q("ALTER TABLE al ADD b text");
+    assert!(matches!(r, QueryResult::SchemaChange(_)));
+    assert_ne!(v1, e.engine.schema_version());
+    let (id2, cols2) = e.engine.current_result_metadata(&p);
+    assert_eq!(
+        cols2.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["k", "a", "b"]
+    );
+    assert_ne!(id1, id2);
+    e.q("INSERT INTO al (k, a, b) VALUES (1, 2, 'x')");
+    let r = e
+        .engine
+        .execute(&mut e.session, &p, &QueryParams::default(), &e.cluster)
+        .unwrap();
+    let QueryResult::Rows(r) = r else { panic!() };
+    assert_eq!(r.rows, vec![vec![ci(1), ci(2), ct("x")]]);
+}
+
+#[test]
+fn ddl_errors_and_schema_changes() {
+    let mut e = env();
+    assert!(matches!(e.try_q("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"), Err(SimError::AlreadyExists { .. })));
+    assert!(matches!(e.q("CREATE KEYSPACE IF NOT EXISTS ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"), QueryResult::Void));
+    e.q("CREATE TABLE t1 (k int PRIMARY KEY)");
+    assert!(matches!(
+        e.try_q("CREATE TABLE t1 (k int PRIMARY KEY)"),
+        Err(SimError::AlreadyExists { .. })
+    ));
+    assert_eq!(
+        e.try_q("SELECT * FROM nope").unwrap_err(),
+        SimError::Invalid("unconfigured table nope".into())
+    );
+    assert_eq!(
+        e.try_q("SELECT * FROM zz.nope").unwrap_err(),
+        SimError::Invalid("Keyspace zz does not exist".into())
+    );
+    assert!(
+        matches!(e.try_q("SELEC * FROM t1"), Err(SimError::SyntaxError(m)) if m.starts_with("line 1:0"))
+    );
+    assert!(
+        matches!(e.try_q("INSERT INTO t1 (k) VALUES ('x')"), Err(SimError::Invalid(m)) if m.contains("Invalid STRING constant"))
+    );
+    assert!(matches!(
+        e.try_q("SELECT * FROM t1 WHERE k = 1 AND x = 2"),
+        Err(SimError::Invalid(_))
+    ));
+    let r = e.q("DROP TABLE t1");
+    assert!(matches!(
+        r,
+        QueryResult::SchemaChange(SchemaChange {
+            change: ChangeType::Dropped,
+            ..
+        })
+    ));
+    e.q("CREATE TYPE addr (street text, zip int)");
+    e.q("CREATE TABLE u (k int PRIMARY KEY, a frozen<addr>, v vector<float, 3>, t tuple<int, text>)");
+    e.q("INSERT INTO u (k, a, v, t) VALUES (1, {street: 'main', zip: 5}, [1.0, 2.0, 3.0], (1, 'x'))");
+    let r = e.rows("SELECT a, v, t FROM u WHERE k = 1");
+    assert_eq!(
+        r.rows[0][0],
+        Some(Bytes::from_static(&[
+            0, 0, 0, 4, b'm', b'a', b'i', b'n', 0, 0, 0, 4, 0, 0, 0, 5
+        ]))
+    );
+    assert_eq!(r.rows[0][1].as_ref().unwrap().len(), 12);
+    assert_eq!(
+        r.rows[0][2],
+        Some(Bytes::from_static(&[
+            0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 1, b'x'
+        ]))
+    );
+    e.q("TRUNCATE u");
+    assert!(e.rows("SELECT * FROM u").rows.is_empty());
+    let r = e.q("DROP KEYSPACE ks");
+    assert!(matches!(r, QueryResult::SchemaChange(_)));
+    assert!(e.try_q("SELECT * FROM ks.u").is_err());
+}
+
+use crate::model::{ChangeType, SchemaChange};
+
+#[test]
+fn system_tables() {
+    let mut e = env();
+    e.q("CREATE TABLE st (k int, c text, v list<int>, PRIMARY KEY (k, c)) WITH CLUSTERING ORDER BY (c DESC)");
+    let r = e.rows("SELECT key, partitioner, rpc_address, tokens, schema_version FROM system.local WHERE key='local'");
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(
+        r.rows[0][1],
+        ct("org.apache.cassandra.dht.Murmur3Partitioner")
+    );
+    assert_eq!(r.rows[0][2], Some(Bytes::from_static(&[127, 0, 0, 1])));
+    let r = e.rows("SELECT peer, host_id, data_center FROM system.peers");
+    assert_eq!(r.rows.len(), 2);
+    assert!(
+        matches!(e.try_q("SELECT * FROM system.peers_v2"), Err(SimError::Invalid(m)) if m == "unconfigured table peers_v2")
+    );
+    let r = e.rows("SELECT keyspace_name, replication FROM system_schema.keyspaces");
+    assert!(r.rows.iter().any(|row| row[0] == ct("ks")));
+    let params = QueryParams {
+        values: vec![BoundValue::Set(Bytes::from_static(&[
+            0, 0, 0, 1, 0, 0, 0, 2, b'k', b's',
+        ]))],
+        ..QueryParams::default()
+    };
+    let r = e.rows_p("SELECT keyspace_name, table_name, column_name, kind, position, type FROM system_schema.columns where keyspace_name in ?", &params);
+    let cols: Vec<(Option<Bytes>, Option<Bytes>, Option<Bytes>)> = r
+        .rows
+        .iter()
+        .map(|row| (row[2].clone(), row[3].clone(), row[5].clone()))
+        .collect();
+    assert_eq!(
+        cols,
+        vec![
+            (ct("c"), ct("clustering"), ct("text")),
+            (ct("k"), ct("partition_key"), ct("int")),
+            (ct("v"), ct("regular"), ct("list<int>")),
+        ]
+    );
+    let r = e.rows("SELECT clustering_order FROM system_schema.columns WHERE keyspace_name = 'ks' AND table_name = 'st' AND column_name = 'c'");
+    assert_eq!(r.rows, vec![vec![ct("desc")]]);
+    let r = e.rows(
+        "SELECT keyspace_name, table_name FROM system_schema.tables WHERE keyspace_name = 'ks'",
+    );
+    assert_eq!(r.rows, vec![vec![ct("ks"), ct("st")]]);
+    assert!(e.rows("SELECT * FROM system_schema.views").rows.is_empty());
+    assert!(
+        e.rows(
+            "SELECT keyspace_name, type_name, field_names, field_types FROM system_schema.types"
+        )
+        .rows
+        .is_empty()
+    );
+    let r = e.rows("SELECT node, shard, received, owned, with_token FROM system_sim.requests");
+    assert_eq!(r.rows[0], vec![ci(0), ci(0), cb(5), cb(3), cb(4)]);
+    let peer = BoundValue::Set(Bytes::from_static(&[127, 0, 0, 2]));
+    let r = e.rows_p(
+        "SELECT rpc_address FROM system.peers WHERE peer = ?",
+        &QueryParams {
+            values: vec![peer],
+            ..QueryParams::default()
+        },
+    );
+    assert_eq!(r.rows.len(), 1);
+    assert!(matches!(
+        e.try_q("INSERT INTO system.local (key) VALUES ('x')"),
+        Err(SimError::Unauthorized(_))
+    ));
+}
+
+#[test]
+fn replicas_for_keyspaces() {
+    let mut e = env();
+    e.q("CREATE KEYSPACE nts WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2}");
+    e.q("CREATE KEYSPACE ntsall WITH replication = {'class': 'NetworkTopologyStrategy', 'replication_factor': 3}");
+    let nodes = e.cluster.nodes.clone();
+    assert_eq!(e.engine.replicas("ks", 0, &nodes).len(), 1);
+    assert_eq!(e.engine.replicas("nts", 0, &nodes).len(), 2);
+    assert_eq!(e.engine.replicas("ntsall", 0, &nodes).len(), 3);
+    assert!(e.engine.replicas("missing", 0, &nodes).is_empty());
+}
+
+#[test]
+fn filtering_and_scans() {
+    let mut e = env();
+    e.q("CREATE TABLE f (k int, c int, v int, PRIMARY KEY (k, c))");
+    for k in 0..4 {
+        e.q(&format!(
+            "INSERT INTO f (k, c, v) VALUES ({k}, 1, {})",
+            k % 2
+        ));
+    }
+    assert!(
+        matches!(e.try_q("SELECT * FROM f WHERE v = 1"), Err(SimError::Invalid(m)) if m.contains("ALLOW FILTERING"))
+    );
+    assert_eq!(
+        e.rows("SELECT k FROM f WHERE v = 1 ALLOW FILTERING")
+            .rows
+            .len(),
+        2
+    );
+    assert_eq!(
+        e.rows("SELECT k FROM f WHERE c = 1 ALLOW FILTERING")
+            .rows
+            .len(),
+        4
+    );
+    assert_eq!(e.rows("SELECT DISTINCT k FROM f").rows.len(), 4);
+    let r = e.rows("SELECT k FROM f WHERE token(k) > 0");
+    assert!(
+        r.rows
+            .iter()
+            .all(|row| murmur3_token(row[0].as_deref().unwrap()) > 0)
+    );
+}

@@ -1,0 +1,629 @@
+//! The cluster: builder, shared state, node lifecycle (stop / start / add / remove), events,
+//! statistics and the fault-injection API.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+use super::conn::Out;
+use super::eng::Engine;
+use super::faults::{FaultRule, Faults};
+use super::node::{self, Node, lock};
+use super::response::Event;
+use super::shard::{SplitMix, gen_tokens};
+use crate::model::{NodeInfo, RequestStats};
+
+/// Why a cluster or node could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Binding a listener failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An invalid configuration.
+    #[error("invalid configuration: {0}")]
+    Config(&'static str),
+    /// No node with that index.
+    #[error("no node {0}")]
+    NoSuchNode(usize),
+}
+
+/// Cluster-wide settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub shards: u32,
+    pub port: u16,
+    pub shard_port: u16,
+    pub max_version: u8,
+    pub users: Option<Vec<(String, String)>>,
+    pub release_version: String,
+    pub tokens_per_node: usize,
+    pub seed: u64,
+    pub base_ip: Ipv4Addr,
+}
+
+/// Builds a [`Cluster`].
+#[derive(Debug, Clone)]
+pub struct ClusterBuilder {
+    nodes: usize,
+    datacenters: Vec<(String, usize)>,
+    racks: Vec<String>,
+    config: Config,
+}
+
+impl ClusterBuilder {
+    /// Number of nodes (default 1).
+    pub fn nodes(mut self, n: usize) -> Self {
+        self.nodes = n;
+        self
+    }
+    /// Shards per node (default 0 = Apache Cassandra: no SCYLLA_* keys, no shard-aware port).
+    pub fn shards(mut self, s: u32) -> Self {
+        self.config.shards = s;
+        self
+    }
+    /// CQL port shared by every node (default 9042; 0 = a port free on every address).
+    pub fn port(mut self, p: u16) -> Self {
+        self.config.port = p;
+        self
+    }
+    /// Shard-aware port (default 19042; 0 = pick a free one).
+    pub fn shard_aware_port(mut self, p: u16) -> Self {
+        self.config.shard_port = p;
+        self
+    }
+    /// First node address; node i listens on base + i (default 127.0.0.1).
+    pub fn base_ip(mut self, ip: Ipv4Addr) -> Self {
+        self.config.base_ip = ip;
+        self
+    }
+    /// Data centers as (name, node count), assigned to nodes in order; default one
+    /// `datacenter1` holding every node.
+    pub fn datacenters<S: Into<String>>(
+        mut self,
+        dcs: impl IntoIterator<Item = (S, usize)>,
+    ) -> Self {
+        self.datacenters = dcs.into_iter().map(|(n, c)| (n.into(), c)).collect();
+        self
+    }
+    /// Rack names by node index (missing ones are `rack1`).
+    pub fn racks<S: Into<String>>(mut self, racks: impl IntoIterator<Item = S>) -> Self {
+        self.racks = racks.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Highest protocol version offered, 4 or 5 (default 5).
+    pub fn max_protocol_version(mut self, v: u8) -> Self {
+        self.config.max_version = v;
+        self
+    }
+    /// Require PasswordAuthenticator with these (user, password) pairs.
+    pub fn password_auth<U: Into<String>, P: Into<String>>(
+        mut self,
+        users: impl IntoIterator<Item = (U, P)>,
+    ) -> Self {
+        self.config.users = Some(
+            users
+                .into_iter()
+                .map(|(u, p)| (u.into(), p.into()))
+                .collect(),
+        );
+        self
+    }
+    /// Vnode tokens per node (default 16).
+    pub fn tokens_per_node(mut self, n: usize) -> Self {
+        self.config.tokens_per_node = n;
+        self
+    }
+    /// Seed of tokens and host ids (default 1).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+    /// `release_version` shown in system tables.
+    pub fn release_version(mut self, v: impl Into<String>) -> Self {
+        self.config.release_version = v.into();
+        self
+    }
+
+    /// Binds every node and starts serving.
+    pub async fn start(self) -> Result<Cluster, StartError> {
+        if self.nodes == 0 {
+            return Err(StartError::Config("at least one node"));
+        }
+        if !(4..=5).contains(&self.config.max_version) {
+            return Err(StartError::Config("max protocol version must be 4 or 5"));
+        }
+        if u32::from(self.config.base_ip)
+            .checked_add(self.nodes as u32)
+            .is_none()
+        {
+            return Err(StartError::Config("address range overflows"));
+        }
+        let shared = Arc::new(Shared {
+            engine: Engine::new(),
+            config: self.config.clone(),
+            nodes: RwLock::new(Vec::new()),
+            infos: ArcSwap::from_pointee(Vec::new()),
+            faults: Faults::default(),
+            next_conn: AtomicU64::new(1),
+            used_tokens: Mutex::new(HashSet::new()),
+            ports: Mutex::new((self.config.port, self.config.shard_port)),
+        });
+        let mut dcs = Vec::new();
+        for (name, count) in &self.datacenters {
+            dcs.extend(std::iter::repeat_n(name.clone(), *count));
+        }
+        let mut nodes = Vec::with_capacity(self.nodes);
+        for i in 0..self.nodes {
+            let dc = dcs.get(i).cloned().unwrap_or_else(|| "datacenter1".into());
+            let rack = self.racks.get(i).cloned().unwrap_or_else(|| "rack1".into());
+            nodes.push(shared.new_node(i, dc, rack));
+        }
+        let listeners = bind_all(&shared, &nodes).await?;
+        {
+            let mut all = shared.nodes.write().unwrap_or_else(|p| p.into_inner());
+            *all = nodes.clone();
+        }
+        for (n, (main, aware)) in nodes.iter().zip(listeners) {
+            node::serve(&shared, n, main, aware);
+        }
+        shared.refresh_infos();
+        Ok(Cluster { shared })
+    }
+}
+
+type Listeners = Vec<(tokio::net::TcpListener, Option<tokio::net::TcpListener>)>;
+
+/// Binds every node on one CQL port (and one shard-aware port), retrying when a port picked
+/// free on the first address is taken on another.
+async fn bind_all(shared: &Arc<Shared>, nodes: &[Arc<Node>]) -> Result<Listeners, StartError> {
+    let (want_port, want_shard) = *lock(&shared.ports);
+    let sharded = shared.config.shards > 0;
+    let mut last_err = None;
+    for _ in 0..50 {
+        let mut out: Listeners = Vec::new();
+        let (mut port, mut sport) = (want_port, want_shard);
+        let mut failed = false;
+        for n in nodes {
+            match node::bind(n.addr, port, sharded.then_some(sport)).await {
+                Ok((m, a)) => {
+                    port = m.local_addr().map(|a| a.port()).unwrap_or(port);
+                    if let Some(a) = &a {
+                        sport = a.local_addr().map(|a| a.port()).unwrap_or(sport);
+                    }
+                    out.push((m, a));
+                }
+                Err(e) => {
+                    last_err = Some(StartError::Bind {
+                        addr: SocketAddr::new(n.addr, port),
+                        source: e,
+                    });
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if !failed {
+            *lock(&shared.ports) = (port, sport);
+            return Ok(out);
+        }
+        if want_port != 0 && (want_shard != 0 || !sharded) {
+            break;
+        }
+    }
+    Err(last_err.unwrap_or(StartError::Config("cannot bind")))
+}
+
+/// State shared by the cluster handle, nodes and connections.
+pub(crate) struct Shared {
+    pub engine: Engine,
+    pub config: Config,
+    pub nodes: RwLock<Vec<Arc<Node>>>,
+    /// Node infos for replica placement (refreshed on topology / status changes).
+    pub infos: ArcSwap<Vec<NodeInfo>>,
+    pub faults: Faults,
+    pub next_conn: AtomicU64,
+    used_tokens: Mutex<HashSet<i64>>,
+    /// The CQL and shard-aware ports actually bound.
+    ports: Mutex<(u16, u16)>,
+}
+
+impl Shared {
+    fn new_node(&self, index: usize, dc: String, rack: String) -> Arc<Node> {
+        let addr = Ipv4Addr::from(u32::from(self.config.base_ip) + index as u32);
+        let tokens = gen_tokens(
+            self.config.seed,
+            index,
+            self.config.tokens_per_node.max(1),
+            &mut lock(&self.used_tokens),
+        );
+        let mut rng = SplitMix(self.config.seed.wrapping_mul(31).wrapping_add(index as u64));
+        let host_id = uuid::Builder::from_random_bytes(
+            ((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64())).to_be_bytes(),
+        )
+        .into_uuid();
+        Arc::new(Node::new(
+            index,
+            IpAddr::V4(addr),
+            dc,
+            rack,
+            tokens,
+            host_id,
+            self.config.shards,
+        ))
+    }
+
+    pub(crate) fn nodes(&self) -> Vec<Arc<Node>> {
+        self.nodes.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn node(&self, i: usize) -> Option<Arc<Node>> {
+        self.nodes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(i)
+            .cloned()
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        lock(&self.ports).0
+    }
+
+    pub(crate) fn shard_port(&self) -> u16 {
+        lock(&self.ports).1
+    }
+
+    pub(crate) fn node_info(&self, n: &Node) -> NodeInfo {
+        n.info(
+            self.port(),
+            self.engine.schema_version(),
+            &self.config.release_version,
+        )
+    }
+
+    pub(crate) fn refresh_infos(&self) {
+        let infos: Vec<NodeInfo> = self
+            .nodes()
+            .iter()
+            .filter(|n| !n.removed.load(Ordering::Acquire))
+            .map(|n| self.node_info(n))
+            .collect();
+        self.infos.store(Arc::new(infos));
+    }
+
+    pub(crate) fn request_stats(&self) -> Vec<RequestStats> {
+        self.nodes()
+            .iter()
+            .filter(|n| !n.removed.load(Ordering::Acquire))
+            .flat_map(|n| n.stats_rows())
+            .collect()
+    }
+
+    /// Pushes `event` to every connection registered for it, on every node except `skip`.
+    pub(crate) fn broadcast(&self, event: Event, skip: Option<usize>) {
+        let bit = match event {
+            Event::Topology { .. } => 1,
+            Event::Status { .. } => 2,
+            Event::Schema(_) => 4,
+        };
+        let event = Arc::new(event);
+        for n in self.nodes() {
+            if Some(n.index) != skip {
+                n.push(bit, || Out::Event(event.clone()));
+            }
+        }
+    }
+}
+
+/// A running simulated cluster. Dropping it stops every node.
+pub struct Cluster {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("nodes", &self.shared.nodes().len())
+            .field("port", &self.port())
+            .finish()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for n in self.shared.nodes() {
+            drop(n.shutdown());
+        }
+    }
+}
+
+impl Cluster {
+    /// A builder with defaults: 1 node, Cassandra mode, port 9042, 127.0.0.1, protocol v5.
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder {
+            nodes: 1,
+            datacenters: Vec::new(),
+            racks: Vec::new(),
+            config: Config {
+                shards: 0,
+                port: 9042,
+                shard_port: 19042,
+                max_version: 5,
+                users: None,
+                release_version: "3.0.8".into(),
+                tokens_per_node: 16,
+                seed: 1,
+                base_ip: Ipv4Addr::new(127, 0, 0, 1),
+            },
+        }
+    }
+
+    /// The CQL port of every node.
+    pub fn port(&self) -> u16 {
+        self.shared.port()
+    }
+
+    /// The shard-aware port (meaningful with shards > 0).
+    pub fn shard_aware_port(&self) -> u16 {
+        self.shared.shard_port()
+    }
+
+    /// CQL addresses of the nodes that are up.
+    pub fn contact_points(&self) -> Vec<SocketAddr> {
+        let port = self.port();
+        self.shared
+            .nodes()
+            .iter()
+            .filter(|n| n.up.load(Ordering::Acquire))
+            .map(|n| SocketAddr::new(n.addr, port))
+            .collect()
+    }
+
+    /// Number of nodes (including stopped and removed ones, which keep their index).
+    pub fn node_count(&self) -> usize {
+        self.shared.nodes().len()
+    }
+
+    /// The nodes as system tables show them.
+    pub fn nodes(&self) -> Vec<NodeInfo> {
+        self.shared
+            .nodes()
+            .iter()
+            .map(|n| self.shared.node_info(n))
+            .collect()
+    }
+
+    /// The cluster-wide engine (schema and data).
+    pub fn engine(&self) -> &Engine {
+        &self.shared.engine
+    }
+
+    /// Request counters per node and shard.
+    pub fn request_stats(&self) -> Vec<RequestStats> {
+        self.shared.request_stats()
+    }
+
+    /// Zeroes every counter.
+    pub fn reset_stats(&self) {
+        for n in self.shared.nodes() {
+            n.reset_stats();
+        }
+    }
+
+    fn get(&self, i: usize) -> Result<Arc<Node>, StartError> {
+        self.shared.node(i).ok_or(StartError::NoSuchNode(i))
+    }
+
+    fn addr_of(&self, n: &Node) -> SocketAddr {
+        SocketAddr::new(n.addr, self.port())
+    }
+
+    /// Stops node `i`: listeners close (connects are refused), connections drop, prepared
+    /// statements are forgotten; peers get STATUS_CHANGE DOWN.
+    pub async fn stop_node(&self, i: usize) -> Result<(), StartError> {
+        let n = self.get(i)?;
+        for t in n.shutdown() {
+            let _ = t.await;
+        }
+        n.prepared
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        if n.up.swap(false, Ordering::AcqRel) {
+            self.shared.refresh_infos();
+            self.shared.broadcast(
+                Event::Status {
+                    change: "DOWN".into(),
+                    address: self.addr_of(&n),
+                },
+                Some(i),
+            );
+        }
+        Ok(())
+    }
+
+    /// Starts a stopped node again (same address, ports, tokens and data); peers get
+    /// STATUS_CHANGE UP.
+    pub async fn start_node(&self, i: usize) -> Result<(), StartError> {
+        let n = self.get(i)?;
+        if n.up.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let sharded = self.shared.config.shards > 0;
+        let (main, aware) = node::bind(
+            n.addr,
+            self.port(),
+            sharded.then_some(self.shard_aware_port()),
+        )
+        .await
+        .map_err(|e| StartError::Bind {
+            addr: self.addr_of(&n),
+            source: e,
+        })?;
+        n.removed.store(false, Ordering::Release);
+        node::serve(&self.shared, &n, main, aware);
+        self.shared.refresh_infos();
+        self.shared.broadcast(
+            Event::Status {
+                change: "UP".into(),
+                address: self.addr_of(&n),
+            },
+            Some(i),
+        );
+        Ok(())
+    }
+
+    /// Stop then start node `i`.
+    pub async fn restart_node(&self, i: usize) -> Result<(), StartError> {
+        self.stop_node(i).await?;
+        self.start_node(i).await
+    }
+
+    /// Adds a node (next address, new tokens) and announces TOPOLOGY_CHANGE NEW_NODE.
+    pub async fn add_node(&self) -> Result<usize, StartError> {
+        let i = self.node_count();
+        if u32::from(self.shared.config.base_ip)
+            .checked_add(i as u32 + 1)
+            .is_none()
+        {
+            return Err(StartError::Config("address range overflows"));
+        }
+        let n = self
+            .shared
+            .new_node(i, "datacenter1".into(), "rack1".into());
+        let sharded = self.shared.config.shards > 0;
+        let (main, aware) = node::bind(
+            n.addr,
+            self.port(),
+            sharded.then_some(self.shard_aware_port()),
+        )
+        .await
+        .map_err(|e| StartError::Bind {
+            addr: self.addr_of(&n),
+            source: e,
+        })?;
+        self.shared
+            .nodes
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(n.clone());
+        node::serve(&self.shared, &n, main, aware);
+        self.shared.refresh_infos();
+        self.shared.broadcast(
+            Event::Topology {
+                change: "NEW_NODE".into(),
+                address: self.addr_of(&n),
+            },
+            Some(i),
+        );
+        Ok(i)
+    }
+
+    /// Decommissions node `i`: stops it, drops it from peers, announces REMOVED_NODE.
+    pub async fn remove_node(&self, i: usize) -> Result<(), StartError> {
+        let n = self.get(i)?;
+        for t in n.shutdown() {
+            let _ = t.await;
+        }
+        n.up.store(false, Ordering::Release);
+        n.removed.store(true, Ordering::Release);
+        self.shared.refresh_infos();
+        self.shared.broadcast(
+            Event::Topology {
+                change: "REMOVED_NODE".into(),
+                address: self.addr_of(&n),
+            },
+            Some(i),
+        );
+        Ok(())
+    }
+
+    /// Pauses node `i`: connections are accepted and requests read, but nothing is answered
+    /// until [`Cluster::resume_node`].
+    pub fn pause_node(&self, i: usize) -> Result<(), StartError> {
+        self.get(i)?.paused.send_replace(true);
+        Ok(())
+    }
+
+    /// Resumes a paused node; held requests are answered.
+    pub fn resume_node(&self, i: usize) -> Result<(), StartError> {
+        self.get(i)?.paused.send_replace(false);
+        Ok(())
+    }
+
+    /// Delays every response of node `i` (or of one shard of it) by `delay` (zero clears).
+    pub fn set_delay(
+        &self,
+        i: usize,
+        shard: Option<u32>,
+        delay: Duration,
+    ) -> Result<(), StartError> {
+        let n = self.get(i)?;
+        let slot = match shard {
+            None => 0,
+            Some(s) => 1 + s as usize,
+        };
+        let d = n
+            .delays
+            .get(slot)
+            .ok_or(StartError::Config("no such shard"))?;
+        d.store(
+            delay.as_micros().min(u128::from(u64::MAX)) as u64,
+            Ordering::Relaxed,
+        );
+        Ok(())
+    }
+
+    /// Adds a fault rule.
+    pub fn inject(&self, rule: FaultRule) {
+        self.shared.faults.add(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Closes every client connection of node `i` (the node stays up).
+    pub fn drop_connections(&self, i: usize) -> Result<(), StartError> {
+        self.get(i)?.drop_connections();
+        Ok(())
+    }
+
+    /// Number of open client connections of node `i`.
+    pub fn connection_count(&self, i: usize) -> Result<usize, StartError> {
+        Ok(lock(&self.get(i)?.rt).conns.len())
+    }
+
+    /// Writes a malformed frame (bad version byte) on every connection of node `i`.
+    pub fn send_malformed(&self, i: usize) -> Result<(), StartError> {
+        let n = self.get(i)?;
+        let rt = lock(&n.rt);
+        for c in rt.conns.values() {
+            let _ = c.tx.send(Out::Raw(vec![0x7f, 0, 0, 0, 0x0C, 0, 0, 0, 0]));
+        }
+        Ok(())
+    }
+
+    /// Pushes an arbitrary event to every connection registered for its type.
+    pub fn push_event(&self, event: Event) {
+        self.shared.broadcast(event, None);
+    }
+
+    /// Stops every node.
+    pub fn shutdown(&self) {
+        for n in self.shared.nodes() {
+            drop(n.shutdown());
+            n.up.store(false, Ordering::Release);
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! One client connection: a reader that decodes every complete frame in its buffer and
+//! answers them into one output chunk, and a writer that batches queued chunks (and pushed
+//! events) into one socket write, wrapping them in v5 segments once framing is on.
+//!
+//! Both halves run inside a single tokio task, so a panic anywhere in the connection ends only
+//! that task (and the connection); the node forgets it through a drop guard.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU8;
+
+use bytes::{Buf, BytesMut};
+use cassandra_protocol::compression::Compression;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+
+use super::eng::SessionState;
+use super::node::{NodeView, PreparedEntry, lock};
+use super::response::{self, Event};
+use super::wire::{self, HEADER_LEN, Payload, SegmentWriter, WireError};
+
+/// What the writer is asked to send.
+pub(crate) enum Out {
+    /// Whole envelopes back to back.
+    Envelopes(Vec<u8>),
+    /// Bytes written as they are, outside any framing (fault injection).
+    Raw(Vec<u8>),
+    /// From now on: this version, v4 body compression, v5 framing.
+    Switch {
+        version: u8,
+        compression: Compression,
+        framed: bool,
+        lz4: bool,
+    },
+    /// A pushed event.
+    Event(Arc<Event>),
+    /// Flush and close.
+    Close,
+}
+
+/// Whether to keep reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Continue,
+    Close,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    AwaitStartup,
+    Authenticating,
+    Ready,
+}
+
+/// Per-connection protocol state.
+pub(crate) struct Conn {
+    pub view: NodeView,
+    pub shard: u32,
+    pub tx: mpsc::UnboundedSender<Out>,
+    pub events: Arc<AtomicU8>,
+    pub version: Option<u8>,
+    pub phase: Phase,
+    pub compression: Compression,
+    pub framed: bool,
+    pub lz4: bool,
+    pub session: SessionState,
+    pub lwt_mark: bool,
+    pub rate_limit_ext: bool,
+    pub cache: ahash::HashMap<bytes::Bytes, Arc<PreparedEntry>>,
+    /// A large v5 envelope being assembled from non-self-contained segments.
+    partial: Vec<u8>,
+}
+
+struct Unregister {
+    view: NodeView,
+    id: u64,
+}
+
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        lock(&self.view.node.rt).conns.remove(&self.id);
+    }
+}
+
+/// Runs a connection to its end.
+pub(crate) async fn run(
+    view: NodeView,
+    stream: TcpStream,
+    shard: u32,
+    id: u64,
+    tx: mpsc::UnboundedSender<Out>,
+    rx: mpsc::UnboundedReceiver<Out>,
+    events: Arc<AtomicU8>,
+) {
+    let _guard = Unregister {
+        view: view.clone(),
+        id,
+    };
+    let (rd, wr) = stream.into_split();
+    let conn = Conn {
+        view,
+        shard,
+        tx,
+        events,
+        version: None,
+        phase: Phase::AwaitStartup,
+        compression: Compression::None,
+        framed: false,
+        lz4: false,
+        session: SessionState::default(),
+        lwt_mark: false,
+        rate_limit_ext: false,
+        cache: ahash::HashMap::default(),
+        partial: Vec::new(),
+    };
+    let reader = conn.read_loop(rd);
+    let writer = write_loop(wr, rx);
+    tokio::pin!(reader, writer);
+    tokio::select! {
+        _ = &mut reader => {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), writer).await;
+        }
+        _ = &mut writer => {}
+    }
+}
+
+impl Conn {
+    async fn read_loop(mut self, mut rd: OwnedReadHalf) {
+        let mut buf = BytesMut::with_capacity(64 * 1024);
+        let mut paused = self.view.node.paused.subscribe();
+        loop {
+            if buf.capacity() - buf.len() < 16 * 1024 {
+                buf.reserve(64 * 1024);
+            }
+            match rd.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            while *paused.borrow_and_update() {
+                if paused.changed().await.is_err() {
+                    break;
+                }
+            }
+            let mut out = Vec::with_capacity(4096);
+            let flow = self.process(&mut buf, &mut out);
+            self.flush(out);
+            if flow == Flow::Close {
+                break;
+            }
+        }
+        let _ = self.tx.send(Out::Close);
+    }
+
+    /// Queues `out` for the writer, after the configured delay when there is one.
+    pub(crate) fn flush(&self, out: Vec<u8>) {
+        if out.is_empty() {
+            return;
+        }
+        match self.view.node.delay(self.shard) {
+            Some(d) if self.phase == Phase::Ready => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(d).await;
+                    let _ = tx.send(Out::Envelopes(out));
+                });
+            }
+            _ => {
+                let _ = self.tx.send(Out::Envelopes(out));
+            }
+        }
+    }
+
+    /// Answers every complete frame in `buf`.
+    fn process(&mut self, buf: &mut BytesMut, out: &mut Vec<u8>) -> Flow {
+        loop {
+            if self.framed {
+                let seg = match wire::decode_segment(buf, self.lz4) {
+                    Ok(None) => return Flow::Continue,
+                    Ok(Some(s)) => s,
+                    Err(e) => return self.fatal(out, 0, &e.to_string()),
+                };
+                let flow = match &seg.payload {
+                    Payload::Range(r) => self.segment(&buf[r.clone()], seg.self_contained, out),
+                    Payload::Owned(v) => self.segment(v, seg.self_contained, out),
+                };
+                buf.advance(seg.consumed);
+                if flow == Flow::Close {
+                    return flow;
+                }
+            } else {
+                let h = match wire::parse_header(buf) {
+                    Ok(None) => return Flow::Continue,
+                    Ok(Some(h)) => h,
+                    Err(e) => {
+                        let stream = i16::from_be_bytes([buf[2], buf[3]]);
+                        return self.fatal(out, stream, &e.to_string());
+                    }
+                };
+                // Refuse a bad version before waiting for a body that may never come.
+                if let Some(flow) = self.check_version(&h, out) {
+                    return flow;
+                }
+                if buf.len() < HEADER_LEN + h.body_len {
+                    return Flow::Continue;
+                }
+                let total = HEADER_LEN + h.body_len;
+                let flow = self.envelope(&h, &buf[HEADER_LEN..total], out);
+                buf.advance(total);
+                if flow == Flow::Close {
+                    return flow;
+                }
+            }
+        }
+    }
+
+    /// Handles the envelopes of one v5 segment payload.
+    fn segment(&mut self, data: &[u8], self_contained: bool, out: &mut Vec<u8>) -> Flow {
+        if self_contained {
+            if !self.partial.is_empty() {
+                return self.fatal(out, 0, &WireError::UnexpectedSelfContained.to_string());
+            }
+            let mut pos = 0;
+            while pos < data.len() {
+                let h = match wire::parse_header(&data[pos..]) {
+                    Ok(Some(h)) if data.len() - pos >= HEADER_LEN + h.body_len => h,
+                    Ok(_) => return self.fatal(out, 0, &WireError::PartialEnvelope.to_string()),
+                    Err(e) => return self.fatal(out, 0, &e.to_string()),
+                };
+                if let Some(flow) = self.check_version(&h, out) {
+                    return flow;
+                }
+                let body = &data[pos + HEADER_LEN..pos + HEADER_LEN + h.body_len];
+                pos += HEADER_LEN + h.body_len;
+                if self.envelope(&h, body, out) == Flow::Close {
+                    return Flow::Close;
+                }
+            }
+            Flow::Continue
+        } else {
+            self.partial.extend_from_slice(data);
+            let h = match wire::parse_header(&self.partial) {
+                Ok(None) => return Flow::Continue,
+                Ok(Some(h)) => h,
+                Err(e) => return self.fatal(out, 0, &e.to_string()),
+            };
+            if let Some(flow) = self.check_version(&h, out) {
+                return flow;
+            }
+            let total = HEADER_LEN + h.body_len;
+            if self.partial.len() < total {
+                return Flow::Continue;
+            }
+            if self.partial.len() > total {
+                return self.fatal(out, h.stream, "bytes after a large envelope");
+            }
+            let whole = std::mem::take(&mut self.partial);
+            self.envelope(&h, &whole[HEADER_LEN..], out)
+        }
+    }
+
+    /// A PROTOCOL_ERROR then close.
+    pub(crate) fn fatal(&mut self, out: &mut Vec<u8>, stream: i16, msg: &str) -> Flow {
+        let version = self.version.unwrap_or(4);
+        self.protocol_error(out, version, stream, msg);
+        Flow::Close
+    }
+
+    /// Checks the version of an incoming header; `Some(Close)` after answering a refusal.
+    fn check_version(&mut self, h: &wire::RawHeader, out: &mut Vec<u8>) -> Option<Flow> {
+        let v = h.version();
+        let max = self.view.shared.config.max_version;
+        if !(4..=max).contains(&v) {
+            let reply = if v > max { max } else { 4 };
+            let supported = (4..=max)
+                .map(|v| format!("{v}/v{v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let msg = format!(
+                "Invalid or unsupported protocol version ({v}); supported versions are ({supported})"
+            );
+            self.protocol_error(out, reply, h.stream, &msg);
+            return Some(Flow::Close);
+        }
+        if h.version_byte & 0x80 != 0 {
+            return Some(self.fatal(out, h.stream, "received a response frame"));
+        }
+        if let Some(cur) = self.version.filter(|cur| *cur != v) {
+            let msg = format!(
+                "Invalid message version. Got v{v} but previous messages on this connection had version v{cur}"
+            );
+            return Some(self.fatal(out, h.stream, &msg));
+        }
+        None
+    }
+
+    pub(crate) fn protocol_error(&self, out: &mut Vec<u8>, version: u8, stream: i16, msg: &str) {
+        let s = response::begin(out, version, stream, response::OP_ERROR);
+        response::int(out, 0x000A);
+        response::string(out, msg);
+        response::end(out, s, Compression::None);
+    }
+}
+
+struct WriterState {
+    version: u8,
+    compression: Compression,
+    segments: Option<SegmentWriter>,
+}
+
+impl WriterState {
+    /// Adds `m` to `buf`; true when the connection must close after the write.
+    fn add(&mut self, m: Out, buf: &mut Vec<u8>) -> bool {
+        match m {
+            Out::Envelopes(v) => self.envelopes(&v, buf),
+            Out::Raw(v) => buf.extend_from_slice(&v),
+            Out::Switch {
+                version,
+                compression,
+                framed,
+                lz4,
+            } => {
+                self.version = version;
+                self.compression = compression;
+                self.segments = framed.then(|| SegmentWriter::new(lz4));
+            }
+            Out::Event(e) => {
+                let mut v = Vec::with_capacity(64);
+                let s = response::begin(&mut v, self.version, -1, response::OP_EVENT);
+                response::event(&mut v, &e);
+                response::end(&mut v, s, self.compression);
+                self.envelopes(&v, buf);
+            }
+            Out::Close => return true,
+        }
+        false
+    }
+
+    fn envelopes(&mut self, v: &[u8], buf: &mut Vec<u8>) {
+        match &mut self.segments {
+            Some(w) => w.write(v, buf),
+            None => buf.extend_from_slice(v),
+        }
+    }
+}
+
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>) {
+    let mut st = WriterState {
+        version: 4,
+        compression: Compression::None,
+        segments: None,
+    };
+    let mut buf = Vec::with_capacity(64 * 1024);
+    while let Some(first) = rx.recv().await {
+        let mut close = st.add(first, &mut buf);
+        while !close && buf.len() < (1 << 20) {
+            match rx.try_recv() {
+                Ok(m) => close = st.add(m, &mut buf),
+                Err(_) => break,
+            }
+        }
+        if !buf.is_empty() && wr.write_all(&buf).await.is_err() {
+            return;
+        }
+        buf.clear();
+        if close {
+            let _ = wr.shutdown().await;
+            return;
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! Protocol behaviour of the simulator with hand-written frames: handshake, negotiation,
+//! v5 framing, compression, auth, malformed input, events and fault injection.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::*;
+use scylla2_sim::{Cluster, Event, FaultAction, FaultRule, RequestKind, SimError};
+
+async fn cluster(nodes: usize, shards: u32) -> Cluster {
+    Cluster::builder()
+        .nodes(nodes)
+        .shards(shards)
+        .port(0)
+        .shard_aware_port(0)
+        .start()
+        .await
+        .expect("cluster starts")
+}
+
+fn addr(c: &Cluster, i: usize) -> SocketAddr {
+    c.contact_points()[i]
+}
+
+async fn ready(c: &Cluster, i: usize, version: u8) -> Client {
+    let mut cl = Client::connect(addr(c, i), version).await;
+    let f = cl.handshake(&[]).await;
+    assert_eq!(f.opcode, READY, "{f:?}");
+    cl
+}
+
+/// Sends OPTIONS and checks SUPPORTED comes back on that stream.
+async fn ping(cl: &mut Client, stream: i16) {
+    cl.send(stream, OPTIONS, &[]).await;
+    let f = cl.recv().await.expect("answer");
+    assert_eq!((f.opcode, f.stream), (SUPPORTED, stream), "{f:?}");
+}
+
+fn get<'a>(m: &'a [(String, Vec<String>)], k: &str) -> Option<&'a Vec<String>> {
+    m.iter().find(|(key, _)| key == k).map(|(_, v)| v)
+}
+
+#[tokio::test]
+async fn supported_lists_scylla_keys_only_with_shards() {
+    let c = cluster(1, 4).await;
+    let mut cl = Client::connect(addr(&c, 0), 4).await;
+    cl.send(3, OPTIONS, &[]).await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!((f.version, f.stream, f.opcode), (0x84, 3, SUPPORTED));
+    let m = f.multimap();
+    assert_eq!(get(&m, "SCYLLA_NR_SHARDS").unwrap(), &vec!["4".to_string()]);
+    assert_eq!(
+        get(&m, "SCYLLA_SHARDING_IGNORE_MSB").unwrap(),
+        &vec!["12".to_string()]
+    );
+    assert_eq!(
+        get(&m, "SCYLLA_SHARD_AWARE_PORT").unwrap(),
+        &vec![c.shard_aware_port().to_string()]
+    );
+    assert_eq!(
+        get(&m, "SCYLLA_RATE_LIMIT_ERROR").unwrap(),
+        &vec!["ERROR_CODE=61440".to_string()]
+    );
+    assert_eq!(
+        get(&m, "COMPRESSION").unwrap(),
+        &vec!["lz4".to_string(), "snappy".to_string()]
+    );
+    assert_eq!(
+        get(&m, "PROTOCOL_VERSIONS").unwrap(),
+        &vec!["4/v4".to_string(), "5/v5".to_string()]
+    );
+    // Round robin over shards on the normal port.
+    let mut shards = Vec::new();
+    for _ in 0..4 {
+        let mut cl = Client::connect(addr(&c, 0), 4).await;
+        cl.send(0, OPTIONS, &[]).await;
+        let m = cl.recv().await.unwrap().multimap();
+        shards.push(get(&m, "SCYLLA_SHARD").unwrap()[0].clone());
+    }
+    shards.sort();
+    assert_eq!(shards, vec!["0", "1", "2", "3"]);
+
+    let c = cluster(1, 0).await;
+    let mut cl = Client::connect(addr(&c, 0), 4).await;
+    ping(&mut cl, 1).await;
+    cl.send(0, OPTIONS, &[]).await;
+    let m = cl.recv().await.unwrap().multimap();
+    assert!(m.iter().all(|(k, _)| !k.starts_with("SCYLLA")));
+}
+
+#[tokio::test]
+async fn shard_aware_port_picks_shard_from_client_port() {
+    let c = cluster(1, 4).await;
+    for want in 0..4u16 {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        // Find a local port with port % 4 == want.
+        let mut bound = false;
+        for p in (40000u16..60000).filter(|p| p % 4 == want) {
+            if sock.bind(format!("127.0.0.1:{p}").parse().unwrap()).is_ok() {
+                bound = true;
+                break;
+            }
+        }
+        assert!(bound);
+        let target: SocketAddr = format!("127.0.0.1:{}", c.shard_aware_port())
+            .parse()
+            .unwrap();
+        let stream = sock.connect(target).await.unwrap();
+        let mut cl = Client::connect_stream(stream, 4);
+        cl.send(0, OPTIONS, &[]).await;
+        let m = cl.recv().await.unwrap().multimap();
+        assert_eq!(get(&m, "SCYLLA_SHARD").unwrap()[0], want.to_string());
+    }
+}
+
+#[tokio::test]
+async fn negotiation_refuses_higher_versions_with_max_supported() {
+    let c = Cluster::builder()
+        .port(0)
+        .max_protocol_version(4)
+        .start()
+        .await
+        .unwrap();
+    for asked in [5u8, 6, 0x42] {
+        let mut cl = Client::connect(addr(&c, 0), asked).await;
+        cl.send(7, OPTIONS, &[]).await;
+        let f = cl.recv().await.unwrap();
+        assert_eq!((f.version, f.stream), (0x84, 7));
+        let (code, msg) = f.error();
+        assert_eq!(code, 0x0A);
+        assert_eq!(
+            msg,
+            format!(
+                "Invalid or unsupported protocol version ({asked}); supported versions are (4/v4)"
+            )
+        );
+        assert!(cl.closed().await);
+    }
+    // Lower than supported: answered in the lowest supported version.
+    let mut cl = Client::connect(addr(&c, 0), 3).await;
+    cl.send(1, STARTUP, &string_map(&[("CQL_VERSION", "3.0.0")]))
+        .await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!(f.version, 0x84);
+    assert!(f.error().1.contains("(3)"));
+    // v4 works.
+    let mut cl = ready(&c, 0, 4).await;
+    ping(&mut cl, 9).await;
+}
+
+#[tokio::test]
+async fn v5_framing_starts_after_ready_plain_and_lz4() {
+    let c = cluster(1, 0).await;
+    for compression in [None, Some("lz4")] {
+        let mut cl = Client::connect(addr(&c, 0), 5).await;
+        ping(&mut cl, 1).await; // unframed before STARTUP
+        let extra: Vec<(&str, &str)> = compression.iter().map(|c| ("COMPRESSION", *c)).collect();
+        let f = cl.handshake(&extra).await;
+        assert_eq!((f.version, f.opcode), (0x85, READY));
+        assert!(cl.framed);
+        ping(&mut cl, 2).await; // framed after
+        // Two envelopes in one segment, answered.
+        let mut two = envelope(5, 0, 3, OPTIONS, &[]);
+        two.extend(envelope(5, 0, 4, OPTIONS, &[]));
+        let seg = segment(&two, cl.lz4);
+        cl.send_raw(&seg).await;
+        let a = cl.recv().await.unwrap();
+        let b = cl.recv().await.unwrap_or_else(|| panic!("second"));
+        let mut streams = [a.stream, b.stream];
+        streams.sort();
+        assert_eq!(streams, [3, 4]);
+    }
+    // A corrupted segment closes the connection.
+    let mut cl = Client::connect(addr(&c, 0), 5).await;
+    cl.handshake(&[]).await;
+    let mut seg = segment(&envelope(5, 0, 1, OPTIONS, &[]), false);
+    let n = seg.len();
+    seg[n - 1] ^= 0xff;
+    cl.send_raw(&seg).await;
+    assert!(cl.closed().await);
+}
+
+#[tokio::test]
+async fn v4_compression_lz4_and_snappy() {
+    let c = cluster(1, 0).await;
+    for comp in ["lz4", "snappy"] {
+        let mut cl = Client::connect(addr(&c, 0), 4).await;
+        let f = cl.handshake(&[("COMPRESSION", comp)]).await;
+        assert_eq!(f.opcode, READY);
+        cl.send(5, OPTIONS, &[]).await;
+        let f = cl.recv().await.unwrap();
+        assert_eq!(f.flags & 1, 1, "SUPPORTED is compressed with {comp}");
+        assert!(get(&f.multimap(), "COMPRESSION").is_some());
+        // A compressed REGISTER is understood.
+        let mut body = 1u16.to_be_bytes().to_vec();
+        string(&mut body, "SCHEMA_CHANGE");
+        cl.send(6, REGISTER, &body).await;
+        assert_eq!(cl.recv().await.unwrap().opcode, READY);
+    }
+    // Unknown compression is refused.
+    let mut cl = Client::connect(addr(&c, 0), 4).await;
+    let f = cl.handshake(&[("COMPRESSION", "zstd")]).await;
+    assert_eq!(f.error().0, 0x0A);
+}
+
+#[tokio::test]
+async fn password_authentication() {
+    let c = Cluster::builder()
+        .port(0)
+        .password_auth([("cassandra", "secret")])
+        .start()
+        .await
+        .unwrap();
+    for version in [4u8, 5] {
+        let mut cl = Client::connect(addr(&c, 0), version).await;
+        let f = cl.handshake(&[]).await;
+        assert_eq!(f.opcode, AUTHENTICATE);
+        let mut b = Vec::new();
+        let tok = b"\0cassandra\0wrong";
+        b.extend_from_slice(&(tok.len() as i32).to_be_bytes());
+        b.extend_from_slice(tok);
+        // Queries before auth are refused.
+        cl.send(1, OPTIONS, &[]).await;
+        assert_eq!(cl.recv().await.unwrap().opcode, SUPPORTED);
+        cl.send(2, AUTH_RESPONSE, &b).await;
+        let f = cl.recv().await.unwrap();
+        assert_eq!(f.error().0, 0x0100);
+        let tok = b"\0cassandra\0secret";
+        let mut b = (tok.len() as i32).to_be_bytes().to_vec();
+        b.extend_from_slice(tok);
+        cl.send(3, AUTH_RESPONSE, &b).await;
+        let f = cl.recv().await.unwrap();
+        assert_eq!((f.opcode, f.stream), (AUTH_SUCCESS, 3));
+        ping(&mut cl, 4).await;
+    }
+}
+
+#[tokio::test]
+async fn malformed_frames_close_only_their_connection() {
+    let c = cluster(1, 2).await;
+    let mut healthy = ready(&c, 0, 4).await;
+    let bad_inputs: Vec<Vec<u8>> = vec![
+        // Bad version byte.
+        envelope(0x09, 0, 1, OPTIONS, &[]),
+        // Negative body length.
+        vec![0x04, 0, 0, 1, OPTIONS, 0xff, 0xff, 0xff, 0xf0],
+        // Response direction bit.
+        envelope(0x84, 0, 1, OPTIONS, &[]),
+    ];
+    for bad in bad_inputs {
+        let mut cl = Client::connect(addr(&c, 0), 4).await;
+        cl.send_raw(&bad).await;
+        let f = cl.recv().await.expect("an error before closing");
+        assert_eq!((f.stream, f.error().0), (1, 0x0A));
+        assert!(cl.closed().await);
+        ping(&mut healthy, 1).await;
+    }
+    // Garbage body after a valid header: PROTOCOL_ERROR, connection stays usable.
+    let mut cl = ready(&c, 0, 4).await;
+    cl.send(5, QUERY, &[0xde, 0xad, 0xbe, 0xef, 1, 2, 3]).await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!((f.stream, f.error().0), (5, 0x0A));
+    ping(&mut cl, 6).await;
+    // Truncated body then hang-up: the server just drops it.
+    let mut cl = Client::connect(addr(&c, 0), 4).await;
+    let env = envelope(4, 0, 1, STARTUP, &string_map(&[("CQL_VERSION", "3.0.0")]));
+    cl.send_raw(&env[..env.len() - 3]).await;
+    drop(cl);
+    // Huge (but valid) length with no body: nothing allocated, other connections fine.
+    let mut cl = Client::connect(addr(&c, 0), 4).await;
+    cl.send_raw(&[0x04, 0, 0, 1, OPTIONS, 0x00, 0xff, 0xff, 0xff])
+        .await;
+    ping(&mut healthy, 2).await;
+    drop(cl);
+    // Query before STARTUP: PROTOCOL_ERROR, connection stays.
+    let mut cl = Client::connect(addr(&c, 0), 4).await;
+    cl.send(8, QUERY, &query_body("SELECT * FROM system.local"))
+        .await;
+    let (code, msg) = cl.recv().await.unwrap().error();
+    assert_eq!(code, 0x0A);
+    assert!(msg.contains("expecting STARTUP"), "{msg}");
+    ping(&mut cl, 9).await;
+    ping(&mut healthy, 3).await;
+    assert!(c.connection_count(0).unwrap() >= 2);
+}
+
+#[tokio::test]
+async fn panic_in_a_handler_kills_only_that_connection() {
+    let c = cluster(1, 0).await;
+    let mut healthy = ready(&c, 0, 4).await;
+    let mut victim = ready(&c, 0, 4).await;
+    c.inject(FaultRule::new(FaultAction::Panic).kind(RequestKind::Options));
+    victim.send(1, OPTIONS, &[]).await;
+    assert!(victim.closed().await);
+    ping(&mut healthy, 2).await;
+    let mut fresh = ready(&c, 0, 4).await;
+    ping(&mut fresh, 3).await;
+    // The dead connection was forgotten.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(c.connection_count(0).unwrap(), 2);
+}
+
+#[tokio::test]
+async fn custom_payload_flag_is_skipped() {
+    let c = cluster(1, 0).await;
+    let mut cl = ready(&c, 0, 4).await;
+    // bytes map {"k": [0xaa]} then an empty OPTIONS body.
+    let body = [0, 1, 0, 1, b'k', 0, 0, 0, 1, 0xaa];
+    cl.send_flags(0x04, 4, OPTIONS, &body).await;
+    assert_eq!(cl.recv().await.unwrap().opcode, SUPPORTED);
+    // A broken payload is a protocol error.
+    cl.send_flags(0x04, 5, OPTIONS, &[0, 1, 0, 9]).await;
+    assert_eq!(cl.recv().await.unwrap().error().0, 0x0A);
+}
+
+#[tokio::test]
+async fn injected_errors_delays_and_no_answer() {
+    let c = cluster(2, 0).await;
+    let mut cl = ready(&c, 0, 4).await;
+    let mut body = 1u16.to_be_bytes().to_vec();
+    string(&mut body, "STATUS_CHANGE");
+    c.inject(
+        FaultRule::error(SimError::ReadTimeout {
+            consistency: 1,
+            received: 0,
+            block_for: 1,
+            data_present: false,
+        })
+        .kind(RequestKind::Register)
+        .node(0)
+        .times(2),
+    );
+    for s in 1..=2 {
+        cl.send(s, REGISTER, &body).await;
+        let f = cl.recv().await.unwrap();
+        assert_eq!((f.stream, f.error().0), (s, 0x1200));
+    }
+    cl.send(3, REGISTER, &body).await;
+    assert_eq!(cl.recv().await.unwrap().opcode, READY);
+
+    // Delay on node 0.
+    c.set_delay(0, None, Duration::from_millis(300)).unwrap();
+    let t = Instant::now();
+    ping(&mut cl, 4).await;
+    assert!(t.elapsed() >= Duration::from_millis(290));
+    c.set_delay(0, None, Duration::ZERO).unwrap();
+
+    // No answer for one OPTIONS, the next is answered.
+    c.inject(FaultRule::new(FaultAction::NoAnswer).kind(RequestKind::Options));
+    cl.send(5, OPTIONS, &[]).await;
+    ping(&mut cl, 6).await;
+
+    // Pause: nothing answered until resumed.
+    c.pause_node(0).unwrap();
+    cl.send(7, OPTIONS, &[]).await;
+    let mut tmp = [0u8; 16];
+    use tokio::io::AsyncReadExt;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), cl.stream.read(&mut tmp))
+            .await
+            .is_err()
+    );
+    c.resume_node(0).unwrap();
+    assert_eq!(cl.recv().await.unwrap().stream, 7);
+
+    // A malformed frame pushed by the server.
+    c.send_malformed(0).unwrap();
+    let f = cl.recv().await.unwrap();
+    assert_eq!(f.version, 0x7f);
+}
+
+#[tokio::test]
+async fn stop_start_and_events() {
+    let c = cluster(3, 0).await;
+    let mut listener = ready(&c, 0, 4).await;
+    let mut body = 2u16.to_be_bytes().to_vec();
+    string(&mut body, "STATUS_CHANGE");
+    string(&mut body, "TOPOLOGY_CHANGE");
+    listener.send(1, REGISTER, &body).await;
+    assert_eq!(listener.recv().await.unwrap().opcode, READY);
+    let mut on_node1 = ready(&c, 1, 4).await;
+    let a1 = addr(&c, 1);
+
+    c.stop_node(1).await.unwrap();
+    assert!(on_node1.closed().await);
+    assert!(
+        tokio::net::TcpStream::connect(a1).await.is_err(),
+        "connects refused"
+    );
+    let ev = listener.recv().await.unwrap();
+    assert_eq!((ev.opcode, ev.stream), (EVENT, -1));
+    let mut expected = Vec::new();
+    string(&mut expected, "STATUS_CHANGE");
+    string(&mut expected, "DOWN");
+    expected.extend_from_slice(&[4, 127, 0, 0, 2]);
+    expected.extend_from_slice(&i32::from(a1.port()).to_be_bytes());
+    assert_eq!(ev.body, expected);
+    assert!(!c.nodes()[1].up);
+
+    c.start_node(1).await.unwrap();
+    let ev = listener.recv().await.unwrap();
+    assert!(String::from_utf8_lossy(&ev.body).contains("UP"));
+    let mut again = ready(&c, 1, 4).await;
+    ping(&mut again, 1).await;
+
+    let i = c.add_node().await.unwrap();
+    assert_eq!(i, 3);
+    let ev = listener.recv().await.unwrap();
+    assert!(String::from_utf8_lossy(&ev.body).contains("NEW_NODE"));
+    let mut n3 = ready(&c, 3, 4).await;
+    ping(&mut n3, 1).await;
+
+    c.push_event(Event::Status {
+        change: "UP".into(),
+        address: a1,
+    });
+    let ev = listener.recv().await.unwrap();
+    assert!(String::from_utf8_lossy(&ev.body).contains("STATUS_CHANGE"));
+
+    c.drop_connections(0).unwrap();
+    assert!(listener.closed().await);
+    let mut back = ready(&c, 0, 4).await;
+    ping(&mut back, 1).await;
+}

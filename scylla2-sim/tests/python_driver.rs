@@ -1,0 +1,121 @@
+//! The official Python driver (cassandra-driver) against in-process clusters: protocol v4 and
+//! v5, every compression, 1 and 3 nodes, and v5→v4 negotiation. Fails when python3 or the
+//! packages of /requirements-test.txt are missing, unless SCYLLA2_SKIP_PYTHON=1.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use scylla2_sim::Cluster;
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_python_driver.py")
+}
+
+fn config(
+    name: &str,
+    c: &Cluster,
+    protocol: Option<u8>,
+    compression: Option<&str>,
+    negotiated: Option<u8>,
+) -> String {
+    let hosts: Vec<String> = c
+        .contact_points()
+        .iter()
+        .map(|a| format!("\"{}\"", a.ip()))
+        .collect();
+    format!(
+        "{{\"name\": \"{name}\", \"hosts\": [{}], \"port\": {}, \"protocol\": {}, \"compression\": {}, \"negotiated\": {}}}",
+        hosts.join(", "),
+        c.port(),
+        protocol.map_or("null".to_string(), |p| p.to_string()),
+        compression.map_or("null".to_string(), |c| format!("\"{c}\"")),
+        negotiated.map_or("null".to_string(), |p| p.to_string()),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_driver_matrix() {
+    if std::env::var("SCYLLA2_SKIP_PYTHON").as_deref() == Ok("1") {
+        eprintln!("SCYLLA2_SKIP_PYTHON=1: python driver test skipped");
+        return;
+    }
+    let probe = tokio::process::Command::new("python3")
+        .args(["-c", "import cassandra, lz4, snappy"])
+        .output()
+        .await;
+    match probe {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "python packages missing ({}): run `python3 -m pip install -r requirements-test.txt` \
+             or set SCYLLA2_SKIP_PYTHON=1",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => panic!("python3 not runnable ({e}); install it or set SCYLLA2_SKIP_PYTHON=1"),
+    }
+
+    let one = Cluster::builder()
+        .nodes(1)
+        .port(0)
+        .base_ip(Ipv4Addr::new(127, 0, 11, 1))
+        .start()
+        .await
+        .unwrap();
+    let three = Cluster::builder()
+        .nodes(3)
+        .shards(2)
+        .port(0)
+        .shard_aware_port(0)
+        .base_ip(Ipv4Addr::new(127, 0, 12, 1))
+        .start()
+        .await
+        .unwrap();
+    let v4_only = Cluster::builder()
+        .nodes(1)
+        .port(0)
+        .max_protocol_version(4)
+        .base_ip(Ipv4Addr::new(127, 0, 13, 1))
+        .start()
+        .await
+        .unwrap();
+
+    let mut configs = Vec::new();
+    for (label, c) in [("1 node", &one), ("3 nodes", &three)] {
+        for (p, comp) in [
+            (4, None),
+            (4, Some("lz4")),
+            (4, Some("snappy")),
+            (5, None),
+            (5, Some("lz4")),
+        ] {
+            let name = format!("{label} v{p} {}", comp.unwrap_or("uncompressed"));
+            configs.push(config(&name, c, Some(p), comp, None));
+        }
+    }
+    configs.push(config(
+        "negotiate down to v4",
+        &v4_only,
+        None,
+        None,
+        Some(4),
+    ));
+    let json = format!("[{}]", configs.join(", "));
+
+    let run = tokio::process::Command::new("python3")
+        .arg(script())
+        .arg(&json)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(240), run)
+        .await
+        .expect("python driver checks finish within 4 minutes")
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "python driver checks failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains(&format!("{} passed, 0 failed", configs.len())));
+}

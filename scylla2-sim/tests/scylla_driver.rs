@@ -1,0 +1,85 @@
+//! The official Rust driver (`scylla` crate) on 3 nodes × 4 shards: every prepared request
+//! must land on a replica node AND on the shard owning its token, which proves the sharding
+//! emulation is what a real shard-aware driver expects.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use scylla::client::session_builder::SessionBuilder;
+use scylla2_sim::Cluster;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scylla_driver_routes_to_owning_node_and_shard() {
+    let c = Cluster::builder()
+        .nodes(3)
+        .shards(4)
+        .port(0)
+        .shard_aware_port(0)
+        .base_ip(Ipv4Addr::new(127, 0, 21, 1))
+        .start()
+        .await
+        .unwrap();
+    let session = SessionBuilder::new()
+        .known_node_addr(c.contact_points()[0])
+        .build()
+        .await
+        .expect("scylla driver connects");
+    // Wait for the per-shard pools (4 per node) to be complete.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (0..3).any(|i| c.connection_count(i).unwrap() < 4) {
+        assert!(Instant::now() < deadline, "pools never filled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    session
+        .query_unpaged(
+            "CREATE KEYSPACE rs WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            (),
+        )
+        .await
+        .unwrap();
+    session
+        .query_unpaged("CREATE TABLE rs.t (k int PRIMARY KEY, v text)", ())
+        .await
+        .unwrap();
+    session.await_schema_agreement().await.unwrap();
+    let ins = session
+        .prepare("INSERT INTO rs.t (k, v) VALUES (?, ?)")
+        .await
+        .unwrap();
+    let sel = session
+        .prepare("SELECT v FROM rs.t WHERE k = ?")
+        .await
+        .unwrap();
+    c.reset_stats();
+    for k in 0..1000i32 {
+        session
+            .execute_unpaged(&ins, (k, format!("v{k}")))
+            .await
+            .unwrap();
+    }
+    for k in 0..1000i32 {
+        let rows = session
+            .execute_unpaged(&sel, (k,))
+            .await
+            .unwrap()
+            .into_rows_result()
+            .unwrap();
+        let (v,): (String,) = rows.single_row().unwrap();
+        assert_eq!(v, format!("v{k}"));
+    }
+    let stats = c.request_stats();
+    let with_token: u64 = stats.iter().map(|s| s.with_token).sum();
+    let owned: u64 = stats.iter().map(|s| s.owned).sum();
+    assert_eq!(with_token, 2000, "{stats:?}");
+    assert_eq!(
+        owned, 2000,
+        "every request on its owning node and shard: {stats:?}"
+    );
+    // Spread: every node and most shards got some.
+    for n in 0..3 {
+        let per_node: u64 = stats.iter().filter(|s| s.node == n).map(|s| s.owned).sum();
+        assert!(per_node > 0, "node {n} got nothing: {stats:?}");
+    }
+    let busy_shards = stats.iter().filter(|s| s.owned > 0).count();
+    assert!(busy_shards >= 10, "{stats:?}");
+}

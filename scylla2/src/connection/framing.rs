@@ -1,0 +1,161 @@
+//! The connection's framing in both directions, over the `scylla2-cql` frame codec:
+//!
+//! - reading: v4 envelopes ([`EnvelopeDecoder`], with v4 body decompression) or v5 segments
+//!   ([`SegmentDecoder`]) split off the read buffer;
+//! - writing: what the writer task dequeued, as is (v4) or sealed into one self-contained v5
+//!   segment in place (header in the room the queue reserves before the data, CRC32 trailer
+//!   in the room after it), lz4-compressed through a reused scratch buffer when negotiated;
+//!   frames larger than a queue buffer are split into non-self-contained segments.
+
+use bytes::BytesMut;
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::{
+    Compression, EnvelopeDecoder, FrameError, LZ4_HEADER_SIZE, SegmentDecoder, SegmentFormat,
+    UNCOMPRESSED_HEADER_SIZE, encode_envelopes, lz4_header, trailer, uncompressed_header,
+};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+pub use scylla2_cql::frame::Envelope;
+
+use super::error::ConnectionError;
+use super::writer::{SEGMENT_HEADER, SEGMENT_TRAILER};
+
+/// The v5 segment format for a negotiated compression (v5 §2.2: only lz4 exists for v5).
+pub(crate) fn segment_format(compression: Option<Compression>) -> SegmentFormat {
+    match compression {
+        Some(Compression::Lz4) => SegmentFormat::Lz4,
+        _ => SegmentFormat::Uncompressed,
+    }
+}
+
+/// Splits whole envelopes off the read buffer.
+#[derive(Debug)]
+pub(crate) enum ReadFramer {
+    /// v4, or v5 before the STARTUP exchange completed (v5 §2.3.1).
+    Envelopes(EnvelopeDecoder),
+    /// v5 after READY/AUTHENTICATE.
+    Segments(Box<SegmentDecoder>),
+}
+
+impl ReadFramer {
+    /// Unframed envelopes, decompressing v4 bodies with `compression`.
+    pub(crate) fn envelopes(max_frame_size: usize, compression: Option<Compression>) -> Self {
+        Self::Envelopes(EnvelopeDecoder::new(max_frame_size).with_compression(compression))
+    }
+
+    /// The framing of an established connection.
+    pub(crate) fn established(
+        version: ProtocolVersion,
+        max_frame_size: usize,
+        compression: Option<Compression>,
+    ) -> Self {
+        match version {
+            ProtocolVersion::V4 => Self::envelopes(max_frame_size, compression),
+            _ => Self::Segments(Box::new(SegmentDecoder::new(
+                segment_format(compression),
+                max_frame_size,
+            ))),
+        }
+    }
+
+    /// How many more bytes the envelope or segment being read needs (at least 1).
+    pub(crate) fn needed(&self) -> usize {
+        match self {
+            Self::Envelopes(d) => d.needed(),
+            Self::Segments(d) => d.needed(),
+        }
+    }
+
+    /// The next whole envelope, `Ok(None)` when more bytes are needed.
+    pub(crate) fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Envelope>, FrameError> {
+        match self {
+            Self::Envelopes(d) => d.decode(buf),
+            Self::Segments(d) => d.decode(buf),
+        }
+    }
+}
+
+/// Frames what the writer task dequeued for the negotiated protocol.
+#[derive(Debug)]
+pub(crate) struct WriteFramer {
+    /// `None` on v4 (envelopes are written as is).
+    segments: Option<SegmentFormat>,
+    scratch: Vec<u8>,
+    large: BytesMut,
+}
+
+impl WriteFramer {
+    pub(crate) fn new(version: ProtocolVersion, compression: Option<Compression>) -> Self {
+        Self {
+            segments: (version != ProtocolVersion::V4).then(|| segment_format(compression)),
+            scratch: Vec::new(),
+            large: BytesMut::new(),
+        }
+    }
+
+    /// Writes one dequeued batch. `framed` is the queue slice with its reserved header
+    /// ([`SEGMENT_HEADER`] bytes) and trailer ([`SEGMENT_TRAILER`] bytes) around the data,
+    /// which is at most one segment's payload on v5 (see `writer::queue_capacity`).
+    pub(crate) async fn write_batch(
+        &mut self,
+        framed: &mut [u8],
+        sink: &mut (impl AsyncWrite + Unpin),
+    ) -> Result<(), ConnectionError> {
+        let data_end = framed.len() - SEGMENT_TRAILER;
+        let data_len = data_end - SEGMENT_HEADER;
+        match self.segments {
+            None => sink.write_all(&framed[SEGMENT_HEADER..data_end]).await?,
+            Some(SegmentFormat::Uncompressed) => {
+                let start = SEGMENT_HEADER - UNCOMPRESSED_HEADER_SIZE;
+                let header = uncompressed_header(data_len, true)?;
+                framed[start..SEGMENT_HEADER].copy_from_slice(&header);
+                let crc = trailer(&framed[SEGMENT_HEADER..data_end]);
+                framed[data_end..].copy_from_slice(&crc);
+                sink.write_all(&framed[start..]).await?;
+            }
+            Some(_) => {
+                // lz4 (v5 §2.2): compress into the scratch buffer after room for the header;
+                // an incompressible payload goes as is with uncompressed length 0.
+                let bound = lz4_flex::block::get_maximum_output_size(data_len);
+                self.scratch.resize(LZ4_HEADER_SIZE + bound, 0);
+                let data = &framed[SEGMENT_HEADER..data_end];
+                match lz4_flex::block::compress_into(data, &mut self.scratch[LZ4_HEADER_SIZE..]) {
+                    Ok(n) if n < data_len => {
+                        let header = lz4_header(n, data_len, true)?;
+                        self.scratch[..LZ4_HEADER_SIZE].copy_from_slice(&header);
+                        let crc = trailer(&self.scratch[LZ4_HEADER_SIZE..LZ4_HEADER_SIZE + n]);
+                        self.scratch.truncate(LZ4_HEADER_SIZE + n);
+                        self.scratch.extend_from_slice(&crc);
+                        sink.write_all(&self.scratch).await?;
+                    }
+                    _ => {
+                        let header = lz4_header(data_len, 0, true)?;
+                        framed[..LZ4_HEADER_SIZE].copy_from_slice(&header);
+                        let crc = trailer(&framed[SEGMENT_HEADER..data_end]);
+                        framed[data_end..].copy_from_slice(&crc);
+                        sink.write_all(framed).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one frame larger than a queue buffer (on v5: split into segments that are not
+    /// self-contained, v5 §1).
+    pub(crate) async fn write_large(
+        &mut self,
+        frame: &[u8],
+        sink: &mut (impl AsyncWrite + Unpin),
+    ) -> Result<(), ConnectionError> {
+        match self.segments {
+            None => sink.write_all(frame).await?,
+            Some(format) => {
+                self.large.clear();
+                encode_envelopes(frame, format, &mut self.large)?;
+                sink.write_all(&self.large).await?;
+            }
+        }
+        Ok(())
+    }
+}

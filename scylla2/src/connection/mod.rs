@@ -1,0 +1,298 @@
+//! One CQL connection: socket, handshake, write queue and writer task, reader task, stream-id
+//! slots, server events and heartbeat.
+//!
+//! Sending a request sizes its frame, takes a stream id, and serializes the frame straight
+//! into a slot of the connection's swap-buffer write queue; the writer task dequeues
+//! everything queued and writes it in one call. The reader task splits whole frames off a
+//! large read buffer as `Bytes` (no copy) and hands each to the slot of its stream id, waking
+//! the request future that polls it. Nothing on this path allocates in steady state.
+
+pub mod config;
+pub mod error;
+mod framing;
+pub mod handshake;
+mod reader;
+mod send;
+pub(crate) mod slots;
+mod socket;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_handshake;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::HeaderFlags;
+use scylla2_cql::request::Request;
+use tokio::net::TcpStream;
+use tokio::sync::broadcast;
+use tokio::task::AbortHandle;
+
+pub use config::{Compression, ConnectionConfig};
+pub use error::{ConnectionError, HandshakeError, ProtocolViolation};
+pub use framing::Envelope;
+pub use handshake::{ConnectionInfo, ShardingInfo};
+pub use slots::MAX_STREAMS;
+
+use slots::Slots;
+use writer::{LargeFrames, WriteQueue};
+
+/// Capacity of the server event channel of a connection.
+const EVENT_CHANNEL_CAPACITY: usize = 64;
+
+/// A live CQL connection. Dropping it closes the socket and fails requests still in flight.
+#[derive(Debug)]
+pub struct Connection {
+    inner: Arc<Inner>,
+    info: ConnectionInfo,
+}
+
+/// State shared by the connection handle and its reader and writer tasks.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    version: ProtocolVersion,
+    compression: Option<Compression>,
+    peer: SocketAddr,
+    local: SocketAddr,
+    slots: Slots,
+    queue: WriteQueue,
+    large: LargeFrames,
+    max_frame_size: usize,
+    error: OnceLock<ConnectionError>,
+    tasks: Mutex<Vec<AbortHandle>>,
+    events: broadcast::Sender<Envelope>,
+    created: Instant,
+    last_read_ms: AtomicU64,
+}
+
+impl Inner {
+    /// Kills the connection with `error` (the first error wins): fails every waiter, closes
+    /// the write queue and stops the tasks.
+    pub(crate) fn kill(&self, error: ConnectionError) {
+        let _ = self.error.set(error);
+        self.slots.fail_all();
+        self.queue.close();
+        self.large.close();
+        // Stopping the tasks drops both socket halves, which closes the socket.
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        for task in tasks {
+            task.abort();
+        }
+    }
+
+    /// The error every request on this dead connection gets.
+    fn broken(&self) -> ConnectionError {
+        match self.error.get() {
+            Some(ConnectionError::Closed) | None => ConnectionError::Closed,
+            Some(e) => ConnectionError::Broken(Arc::new(e.clone())),
+        }
+    }
+
+    /// Registers a background task to stop when the connection dies.
+    fn adopt_task(&self, task: AbortHandle) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.slots.is_closed() {
+            task.abort();
+        } else {
+            tasks.push(task);
+        }
+    }
+
+    fn mark_read(&self) {
+        let ms = self.created.elapsed().as_millis() as u64;
+        self.last_read_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        let now = self.created.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.last_read_ms.load(Ordering::Relaxed)))
+    }
+}
+
+impl Connection {
+    /// Opens a connection to `addr`: TCP connect (optionally from local port `local_port`),
+    /// then the handshake, trying protocol versions from the configured maximum down to the
+    /// minimum (a server refusing v5 gets a new connection at v4).
+    pub async fn open(
+        addr: SocketAddr,
+        local_port: Option<u16>,
+        config: &ConnectionConfig,
+    ) -> Result<Self, ConnectionError> {
+        let mut version = config.max_protocol_version;
+        loop {
+            let stream = socket::connect(addr, local_port, config).await?;
+            let attempt = tokio::time::timeout(
+                config.handshake_timeout,
+                handshake::handshake(stream, version, config),
+            )
+            .await
+            .map_err(|_| ConnectionError::HandshakeTimeout(config.handshake_timeout))??;
+            match attempt {
+                handshake::Attempt::Done(stream, read_buf, info) => {
+                    return Self::start(stream, read_buf, info, config);
+                }
+                handshake::Attempt::VersionRefused => {
+                    match lower_version(version).filter(|v| *v >= config.min_protocol_version) {
+                        Some(lower) => version = lower,
+                        None => {
+                            return Err(HandshakeError::NoCommonVersion {
+                                lowest_tried: version,
+                            }
+                            .into());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts the reader and writer tasks (and the heartbeat) on a handshaken stream.
+    pub(crate) fn start(
+        stream: TcpStream,
+        read_buf: BytesMut,
+        info: ConnectionInfo,
+        config: &ConnectionConfig,
+    ) -> Result<Self, ConnectionError> {
+        let peer = stream.peer_addr()?;
+        let local = stream.local_addr()?;
+        let capacity = writer::queue_capacity(info.version, config.write_buffer_size);
+        let (events, _) = broadcast::channel(EVENT_CHANNEL_CAPACITY);
+        let inner = Arc::new(Inner {
+            version: info.version,
+            compression: info.compression,
+            peer,
+            local,
+            slots: Slots::new(config.max_streams),
+            queue: WriteQueue::with_capacity(capacity),
+            large: LargeFrames::default(),
+            max_frame_size: config.max_frame_size,
+            error: OnceLock::new(),
+            tasks: Mutex::new(Vec::new()),
+            events,
+            created: Instant::now(),
+            last_read_ms: AtomicU64::new(0),
+        });
+        let (read_half, write_half) = stream.into_split();
+        let framer =
+            framing::ReadFramer::established(info.version, config.max_frame_size, info.compression);
+        let writer = tokio::spawn(writer::run(inner.clone(), write_half));
+        let reader = tokio::spawn(reader::run(
+            inner.clone(),
+            read_half,
+            read_buf,
+            framer,
+            config.read_buffer_size,
+        ));
+        inner.adopt_task(writer.abort_handle());
+        inner.adopt_task(reader.abort_handle());
+        if let Some(interval) = config.heartbeat_interval {
+            let heartbeat =
+                tokio::spawn(heartbeat(inner.clone(), interval, config.heartbeat_timeout));
+            inner.adopt_task(heartbeat.abort_handle());
+        }
+        Ok(Self { inner, info })
+    }
+
+    /// What the handshake negotiated (version, compression, Scylla sharding, …).
+    pub fn info(&self) -> &ConnectionInfo {
+        &self.info
+    }
+
+    /// The negotiated protocol version.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.inner.version
+    }
+
+    /// The server's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.inner.peer
+    }
+
+    /// The local address (its port decides the shard on Scylla's shard-aware port).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local
+    }
+
+    /// Whether the connection died or was closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.slots.is_closed()
+    }
+
+    /// The error that killed the connection, if it died.
+    pub fn error(&self) -> Option<&ConnectionError> {
+        self.inner.error.get()
+    }
+
+    /// Requests currently holding a stream id (waiting, or cancelled and awaiting their late
+    /// response).
+    pub fn in_flight(&self) -> usize {
+        self.inner.slots.in_use()
+    }
+
+    /// Server events (envelopes on stream -1) received on this connection.
+    pub fn events(&self) -> broadcast::Receiver<Envelope> {
+        self.inner.events.subscribe()
+    }
+
+    /// Closes the connection: requests in flight fail with [`ConnectionError::Closed`].
+    pub fn close(&self) {
+        self.inner.kill(ConnectionError::Closed);
+    }
+
+    /// Sends `request` and waits for its response envelope.
+    ///
+    /// The frame is serialized directly into the write queue. Errors found while sizing the
+    /// request are returned before anything is sent. Dropping the future before the response
+    /// arrives leaves the stream id reserved until the late response is discarded.
+    pub async fn send<R>(
+        &self,
+        request: &R,
+        flags: HeaderFlags,
+    ) -> Result<Envelope, ConnectionError>
+    where
+        R: Request + Sync + ?Sized,
+    {
+        self.inner.send(request, flags).await
+    }
+}
+
+fn lower_version(version: ProtocolVersion) -> Option<ProtocolVersion> {
+    match version {
+        ProtocolVersion::V4 => None,
+        _ => Some(ProtocolVersion::V4),
+    }
+}
+
+/// Sends OPTIONS on a connection idle for `interval`; no answer within `timeout` kills it.
+async fn heartbeat(inner: Arc<Inner>, interval: Duration, timeout: Duration) {
+    loop {
+        let idle = inner.idle_for();
+        if idle < interval {
+            tokio::time::sleep(interval - idle).await;
+            continue;
+        }
+        let options = scylla2_cql::request::Options;
+        match tokio::time::timeout(timeout, inner.send(&options, HeaderFlags::default())).await {
+            Ok(Ok(_)) => inner.mark_read(),
+            Ok(Err(e)) if !e.is_fatal() => tokio::time::sleep(interval).await,
+            Ok(Err(_)) => return,
+            Err(_) => {
+                inner.kill(ConnectionError::HeartbeatTimeout(timeout));
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.inner.kill(ConnectionError::Closed);
+    }
+}

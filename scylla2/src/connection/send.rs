@@ -1,0 +1,177 @@
+//! The send path: size, stream id, serialize into the write queue (compressing v4 bodies
+//! through thread-local scratch buffers when negotiated), then poll the stream's slot.
+
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::task::Poll;
+
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::{EnvelopeHeader, HEADER_SIZE, HeaderFlags};
+use scylla2_cql::request::{Request, write_envelope};
+use swap_buffer_queue::error::TryEnqueueError;
+
+use super::Inner;
+use super::error::ConnectionError;
+use super::slots::{self, AllocError};
+
+/// v4 bodies shorter than this are sent uncompressed even when compression is negotiated
+/// (v4 §2.2: the flag is per frame).
+const MIN_COMPRESSED_BODY: usize = 512;
+
+thread_local! {
+    /// (plain body, compressed frame) scratch buffers of the v4 compression path.
+    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Releases or orphans a request's stream id when its future ends or is dropped.
+struct StreamGuard<'a> {
+    inner: &'a Inner,
+    id: i16,
+    stage: Stage,
+}
+
+#[derive(PartialEq, Eq)]
+enum Stage {
+    /// Not written anywhere yet: the id can be freed at once.
+    Unsent,
+    /// Queued or written: a response may come; the id is orphaned if we stop waiting.
+    Sent,
+    /// The response was taken (or the connection died): nothing left to do.
+    Done,
+}
+
+impl Drop for StreamGuard<'_> {
+    fn drop(&mut self) {
+        match self.stage {
+            Stage::Unsent => self.inner.slots.release(self.id),
+            Stage::Sent => self.inner.slots.abandon(self.id),
+            Stage::Done => {}
+        }
+    }
+}
+
+/// Where a frame went.
+enum Queued {
+    /// Into the write queue.
+    Done,
+    /// Still to be queued from this owned copy (queue full, or too large for it).
+    Owned(Vec<u8>),
+}
+
+impl Inner {
+    pub(crate) async fn send<R>(
+        &self,
+        request: &R,
+        flags: HeaderFlags,
+    ) -> Result<super::Envelope, ConnectionError>
+    where
+        R: Request + Sync + ?Sized,
+    {
+        let version = self.version;
+        let body_size = request.body_size(version)?;
+        let size = HEADER_SIZE + body_size;
+        if size > self.max_frame_size {
+            return Err(ConnectionError::FrameTooLarge {
+                size,
+                max: self.max_frame_size,
+            });
+        }
+        let id = match self.slots.allocate() {
+            Ok(id) => id,
+            Err(AllocError::Exhausted) => {
+                return Err(ConnectionError::StreamsExhausted(self.slots.max_streams()));
+            }
+            Err(AllocError::Closed) => return Err(self.broken()),
+        };
+        let mut guard = StreamGuard {
+            inner: self,
+            id,
+            stage: Stage::Unsent,
+        };
+        let compression = self
+            .compression
+            .filter(|_| version == ProtocolVersion::V4 && body_size >= MIN_COMPRESSED_BODY);
+        let queued = match compression {
+            Some(c) => self.queue_compressed(request, flags, id, body_size, c)?,
+            None if size <= self.queue.capacity() => {
+                let write =
+                    |slot: &mut [u8]| write_envelope(request, version, flags, id, body_size, slot);
+                if self.queue.enqueue_async((size, write)).await.is_err() {
+                    return Err(self.broken());
+                }
+                Queued::Done
+            }
+            None => {
+                let mut frame = vec![0u8; size];
+                write_envelope(request, version, flags, id, body_size, &mut frame);
+                Queued::Owned(frame)
+            }
+        };
+        if let Queued::Owned(frame) = queued {
+            if frame.len() <= self.queue.capacity() {
+                if self.queue.enqueue_async(frame.as_slice()).await.is_err() {
+                    return Err(self.broken());
+                }
+            } else if !self.large.push(frame) {
+                // Larger than a queue buffer: its own allocation, written by the writer task.
+                return Err(self.broken());
+            }
+        }
+        guard.stage = Stage::Sent;
+        let result = poll_fn(|cx| match self.slots.poll(id, cx.waker()) {
+            slots::Poll::Ready(envelope) => Poll::Ready(Ok(envelope)),
+            slots::Poll::Pending => Poll::Pending,
+            slots::Poll::Failed => Poll::Ready(Err(self.broken())),
+        })
+        .await;
+        guard.stage = Stage::Done;
+        result
+    }
+
+    /// v4 compression (v4 §2.2, flag 0x01): the body is serialized and compressed in
+    /// thread-local scratch buffers, and the frame queued from there without an allocation
+    /// unless the queue is full at that moment.
+    fn queue_compressed<R>(
+        &self,
+        request: &R,
+        flags: HeaderFlags,
+        id: i16,
+        body_size: usize,
+        compression: super::Compression,
+    ) -> Result<Queued, ConnectionError>
+    where
+        R: Request + ?Sized,
+    {
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            let (plain, packed) = &mut *scratch;
+            plain.clear();
+            plain.resize(body_size, 0);
+            request.write_body(self.version, &mut plain.as_mut_slice());
+            let bound = compression.compress_bound(body_size)?;
+            packed.clear();
+            packed.resize(HEADER_SIZE + bound, 0);
+            let n = compression.compress_into(plain, &mut packed[HEADER_SIZE..])?;
+            let header = EnvelopeHeader {
+                version: self.version,
+                is_response: false,
+                flags: flags.with(HeaderFlags::COMPRESSION),
+                stream: id,
+                opcode: request.opcode(),
+                length: n as u32,
+            };
+            let mut h = [0u8; HEADER_SIZE];
+            header.encode(&mut h);
+            packed[..HEADER_SIZE].copy_from_slice(&h);
+            let frame = &packed[..HEADER_SIZE + n];
+            if frame.len() <= self.queue.capacity() {
+                match self.queue.try_enqueue(frame) {
+                    Ok(()) => return Ok(Queued::Done),
+                    Err(TryEnqueueError::Closed(_)) => return Err(self.broken()),
+                    Err(TryEnqueueError::InsufficientCapacity(_)) => {}
+                }
+            }
+            Ok(Queued::Owned(frame.to_vec()))
+        })
+    }
+}

@@ -1,0 +1,369 @@
+//! Stream ids and the slot table through which each response reaches its waiting request.
+//!
+//! - Stream ids come from a lock-free bitmap (one bit per id, lowest free id first, so that
+//!   a connection with little concurrency touches only the first words and slot chunks).
+//! - Each id owns a [`Slot`] in a table of lazily allocated chunks; no allocation per request,
+//!   no map and no channel: the reader stores the envelope in the slot and wakes the waker the
+//!   request future left there.
+//! - A request future dropped before its response arrived (cancelled, timed out) marks its
+//!   slot *orphaned*: the id stays taken until the late response arrives (and is discarded)
+//!   or the connection dies, so a late response can never reach the next user of the id.
+//! - When the connection dies every slot is failed at once and every waiter woken.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::Waker;
+
+use super::framing::Envelope;
+
+/// Largest number of streams a connection can have in flight (v4/v5: ids 0..=32767).
+pub const MAX_STREAMS: usize = 32_768;
+
+const CHUNK: usize = 256;
+
+/// State of one stream id's slot.
+#[derive(Debug, Default)]
+enum SlotState {
+    /// Not in use.
+    #[default]
+    Free,
+    /// A request was sent (or is being sent) and waits; the waker to call on arrival.
+    Waiting(Option<Waker>),
+    /// The response arrived and waits for its request future to take it.
+    Ready(Envelope),
+    /// The request future was dropped before its response; discard the response on arrival.
+    Orphaned,
+    /// The connection died while this slot was in use.
+    Failed,
+}
+
+#[derive(Debug, Default)]
+struct Slot(Mutex<SlotState>);
+
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        // A panic while holding a slot lock cannot leave the state half-written (every
+        // critical section is a single assignment), so a poisoned lock is still consistent.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What the reader did with a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// Handed to the waiting request.
+    Delivered,
+    /// The request had been dropped; the response was discarded and the id released.
+    Discarded,
+    /// No request used that stream id.
+    Unexpected,
+}
+
+/// The stream-id allocator and slot table of one connection.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    bitmap: Box<[AtomicU64]>,
+    chunks: Box<[OnceLock<Box<[Slot]>>]>,
+    max_streams: usize,
+    closed: AtomicBool,
+}
+
+/// Outcome of polling a slot.
+pub(crate) enum Poll {
+    Ready(Envelope),
+    Pending,
+    Failed,
+}
+
+impl Slots {
+    /// A table for `max_streams` ids (clamped to 1..=[`MAX_STREAMS`]).
+    pub(crate) fn new(max_streams: usize) -> Self {
+        let max_streams = max_streams.clamp(1, MAX_STREAMS);
+        let words = max_streams.div_ceil(64);
+        let bitmap: Box<[AtomicU64]> = (0..words)
+            .map(|w| {
+                // Bits past max_streams in the last word are permanently taken.
+                let valid = (max_streams - w * 64).min(64);
+                AtomicU64::new(if valid == 64 { 0 } else { !0u64 << valid })
+            })
+            .collect();
+        let chunks = (0..max_streams.div_ceil(CHUNK))
+            .map(|_| OnceLock::new())
+            .collect();
+        Self {
+            bitmap,
+            chunks,
+            max_streams,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// The configured number of ids.
+    pub(crate) fn max_streams(&self) -> usize {
+        self.max_streams
+    }
+
+    fn slot(&self, id: usize) -> &Slot {
+        let chunk =
+            self.chunks[id / CHUNK].get_or_init(|| (0..CHUNK).map(|_| Slot::default()).collect());
+        &chunk[id % CHUNK]
+    }
+
+    fn existing_slot(&self, id: usize) -> Option<&Slot> {
+        self.chunks.get(id / CHUNK)?.get().map(|c| &c[id % CHUNK])
+    }
+
+    /// Takes the lowest free id and puts its slot in the waiting state; an error when all
+    /// ids are in use or the connection is closed.
+    pub(crate) fn allocate(&self) -> Result<i16, AllocError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(AllocError::Closed);
+        }
+        for (w, word) in self.bitmap.iter().enumerate() {
+            let mut current = word.load(Ordering::Relaxed);
+            while current != u64::MAX {
+                let bit = (!current).trailing_zeros() as usize;
+                let mask = 1u64 << bit;
+                let previous = word.fetch_or(mask, Ordering::AcqRel);
+                if previous & mask == 0 {
+                    let id = w * 64 + bit;
+                    *self.slot(id).lock() = SlotState::Waiting(None);
+                    // Checked after the slot is waiting: `fail_all` sets `closed` before it
+                    // sweeps the slots, so either it sees this slot or this sees `closed`.
+                    if self.closed.load(Ordering::SeqCst) {
+                        self.release(id as i16);
+                        return Err(AllocError::Closed);
+                    }
+                    return Ok(id as i16);
+                }
+                current = previous | mask;
+            }
+        }
+        Err(AllocError::Exhausted)
+    }
+
+    /// Frees an id whose request was never written (or whose response was consumed).
+    pub(crate) fn release(&self, id: i16) {
+        let id = id as usize;
+        if let Some(slot) = self.existing_slot(id) {
+            *slot.lock() = SlotState::Free;
+        }
+        self.bitmap[id / 64].fetch_and(!(1u64 << (id % 64)), Ordering::AcqRel);
+    }
+
+    /// Polls the slot of `id` for its response, registering `waker`.
+    pub(crate) fn poll(&self, id: i16, waker: &Waker) -> Poll {
+        let Some(slot) = self.existing_slot(id as usize) else {
+            return Poll::Failed;
+        };
+        let mut state = slot.lock();
+        match &mut *state {
+            SlotState::Ready(_) => {
+                let SlotState::Ready(env) = std::mem::take(&mut *state) else {
+                    unreachable!("matched Ready above")
+                };
+                drop(state);
+                self.release(id);
+                Poll::Ready(env)
+            }
+            SlotState::Waiting(w) => {
+                match w {
+                    Some(w) if w.will_wake(waker) => {}
+                    _ => *w = Some(waker.clone()),
+                }
+                Poll::Pending
+            }
+            SlotState::Failed | SlotState::Free | SlotState::Orphaned => Poll::Failed,
+        }
+    }
+
+    /// The request future of `id` is dropped before it took its response.
+    pub(crate) fn abandon(&self, id: i16) {
+        let Some(slot) = self.existing_slot(id as usize) else {
+            return;
+        };
+        let mut state = slot.lock();
+        match &*state {
+            SlotState::Waiting(_) => *state = SlotState::Orphaned,
+            SlotState::Ready(_) => {
+                *state = SlotState::Free;
+                drop(state);
+                self.release(id);
+            }
+            SlotState::Failed | SlotState::Free | SlotState::Orphaned => {}
+        }
+    }
+
+    /// Hands a response to the request waiting on `id` (called by the reader).
+    pub(crate) fn deliver(&self, id: i16, envelope: Envelope) -> Delivery {
+        let Some(slot) = usize::try_from(id)
+            .ok()
+            .and_then(|id| self.existing_slot(id))
+        else {
+            return Delivery::Unexpected;
+        };
+        let mut state = slot.lock();
+        match &mut *state {
+            SlotState::Waiting(w) => {
+                let waker = w.take();
+                *state = SlotState::Ready(envelope);
+                drop(state);
+                if let Some(w) = waker {
+                    w.wake();
+                }
+                Delivery::Delivered
+            }
+            SlotState::Orphaned => {
+                *state = SlotState::Free;
+                drop(state);
+                self.release(id);
+                Delivery::Discarded
+            }
+            SlotState::Free | SlotState::Ready(_) | SlotState::Failed => Delivery::Unexpected,
+        }
+    }
+
+    /// Marks the connection closed and fails every slot in use, waking all waiters at once.
+    /// Responses that already arrived stay deliverable.
+    pub(crate) fn fail_all(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        for chunk in self.chunks.iter().filter_map(OnceLock::get) {
+            for slot in chunk.iter() {
+                let mut state = slot.lock();
+                match &mut *state {
+                    SlotState::Waiting(w) => {
+                        let waker = w.take();
+                        *state = SlotState::Failed;
+                        drop(state);
+                        if let Some(w) = waker {
+                            w.wake();
+                        }
+                    }
+                    SlotState::Orphaned => *state = SlotState::Failed,
+                    SlotState::Free | SlotState::Ready(_) | SlotState::Failed => {}
+                }
+            }
+        }
+    }
+
+    /// Whether [`Self::fail_all`] ran.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Number of ids currently taken (waiting, orphaned or holding a response).
+    pub(crate) fn in_use(&self) -> usize {
+        let taken: usize = self
+            .bitmap
+            .iter()
+            .map(|w| w.load(Ordering::Relaxed).count_ones() as usize)
+            .sum();
+        taken - (self.bitmap.len() * 64 - self.max_streams)
+    }
+}
+
+/// Why no stream id could be allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AllocError {
+    /// All ids in use.
+    Exhausted,
+    /// The connection is closed.
+    Closed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use scylla2_cql::frame::{EnvelopeHeader, HeaderFlags, Opcode, ProtocolVersion};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    fn env(stream: i16) -> Envelope {
+        Envelope {
+            header: EnvelopeHeader {
+                version: ProtocolVersion::V4,
+                is_response: true,
+                flags: HeaderFlags::default(),
+                stream,
+                opcode: Opcode::Ready,
+                length: 0,
+            },
+            body: Bytes::new(),
+        }
+    }
+
+    struct CountWake(std::sync::atomic::AtomicUsize);
+    impl Wake for CountWake {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn allocates_lowest_first_and_exhausts() {
+        let slots = Slots::new(130);
+        let ids: Vec<_> = (0..130).map(|_| slots.allocate().unwrap()).collect();
+        assert_eq!(ids, (0..130).collect::<Vec<i16>>());
+        assert_eq!(slots.allocate(), Err(AllocError::Exhausted));
+        assert_eq!(slots.in_use(), 130);
+        slots.release(64);
+        assert_eq!(slots.allocate(), Ok(64));
+    }
+
+    #[test]
+    fn orphaned_id_is_held_until_its_late_response() {
+        let slots = Slots::new(4);
+        let id = slots.allocate().unwrap();
+        slots.abandon(id);
+        // Still taken: the next allocation must not reuse it.
+        assert_ne!(slots.allocate().unwrap(), id);
+        assert_eq!(slots.deliver(id, env(id)), Delivery::Discarded);
+        assert_eq!(slots.allocate().unwrap(), id);
+        // A second response on the same id now belongs to the new user only.
+        assert_eq!(slots.deliver(id, env(id)), Delivery::Delivered);
+    }
+
+    #[test]
+    fn deliver_wakes_and_poll_takes() {
+        let slots = Slots::new(4);
+        let counter = Arc::new(CountWake(Default::default()));
+        let waker = Waker::from(counter.clone());
+        let id = slots.allocate().unwrap();
+        assert!(matches!(slots.poll(id, &waker), Poll::Pending));
+        assert_eq!(slots.deliver(id, env(id)), Delivery::Delivered);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(slots.poll(id, &waker), Poll::Ready(e) if e.header.stream == id));
+        assert_eq!(slots.in_use(), 0);
+        assert_eq!(slots.deliver(id, env(id)), Delivery::Unexpected);
+        assert_eq!(slots.deliver(-1, env(-1)), Delivery::Unexpected);
+        assert_eq!(slots.deliver(30000, env(30000)), Delivery::Unexpected);
+    }
+
+    #[test]
+    fn fail_all_wakes_everyone_and_refuses_new_ids() {
+        let slots = Slots::new(1000);
+        let counter = Arc::new(CountWake(Default::default()));
+        let waker = Waker::from(counter.clone());
+        let ids: Vec<_> = (0..600).map(|_| slots.allocate().unwrap()).collect();
+        for &id in &ids {
+            assert!(matches!(slots.poll(id, &waker), Poll::Pending));
+        }
+        slots.fail_all();
+        assert_eq!(counter.0.load(Ordering::SeqCst), 600);
+        assert!(
+            ids.iter()
+                .all(|&id| matches!(slots.poll(id, &waker), Poll::Failed))
+        );
+        assert_eq!(slots.allocate(), Err(AllocError::Closed));
+    }
+
+    #[test]
+    fn full_range_of_ids() {
+        let slots = Slots::new(MAX_STREAMS);
+        for i in 0..MAX_STREAMS {
+            assert_eq!(slots.allocate().unwrap() as usize, i);
+        }
+        assert_eq!(slots.allocate(), Err(AllocError::Exhausted));
+    }
+}

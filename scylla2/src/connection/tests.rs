@@ -1,0 +1,355 @@
+//! Connection tests against a tiny in-test fake server on 127.0.0.1 (v4 framing): echo
+//! replies matched to their requests, cancellation, connection death, 32k in flight.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{BufMut, BytesMut};
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::{EnvelopeHeader, HEADER_SIZE, HeaderFlags, Opcode};
+use scylla2_cql::request::{Request, RequestError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Mutex, Notify};
+
+use super::*;
+
+/// Test-only stand-in request: an opcode and raw body bytes.
+struct Raw {
+    opcode: Opcode,
+    body: Vec<u8>,
+}
+
+impl Raw {
+    fn query(body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            opcode: Opcode::Query,
+            body: body.into(),
+        }
+    }
+}
+
+impl Request for Raw {
+    fn opcode(&self) -> Opcode {
+        self.opcode
+    }
+    fn body_size(&self, _: ProtocolVersion) -> Result<usize, RequestError> {
+        Ok(self.body.len())
+    }
+    fn write_body(&self, _: ProtocolVersion, buf: &mut &mut [u8]) {
+        buf.put_slice(&self.body);
+    }
+}
+
+/// What the fake server does with each request.
+#[derive(Clone)]
+enum Mode {
+    /// Reply at once with a RESULT whose body echoes the request body.
+    Echo,
+    /// Echo, but hold requests whose body starts with `slow` until `release` is notified.
+    HoldSlow(Arc<Notify>),
+    /// Collect `n` requests, then answer them all in reverse order.
+    BatchReverse(usize),
+    /// Never answer; close the socket when `close` is notified.
+    Silent(Arc<Notify>),
+}
+
+fn frame(stream: i16, opcode: Opcode, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; HEADER_SIZE];
+    let header = EnvelopeHeader {
+        version: ProtocolVersion::V4,
+        is_response: true,
+        flags: HeaderFlags::default(),
+        stream,
+        opcode,
+        length: body.len() as u32,
+    };
+    let mut h = [0u8; HEADER_SIZE];
+    header.encode(&mut h);
+    out.copy_from_slice(&h);
+    out.extend_from_slice(body);
+    out
+}
+
+async fn read_request(sock: &mut tokio::net::tcp::OwnedReadHalf) -> Option<(i16, Vec<u8>)> {
+    let mut h = [0u8; HEADER_SIZE];
+    sock.read_exact(&mut h).await.ok()?;
+    let header = EnvelopeHeader::decode(&h).ok()?;
+    let mut body = vec![0u8; header.length as usize];
+    sock.read_exact(&mut body).await.ok()?;
+    Some((header.stream, body))
+}
+
+async fn fake_server(mode: Mode) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let (mut rd, wr) = sock.into_split();
+        let wr = Arc::new(Mutex::new(wr));
+        let mut batch = Vec::new();
+        if let Mode::Silent(close) = &mode {
+            close.notified().await;
+            return;
+        }
+        while let Some((stream, body)) = read_request(&mut rd).await {
+            match &mode {
+                Mode::Echo => {
+                    let f = frame(stream, Opcode::Result, &body);
+                    wr.lock().await.write_all(&f).await.unwrap();
+                }
+                Mode::HoldSlow(release) if body.starts_with(b"slow") => {
+                    let (release, wr) = (release.clone(), wr.clone());
+                    tokio::spawn(async move {
+                        release.notified().await;
+                        let f = frame(stream, Opcode::Result, &body);
+                        let _ = wr.lock().await.write_all(&f).await;
+                    });
+                }
+                Mode::HoldSlow(_) => {
+                    let f = frame(stream, Opcode::Result, &body);
+                    wr.lock().await.write_all(&f).await.unwrap();
+                }
+                Mode::BatchReverse(n) => {
+                    batch.push((stream, body));
+                    if batch.len() == *n {
+                        let mut out = Vec::new();
+                        for (s, b) in batch.drain(..).rev() {
+                            out.extend_from_slice(&frame(s, Opcode::Result, &b));
+                        }
+                        wr.lock().await.write_all(&out).await.unwrap();
+                    }
+                }
+                Mode::Silent(_) => unreachable!(),
+            }
+        }
+    });
+    addr
+}
+
+async fn client(addr: SocketAddr, config: &ConnectionConfig) -> Connection {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let info = ConnectionInfo::assumed(ProtocolVersion::V4, None);
+    Connection::start(stream, BytesMut::new(), info, config).unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_requests_get_their_own_responses() {
+    let addr = fake_server(Mode::Echo).await;
+    let conn = Arc::new(client(addr, &ConnectionConfig::default()).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..2000u32 {
+        let conn = conn.clone();
+        tasks.spawn(async move {
+            let payload = format!("request-{i}");
+            let env = conn
+                .send(&Raw::query(payload.as_bytes()), HeaderFlags::default())
+                .await
+                .unwrap();
+            assert_eq!(env.header.opcode, Opcode::Result);
+            assert_eq!(&env.body[..], payload.as_bytes());
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    assert_eq!(conn.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn cancelled_requests_hold_their_ids_and_never_misdeliver() {
+    let release = Arc::new(Notify::new());
+    let addr = fake_server(Mode::HoldSlow(release.clone())).await;
+    let conn = client(addr, &ConnectionConfig::default()).await;
+    // 100 slow requests, each cancelled by a timeout.
+    for i in 0..100 {
+        let req = Raw::query(format!("slow-{i}"));
+        let r = tokio::time::timeout(
+            Duration::from_millis(1),
+            conn.send(&req, HeaderFlags::default()),
+        )
+        .await;
+        assert!(r.is_err(), "slow request must not be answered");
+    }
+    assert_eq!(conn.in_flight(), 100, "cancelled ids stay reserved");
+    // Fast requests get their own answers, on other ids.
+    for i in 0..200 {
+        let payload = format!("fast-{i}");
+        let env = conn
+            .send(&Raw::query(payload.clone()), HeaderFlags::default())
+            .await
+            .unwrap();
+        assert_eq!(&env.body[..], payload.as_bytes());
+        assert!(env.header.stream >= 100, "reserved ids are not reused");
+    }
+    // Late responses arrive and are discarded, freeing their ids.
+    release.notify_waiters();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while conn.in_flight() != 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    // The ids are reused now, and each new user gets its own response.
+    for i in 0..100 {
+        let payload = format!("again-{i}");
+        let env = conn
+            .send(&Raw::query(payload.clone()), HeaderFlags::default())
+            .await
+            .unwrap();
+        assert_eq!(&env.body[..], payload.as_bytes());
+        assert_eq!(env.header.stream, 0);
+    }
+}
+
+#[tokio::test]
+async fn dropped_future_before_poll_releases_or_orphans() {
+    let addr = fake_server(Mode::Echo).await;
+    let conn = client(addr, &ConnectionConfig::default()).await;
+    // Never polled: nothing taken.
+    drop(conn.send(&Raw::query("x"), HeaderFlags::default()));
+    assert_eq!(conn.in_flight(), 0);
+    let env = conn
+        .send(&Raw::query("y"), HeaderFlags::default())
+        .await
+        .unwrap();
+    assert_eq!(&env.body[..], b"y");
+}
+
+#[tokio::test]
+async fn connection_death_wakes_every_waiter() {
+    let close = Arc::new(Notify::new());
+    let addr = fake_server(Mode::Silent(close.clone())).await;
+    let conn = Arc::new(client(addr, &ConnectionConfig::default()).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..500 {
+        let conn = conn.clone();
+        tasks.spawn(async move {
+            conn.send(&Raw::query(format!("q{i}")), HeaderFlags::default())
+                .await
+        });
+    }
+    while conn.in_flight() < 500 {
+        tokio::task::yield_now().await;
+    }
+    close.notify_one();
+    let all = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut n = 0;
+        while let Some(r) = tasks.join_next().await {
+            let err = r.unwrap().unwrap_err();
+            assert!(matches!(err, ConnectionError::Broken(_)), "{err:?}");
+            n += 1;
+        }
+        n
+    })
+    .await
+    .unwrap();
+    assert_eq!(all, 500);
+    assert!(conn.is_closed());
+    let err = conn
+        .send(&Raw::query("late"), HeaderFlags::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectionError::Broken(_)), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_32k_streams_in_flight() {
+    let addr = fake_server(Mode::BatchReverse(MAX_STREAMS)).await;
+    let conn = Arc::new(client(addr, &ConnectionConfig::default()).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..MAX_STREAMS as u32 {
+        let conn = conn.clone();
+        tasks.spawn(async move {
+            let env = conn
+                .send(&Raw::query(i.to_be_bytes()), HeaderFlags::default())
+                .await
+                .unwrap();
+            assert_eq!(&env.body[..], &i.to_be_bytes());
+        });
+    }
+    while conn.in_flight() < MAX_STREAMS {
+        tokio::task::yield_now().await;
+    }
+    let err = conn
+        .send(&Raw::query("one too many"), HeaderFlags::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ConnectionError::StreamsExhausted(MAX_STREAMS)
+    ));
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    assert_eq!(conn.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn large_frames_take_the_side_path_and_oversized_ones_fail_locally() {
+    let addr = fake_server(Mode::Echo).await;
+    let config = ConnectionConfig {
+        write_buffer_size: 1024,
+        max_frame_size: 100_000,
+        ..ConnectionConfig::default()
+    };
+    let conn = client(addr, &config).await;
+    let big: Vec<u8> = (0..50_000u32).map(|i| i as u8).collect();
+    let (big_req, small_req) = (Raw::query(big.clone()), Raw::query("small"));
+    let (a, b) = tokio::join!(
+        conn.send(&big_req, HeaderFlags::default()),
+        conn.send(&small_req, HeaderFlags::default()),
+    );
+    assert_eq!(&a.unwrap().body[..], &big[..]);
+    assert_eq!(&b.unwrap().body[..], b"small");
+    let err = conn
+        .send(&Raw::query(vec![0u8; 100_000]), HeaderFlags::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ConnectionError::FrameTooLarge {
+            size: 100_009,
+            max: 100_000
+        }
+    ));
+    assert!(!conn.is_closed());
+}
+
+#[tokio::test]
+async fn events_and_malformed_frames() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        sock.write_all(&frame(-1, Opcode::Event, b"event-body"))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // A frame with an unknown opcode kills the connection.
+        sock.write_all(&[0x84, 0, 0, 1, 0x42, 0, 0, 0, 0])
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    });
+    let conn = client(addr, &ConnectionConfig::default()).await;
+    let mut events = conn.events();
+    let ev = events.recv().await.unwrap();
+    assert_eq!(ev.header.stream, -1);
+    assert_eq!(&ev.body[..], b"event-body");
+    let err = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match conn.send(&Raw::query("q"), HeaderFlags::default()).await {
+                Err(e) => return e,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(matches!(err, ConnectionError::Broken(_)), "{err:?}");
+    assert!(matches!(conn.error(), Some(ConnectionError::Frame(_))));
+    server.abort();
+}

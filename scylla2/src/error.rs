@@ -1,0 +1,158 @@
+//! The driver's errors, nested by layer: codec errors (`scylla2-cql`) inside connection
+//! errors ([`ConnectionError`]) inside execution errors ([`ExecutionError`]); session
+//! creation has [`SessionError`], reading results [`RowsError`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use scylla2_cql::frame::Opcode;
+use scylla2_cql::request::RequestError;
+use scylla2_cql::response::{DbError, ResponseError};
+use scylla2_cql::value::{DeserializeError, SerializeError};
+
+pub use crate::connection::{ConnectionError, HandshakeError};
+
+/// A keyspace name that CQL would not accept; found locally, nothing is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyspaceNameError {
+    /// Empty name.
+    #[error("empty keyspace name")]
+    Empty,
+    /// Longer than 48 characters (Cassandra's and Scylla's limit).
+    #[error("keyspace name {0:?} is longer than 48 characters")]
+    TooLong(String),
+    /// A character other than ASCII letters, digits and `_` in an unquoted name, or a stray
+    /// quote in a quoted one.
+    #[error("invalid character {character:?} in keyspace name {name:?}")]
+    InvalidCharacter {
+        /// The name.
+        name: String,
+        /// The offending character.
+        character: char,
+    },
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExecutionError {
+    /// The request could not be sent or its response did not arrive.
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
+    /// The server answered with an ERROR.
+    #[error("database error: {error}: {message}")]
+    Db {
+        /// The error and its fields.
+        error: DbError,
+        /// The server's message.
+        message: String,
+    },
+    /// The request is invalid for the protocol (too long, too many values…); nothing sent.
+    #[error("invalid request: {0}")]
+    Request(#[from] RequestError),
+    /// The bound values do not match the statement's bind markers; nothing sent.
+    #[error("invalid bound values: {0}")]
+    Values(#[from] SerializeError),
+    /// A batch has a different number of statements and value rows; nothing sent.
+    #[error("batch has {statements} statements but {values} value rows")]
+    BatchValuesMismatch {
+        /// Statements in the batch.
+        statements: usize,
+        /// Rows of values given.
+        values: usize,
+    },
+    /// A keyspace name that CQL would not accept; nothing sent.
+    #[error(transparent)]
+    KeyspaceName(#[from] KeyspaceNameError),
+    /// The response could not be decoded.
+    #[error("malformed response: {0}")]
+    Response(#[from] ResponseError),
+    /// The server answered with a message that does not answer the request.
+    #[error("unexpected {0:?} response")]
+    UnexpectedResponse(Opcode),
+    /// The statement was prepared again after UNPREPARED, and the server still did not know
+    /// it.
+    #[error("statement {0:?} still unprepared after re-preparing it")]
+    StillUnprepared(Bytes),
+    /// No connection was available to send the request.
+    #[error("no connection available")]
+    NoConnection,
+    /// The background task fetching a page ahead panicked or was cancelled.
+    #[error("the page fetch task failed")]
+    PageFetchFailed,
+    /// The request did not complete within its timeout.
+    #[error("request timed out after {0:?}")]
+    Timeout(Duration),
+}
+
+impl ExecutionError {
+    /// Whether trying the same request on another connection may succeed: the request was
+    /// not sent, or the connection failed and the statement is idempotent, or the server
+    /// said it cannot serve it right now.
+    pub(crate) fn may_try_next(&self, idempotent: bool) -> bool {
+        match self {
+            Self::Connection(e) => match e {
+                ConnectionError::StreamsExhausted(_) => true,
+                ConnectionError::Closed | ConnectionError::Broken(_) => idempotent,
+                e => e.is_fatal() && idempotent,
+            },
+            Self::Db { error, .. } => {
+                matches!(error, DbError::Overloaded | DbError::IsBootstrapping)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Why a session could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// No contact point was given.
+    #[error("no contact points")]
+    NoContactPoints,
+    /// A contact point is not `host:port`.
+    #[error("invalid contact point {0:?}: expected host:port")]
+    InvalidContactPoint(String),
+    /// A contact point's name could not be resolved.
+    #[error("cannot resolve {host:?}: {source}")]
+    Resolve {
+        /// The contact point.
+        host: String,
+        /// The resolver's error.
+        source: std::io::Error,
+    },
+    /// The configured keyspace name is invalid.
+    #[error(transparent)]
+    KeyspaceName(#[from] KeyspaceNameError),
+    /// No connection could be opened; the error of each address tried.
+    #[error("could not connect to any contact point: {0:?}")]
+    Connect(Vec<(SocketAddr, ConnectionError)>),
+    /// `USE <keyspace>` failed (e.g. unknown keyspace).
+    #[error("cannot use keyspace: {0}")]
+    UseKeyspace(ExecutionError),
+}
+
+/// Why a result could not be read as rows of a type.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum RowsError {
+    /// The result is not a Rows result (e.g. the reply to an INSERT).
+    #[error("the result has no rows (it is {0})")]
+    NotRows(&'static str),
+    /// The columns do not match the Rust row type (checked once per page), or a value is
+    /// malformed.
+    #[error(transparent)]
+    Deserialize(#[from] DeserializeError),
+    /// The rows could not be iterated.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+    /// `first_row`/`single_row` on a result without rows.
+    #[error("the result has no rows")]
+    NoRows,
+    /// `single_row` on a result with more than one row.
+    #[error("expected a single row, the result has {0}")]
+    MoreThanOneRow(usize),
+}

@@ -1,0 +1,137 @@
+//! Events: database events exactly as servers pushed them (topology, status and schema
+//! changes), and session events (connections, node state, topology refreshes, schema
+//! agreement). Both are `tokio::sync::broadcast` channels: a lagging receiver loses the oldest
+//! events and never blocks the driver.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+pub use scylla2_cql::response::Event as DatabaseEvent;
+
+use crate::routing::Shard;
+
+/// Capacity of each event channel.
+pub const EVENT_CAPACITY: usize = 1024;
+
+/// Something the session did or saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// A connection to a node was opened (its shard on Scylla nodes).
+    ConnectionOpened {
+        /// The node's address.
+        node: SocketAddr,
+        /// The shard the connection landed on.
+        shard: Option<Shard>,
+    },
+    /// Opening a connection failed.
+    ConnectionFailed {
+        /// The node's address.
+        node: SocketAddr,
+        /// The shard the connection was meant for.
+        shard: Option<Shard>,
+        /// Why (display form of the connection error).
+        error: String,
+    },
+    /// An open connection closed or died.
+    ConnectionClosed {
+        /// The node's address.
+        node: SocketAddr,
+        /// Its shard.
+        shard: Option<Shard>,
+    },
+    /// A node is reachable again (a connection opened or STATUS_CHANGE UP arrived).
+    NodeUp {
+        /// The node's address.
+        node: SocketAddr,
+    },
+    /// Every connection to a node failed: it is skipped until it comes back.
+    NodeDown {
+        /// The node's address.
+        node: SocketAddr,
+    },
+    /// A node joined the cluster (found by a topology refresh).
+    NodeAdded {
+        /// The node's address.
+        node: SocketAddr,
+        /// Its host id.
+        host_id: Uuid,
+    },
+    /// A node left the cluster.
+    NodeRemoved {
+        /// The node's address.
+        node: SocketAddr,
+        /// Its host id.
+        host_id: Uuid,
+    },
+    /// The topology and schema were read again and a new routing snapshot is in use.
+    TopologyRefreshed {
+        /// Number of nodes.
+        nodes: usize,
+        /// Number of keyspaces.
+        keyspaces: usize,
+    },
+    /// The control connection moved to another node.
+    ControlConnectionChanged {
+        /// The node it is connected to now.
+        node: SocketAddr,
+    },
+    /// Every live node reported the same schema version.
+    SchemaAgreementReached {
+        /// The agreed version.
+        version: Uuid,
+        /// How long it took.
+        elapsed: Duration,
+    },
+    /// Schema agreement was not reached in time.
+    SchemaAgreementTimedOut {
+        /// The timeout.
+        timeout: Duration,
+    },
+}
+
+/// The two event channels of a session.
+#[derive(Debug)]
+pub struct Events {
+    database: broadcast::Sender<DatabaseEvent>,
+    session: broadcast::Sender<SessionEvent>,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Events {
+    /// Channels with [`EVENT_CAPACITY`] slots.
+    pub fn new() -> Self {
+        Self {
+            database: broadcast::channel(EVENT_CAPACITY).0,
+            session: broadcast::channel(EVENT_CAPACITY).0,
+        }
+    }
+
+    /// A receiver of database events.
+    pub fn database(&self) -> broadcast::Receiver<DatabaseEvent> {
+        self.database.subscribe()
+    }
+
+    /// A receiver of session events.
+    pub fn session(&self) -> broadcast::Receiver<SessionEvent> {
+        self.session.subscribe()
+    }
+
+    /// Publishes a database event (dropped when nobody listens).
+    pub fn publish_database(&self, event: DatabaseEvent) {
+        let _ = self.database.send(event);
+    }
+
+    /// Publishes a session event (dropped when nobody listens).
+    pub fn publish(&self, event: SessionEvent) {
+        let _ = self.session.send(event);
+    }
+}

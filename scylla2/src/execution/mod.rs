@@ -1,0 +1,144 @@
+//! Execution: resolve options, check values locally, then try the request on the connections
+//! of a query plan (an iterator of connections, from the session today and from routing
+//! later), re-preparing once on UNPREPARED and moving on only when that is safe; decode the
+//! response into a [`QueryResult`] or a typed error.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use scylla2_cql::frame::Opcode;
+use scylla2_cql::response::result::{Prepared, ResultResponse};
+use scylla2_cql::response::{DbError, Response};
+
+use crate::connection::{Connection, Envelope};
+use crate::error::ExecutionError;
+use crate::result::QueryResult;
+use crate::statement::prepared::ResultColumns;
+use crate::statement::{ExecutionDefaults, Statement};
+
+/// A decoded RESULT.
+// Boxing the common variant would allocate per response; Prepared is the boxed one.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Decoded {
+    /// Void, Rows, Set_keyspace or Schema_change.
+    Result(QueryResult),
+    /// Prepared.
+    Prepared(Box<Prepared>),
+}
+
+/// Decodes a response envelope; ERROR becomes [`ExecutionError::Db`].
+pub(crate) fn decode(
+    conn: &Connection,
+    envelope: Envelope,
+    prepared_columns: Option<Arc<ResultColumns>>,
+) -> Result<Decoded, ExecutionError> {
+    let h = envelope.header;
+    let ctx = &conn.info().response_context;
+    let decoded = Response::decode(h.opcode, h.flags, h.version, envelope.body, ctx)?;
+    match decoded.response {
+        Response::Result(ResultResponse::Prepared(p)) => Ok(Decoded::Prepared(p)),
+        Response::Result(r) => QueryResult::new(r, decoded.extras, prepared_columns)
+            .map(Decoded::Result)
+            .ok_or(ExecutionError::UnexpectedResponse(Opcode::Result)),
+        Response::Error(e) => Err(ExecutionError::Db {
+            error: e.error,
+            message: e.message,
+        }),
+        _ => Err(ExecutionError::UnexpectedResponse(h.opcode)),
+    }
+}
+
+/// One attempt on one connection, with one transparent re-prepare on UNPREPARED.
+async fn attempt<S, V>(
+    conn: &Connection,
+    statement: &S,
+    values: &V,
+    opts: &crate::statement::Resolved<'_>,
+) -> Result<QueryResult, ExecutionError>
+where
+    S: Statement<V> + ?Sized,
+    V: ?Sized,
+{
+    let mut reprepared = false;
+    loop {
+        let envelope = statement.send(conn, values, opts).await?;
+        match decode(conn, envelope, statement.result_columns()) {
+            Ok(Decoded::Result(result)) => {
+                refresh_metadata(statement, &result);
+                return Ok(result);
+            }
+            Ok(Decoded::Prepared(_)) => {
+                return Err(ExecutionError::UnexpectedResponse(Opcode::Result));
+            }
+            Err(ExecutionError::Db {
+                error: DbError::Unprepared { id },
+                message,
+            }) => {
+                let Some(prepared) = statement.prepared_with_id(&id).filter(|_| !reprepared) else {
+                    if reprepared {
+                        return Err(ExecutionError::StillUnprepared(id));
+                    }
+                    return Err(ExecutionError::Db {
+                        error: DbError::Unprepared { id },
+                        message,
+                    });
+                };
+                prepared.reprepare(conn).await?;
+                reprepared = true;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// v5 (§4.2.5.2, Metadata_changed): rows carrying a new result metadata id update the
+/// prepared statement, so later executions send the new id and decode with new columns.
+fn refresh_metadata<S, V>(statement: &S, result: &QueryResult)
+where
+    S: Statement<V> + ?Sized,
+    V: ?Sized,
+{
+    let Some(rows) = result.raw_rows() else {
+        return;
+    };
+    if let (Some(new_id), Some(columns)) = (&rows.metadata.new_metadata_id, rows.columns()) {
+        statement.on_new_result_metadata(new_id, columns);
+    }
+}
+
+/// Runs `statement` on the `(node, connection)` targets of `plan` in order until one
+/// answers; moves to the next target only when the request was not sent, or it is idempotent
+/// and the connection failed, or the server is overloaded/bootstrapping. (Nodes are their
+/// addresses until the topology module gives them a richer type.)
+pub(crate) async fn run<S, V, P>(
+    plan: P,
+    statement: &S,
+    values: &V,
+    defaults: &ExecutionDefaults,
+    paging_state: Option<&[u8]>,
+) -> Result<QueryResult, ExecutionError>
+where
+    S: Statement<V> + ?Sized,
+    V: ?Sized,
+    P: Iterator<Item = (SocketAddr, Arc<Connection>)>,
+{
+    statement.check_values(values)?;
+    let opts = statement.options().resolve(defaults, paging_state);
+    let attempts = async {
+        let mut last = None;
+        for (_node, conn) in plan {
+            match attempt(&conn, statement, values, &opts).await {
+                Ok(result) => return Ok(result),
+                Err(e) if e.may_try_next(opts.idempotent) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(ExecutionError::NoConnection))
+    };
+    match opts.timeout {
+        Some(timeout) => tokio::time::timeout(timeout, attempts)
+            .await
+            .map_err(|_| ExecutionError::Timeout(timeout))?,
+        None => attempts.await,
+    }
+}

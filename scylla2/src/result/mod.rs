@@ -1,0 +1,195 @@
+//! Query results: void, rows, set keyspace or schema change, with the response's tracing id
+//! and warnings. Rows decode lazily into borrowed types straight from the response frame
+//! (`rows::<(i32, &str)>()`), their types checked once per page.
+
+use std::sync::Arc;
+
+use scylla2_cql::response::ResponseExtras;
+use scylla2_cql::response::result::TypedRowIter;
+use scylla2_cql::response::result::{PagingState, ResultResponse, Rows, SchemaChange};
+use scylla2_cql::types::ColumnSpec;
+use scylla2_cql::value::DeserializeRow;
+
+use crate::error::RowsError;
+use crate::statement::prepared::ResultColumns;
+
+/// What a request returned.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    kind: ResultKind,
+    extras: ResponseExtras,
+    /// The prepared statement's result columns, for rows sent without metadata.
+    prepared_columns: Option<Arc<ResultColumns>>,
+}
+
+#[derive(Debug, Clone)]
+enum ResultKind {
+    Void,
+    Rows(Rows),
+    SetKeyspace(String),
+    SchemaChange(SchemaChange),
+}
+
+/// Whether more pages follow a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagingStateResponse {
+    /// More pages: pass this state to get the next one.
+    HasMorePages {
+        /// The state to resume from.
+        state: PagingState,
+    },
+    /// That was the last page.
+    NoMorePages,
+}
+
+impl PagingStateResponse {
+    /// Whether this was the last page.
+    pub fn finished(&self) -> bool {
+        matches!(self, Self::NoMorePages)
+    }
+
+    /// The state to resume from, if any.
+    pub fn into_paging_state(self) -> Option<PagingState> {
+        match self {
+            Self::HasMorePages { state } => Some(state),
+            Self::NoMorePages => None,
+        }
+    }
+}
+
+impl QueryResult {
+    pub(crate) fn new(
+        result: ResultResponse,
+        extras: ResponseExtras,
+        prepared_columns: Option<Arc<ResultColumns>>,
+    ) -> Option<Self> {
+        let kind = match result {
+            ResultResponse::Void => ResultKind::Void,
+            ResultResponse::Rows(rows) => ResultKind::Rows(rows),
+            ResultResponse::SetKeyspace(ks) => ResultKind::SetKeyspace(ks),
+            ResultResponse::SchemaChange(change) => ResultKind::SchemaChange(change),
+            // A Prepared result does not answer QUERY/EXECUTE/BATCH.
+            _ => return None,
+        };
+        Some(Self {
+            kind,
+            extras,
+            prepared_columns,
+        })
+    }
+
+    /// Whether the result is Void (e.g. after an INSERT).
+    pub fn is_void(&self) -> bool {
+        matches!(self.kind, ResultKind::Void)
+    }
+
+    /// The keyspace a `USE` switched to.
+    pub fn set_keyspace(&self) -> Option<&str> {
+        match &self.kind {
+            ResultKind::SetKeyspace(ks) => Some(ks),
+            _ => None,
+        }
+    }
+
+    /// The schema change a DDL statement made.
+    pub fn schema_change(&self) -> Option<&SchemaChange> {
+        match &self.kind {
+            ResultKind::SchemaChange(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The raw rows, if this is a Rows result.
+    pub fn raw_rows(&self) -> Option<&Rows> {
+        match &self.kind {
+            ResultKind::Rows(rows) => Some(rows),
+            _ => None,
+        }
+    }
+
+    /// Number of rows (0 for results without rows).
+    pub fn rows_num(&self) -> usize {
+        self.raw_rows().map_or(0, Rows::rows_count)
+    }
+
+    /// The tracing session id, when tracing was requested.
+    pub fn tracing_id(&self) -> Option<uuid::Uuid> {
+        self.extras.tracing_id
+    }
+
+    /// Warnings the server attached.
+    pub fn warnings(&self) -> &[String] {
+        &self.extras.warnings
+    }
+
+    /// The custom payload the server attached.
+    pub fn custom_payload(&self) -> Option<&scylla2_cql::response::CustomPayload> {
+        self.extras.custom_payload.as_ref()
+    }
+
+    /// Whether more pages follow, and the state to fetch the next one.
+    pub fn paging_state(&self) -> PagingStateResponse {
+        match self.raw_rows().and_then(Rows::paging_state) {
+            Some(state) => PagingStateResponse::HasMorePages {
+                state: state.clone(),
+            },
+            None => PagingStateResponse::NoMorePages,
+        }
+    }
+
+    /// The column specs of the rows: the result's own, or the prepared statement's when the
+    /// rows came without metadata.
+    pub fn column_specs(&self) -> Option<&[ColumnSpec]> {
+        let rows = self.raw_rows()?;
+        match rows.columns() {
+            Some(c) => Some(c),
+            None => self
+                .prepared_columns
+                .as_deref()
+                .map(|c| c.columns.as_slice()),
+        }
+    }
+
+    /// Iterates the rows as `T`, decoded lazily and borrowing from the response (e.g.
+    /// `(i32, &str)`). The column types are checked once, here.
+    pub fn rows<'r, T: DeserializeRow<'r, 'r>>(
+        &'r self,
+    ) -> Result<TypedRowIter<'r, 'r, T>, RowsError> {
+        let rows = match &self.kind {
+            ResultKind::Rows(rows) => rows,
+            ResultKind::Void => return Err(RowsError::NotRows("void")),
+            ResultKind::SetKeyspace(_) => return Err(RowsError::NotRows("set keyspace")),
+            ResultKind::SchemaChange(_) => return Err(RowsError::NotRows("schema change")),
+        };
+        let specs = self.column_specs().unwrap_or(&[]);
+        Ok(rows.iter(specs)?)
+    }
+
+    /// The first row as `T`.
+    pub fn first_row<'r, T: DeserializeRow<'r, 'r>>(&'r self) -> Result<T, RowsError> {
+        match self.rows::<T>()?.next() {
+            Some(row) => Ok(row?),
+            None => Err(RowsError::NoRows),
+        }
+    }
+
+    /// The first row as `T`, or `None` without rows.
+    pub fn maybe_first_row<'r, T: DeserializeRow<'r, 'r>>(
+        &'r self,
+    ) -> Result<Option<T>, RowsError> {
+        match self.rows::<T>()?.next() {
+            Some(row) => Ok(Some(row?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The only row as `T`; an error when there are none or several.
+    pub fn single_row<'r, T: DeserializeRow<'r, 'r>>(&'r self) -> Result<T, RowsError> {
+        match self.rows_num() {
+            0 => Err(RowsError::NoRows),
+            1 => self.first_row(),
+            n => Err(RowsError::MoreThanOneRow(n)),
+        }
+    }
+}

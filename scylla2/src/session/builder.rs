@@ -1,0 +1,227 @@
+//! [`SessionBuilder`]: contact points, keyspace, compression, protocol bounds,
+//! authentication, timeouts and execution defaults; `connect()` resolves the contact points,
+//! opens the connections and applies the keyspace.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use scylla2_cql::{Consistency, ProtocolVersion, SerialConsistency};
+
+use super::pool::{OpenError, Pools, open_connection};
+use super::{Session, SessionInner, keyspace};
+use crate::auth::{AuthenticatorProvider, PlainTextAuthenticator};
+use crate::connection::{Compression, ConnectionConfig};
+use crate::error::SessionError;
+use crate::statement::ExecutionDefaults;
+
+/// Configures and connects a [`Session`].
+#[derive(Debug, Clone)]
+pub struct SessionBuilder {
+    contact_points: Vec<String>,
+    keyspace: Option<String>,
+    connection: ConnectionConfig,
+    defaults: ExecutionDefaults,
+    connections_per_node: usize,
+    topology: Option<crate::topology::TopologyConfig>,
+}
+
+impl Default for SessionBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SessionBuilder {
+    /// A builder with default settings and no contact point.
+    pub fn new() -> Self {
+        Self {
+            contact_points: Vec::new(),
+            keyspace: None,
+            connection: ConnectionConfig::default(),
+            defaults: ExecutionDefaults::default(),
+            connections_per_node: 1,
+            topology: Some(crate::topology::TopologyConfig::default()),
+        }
+    }
+
+    /// Adds a contact point, `host:port` (names are resolved at connect time).
+    pub fn contact_point(mut self, host_port: impl Into<String>) -> Self {
+        self.contact_points.push(host_port.into());
+        self
+    }
+
+    /// Adds contact points.
+    pub fn contact_points<I: IntoIterator<Item = S>, S: Into<String>>(mut self, points: I) -> Self {
+        self.contact_points
+            .extend(points.into_iter().map(Into::into));
+        self
+    }
+
+    /// The keyspace every connection uses (validated locally at connect time).
+    pub fn keyspace(mut self, keyspace: impl Into<String>) -> Self {
+        self.keyspace = Some(keyspace.into());
+        self
+    }
+
+    /// Compression, if the server offers it.
+    pub fn compression(mut self, compression: Option<Compression>) -> Self {
+        self.connection.compression = compression;
+        self
+    }
+
+    /// Lowest and highest protocol versions to use.
+    pub fn protocol_versions(mut self, min: ProtocolVersion, max: ProtocolVersion) -> Self {
+        self.connection.min_protocol_version = min;
+        self.connection.max_protocol_version = max;
+        self
+    }
+
+    /// An authenticator for servers that require authentication.
+    pub fn authenticator(mut self, provider: Arc<dyn AuthenticatorProvider>) -> Self {
+        self.connection.authenticator = Some(provider);
+        self
+    }
+
+    /// Username and password authentication.
+    pub fn user(self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.authenticator(Arc::new(PlainTextAuthenticator::new(username, password)))
+    }
+
+    /// TCP connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connection.connect_timeout = timeout;
+        self
+    }
+
+    /// Handshake timeout.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.connection.handshake_timeout = timeout;
+        self
+    }
+
+    /// Default request timeout (`None`: no timeout).
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.defaults.timeout = timeout;
+        self
+    }
+
+    /// Default consistency.
+    pub fn default_consistency(mut self, consistency: Consistency) -> Self {
+        self.defaults.consistency = consistency;
+        self
+    }
+
+    /// Default serial consistency.
+    pub fn default_serial_consistency(mut self, consistency: Option<SerialConsistency>) -> Self {
+        self.defaults.serial_consistency = consistency;
+        self
+    }
+
+    /// Default page size in rows.
+    pub fn default_page_size(mut self, rows: i32) -> Self {
+        self.defaults.page_size = rows;
+        self
+    }
+
+    /// Whether statements are idempotent unless they say otherwise.
+    pub fn default_idempotent(mut self, idempotent: bool) -> Self {
+        self.defaults.idempotent = idempotent;
+        self
+    }
+
+    /// Connections opened to each node.
+    pub fn connections_per_node(mut self, n: usize) -> Self {
+        self.connections_per_node = n.max(1);
+        self
+    }
+
+    /// The whole connection configuration (socket options, buffers, heartbeat, …).
+    pub fn connection_config(mut self, config: ConnectionConfig) -> Self {
+        self.connection = config;
+        self
+    }
+
+    /// Topology discovery and token-/shard-aware routing settings; `None` disables them
+    /// (requests then rotate over the contact points' connections).
+    pub fn topology(mut self, config: Option<crate::topology::TopologyConfig>) -> Self {
+        self.topology = config;
+        self
+    }
+
+    /// Resolves the contact points, opens the connections, applies the keyspace.
+    pub async fn connect(self) -> Result<Session, SessionError> {
+        if self.contact_points.is_empty() {
+            return Err(SessionError::NoContactPoints);
+        }
+        let keyspace = match &self.keyspace {
+            Some(ks) => Some(keyspace::validate_keyspace_name(ks)?),
+            None => None,
+        };
+        let mut addrs: Vec<SocketAddr> = Vec::new();
+        for point in &self.contact_points {
+            if !point.contains(':') {
+                return Err(SessionError::InvalidContactPoint(point.clone()));
+            }
+            let resolved = tokio::net::lookup_host(point.as_str())
+                .await
+                .map_err(|source| SessionError::Resolve {
+                    host: point.clone(),
+                    source,
+                })?;
+            for addr in resolved {
+                if !addrs.contains(&addr) {
+                    addrs.push(addr);
+                }
+            }
+        }
+        let contact_addrs = addrs.clone();
+        let mut nodes = Vec::new();
+        let mut failures = Vec::new();
+        for addr in addrs {
+            let mut conns = Vec::new();
+            for _ in 0..self.connections_per_node {
+                match open_connection(addr, &self.connection, keyspace.as_deref()).await {
+                    Ok(conn) => conns.push(conn),
+                    Err(OpenError::Use(e)) => return Err(SessionError::UseKeyspace(e)),
+                    Err(OpenError::Connection(addr, e)) => {
+                        failures.push((addr, e));
+                        break;
+                    }
+                }
+            }
+            if !conns.is_empty() {
+                nodes.push((addr, conns));
+            }
+        }
+        if nodes.is_empty() {
+            return Err(SessionError::Connect(failures));
+        }
+        let events = Arc::new(crate::events::Events::new());
+        let cluster = match self.topology {
+            Some(mut config) => {
+                config.pool.connections_per_node = self.connections_per_node;
+                // Without readable metadata the session still works, unrouted.
+                crate::topology::Cluster::connect(
+                    contact_addrs,
+                    self.connection.clone(),
+                    config,
+                    keyspace.clone(),
+                    events.clone(),
+                )
+                .await
+                .ok()
+            }
+            None => None,
+        };
+        let pools = Pools::new(nodes, self.connections_per_node, self.connection, keyspace);
+        Ok(Session {
+            inner: Arc::new(SessionInner {
+                pools: Arc::new(pools),
+                defaults: self.defaults,
+                cluster,
+                events,
+            }),
+        })
+    }
+}

@@ -1,0 +1,257 @@
+//! The session: connections to the known nodes, session-wide defaults, and the entry points
+//! `execute`, `execute_single_page`, `execute_paged`, `prepare` and `use_keyspace`.
+
+mod builder;
+pub mod keyspace;
+mod paging;
+mod pool;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use scylla2_cql::response::result::PagingState;
+
+pub use builder::SessionBuilder;
+pub use keyspace::validate_keyspace_name;
+pub use paging::PageStream;
+
+use crate::error::ExecutionError;
+use crate::result::{PagingStateResponse, QueryResult};
+use crate::statement::prepared::prepare_on;
+use crate::statement::{ExecutionDefaults, PreparedStatement, Query, Statement};
+use pool::{Pools, use_keyspace_on};
+
+/// A session with a cluster. Cheap to clone; the connections close when the last clone is
+/// dropped.
+#[derive(Debug, Clone)]
+pub struct Session {
+    inner: Arc<SessionInner>,
+}
+
+#[derive(Debug)]
+struct SessionInner {
+    pools: Arc<Pools>,
+    defaults: ExecutionDefaults,
+    /// Topology and routing (None when disabled or the metadata could not be read).
+    cluster: Option<Arc<crate::topology::Cluster>>,
+    events: Arc<crate::events::Events>,
+}
+
+impl Session {
+    /// A builder to configure and connect a session.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::new()
+    }
+
+    /// Runs `statement` (a query string, [`Query`], [`PreparedStatement`] or batch) with
+    /// `values`, and returns its first page of results.
+    ///
+    /// Values are checked against a prepared statement's bind markers before anything is
+    /// sent; a bad count or type is [`ExecutionError::Values`].
+    pub async fn execute<S, V>(
+        &self,
+        statement: &S,
+        values: V,
+    ) -> Result<QueryResult, ExecutionError>
+    where
+        S: Statement<V> + ?Sized,
+    {
+        let inner = &*self.inner;
+        let result = crate::topology::run(
+            inner.cluster.as_deref(),
+            || inner.pools.plan(),
+            statement,
+            &values,
+            &inner.defaults,
+            None,
+        )
+        .await?;
+        if let Some(keyspace) = result.set_keyspace() {
+            self.follow_keyspace(keyspace).await?;
+        }
+        Ok(result)
+    }
+
+    /// A `USE` ran through `execute` on one connection: switch the others (and future ones)
+    /// too, so that every connection agrees.
+    async fn follow_keyspace(&self, keyspace: &str) -> Result<(), ExecutionError> {
+        let name = keyspace::quote_if_needed(keyspace);
+        let pools = &self.inner.pools;
+        if pools.keyspace.load().as_deref() == Some(&name) {
+            return Ok(());
+        }
+        if let Some(cluster) = &self.inner.cluster {
+            cluster.use_keyspace(&name).await?;
+        }
+        for conn in pools.all() {
+            use_keyspace_on(&conn, &name).await?;
+        }
+        pools.keyspace.store(Some(Arc::new(name)));
+        Ok(())
+    }
+
+    /// Runs one page of `statement`, resuming from `paging_state` (`None` for the first
+    /// page); returns the rows and whether more pages follow.
+    pub async fn execute_single_page<S, V>(
+        &self,
+        statement: &S,
+        values: V,
+        paging_state: Option<PagingState>,
+    ) -> Result<(QueryResult, PagingStateResponse), ExecutionError>
+    where
+        S: Statement<V> + ?Sized,
+    {
+        self.single_page(statement, &values, paging_state).await
+    }
+
+    pub(crate) async fn single_page<S, V>(
+        &self,
+        statement: &S,
+        values: &V,
+        paging_state: Option<PagingState>,
+    ) -> Result<(QueryResult, PagingStateResponse), ExecutionError>
+    where
+        S: Statement<V> + ?Sized,
+        V: ?Sized,
+    {
+        let inner = &*self.inner;
+        let state = paging_state.as_ref().map(PagingState::as_bytes);
+        let result = crate::topology::run(
+            inner.cluster.as_deref(),
+            || inner.pools.plan(),
+            statement,
+            values,
+            &inner.defaults,
+            state,
+        )
+        .await?;
+        let paging = result.paging_state();
+        Ok((result, paging))
+    }
+
+    /// Runs `statement` page after page as a stream of pages; each next page is requested as
+    /// soon as the previous one arrived, while the caller reads it.
+    pub fn execute_paged<S, V>(&self, statement: S, values: V) -> PageStream
+    where
+        S: Statement<V> + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+    {
+        PageStream::new(self.clone(), statement, values)
+    }
+
+    /// Prepares `query` (a string or a [`Query`], whose options the statement keeps).
+    pub async fn prepare(
+        &self,
+        query: impl Into<Query>,
+    ) -> Result<PreparedStatement, ExecutionError> {
+        let query = query.into();
+        let mut last = None;
+        for (_node, conn) in self.inner.pools.plan() {
+            match prepare_on(&conn, query.text()).await {
+                Ok(prepared) => {
+                    let mut statement = PreparedStatement::new(query.text(), prepared);
+                    statement.options = query.options.clone();
+                    return Ok(statement);
+                }
+                Err(e) if e.may_try_next(true) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(ExecutionError::NoConnection))
+    }
+
+    /// Switches every connection, present and future, to `keyspace`. The name is validated
+    /// locally first.
+    pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ExecutionError> {
+        let name = keyspace::validate_keyspace_name(keyspace)?;
+        let pools = &self.inner.pools;
+        let mut any = false;
+        for conn in pools.all() {
+            use_keyspace_on(&conn, &name).await?;
+            any = true;
+        }
+        if !any {
+            return Err(ExecutionError::NoConnection);
+        }
+        if let Some(cluster) = &self.inner.cluster {
+            cluster.use_keyspace(&name).await?;
+        }
+        pools.keyspace.store(Some(Arc::new(name)));
+        Ok(())
+    }
+
+    /// The keyspace in use, if any.
+    pub fn keyspace(&self) -> Option<Arc<String>> {
+        self.inner.pools.keyspace.load_full()
+    }
+
+    /// The addresses of the known nodes (every node of the cluster when routing is active).
+    pub fn nodes(&self) -> Vec<SocketAddr> {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.node_addresses(),
+            None => self.inner.pools.nodes.iter().map(|n| n.addr).collect(),
+        }
+    }
+
+    /// Number of open connections (of the node pools when routing is active).
+    pub fn open_connections(&self) -> usize {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.open_connections(),
+            None => self.inner.pools.all().count(),
+        }
+    }
+
+    /// The session-wide defaults.
+    pub fn defaults(&self) -> &ExecutionDefaults {
+        &self.inner.defaults
+    }
+
+    /// Database events (topology, status and schema changes) as the servers pushed them.
+    pub fn database_events(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<crate::events::DatabaseEvent> {
+        self.inner.events.database()
+    }
+
+    /// Session events (connections, node state, refreshes, schema agreement).
+    pub fn session_events(&self) -> tokio::sync::broadcast::Receiver<crate::events::SessionEvent> {
+        self.inner.events.session()
+    }
+
+    /// Waits until every live node reports the same schema version (or the configured
+    /// timeout); returns the agreed version.
+    pub async fn await_schema_agreement(
+        &self,
+    ) -> Result<uuid::Uuid, crate::topology::TopologyError> {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.await_schema_agreement().await,
+            None => Err(crate::topology::TopologyError::ControlConnectionDown),
+        }
+    }
+
+    /// Whether token- and shard-aware routing is active (the topology was read).
+    pub fn is_routing(&self) -> bool {
+        self.inner.cluster.is_some()
+    }
+
+    /// Open connections of the token-aware node pools.
+    pub fn pooled_connections(&self) -> usize {
+        self.inner
+            .cluster
+            .as_ref()
+            .map_or(0, |c| c.open_connections())
+    }
+
+    /// The replicas of `token` in `keyspace` that routing would use (ignored nodes left
+    /// out), local ones first, each class in placement order. Empty without routing or for
+    /// an unknown keyspace.
+    pub fn replicas(&self, keyspace: &str, token: crate::routing::Token) -> Vec<SocketAddr> {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.replicas(keyspace, token),
+            None => Vec::new(),
+        }
+    }
+}

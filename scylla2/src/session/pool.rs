@@ -1,0 +1,194 @@
+//! The connections of the known nodes, and the round-robin plan over them. Routing and
+//! topology (later) replace the plan with token- and shard-aware ones; the execution module
+//! only sees an iterator of connections.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+
+use arc_swap::ArcSwapOption;
+use scylla2_cql::request::{Query, QueryParameters};
+
+use crate::connection::{Connection, ConnectionConfig};
+use crate::error::ExecutionError;
+use crate::execution::{Decoded, decode};
+
+/// One node's connections.
+#[derive(Debug)]
+pub(crate) struct NodePool {
+    pub(crate) addr: SocketAddr,
+    slots: Box<[Slot]>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    conn: ArcSwapOption<Connection>,
+    reconnecting: AtomicBool,
+}
+
+/// Everything a connection needs to be (re)opened.
+#[derive(Debug)]
+pub(crate) struct Pools {
+    pub(crate) nodes: Vec<NodePool>,
+    next: AtomicUsize,
+    pub(crate) connection_config: ConnectionConfig,
+    pub(crate) keyspace: ArcSwapOption<String>,
+}
+
+/// Opens a connection and switches it to `keyspace`.
+pub(crate) async fn open_connection(
+    addr: SocketAddr,
+    config: &ConnectionConfig,
+    keyspace: Option<&str>,
+) -> Result<Connection, OpenError> {
+    let conn = Connection::open(addr, None, config)
+        .await
+        .map_err(|e| OpenError::Connection(addr, e))?;
+    if let Some(ks) = keyspace {
+        use_keyspace_on(&conn, ks).await.map_err(OpenError::Use)?;
+    }
+    Ok(conn)
+}
+
+/// Why opening a connection failed.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    Connection(SocketAddr, crate::connection::ConnectionError),
+    Use(ExecutionError),
+}
+
+/// Sends `USE <keyspace>` (already validated) on `conn`.
+pub(crate) async fn use_keyspace_on(
+    conn: &Connection,
+    keyspace: &str,
+) -> Result<(), ExecutionError> {
+    let text = format!("USE {keyspace}");
+    let request = Query {
+        query: &text,
+        params: QueryParameters::new(scylla2_cql::Consistency::One, &()),
+    };
+    let envelope = conn.send(&request, Default::default()).await?;
+    match decode(conn, envelope, None)? {
+        Decoded::Result(r) if r.set_keyspace().is_some() => Ok(()),
+        _ => Err(ExecutionError::UnexpectedResponse(
+            scylla2_cql::frame::Opcode::Result,
+        )),
+    }
+}
+
+impl Pools {
+    pub(crate) fn new(
+        nodes: Vec<(SocketAddr, Vec<Connection>)>,
+        per_node: usize,
+        connection_config: ConnectionConfig,
+        keyspace: Option<String>,
+    ) -> Self {
+        let nodes = nodes
+            .into_iter()
+            .map(|(addr, conns)| {
+                let slots: Box<[Slot]> = (0..per_node.max(1)).map(|_| Slot::default()).collect();
+                for (slot, conn) in slots.iter().zip(conns) {
+                    slot.conn.store(Some(Arc::new(conn)));
+                }
+                NodePool { addr, slots }
+            })
+            .collect();
+        Self {
+            nodes,
+            next: AtomicUsize::new(0),
+            connection_config,
+            keyspace: ArcSwapOption::from(keyspace.map(Arc::new)),
+        }
+    }
+
+    /// Every open connection.
+    pub(crate) fn all(&self) -> impl Iterator<Item = Arc<Connection>> + '_ {
+        self.nodes
+            .iter()
+            .flat_map(|n| n.slots.iter())
+            .filter_map(|s| s.conn.load_full())
+            .filter(|c| !c.is_closed())
+    }
+
+    /// A round-robin plan over every connection of every node, starting at the next one;
+    /// dead or missing connections are skipped and their reconnection started.
+    pub(crate) fn plan(self: &Arc<Self>) -> Plan<'_> {
+        let total = self.nodes.iter().map(|n| n.slots.len()).sum::<usize>();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        Plan {
+            pools: self,
+            total,
+            start,
+            offset: 0,
+        }
+    }
+
+    fn slot(&self, mut index: usize) -> Option<(&NodePool, usize)> {
+        for node in &self.nodes {
+            if index < node.slots.len() {
+                return Some((node, index));
+            }
+            index -= node.slots.len();
+        }
+        None
+    }
+
+    fn reconnect(self: &Arc<Self>, node: &NodePool, slot: usize) {
+        let Some(s) = node.slots.get(slot) else {
+            return;
+        };
+        if s.reconnecting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let weak: Weak<Self> = Arc::downgrade(self);
+        let addr = node.addr;
+        tokio::spawn(async move {
+            let Some(pools) = weak.upgrade() else {
+                return;
+            };
+            let keyspace = pools.keyspace.load_full();
+            let opened = open_connection(
+                addr,
+                &pools.connection_config,
+                keyspace.as_deref().map(|s| s.as_str()),
+            )
+            .await;
+            let node = pools.nodes.iter().find(|n| n.addr == addr);
+            if let Some(s) = node.and_then(|n| n.slots.get(slot)) {
+                if let Ok(conn) = opened {
+                    s.conn.store(Some(Arc::new(conn)));
+                }
+                s.reconnecting.store(false, Ordering::Release);
+            }
+        });
+    }
+}
+
+/// A query plan: `(node, connection)` targets to try in order.
+pub(crate) struct Plan<'a> {
+    pools: &'a Arc<Pools>,
+    total: usize,
+    start: usize,
+    offset: usize,
+}
+
+impl Iterator for Plan<'_> {
+    type Item = (SocketAddr, Arc<Connection>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.offset < self.total {
+            let index = (self.start + self.offset) % self.total;
+            self.offset += 1;
+            let (node, slot) = self.pools.slot(index)?;
+            match node.slots[slot].conn.load_full() {
+                Some(conn) if !conn.is_closed() => return Some((node.addr, conn)),
+                _ => {
+                    if tokio::runtime::Handle::try_current().is_ok() {
+                        self.pools.reconnect(node, slot);
+                    }
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,238 @@
+//! Session behaviour that needs no CQL engine, against an in-test fake server on 127.0.0.1
+//! that answers the handshake, `USE` (Set_keyspace) and any other QUERY with Void: rotation
+//! over connections, moving to the next connection when safe, timeouts, reconnection.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{BufMut, BytesMut};
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::{EnvelopeDecoder, EnvelopeHeader, HEADER_SIZE, HeaderFlags, Opcode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::error::ExecutionError;
+use crate::{Query, Session};
+
+#[derive(Default)]
+struct Fake {
+    /// QUERY count per accepted connection, in accept order.
+    queries: Mutex<Vec<Arc<AtomicUsize>>>,
+    accepted: AtomicUsize,
+}
+
+fn frame(stream: i16, opcode: Opcode, body: &[u8]) -> Vec<u8> {
+    let header = EnvelopeHeader {
+        version: ProtocolVersion::V4,
+        is_response: true,
+        flags: HeaderFlags::default(),
+        stream,
+        opcode,
+        length: body.len() as u32,
+    };
+    let mut h = [0u8; HEADER_SIZE];
+    header.encode(&mut h);
+    let mut out = h.to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
+impl Fake {
+    async fn start() -> (Arc<Self>, String) {
+        let fake = Arc::new(Self::default());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let f = fake.clone();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                f.accepted.fetch_add(1, Ordering::SeqCst);
+                let counter = Arc::new(AtomicUsize::new(0));
+                f.queries.lock().unwrap().push(counter.clone());
+                tokio::spawn(serve(sock, counter));
+            }
+        });
+        (fake, addr)
+    }
+
+    fn counts(&self) -> Vec<usize> {
+        let q = self.queries.lock().unwrap();
+        q.iter().map(|c| c.load(Ordering::SeqCst)).collect()
+    }
+}
+
+async fn serve(mut sock: TcpStream, queries: Arc<AtomicUsize>) {
+    let mut buf = BytesMut::new();
+    let mut decoder = EnvelopeDecoder::new(1 << 20);
+    loop {
+        let env = match decoder.decode(&mut buf) {
+            Ok(Some(env)) => env,
+            Ok(None) => {
+                if sock.read_buf(&mut buf).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                continue;
+            }
+            Err(_) => return,
+        };
+        let h = env.header;
+        if h.version != ProtocolVersion::V4 {
+            // Refuse v5 like an older server.
+            let mut b = Vec::new();
+            b.put_i32(0x000A);
+            let msg = b"unsupported protocol version";
+            b.put_u16(msg.len() as u16);
+            b.put_slice(msg);
+            let _ = sock.write_all(&frame(h.stream, Opcode::Error, &b)).await;
+            return;
+        }
+        let reply = match h.opcode {
+            Opcode::Options => frame(h.stream, Opcode::Supported, &[0, 0]),
+            Opcode::Startup => frame(h.stream, Opcode::Ready, &[]),
+            Opcode::Query => {
+                queries.fetch_add(1, Ordering::SeqCst);
+                let text_len = u32::from_be_bytes(env.body[..4].try_into().unwrap()) as usize;
+                let text = std::str::from_utf8(&env.body[4..4 + text_len]).unwrap();
+                if let Some(ks) = text.strip_prefix("USE ") {
+                    let mut b = vec![0, 0, 0, 3];
+                    b.put_u16(ks.len() as u16);
+                    b.put_slice(ks.as_bytes());
+                    frame(h.stream, Opcode::Result, &b)
+                } else if text.contains("kill") {
+                    return;
+                } else if text.contains("slow") {
+                    continue;
+                } else {
+                    frame(h.stream, Opcode::Result, &[0, 0, 0, 1])
+                }
+            }
+            _ => return,
+        };
+        if sock.write_all(&reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn session(addr: &str, per_node: usize) -> Session {
+    Session::builder()
+        .contact_point(addr)
+        .connections_per_node(per_node)
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn requests_rotate_over_connections() {
+    let (fake, addr) = Fake::start().await;
+    let s = session(&addr, 3).await;
+    assert_eq!(s.open_connections(), 3);
+    for _ in 0..30 {
+        assert!(s.execute("INSERT x", ()).await.unwrap().is_void());
+    }
+    // Each connection got some (every connection refused v5 first: 6 accepted).
+    let counts: Vec<usize> = fake.counts().into_iter().filter(|c| *c > 0).collect();
+    assert_eq!(counts, [10, 10, 10]);
+}
+
+#[tokio::test]
+async fn keyspace_is_used_on_every_connection() {
+    let (fake, addr) = Fake::start().await;
+    let s = Session::builder()
+        .contact_point(addr.as_str())
+        .keyspace("ks1")
+        .connections_per_node(2)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(s.keyspace().as_deref().map(String::as_str), Some("ks1"));
+    assert_eq!(fake.counts().iter().filter(|c| **c == 1).count(), 2);
+    s.use_keyspace("ks2").await.unwrap();
+    assert_eq!(fake.counts().iter().filter(|c| **c == 2).count(), 2);
+    // A USE through execute switches every connection too (the one that ran it again).
+    s.execute("USE ks3", ()).await.unwrap();
+    let mut counts: Vec<usize> = fake.counts().into_iter().filter(|c| *c > 0).collect();
+    counts.sort();
+    assert_eq!(counts, [3, 4]);
+    assert_eq!(s.keyspace().as_deref().map(String::as_str), Some("ks3"));
+}
+
+#[tokio::test]
+async fn moves_on_only_when_safe_and_reconnects() {
+    let (fake, addr) = Fake::start().await;
+    let s = session(&addr, 2).await;
+    // Not idempotent: the dead connection's error is returned.
+    let err = s.execute("UPDATE kill", ()).await.unwrap_err();
+    assert!(matches!(err, ExecutionError::Connection(_)), "{err:?}");
+    // The dead connection is replaced in the background.
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            for _ in 0..2 {
+                let _ = s.execute("SELECT ok", ()).await;
+            }
+            if s.open_connections() == 2 && fake.accepted.load(Ordering::SeqCst) >= 6 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    // Idempotent: a connection dying under the request moves it to the next one... which
+    // dies too with this server, so the last error comes back after both were tried.
+    let q = Query::new("SELECT kill").with_idempotent(true);
+    let before: usize = fake.counts().iter().sum();
+    let err = s.execute(&q, ()).await.unwrap_err();
+    assert!(matches!(err, ExecutionError::Connection(_)), "{err:?}");
+    let after: usize = fake.counts().iter().sum();
+    assert_eq!(after - before, 2, "tried on both connections");
+}
+
+#[tokio::test]
+async fn request_timeout_is_typed() {
+    let (_fake, addr) = Fake::start().await;
+    let s = session(&addr, 1).await;
+    let q = Query::new("SELECT slow").with_timeout(Duration::from_millis(50));
+    let err = s.execute(&q, ()).await.unwrap_err();
+    assert!(matches!(err, ExecutionError::Timeout(_)), "{err:?}");
+    // The connection is still usable.
+    assert!(s.execute("SELECT ok", ()).await.unwrap().is_void());
+}
+
+#[tokio::test]
+async fn contact_points_are_resolved_and_checked() {
+    let (_fake, addr) = Fake::start().await;
+    let port = addr.rsplit_once(':').unwrap().1;
+    // A name: resolved, every address tried, the reachable one kept.
+    let s = session(&format!("localhost:{port}"), 1).await;
+    assert_eq!(s.open_connections(), 1);
+    assert!(s.execute("SELECT ok", ()).await.unwrap().is_void());
+    let err = Session::builder().connect().await.unwrap_err();
+    assert!(
+        matches!(err, crate::SessionError::NoContactPoints),
+        "{err:?}"
+    );
+    let err = Session::builder()
+        .contact_point("no-port")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, crate::SessionError::InvalidContactPoint(_)),
+        "{err:?}"
+    );
+    // Nothing listening: every failure is reported with its address.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let err = Session::builder()
+        .contact_point(closed_addr.to_string())
+        .connect()
+        .await
+        .unwrap_err();
+    match err {
+        crate::SessionError::Connect(failures) => assert_eq!(failures[0].0, closed_addr),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,320 @@
+//! Batches: a typed form whose statements are a tuple and whose values are a tuple of value
+//! tuples (checked at compile time for arity, and against prepared bind markers before
+//! sending), and a dynamic form (a `Vec` of statements with a `Vec` of value rows, whose
+//! counts are checked before sending).
+
+use std::future::Future;
+
+use scylla2_cql::request::{Batch as BatchRequest, BatchStatement, BatchStatementKind, BatchType};
+use scylla2_cql::value::SerializeRow;
+use scylla2_cql::{Consistency, SerialConsistency};
+
+use super::{
+    PreparedStatement, Query, Resolved, Statement, StatementOptions, private, send_with_options,
+};
+use crate::connection::{Connection, Envelope};
+use crate::error::ExecutionError;
+
+/// One statement of a batch: a query string or a prepared statement.
+pub trait BatchItem: Sync {
+    /// What the BATCH message carries for it.
+    #[doc(hidden)]
+    fn kind(&self) -> BatchStatementKind<'_>;
+
+    /// The prepared statement, to check values and re-prepare.
+    #[doc(hidden)]
+    fn prepared(&self) -> Option<&PreparedStatement> {
+        None
+    }
+}
+
+impl BatchItem for str {
+    fn kind(&self) -> BatchStatementKind<'_> {
+        BatchStatementKind::Query(self)
+    }
+}
+
+impl BatchItem for String {
+    fn kind(&self) -> BatchStatementKind<'_> {
+        BatchStatementKind::Query(self)
+    }
+}
+
+impl BatchItem for Query {
+    fn kind(&self) -> BatchStatementKind<'_> {
+        BatchStatementKind::Query(self.text())
+    }
+}
+
+impl BatchItem for PreparedStatement {
+    fn kind(&self) -> BatchStatementKind<'_> {
+        BatchStatementKind::Prepared(self.id())
+    }
+    fn prepared(&self) -> Option<&PreparedStatement> {
+        Some(self)
+    }
+}
+
+impl<T: BatchItem + ?Sized> BatchItem for &T {
+    fn kind(&self) -> BatchStatementKind<'_> {
+        (**self).kind()
+    }
+    fn prepared(&self) -> Option<&PreparedStatement> {
+        (**self).prepared()
+    }
+}
+
+/// A statement of a dynamic batch.
+#[derive(Debug, Clone)]
+pub enum BatchEntry {
+    /// An unprepared query.
+    Query(Query),
+    /// A prepared statement.
+    Prepared(PreparedStatement),
+}
+
+impl From<Query> for BatchEntry {
+    fn from(q: Query) -> Self {
+        Self::Query(q)
+    }
+}
+
+impl From<&str> for BatchEntry {
+    fn from(q: &str) -> Self {
+        Self::Query(Query::new(q))
+    }
+}
+
+impl From<PreparedStatement> for BatchEntry {
+    fn from(p: PreparedStatement) -> Self {
+        Self::Prepared(p)
+    }
+}
+
+impl BatchItem for BatchEntry {
+    fn kind(&self) -> BatchStatementKind<'_> {
+        match self {
+            Self::Query(q) => q.kind(),
+            Self::Prepared(p) => p.kind(),
+        }
+    }
+    fn prepared(&self) -> Option<&PreparedStatement> {
+        match self {
+            Self::Query(_) => None,
+            Self::Prepared(p) => Some(p),
+        }
+    }
+}
+
+/// The statements of a batch, for values `V`: a tuple of [`BatchItem`]s with a tuple of
+/// value rows, or a `Vec` of them with a `Vec` of rows.
+pub trait BatchStatements<V: ?Sized>: Sync {
+    /// Checks the values (counts, and types against prepared bind markers).
+    #[doc(hidden)]
+    fn check(&self, values: &V) -> Result<(), ExecutionError>;
+
+    /// Sends the BATCH on `conn`.
+    #[doc(hidden)]
+    fn send<'a>(
+        &'a self,
+        batch_type: BatchType,
+        conn: &'a Connection,
+        values: &'a V,
+        opts: &'a Resolved<'a>,
+    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a;
+
+    /// The prepared statement with this id.
+    #[doc(hidden)]
+    fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement>;
+}
+
+fn check_item<T: BatchItem + ?Sized, V: SerializeRow + ?Sized>(
+    item: &T,
+    values: &V,
+) -> Result<(), ExecutionError> {
+    match item.prepared() {
+        Some(p) => p.check(values),
+        None => Ok(()),
+    }
+}
+
+fn find_prepared<'a, T: BatchItem + 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+    id: &[u8],
+) -> Option<&'a PreparedStatement> {
+    items
+        .into_iter()
+        .filter_map(|i| i.prepared())
+        .find(|p| p.id().as_ref() == id)
+}
+
+fn request<'a>(
+    batch_type: BatchType,
+    statements: &'a [BatchStatement<'a, dyn SerializeRow + Sync + 'a>],
+    opts: &Resolved<'_>,
+) -> BatchRequest<'a, dyn SerializeRow + Sync + 'a> {
+    let mut request = BatchRequest::new(batch_type, statements, opts.consistency);
+    request.serial_consistency = opts.serial_consistency;
+    request.timestamp = opts.timestamp;
+    request
+}
+
+macro_rules! tuple_batch {
+    ($($s:ident $v:ident $i:tt),+) => {
+        impl<$($s: BatchItem,)+ $($v: SerializeRow + Sync,)+> BatchStatements<($($v,)+)> for ($($s,)+) {
+            fn check(&self, values: &($($v,)+)) -> Result<(), ExecutionError> {
+                $(check_item(&self.$i, &values.$i)?;)+
+                Ok(())
+            }
+
+            fn send<'a>(
+                &'a self,
+                batch_type: BatchType,
+                conn: &'a Connection,
+                values: &'a ($($v,)+),
+                opts: &'a Resolved<'a>,
+            ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
+                async move {
+                    let statements: [BatchStatement<'a, dyn SerializeRow + Sync + 'a>; _] = [$(
+                        BatchStatement {
+                            kind: self.$i.kind(),
+                            values: &values.$i as &(dyn SerializeRow + Sync),
+                        },
+                    )+];
+                    let request = request(batch_type, &statements, opts);
+                    Ok(send_with_options(conn, &request, opts).await?)
+                }
+            }
+
+            fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
+                $(
+                    if let Some(p) = self.$i.prepared().filter(|p| p.id().as_ref() == id) {
+                        return Some(p);
+                    }
+                )+
+                None
+            }
+        }
+    };
+}
+
+tuple_batch!(S0 V0 0);
+tuple_batch!(S0 V0 0, S1 V1 1);
+tuple_batch!(S0 V0 0, S1 V1 1, S2 V2 2);
+tuple_batch!(S0 V0 0, S1 V1 1, S2 V2 2, S3 V3 3);
+tuple_batch!(S0 V0 0, S1 V1 1, S2 V2 2, S3 V3 3, S4 V4 4);
+tuple_batch!(S0 V0 0, S1 V1 1, S2 V2 2, S3 V3 3, S4 V4 4, S5 V5 5);
+tuple_batch!(S0 V0 0, S1 V1 1, S2 V2 2, S3 V3 3, S4 V4 4, S5 V5 5, S6 V6 6);
+tuple_batch!(S0 V0 0, S1 V1 1, S2 V2 2, S3 V3 3, S4 V4 4, S5 V5 5, S6 V6 6, S7 V7 7);
+
+impl<T: BatchItem, V: SerializeRow + Sync> BatchStatements<Vec<V>> for Vec<T> {
+    fn check(&self, values: &Vec<V>) -> Result<(), ExecutionError> {
+        if self.len() != values.len() {
+            return Err(ExecutionError::BatchValuesMismatch {
+                statements: self.len(),
+                values: values.len(),
+            });
+        }
+        for (item, row) in self.iter().zip(values) {
+            check_item(item, row)?;
+        }
+        Ok(())
+    }
+
+    async fn send<'a>(
+        &'a self,
+        batch_type: BatchType,
+        conn: &'a Connection,
+        values: &'a Vec<V>,
+        opts: &'a Resolved<'a>,
+    ) -> Result<Envelope, ExecutionError> {
+        let statements: Vec<BatchStatement<'a, dyn SerializeRow + Sync + 'a>> = self
+            .iter()
+            .zip(values)
+            .map(|(item, row)| BatchStatement {
+                kind: item.kind(),
+                values: row as &(dyn SerializeRow + Sync),
+            })
+            .collect();
+        let request = request(batch_type, &statements, opts);
+        Ok(send_with_options(conn, &request, opts).await?)
+    }
+
+    fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
+        find_prepared(self.iter(), id)
+    }
+}
+
+/// A batch of statements `T` (a tuple, or a `Vec` for the dynamic form).
+#[derive(Debug, Clone)]
+pub struct Batch<T> {
+    /// Logged, unlogged or counter.
+    pub batch_type: BatchType,
+    /// The statements.
+    pub statements: T,
+    /// Options of the batch (page size does not apply).
+    pub options: StatementOptions,
+}
+
+impl<T> Batch<T> {
+    /// A batch of `statements`.
+    pub fn new(batch_type: BatchType, statements: T) -> Self {
+        Self {
+            batch_type,
+            statements,
+            options: StatementOptions::default(),
+        }
+    }
+
+    /// With a consistency level.
+    pub fn with_consistency(mut self, c: Consistency) -> Self {
+        self.options.consistency = Some(c);
+        self
+    }
+
+    /// With a serial consistency.
+    pub fn with_serial_consistency(mut self, c: SerialConsistency) -> Self {
+        self.options.serial_consistency = Some(c);
+        self
+    }
+
+    /// With a client timestamp (microseconds).
+    pub fn with_timestamp(mut self, micros: i64) -> Self {
+        self.options.timestamp = Some(micros);
+        self
+    }
+
+    /// Marks it idempotent or not.
+    pub fn with_idempotent(mut self, idempotent: bool) -> Self {
+        self.options.idempotent = Some(idempotent);
+        self
+    }
+}
+
+impl<T> private::Sealed for Batch<T> {}
+
+impl<T: BatchStatements<V>, V: ?Sized> Statement<V> for Batch<T>
+where
+    T: Sync,
+{
+    fn options(&self) -> &StatementOptions {
+        &self.options
+    }
+
+    fn check_values(&self, values: &V) -> Result<(), ExecutionError> {
+        self.statements.check(values)
+    }
+
+    fn send<'a>(
+        &'a self,
+        conn: &'a Connection,
+        values: &'a V,
+        opts: &'a Resolved<'a>,
+    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
+        self.statements.send(self.batch_type, conn, values, opts)
+    }
+
+    fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
+        self.statements.prepared_with_id(id)
+    }
+}

@@ -1,0 +1,363 @@
+//! Statements: unprepared [`Query`] strings, [`PreparedStatement`]s and [`Batch`]es, each
+//! with per-statement [`StatementOptions`], all run by one `Session::execute`.
+
+pub mod batch;
+pub mod prepared;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use scylla2_cql::request::{
+    Query as QueryRequest, QueryParameters, Request, WithCustomPayload, request_flags,
+};
+use scylla2_cql::types::ColumnSpec;
+use scylla2_cql::value::SerializeRow;
+use scylla2_cql::{Consistency, SerialConsistency};
+
+pub use batch::{Batch, BatchStatements};
+pub use prepared::PreparedStatement;
+
+use crate::connection::{Connection, ConnectionError, Envelope};
+use crate::error::ExecutionError;
+use crate::statement::prepared::ResultColumns;
+
+/// A custom payload: `(key, value)` entries sent before a request's body.
+pub type CustomPayload = Arc<[(String, Vec<u8>)]>;
+
+/// Options of one statement; unset fields take the session's defaults.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct StatementOptions {
+    /// Consistency level.
+    pub consistency: Option<Consistency>,
+    /// Serial consistency (conditional statements).
+    pub serial_consistency: Option<SerialConsistency>,
+    /// Rows per page.
+    pub page_size: Option<i32>,
+    /// Client-side timestamp in microseconds.
+    pub timestamp: Option<i64>,
+    /// Request timeout.
+    pub timeout: Option<Duration>,
+    /// Whether running the statement twice is harmless (allows trying another connection
+    /// after a connection failure).
+    pub idempotent: Option<bool>,
+    /// Ask the server to trace the request.
+    pub tracing: bool,
+    /// Custom payload sent with the request.
+    pub custom_payload: Option<CustomPayload>,
+}
+
+/// Session-wide defaults for [`StatementOptions`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ExecutionDefaults {
+    /// Consistency level.
+    pub consistency: Consistency,
+    /// Serial consistency.
+    pub serial_consistency: Option<SerialConsistency>,
+    /// Rows per page.
+    pub page_size: i32,
+    /// Request timeout.
+    pub timeout: Option<Duration>,
+    /// Idempotency.
+    pub idempotent: bool,
+}
+
+impl Default for ExecutionDefaults {
+    fn default() -> Self {
+        Self {
+            consistency: Consistency::LocalQuorum,
+            serial_consistency: None,
+            page_size: 5000,
+            timeout: Some(Duration::from_secs(30)),
+            idempotent: false,
+        }
+    }
+}
+
+/// Options resolved against the session defaults, for one execution (driver internal).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved<'a> {
+    pub(crate) consistency: Consistency,
+    pub(crate) serial_consistency: Option<SerialConsistency>,
+    pub(crate) page_size: Option<i32>,
+    pub(crate) timestamp: Option<i64>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) idempotent: bool,
+    pub(crate) tracing: bool,
+    pub(crate) custom_payload: Option<&'a [(String, Vec<u8>)]>,
+    pub(crate) paging_state: Option<&'a [u8]>,
+}
+
+impl StatementOptions {
+    pub(crate) fn resolve<'a>(
+        &'a self,
+        defaults: &ExecutionDefaults,
+        paging_state: Option<&'a [u8]>,
+    ) -> Resolved<'a> {
+        Resolved {
+            consistency: self.consistency.unwrap_or(defaults.consistency),
+            serial_consistency: self.serial_consistency.or(defaults.serial_consistency),
+            page_size: Some(self.page_size.unwrap_or(defaults.page_size)).filter(|p| *p > 0),
+            timestamp: self.timestamp,
+            timeout: self.timeout.or(defaults.timeout),
+            idempotent: self.idempotent.unwrap_or(defaults.idempotent),
+            tracing: self.tracing,
+            custom_payload: self.custom_payload.as_deref(),
+            paging_state,
+        }
+    }
+}
+
+impl Resolved<'_> {
+    pub(crate) fn params<'v, V: ?Sized>(&self, values: &'v V) -> QueryParameters<'v, V>
+    where
+        Self: 'v,
+    {
+        QueryParameters {
+            consistency: self.consistency,
+            values,
+            skip_metadata: false,
+            page_size: self.page_size,
+            paging_state: self.paging_state,
+            serial_consistency: self.serial_consistency,
+            timestamp: self.timestamp,
+            keyspace: None,
+            now_in_seconds: None,
+        }
+    }
+}
+
+/// Sends `request` with the resolved tracing flag and custom payload.
+pub(crate) async fn send_with_options<R: Request + Sync + ?Sized>(
+    conn: &Connection,
+    request: &R,
+    opts: &Resolved<'_>,
+) -> Result<Envelope, ConnectionError> {
+    match opts.custom_payload {
+        None => conn.send(request, request_flags(opts.tracing, false)).await,
+        Some(payload) => {
+            // Only statements with a custom payload pay for this small vector.
+            let entries: Vec<(&str, &[u8])> = payload
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_slice()))
+                .collect();
+            let with = WithCustomPayload::new(&entries, request);
+            conn.send(&with, request_flags(opts.tracing, true)).await
+        }
+    }
+}
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// Something `Session::execute` runs with values `V`: a query string, a [`Query`], a
+/// [`PreparedStatement`] or a [`Batch`]. Sealed; its methods are the driver's internals.
+pub trait Statement<V: ?Sized>: private::Sealed + Sync {
+    #[doc(hidden)]
+    fn options(&self) -> &StatementOptions;
+
+    /// Checks `values` locally, before anything is sent.
+    #[doc(hidden)]
+    fn check_values(&self, values: &V) -> Result<(), ExecutionError>;
+
+    /// Sends the request on `conn`.
+    #[doc(hidden)]
+    fn send<'a>(
+        &'a self,
+        conn: &'a Connection,
+        values: &'a V,
+        opts: &'a Resolved<'a>,
+    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a;
+
+    /// The prepared statement with id `id` in this statement, to re-prepare on UNPREPARED.
+    #[doc(hidden)]
+    fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
+        let _ = id;
+        None
+    }
+
+    /// The result columns known from PREPARE (rows come without metadata).
+    #[doc(hidden)]
+    fn result_columns(&self) -> Option<Arc<ResultColumns>> {
+        None
+    }
+
+    /// The server sent new result metadata (v5 Metadata_changed).
+    #[doc(hidden)]
+    fn on_new_result_metadata(&self, metadata_id: &bytes::Bytes, columns: &[ColumnSpec]) {
+        let _ = (metadata_id, columns);
+    }
+
+    /// Routing information (token, keyspace, table, LWT) of this statement with `values`.
+    #[doc(hidden)]
+    fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
+        let _ = values;
+        crate::routing::RoutingInfo::default()
+    }
+}
+
+/// An unprepared CQL statement with its options.
+#[derive(Debug, Clone)]
+pub struct Query {
+    text: Arc<str>,
+    /// Options of this statement.
+    pub options: StatementOptions,
+}
+
+impl Query {
+    /// A statement from its CQL text.
+    pub fn new(text: impl Into<Arc<str>>) -> Self {
+        Self {
+            text: text.into(),
+            options: StatementOptions::default(),
+        }
+    }
+
+    /// The CQL text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// With a consistency level.
+    pub fn with_consistency(mut self, c: Consistency) -> Self {
+        self.options.consistency = Some(c);
+        self
+    }
+
+    /// With a serial consistency.
+    pub fn with_serial_consistency(mut self, c: SerialConsistency) -> Self {
+        self.options.serial_consistency = Some(c);
+        self
+    }
+
+    /// With a page size.
+    pub fn with_page_size(mut self, rows: i32) -> Self {
+        self.options.page_size = Some(rows);
+        self
+    }
+
+    /// With a client timestamp (microseconds).
+    pub fn with_timestamp(mut self, micros: i64) -> Self {
+        self.options.timestamp = Some(micros);
+        self
+    }
+
+    /// With a timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// Marks it idempotent or not.
+    pub fn with_idempotent(mut self, idempotent: bool) -> Self {
+        self.options.idempotent = Some(idempotent);
+        self
+    }
+
+    /// Requests tracing.
+    pub fn with_tracing(mut self, tracing: bool) -> Self {
+        self.options.tracing = tracing;
+        self
+    }
+
+    /// With a custom payload.
+    pub fn with_custom_payload(mut self, payload: Vec<(String, Vec<u8>)>) -> Self {
+        self.options.custom_payload = Some(payload.into());
+        self
+    }
+}
+
+impl From<&str> for Query {
+    fn from(text: &str) -> Self {
+        Self::new(text)
+    }
+}
+
+impl From<String> for Query {
+    fn from(text: String) -> Self {
+        Self::new(text)
+    }
+}
+
+static DEFAULT_OPTIONS: StatementOptions = StatementOptions {
+    consistency: None,
+    serial_consistency: None,
+    page_size: None,
+    timestamp: None,
+    timeout: None,
+    idempotent: None,
+    tracing: false,
+    custom_payload: None,
+};
+
+async fn send_query<V: SerializeRow + Sync + ?Sized>(
+    text: &str,
+    conn: &Connection,
+    values: &V,
+    opts: &Resolved<'_>,
+) -> Result<Envelope, ExecutionError> {
+    let request = QueryRequest {
+        query: text,
+        params: opts.params(values),
+    };
+    Ok(send_with_options(conn, &request, opts).await?)
+}
+
+impl private::Sealed for str {}
+impl private::Sealed for String {}
+impl private::Sealed for Query {}
+
+impl<V: SerializeRow + Sync + ?Sized> Statement<V> for str {
+    fn options(&self) -> &StatementOptions {
+        &DEFAULT_OPTIONS
+    }
+    fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
+        Ok(())
+    }
+    fn send<'a>(
+        &'a self,
+        conn: &'a Connection,
+        values: &'a V,
+        opts: &'a Resolved<'a>,
+    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
+        send_query(self, conn, values, opts)
+    }
+}
+
+impl<V: SerializeRow + Sync + ?Sized> Statement<V> for String {
+    fn options(&self) -> &StatementOptions {
+        &DEFAULT_OPTIONS
+    }
+    fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
+        Ok(())
+    }
+    fn send<'a>(
+        &'a self,
+        conn: &'a Connection,
+        values: &'a V,
+        opts: &'a Resolved<'a>,
+    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
+        send_query(self, conn, values, opts)
+    }
+}
+
+impl<V: SerializeRow + Sync + ?Sized> Statement<V> for Query {
+    fn options(&self) -> &StatementOptions {
+        &self.options
+    }
+    fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
+        Ok(())
+    }
+    fn send<'a>(
+        &'a self,
+        conn: &'a Connection,
+        values: &'a V,
+        opts: &'a Resolved<'a>,
+    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
+        send_query(&self.text, conn, values, opts)
+    }
+}

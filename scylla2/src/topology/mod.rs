@@ -1,0 +1,505 @@
+//! Topology: the cluster as the driver sees it, kept current by a control connection.
+//!
+//! - [`control`](self): one control connection at a time (failing over to the next node)
+//!   REGISTERs for TOPOLOGY_CHANGE, STATUS_CHANGE and SCHEMA_CHANGE, reads `system.local`,
+//!   `system.peers(_v2)` and `system_schema.keyspaces`, and refreshes on events and
+//!   periodically.
+//! - [`pool`](self): per-node connection pools (one connection per shard on Scylla).
+//! - [`Cluster`]: the current [`ClusterState`] (routing snapshot + pools, in one `ArcSwap`),
+//!   learned tablets, events, schema agreement, and the query plans of the session.
+
+mod control;
+pub(crate) mod metadata;
+pub(crate) mod pool;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+use uuid::Uuid;
+
+pub use pool::PoolConfig;
+
+use crate::connection::{Connection, ConnectionConfig, ConnectionError};
+use crate::error::{ExecutionError, RowsError};
+use crate::events::{Events, SessionEvent};
+use crate::routing::tablets::{TABLETS_ROUTING_V1, TabletsGuard};
+use crate::routing::{
+    DistancePolicy, NodeDistance, NodeInfo, QueryPlan, RoutingInfo, TabletStore, TopologySnapshot,
+};
+use metadata::Metadata;
+use pool::{NodePool, PoolContext};
+
+/// Rewrites node addresses read from system tables (e.g. private → public addresses).
+pub trait AddressTranslator: Send + Sync + std::fmt::Debug {
+    /// The address to connect to for `address`.
+    fn translate(&self, address: SocketAddr) -> SocketAddr;
+}
+
+/// Topology and routing settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TopologyConfig {
+    /// Node distances.
+    pub distance: DistancePolicy,
+    /// Connection pools.
+    pub pool: PoolConfig,
+    /// Periodic refresh of the topology and schema.
+    pub refresh_interval: Duration,
+    /// Optional address translation.
+    pub address_translator: Option<Arc<dyn AddressTranslator>>,
+    /// How often schema versions are compared while awaiting agreement.
+    pub schema_agreement_interval: Duration,
+    /// How long to await schema agreement.
+    pub schema_agreement_timeout: Duration,
+    /// Await schema agreement after every schema-changing statement.
+    pub await_schema_agreement: bool,
+    /// How long `connect` waits for the pools to fill.
+    pub pool_fill_timeout: Duration,
+}
+
+impl Default for TopologyConfig {
+    fn default() -> Self {
+        Self {
+            distance: DistancePolicy::default(),
+            pool: PoolConfig::default(),
+            refresh_interval: Duration::from_secs(60),
+            address_translator: None,
+            schema_agreement_interval: Duration::from_millis(200),
+            schema_agreement_timeout: Duration::from_secs(10),
+            await_schema_agreement: true,
+            pool_fill_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Errors of the topology layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopologyError {
+    /// A metadata query failed.
+    #[error("metadata query failed: {0}")]
+    Execution(#[from] ExecutionError),
+    /// Metadata rows did not decode.
+    #[error("metadata rows did not decode: {0}")]
+    Rows(#[from] RowsError),
+    /// No node accepted a control connection.
+    #[error("no control connection could be opened: {0:?}")]
+    NoControlConnection(Vec<(SocketAddr, ConnectionError)>),
+    /// There is no control connection right now.
+    #[error("no control connection")]
+    ControlConnectionDown,
+    /// Schema agreement was not reached in time.
+    #[error("schema agreement not reached within {0:?}")]
+    SchemaAgreementTimeout(Duration),
+}
+
+/// The routing snapshot with the pools of its nodes (same indexes), swapped as one.
+#[derive(Debug)]
+pub(crate) struct ClusterState {
+    pub(crate) routing: TopologySnapshot,
+    pub(crate) pools: Vec<Arc<NodePool>>,
+}
+
+/// The cluster: state, tablets, events and the control connection task.
+#[derive(Debug)]
+pub(crate) struct Cluster {
+    state: ArcSwap<ClusterState>,
+    pub(crate) tablets: TabletStore,
+    pub(crate) ctx: Arc<PoolContext>,
+    pub(crate) config: TopologyConfig,
+    last_metadata: Mutex<Option<Metadata>>,
+    control: ArcSwapOption<Connection>,
+    refresh: Arc<Notify>,
+    /// Incremented by every applied refresh.
+    generation: std::sync::atomic::AtomicU64,
+    task: Mutex<Option<AbortHandle>>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(task) = self
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            task.abort();
+        }
+        for pool in &self.state.load().pools {
+            pool.close();
+        }
+        if let Some(c) = self.control.load_full() {
+            c.close();
+        }
+    }
+}
+
+impl Cluster {
+    /// Opens the control connection on one of `contact_points`, reads the topology, starts
+    /// the pools and waits (up to `pool_fill_timeout`) for them to fill.
+    pub(crate) async fn connect(
+        contact_points: Vec<SocketAddr>,
+        connection: ConnectionConfig,
+        config: TopologyConfig,
+        keyspace: Option<String>,
+        events: Arc<Events>,
+    ) -> Result<Arc<Self>, TopologyError> {
+        let ctx = Arc::new(PoolContext {
+            connection,
+            config: config.pool.clone(),
+            keyspace: ArcSwapOption::from(keyspace.map(Arc::new)),
+            events,
+            sharding_learned: Notify::new(),
+        });
+        let cluster = Arc::new(Self {
+            state: ArcSwap::from_pointee(ClusterState {
+                routing: TopologySnapshot::new(Vec::new(), Vec::new(), &config.distance),
+                pools: Vec::new(),
+            }),
+            tablets: TabletStore::new(),
+            ctx,
+            config,
+            last_metadata: Mutex::new(None),
+            control: ArcSwapOption::empty(),
+            refresh: Arc::new(Notify::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            task: Mutex::new(None),
+        });
+        let (conn, events, use_v2) = control::open_first(&cluster, &contact_points).await?;
+        let task = tokio::spawn(control::run(
+            Arc::downgrade(&cluster),
+            cluster.refresh.clone(),
+            cluster.ctx.clone(),
+            contact_points,
+            conn,
+            events,
+            use_v2,
+        ));
+        *cluster.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(task.abort_handle());
+        cluster.await_pools(cluster.config.pool_fill_timeout).await;
+        Ok(cluster)
+    }
+
+    /// Waits until every enabled pool has all its connections, or `timeout`.
+    pub(crate) async fn await_pools(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let state = self.state.load();
+            let full = state.pools.iter().enumerate().all(|(i, p)| {
+                state.routing.distance(i as u32) == NodeDistance::Ignored || {
+                    let conns = p.conns.load();
+                    !conns.slots.is_empty() && conns.slots.iter().all(|c| c.is_some())
+                }
+            });
+            if full {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The current state (no lock).
+    pub(crate) fn load(&self) -> arc_swap::Guard<Arc<ClusterState>> {
+        self.state.load()
+    }
+
+    /// Loads what a plan needs: the state and the tablets.
+    pub(crate) fn guards(&self) -> PlanGuards {
+        PlanGuards {
+            state: self.state.load(),
+            tablets: self.tablets.load(),
+        }
+    }
+
+    /// Applies freshly read metadata: reuses pools of known nodes, opens pools for new ones,
+    /// closes those of removed ones, builds and publishes a new routing snapshot.
+    pub(crate) fn apply(&self, metadata: Metadata) {
+        let old = self.state.load_full();
+        let mut nodes = Vec::with_capacity(metadata.nodes.len());
+        let mut pools = Vec::with_capacity(metadata.nodes.len());
+        for row in &metadata.nodes {
+            let mut info = NodeInfo::new(row.host_id, row.address);
+            info.datacenter = row.datacenter.clone();
+            info.rack = row.rack.clone();
+            info.tokens = row.tokens.clone();
+            let existing = old
+                .pools
+                .iter()
+                .find(|p| p.host_id == row.host_id && p.address == row.address);
+            let pool = match existing {
+                Some(p) => p.clone(),
+                None => {
+                    let enabled = self.config.distance.distance(&info) != NodeDistance::Ignored;
+                    if !old.pools.is_empty() {
+                        self.ctx.events.publish(SessionEvent::NodeAdded {
+                            node: row.address,
+                            host_id: row.host_id,
+                        });
+                    }
+                    NodePool::new(row.address, row.host_id, enabled, &self.ctx)
+                }
+            };
+            info.sharder = pool.conns.load().sharder;
+            nodes.push(info);
+            pools.push(pool);
+        }
+        for p in &old.pools {
+            if !pools.iter().any(|n| Arc::ptr_eq(n, p)) {
+                p.close();
+                self.ctx.events.publish(SessionEvent::NodeRemoved {
+                    node: p.address,
+                    host_id: p.host_id,
+                });
+            }
+        }
+        let keyspaces = metadata.keyspaces.len();
+        let routing =
+            TopologySnapshot::new(nodes, metadata.keyspaces.clone(), &self.config.distance);
+        let count = pools.len();
+        self.state.store(Arc::new(ClusterState { routing, pools }));
+        *self
+            .last_metadata
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(metadata);
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.ctx.events.publish(SessionEvent::TopologyRefreshed {
+            nodes: count,
+            keyspaces,
+        });
+    }
+
+    /// Asks the control connection for a refresh and waits (up to `timeout`) until one was
+    /// applied after this call.
+    pub(crate) async fn refresh_and_wait(&self, timeout: Duration) -> bool {
+        use std::sync::atomic::Ordering;
+        let start = self.generation.load(Ordering::Acquire);
+        self.refresh.notify_one();
+        let deadline = Instant::now() + timeout;
+        while self.generation.load(Ordering::Acquire) == start {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
+    /// Rebuilds the snapshot from the last metadata (a pool learned its node's sharding).
+    pub(crate) fn rebuild(&self) {
+        let last = self
+            .last_metadata
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(metadata) = last {
+            self.apply(metadata);
+        }
+    }
+
+    /// Switches every pooled connection, present and future, to `keyspace` (validated).
+    pub(crate) async fn use_keyspace(&self, keyspace: &str) -> Result<(), ExecutionError> {
+        let text = format!("USE {keyspace}");
+        let state = self.state.load_full();
+        for pool in &state.pools {
+            for conn in pool.all() {
+                metadata::query(&conn, &text).await?;
+            }
+        }
+        self.ctx.keyspace.store(Some(Arc::new(keyspace.to_owned())));
+        Ok(())
+    }
+
+    /// Learns tablets from a result's custom payload.
+    pub(crate) fn learn_tablets(
+        &self,
+        info: &RoutingInfo<'_>,
+        payload: &[(String, Option<bytes::Bytes>)],
+    ) {
+        let (Some(ks), Some(table)) = (info.keyspace, info.table) else {
+            return;
+        };
+        for (key, value) in payload {
+            if let (TABLETS_ROUTING_V1, Some(value)) = (key.as_str(), value) {
+                let _ = self.tablets.learn_payload(ks, table, value);
+            }
+        }
+    }
+
+    /// Replica addresses of `token` in `keyspace`.
+    pub(crate) fn replicas(&self, keyspace: &str, token: crate::routing::Token) -> Vec<SocketAddr> {
+        let state = self.state.load();
+        state
+            .routing
+            .replicas(keyspace, token)
+            .iter()
+            .flat_map(|class| class.iter())
+            .filter_map(|&i| state.pools.get(i as usize).map(|p| p.address))
+            .collect()
+    }
+
+    /// Addresses of every known node.
+    pub(crate) fn node_addresses(&self) -> Vec<SocketAddr> {
+        self.state.load().pools.iter().map(|p| p.address).collect()
+    }
+
+    /// Number of open pooled connections.
+    pub(crate) fn open_connections(&self) -> usize {
+        self.state
+            .load()
+            .pools
+            .iter()
+            .map(|p| p.open_connections())
+            .sum()
+    }
+
+    /// Compares the schema versions of all live nodes every `schema_agreement_interval`
+    /// until they agree or `schema_agreement_timeout` passes.
+    pub(crate) async fn await_schema_agreement(&self) -> Result<Uuid, TopologyError> {
+        let start = Instant::now();
+        let timeout = self.config.schema_agreement_timeout;
+        loop {
+            if let Some(version) = self.schema_versions_agree().await? {
+                self.ctx
+                    .events
+                    .publish(SessionEvent::SchemaAgreementReached {
+                        version,
+                        elapsed: start.elapsed(),
+                    });
+                return Ok(version);
+            }
+            if start.elapsed() >= timeout {
+                self.ctx
+                    .events
+                    .publish(SessionEvent::SchemaAgreementTimedOut { timeout });
+                return Err(TopologyError::SchemaAgreementTimeout(timeout));
+            }
+            tokio::time::sleep(self.config.schema_agreement_interval).await;
+        }
+    }
+
+    async fn schema_versions_agree(&self) -> Result<Option<Uuid>, TopologyError> {
+        let conn = self
+            .control
+            .load_full()
+            .ok_or(TopologyError::ControlConnectionDown)?;
+        let mut use_v2 = false;
+        let rows = metadata::read_nodes(&conn, &mut use_v2, None).await?;
+        let state = self.state.load();
+        let mut agreed: Option<Uuid> = None;
+        for (i, row) in rows.iter().enumerate() {
+            // The control node (first row) is live; peers count when their pool is up.
+            let live = i == 0
+                || state
+                    .pools
+                    .iter()
+                    .find(|p| p.host_id == row.host_id)
+                    .is_none_or(|p| p.is_up());
+            if !live {
+                continue;
+            }
+            let Some(v) = row.schema_version else {
+                continue;
+            };
+            match agreed {
+                None => agreed = Some(v),
+                Some(a) if a != v => return Ok(None),
+                Some(_) => {}
+            }
+        }
+        Ok(agreed)
+    }
+}
+
+/// What a plan borrows: the cluster state and the learned tablets.
+pub(crate) struct PlanGuards {
+    state: arc_swap::Guard<Arc<ClusterState>>,
+    tablets: TabletsGuard,
+}
+
+impl PlanGuards {
+    /// A plan of connections for a request.
+    pub(crate) fn plan<'a>(&'a self, info: &RoutingInfo<'_>) -> RoutedPlan<'a> {
+        let tablets = match (info.keyspace, info.table) {
+            (Some(ks), Some(table)) => TabletStore::table(&self.tablets, ks, table),
+            _ => None,
+        };
+        RoutedPlan {
+            state: &self.state,
+            plan: QueryPlan::new(&self.state.routing, info, tablets),
+        }
+    }
+}
+
+/// A query plan resolved to connections: for every target the pool's connection of the
+/// target's shard (another of the node's connections when that one is missing); nodes
+/// without open connections are skipped. Allocates nothing.
+pub(crate) struct RoutedPlan<'a> {
+    state: &'a ClusterState,
+    plan: QueryPlan<'a>,
+}
+
+impl Iterator for RoutedPlan<'_> {
+    type Item = (SocketAddr, Arc<Connection>);
+
+    fn next(&mut self) -> Option<(SocketAddr, Arc<Connection>)> {
+        for target in self.plan.by_ref() {
+            if let Some(pool) = self.state.pools.get(target.node as usize)
+                && let Some(conn) = pool.connection(target.shard)
+            {
+                return Some((pool.address, conn));
+            }
+        }
+        None
+    }
+}
+
+/// Runs a statement on the session's plan (routed when `cluster` is known), then learns
+/// tablets from the result and awaits schema agreement after schema changes (configurable).
+pub(crate) async fn run<S, V, B, F>(
+    cluster: Option<&Cluster>,
+    basic: F,
+    statement: &S,
+    values: &V,
+    defaults: &crate::statement::ExecutionDefaults,
+    paging_state: Option<&[u8]>,
+) -> Result<crate::result::QueryResult, ExecutionError>
+where
+    S: crate::statement::Statement<V> + ?Sized,
+    V: ?Sized,
+    B: Iterator<Item = (SocketAddr, Arc<Connection>)>,
+    F: FnOnce() -> B,
+{
+    let Some(cluster) = cluster else {
+        return crate::execution::run(basic(), statement, values, defaults, paging_state).await;
+    };
+    let info = statement.routing_info(values);
+    let guards = cluster.guards();
+    let result = crate::execution::run(
+        guards.plan(&info),
+        statement,
+        values,
+        defaults,
+        paging_state,
+    )
+    .await?;
+    drop(guards);
+    if let Some(payload) = result.custom_payload() {
+        cluster.learn_tablets(&info, &payload.entries);
+    }
+    if result.schema_change().is_some() {
+        if cluster.config.await_schema_agreement {
+            // A timeout is reported as a session event; the statement itself succeeded.
+            let _ = cluster.await_schema_agreement().await;
+        }
+        // Route the next statements with the new schema (e.g. a new keyspace's replication).
+        cluster
+            .refresh_and_wait(cluster.config.schema_agreement_timeout)
+            .await;
+    }
+    Ok(result)
+}
