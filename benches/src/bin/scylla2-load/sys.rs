@@ -1,0 +1,27 @@
+//! Process figures from the kernel: CPU time and peak RSS (`getrusage`), and the count of
+//! write-family syscalls (`syscw` in `/proc/self/io`).
+
+/// CPU seconds (user, system) and peak resident set in KiB of this process so far.
+pub fn rusage() -> (f64, f64, u64) {
+    // SAFETY: `getrusage` only writes the zeroed struct we pass; RUSAGE_SELF is valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pointer to a live, properly aligned `rusage`.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    if rc != 0 {
+        return (0.0, 0.0, 0);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (
+        secs(ru.ru_utime),
+        secs(ru.ru_stime),
+        ru.ru_maxrss.max(0) as u64,
+    )
+}
+
+/// Write-family syscalls made by this process so far (`syscw`), if `/proc/self/io` is readable.
+pub fn write_syscalls() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("syscw:"))
+        .and_then(|v| v.trim().parse().ok())
+}
