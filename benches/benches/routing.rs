@@ -145,6 +145,17 @@ fn bench_plan(c: &mut Criterion) {
             black_box(acc)
         })
     });
+    g.bench_function("token_and_shard_only/scylla2", |b| {
+        let sharder = Sharder::new(NonZeroU16::new(SHARDS).unwrap_or(NonZeroU16::MIN), 12);
+        b.iter(|| {
+            let (a, s) = &keys[i % keys.len()];
+            i += 1;
+            let token = token_of_row(&pk, &markers, &(*a, s.as_str()))
+                .ok()
+                .flatten();
+            black_box(token.map(|t| sharder.shard_of(t)))
+        })
+    });
     // The official driver's part that is public: composite-key hashing and the sharder.
     let their_sharder =
         scylla::routing::Sharder::new(NonZeroU16::new(SHARDS).unwrap_or(NonZeroU16::MIN), 12);

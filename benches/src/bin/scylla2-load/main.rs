@@ -19,6 +19,7 @@ mod drivers;
 mod report;
 mod run;
 mod sys;
+mod writes;
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -187,7 +187,7 @@ pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<R
     // Let every task reach the barrier before the counters are read.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let (cpu_u0, cpu_s0, _) = sys::rusage();
-    let writes0 = sys::write_syscalls();
+    let writes0 = crate::writes::count();
     let (allocs0, bytes0) = alloc::snapshot();
     let t0 = Instant::now();
     start.wait().await;
@@ -196,7 +196,7 @@ pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<R
     }
     let elapsed = t0.elapsed();
     let (allocs1, bytes1) = alloc::snapshot();
-    let writes1 = sys::write_syscalls();
+    let writes1 = crate::writes::count();
     let (cpu_u1, cpu_s1, maxrss) = sys::rusage();
     if let Some(handle) = progress {
         handle.abort();
@@ -221,7 +221,7 @@ pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<R
         cpu_sys_s: cpu_s1 - cpu_s0,
         allocs: allocs1 - allocs0,
         alloc_bytes: bytes1 - bytes0,
-        write_syscalls: writes0.zip(writes1).map(|(a, b)| b - a),
+        write_syscalls: Some(writes1 - writes0),
         peak_rss_kib: maxrss,
         first_error: shared.first_error.get().cloned(),
     })

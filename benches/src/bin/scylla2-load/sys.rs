@@ -1,5 +1,4 @@
-//! Process figures from the kernel: CPU time and peak RSS (`getrusage`), and the count of
-//! write-family syscalls (`syscw` in `/proc/self/io`).
+//! Process figures from the kernel: CPU time and peak RSS (`getrusage`).
 
 /// CPU seconds (user, system) and peak resident set in KiB of this process so far.
 pub fn rusage() -> (f64, f64, u64) {
@@ -16,12 +15,4 @@ pub fn rusage() -> (f64, f64, u64) {
         secs(ru.ru_stime),
         ru.ru_maxrss.max(0) as u64,
     )
-}
-
-/// Write-family syscalls made by this process so far (`syscw`), if `/proc/self/io` is readable.
-pub fn write_syscalls() -> Option<u64> {
-    let io = std::fs::read_to_string("/proc/self/io").ok()?;
-    io.lines()
-        .find_map(|l| l.strip_prefix("syscw:"))
-        .and_then(|v| v.trim().parse().ok())
 }
