@@ -197,7 +197,8 @@ pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<R
     let elapsed = t0.elapsed();
     let (allocs1, bytes1) = alloc::snapshot();
     let writes1 = crate::writes::count();
-    let (cpu_u1, cpu_s1, maxrss) = sys::rusage();
+    let (cpu_u1, cpu_s1, _) = sys::rusage();
+    let maxrss = sys::peak_rss_kib();
     if let Some(handle) = progress {
         handle.abort();
         eprintln!();

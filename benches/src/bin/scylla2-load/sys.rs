@@ -1,4 +1,6 @@
-//! Process figures from the kernel: CPU time and peak RSS (`getrusage`).
+//! Process figures from the kernel: CPU time (`getrusage`) and peak RSS (`VmHWM` in
+//! `/proc/self/status`: `ru_maxrss` would keep the pre-`exec` high-water mark of the
+//! coordinator that spawned this child).
 
 /// CPU seconds (user, system) and peak resident set in KiB of this process so far.
 pub fn rusage() -> (f64, f64, u64) {
@@ -15,4 +17,16 @@ pub fn rusage() -> (f64, f64, u64) {
         secs(ru.ru_stime),
         ru.ru_maxrss.max(0) as u64,
     )
+}
+
+/// Peak resident set of this process image in KiB (`VmHWM`), else `ru_maxrss`.
+pub fn peak_rss_kib() -> u64 {
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        });
+    hwm.unwrap_or_else(|| rusage().2)
 }
