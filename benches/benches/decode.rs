@@ -58,9 +58,11 @@ fn bench_decode(c: &mut Criterion) {
             type R<'a> = (i32, &'a str, i64, Uuid, ListIter<'a, 'a, i32>);
             for row in rows.typed::<R<'_>>().ok()? {
                 let (k, txt, big, id, li) = row.ok()?;
-                acc += i64::from(k) + txt.len() as i64 + big + id.as_bytes()[0] as i64;
+                acc = acc
+                    .wrapping_add(i64::from(k) + txt.len() as i64 + i64::from(id.as_bytes()[0]))
+                    .wrapping_add(big);
                 for v in li {
-                    acc += i64::from(v.ok()?);
+                    acc = acc.wrapping_add(i64::from(v.ok()?));
                 }
             }
             Some(black_box(acc))
@@ -73,9 +75,11 @@ fn bench_decode(c: &mut Criterion) {
             type R<'a> = (i32, &'a str, i64, Uuid, ListlikeIterator<'a, 'a, i32>);
             for row in rows.rows_iter::<R<'_>>().ok()? {
                 let (k, txt, big, id, li) = row.ok()?;
-                acc += i64::from(k) + txt.len() as i64 + big + id.as_bytes()[0] as i64;
+                acc = acc
+                    .wrapping_add(i64::from(k) + txt.len() as i64 + i64::from(id.as_bytes()[0]))
+                    .wrapping_add(big);
                 for v in li {
-                    acc += i64::from(v.ok()?);
+                    acc = acc.wrapping_add(i64::from(v.ok()?));
                 }
             }
             Some(black_box(acc))

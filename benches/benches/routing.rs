@@ -112,7 +112,7 @@ fn bench_plan(c: &mut Criterion) {
             };
             let mut acc = 0u32;
             for t in QueryPlan::new(&snap, &info, None) {
-                acc = acc.wrapping_mul(31) + t.node + t.shard.map_or(0, |s| u32::from(s));
+                acc = acc.wrapping_mul(31) + t.node + t.shard.unwrap_or(0);
             }
             black_box(acc)
         })
@@ -139,7 +139,7 @@ fn bench_plan(c: &mut Criterion) {
                 let shard = snap
                     .node(node)
                     .and_then(|n| n.sharder)
-                    .map_or(0, |sh| u32::from(sh.shard_of(token)));
+                    .map_or(0, |sh| sh.shard_of(token));
                 acc = acc.wrapping_mul(31) + node + shard;
             }
             black_box(acc)
