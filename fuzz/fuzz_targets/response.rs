@@ -1,12 +1,14 @@
 //! Arbitrary opcode, header flags, protocol version, decoding context and body through
 //! `Response::decode`. It must never panic nor loop; whatever decodes is then walked entirely
-//! (rows iterated with their own column specs, SUPPORTED accessors called).
+//! (rows iterated raw and as dynamic `Row`s with their own column specs, SUPPORTED accessors
+//! called, a tablet routing payload decoded).
 #![no_main]
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use scylla2_cql::frame::{HeaderFlags, Opcode, ProtocolVersion};
 use scylla2_cql::response::{Response, ResponseContext, ResultResponse};
+use scylla2_cql::value::Row;
 
 fuzz_target!(|data: &[u8]| {
     let Some((head, body)) = data.split_first_chunk::<3>() else {
@@ -35,9 +37,19 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
+    if let Some(payload) = &decoded.extras.custom_payload {
+        let _ = payload.tablet_routing();
+    }
     match decoded.response {
         Response::Result(ResultResponse::Rows(rows)) => {
             if let Some(columns) = rows.columns() {
+                if let Ok(iter) = rows.iter::<Row>(columns) {
+                    for row in iter {
+                        if row.is_err() {
+                            break;
+                        }
+                    }
+                }
                 if let Ok(iter) = rows.raw_rows(columns) {
                     for row in iter {
                         let Ok(row) = row else { break };

@@ -320,3 +320,41 @@ fn large_envelope_split_and_reassembled_with_small_ones_around() {
     );
     assert_eq!(wire.len(), 6 + MAX_SEGMENT_PAYLOAD + 4);
 }
+
+#[test]
+fn bad_lz4_payload_with_valid_crcs() {
+    use scylla2_cql::frame::CompressionError;
+    let segment = |payload: &[u8], uncompressed: usize| {
+        let mut wire = lz4_header(payload.len(), uncompressed, true)
+            .unwrap()
+            .to_vec();
+        wire.extend_from_slice(payload);
+        wire.extend_from_slice(&trailer(payload));
+        wire
+    };
+    // A token announcing 15+ literals with nothing after it.
+    assert_eq!(
+        decode_chunked(SegmentFormat::Lz4, &segment(&[0xF0], 10), 3),
+        Err(FrameError::Compression(CompressionError::CorruptLz4))
+    );
+    // The hand-made block of LZ4_SEGMENT yields 73 bytes, not the 80 the header claims.
+    assert_eq!(
+        decode_chunked(SegmentFormat::Lz4, &segment(&LZ4_SEGMENT[8..28], 80), 3),
+        Err(FrameError::Compression(CompressionError::LengthMismatch {
+            claimed: 80,
+            actual: 73
+        }))
+    );
+    // ... and claiming fewer bytes than it holds is corrupt too.
+    assert_eq!(
+        decode_chunked(SegmentFormat::Lz4, &segment(&LZ4_SEGMENT[8..28], 72), 3),
+        Err(FrameError::Compression(CompressionError::CorruptLz4))
+    );
+    // The same block with the right length decodes.
+    assert_eq!(
+        decode_chunked(SegmentFormat::Lz4, &segment(&LZ4_SEGMENT[8..28], 73), 3)
+            .unwrap()
+            .len(),
+        1
+    );
+}

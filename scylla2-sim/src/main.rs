@@ -80,7 +80,9 @@ async fn serve(builder: ClusterBuilder) -> ExitCode {
         .collect();
     println!("scylla2-sim: {} node(s) serving", points.len());
     println!("contact points: {}", points.join(","));
-    println!("shard-aware port: {}", cluster.shard_aware_port());
+    if cluster.shard_aware_port() != 0 {
+        println!("shard-aware port: {}", cluster.shard_aware_port());
+    }
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("scylla2-sim: cannot wait for Ctrl-C: {e}");
     }

@@ -298,8 +298,14 @@ async fn panic_in_a_handler_kills_only_that_connection() {
     let mut fresh = ready(&c, 0, 4).await;
     ping(&mut fresh, 3).await;
     // The dead connection was forgotten.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(c.connection_count(0).unwrap(), 2);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while c.connection_count(0).unwrap() != 2 {
+        assert!(
+            Instant::now() < deadline,
+            "dead connection still registered"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test]
@@ -423,4 +429,185 @@ async fn stop_start_and_events() {
     assert!(listener.closed().await);
     let mut back = ready(&c, 0, 4).await;
     ping(&mut back, 1).await;
+}
+
+#[tokio::test]
+async fn delay_per_shard() {
+    let c = cluster(1, 2).await;
+    c.set_delay(0, Some(1), Duration::from_millis(300)).unwrap();
+    assert!(c.set_delay(0, Some(7), Duration::from_millis(1)).is_err());
+    for _ in 0..2 {
+        let mut cl = ready(&c, 0, 4).await;
+        cl.send(1, OPTIONS, &[]).await;
+        let t = Instant::now();
+        let f = cl.recv().await.unwrap();
+        let shard = get(&f.multimap(), "SCYLLA_SHARD").unwrap()[0].clone();
+        let slow = t.elapsed() >= Duration::from_millis(290);
+        assert_eq!(slow, shard == "1", "shard {shard} slow={slow}");
+    }
+}
+
+#[test]
+fn cluster_is_send_and_sync() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<Cluster>();
+}
+
+#[tokio::test]
+async fn tracing_flag_gets_a_tracing_id() {
+    let c = cluster(1, 0).await;
+    let mut cl = ready(&c, 0, 4).await;
+    cl.send_flags(0x02, 3, QUERY, &query_body("SELECT key FROM system.local"))
+        .await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!((f.opcode, f.flags & 0x02), (RESULT, 0x02));
+    assert_eq!(f.body[6] >> 4, 1, "version 1 uuid");
+    assert_eq!(&f.body[16..20], &[0, 0, 0, 2], "rows after the tracing id");
+    // Without the flag: no tracing id.
+    cl.send(4, QUERY, &query_body("SELECT key FROM system.local"))
+        .await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!((f.flags & 0x02, &f.body[..4]), (0, &[0u8, 0, 0, 2][..]));
+}
+
+#[tokio::test]
+async fn shard_aware_port_can_be_disabled_or_natted() {
+    let c = Cluster::builder()
+        .shards(2)
+        .port(0)
+        .no_shard_aware_port()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(c.shard_aware_port(), 0);
+    let mut cl = Client::connect(addr(&c, 0), 4).await;
+    cl.send(0, OPTIONS, &[]).await;
+    let m = cl.recv().await.unwrap().multimap();
+    assert!(get(&m, "SCYLLA_SHARD_AWARE_PORT").is_none());
+    assert!(get(&m, "SCYLLA_NR_SHARDS").is_some());
+
+    // NAT: the client port no longer decides the shard.
+    let c = cluster(1, 4).await;
+    c.set_shard_aware_nat(true);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        let bound = (41000u16..60000)
+            .step_by(4)
+            .any(|p| sock.bind(format!("127.0.0.1:{p}").parse().unwrap()).is_ok());
+        assert!(bound);
+        let target: SocketAddr = format!("127.0.0.1:{}", c.shard_aware_port())
+            .parse()
+            .unwrap();
+        let mut cl = Client::connect_stream(sock.connect(target).await.unwrap(), 4);
+        cl.send(0, OPTIONS, &[]).await;
+        let m = cl.recv().await.unwrap().multimap();
+        seen.push(get(&m, "SCYLLA_SHARD").unwrap()[0].clone());
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec!["0", "1", "2", "3"],
+        "round robin despite port % 4 == 0"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_read_gets_backpressure_not_loss() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let c = cluster(1, 0).await;
+    let mut healthy = ready(&c, 0, 4).await;
+    let mut flood = ready(&c, 0, 4).await;
+    const N: usize = 60_000;
+    let mut burst = Vec::new();
+    for i in 0..N {
+        burst.extend(envelope(4, 0, (i % 30000) as i16, OPTIONS, &[]));
+    }
+    let (mut rd, mut wr) = flood.stream.into_split();
+    let writer = tokio::spawn(async move {
+        wr.write_all(&burst).await.unwrap();
+        wr
+    });
+    // Let the server fill its backlog while nobody reads.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ping(&mut healthy, 1).await;
+    // Now read everything: every request is answered exactly once.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut have = 0usize;
+    while got < N {
+        let n = tokio::time::timeout(Duration::from_secs(10), rd.read(&mut buf[have..]))
+            .await
+            .expect("answers keep coming")
+            .unwrap();
+        assert!(n > 0);
+        have += n;
+        let mut pos = 0;
+        while have - pos >= 9 {
+            let len = i32::from_be_bytes(buf[pos + 5..pos + 9].try_into().unwrap()) as usize;
+            if have - pos < 9 + len {
+                break;
+            }
+            assert_eq!(buf[pos + 4], SUPPORTED);
+            got += 1;
+            pos += 9 + len;
+        }
+        buf.copy_within(pos..have, 0);
+        have -= pos;
+    }
+    assert_eq!(got, N);
+    let _ = writer.await;
+}
+
+#[tokio::test]
+async fn topology_from_the_builder() {
+    let c = Cluster::builder()
+        .nodes(3)
+        .datacenters([("dc1", 2), ("dc2", 1)])
+        .racks(["r1", "r2"])
+        .tokens_per_node(8)
+        .seed(42)
+        .port(0)
+        .base_ip(std::net::Ipv4Addr::new(127, 0, 40, 10))
+        .start()
+        .await
+        .unwrap();
+    let nodes = c.nodes();
+    let dcs: Vec<&str> = nodes.iter().map(|n| n.datacenter.as_str()).collect();
+    let racks: Vec<&str> = nodes.iter().map(|n| n.rack.as_str()).collect();
+    assert_eq!(dcs, ["dc1", "dc1", "dc2"]);
+    assert_eq!(racks, ["r1", "r2", "rack1"]);
+    let addrs: Vec<String> = c
+        .contact_points()
+        .iter()
+        .map(|a| a.ip().to_string())
+        .collect();
+    assert_eq!(addrs, ["127.0.40.10", "127.0.40.11", "127.0.40.12"]);
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n.tokens.len() == 8 && n.port == c.port() && n.up)
+    );
+    let mut hosts: Vec<_> = nodes.iter().map(|n| n.host_id).collect();
+    hosts.dedup();
+    assert_eq!(hosts.len(), 3);
+    // Same seed, same tokens.
+    let again = Cluster::builder()
+        .nodes(3)
+        .tokens_per_node(8)
+        .seed(42)
+        .port(0)
+        .base_ip(std::net::Ipv4Addr::new(127, 0, 41, 10))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(again.nodes()[1].tokens, nodes[1].tokens);
+    assert!(Cluster::builder().nodes(0).start().await.is_err());
+    assert!(
+        Cluster::builder()
+            .max_protocol_version(6)
+            .start()
+            .await
+            .is_err()
+    );
 }

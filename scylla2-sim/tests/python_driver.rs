@@ -34,6 +34,11 @@ fn config(
     )
 }
 
+fn with_auth(config: String, user: &str, password: &str) -> String {
+    let body = config.trim_end_matches('}');
+    format!("{body}, \"auth\": [\"{user}\", \"{password}\"]}}")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_driver_matrix() {
     if std::env::var("SCYLLA2_SKIP_PYTHON").as_deref() == Ok("1") {
@@ -79,6 +84,15 @@ async fn python_driver_matrix() {
         .await
         .unwrap();
 
+    let secured = Cluster::builder()
+        .nodes(1)
+        .port(0)
+        .password_auth([("cassandra", "s3cret")])
+        .base_ip(Ipv4Addr::new(127, 0, 14, 1))
+        .start()
+        .await
+        .unwrap();
+
     let mut configs = Vec::new();
     for (label, c) in [("1 node", &one), ("3 nodes", &three)] {
         for (p, comp) in [
@@ -99,6 +113,11 @@ async fn python_driver_matrix() {
         None,
         Some(4),
     ));
+    for p in [4, 5] {
+        let name = format!("password auth v{p}");
+        let cfg = config(&name, &secured, Some(p), Some("lz4"), None);
+        configs.push(with_auth(cfg, "cassandra", "s3cret"));
+    }
     let json = format!("[{}]", configs.join(", "));
 
     let run = tokio::process::Command::new("python3")

@@ -83,3 +83,184 @@ async fn scylla_driver_routes_to_owning_node_and_shard() {
     let busy_shards = stats.iter().filter(|s| s.owned > 0).count();
     assert!(busy_shards >= 10, "{stats:?}");
 }
+
+/// Every injected error reaches the official driver as the matching `DbError`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scylla_driver_decodes_every_injected_error() {
+    use scylla::client::execution_profile::ExecutionProfile;
+    use scylla::policies::retry::FallthroughRetryPolicy;
+    use scylla2_sim::{FaultRule, RequestKind, SimError, WriteType};
+    use std::sync::Arc;
+
+    let c = Cluster::builder()
+        .nodes(1)
+        .shards(2)
+        .port(0)
+        .shard_aware_port(0)
+        .base_ip(Ipv4Addr::new(127, 0, 22, 1))
+        .start()
+        .await
+        .unwrap();
+    let profile = ExecutionProfile::builder()
+        .retry_policy(Arc::new(FallthroughRetryPolicy))
+        .build();
+    let session = SessionBuilder::new()
+        .known_node_addr(c.contact_points()[0])
+        .default_execution_profile_handle(profile.into_handle())
+        .build()
+        .await
+        .unwrap();
+    let cases: Vec<(SimError, &str)> = vec![
+        (SimError::ServerError("boom".into()), "ServerError"),
+        (
+            SimError::Unavailable {
+                consistency: 1,
+                required: 2,
+                alive: 1,
+            },
+            "Unavailable",
+        ),
+        (SimError::Overloaded("busy".into()), "Overloaded"),
+        (SimError::IsBootstrapping, "IsBootstrapping"),
+        (SimError::TruncateError("t".into()), "TruncateError"),
+        (
+            SimError::WriteTimeout {
+                consistency: 1,
+                received: 0,
+                block_for: 1,
+                write_type: WriteType::Simple,
+            },
+            "WriteTimeout",
+        ),
+        (
+            SimError::ReadTimeout {
+                consistency: 1,
+                received: 0,
+                block_for: 1,
+                data_present: false,
+            },
+            "ReadTimeout",
+        ),
+        (
+            SimError::ReadFailure {
+                consistency: 1,
+                received: 0,
+                block_for: 1,
+                failures: 1,
+                data_present: false,
+            },
+            "ReadFailure",
+        ),
+        (
+            SimError::WriteFailure {
+                consistency: 1,
+                received: 0,
+                block_for: 1,
+                failures: 1,
+                write_type: WriteType::Batch,
+            },
+            "WriteFailure",
+        ),
+        (
+            SimError::FunctionFailure {
+                keyspace: "ks".into(),
+                function: "f".into(),
+                arg_types: vec!["int".into()],
+            },
+            "FunctionFailure",
+        ),
+        (SimError::SyntaxError("bad".into()), "SyntaxError"),
+        (SimError::Unauthorized("no".into()), "Unauthorized"),
+        (SimError::Invalid("no".into()), "Invalid"),
+        (SimError::ConfigError("no".into()), "ConfigError"),
+        (
+            SimError::AlreadyExists {
+                keyspace: "ks".into(),
+                table: "t".into(),
+                message: "exists".into(),
+            },
+            "AlreadyExists",
+        ),
+        (
+            SimError::RateLimitReached {
+                op_type: 1,
+                rejected_by_coordinator: true,
+            },
+            "RateLimitReached",
+        ),
+    ];
+    for (err, name) in cases {
+        c.inject(
+            FaultRule::error(err)
+                .kind(RequestKind::Query)
+                .query_contains("system.local"),
+        );
+        let got = session
+            .query_unpaged("SELECT key FROM system.local", ())
+            .await
+            .expect_err("injected error");
+        let text = format!("{got:?}");
+        assert!(text.contains(name), "{name}: {text}");
+    }
+    // And afterwards the connection is healthy.
+    session
+        .query_unpaged("SELECT key FROM system.local", ())
+        .await
+        .unwrap();
+}
+
+/// Behind a "NAT" the shard-aware port ignores the client port; the driver must notice from
+/// SCYLLA_SHARD and still end up with a connection per shard, so routing stays exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scylla_driver_survives_a_nat_on_the_shard_aware_port() {
+    let c = Cluster::builder()
+        .nodes(1)
+        .shards(4)
+        .port(0)
+        .shard_aware_port(0)
+        .base_ip(Ipv4Addr::new(127, 0, 23, 1))
+        .start()
+        .await
+        .unwrap();
+    c.set_shard_aware_nat(true);
+    let session = SessionBuilder::new()
+        .known_node_addr(c.contact_points()[0])
+        .build()
+        .await
+        .expect("scylla driver connects");
+    session
+        .query_unpaged(
+            "CREATE KEYSPACE nat WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            (),
+        )
+        .await
+        .unwrap();
+    session
+        .query_unpaged("CREATE TABLE nat.t (k int PRIMARY KEY)", ())
+        .await
+        .unwrap();
+    let ins = session
+        .prepare("INSERT INTO nat.t (k) VALUES (?)")
+        .await
+        .unwrap();
+    // Give the pool time to cover every shard, then measure.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        c.reset_stats();
+        for k in 0..200i32 {
+            session.execute_unpaged(&ins, (k,)).await.unwrap();
+        }
+        let stats = c.request_stats();
+        let owned: u64 = stats.iter().map(|s| s.owned).sum();
+        let with_token: u64 = stats.iter().map(|s| s.with_token).sum();
+        assert_eq!(with_token, 200);
+        if owned == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never fully shard-aware: {stats:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

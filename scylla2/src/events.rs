@@ -135,3 +135,38 @@ impl Events {
         let _ = self.session.send(event);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lagging_receiver_loses_old_events_and_never_blocks() {
+        let events = Events::new();
+        let mut slow = events.session();
+        // Publishing never waits for receivers.
+        for nodes in 0..EVENT_CAPACITY + 10 {
+            events.publish(SessionEvent::TopologyRefreshed {
+                nodes,
+                keyspaces: 0,
+            });
+        }
+        assert!(matches!(
+            slow.try_recv(),
+            Err(broadcast::error::TryRecvError::Lagged(10))
+        ));
+        // The oldest kept event is the 11th.
+        assert_eq!(
+            slow.try_recv(),
+            Ok(SessionEvent::TopologyRefreshed {
+                nodes: 10,
+                keyspaces: 0
+            })
+        );
+        // Without receivers, publishing is a no-op.
+        let lonely = Events::new();
+        lonely.publish(SessionEvent::NodeUp {
+            node: "127.0.0.1:9042".parse().unwrap(),
+        });
+    }
+}

@@ -136,3 +136,42 @@ async fn closed_connection_fails_every_waiter() {
     }
     assert_eq!(failed, 100);
 }
+
+#[tokio::test]
+async fn session_recovers_after_a_node_restart() {
+    let Some(c) = sim().await else { return };
+    let sim = c.sim.as_ref().unwrap();
+    let s = Session::builder()
+        .contact_point(c.uri.clone())
+        .connections_per_node(2)
+        .connect()
+        .await
+        .unwrap();
+    sim.stop_node(0).await.unwrap();
+    let err = s
+        .execute("SELECT release_version FROM system.local", ())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ExecutionError::Connection(_) | ExecutionError::NoConnection
+        ),
+        "{err:?}"
+    );
+    sim.start_node(0).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if s.execute("SELECT release_version FROM system.local", ())
+                .await
+                .is_ok()
+                && s.open_connections() == 2
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the session reconnects after the restart");
+}

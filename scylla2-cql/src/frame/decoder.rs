@@ -315,6 +315,52 @@ impl SegmentDecoder {
     }
 }
 
+/// The decoder of one connection across the v5 handshake (v5 §2.3.1): unsegmented envelopes
+/// until READY or AUTHENTICATE, then segments. For v4 it stays [`EnvelopeDecoder`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum FrameDecoder {
+    /// Unsegmented envelopes.
+    Envelopes(EnvelopeDecoder),
+    /// v5 segments.
+    Segments(SegmentDecoder),
+}
+
+impl FrameDecoder {
+    /// Starts with unsegmented envelopes.
+    pub const fn new(decoder: EnvelopeDecoder) -> Self {
+        Self::Envelopes(decoder)
+    }
+
+    /// Decodes the next envelope with the current framing (see [`EnvelopeDecoder::decode`] and
+    /// [`SegmentDecoder::decode`]).
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Envelope>, FrameError> {
+        match self {
+            Self::Envelopes(d) => d.decode(buf),
+            Self::Segments(d) => d.decode(buf),
+        }
+    }
+
+    /// Bytes still needed after `decode` returned `Ok(None)`.
+    pub const fn needed(&self) -> usize {
+        match self {
+            Self::Envelopes(d) => d.needed(),
+            Self::Segments(d) => d.needed(),
+        }
+    }
+
+    /// Switches to segments after the v5 READY or AUTHENTICATE envelope, keeping the maximum
+    /// envelope size. Bytes already in the read buffer are decoded as segments from the next
+    /// call on.
+    pub fn start_segments(&mut self, format: SegmentFormat) {
+        let max = match self {
+            Self::Envelopes(d) => d.max_frame_size(),
+            Self::Segments(d) => d.max_frame_size,
+        };
+        *self = Self::Segments(SegmentDecoder::new(format, max));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +425,23 @@ mod tests {
                 }
             ))
         ));
+    }
+
+    #[test]
+    fn frame_decoder_switches_to_segments_mid_buffer() {
+        // Unframed v5 READY, then a segment holding a RESULT, in one read.
+        let mut buf = BytesMut::from(&[0x85, 0, 0, 1, 0x02, 0, 0, 0, 0][..]);
+        let result = [0x85, 0, 0, 2, 0x08, 0, 0, 0, 4, 0, 0, 0, 1];
+        encode_segment(&result, true, SegmentFormat::Lz4, &mut buf).unwrap();
+        let mut d = FrameDecoder::new(EnvelopeDecoder::new(100));
+        let ready = d.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(ready.header.opcode, crate::frame::Opcode::Ready);
+        d.start_segments(SegmentFormat::Lz4);
+        let env = d.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(env.header.stream, 2);
+        assert_eq!(d.decode(&mut buf).unwrap(), None);
+        assert_eq!(d.needed(), 8);
+        assert!(matches!(&d, FrameDecoder::Segments(s) if s.max_frame_size == 100));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!   the [`Compression`] negotiated in STARTUP, if any.
 //! - v5 after READY/AUTHENTICATE: [`SegmentDecoder`] over the same buffer, with the
 //!   [`SegmentFormat`] fixed by the STARTUP `COMPRESSION` option.
+//! - [`FrameDecoder`] holds either and switches with [`FrameDecoder::start_segments`].
 //!
 //! Both return `Ok(None)` when more bytes are needed (and tell how many with `needed()`), and
 //! hand out each [`Envelope`] body as a slice of the read buffer unless it had to be
@@ -30,7 +31,9 @@ pub mod header;
 pub mod segment;
 
 pub use compression::{Compression, CompressionError};
-pub use decoder::{DEFAULT_MAX_FRAME_SIZE, Envelope, EnvelopeDecoder, SegmentDecoder};
+pub use decoder::{
+    DEFAULT_MAX_FRAME_SIZE, Envelope, EnvelopeDecoder, FrameDecoder, SegmentDecoder,
+};
 pub use error::{CrcKind, FrameError, SegmentError};
 pub use header::{EnvelopeHeader, HEADER_SIZE, HeaderError, HeaderFlags, Opcode, ProtocolVersion};
 pub use segment::{

@@ -1,6 +1,13 @@
 //! Request messages (v4 §4.1, v5 §4.1). Each request states its exact body size for a protocol
 //! version and writes itself into a caller-provided slice of that size (a write-queue slot in
 //! the driver), so nothing is serialized twice or into a temporary buffer.
+//!
+//! Requests borrow everything they send; sizing validates every length and count (typed
+//! [`RequestError`]) and neither sizing nor writing allocates. Bound values are written as
+//! given: checking them against a prepared statement's bind markers
+//! ([`crate::value::SerializeRow::check_types`]) is the caller's step, done once per execution.
+//! Tracing is only a header flag; a custom payload is a body prefix written by
+//! [`WithCustomPayload`]; [`request_flags`] gives the matching header flags.
 
 use bytes::BufMut;
 

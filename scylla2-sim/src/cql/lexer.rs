@@ -255,7 +255,7 @@ impl<'a> Lexer<'a> {
         if self.peek(0) == Some(b'0') && matches!(self.peek(1), Some(b'x' | b'X')) {
             let end = self.word_end(self.pos + 2, false);
             let hex = &self.text[self.pos + 2..end];
-            if hex.len() % 2 != 0 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            if !hex.len().is_multiple_of(2) || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
                 return Err(self.err(start, format!("invalid blob literal 0x{hex}")));
             }
             let bytes = (0..hex.len())

@@ -7,6 +7,8 @@
 //! - [`types`]: per-type validation, ordering, literals, names.
 //! - [`exec`]: planning and execution. [`system`]: system tables from the [`ClusterView`].
 
+#[cfg(test)]
+mod bench;
 pub mod exec;
 pub mod murmur3;
 pub mod ring;
@@ -89,9 +91,12 @@ pub struct Prepared {
     pub(crate) plan: Plan,
 }
 
+/// Prepared plans of QUERY strings by (keyspace, text).
+type QueryCache = HashMap<(Option<String>, String), Arc<Prepared>>;
+
 pub(crate) struct Inner {
     pub(crate) schema: RwLock<Schema>,
-    cache: Mutex<HashMap<(Option<String>, String), Arc<Prepared>>>,
+    cache: Mutex<QueryCache>,
 }
 
 /// The cluster-wide engine; cheap to clone (shared state).
@@ -292,16 +297,17 @@ impl Engine {
 
     fn prepare_cached(&self, query: &str, ks: Option<&str>) -> Result<Arc<Prepared>, SimError> {
         let key = (ks.map(str::to_string), query.to_string());
-        if let Some(p) = self
+        let cached = self
             .inner
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
+            .cloned();
+        if let Some(p) = cached
+            && p.is_current()
         {
-            if p.is_current() {
-                return Ok(p.clone());
-            }
+            return Ok(p);
         }
         let p = self.prepare(query, ks)?;
         if matches!(p.plan, Plan::Write(_) | Plan::Select(_)) {

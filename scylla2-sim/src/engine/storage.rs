@@ -2,7 +2,7 @@
 //! byte-comparable key, cells with timestamps and TTLs, collection elements, counters, and
 //! tombstones (partition, row, range, cell, collection). Reads resolve last-write-wins.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -10,6 +10,9 @@ use bytes::Bytes;
 
 /// "No timestamp": older than everything.
 pub const NO_TS: i64 = i64::MIN;
+
+/// A collection element write: (sort key, element key, value or None to delete).
+pub type ElemWrite = (Vec<u8>, Bytes, Option<Bytes>);
 
 /// Write attributes of one statement.
 #[derive(Debug, Clone, Copy)]
@@ -139,7 +142,7 @@ pub struct Partition {
     /// Static cells.
     pub statics: Row,
     /// Rows by encoded clustering key.
-    pub rows: BTreeMap<Vec<u8>, Row>,
+    pub rows: RowMap,
     /// Range tombstones.
     pub ranges: Vec<RangeTombstone>,
 }
@@ -149,17 +152,175 @@ impl Default for Partition {
         Partition {
             deleted_at: NO_TS,
             statics: Row::default(),
-            rows: BTreeMap::new(),
+            rows: RowMap::default(),
             ranges: Vec::new(),
         }
     }
 }
 
-/// A table's partitions by (token, serialized partition key).
+/// Rows of a partition by encoded clustering key; a single row (tables without clustering
+/// columns) is kept without a tree.
+#[derive(Debug, Clone, Default)]
+pub enum RowMap {
+    /// No row.
+    #[default]
+    Empty,
+    /// One row.
+    One(Vec<u8>, Box<Row>),
+    /// Several rows.
+    Many(BTreeMap<Vec<u8>, Row>),
+}
+
+/// An iterator over rows in clustering order (either direction).
+pub type RowIter<'a> = Box<dyn DoubleEndedIterator<Item = (&'a [u8], &'a Row)> + 'a>;
+
+fn bounds_valid(lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> bool {
+    match (lo, hi) {
+        (Bound::Included(a), Bound::Included(b)) => a <= b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b))
+        | (Bound::Excluded(a), Bound::Included(b)) => a < b,
+        _ => true,
+    }
+}
+
+fn in_bounds(k: &[u8], lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> bool {
+    let after = match lo {
+        Bound::Included(a) => k >= a,
+        Bound::Excluded(a) => k > a,
+        Bound::Unbounded => true,
+    };
+    let before = match hi {
+        Bound::Included(b) => k <= b,
+        Bound::Excluded(b) => k < b,
+        Bound::Unbounded => true,
+    };
+    after && before
+}
+
+impl RowMap {
+    /// The row at `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&Row> {
+        match self {
+            RowMap::Empty => None,
+            RowMap::One(k, r) => (k.as_slice() == key).then_some(&**r),
+            RowMap::Many(m) => m.get(key),
+        }
+    }
+
+    /// The row at `key`, created (with clustering values `ck`) when missing.
+    pub fn get_or_insert(&mut self, key: &[u8], ck: &[Bytes]) -> &mut Row {
+        let new_row = || Row {
+            ck: ck.iter().map(|b| Bytes::copy_from_slice(b)).collect(),
+            ..Row::default()
+        };
+        match self {
+            RowMap::Empty => {
+                *self = RowMap::One(key.to_vec(), Box::new(new_row()));
+            }
+            RowMap::One(k, _) if k.as_slice() != key => {
+                let RowMap::One(k, r) = std::mem::take(self) else {
+                    return self.get_or_insert(key, ck);
+                };
+                let mut m = BTreeMap::new();
+                m.insert(k, *r);
+                m.insert(key.to_vec(), new_row());
+                *self = RowMap::Many(m);
+            }
+            RowMap::Many(m) if !m.contains_key(key) => {
+                m.insert(key.to_vec(), new_row());
+            }
+            _ => {}
+        }
+        match self {
+            RowMap::One(_, r) => r,
+            RowMap::Many(m) => m.entry(key.to_vec()).or_insert_with(new_row),
+            RowMap::Empty => {
+                *self = RowMap::One(key.to_vec(), Box::new(new_row()));
+                self.get_or_insert(key, ck)
+            }
+        }
+    }
+
+    /// Rows within bounds, in order.
+    pub fn range<'a>(&'a self, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> RowIter<'a> {
+        if !bounds_valid(lo, hi) {
+            return Box::new(std::iter::empty());
+        }
+        match self {
+            RowMap::Empty => Box::new(std::iter::empty()),
+            RowMap::One(k, r) => {
+                let hit = in_bounds(k, lo, hi).then_some((k.as_slice(), &**r));
+                Box::new(hit.into_iter())
+            }
+            RowMap::Many(m) => {
+                Box::new(m.range::<[u8], _>((lo, hi)).map(|(k, r)| (k.as_slice(), r)))
+            }
+        }
+    }
+
+    /// Every row in order.
+    pub fn iter(&self) -> RowIter<'_> {
+        self.range(Bound::Unbounded, Bound::Unbounded)
+    }
+}
+
+/// A table's partitions: a hash map by serialized key for point access, plus a token-ordered
+/// index for scans (new keys are queued and merged before the next scan).
 #[derive(Debug, Default)]
 pub struct TableData {
-    /// Partitions.
-    pub partitions: BTreeMap<(i64, Bytes), Partition>,
+    map: HashMap<Bytes, Box<Partition>, ahash::RandomState>,
+    index: BTreeSet<(i64, Bytes)>,
+    pending: Vec<(i64, Bytes)>,
+}
+
+impl TableData {
+    /// The partition with this serialized key.
+    pub fn get(&self, key: &[u8]) -> Option<&Partition> {
+        self.map.get(key).map(|p| &**p)
+    }
+
+    /// The stored key and partition for a serialized key.
+    pub fn get_entry(&self, key: &[u8]) -> Option<(&Bytes, &Partition)> {
+        self.map.get_key_value(key).map(|(k, p)| (k, &**p))
+    }
+
+    /// The partition with this key, created when missing.
+    pub fn get_or_create(&mut self, token: i64, key: &Bytes) -> &mut Partition {
+        if !self.map.contains_key(&key[..]) {
+            // Own the key bytes: a slice of a network frame would pin the whole frame.
+            let owned = Bytes::copy_from_slice(key);
+            self.pending.push((token, owned.clone()));
+            self.map.insert(owned, Box::default());
+        }
+        self.map.entry(key.clone()).or_default()
+    }
+
+    /// Whether new partitions wait to be merged into the scan index.
+    pub fn needs_merge(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Merges new partitions into the scan index.
+    pub fn merge(&mut self) {
+        self.index.extend(self.pending.drain(..));
+    }
+
+    /// Partitions from `start` on, in (token, key) order (call [`Self::merge`] first).
+    pub fn scan(
+        &self,
+        start: Bound<(i64, Bytes)>,
+    ) -> impl Iterator<Item = (i64, &Bytes, &Partition)> {
+        self.index
+            .range((start, Bound::Unbounded))
+            .filter_map(|(t, k)| self.map.get(&k[..]).map(|p| (*t, k, &**p)))
+    }
+
+    /// Removes every partition.
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.index.clear();
+        self.pending.clear();
+    }
 }
 
 static LIST_SEQ: AtomicI64 = AtomicI64::new(1);
@@ -197,11 +358,8 @@ impl Partition {
     }
 
     /// The row at `key`, created when missing.
-    pub fn row_mut(&mut self, key: Vec<u8>, ck: &[Bytes]) -> &mut Row {
-        self.rows.entry(key).or_insert_with(|| Row {
-            ck: ck.to_vec(),
-            ..Row::default()
-        })
+    pub fn row_mut(&mut self, key: &[u8], ck: &[Bytes]) -> &mut Row {
+        self.rows.get_or_insert(key, ck)
     }
 
     /// Deletes the whole partition.
@@ -277,7 +435,7 @@ impl Row {
         *cell = Some(Cell {
             stamp,
             value: match value {
-                Some(v) => CellValue::Value(v),
+                Some(v) => CellValue::Value(Bytes::copy_from_slice(&v)),
                 None => CellValue::Dead,
             },
         });
@@ -287,7 +445,7 @@ impl Row {
     pub fn collection_replace(
         &mut self,
         slot: usize,
-        items: Option<Vec<(Vec<u8>, Bytes, Option<Bytes>)>>,
+        items: Option<Vec<ElemWrite>>,
         ctx: &WriteCtx,
     ) {
         self.collection_delete(slot, ctx.ts - 1);
@@ -320,7 +478,7 @@ impl Row {
         }
     }
 
-    fn collection(&mut self, slot: usize, ctx: &WriteCtx) -> &mut BTreeMap<Vec<u8>, Elem> {
+    fn collection(&mut self, slot: usize, ctx: &WriteCtx) -> Option<&mut BTreeMap<Vec<u8>, Elem>> {
         let cell = self.slot(slot);
         if !matches!(
             cell,
@@ -342,26 +500,25 @@ impl Row {
                 if stamp.ts < ctx.ts {
                     *stamp = Stamp::of(ctx);
                 }
-                elems
+                Some(elems)
             }
             // Just set to a collection above.
-            _ => unreachable!("collection cell"),
+            _ => None,
         }
     }
 
     /// Adds or overwrites elements: (sort key, element key, value). A None value deletes.
-    pub fn collection_add(
-        &mut self,
-        slot: usize,
-        items: Vec<(Vec<u8>, Bytes, Option<Bytes>)>,
-        ctx: &WriteCtx,
-    ) {
+    pub fn collection_add(&mut self, slot: usize, items: Vec<ElemWrite>, ctx: &WriteCtx) {
         let stamp = Stamp::of(ctx);
-        let elems = self.collection(slot, ctx);
+        let Some(elems) = self.collection(slot, ctx) else {
+            return;
+        };
         for (sort, key, value) in items {
             match elems.get(&sort) {
                 Some(old) if old.stamp.ts > stamp.ts => {}
                 _ => {
+                    let key = Bytes::copy_from_slice(&key);
+                    let value = value.map(|v| Bytes::copy_from_slice(&v));
                     elems.insert(sort, Elem { key, value, stamp });
                 }
             }

@@ -288,7 +288,7 @@ pub fn initial_schema() -> Schema {
     for ks in kss {
         s.keyspaces.insert(ks.name.to_string(), ks);
     }
-    s.version = uuid::Uuid::from_u64_pair(0x5c11_a2_0000_0001, 1);
+    s.version = uuid::Uuid::from_u64_pair(0x005c_11a2_0000_0001, 1);
     s
 }
 
@@ -352,13 +352,22 @@ fn put(data: &mut TableData, s: &TableSchema, values: Vec<Option<Bytes>>) {
         ttl: 0,
         now_s: 0,
     };
-    let part: &mut Partition = data.partitions.entry((token, key)).or_default();
-    let row = part.row_mut(enc, &ck);
+    let part: &mut Partition = data.get_or_create(token, &key);
+    let row = part.row_mut(&enc, &ck);
     row.mark(&ctx);
     for (c, v) in s.columns.iter().zip(values) {
         if matches!(c.kind, ColumnKind::Regular | ColumnKind::Static) && v.is_some() {
             row.write(c.slot, v, &ctx);
         }
+    }
+}
+
+/// A node's schema version; a nil version (not filled by the server) means the current one.
+fn version(n: &NodeInfo, engine: &Engine) -> uuid::Uuid {
+    if n.schema_version.is_nil() {
+        engine.schema_version()
+    } else {
+        n.schema_version
     }
 }
 
@@ -396,7 +405,7 @@ pub fn materialize(
                     t(&n.rack),
                     t(&n.release_version),
                     inet(n.address),
-                    uuid(n.schema_version),
+                    uuid(version(&n, engine)),
                     t(SUPPORTED_FEATURES),
                     texts(toks.iter().map(String::as_str)),
                 ],
@@ -416,7 +425,7 @@ pub fn materialize(
                         t(&n.rack),
                         t(&n.release_version),
                         inet(n.address),
-                        uuid(n.schema_version),
+                        uuid(version(&n, engine)),
                         t(SUPPORTED_FEATURES),
                         texts(toks.iter().map(String::as_str)),
                     ],
@@ -449,6 +458,7 @@ pub fn materialize(
             }
         }
     }
+    data.merge();
     Ok(data)
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -43,6 +43,7 @@ pub(crate) struct Config {
     pub shards: u32,
     pub port: u16,
     pub shard_port: u16,
+    pub shard_aware: bool,
     pub max_version: u8,
     pub users: Option<Vec<(String, String)>>,
     pub release_version: String,
@@ -79,6 +80,11 @@ impl ClusterBuilder {
     /// Shard-aware port (default 19042; 0 = pick a free one).
     pub fn shard_aware_port(mut self, p: u16) -> Self {
         self.config.shard_port = p;
+        self
+    }
+    /// Neither listen on nor advertise a shard-aware port (older Scylla).
+    pub fn no_shard_aware_port(mut self) -> Self {
+        self.config.shard_aware = false;
         self
     }
     /// First node address; node i listens on base + i (default 127.0.0.1).
@@ -157,6 +163,7 @@ impl ClusterBuilder {
             next_conn: AtomicU64::new(1),
             used_tokens: Mutex::new(HashSet::new()),
             ports: Mutex::new((self.config.port, self.config.shard_port)),
+            nat: AtomicBool::new(false),
         });
         let mut dcs = Vec::new();
         for (name, count) in &self.datacenters {
@@ -187,7 +194,7 @@ type Listeners = Vec<(tokio::net::TcpListener, Option<tokio::net::TcpListener>)>
 /// free on the first address is taken on another.
 async fn bind_all(shared: &Arc<Shared>, nodes: &[Arc<Node>]) -> Result<Listeners, StartError> {
     let (want_port, want_shard) = *lock(&shared.ports);
-    let sharded = shared.config.shards > 0;
+    let sharded = shared.wants_shard_port();
     let mut last_err = None;
     for _ in 0..50 {
         let mut out: Listeners = Vec::new();
@@ -213,7 +220,7 @@ async fn bind_all(shared: &Arc<Shared>, nodes: &[Arc<Node>]) -> Result<Listeners
             }
         }
         if !failed {
-            *lock(&shared.ports) = (port, sport);
+            *lock(&shared.ports) = (port, if sharded { sport } else { 0 });
             return Ok(out);
         }
         if want_port != 0 && (want_shard != 0 || !sharded) {
@@ -235,6 +242,8 @@ pub(crate) struct Shared {
     used_tokens: Mutex<HashSet<i64>>,
     /// The CQL and shard-aware ports actually bound.
     ports: Mutex<(u16, u16)>,
+    /// Pretend a NAT rewrites client ports: the shard-aware port assigns shards round robin.
+    pub nat: AtomicBool,
 }
 
 impl Shared {
@@ -272,6 +281,11 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .get(i)
             .cloned()
+    }
+
+    /// Whether nodes listen on a shard-aware port.
+    pub(crate) fn wants_shard_port(&self) -> bool {
+        self.config.shards > 0 && self.config.shard_aware
     }
 
     pub(crate) fn port(&self) -> u16 {
@@ -325,6 +339,25 @@ impl Shared {
 }
 
 /// A running simulated cluster. Dropping it stops every node.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), scylla2_sim::StartError> {
+/// use scylla2_sim::Cluster;
+/// // 3 nodes × 4 shards on 127.0.0.1..=3, ports picked free (tests run in parallel).
+/// let cluster = Cluster::builder()
+///     .nodes(3)
+///     .shards(4)
+///     .port(0)
+///     .shard_aware_port(0)
+///     .start()
+///     .await?;
+/// let contact_points = cluster.contact_points();
+/// # let _ = contact_points;
+/// cluster.stop_node(1).await?; // connects to node 1 are now refused
+/// cluster.start_node(1).await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Cluster {
     shared: Arc<Shared>,
 }
@@ -357,6 +390,7 @@ impl Cluster {
                 shards: 0,
                 port: 9042,
                 shard_port: 19042,
+                shard_aware: true,
                 max_version: 5,
                 users: None,
                 release_version: "3.0.8".into(),
@@ -372,7 +406,7 @@ impl Cluster {
         self.shared.port()
     }
 
-    /// The shard-aware port (meaningful with shards > 0).
+    /// The shard-aware port (0 when there is none: Cassandra mode or disabled).
     pub fn shard_aware_port(&self) -> u16 {
         self.shared.shard_port()
     }
@@ -458,7 +492,7 @@ impl Cluster {
         if n.up.load(Ordering::Acquire) {
             return Ok(());
         }
-        let sharded = self.shared.config.shards > 0;
+        let sharded = self.shared.wants_shard_port();
         let (main, aware) = node::bind(
             n.addr,
             self.port(),
@@ -500,7 +534,7 @@ impl Cluster {
         let n = self
             .shared
             .new_node(i, "datacenter1".into(), "rack1".into());
-        let sharded = self.shared.config.shards > 0;
+        let sharded = self.shared.wants_shard_port();
         let (main, aware) = node::bind(
             n.addr,
             self.port(),
@@ -612,6 +646,13 @@ impl Cluster {
             let _ = c.tx.send(Out::Raw(vec![0x7f, 0, 0, 0, 0x0C, 0, 0, 0, 0]));
         }
         Ok(())
+    }
+
+    /// Simulates a NAT in front of the shard-aware port: connections to it land on shards
+    /// round robin instead of by client port, as when the port is rewritten (drivers must
+    /// then check SCYLLA_SHARD and fall back).
+    pub fn set_shard_aware_nat(&self, on: bool) {
+        self.shared.nat.store(on, Ordering::Release);
     }
 
     /// Pushes an arbitrary event to every connection registered for its type.

@@ -6,14 +6,14 @@
 //! that task (and the connection); the node forgets it through a drop guard.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU8;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use bytes::{Buf, BytesMut};
 use cassandra_protocol::compression::Compression;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::eng::SessionState;
 use super::node::{NodeView, PreparedEntry, lock};
@@ -37,6 +37,29 @@ pub(crate) enum Out {
     Event(Arc<Event>),
     /// Flush and close.
     Close,
+}
+
+/// Answer bytes queued for the writer but not yet written; the reader stops reading past
+/// [`BACKLOG_LIMIT`] (backpressure on a client that sends without reading).
+#[derive(Default)]
+pub(crate) struct Backlog {
+    bytes: AtomicUsize,
+    written: Notify,
+}
+
+/// Queued answer bytes above which the reader pauses.
+const BACKLOG_LIMIT: usize = 8 << 20;
+
+impl Backlog {
+    async fn wait_below_limit(&self) {
+        loop {
+            let written = self.written.notified();
+            if self.bytes.load(Ordering::Acquire) <= BACKLOG_LIMIT {
+                return;
+            }
+            written.await;
+        }
+    }
 }
 
 /// Whether to keep reading.
@@ -68,6 +91,9 @@ pub(crate) struct Conn {
     pub lwt_mark: bool,
     pub rate_limit_ext: bool,
     pub cache: ahash::HashMap<bytes::Bytes, Arc<PreparedEntry>>,
+    /// The request being answered asked for tracing: answers carry a tracing id.
+    pub trace: bool,
+    pub backlog: Arc<Backlog>,
     /// A large v5 envelope being assembled from non-self-contained segments.
     partial: Vec<u8>,
 }
@@ -98,7 +124,9 @@ pub(crate) async fn run(
         id,
     };
     let (rd, wr) = stream.into_split();
+    let backlog = Arc::new(Backlog::default());
     let conn = Conn {
+        backlog: backlog.clone(),
         view,
         shard,
         tx,
@@ -112,10 +140,11 @@ pub(crate) async fn run(
         lwt_mark: false,
         rate_limit_ext: false,
         cache: ahash::HashMap::default(),
+        trace: false,
         partial: Vec::new(),
     };
     let reader = conn.read_loop(rd);
-    let writer = write_loop(wr, rx);
+    let writer = write_loop(wr, rx, backlog);
     tokio::pin!(reader, writer);
     tokio::select! {
         _ = &mut reader => {
@@ -130,6 +159,7 @@ impl Conn {
         let mut buf = BytesMut::with_capacity(64 * 1024);
         let mut paused = self.view.node.paused.subscribe();
         loop {
+            self.backlog.wait_below_limit().await;
             if buf.capacity() - buf.len() < 16 * 1024 {
                 buf.reserve(64 * 1024);
             }
@@ -154,21 +184,32 @@ impl Conn {
 
     /// Queues `out` for the writer, after the configured delay when there is one.
     pub(crate) fn flush(&self, out: Vec<u8>) {
+        match self.view.node.delay(self.shard) {
+            Some(d) if self.phase == Phase::Ready => self.send_later(out, d),
+            _ => self.send_envelopes(out),
+        }
+    }
+
+    /// Queues answer envelopes for the writer.
+    pub(crate) fn send_envelopes(&self, out: Vec<u8>) {
         if out.is_empty() {
             return;
         }
-        match self.view.node.delay(self.shard) {
-            Some(d) if self.phase == Phase::Ready => {
-                let tx = self.tx.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(d).await;
-                    let _ = tx.send(Out::Envelopes(out));
-                });
-            }
-            _ => {
-                let _ = self.tx.send(Out::Envelopes(out));
-            }
+        self.backlog.bytes.fetch_add(out.len(), Ordering::AcqRel);
+        let _ = self.tx.send(Out::Envelopes(out));
+    }
+
+    /// Queues answer envelopes for the writer after `delay`.
+    pub(crate) fn send_later(&self, out: Vec<u8>, delay: std::time::Duration) {
+        if out.is_empty() {
+            return;
         }
+        self.backlog.bytes.fetch_add(out.len(), Ordering::AcqRel);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = tx.send(Out::Envelopes(out));
+        });
     }
 
     /// Answers every complete frame in `buf`.
@@ -303,6 +344,8 @@ impl Conn {
 }
 
 struct WriterState {
+    /// Backlog bytes taken in this batch.
+    counted: usize,
     version: u8,
     compression: Compression,
     segments: Option<SegmentWriter>,
@@ -312,7 +355,10 @@ impl WriterState {
     /// Adds `m` to `buf`; true when the connection must close after the write.
     fn add(&mut self, m: Out, buf: &mut Vec<u8>) -> bool {
         match m {
-            Out::Envelopes(v) => self.envelopes(&v, buf),
+            Out::Envelopes(v) => {
+                self.counted += v.len();
+                self.envelopes(&v, buf)
+            }
             Out::Raw(v) => buf.extend_from_slice(&v),
             Out::Switch {
                 version,
@@ -344,8 +390,13 @@ impl WriterState {
     }
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>) {
+async fn write_loop(
+    mut wr: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<Out>,
+    backlog: Arc<Backlog>,
+) {
     let mut st = WriterState {
+        counted: 0,
         version: 4,
         compression: Compression::None,
         segments: None,
@@ -363,6 +414,10 @@ async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>
             return;
         }
         buf.clear();
+        backlog
+            .bytes
+            .fetch_sub(std::mem::take(&mut st.counted), Ordering::AcqRel);
+        backlog.written.notify_waiters();
         if close {
             let _ = wr.shutdown().await;
             return;

@@ -130,6 +130,11 @@ impl Faults {
         self.active.store(false, Ordering::Release);
     }
 
+    /// Whether any rule is active (cheap; checked before building match inputs).
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+
     /// The action for a request, consuming one hit of the first matching rule.
     pub(crate) fn check(
         &self,

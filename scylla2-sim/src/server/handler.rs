@@ -15,7 +15,7 @@ use super::node::PreparedEntry;
 use super::request::{self, BatchItem, Request};
 use super::response::{self, ErrorCtx, Event, MetaOpts};
 use super::shard::{IGNORE_MSB, shard_of};
-use super::wire::{self, FLAG_COMPRESSION, FLAG_CUSTOM_PAYLOAD, RawHeader};
+use super::wire::{self, FLAG_COMPRESSION, FLAG_CUSTOM_PAYLOAD, FLAG_TRACING, RawHeader};
 use crate::model::{QueryParams, QueryResult, SimError};
 
 fn kind_of(op: u8) -> Option<RequestKind> {
@@ -63,8 +63,19 @@ impl Conn {
         }
     }
 
+    /// Starts a response envelope; with tracing requested, sets the flag and writes a
+    /// tracing session id (a time-based UUID) first in the body.
+    fn begin(&self, out: &mut Vec<u8>, version: u8, stream: i16, opcode: u8) -> usize {
+        let s = response::begin(out, version, stream, opcode);
+        if self.trace {
+            out[s + 1] |= FLAG_TRACING;
+            out.extend_from_slice(&response::time_uuid());
+        }
+        s
+    }
+
     fn reply_error(&self, out: &mut Vec<u8>, version: u8, stream: i16, e: &SimError) {
-        let s = response::begin(out, version, stream, response::OP_ERROR);
+        let s = self.begin(out, version, stream, response::OP_ERROR);
         response::error(out, e, self.err_ctx());
         response::end(out, s, self.body_compression());
     }
@@ -107,6 +118,11 @@ impl Conn {
             }
         }
         let op = h.opcode;
+        self.trace = h.flags & FLAG_TRACING != 0
+            && matches!(
+                op,
+                request::OP_QUERY | request::OP_PREPARE | request::OP_EXECUTE | request::OP_BATCH
+            );
         let allowed = match self.phase {
             Phase::AwaitStartup => matches!(op, request::OP_OPTIONS | request::OP_STARTUP),
             Phase::Authenticating => {
@@ -151,7 +167,7 @@ impl Conn {
         };
         // Fault injection.
         let mut delay = None;
-        if let Some(kind) = kind_of(op) {
+        if let Some(kind) = kind_of(op).filter(|_| self.view.shared.faults.is_active()) {
             let text = self.query_text(&req);
             let node = &self.view.node;
             if let Some(action) =
@@ -179,11 +195,7 @@ impl Conn {
         if let Some(d) = delay {
             let mut own = Vec::new();
             let flow = self.handle(version, stream, req, &mut own);
-            let tx = self.tx.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(d).await;
-                let _ = tx.send(Out::Envelopes(own));
-            });
+            self.send_later(own, d);
             return flow;
         }
         self.handle(version, stream, req, out)
@@ -287,7 +299,7 @@ impl Conn {
                             .unwrap_or_else(|p| p.into_inner())
                             .insert(id.clone(), entry.clone());
                         self.cache.insert(id, entry);
-                        let s = response::begin(out, version, stream, response::OP_RESULT);
+                        let s = self.begin(out, version, stream, response::OP_RESULT);
                         response::result_prepared(out, &stmt.info, version >= 5, self.lwt_mark);
                         response::end(out, s, self.body_compression());
                     }
@@ -420,7 +432,7 @@ impl Conn {
             Ok(r) => r,
             Err(e) => return self.reply_error(out, version, stream, &e),
         };
-        let s = response::begin(out, version, stream, response::OP_RESULT);
+        let s = self.begin(out, version, stream, response::OP_RESULT);
         let mut event = None;
         match &r {
             QueryResult::Void => response::result_void(out),
@@ -489,7 +501,6 @@ impl Conn {
                     "biased-token-round-robin".into(),
                 ),
                 one("SCYLLA_SHARDING_IGNORE_MSB", IGNORE_MSB.to_string()),
-                one("SCYLLA_SHARD_AWARE_PORT", shared.shard_port().to_string()),
                 one(
                     "SCYLLA_LWT_ADD_METADATA_MARK",
                     format!("LWT_OPTIMIZATION_META_BIT_MASK={}", response::LWT_FLAG),
@@ -500,6 +511,12 @@ impl Conn {
                 ),
                 one("SCYLLA_HOST_ID", node.host_id.to_string()),
             ]);
+            if shared.shard_port() != 0 {
+                m.push(one(
+                    "SCYLLA_SHARD_AWARE_PORT",
+                    shared.shard_port().to_string(),
+                ));
+            }
         }
         m
     }
@@ -542,7 +559,7 @@ impl Conn {
             self.phase = Phase::Ready;
         }
         // The answer to STARTUP goes out as it is; framing (v5) starts after it.
-        let _ = self.tx.send(Out::Envelopes(std::mem::take(out)));
+        self.send_envelopes(std::mem::take(out));
         let framed = version >= 5;
         self.framed = framed;
         self.lz4 = framed && compression == Compression::Lz4;

@@ -151,12 +151,18 @@ impl Node {
     /// Closes every connection and stops the listeners; returns the accept tasks, whose end
     /// (awaited) means the listening sockets are closed.
     pub(crate) fn shutdown(&self) -> Vec<JoinHandle<()>> {
-        let mut rt = lock(&self.rt);
-        let accept: Vec<JoinHandle<()>> = rt.accept.drain(..).collect();
+        // Take everything out under the lock, abort outside it (a cancelled connection's
+        // drop guard takes the same lock).
+        let (accept, conns) = {
+            let mut rt = lock(&self.rt);
+            let accept: Vec<JoinHandle<()>> = rt.accept.drain(..).collect();
+            let conns: Vec<ConnHandle> = rt.conns.drain().map(|(_, c)| c).collect();
+            (accept, conns)
+        };
         for t in &accept {
             t.abort();
         }
-        for (_, c) in rt.conns.drain() {
+        for c in conns {
             c.abort.abort();
         }
         accept
@@ -164,8 +170,8 @@ impl Node {
 
     /// Closes every connection, keeping the listeners.
     pub(crate) fn drop_connections(&self) {
-        let mut rt = lock(&self.rt);
-        for (_, c) in rt.conns.drain() {
+        let conns: Vec<ConnHandle> = lock(&self.rt).conns.drain().map(|(_, c)| c).collect();
+        for c in conns {
             c.abort.abort();
         }
     }
@@ -271,7 +277,7 @@ async fn accept_loop(shared: Arc<Shared>, node: Arc<Node>, listener: TcpListener
         };
         let shard = if node.shards == 0 {
             0
-        } else if aware {
+        } else if aware && !shared.nat.load(Ordering::Acquire) {
             u32::from(peer.port()) % node.shards
         } else {
             node.round_robin.fetch_add(1, Ordering::Relaxed) % node.shards

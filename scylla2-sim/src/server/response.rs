@@ -52,6 +52,25 @@ pub(crate) fn end(out: &mut Vec<u8>, start: usize, compression: Compression) {
     out[start + 5..start + 9].copy_from_slice(&len.to_be_bytes());
 }
 
+/// A version-1 (time-based) UUID for tracing session ids.
+pub(crate) fn time_uuid() -> [u8; 16] {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static SEQ: AtomicU16 = AtomicU16::new(0);
+    let since_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // 100 ns intervals since 1582-10-15.
+    let ts = (since_unix.as_nanos() / 100) as u64 + 0x01B2_1DD2_1381_4000;
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed) & 0x3fff;
+    let mut u = [0u8; 16];
+    u[..4].copy_from_slice(&(ts as u32).to_be_bytes());
+    u[4..6].copy_from_slice(&((ts >> 32) as u16).to_be_bytes());
+    u[6..8].copy_from_slice(&((((ts >> 48) as u16) & 0x0fff) | 0x1000).to_be_bytes());
+    u[8..10].copy_from_slice(&(seq | 0x8000).to_be_bytes());
+    u[10..].copy_from_slice(&[0x01, 0x5c, 0x11, 0x1a, 0x2b, 0x3c]);
+    u
+}
+
 pub(crate) fn short(out: &mut Vec<u8>, v: u16) {
     out.extend_from_slice(&v.to_be_bytes());
 }

@@ -21,6 +21,8 @@ pub(crate) const MAX_BODY: usize = 16 << 20;
 
 /// Request flag: body compressed (v4).
 pub(crate) const FLAG_COMPRESSION: u8 = 0x01;
+/// Flag: tracing requested (request) / tracing id present (response).
+pub(crate) const FLAG_TRACING: u8 = 0x02;
 /// Request flag: custom payload precedes the body.
 pub(crate) const FLAG_CUSTOM_PAYLOAD: u8 = 0x04;
 

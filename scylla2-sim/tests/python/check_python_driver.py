@@ -2,7 +2,7 @@
 
 Usage: check_python_driver.py CONFIG_JSON
 CONFIG_JSON is a list of {"name", "hosts", "port", "protocol" (int or null = negotiate),
-"compression" (null, "lz4" or "snappy")}. Every config is checked in turn; the first failure
+"compression" (null, "lz4" or "snappy"), optional "auth": [user, password]}. Every config is checked in turn; the first failure
 prints a traceback and exits 1. Prints "N passed, 0 failed" at the end.
 """
 
@@ -13,7 +13,8 @@ import traceback
 import uuid
 
 from cassandra import ProtocolVersion
-from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT, NoHostAvailable
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.protocol import SyntaxException
 from cassandra.query import BatchStatement, SimpleStatement
@@ -34,10 +35,26 @@ def make_cluster(cfg):
     )
     if cfg["protocol"] is not None:
         kwargs["protocol_version"] = cfg["protocol"]
+    if cfg.get("auth"):
+        kwargs["auth_provider"] = PlainTextAuthProvider(*cfg["auth"])
     return Cluster(**kwargs)
 
 
+def check_bad_password(cfg):
+    bad = dict(cfg, auth=[cfg["auth"][0], "wrong password"])
+    cluster = make_cluster(bad)
+    try:
+        cluster.connect()
+        raise AssertionError("a wrong password must be refused")
+    except NoHostAvailable as e:
+        assert "AuthenticationFailed" in repr(e) or "incorrect" in repr(e), repr(e)
+    finally:
+        cluster.shutdown()
+
+
 def check(cfg):
+    if cfg.get("auth"):
+        check_bad_password(cfg)
     cluster = make_cluster(cfg)
     session = cluster.connect()
     try:
@@ -113,6 +130,22 @@ def check(cfg):
         r = session.execute("UPDATE accounts SET balance = 30 WHERE id = 1 IF balance = 10")
         assert r.was_applied
         assert session.execute("SELECT balance FROM accounts WHERE id = 1").one().balance == 30
+
+        # A value larger than a v5 segment (128 KiB) both ways.
+        session.execute("CREATE TABLE blobs (k int PRIMARY KEY, b blob)")
+        big = bytes(range(256)) * 1200
+        session.execute(session.prepare("INSERT INTO blobs (k, b) VALUES (?, ?)"), (1, big))
+        assert session.execute("SELECT b FROM blobs WHERE k = 1").one().b == big
+
+        # A prepared SELECT * follows ALTER TABLE (v5: METADATA_CHANGED with a new id).
+        session.execute("CREATE TABLE meta_t (k int PRIMARY KEY, a int)")
+        session.execute("INSERT INTO meta_t (k, a) VALUES (1, 2)")
+        star = session.prepare("SELECT * FROM meta_t WHERE k = ?")
+        assert session.execute(star, (1,)).one()._fields == ("k", "a")
+        session.execute("ALTER TABLE meta_t ADD extra int")
+        row = session.execute(star, (1,)).one()
+        assert row._fields == ("k", "a", "extra"), row
+        assert session.execute(star, (1,)).one()._fields == ("k", "a", "extra")
 
         # Counter.
         inc = session.prepare("UPDATE counters SET n = n + ? WHERE id = ?")

@@ -10,7 +10,7 @@
 use bytes::BytesMut;
 use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{
-    Compression, EnvelopeDecoder, FrameError, LZ4_HEADER_SIZE, SegmentDecoder, SegmentFormat,
+    Compression, EnvelopeDecoder, FrameDecoder, LZ4_HEADER_SIZE, SegmentFormat, TRAILER_SIZE,
     UNCOMPRESSED_HEADER_SIZE, encode_envelopes, lz4_header, trailer, uncompressed_header,
 };
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -28,49 +28,30 @@ pub(crate) fn segment_format(compression: Option<Compression>) -> SegmentFormat 
     }
 }
 
-/// Splits whole envelopes off the read buffer.
-#[derive(Debug)]
-pub(crate) enum ReadFramer {
-    /// v4, or v5 before the STARTUP exchange completed (v5 §2.3.1).
-    Envelopes(EnvelopeDecoder),
-    /// v5 after READY/AUTHENTICATE.
-    Segments(Box<SegmentDecoder>),
+/// Splits whole envelopes off the read buffer: the codec's decoder, which reads unframed
+/// envelopes (v4, and v5 until READY/AUTHENTICATE, v5 §2.3.1) or v5 segments.
+pub(crate) type ReadFramer = FrameDecoder;
+
+/// Unframed envelopes, decompressing v4 bodies with `compression`.
+pub(crate) fn envelope_framer(
+    max_frame_size: usize,
+    compression: Option<Compression>,
+) -> ReadFramer {
+    FrameDecoder::new(EnvelopeDecoder::new(max_frame_size).with_compression(compression))
 }
 
-impl ReadFramer {
-    /// Unframed envelopes, decompressing v4 bodies with `compression`.
-    pub(crate) fn envelopes(max_frame_size: usize, compression: Option<Compression>) -> Self {
-        Self::Envelopes(EnvelopeDecoder::new(max_frame_size).with_compression(compression))
-    }
-
-    /// The framing of an established connection.
-    pub(crate) fn established(
-        version: ProtocolVersion,
-        max_frame_size: usize,
-        compression: Option<Compression>,
-    ) -> Self {
-        match version {
-            ProtocolVersion::V4 => Self::envelopes(max_frame_size, compression),
-            _ => Self::Segments(Box::new(SegmentDecoder::new(
-                segment_format(compression),
-                max_frame_size,
-            ))),
-        }
-    }
-
-    /// How many more bytes the envelope or segment being read needs (at least 1).
-    pub(crate) fn needed(&self) -> usize {
-        match self {
-            Self::Envelopes(d) => d.needed(),
-            Self::Segments(d) => d.needed(),
-        }
-    }
-
-    /// The next whole envelope, `Ok(None)` when more bytes are needed.
-    pub(crate) fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Envelope>, FrameError> {
-        match self {
-            Self::Envelopes(d) => d.decode(buf),
-            Self::Segments(d) => d.decode(buf),
+/// The framing of an established connection.
+pub(crate) fn established_framer(
+    version: ProtocolVersion,
+    max_frame_size: usize,
+    compression: Option<Compression>,
+) -> ReadFramer {
+    match version {
+        ProtocolVersion::V4 => envelope_framer(max_frame_size, compression),
+        _ => {
+            let mut framer = envelope_framer(max_frame_size, None);
+            framer.start_segments(segment_format(compression));
+            framer
         }
     }
 }
@@ -117,16 +98,21 @@ impl WriteFramer {
                 // lz4 (v5 §2.2): compress into the scratch buffer after room for the header;
                 // an incompressible payload goes as is with uncompressed length 0.
                 let bound = lz4_flex::block::get_maximum_output_size(data_len);
-                self.scratch.resize(LZ4_HEADER_SIZE + bound, 0);
+                // Only ever grows: no zero-filling per batch in steady state.
+                let needed = LZ4_HEADER_SIZE + bound + TRAILER_SIZE;
+                if self.scratch.len() < needed {
+                    self.scratch.resize(needed, 0);
+                }
                 let data = &framed[SEGMENT_HEADER..data_end];
-                match lz4_flex::block::compress_into(data, &mut self.scratch[LZ4_HEADER_SIZE..]) {
+                let out = &mut self.scratch[LZ4_HEADER_SIZE..LZ4_HEADER_SIZE + bound];
+                match lz4_flex::block::compress_into(data, out) {
                     Ok(n) if n < data_len => {
+                        let end = LZ4_HEADER_SIZE + n;
                         let header = lz4_header(n, data_len, true)?;
                         self.scratch[..LZ4_HEADER_SIZE].copy_from_slice(&header);
-                        let crc = trailer(&self.scratch[LZ4_HEADER_SIZE..LZ4_HEADER_SIZE + n]);
-                        self.scratch.truncate(LZ4_HEADER_SIZE + n);
-                        self.scratch.extend_from_slice(&crc);
-                        sink.write_all(&self.scratch).await?;
+                        let crc = trailer(&self.scratch[LZ4_HEADER_SIZE..end]);
+                        self.scratch[end..end + TRAILER_SIZE].copy_from_slice(&crc);
+                        sink.write_all(&self.scratch[..end + TRAILER_SIZE]).await?;
                     }
                     _ => {
                         let header = lz4_header(data_len, 0, true)?;

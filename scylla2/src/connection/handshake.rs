@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 
 use super::config::ConnectionConfig;
 use super::error::{ConnectionError, HandshakeError};
-use super::framing::{ReadFramer, segment_format};
+use super::framing::{ReadFramer, envelope_framer, segment_format};
 use crate::auth::AuthError;
 
 /// Limit on AUTH_CHALLENGE rounds, so that a confused server cannot keep us forever.
@@ -127,7 +127,7 @@ impl HandshakeIo<'_> {
 
     async fn recv(&mut self) -> Result<Envelope, ConnectionError> {
         loop {
-            if let Some(envelope) = self.framer.next(&mut self.read)? {
+            if let Some(envelope) = self.framer.decode(&mut self.read)? {
                 if envelope.header.stream == 0 {
                     return Ok(envelope);
                 }
@@ -189,7 +189,7 @@ pub(crate) async fn handshake(
     let mut io = HandshakeIo {
         stream,
         read: BytesMut::with_capacity(config.read_buffer_size.max(4096)),
-        framer: ReadFramer::envelopes(config.max_frame_size, None),
+        framer: envelope_framer(config.max_frame_size, None),
         version,
         segments: None,
         out: Vec::new(),
@@ -261,7 +261,7 @@ pub(crate) async fn handshake(
     };
     // The server decompresses what follows STARTUP (§2.3.2), so do we for what it sends.
     if version == ProtocolVersion::V4 {
-        io.framer = ReadFramer::envelopes(config.max_frame_size, compression);
+        io.framer = envelope_framer(config.max_frame_size, compression);
     }
     let (envelope, response) = io.request(&Startup { options: &options }, &ctx).await?;
     let switch_to_segments = |io: &mut HandshakeIo<'_>| {
@@ -269,7 +269,7 @@ pub(crate) async fn handshake(
         if version != ProtocolVersion::V4 {
             let format = segment_format(compression);
             io.segments = Some(format);
-            io.framer = ReadFramer::established(version, config.max_frame_size, compression);
+            io.framer.start_segments(format);
         }
     };
     match response {

@@ -181,7 +181,7 @@ impl Connection {
         });
         let (read_half, write_half) = stream.into_split();
         let framer =
-            framing::ReadFramer::established(info.version, config.max_frame_size, info.compression);
+            framing::established_framer(info.version, config.max_frame_size, info.compression);
         let writer = tokio::spawn(writer::run(inner.clone(), write_half));
         let reader = tokio::spawn(reader::run(
             inner.clone(),

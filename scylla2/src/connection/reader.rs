@@ -35,7 +35,7 @@ async fn read_loop(
 ) -> ConnectionError {
     loop {
         loop {
-            match framer.next(buf) {
+            match framer.decode(buf) {
                 Ok(Some(envelope)) => {
                     if let Err(e) = dispatch(inner, envelope) {
                         return e.into();
@@ -95,8 +95,16 @@ fn dispatch(inner: &Inner, envelope: Envelope) -> Result<(), ProtocolViolation> 
         });
     }
     if header.stream < 0 {
-        // Stream -1 carries server events; no receiver is fine.
-        let _ = inner.events.send(envelope);
+        // Stream -1 carries server events (rare). Their bodies are copied out of the read
+        // buffer so that events waiting in the channel never pin it (which would stop the
+        // buffer from being reused in place); no receiver is fine.
+        if inner.events.receiver_count() > 0 {
+            let event = Envelope {
+                header: envelope.header,
+                body: bytes::Bytes::copy_from_slice(&envelope.body),
+            };
+            let _ = inner.events.send(event);
+        }
         return Ok(());
     }
     match inner.slots.deliver(header.stream, envelope) {

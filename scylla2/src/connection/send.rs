@@ -145,13 +145,18 @@ impl Inner {
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             let (plain, packed) = &mut *scratch;
-            plain.clear();
-            plain.resize(body_size, 0);
-            request.write_body(self.version, &mut plain.as_mut_slice());
+            // Both buffers only ever grow: no zero-filling per request in steady state.
+            if plain.len() < body_size {
+                plain.resize(body_size, 0);
+            }
+            let body = &mut plain[..body_size];
+            request.write_body(self.version, &mut &mut *body);
             let bound = compression.compress_bound(body_size)?;
-            packed.clear();
-            packed.resize(HEADER_SIZE + bound, 0);
-            let n = compression.compress_into(plain, &mut packed[HEADER_SIZE..])?;
+            if packed.len() < HEADER_SIZE + bound {
+                packed.resize(HEADER_SIZE + bound, 0);
+            }
+            let n =
+                compression.compress_into(body, &mut packed[HEADER_SIZE..HEADER_SIZE + bound])?;
             let header = EnvelopeHeader {
                 version: self.version,
                 is_response: false,

@@ -353,3 +353,52 @@ async fn events_and_malformed_frames() {
     assert!(matches!(conn.error(), Some(ConnectionError::Frame(_))));
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_cancellations_never_misdeliver_or_leak() {
+    let addr = fake_server(Mode::Echo).await;
+    let conn = Arc::new(client(addr, &ConnectionConfig::default()).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..64u32 {
+        let conn = conn.clone();
+        tasks.spawn(async move {
+            let (mut answered, mut cancelled) = (0u32, 0u32);
+            for i in 0..300u32 {
+                let payload = format!("{t}-{i}");
+                let request = Raw::query(payload.clone());
+                // Timeouts from 0 to ~60µs race the echo.
+                let limit = Duration::from_micros(u64::from((t * 7 + i * 13) % 60));
+                match tokio::time::timeout(limit, conn.send(&request, HeaderFlags::default())).await
+                {
+                    Ok(Ok(env)) => {
+                        assert_eq!(&env.body[..], payload.as_bytes(), "misdelivered");
+                        answered += 1;
+                    }
+                    Ok(Err(e)) => panic!("{e:?}"),
+                    Err(_) => cancelled += 1,
+                }
+            }
+            (answered, cancelled)
+        });
+    }
+    let (mut answered, mut cancelled) = (0, 0);
+    while let Some(r) = tasks.join_next().await {
+        let (a, c) = r.unwrap();
+        answered += a;
+        cancelled += c;
+    }
+    assert_eq!(answered + cancelled, 64 * 300);
+    assert!(
+        answered > 0 && cancelled > 0,
+        "{answered} answered, {cancelled} cancelled"
+    );
+    // Every cancelled request's late response arrives and frees its id.
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while conn.in_flight() != 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("no stream id leaked");
+    assert!(!conn.is_closed());
+}

@@ -49,7 +49,7 @@ pub(crate) fn decode(
 }
 
 /// One attempt on one connection, with one transparent re-prepare on UNPREPARED.
-async fn attempt<S, V>(
+pub(crate) async fn attempt<S, V>(
     conn: &Connection,
     statement: &S,
     values: &V,

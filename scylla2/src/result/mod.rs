@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use scylla2_cql::response::ResponseExtras;
 use scylla2_cql::response::result::TypedRowIter;
 use scylla2_cql::response::result::{PagingState, ResultResponse, Rows, SchemaChange};
+use scylla2_cql::response::{ResponseError, ResponseExtras};
 use scylla2_cql::types::ColumnSpec;
 use scylla2_cql::value::DeserializeRow;
 
@@ -20,6 +20,9 @@ pub struct QueryResult {
     extras: ResponseExtras,
     /// The prepared statement's result columns, for rows sent without metadata.
     prepared_columns: Option<Arc<ResultColumns>>,
+    /// How the request was executed (node, shard, attempts, latency); set by routed
+    /// executions.
+    execution: crate::policies::ExecutionInfo,
 }
 
 #[derive(Debug, Clone)]
@@ -76,7 +79,18 @@ impl QueryResult {
             kind,
             extras,
             prepared_columns,
+            execution: crate::policies::ExecutionInfo::default(),
         })
+    }
+
+    /// How the request was executed: the node and shard that answered, attempts,
+    /// speculative attempts and latency (routed sessions; defaults otherwise).
+    pub fn execution(&self) -> &crate::policies::ExecutionInfo {
+        &self.execution
+    }
+
+    pub(crate) fn set_execution(&mut self, info: crate::policies::ExecutionInfo) {
+        self.execution = info;
     }
 
     /// Whether the result is Void (e.g. after an INSERT).
@@ -163,7 +177,10 @@ impl QueryResult {
             ResultKind::SchemaChange(_) => return Err(RowsError::NotRows("schema change")),
         };
         let specs = self.column_specs().unwrap_or(&[]);
-        Ok(rows.iter(specs)?)
+        rows.iter(specs).map_err(|e| match e {
+            ResponseError::Deserialize(e) => RowsError::Deserialize(e),
+            e => RowsError::Response(e),
+        })
     }
 
     /// The first row as `T`.

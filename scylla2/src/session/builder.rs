@@ -175,10 +175,27 @@ impl SessionBuilder {
                 }
             }
         }
-        let contact_addrs = addrs.clone();
+        let events = Arc::new(crate::events::Events::new());
+        // A routed session keeps its own per-node (per-shard) pools; without readable
+        // metadata it falls back to connections to the contact points, unrouted.
+        let cluster = match self.topology {
+            Some(mut config) => {
+                config.pool.connections_per_node = self.connections_per_node;
+                crate::topology::Cluster::connect(
+                    addrs.clone(),
+                    self.connection.clone(),
+                    config,
+                    keyspace.clone(),
+                    events.clone(),
+                )
+                .await
+                .ok()
+            }
+            None => None,
+        };
         let mut nodes = Vec::new();
         let mut failures = Vec::new();
-        for addr in addrs {
+        for addr in addrs.into_iter().filter(|_| cluster.is_none()) {
             let mut conns = Vec::new();
             for _ in 0..self.connections_per_node {
                 match open_connection(addr, &self.connection, keyspace.as_deref()).await {
@@ -194,26 +211,9 @@ impl SessionBuilder {
                 nodes.push((addr, conns));
             }
         }
-        if nodes.is_empty() {
+        if nodes.is_empty() && cluster.is_none() {
             return Err(SessionError::Connect(failures));
         }
-        let events = Arc::new(crate::events::Events::new());
-        let cluster = match self.topology {
-            Some(mut config) => {
-                config.pool.connections_per_node = self.connections_per_node;
-                // Without readable metadata the session still works, unrouted.
-                crate::topology::Cluster::connect(
-                    contact_addrs,
-                    self.connection.clone(),
-                    config,
-                    keyspace.clone(),
-                    events.clone(),
-                )
-                .await
-                .ok()
-            }
-            None => None,
-        };
         let pools = Pools::new(nodes, self.connections_per_node, self.connection, keyspace);
         Ok(Session {
             inner: Arc::new(SessionInner {

@@ -133,7 +133,8 @@ impl Session {
     }
 
     /// Runs `statement` page after page as a stream of pages; each next page is requested as
-    /// soon as the previous one arrived, while the caller reads it.
+    /// soon as the previous one arrived, while the caller reads it. The fetches run as Tokio
+    /// tasks: call this inside a Tokio runtime.
     pub fn execute_paged<S, V>(&self, statement: S, values: V) -> PageStream
     where
         S: Statement<V> + Send + Sync + 'static,
@@ -149,7 +150,14 @@ impl Session {
     ) -> Result<PreparedStatement, ExecutionError> {
         let query = query.into();
         let mut last = None;
-        for (_node, conn) in self.inner.pools.plan() {
+        // Routed sessions prepare on any live node (local ones first), then the contact points.
+        let routed = self
+            .inner
+            .cluster
+            .as_ref()
+            .map(|c| c.connections_without_token())
+            .unwrap_or_default();
+        for (_node, conn) in routed.into_iter().chain(self.inner.pools.plan()) {
             match prepare_on(&conn, query.text()).await {
                 Ok(prepared) => {
                     let mut statement = PreparedStatement::new(query.text(), prepared);
@@ -173,11 +181,10 @@ impl Session {
             use_keyspace_on(&conn, &name).await?;
             any = true;
         }
-        if !any {
-            return Err(ExecutionError::NoConnection);
-        }
         if let Some(cluster) = &self.inner.cluster {
             cluster.use_keyspace(&name).await?;
+        } else if !any {
+            return Err(ExecutionError::NoConnection);
         }
         pools.keyspace.store(Some(Arc::new(name)));
         Ok(())
@@ -246,9 +253,13 @@ impl Session {
     }
 
     /// The replicas of `token` in `keyspace` that routing would use (ignored nodes left
-    /// out), local ones first, each class in placement order. Empty without routing or for
-    /// an unknown keyspace.
-    pub fn replicas(&self, keyspace: &str, token: crate::routing::Token) -> Vec<SocketAddr> {
+    /// out), local ones first, each class in placement order, with the shard owning the
+    /// token on each (Scylla nodes). Empty without routing or for an unknown keyspace.
+    pub fn replicas(
+        &self,
+        keyspace: &str,
+        token: crate::routing::Token,
+    ) -> Vec<(SocketAddr, Option<crate::routing::Shard>)> {
         match &self.inner.cluster {
             Some(cluster) => cluster.replicas(keyspace, token),
             None => Vec::new(),

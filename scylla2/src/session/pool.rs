@@ -3,8 +3,9 @@
 //! only sees an iterator of connections.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use scylla2_cql::request::{Query, QueryParameters};
@@ -24,6 +25,14 @@ pub(crate) struct NodePool {
 struct Slot {
     conn: ArcSwapOption<Connection>,
     reconnecting: AtomicBool,
+    /// Failed reconnections in a row (for the backoff).
+    failures: AtomicU32,
+}
+
+/// Delay before trying again after `failures` failed reconnections: 100 ms doubling up to
+/// 10 s.
+fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << failures.min(7))).min(Duration::from_secs(10))
 }
 
 /// Everything a connection needs to be (re)opened.
@@ -143,22 +152,39 @@ impl Pools {
         let weak: Weak<Self> = Arc::downgrade(self);
         let addr = node.addr;
         tokio::spawn(async move {
-            let Some(pools) = weak.upgrade() else {
-                return;
-            };
-            let keyspace = pools.keyspace.load_full();
-            let opened = open_connection(
-                addr,
-                &pools.connection_config,
-                keyspace.as_deref().map(|s| s.as_str()),
-            )
-            .await;
-            let node = pools.nodes.iter().find(|n| n.addr == addr);
-            if let Some(s) = node.and_then(|n| n.slots.get(slot)) {
-                if let Ok(conn) = opened {
-                    s.conn.store(Some(Arc::new(conn)));
+            // Holds the pools only while connecting, so that a dropped session ends the task.
+            let delay = {
+                let Some(pools) = weak.upgrade() else {
+                    return;
+                };
+                let keyspace = pools.keyspace.load_full();
+                let opened = open_connection(
+                    addr,
+                    &pools.connection_config,
+                    keyspace.as_deref().map(|s| s.as_str()),
+                )
+                .await;
+                let node = pools.nodes.iter().find(|n| n.addr == addr);
+                let Some(s) = node.and_then(|n| n.slots.get(slot)) else {
+                    return;
+                };
+                match opened {
+                    Ok(conn) => {
+                        s.conn.store(Some(Arc::new(conn)));
+                        s.failures.store(0, Ordering::Relaxed);
+                        s.reconnecting.store(false, Ordering::Release);
+                        return;
+                    }
+                    Err(_) => backoff(s.failures.fetch_add(1, Ordering::Relaxed)),
                 }
-                s.reconnecting.store(false, Ordering::Release);
+            };
+            // Failed: no new attempt for this slot until the backoff has passed.
+            tokio::time::sleep(delay).await;
+            if let Some(pools) = weak.upgrade() {
+                let node = pools.nodes.iter().find(|n| n.addr == addr);
+                if let Some(s) = node.and_then(|n| n.slots.get(slot)) {
+                    s.reconnecting.store(false, Ordering::Release);
+                }
             }
         });
     }
@@ -190,5 +216,20 @@ impl Iterator for Plan<'_> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_up_to_ten_seconds() {
+        assert_eq!(backoff(0), Duration::from_millis(100));
+        assert_eq!(backoff(1), Duration::from_millis(200));
+        assert_eq!(backoff(6), Duration::from_millis(6400));
+        assert_eq!(backoff(7), Duration::from_secs(10));
+        assert_eq!(backoff(u32::MAX), Duration::from_secs(10));
     }
 }

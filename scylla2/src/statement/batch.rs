@@ -126,6 +126,24 @@ pub trait BatchStatements<V: ?Sized>: Sync {
     /// The prepared statement with this id.
     #[doc(hidden)]
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement>;
+
+    /// Routing of the batch: that of its first statement when it is prepared.
+    #[doc(hidden)]
+    fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
+        let _ = values;
+        crate::routing::RoutingInfo::default()
+    }
+}
+
+/// Routing of a batch item with its values (prepared items only).
+fn item_routing<'s, T: BatchItem + ?Sized, V: SerializeRow + Sync + ?Sized>(
+    item: &'s T,
+    values: &V,
+) -> crate::routing::RoutingInfo<'s> {
+    match item.prepared() {
+        Some(p) => Statement::<V>::routing_info(p, values),
+        None => crate::routing::RoutingInfo::default(),
+    }
 }
 
 fn check_item<T: BatchItem + ?Sized, V: SerializeRow + ?Sized>(
@@ -194,6 +212,10 @@ macro_rules! tuple_batch {
                 )+
                 None
             }
+
+            fn routing_info<'s>(&'s self, values: &($($v,)+)) -> crate::routing::RoutingInfo<'s> {
+                item_routing(&self.0, &values.0)
+            }
         }
     };
 }
@@ -242,6 +264,13 @@ impl<T: BatchItem, V: SerializeRow + Sync> BatchStatements<Vec<V>> for Vec<T> {
 
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
         find_prepared(self.iter(), id)
+    }
+
+    fn routing_info<'s>(&'s self, values: &Vec<V>) -> crate::routing::RoutingInfo<'s> {
+        match (self.first(), values.first()) {
+            (Some(item), Some(row)) => item_routing(item, row),
+            _ => crate::routing::RoutingInfo::default(),
+        }
     }
 }
 
@@ -316,5 +345,9 @@ where
 
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
         self.statements.prepared_with_id(id)
+    }
+
+    fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
+        self.statements.routing_info(values)
     }
 }

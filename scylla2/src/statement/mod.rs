@@ -46,6 +46,8 @@ pub struct StatementOptions {
     pub tracing: bool,
     /// Custom payload sent with the request.
     pub custom_payload: Option<CustomPayload>,
+    /// Execution profile: settings between these options and the session's defaults.
+    pub profile: Option<Arc<crate::policies::ExecutionProfile>>,
 }
 
 /// Session-wide defaults for [`StatementOptions`].
@@ -97,13 +99,22 @@ impl StatementOptions {
         defaults: &ExecutionDefaults,
         paging_state: Option<&'a [u8]>,
     ) -> Resolved<'a> {
+        let p = self.profile.as_deref();
         Resolved {
-            consistency: self.consistency.unwrap_or(defaults.consistency),
-            serial_consistency: self.serial_consistency.or(defaults.serial_consistency),
+            consistency: (self.consistency)
+                .or(p.and_then(|p| p.consistency))
+                .unwrap_or(defaults.consistency),
+            serial_consistency: (self.serial_consistency)
+                .or(p.and_then(|p| p.serial_consistency))
+                .or(defaults.serial_consistency),
             page_size: Some(self.page_size.unwrap_or(defaults.page_size)).filter(|p| *p > 0),
             timestamp: self.timestamp,
-            timeout: self.timeout.or(defaults.timeout),
-            idempotent: self.idempotent.unwrap_or(defaults.idempotent),
+            timeout: (self.timeout)
+                .or(p.and_then(|p| p.timeout))
+                .or(defaults.timeout),
+            idempotent: (self.idempotent)
+                .or(p.and_then(|p| p.idempotent))
+                .unwrap_or(defaults.idempotent),
             tracing: self.tracing,
             custom_payload: self.custom_payload.as_deref(),
             paging_state,
@@ -269,6 +280,12 @@ impl Query {
         self.options.custom_payload = Some(payload.into());
         self
     }
+
+    /// With an execution profile.
+    pub fn with_profile(mut self, profile: Arc<crate::policies::ExecutionProfile>) -> Self {
+        self.options.profile = Some(profile);
+        self
+    }
 }
 
 impl From<&str> for Query {
@@ -292,6 +309,7 @@ static DEFAULT_OPTIONS: StatementOptions = StatementOptions {
     idempotent: None,
     tracing: false,
     custom_payload: None,
+    profile: None,
 };
 
 async fn send_query<V: SerializeRow + Sync + ?Sized>(

@@ -135,6 +135,12 @@ impl PreparedStatement {
         self
     }
 
+    /// With an execution profile.
+    pub fn with_profile(mut self, profile: Arc<crate::policies::ExecutionProfile>) -> Self {
+        self.options.profile = Some(profile);
+        self
+    }
+
     /// Checks values against the bind markers.
     pub(crate) fn check<V: SerializeRow + ?Sized>(&self, values: &V) -> Result<(), ExecutionError> {
         Ok(values.check_types(&self.shared.bind.columns)?)

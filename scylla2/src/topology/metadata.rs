@@ -35,13 +35,18 @@ pub(crate) struct Metadata {
     pub(crate) keyspaces: Vec<(String, ReplicationStrategy)>,
 }
 
-/// Runs a query on `conn` at consistency ONE without values.
+/// How long a metadata query may take.
+pub(crate) const METADATA_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs a query on `conn` at consistency ONE without values, within [`METADATA_TIMEOUT`].
 pub(crate) async fn query(conn: &Connection, text: &str) -> Result<QueryResult, ExecutionError> {
     let request = Query {
         query: text,
         params: QueryParameters::new(Consistency::One, &()),
     };
-    let envelope = conn.send(&request, Default::default()).await?;
+    let envelope = tokio::time::timeout(METADATA_TIMEOUT, conn.send(&request, Default::default()))
+        .await
+        .map_err(|_| ExecutionError::Timeout(METADATA_TIMEOUT))??;
     match decode(conn, envelope, None)? {
         Decoded::Result(r) => Ok(r),
         Decoded::Prepared(_) => Err(ExecutionError::UnexpectedResponse(

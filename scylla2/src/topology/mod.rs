@@ -1,12 +1,14 @@
 //! Topology: the cluster as the driver sees it, kept current by a control connection.
 //!
-//! - [`control`](self): one control connection at a time (failing over to the next node)
+//! - `control`: one control connection at a time (failing over to the next node)
 //!   REGISTERs for TOPOLOGY_CHANGE, STATUS_CHANGE and SCHEMA_CHANGE, reads `system.local`,
 //!   `system.peers(_v2)` and `system_schema.keyspaces`, and refreshes on events and
 //!   periodically.
-//! - [`pool`](self): per-node connection pools (one connection per shard on Scylla).
-//! - [`Cluster`]: the current [`ClusterState`] (routing snapshot + pools, in one `ArcSwap`),
-//!   learned tablets, events, schema agreement, and the query plans of the session.
+//! - `pool`: per-node connection pools (one connection per shard on Scylla), configured by
+//!   [`PoolConfig`].
+//! - `Cluster` (internal): the current state (routing snapshot + pools, in one `ArcSwap`),
+//!   learned tablets, events, schema agreement, and the query plans of the session;
+//!   configured by [`TopologyConfig`].
 
 mod control;
 pub(crate) mod metadata;
@@ -59,6 +61,8 @@ pub struct TopologyConfig {
     pub await_schema_agreement: bool,
     /// How long `connect` waits for the pools to fill.
     pub pool_fill_timeout: Duration,
+    /// Retry and speculative execution policies.
+    pub policies: crate::policies::ExecutionPolicies,
 }
 
 impl Default for TopologyConfig {
@@ -72,6 +76,7 @@ impl Default for TopologyConfig {
             schema_agreement_timeout: Duration::from_secs(10),
             await_schema_agreement: true,
             pool_fill_timeout: Duration::from_secs(5),
+            policies: crate::policies::ExecutionPolicies::default(),
         }
     }
 }
@@ -111,6 +116,8 @@ pub(crate) struct Cluster {
     pub(crate) tablets: TabletStore,
     pub(crate) ctx: Arc<PoolContext>,
     pub(crate) config: TopologyConfig,
+    /// Latencies of successful executions (speculative execution percentiles).
+    pub(crate) latencies: crate::policies::LatencyTracker,
     last_metadata: Mutex<Option<Metadata>>,
     control: ArcSwapOption<Connection>,
     refresh: Arc<Notify>,
@@ -163,6 +170,7 @@ impl Cluster {
             tablets: TabletStore::new(),
             ctx,
             config,
+            latencies: crate::policies::LatencyTracker::new(),
             last_metadata: Mutex::new(None),
             control: ArcSwapOption::empty(),
             refresh: Arc::new(Notify::new()),
@@ -170,6 +178,13 @@ impl Cluster {
             task: Mutex::new(None),
         });
         let (conn, events, use_v2) = control::open_first(&cluster, &contact_points).await?;
+        // The session's keyspace must exist: checked once here, on the control connection.
+        if let Some(ks) = cluster.ctx.keyspace.load_full()
+            && let Err(e) = metadata::query(&conn, &format!("USE {ks}")).await
+        {
+            conn.close();
+            return Err(e.into());
+        }
         let task = tokio::spawn(control::run(
             Arc::downgrade(&cluster),
             cluster.refresh.clone(),
@@ -184,13 +199,15 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// Waits until every enabled pool has all its connections, or `timeout`.
+    /// Waits until every enabled pool has all its connections or found its node down, or
+    /// `timeout`.
     pub(crate) async fn await_pools(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             let state = self.state.load();
             let full = state.pools.iter().enumerate().all(|(i, p)| {
-                state.routing.distance(i as u32) == NodeDistance::Ignored || {
+                // Ignored nodes have no pool to wait for; unreachable ones are down already.
+                state.routing.distance(i as u32) == NodeDistance::Ignored || !p.is_up() || {
                     let conns = p.conns.load();
                     !conns.slots.is_empty() && conns.slots.iter().all(|c| c.is_some())
                 }
@@ -221,6 +238,8 @@ impl Cluster {
         let old = self.state.load_full();
         let mut nodes = Vec::with_capacity(metadata.nodes.len());
         let mut pools = Vec::with_capacity(metadata.nodes.len());
+        // Published once the new state is visible.
+        let mut changes = Vec::new();
         for row in &metadata.nodes {
             let mut info = NodeInfo::new(row.host_id, row.address);
             info.datacenter = row.datacenter.clone();
@@ -235,7 +254,7 @@ impl Cluster {
                 None => {
                     let enabled = self.config.distance.distance(&info) != NodeDistance::Ignored;
                     if !old.pools.is_empty() {
-                        self.ctx.events.publish(SessionEvent::NodeAdded {
+                        changes.push(SessionEvent::NodeAdded {
                             node: row.address,
                             host_id: row.host_id,
                         });
@@ -250,7 +269,7 @@ impl Cluster {
         for p in &old.pools {
             if !pools.iter().any(|n| Arc::ptr_eq(n, p)) {
                 p.close();
-                self.ctx.events.publish(SessionEvent::NodeRemoved {
+                changes.push(SessionEvent::NodeRemoved {
                     node: p.address,
                     host_id: p.host_id,
                 });
@@ -267,6 +286,9 @@ impl Cluster {
             .unwrap_or_else(PoisonError::into_inner) = Some(metadata);
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        for change in changes {
+            self.ctx.events.publish(change);
+        }
         self.ctx.events.publish(SessionEvent::TopologyRefreshed {
             nodes: count,
             keyspaces,
@@ -330,16 +352,33 @@ impl Cluster {
         }
     }
 
-    /// Replica addresses of `token` in `keyspace`.
-    pub(crate) fn replicas(&self, keyspace: &str, token: crate::routing::Token) -> Vec<SocketAddr> {
+    /// Replica addresses of `token` in `keyspace`, with the shard owning it on each.
+    pub(crate) fn replicas(
+        &self,
+        keyspace: &str,
+        token: crate::routing::Token,
+    ) -> Vec<(SocketAddr, Option<crate::routing::Shard>)> {
         let state = self.state.load();
         state
             .routing
             .replicas(keyspace, token)
             .iter()
             .flat_map(|class| class.iter())
-            .filter_map(|&i| state.pools.get(i as usize).map(|p| p.address))
+            .filter_map(|&i| {
+                let shard = state
+                    .routing
+                    .node(i)
+                    .and_then(|n| n.sharder)
+                    .map(|s| s.shard_of(token));
+                state.pools.get(i as usize).map(|p| (p.address, shard))
+            })
             .collect()
+    }
+
+    /// One connection per live node in plan order for a request without a token (local
+    /// nodes first, rotating).
+    pub(crate) fn connections_without_token(&self) -> Vec<(SocketAddr, Arc<Connection>)> {
+        self.guards().plan(&RoutingInfo::default()).collect()
     }
 
     /// Addresses of every known node.
@@ -363,7 +402,9 @@ impl Cluster {
         let start = Instant::now();
         let timeout = self.config.schema_agreement_timeout;
         loop {
-            if let Some(version) = self.schema_versions_agree().await? {
+            let left = timeout.saturating_sub(start.elapsed());
+            let check = tokio::time::timeout(left, self.schema_versions_agree()).await;
+            if let Ok(Some(version)) = check.unwrap_or(Ok(None)) {
                 self.ctx
                     .events
                     .publish(SessionEvent::SchemaAgreementReached {
@@ -479,12 +520,14 @@ where
     };
     let info = statement.routing_info(values);
     let guards = cluster.guards();
-    let result = crate::execution::run(
+    let result = crate::policies::run(
         guards.plan(&info),
         statement,
         values,
         defaults,
         paging_state,
+        &cluster.config.policies,
+        &cluster.latencies,
     )
     .await?;
     drop(guards);

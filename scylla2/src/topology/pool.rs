@@ -151,7 +151,11 @@ impl NodePool {
         let per = conns.per_shard.max(1);
         if let (Some(shard), Some(_)) = (shard, conns.sharder) {
             let start = shard as usize * per;
-            let pick = self.next.load(Ordering::Relaxed) % per;
+            let pick = if per > 1 {
+                self.next.fetch_add(1, Ordering::Relaxed) % per
+            } else {
+                0
+            };
             for j in 0..per {
                 if let Some(Some(c)) = conns.slots.get(start + (pick + j) % per)
                     && !c.is_closed()
@@ -190,8 +194,17 @@ fn shard_of(conn: &Connection) -> Option<Shard> {
     conn.info().sharding.as_ref().map(|s| s.shard)
 }
 
+/// The chosen local port is taken (bound, or the same 4-tuple is already connected):
+/// try another one.
 fn is_addr_in_use(e: &ConnectionError) -> bool {
-    matches!(e, ConnectionError::Io(io) if io.kind() == std::io::ErrorKind::AddrInUse)
+    matches!(
+        e,
+        ConnectionError::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::AddrInUse | std::io::ErrorKind::AddrNotAvailable
+            )
+    )
 }
 
 async fn open(
@@ -220,11 +233,13 @@ struct Filled {
 
 async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
     let mut conns: Conns = (**pool.conns.load()).clone();
+    // Opened / closed events, published once the new connections are visible.
+    let mut visible = Vec::new();
     for slot in conns.slots.iter_mut() {
         if slot.as_ref().is_some_and(|c| c.is_closed()) {
             let shard = slot.as_deref().and_then(shard_of);
             *slot = None;
-            ctx.events.publish(SessionEvent::ConnectionClosed {
+            visible.push(SessionEvent::ConnectionClosed {
                 node: pool.address,
                 shard,
             });
@@ -254,13 +269,19 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
                         conns.per_shard = per;
                         conns.slots = vec![None; usize::from(sharder.nr_shards().get()) * per];
                         ctx.sharding_learned.notify_one();
-                        place(&mut conns, Arc::new(conn), Some(shard), ctx, pool.address);
+                        place(
+                            &mut conns,
+                            Arc::new(conn),
+                            Some(shard),
+                            pool.address,
+                            &mut visible,
+                        );
                         placed += 1;
                     }
                     None => {
                         conns.per_shard = 1;
                         conns.slots = vec![None; ctx.config.connections_per_node.max(1)];
-                        place(&mut conns, Arc::new(conn), None, ctx, pool.address);
+                        place(&mut conns, Arc::new(conn), None, pool.address, &mut visible);
                         placed += 1;
                     }
                 }
@@ -299,7 +320,13 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
                                 // NAT rewrote the port: use the normal port from now on.
                                 conns.shard_port = None;
                             }
-                            if place(&mut conns, Arc::new(conn), landed, ctx, pool.address) {
+                            if place(
+                                &mut conns,
+                                Arc::new(conn),
+                                landed,
+                                pool.address,
+                                &mut visible,
+                            ) {
                                 placed += 1;
                             }
                             break;
@@ -318,7 +345,13 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
                 match open(pool.address, None, ctx).await {
                     Ok(conn) => {
                         let landed = shard_of(&conn).filter(|_| sharder.is_some());
-                        if place(&mut conns, Arc::new(conn), landed, ctx, pool.address) {
+                        if place(
+                            &mut conns,
+                            Arc::new(conn),
+                            landed,
+                            pool.address,
+                            &mut visible,
+                        ) {
                             placed += 1;
                         }
                     }
@@ -333,6 +366,9 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
     let alive = conns.alive();
     let complete = conns.slots.iter().all(Option::is_some);
     pool.conns.store(Arc::new(conns));
+    for event in visible {
+        ctx.events.publish(event);
+    }
     Filled {
         complete,
         alive,
@@ -347,8 +383,8 @@ fn place(
     conns: &mut Conns,
     conn: Arc<Connection>,
     shard: Option<Shard>,
-    ctx: &PoolContext,
     node: SocketAddr,
+    visible: &mut Vec<SessionEvent>,
 ) -> bool {
     let per = conns.per_shard.max(1);
     let range = match (shard, conns.sharder) {
@@ -360,8 +396,7 @@ fn place(
         .find(|&i| conns.slots.get(i).is_some_and(Option::is_none));
     match free {
         Some(i) => {
-            ctx.events
-                .publish(SessionEvent::ConnectionOpened { node, shard });
+            visible.push(SessionEvent::ConnectionOpened { node, shard });
             conns.slots[i] = Some(conn);
             true
         }

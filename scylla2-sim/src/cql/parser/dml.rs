@@ -68,12 +68,12 @@ impl Parser {
                     return Ok(Assignment::Remove(col, self.term()?));
                 }
                 // `c = c -1` lexes as `c`, `-1`.
-                if let Some(crate::cql::lexer::Tok::Int(n)) = self.peek() {
-                    if let Some(stripped) = n.strip_prefix('-') {
-                        let n = stripped.to_string();
-                        self.pos += 1;
-                        return Ok(Assignment::Remove(col, Term::Literal(Literal::Int(n))));
-                    }
+                if let Some(crate::cql::lexer::Tok::Int(n)) = self.peek()
+                    && let Some(stripped) = n.strip_prefix('-')
+                {
+                    let n = stripped.to_string();
+                    self.pos += 1;
+                    return Ok(Assignment::Remove(col, Term::Literal(Literal::Int(n))));
                 }
             }
             return Err(self.unexpected("no viable alternative"));

@@ -44,11 +44,13 @@ pub fn parse(query: &str) -> Result<Parsed, ParseError> {
         pos: 0,
         binds: 0,
         end: end_position(query),
+        depth: 0,
     };
-    let statement = p.statement()?;
+    let statement = p.statement().map_err(|e| p.with_context(query, e))?;
     p.eat_sym(";");
     if p.pos < p.toks.len() {
-        return Err(p.unexpected("extraneous input"));
+        let e = p.unexpected("extraneous input");
+        return Err(p.with_context(query, e));
     }
     Ok(Parsed {
         statement,
@@ -69,9 +71,31 @@ pub(crate) struct Parser {
     pos: usize,
     binds: usize,
     end: (u32, u32),
+    depth: usize,
 }
 
+/// Nesting limit of terms and types (untrusted input must not overflow the stack).
+const MAX_DEPTH: usize = 64;
+
 impl Parser {
+    /// Appends Cassandra's `(text before [offending token]...)` context to an error.
+    fn with_context(&self, query: &str, mut e: ParseError) -> ParseError {
+        let Some(tok) = self.toks.get(self.pos) else {
+            return e;
+        };
+        let line_start: usize = query
+            .split_inclusive('\n')
+            .take(tok.line.saturating_sub(1) as usize)
+            .map(str::len)
+            .sum();
+        let start = line_start + tok.col as usize;
+        if let Some(prefix) = query.get(..start) {
+            let prefix = prefix.trim_start();
+            e.message = format!("{} ({prefix}[{}]...)", e.message, tok.tok);
+        }
+        e
+    }
+
     pub(crate) fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos).map(|t| &t.tok)
     }
@@ -214,6 +238,22 @@ impl Parser {
 
     /// A value expression.
     pub(crate) fn term(&mut self) -> PResult<Term> {
+        self.enter()?;
+        let t = self.term_inner();
+        self.depth -= 1;
+        t
+    }
+
+    pub(crate) fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(self.error_here("expression nested too deeply".into()));
+        }
+        Ok(())
+    }
+
+    fn term_inner(&mut self) -> PResult<Term> {
         if let Some(b) = self.bind_marker()? {
             return Ok(Term::Bind(b));
         }
@@ -320,6 +360,13 @@ impl Parser {
 
     /// A CQL type.
     pub(crate) fn cql_type(&mut self) -> PResult<CqlType> {
+        self.enter()?;
+        let t = self.cql_type_inner();
+        self.depth -= 1;
+        t
+    }
+
+    fn cql_type_inner(&mut self) -> PResult<CqlType> {
         if let Some(Tok::Str(s)) = self.peek() {
             let s = s.clone();
             self.pos += 1;

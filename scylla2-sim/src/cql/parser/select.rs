@@ -6,6 +6,13 @@ use crate::cql::lexer::Tok;
 
 impl Parser {
     fn selector(&mut self) -> PResult<Selector> {
+        self.enter()?;
+        let s = self.selector_inner();
+        self.depth -= 1;
+        s
+    }
+
+    fn selector_inner(&mut self) -> PResult<Selector> {
         let name = self.ident()?;
         if !self.eat_sym("(") {
             return Ok(Selector::Column(name));

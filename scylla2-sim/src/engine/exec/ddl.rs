@@ -157,7 +157,7 @@ fn apply(
                 return Err(SimError::AlreadyExists {
                     keyspace: name.clone(),
                     table: String::new(),
-                    message: format!("Keyspace {name} already exists"),
+                    message: format!("Cannot add existing keyspace \"{name}\""),
                 });
             }
             let (replication, replication_map, durable_writes) = replication(properties)?;
@@ -241,7 +241,6 @@ fn apply(
                 .data
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .partitions
                 .clear();
             Ok(QueryResult::Void)
         }
@@ -359,7 +358,10 @@ fn create_table(
         return Err(SimError::AlreadyExists {
             keyspace: ks.clone(),
             table: ct.name.name.clone(),
-            message: format!("Table {ks}.{} already exists", ct.name.name),
+            message: format!(
+                "Cannot add already existing table \"{}\" to keyspace \"{ks}\"",
+                ct.name.name
+            ),
         });
     }
     if ct.partition_key.is_empty() {
@@ -416,8 +418,8 @@ fn create_table(
                 def.name
             )));
         }
-        if kind == ColumnKind::PartitionKey && typ == ColumnType::Counter
-            || kind == ColumnKind::Clustering && typ == ColumnType::Counter
+        if matches!(kind, ColumnKind::PartitionKey | ColumnKind::Clustering)
+            && typ == ColumnType::Counter
         {
             return Err(SimError::Invalid(format!(
                 "counter type is not supported for PRIMARY KEY column '{}'",

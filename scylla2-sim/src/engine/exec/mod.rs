@@ -3,6 +3,7 @@
 //! [`ddl`].
 
 pub mod ddl;
+pub mod paging;
 pub mod select;
 pub mod where_;
 pub mod write;
@@ -110,13 +111,13 @@ pub fn compile_value(
         },
         Term::List(items) => match typ {
             ColumnType::List(t, _) | ColumnType::Vector(t, _) | ColumnType::Set(t, _) => {
-                if let ColumnType::Vector(_, n) = typ {
-                    if items.len() != *n as usize {
-                        return Err(invalid(format!(
-                            "Invalid vector literal for {name}: expected {n} elements, got {}",
-                            items.len()
-                        )));
-                    }
+                if let ColumnType::Vector(_, n) = typ
+                    && items.len() != *n as usize
+                {
+                    return Err(invalid(format!(
+                        "Invalid vector literal for {name}: expected {n} elements, got {}",
+                        items.len()
+                    )));
                 }
                 if matches!(typ, ColumnType::Set(..)) && !items.is_empty() {
                     return Err(invalid(format!(
@@ -296,7 +297,7 @@ impl Eval<'_> {
                     .iter()
                     .map(|p| self.eval(p))
                     .collect::<Result<_, _>>()?;
-                if vals.iter().any(|v| *v == Val::Unset) {
+                if vals.contains(&Val::Unset) {
                     return Err(SimError::Invalid(
                         "Invalid unset value in a collection or tuple literal".into(),
                     ));

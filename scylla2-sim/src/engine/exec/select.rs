@@ -5,8 +5,9 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
+use super::paging::PageState;
 use super::where_::{self, KeyPlan, Range, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
 use super::{Binds, Eval, Expr, compile_value};
@@ -351,73 +352,6 @@ fn column_value(
     }
 }
 
-/// Paging position: the last row returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PageState {
-    token: i64,
-    key: Bytes,
-    /// Encoded clustering key of the last row; None = the partition is finished.
-    ck: Option<Vec<u8>>,
-    in_partition: u32,
-    total: u32,
-}
-
-impl PageState {
-    fn encode(&self) -> Bytes {
-        let mut b = BytesMut::with_capacity(32 + self.key.len());
-        b.extend_from_slice(&[1]);
-        b.extend_from_slice(&self.token.to_be_bytes());
-        b.extend_from_slice(&(self.key.len() as u32).to_be_bytes());
-        b.extend_from_slice(&self.key);
-        match &self.ck {
-            Some(ck) => {
-                b.extend_from_slice(&[1]);
-                b.extend_from_slice(&(ck.len() as u32).to_be_bytes());
-                b.extend_from_slice(ck);
-            }
-            None => b.extend_from_slice(&[0]),
-        }
-        b.extend_from_slice(&self.in_partition.to_be_bytes());
-        b.extend_from_slice(&self.total.to_be_bytes());
-        b.freeze()
-    }
-
-    fn decode(b: &Bytes) -> Option<Self> {
-        let mut pos = 0usize;
-        let mut take = |n: usize| -> Option<&[u8]> {
-            let s = b.get(pos..pos.checked_add(n)?)?;
-            pos += n;
-            Some(s)
-        };
-        if take(1)? != [1] {
-            return None;
-        }
-        let token = i64::from_be_bytes(take(8)?.try_into().ok()?);
-        let klen = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
-        let key = Bytes::copy_from_slice(take(klen)?);
-        let ck = match take(1)?[0] {
-            1 => {
-                let n = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
-                Some(take(n)?.to_vec())
-            }
-            0 => None,
-            _ => return None,
-        };
-        let in_partition = u32::from_be_bytes(take(4)?.try_into().ok()?);
-        let total = u32::from_be_bytes(take(4)?.try_into().ok()?);
-        if pos != b.len() {
-            return None;
-        }
-        Some(PageState {
-            token,
-            key,
-            ck,
-            in_partition,
-            total,
-        })
-    }
-}
-
 /// Executes a SELECT.
 pub fn execute(
     engine: &Engine,
@@ -437,6 +371,12 @@ pub fn execute(
     if let Some(sys) = &p.table.system {
         let data = crate::engine::system::materialize(engine, *sys, &current, cluster)?;
         return run(p, &current, &data, ev, params, now).map(QueryResult::Rows);
+    }
+    if p.keys.pk.is_none() {
+        let mut data = p.table.data.write().unwrap_or_else(|e| e.into_inner());
+        if data.needs_merge() {
+            data.merge();
+        }
     }
     let data = p.table.data.read().unwrap_or_else(|e| e.into_inner());
     run(p, &current, &data, ev, params, now).map(QueryResult::Rows)
@@ -506,11 +446,12 @@ fn run(
         Some(n) if n > 0 && p.count.is_none() => n as usize,
         _ => usize::MAX,
     };
-    let cols: Vec<(SelItem, ColumnSpec)> = match &p.items {
-        Some(items) => items.clone(),
+    let star_cols: Vec<(SelItem, ColumnSpec)>;
+    let cols: &[(SelItem, ColumnSpec)] = match &p.items {
+        Some(items) => items,
         None => {
             let specs = p.result_columns();
-            specs
+            star_cols = specs
                 .into_iter()
                 .map(|spec| {
                     (
@@ -518,7 +459,8 @@ fn run(
                         spec,
                     )
                 })
-                .collect()
+                .collect();
+            &star_cols
         }
     };
     let mut out = Rows {
@@ -535,12 +477,12 @@ fn run(
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
 
-    let partitions: Box<dyn Iterator<Item = (&(i64, Bytes), &Partition)>> = match &p.keys.pk {
+    let partitions: Box<dyn Iterator<Item = (i64, &Bytes, &Partition)>> = match &p.keys.pk {
         Some(pk) => {
             let keys = where_::resolve_partitions(&p.schema, pk, ev)?;
-            let found: Vec<(&(i64, Bytes), &Partition)> = keys
+            let found: Vec<(i64, &Bytes, &Partition)> = keys
                 .iter()
-                .filter_map(|k| data.partitions.get_key_value(k))
+                .filter_map(|(t, k)| data.get_entry(k).map(|(k, part)| (*t, k, part)))
                 .collect();
             Box::new(found.into_iter())
         }
@@ -554,14 +496,15 @@ fn run(
                     None => Bound::Unbounded,
                 },
             };
-            Box::new(data.partitions.range((start, Bound::Unbounded)))
+            Box::new(data.scan(start))
         }
     };
-    'parts: for ((token, key), part) in partitions {
-        if let Some(rk) = &resume_key {
-            if (*token, key) < (rk.0, &rk.1) {
-                continue;
-            }
+    'parts: for (token, key, part) in partitions {
+        let token = &token;
+        if let Some(rk) = &resume_key
+            && (*token, key) < (rk.0, &rk.1)
+        {
+            continue;
         }
         if !token_ok(*token, token_bounds) {
             if token_bounds.1.is_some_and(|(t, _)| *token > t) && p.keys.pk.is_none() {
@@ -613,20 +556,18 @@ fn run(
             Box::new(ranges.iter())
         };
         for range in range_iter {
-            let rows = part
-                .rows
-                .range::<Vec<u8>, _>((range.0.as_ref(), range.1.as_ref()));
-            let rows: Box<dyn Iterator<Item = (&Vec<u8>, &Row)>> = if p.reversed {
+            let rows = part.rows.range(as_slice(&range.0), as_slice(&range.1));
+            let rows: Box<dyn Iterator<Item = (&[u8], &Row)>> = if p.reversed {
                 Box::new(rows.rev())
             } else {
-                Box::new(rows)
+                rows
             };
             for (ck_enc, row) in rows {
                 if let Some(Some(after)) = resuming.map(|st| &st.ck) {
                     let done = if p.reversed {
-                        ck_enc >= after
+                        ck_enc >= after.as_slice()
                     } else {
-                        ck_enc <= after
+                        ck_enc <= after.as_slice()
                     };
                     if done {
                         continue;
@@ -681,7 +622,7 @@ fn run(
                 last = Some(PageState {
                     token: *token,
                     key: key.clone(),
-                    ck: Some(ck_enc.clone()),
+                    ck: Some(ck_enc.to_vec()),
                     in_partition: in_part,
                     total,
                 });
@@ -733,6 +674,14 @@ fn run(
         out.paging_state = last.map(|l| l.encode());
     }
     Ok(out)
+}
+
+fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
 }
 
 fn token_of(ev: &Eval<'_>, e: &Expr) -> Result<i64, SimError> {

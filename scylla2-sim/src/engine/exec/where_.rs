@@ -10,6 +10,7 @@ use super::{Binds, Eval, Expr, compile_value};
 use crate::cql::ast::{InValues, Op, Relation, Term};
 use crate::engine::murmur3::murmur3_token;
 use crate::engine::schema::{ColumnKind, TableSchema};
+use crate::engine::types::normalize::normalize;
 use crate::engine::types::order::{encode_component, prefix_successor};
 use crate::engine::types::{split_items, split_value};
 use crate::model::{ColumnType, SimError};
@@ -45,6 +46,12 @@ pub struct SliceBound {
     pub inclusive: bool,
 }
 
+/// One side of a token restriction: value and inclusiveness.
+pub type TokenBound = Option<(Expr, bool)>;
+
+/// A clustering prefix: encoded key bytes and the component values.
+pub type Prefix = (Vec<u8>, Vec<Bytes>);
+
 /// A planned WHERE clause.
 #[derive(Debug, Clone, Default)]
 pub struct KeyPlan {
@@ -55,7 +62,7 @@ pub struct KeyPlan {
     /// Clustering slice after the prefix: (lower, upper).
     pub slice: (Option<SliceBound>, Option<SliceBound>),
     /// Token range: (lower, upper) with inclusiveness.
-    pub token: (Option<(Expr, bool)>, Option<(Expr, bool)>),
+    pub token: (TokenBound, TokenBound),
     /// Restrictions evaluated per row: (column index, op, value).
     pub filters: Vec<(usize, Op, Expr)>,
     /// `IN` filters evaluated per row: (column index, values).
@@ -394,21 +401,39 @@ pub fn split_partition_key(key: &Bytes, n: usize) -> Vec<Bytes> {
     out
 }
 
+fn check_key_len(len: usize) -> Result<(), SimError> {
+    if len > usize::from(u16::MAX) {
+        return Err(SimError::Invalid(format!(
+            "Key length of {len} is longer than maximum of 65535"
+        )));
+    }
+    Ok(())
+}
+
 /// Resolves the partition keys: (token, serialized key), sorted by token then key.
 pub fn resolve_partitions(
     schema: &TableSchema,
     pk: &[Vals],
     ev: &Eval<'_>,
 ) -> Result<Vec<(i64, Bytes)>, SimError> {
-    if pk.len() == 1 {
-        if let Vals::Eq(e) = &pk[0] {
-            let k = ev.required(e, &schema.columns[schema.pk[0]].name)?;
-            return Ok(vec![(murmur3_token(&k), k)]);
-        }
+    if pk.len() == 1
+        && let Vals::Eq(e) = &pk[0]
+    {
+        let col = &schema.columns[schema.pk[0]];
+        let k = normalize(&col.typ, &ev.required(e, &col.name)?);
+        check_key_len(k.len())?;
+        return Ok(vec![(murmur3_token(&k), k)]);
     }
     let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
     for (pos, v) in pk.iter().enumerate() {
-        let vals = eval_vals(ev, v, &schema.columns[schema.pk[pos]].name)?;
+        let col = &schema.columns[schema.pk[pos]];
+        let vals: Vec<Bytes> = eval_vals(ev, v, &col.name)?
+            .iter()
+            .map(|v| normalize(&col.typ, v))
+            .collect();
+        for v in &vals {
+            check_key_len(v.len())?;
+        }
         combos = combos
             .into_iter()
             .flat_map(|c| {
@@ -437,7 +462,7 @@ pub fn resolve_prefixes(
     schema: &TableSchema,
     plan: &KeyPlan,
     ev: &Eval<'_>,
-) -> Result<Vec<(Vec<u8>, Vec<Bytes>)>, SimError> {
+) -> Result<Vec<Prefix>, SimError> {
     let mut combos: Vec<(Vec<u8>, Vec<Bytes>)> = vec![(Vec::new(), Vec::new())];
     let mut pos = 0;
     for part in &plan.prefix {
@@ -457,6 +482,7 @@ pub fn resolve_prefixes(
                     let col = &schema.columns[schema.ck[pos + i]];
                     crate::engine::types::validate::validate(&col.typ, &c)
                         .map_err(SimError::Invalid)?;
+                    let c = normalize(&col.typ, &c);
                     encode_component(&col.typ, col.desc, &c, &mut enc);
                     vs.push(c);
                 }

@@ -4,6 +4,7 @@
 
 pub mod literal;
 pub mod names;
+pub mod normalize;
 pub mod order;
 pub mod validate;
 

@@ -56,8 +56,10 @@ fn uuid(out: &mut Vec<u8>, b: &[u8], time_only: bool) {
     } else {
         out.extend_from_slice(&b[..8]);
     }
-    // Least significant half compared as signed bytes.
-    out.extend(b[8..].iter().map(|c| c ^ 0x80));
+    // Least significant half: Cassandra compares `lsb ^ 0x8080808080808080` as a signed long,
+    // i.e. the first byte unsigned and the other seven as signed bytes.
+    out.push(b[8]);
+    out.extend(b[9..].iter().map(|c| c ^ 0x80));
 }
 
 fn varint(out: &mut Vec<u8>, b: &[u8]) {

@@ -1,6 +1,11 @@
 //! Engine execution tests: CRUD, LWT, TTL, timestamps, collections, counters, statics,
 //! clustering order and ranges, IN, paging, COUNT, writetime/ttl, batches, system tables,
-//! schema changes.
+//! schema changes. Schema, DDL and system table tests are in [`schema`].
+
+mod dml;
+mod fixtures;
+mod fuzz;
+mod schema;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -200,6 +205,9 @@ fn lwt_insert_and_update_both_ways() {
         e.rows("SELECT v FROM kv WHERE k = 'lwt'").rows[0][0],
         ct("third")
     );
+    let r = e.rows("UPDATE kv SET v = 'x' WHERE k = 'missing' IF v = 'y'");
+    assert!(!applied(&r));
+    assert_eq!(r.columns.len(), 1);
     let r = e.rows("UPDATE kv SET v = 'x' WHERE k = 'missing' IF EXISTS");
     assert!(!applied(&r));
     assert!(
@@ -528,10 +536,7 @@ fn paging_across_partitions_and_ranges() {
         .map(|row| i64::from_be_bytes(row[0].as_deref().unwrap().try_into().unwrap()))
         .collect();
     assert!(tokens.windows(2).all(|w| w[0] < w[1]));
-    assert_eq!(
-        tokens[0],
-        murmur3_token(&(r.rows[0][1].as_deref().unwrap()))
-    );
+    assert_eq!(tokens[0], murmur3_token(r.rows[0][1].as_deref().unwrap()));
 }
 
 #[test]
@@ -664,204 +669,12 @@ fn prepared_metadata_and_routing() {
 }
 
 #[test]
-fn alter_table_add_changes_result_metadata() {
-    let mut e = env();
-    e.q("CREATE TABLE al (k int PRIMARY KEY, a int)");
-    let p = e.engine.prepare("SELECT * FROM al", Some("ks")).unwrap();
-    let (id1, cols1) = e.engine.current_result_metadata(&p);
-    assert_eq!(cols1.len(), 2);
-    let v1 = e.engine.schema_version();
-    let r = e.q("ALTER TABLE al ADD b text");
-    assert!(matches!(r, QueryResult::SchemaChange(_)));
-    assert_ne!(v1, e.engine.schema_version());
-    let (id2, cols2) = e.engine.current_result_metadata(&p);
-    assert_eq!(
-        cols2.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-        ["k", "a", "b"]
-    );
-    assert_ne!(id1, id2);
-    e.q("INSERT INTO al (k, a, b) VALUES (1, 2, 'x')");
-    let r = e
-        .engine
-        .execute(&mut e.session, &p, &QueryParams::default(), &e.cluster)
-        .unwrap();
-    let QueryResult::Rows(r) = r else { panic!() };
-    assert_eq!(r.rows, vec![vec![ci(1), ci(2), ct("x")]]);
-}
-
-#[test]
-fn ddl_errors_and_schema_changes() {
-    let mut e = env();
-    assert!(matches!(e.try_q("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"), Err(SimError::AlreadyExists { .. })));
-    assert!(matches!(e.q("CREATE KEYSPACE IF NOT EXISTS ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"), QueryResult::Void));
-    e.q("CREATE TABLE t1 (k int PRIMARY KEY)");
-    assert!(matches!(
-        e.try_q("CREATE TABLE t1 (k int PRIMARY KEY)"),
-        Err(SimError::AlreadyExists { .. })
-    ));
-    assert_eq!(
-        e.try_q("SELECT * FROM nope").unwrap_err(),
-        SimError::Invalid("unconfigured table nope".into())
-    );
-    assert_eq!(
-        e.try_q("SELECT * FROM zz.nope").unwrap_err(),
-        SimError::Invalid("Keyspace zz does not exist".into())
-    );
-    assert!(
-        matches!(e.try_q("SELEC * FROM t1"), Err(SimError::SyntaxError(m)) if m.starts_with("line 1:0"))
-    );
-    assert!(
-        matches!(e.try_q("INSERT INTO t1 (k) VALUES ('x')"), Err(SimError::Invalid(m)) if m.contains("Invalid STRING constant"))
-    );
-    assert!(matches!(
-        e.try_q("SELECT * FROM t1 WHERE k = 1 AND x = 2"),
-        Err(SimError::Invalid(_))
-    ));
-    let r = e.q("DROP TABLE t1");
-    assert!(matches!(
-        r,
-        QueryResult::SchemaChange(SchemaChange {
-            change: ChangeType::Dropped,
-            ..
-        })
-    ));
-    e.q("CREATE TYPE addr (street text, zip int)");
-    e.q("CREATE TABLE u (k int PRIMARY KEY, a frozen<addr>, v vector<float, 3>, t tuple<int, text>)");
-    e.q("INSERT INTO u (k, a, v, t) VALUES (1, {street: 'main', zip: 5}, [1.0, 2.0, 3.0], (1, 'x'))");
-    let r = e.rows("SELECT a, v, t FROM u WHERE k = 1");
-    assert_eq!(
-        r.rows[0][0],
-        Some(Bytes::from_static(&[
-            0, 0, 0, 4, b'm', b'a', b'i', b'n', 0, 0, 0, 4, 0, 0, 0, 5
-        ]))
-    );
-    assert_eq!(r.rows[0][1].as_ref().unwrap().len(), 12);
-    assert_eq!(
-        r.rows[0][2],
-        Some(Bytes::from_static(&[
-            0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 1, b'x'
-        ]))
-    );
-    e.q("TRUNCATE u");
-    assert!(e.rows("SELECT * FROM u").rows.is_empty());
-    let r = e.q("DROP KEYSPACE ks");
-    assert!(matches!(r, QueryResult::SchemaChange(_)));
-    assert!(e.try_q("SELECT * FROM ks.u").is_err());
-}
-
-use crate::model::{ChangeType, SchemaChange};
-
-#[test]
-fn system_tables() {
-    let mut e = env();
-    e.q("CREATE TABLE st (k int, c text, v list<int>, PRIMARY KEY (k, c)) WITH CLUSTERING ORDER BY (c DESC)");
-    let r = e.rows("SELECT key, partitioner, rpc_address, tokens, schema_version FROM system.local WHERE key='local'");
-    assert_eq!(r.rows.len(), 1);
-    assert_eq!(
-        r.rows[0][1],
-        ct("org.apache.cassandra.dht.Murmur3Partitioner")
-    );
-    assert_eq!(r.rows[0][2], Some(Bytes::from_static(&[127, 0, 0, 1])));
-    let r = e.rows("SELECT peer, host_id, data_center FROM system.peers");
-    assert_eq!(r.rows.len(), 2);
-    assert!(
-        matches!(e.try_q("SELECT * FROM system.peers_v2"), Err(SimError::Invalid(m)) if m == "unconfigured table peers_v2")
-    );
-    let r = e.rows("SELECT keyspace_name, replication FROM system_schema.keyspaces");
-    assert!(r.rows.iter().any(|row| row[0] == ct("ks")));
-    let params = QueryParams {
-        values: vec![BoundValue::Set(Bytes::from_static(&[
-            0, 0, 0, 1, 0, 0, 0, 2, b'k', b's',
-        ]))],
-        ..QueryParams::default()
-    };
-    let r = e.rows_p("SELECT keyspace_name, table_name, column_name, kind, position, type FROM system_schema.columns where keyspace_name in ?", &params);
-    let cols: Vec<(Option<Bytes>, Option<Bytes>, Option<Bytes>)> = r
-        .rows
-        .iter()
-        .map(|row| (row[2].clone(), row[3].clone(), row[5].clone()))
-        .collect();
-    assert_eq!(
-        cols,
-        vec![
-            (ct("c"), ct("clustering"), ct("text")),
-            (ct("k"), ct("partition_key"), ct("int")),
-            (ct("v"), ct("regular"), ct("list<int>")),
-        ]
-    );
-    let r = e.rows("SELECT clustering_order FROM system_schema.columns WHERE keyspace_name = 'ks' AND table_name = 'st' AND column_name = 'c'");
-    assert_eq!(r.rows, vec![vec![ct("desc")]]);
-    let r = e.rows(
-        "SELECT keyspace_name, table_name FROM system_schema.tables WHERE keyspace_name = 'ks'",
-    );
-    assert_eq!(r.rows, vec![vec![ct("ks"), ct("st")]]);
-    assert!(e.rows("SELECT * FROM system_schema.views").rows.is_empty());
-    assert!(
-        e.rows(
-            "SELECT keyspace_name, type_name, field_names, field_types FROM system_schema.types"
-        )
-        .rows
-        .is_empty()
-    );
-    let r = e.rows("SELECT node, shard, received, owned, with_token FROM system_sim.requests");
-    assert_eq!(r.rows[0], vec![ci(0), ci(0), cb(5), cb(3), cb(4)]);
-    let peer = BoundValue::Set(Bytes::from_static(&[127, 0, 0, 2]));
-    let r = e.rows_p(
-        "SELECT rpc_address FROM system.peers WHERE peer = ?",
-        &QueryParams {
-            values: vec![peer],
-            ..QueryParams::default()
-        },
-    );
-    assert_eq!(r.rows.len(), 1);
-    assert!(matches!(
-        e.try_q("INSERT INTO system.local (key) VALUES ('x')"),
-        Err(SimError::Unauthorized(_))
-    ));
-}
-
-#[test]
-fn replicas_for_keyspaces() {
-    let mut e = env();
-    e.q("CREATE KEYSPACE nts WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2}");
-    e.q("CREATE KEYSPACE ntsall WITH replication = {'class': 'NetworkTopologyStrategy', 'replication_factor': 3}");
-    let nodes = e.cluster.nodes.clone();
-    assert_eq!(e.engine.replicas("ks", 0, &nodes).len(), 1);
-    assert_eq!(e.engine.replicas("nts", 0, &nodes).len(), 2);
-    assert_eq!(e.engine.replicas("ntsall", 0, &nodes).len(), 3);
-    assert!(e.engine.replicas("missing", 0, &nodes).is_empty());
-}
-
-#[test]
-fn filtering_and_scans() {
-    let mut e = env();
-    e.q("CREATE TABLE f (k int, c int, v int, PRIMARY KEY (k, c))");
-    for k in 0..4 {
-        e.q(&format!(
-            "INSERT INTO f (k, c, v) VALUES ({k}, 1, {})",
-            k % 2
-        ));
-    }
-    assert!(
-        matches!(e.try_q("SELECT * FROM f WHERE v = 1"), Err(SimError::Invalid(m)) if m.contains("ALLOW FILTERING"))
-    );
-    assert_eq!(
-        e.rows("SELECT k FROM f WHERE v = 1 ALLOW FILTERING")
-            .rows
-            .len(),
-        2
-    );
-    assert_eq!(
-        e.rows("SELECT k FROM f WHERE c = 1 ALLOW FILTERING")
-            .rows
-            .len(),
-        4
-    );
-    assert_eq!(e.rows("SELECT DISTINCT k FROM f").rows.len(), 4);
-    let r = e.rows("SELECT k FROM f WHERE token(k) > 0");
-    assert!(
-        r.rows
-            .iter()
-            .all(|row| murmur3_token(row[0].as_deref().unwrap()) > 0)
-    );
+fn engine_is_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Engine>();
+    fn assert_send_sync_arc<T: Send + Sync>() {}
+    assert_send_sync_arc::<Prepared>();
+    let e = Engine::new();
+    let c = e.clone();
+    assert!(Arc::ptr_eq(&e.inner, &c.inner));
 }

@@ -1,0 +1,236 @@
+//! More DML tests: conditional batches, unset and null values, row liveness, marker count
+//! errors, paging over DESC clustering and static rows, plan cache invalidation, now().
+
+use bytes::Bytes;
+
+use super::*;
+use crate::model::{BoundValue, QueryParams, QueryResult, SimError};
+
+#[test]
+fn conditional_batch_applies_all_or_nothing() {
+    let mut e = env();
+    e.q("CREATE TABLE cb (k int, c int, v int, PRIMARY KEY (k, c))");
+    e.q("INSERT INTO cb (k, c, v) VALUES (1, 1, 10)");
+    let r = e.rows("BEGIN BATCH UPDATE cb SET v = 11 WHERE k = 1 AND c = 1 IF v = 10; INSERT INTO cb (k, c, v) VALUES (1, 2, 20); APPLY BATCH");
+    assert_eq!(r.rows[0][0], Some(Bytes::from_static(&[1])));
+    let r = e.rows("BEGIN BATCH UPDATE cb SET v = 12 WHERE k = 1 AND c = 1 IF v = 10; INSERT INTO cb (k, c, v) VALUES (1, 3, 30); APPLY BATCH");
+    assert_eq!(r.rows[0][0], Some(Bytes::from_static(&[0])));
+    assert_eq!(r.rows[0][1], ci(11));
+    assert_eq!(e.rows("SELECT c FROM cb WHERE k = 1").rows.len(), 2);
+    assert!(e.try_q("BEGIN BATCH UPDATE cb SET v = 1 WHERE k = 1 AND c = 1 IF v = 11; INSERT INTO cb (k, c, v) VALUES (2, 1, 1); APPLY BATCH").is_err());
+    assert!(
+        e.try_q("UPDATE cb USING TIMESTAMP 5 SET v = 1 WHERE k = 1 AND c = 1 IF v = 11")
+            .is_err()
+    );
+}
+
+#[test]
+fn unset_null_and_row_liveness() {
+    let mut e = env();
+    e.q("CREATE TABLE un (k int PRIMARY KEY, a int, b int)");
+    e.q("INSERT INTO un (k, a, b) VALUES (1, 1, 1)");
+    e.qv(
+        "INSERT INTO un (k, a, b) VALUES (?, ?, ?)",
+        vec![int(1), BoundValue::Unset, int(2)],
+    );
+    assert_eq!(
+        e.rows("SELECT a, b FROM un WHERE k = 1").rows,
+        vec![vec![ci(1), ci(2)]]
+    );
+    e.qv(
+        "INSERT INTO un (k, a, b) VALUES (?, ?, ?)",
+        vec![int(1), BoundValue::Null, int(3)],
+    );
+    assert_eq!(
+        e.rows("SELECT a, b FROM un WHERE k = 1").rows,
+        vec![vec![None, ci(3)]]
+    );
+    // A row created by INSERT survives with every cell null; one created by UPDATE does not.
+    e.q("INSERT INTO un (k) VALUES (2)");
+    assert_eq!(
+        e.rows("SELECT k, a FROM un WHERE k = 2").rows,
+        vec![vec![ci(2), None]]
+    );
+    e.q("UPDATE un SET a = 5 WHERE k = 3");
+    e.q("DELETE a FROM un WHERE k = 3");
+    assert!(e.rows("SELECT * FROM un WHERE k = 3").rows.is_empty());
+    let params = QueryParams {
+        values: vec![int(1)],
+        ..QueryParams::default()
+    };
+    let err = e
+        .engine
+        .query(
+            &mut e.session,
+            "SELECT * FROM un WHERE k = ? AND a = ? ALLOW FILTERING",
+            &params,
+            &e.cluster,
+        )
+        .unwrap_err();
+    assert!(matches!(err, SimError::Invalid(m) if m.contains("markers")));
+    assert!(
+        matches!(e.try_q("INSERT INTO un (a) VALUES (1)"), Err(SimError::Invalid(m)) if m.contains("partition key"))
+    );
+}
+
+#[test]
+fn paging_desc_clustering_and_static_rows() {
+    let mut e = env();
+    e.q("CREATE TABLE pd (p int, c int, s int static, PRIMARY KEY (p, c)) WITH CLUSTERING ORDER BY (c DESC)");
+    for p in 0..3 {
+        for c in 0..4 {
+            e.q(&format!("INSERT INTO pd (p, c) VALUES ({p}, {c})"));
+        }
+    }
+    e.q("UPDATE pd SET s = 9 WHERE p = 7");
+    let full = e.rows("SELECT p, c, s FROM pd").rows;
+    assert_eq!(full.len(), 13);
+    for page in [1, 2, 3, 4, 5] {
+        let mut all = Vec::new();
+        let mut state = None;
+        loop {
+            let params = QueryParams {
+                page_size: Some(page),
+                paging_state: state.take(),
+                ..QueryParams::default()
+            };
+            let r = e.rows_p("SELECT p, c, s FROM pd", &params);
+            all.extend(r.rows);
+            match r.paging_state {
+                Some(s) => state = Some(s),
+                None => break,
+            }
+        }
+        assert_eq!(all, full, "page {page}");
+    }
+    let r = e.rows("SELECT c FROM pd WHERE p = 1");
+    assert_eq!(
+        r.rows,
+        vec![vec![ci(3)], vec![ci(2)], vec![ci(1)], vec![ci(0)]]
+    );
+    let garbage = QueryParams {
+        page_size: Some(2),
+        paging_state: Some(Bytes::from_static(&[9, 9])),
+        ..QueryParams::default()
+    };
+    let err = e
+        .engine
+        .query(&mut e.session, "SELECT * FROM pd", &garbage, &e.cluster)
+        .unwrap_err();
+    assert!(matches!(err, SimError::ProtocolError(_)));
+}
+
+#[test]
+fn dropped_tables_invalidate_cached_plans() {
+    let mut e = env();
+    e.q("CREATE TABLE d (k int PRIMARY KEY, v int)");
+    e.q("INSERT INTO d (k, v) VALUES (1, 1)");
+    let p = e
+        .engine
+        .prepare("SELECT v FROM d WHERE k = 1", Some("ks"))
+        .unwrap();
+    e.q("DROP TABLE d");
+    e.q("CREATE TABLE d (k int PRIMARY KEY, x text, v int)");
+    e.q("INSERT INTO d (k, v) VALUES (1, 2)");
+    assert_eq!(
+        e.rows("SELECT v FROM d WHERE k = 1").rows,
+        vec![vec![ci(2)]]
+    );
+    let err = e
+        .engine
+        .execute(&mut e.session, &p, &QueryParams::default(), &e.cluster)
+        .unwrap_err();
+    assert_eq!(err, SimError::Invalid("unconfigured table d".into()));
+}
+
+#[test]
+fn now_and_timeuuid_ordering() {
+    let mut e = env();
+    e.q("CREATE TABLE tu (k int, t timeuuid, PRIMARY KEY (k, t))");
+    for _ in 0..5 {
+        e.q("INSERT INTO tu (k, t) VALUES (1, now())");
+    }
+    let r = e.rows("SELECT t FROM tu WHERE k = 1");
+    assert_eq!(r.rows.len(), 5);
+    let ts: Vec<u64> = r
+        .rows
+        .iter()
+        .map(|row| {
+            uuid::Uuid::from_slice(row[0].as_deref().unwrap())
+                .unwrap()
+                .get_timestamp()
+                .unwrap()
+                .to_gregorian()
+                .0
+        })
+        .collect();
+    assert!(ts.windows(2).all(|w| w[0] < w[1]), "{ts:?}");
+    let r = e.rows("SELECT t FROM tu WHERE k = 1 ORDER BY t DESC LIMIT 1");
+    assert_eq!(r.rows[0], e.rows("SELECT t FROM tu WHERE k = 1").rows[4]);
+}
+
+#[test]
+fn query_results_shape() {
+    let mut e = env();
+    e.q("CREATE TABLE qs (k int PRIMARY KEY, v int)");
+    assert!(matches!(
+        e.q("INSERT INTO qs (k, v) VALUES (1, 1)"),
+        QueryResult::Void
+    ));
+    assert!(matches!(e.q("USE ks"), QueryResult::SetKeyspace(k) if k == "ks"));
+    let r = e.rows("SELECT k AS key, writetime(v) AS w, ttl(v) FROM qs WHERE k = 1");
+    let names: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["key", "w", "ttl(v)"]);
+    assert_eq!(r.columns[0].keyspace, "ks");
+    assert_eq!(r.columns[0].table, "qs");
+}
+
+#[test]
+fn oversized_keys_are_rejected() {
+    let mut e = env();
+    e.q("CREATE TABLE big (k blob PRIMARY KEY, v int)");
+    let key = BoundValue::Set(Bytes::from(vec![7u8; 70_000]));
+    let params = QueryParams {
+        values: vec![key],
+        ..QueryParams::default()
+    };
+    let err = e
+        .engine
+        .query(
+            &mut e.session,
+            "INSERT INTO big (k, v) VALUES (?, 1)",
+            &params,
+            &e.cluster,
+        )
+        .unwrap_err();
+    assert!(matches!(err, SimError::Invalid(m) if m.contains("65535")));
+}
+
+#[test]
+fn frozen_sets_are_stored_sorted() {
+    let mut e = env();
+    e.q("CREATE TABLE fz (k frozen<set<int>>, c frozen<map<int, int>>, v frozen<set<text>>, PRIMARY KEY (k, c))");
+    let set = |v: &[i32]| {
+        let mut out = (v.len() as i32).to_be_bytes().to_vec();
+        for x in v {
+            out.extend_from_slice(&4i32.to_be_bytes());
+            out.extend_from_slice(&x.to_be_bytes());
+        }
+        Bytes::from(out)
+    };
+    let values = vec![
+        BoundValue::Set(set(&[3, 1, 2])),
+        BoundValue::Set(Bytes::from_static(&[0, 0, 0, 0])),
+        BoundValue::Set(Bytes::from_static(&[
+            0, 0, 0, 2, 0, 0, 0, 1, b'b', 0, 0, 0, 1, b'a',
+        ])),
+    ];
+    e.qv("INSERT INTO fz (k, c, v) VALUES (?, ?, ?)", values);
+    let r = e.rows("SELECT k, v FROM fz WHERE k = {1, 2, 3}");
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0][0].as_ref(), Some(&set(&[1, 2, 3])));
+    assert_eq!(
+        r.rows[0][1].as_deref(),
+        Some(&[0, 0, 0, 2, 0, 0, 0, 1, b'a', 0, 0, 0, 1, b'b'][..])
+    );
+}

@@ -1,0 +1,242 @@
+//! The attempt loop of routed executions: attempts on the plan's connections, decisions of the
+//! retry policy (never resending a non-idempotent request that may have reached a server),
+//! and speculative attempts for idempotent statements — up to three attempts in flight,
+//! polled in place without allocating; the first answer wins and the others are dropped.
+
+use std::future::{Future, poll_fn};
+use std::net::SocketAddr;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::retry::{RetryDecision, RetryRequest, may_have_been_applied};
+use super::speculative::LatencyTracker;
+use super::{ExecutionInfo, ExecutionPolicies};
+use crate::connection::Connection;
+use crate::error::ExecutionError;
+use crate::result::QueryResult;
+use crate::statement::{ExecutionDefaults, Resolved, Statement};
+
+/// Retries of one execution, whatever the policy says.
+const MAX_RETRIES: usize = 16;
+
+type Outcome = (
+    SocketAddr,
+    Arc<Connection>,
+    Result<QueryResult, ExecutionError>,
+);
+
+async fn one<S, V>(
+    node: SocketAddr,
+    conn: Arc<Connection>,
+    statement: &S,
+    values: &V,
+    opts: Resolved<'_>,
+) -> Outcome
+where
+    S: Statement<V> + ?Sized,
+    V: ?Sized,
+{
+    let result = crate::execution::attempt(&conn, statement, values, &opts).await;
+    (node, conn, result)
+}
+
+fn poll_slot<F: Future>(slot: &mut Pin<&mut Option<F>>, cx: &mut Context<'_>) -> Option<F::Output> {
+    let out = match slot.as_mut().as_pin_mut() {
+        Some(f) => match f.poll(cx) {
+            Poll::Ready(o) => Some(o),
+            Poll::Pending => None,
+        },
+        None => None,
+    };
+    if out.is_some() {
+        slot.set(None);
+    }
+    out
+}
+
+// Boxing the outcome would allocate per response; the enum lives on the stack briefly.
+#[allow(clippy::large_enum_variant)]
+enum Event {
+    Done(Outcome),
+    Speculate,
+}
+
+/// Runs `statement` over `plan` with the retry and speculative policies.
+pub(crate) async fn run<S, V, P>(
+    plan: P,
+    statement: &S,
+    values: &V,
+    defaults: &ExecutionDefaults,
+    paging_state: Option<&[u8]>,
+    policies: &ExecutionPolicies,
+    latencies: &LatencyTracker,
+) -> Result<QueryResult, ExecutionError>
+where
+    S: Statement<V> + ?Sized,
+    V: ?Sized,
+    P: Iterator<Item = (SocketAddr, Arc<Connection>)>,
+{
+    statement.check_values(values)?;
+    let options = statement.options();
+    let opts = options.resolve(defaults, paging_state);
+    let policies = options
+        .profile
+        .as_deref()
+        .and_then(|p| p.policies.as_ref())
+        .unwrap_or(policies);
+    let body = drive(plan, statement, values, opts, policies, latencies);
+    match opts.timeout {
+        Some(timeout) => tokio::time::timeout(timeout, body)
+            .await
+            .map_err(|_| ExecutionError::Timeout(timeout))?,
+        None => body.await,
+    }
+}
+
+async fn drive<S, V, P>(
+    mut plan: P,
+    statement: &S,
+    values: &V,
+    opts: Resolved<'_>,
+    policies: &ExecutionPolicies,
+    latencies: &LatencyTracker,
+) -> Result<QueryResult, ExecutionError>
+where
+    S: Statement<V> + ?Sized,
+    V: ?Sized,
+    P: Iterator<Item = (SocketAddr, Arc<Connection>)>,
+{
+    let speculative = policies.speculative.filter(|_| opts.idempotent);
+    let max_extra = speculative.map_or(0, |s| s.max_speculative.min(2));
+    let delay = speculative.map(|s| s.delay(latencies));
+    let Some((node, conn)) = plan.next() else {
+        return Err(ExecutionError::NoConnection);
+    };
+    let started = Instant::now();
+    let mut s0 = pin!(None);
+    let mut s1 = pin!(None);
+    let mut s2 = pin!(None);
+    s0.set(Some(one(node, conn, statement, values, opts)));
+    let mut in_flight = 1usize;
+    let mut attempts = 1u16;
+    let mut extra = 0usize;
+    let mut retries = 0usize;
+    let mut last: Option<ExecutionError> = None;
+    let mut timer = pin!(tokio::time::sleep(delay.unwrap_or(Duration::ZERO)));
+    let mut speculating = delay.is_some() && max_extra > 0;
+    loop {
+        let event = poll_fn(|cx| {
+            for slot in [&mut s0, &mut s1, &mut s2] {
+                if let Some(out) = poll_slot(slot, cx) {
+                    return Poll::Ready(Event::Done(out));
+                }
+            }
+            if speculating && timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Event::Speculate);
+            }
+            Poll::Pending
+        })
+        .await;
+        // The future of a new attempt goes into the first free slot.
+        macro_rules! start {
+            ($node:expr, $conn:expr, $opts:expr) => {{
+                let fut = one($node, $conn, statement, values, $opts);
+                if s0.is_none() {
+                    s0.set(Some(fut));
+                } else if s1.is_none() {
+                    s1.set(Some(fut));
+                } else {
+                    s2.set(Some(fut));
+                }
+                in_flight += 1;
+                attempts += 1;
+            }};
+        }
+        match event {
+            Event::Speculate => {
+                // Every slot busy (retries in flight): try again after the next delay.
+                if in_flight < 3 {
+                    match plan.next() {
+                        Some((node, conn)) => {
+                            start!(node, conn, opts);
+                            extra += 1;
+                        }
+                        None => speculating = false,
+                    }
+                }
+                if extra >= max_extra {
+                    speculating = false;
+                } else if let Some(d) = delay {
+                    timer.as_mut().reset(tokio::time::Instant::now() + d);
+                }
+            }
+            Event::Done((node, conn, Ok(mut result))) => {
+                let latency = started.elapsed();
+                latencies.record(latency);
+                result.set_execution(ExecutionInfo {
+                    node: Some(node),
+                    shard: conn.info().sharding.as_ref().map(|s| s.shard),
+                    attempts,
+                    speculative: extra as u16,
+                    latency,
+                });
+                return Ok(result);
+            }
+            Event::Done((node, conn, Err(error))) => {
+                in_flight -= 1;
+                let decision = policies.retry.decide(&RetryRequest {
+                    error: &error,
+                    idempotent: opts.idempotent,
+                    retries,
+                    consistency: opts.consistency,
+                });
+                // Never resend a non-idempotent request that may have been applied; never
+                // loop forever on a policy that always retries.
+                let decision = if (!opts.idempotent && may_have_been_applied(&error))
+                    || retries >= MAX_RETRIES
+                {
+                    RetryDecision::DontRetry
+                } else {
+                    decision
+                };
+                match decision {
+                    RetryDecision::RetrySameNode(cl) => {
+                        retries += 1;
+                        let mut o = opts;
+                        if let Some(cl) = cl {
+                            o.consistency = cl;
+                        }
+                        start!(node, conn, o);
+                    }
+                    RetryDecision::RetryNextNode(cl) => {
+                        retries += 1;
+                        let mut o = opts;
+                        if let Some(cl) = cl {
+                            o.consistency = cl;
+                        }
+                        match plan.next() {
+                            Some((node, conn)) => start!(node, conn, o),
+                            None => {
+                                if in_flight == 0 {
+                                    return Err(error);
+                                }
+                                last = Some(error);
+                            }
+                        }
+                    }
+                    _ => {
+                        if in_flight == 0 {
+                            return Err(error);
+                        }
+                        last = Some(error);
+                    }
+                }
+            }
+        }
+        if in_flight == 0 {
+            return Err(last.unwrap_or(ExecutionError::NoConnection));
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Execution policies for routed sessions: [`retry`] policies and [`speculative`] execution,
+//! applied by the attempt loop in [`execute`](self).
+
+mod execute;
+pub mod profile;
+pub mod retry;
+pub mod speculative;
+
+use std::sync::Arc;
+
+pub(crate) use execute::run;
+pub use profile::ExecutionProfile;
+pub use retry::{
+    DefaultRetryPolicy, DowngradingConsistencyRetryPolicy, FallthroughRetryPolicy, RetryDecision,
+    RetryPolicy, RetryRequest,
+};
+pub use speculative::{LatencyTracker, SpeculativeDelay, SpeculativeExecutionPolicy};
+
+/// How one execution went; see `QueryResult::execution`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExecutionInfo {
+    /// The node that answered.
+    pub node: Option<std::net::SocketAddr>,
+    /// The shard of the connection that answered (Scylla).
+    pub shard: Option<crate::routing::Shard>,
+    /// Attempts started (first, retries and speculative ones).
+    pub attempts: u16,
+    /// Speculative attempts started.
+    pub speculative: u16,
+    /// Time from the first attempt to the answer.
+    pub latency: std::time::Duration,
+}
+
+/// The policies a session applies to every execution.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ExecutionPolicies {
+    /// What to do after a failed attempt.
+    pub retry: Arc<dyn RetryPolicy>,
+    /// Speculative execution of idempotent statements (off by default).
+    pub speculative: Option<SpeculativeExecutionPolicy>,
+}
+
+impl Default for ExecutionPolicies {
+    fn default() -> Self {
+        Self {
+            retry: Arc::new(DefaultRetryPolicy),
+            speculative: None,
+        }
+    }
+}
+
+impl ExecutionPolicies {
+    /// With a retry policy.
+    pub fn with_retry(mut self, retry: Arc<dyn RetryPolicy>) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// With speculative execution.
+    pub fn with_speculative(mut self, speculative: Option<SpeculativeExecutionPolicy>) -> Self {
+        self.speculative = speculative;
+        self
+    }
+}
