@@ -1,1 +1,7 @@
-//! Benchmarks and the load tool for scylla2 (criterion benches live in `benches/`).
+//! Benchmarks and the load tool for scylla2, measured side by side with the official `scylla`
+//! crate (criterion benches live in `benches/`, the load tool in `src/bin/scylla2-load`).
+//!
+//! This library holds the inputs the benches share: a deterministic pseudo-random generator
+//! and the byte-exact RESULT bodies they decode, so both drivers read the same bytes.
+
+pub mod fixtures;

@@ -83,6 +83,12 @@ pub(crate) async fn run(inner: Arc<Inner>, mut sink: OwnedWriteHalf) {
 async fn write_loop(inner: &Inner, sink: &mut OwnedWriteHalf) -> Result<(), ConnectionError> {
     let mut framer = super::framing::WriteFramer::new(inner.version, inner.compression);
     loop {
+        // Let the tasks that are ready run before taking the next batch: an enqueue wakes
+        // this task into tokio's LIFO slot, so without this yield it runs right after the
+        // first enqueuing task and every write carries a single frame (measured with
+        // scylla2-load, 128 in flight: 1.00 -> 0.27 write syscalls per request and 2.7x less
+        // client CPU per request).
+        tokio::task::yield_now().await;
         tokio::select! {
             biased;
             dequeued = inner.queue.dequeue_async() => {

@@ -1,0 +1,233 @@
+//! The coordinating process: starts the simulator (unless `--uri`), creates the schema,
+//! prefills the keys reads need, runs every (workload, concurrency, driver) in a child
+//! process of its own, and prints the table (and JSON).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use crate::Args;
+use crate::drivers::{self, Driver};
+use crate::report::{self, Report};
+use crate::run::Workload;
+
+/// The simulator process, killed when dropped.
+struct Sim(Child);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Where the simulator binary is: `--sim`, else next to this executable, else built with cargo
+/// into the same target directory and profile.
+fn sim_path(args: &Args) -> Result<PathBuf, String> {
+    if let Some(p) = &args.sim {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+    let dir = exe
+        .parent()
+        .ok_or("executable has no directory")?
+        .to_path_buf();
+    let path = dir.join("scylla2-sim");
+    if path.exists() {
+        return Ok(path);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "-p",
+        "scylla2-sim",
+        "--bin",
+        "scylla2-sim",
+        "--manifest-path",
+    ])
+    .arg(manifest);
+    if dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    eprintln!("building scylla2-sim ...");
+    let status = cmd.status().map_err(|e| format!("cargo: {e}"))?;
+    if !status.success() || !path.exists() {
+        return Err(format!(
+            "cannot build scylla2-sim (expected at {})",
+            path.display()
+        ));
+    }
+    Ok(path)
+}
+
+/// Starts `scylla2-sim --nodes 3 --shards 4` on 127.0.77.x with free ports and returns it with
+/// its contact points.
+fn start_sim(args: &Args) -> Result<(Sim, Vec<String>), String> {
+    let path = sim_path(args)?;
+    let mut child = Command::new(&path)
+        .args([
+            "--nodes",
+            "3",
+            "--shards",
+            "4",
+            "--port",
+            "0",
+            "--shard-aware-port",
+            "0",
+        ])
+        .args(["--base-ip", "127.0.77.1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
+    let stdout = child.stdout.take().ok_or("simulator has no stdout")?;
+    let sim = Sim(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let points = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(p) = line.strip_prefix("contact points: ") {
+                    break p.split(',').map(str::to_owned).collect::<Vec<_>>();
+                }
+            }
+            _ => return Err("simulator exited before printing its contact points".to_owned()),
+        }
+    };
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Ok((sim, points))
+}
+
+/// Creates the keyspace and table, and inserts keys `0..keys` when a workload reads.
+async fn prepare_cluster(points: &[String], keys: u64, prefill: bool) -> Result<(), String> {
+    let session = drivers::Scylla2::connect_bare(points).await?;
+    for cql in [drivers::KEYSPACE_CQL, drivers::TABLE_CQL] {
+        session
+            .execute(cql, ())
+            .await
+            .map_err(|e| format!("{cql}: {e}"))?;
+    }
+    drop(session);
+    if !prefill {
+        return Ok(());
+    }
+    eprintln!("prefilling {keys} keys ...");
+    let driver = Arc::new(drivers::Scylla2::connect(points).await?);
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..256 {
+        let (driver, next) = (driver.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let k = next.fetch_add(1, Relaxed);
+                if k >= keys {
+                    return Ok::<(), String>(());
+                }
+                driver.insert(k as i64).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| format!("prefill task: {e}"))??;
+    }
+    Ok(())
+}
+
+/// Runs one child process and parses its report.
+fn run_child(
+    args: &Args,
+    points: &[String],
+    driver: &str,
+    workload: Workload,
+    concurrency: usize,
+) -> Result<Report, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["--child", driver, "--uri", &points.join(",")])
+        .args(["--workload", workload.name()])
+        .args(["--requests", &args.requests.to_string()])
+        .args(["--concurrency", &concurrency.to_string()])
+        .args(["--threads", &args.threads.to_string()])
+        .args(["--keys", &args.keys().to_string()])
+        .args(["--time-limit", &args.time_limit.as_secs().to_string()]);
+    if !args.progress {
+        cmd.arg("--no-progress");
+    }
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run the {driver} child: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    match stdout.lines().find_map(Report::from_line) {
+        Some(r) if out.status.success() => Ok(r),
+        _ => Err(format!("{driver} child failed ({})", out.status)),
+    }
+}
+
+/// Coordinator mode.
+pub fn run(args: &Args) -> Result<(), String> {
+    let (sim, points) = if args.uri.is_empty() {
+        let (sim, points) = start_sim(args)?;
+        eprintln!("scylla2-sim started: {}", points.join(","));
+        (Some(sim), points)
+    } else {
+        (None, args.uri.clone())
+    };
+    let prefill = args.workloads.iter().any(|w| *w != Workload::Insert);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(prepare_cluster(&points, args.keys(), prefill))?;
+    drop(rt);
+
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
+    for &workload in &args.workloads {
+        for &concurrency in &args.concurrency {
+            for &driver in &args.drivers {
+                eprintln!(
+                    "{driver}: {} x {} at {concurrency} in flight, {} thread(s)",
+                    args.requests,
+                    workload.name(),
+                    args.threads
+                );
+                match run_child(args, &points, driver, workload, concurrency) {
+                    Ok(r) => reports.push(r),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        failures.push(e);
+                    }
+                }
+            }
+        }
+    }
+    drop(sim);
+    println!("{}", report::table(&reports));
+    for r in reports.iter().filter(|r| r.errors > 0) {
+        println!(
+            "{} {} at {}: {} errors, first: {}",
+            r.driver,
+            r.workload,
+            r.concurrency,
+            r.errors,
+            r.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    if args.json {
+        let items: Vec<String> = reports.iter().map(Report::to_json).collect();
+        println!("[{}]", items.join(",\n "));
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} run(s) failed", failures.len()))
+    }
+}

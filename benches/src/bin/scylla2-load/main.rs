@@ -1,0 +1,223 @@
+//! `scylla2-load`: a load tool measuring scylla2 against the official `scylla` driver.
+//!
+//! ```text
+//! scylla2-load [--uri host:port[,host:port...]] [--workload insert|select|mixed[,...]]
+//!              [--requests N] [--concurrency C[,C...]] [--threads T]
+//!              [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json]
+//!              [--sim PATH] [--no-progress]
+//! ```
+//!
+//! Without `--uri` it starts `scylla2-sim` (3 nodes × 4 shards on 127.0.77.x) in a separate
+//! process. It creates the schema, prefills `K` keys when a workload reads, then runs each
+//! (workload, concurrency, driver) in a fresh child process (itself, re-executed with the
+//! hidden `--child` flag) so each driver's CPU, allocations, write syscalls and RSS are its
+//! own. Prints a plain-text table with ratios scylla2 / scylla, and JSON with `--json`.
+
+mod alloc;
+mod coordinator;
+mod drivers;
+mod report;
+mod run;
+mod sys;
+mod writes;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use run::{RunParams, Workload};
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
+
+const USAGE: &str = "usage: scylla2-load [--uri host:port[,host:port...]] \
+[--workload insert|select|mixed[,...]] [--requests N] [--concurrency C[,C...]] [--threads T] \
+[--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json] [--sim PATH] \
+[--no-progress]";
+
+/// Parsed command line.
+#[derive(Debug, Clone)]
+pub struct Args {
+    /// Contact points; empty: start the simulator.
+    pub uri: Vec<String>,
+    /// Workloads to run, in order.
+    pub workloads: Vec<Workload>,
+    /// Requests per (workload, concurrency, driver).
+    pub requests: u64,
+    /// Concurrency levels, in order.
+    pub concurrency: Vec<usize>,
+    /// Tokio worker threads of each driver process.
+    pub threads: usize,
+    /// Drivers to run.
+    pub drivers: Vec<&'static str>,
+    /// Key space size.
+    pub keys: Option<u64>,
+    /// Time limit of each measured run.
+    pub time_limit: Duration,
+    /// Print JSON after the table.
+    pub json: bool,
+    /// Path of the simulator binary.
+    pub sim: Option<String>,
+    /// Live progress line.
+    pub progress: bool,
+    /// Hidden: run as the child process of this driver.
+    pub child: Option<String>,
+}
+
+fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut a = Args {
+        uri: Vec::new(),
+        workloads: vec![Workload::Insert],
+        requests: 100_000,
+        concurrency: vec![128],
+        threads: 1,
+        drivers: vec!["scylla2", "scylla"],
+        keys: None,
+        time_limit: Duration::from_secs(600),
+        json: false,
+        sim: None,
+        progress: true,
+        child: None,
+    };
+    fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
+        v.parse()
+            .map_err(|_| format!("{name}: invalid value {v:?}"))
+    }
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--uri" => a.uri = value()?.split(',').map(str::to_owned).collect(),
+            "--workload" => {
+                a.workloads = value()?
+                    .split(',')
+                    .map(|w| Workload::parse(w).ok_or_else(|| format!("unknown workload {w:?}")))
+                    .collect::<Result<_, _>>()?
+            }
+            "--requests" => a.requests = num("--requests", &value()?)?,
+            "--concurrency" => {
+                a.concurrency = value()?
+                    .split(',')
+                    .map(|c| num("--concurrency", c))
+                    .collect::<Result<_, _>>()?
+            }
+            "--threads" => a.threads = num("--threads", &value()?)?,
+            "--driver" => {
+                a.drivers = match value()?.as_str() {
+                    "scylla2" => vec!["scylla2"],
+                    "scylla" => vec!["scylla"],
+                    "both" => vec!["scylla2", "scylla"],
+                    other => return Err(format!("unknown driver {other:?}")),
+                }
+            }
+            "--keys" => a.keys = Some(num("--keys", &value()?)?),
+            "--time-limit" => a.time_limit = Duration::from_secs(num("--time-limit", &value()?)?),
+            "--json" => a.json = true,
+            "--sim" => a.sim = Some(value()?),
+            "--no-progress" => a.progress = false,
+            "--child" => a.child = Some(value()?),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if a.requests == 0 || a.threads == 0 || a.concurrency.contains(&0) {
+        return Err("--requests, --threads and --concurrency must be positive".to_owned());
+    }
+    if a.keys == Some(0) {
+        return Err("--keys must be positive".to_owned());
+    }
+    Ok(a)
+}
+
+impl Args {
+    /// Keys drawn from `0..keys`: given, or the request count capped at 100 000.
+    pub fn keys(&self) -> u64 {
+        self.keys.unwrap_or(self.requests.min(100_000))
+    }
+}
+
+/// Child mode: one driver, one workload, one concurrency; prints one `RESULT` line.
+fn child(args: &Args, driver: &str) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let (Some(&workload), Some(&concurrency)) = (args.workloads.first(), args.concurrency.first())
+    else {
+        return Err("child needs one workload and one concurrency".to_owned());
+    };
+    let params = RunParams {
+        workload,
+        requests: args.requests,
+        concurrency,
+        threads: args.threads,
+        keys: args.keys(),
+        time_limit: args.time_limit,
+        progress: args.progress,
+    };
+    let report = rt.block_on(async {
+        match driver {
+            "scylla2" => {
+                let d = drivers::Scylla2::connect(&args.uri).await?;
+                run::measure(d, driver, params).await
+            }
+            "scylla" => {
+                let d = drivers::Official::connect(&args.uri).await?;
+                run::measure(d, driver, params).await
+            }
+            other => Err(format!("unknown driver {other:?}")),
+        }
+    })?;
+    println!("{}", report.to_line());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match args.child.clone() {
+        Some(driver) => child(&args, &driver),
+        None => coordinator::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scylla2-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Result<Args, String> {
+        parse(s.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn parses_lists_and_defaults() {
+        let a = args("--workload insert,select --concurrency 128,2048 --requests 10 --json")
+            .expect("valid");
+        assert_eq!(a.workloads, vec![Workload::Insert, Workload::Select]);
+        assert_eq!(a.concurrency, vec![128, 2048]);
+        assert_eq!(a.keys(), 10);
+        assert!(a.json && a.uri.is_empty());
+        assert_eq!(a.drivers, vec!["scylla2", "scylla"]);
+        assert_eq!(args("--requests 1000000").expect("valid").keys(), 100_000);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(args("--workload delete").is_err());
+        assert!(args("--concurrency 0").is_err());
+        assert!(args("--driver java").is_err());
+        assert!(args("--requests").is_err());
+        assert!(args("--bogus").is_err());
+    }
+}

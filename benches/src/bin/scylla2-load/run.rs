@@ -1,0 +1,254 @@
+//! The measured phase in a child process: `concurrency` tasks share a request counter, each
+//! sends one request at a time with a uniformly random key, latencies go to per-thread HDR
+//! histograms (preallocated, so recording allocates nothing), and the process's CPU time,
+//! allocations and write syscalls are read before and after.
+
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+use crate::drivers::Driver;
+use crate::report::Report;
+use crate::{alloc, sys};
+
+/// What to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Prepared INSERTs.
+    Insert,
+    /// Prepared single-row SELECTs of prefilled keys.
+    Select,
+    /// Half and half, drawn at random.
+    Mixed,
+}
+
+impl Workload {
+    /// Parses `insert`, `select` or `mixed`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "insert" => Some(Self::Insert),
+            "select" => Some(Self::Select),
+            "mixed" => Some(Self::Mixed),
+            _ => None,
+        }
+    }
+
+    /// The name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Insert => "insert",
+            Self::Select => "select",
+            Self::Mixed => "mixed",
+        }
+    }
+}
+
+/// The parameters of one measured run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunParams {
+    /// Workload.
+    pub workload: Workload,
+    /// Requests to send.
+    pub requests: u64,
+    /// Requests in flight.
+    pub concurrency: usize,
+    /// Runtime worker threads (for the report).
+    pub threads: usize,
+    /// Keys are drawn uniformly from `0..keys`.
+    pub keys: u64,
+    /// Stop starting requests after this long.
+    pub time_limit: Duration,
+    /// Print a progress line every second on stderr.
+    pub progress: bool,
+}
+
+/// Latency histograms, one per runtime thread (indexed by a thread-local slot).
+struct Histograms(Vec<Mutex<Histogram<u64>>>);
+
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static SLOT: usize = NEXT_SLOT.fetch_add(1, Relaxed);
+}
+
+impl Histograms {
+    fn new(n: usize) -> Result<Self, String> {
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            // 1 ns to 60 s at 3 significant digits.
+            let h = Histogram::new_with_bounds(1, 60_000_000_000, 3).map_err(|e| e.to_string())?;
+            v.push(Mutex::new(h));
+        }
+        Ok(Self(v))
+    }
+
+    fn record(&self, nanos: u64) {
+        let slot = SLOT.with(|s| *s) % self.0.len();
+        if let Ok(mut h) = self.0[slot].lock() {
+            h.saturating_record(nanos.max(1));
+        }
+    }
+
+    fn merged(&self) -> Option<Histogram<u64>> {
+        let mut all = self.0.first()?.lock().ok()?.clone();
+        all.reset();
+        for h in &self.0 {
+            all.add(&*h.lock().ok()?).ok()?;
+        }
+        Some(all)
+    }
+}
+
+struct Shared {
+    next: AtomicU64,
+    done: AtomicU64,
+    errors: AtomicU64,
+    first_error: OnceLock<String>,
+    deadline: Instant,
+    params: RunParams,
+    hist: Histograms,
+}
+
+/// A xorshift64* generator (no allocation, no lock).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+async fn worker<D: Driver>(driver: Arc<D>, shared: Arc<Shared>, seed: u64) {
+    let mut rng = Rng(seed | 1);
+    let p = shared.params;
+    loop {
+        let i = shared.next.fetch_add(1, Relaxed);
+        if i >= p.requests {
+            break;
+        }
+        let now = Instant::now();
+        if now >= shared.deadline {
+            break;
+        }
+        let key = (rng.next() % p.keys) as i64;
+        let insert = match p.workload {
+            Workload::Insert => true,
+            Workload::Select => false,
+            Workload::Mixed => rng.next() & 1 == 0,
+        };
+        let result = if insert {
+            driver.insert(key).await
+        } else {
+            driver.select(key).await
+        };
+        shared.hist.record(now.elapsed().as_nanos() as u64);
+        if let Err(e) = result {
+            shared.errors.fetch_add(1, Relaxed);
+            let _ = shared.first_error.set(e);
+        }
+        shared.done.fetch_add(1, Relaxed);
+    }
+}
+
+/// Runs the measured phase with `driver` and returns the figures.
+pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<Report, String> {
+    let shared = Arc::new(Shared {
+        next: AtomicU64::new(0),
+        done: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+        first_error: OnceLock::new(),
+        deadline: Instant::now() + p.time_limit,
+        params: p,
+        hist: Histograms::new(p.threads + 2)?,
+    });
+    let driver = Arc::new(driver);
+    // Every task waits for the start signal so that spawning is outside the measured phase.
+    let start = Arc::new(tokio::sync::Barrier::new(p.concurrency + 1));
+    let mut tasks = Vec::with_capacity(p.concurrency);
+    for w in 0..p.concurrency {
+        let (driver, shared, start) = (driver.clone(), shared.clone(), start.clone());
+        let seed = 0x5EED_0000 + w as u64 * 0x9E37_79B9;
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            worker(driver, shared, seed).await;
+        }));
+    }
+    let progress = p.progress.then(|| {
+        let shared = shared.clone();
+        tokio::spawn(async move { progress_loop(&shared).await })
+    });
+    // Let every task reach the barrier before the counters are read.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (cpu_u0, cpu_s0, _) = sys::rusage();
+    let writes0 = crate::writes::count();
+    let (allocs0, bytes0) = alloc::snapshot();
+    let t0 = Instant::now();
+    start.wait().await;
+    for t in tasks.iter_mut() {
+        t.await.map_err(|e| format!("worker task: {e}"))?;
+    }
+    let elapsed = t0.elapsed();
+    let (allocs1, bytes1) = alloc::snapshot();
+    let writes1 = crate::writes::count();
+    let (cpu_u1, cpu_s1, _) = sys::rusage();
+    let maxrss = sys::peak_rss_kib();
+    if let Some(handle) = progress {
+        handle.abort();
+        eprintln!();
+    }
+    let hist = shared.hist.merged().ok_or("cannot merge histograms")?;
+    let us = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
+    Ok(Report {
+        driver: name.to_owned(),
+        workload: p.workload.name().to_owned(),
+        concurrency: p.concurrency as u64,
+        threads: p.threads as u64,
+        requests: shared.done.load(Relaxed),
+        errors: shared.errors.load(Relaxed),
+        elapsed_s: elapsed.as_secs_f64(),
+        p50_us: us(0.5),
+        p90_us: us(0.9),
+        p99_us: us(0.99),
+        p999_us: us(0.999),
+        max_us: hist.max() as f64 / 1000.0,
+        cpu_user_s: cpu_u1 - cpu_u0,
+        cpu_sys_s: cpu_s1 - cpu_s0,
+        allocs: allocs1 - allocs0,
+        alloc_bytes: bytes1 - bytes0,
+        write_syscalls: Some(writes1 - writes0),
+        peak_rss_kib: maxrss,
+        first_error: shared.first_error.get().cloned(),
+    })
+}
+
+/// One `\r`-refreshed line per second: requests done, rate, errors. Written with `write!` on
+/// the locked stderr, which formats without allocating.
+async fn progress_loop(shared: &Shared) {
+    let start = Instant::now();
+    let mut last = 0u64;
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let done = shared.done.load(Relaxed);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r  {:>9}/{} requests, {:>8} req/s, {} errors, {:.0} s   ",
+            done,
+            shared.params.requests,
+            done - last,
+            shared.errors.load(Relaxed),
+            start.elapsed().as_secs_f64()
+        );
+        let _ = err.flush();
+        last = done;
+    }
+}

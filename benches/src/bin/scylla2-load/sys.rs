@@ -1,0 +1,32 @@
+//! Process figures from the kernel: CPU time (`getrusage`) and peak RSS (`VmHWM` in
+//! `/proc/self/status`: `ru_maxrss` would keep the pre-`exec` high-water mark of the
+//! coordinator that spawned this child).
+
+/// CPU seconds (user, system) and peak resident set in KiB of this process so far.
+pub fn rusage() -> (f64, f64, u64) {
+    // SAFETY: `getrusage` only writes the zeroed struct we pass; RUSAGE_SELF is valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pointer to a live, properly aligned `rusage`.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    if rc != 0 {
+        return (0.0, 0.0, 0);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (
+        secs(ru.ru_utime),
+        secs(ru.ru_stime),
+        ru.ru_maxrss.max(0) as u64,
+    )
+}
+
+/// Peak resident set of this process image in KiB (`VmHWM`), else `ru_maxrss`.
+pub fn peak_rss_kib() -> u64 {
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        });
+    hwm.unwrap_or_else(|| rusage().2)
+}
