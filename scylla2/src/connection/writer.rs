@@ -72,12 +72,14 @@ impl LargeFrames {
 }
 
 /// At most this many yields before a write (bounds the latency coalescing adds).
-const MAX_YIELDS: usize = 4;
+const MAX_YIELDS: usize = 8;
 
 /// Waits a little for more frames while that is likely to pay off: while the requests holding
 /// a stream id outnumber the frames queued for this write (others are about to queue theirs,
-/// or responses that trigger new requests are arriving) and the previous yield brought new
-/// frames. With one request in flight nothing is waited for.
+/// or responses that trigger new requests are arriving) and, after the first two, each yield
+/// brought new frames. With one request in flight nothing is waited for. Measured with
+/// scylla2-load (3 nodes x 4 shards, 128 in flight, 1 thread): 0.33 -> 0.16-0.19 write
+/// syscalls per request; stopping at the first yield without new frames gave 0.22-0.25.
 ///
 /// A frame's enqueue wakes the writer into tokio's LIFO slot, so without yielding it runs
 /// right after the first enqueuing task and every write carries a single frame.
@@ -92,7 +94,7 @@ async fn gather(inner: &Inner) {
         tokio::task::yield_now().await;
         yields += 1;
         let now = inner.queued_frames.load(Ordering::Relaxed);
-        if now <= queued {
+        if now <= queued && yields >= 2 {
             break;
         }
         queued = now;
