@@ -43,8 +43,11 @@ const CRC24_TABLE: [u32; 256] = {
     table
 };
 
-const CRC32_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
+/// Slicing-by-8 tables for the reflected CRC-32: `CRC32_TABLES[0]` is the classic byte table,
+/// and `CRC32_TABLES[k][i]` is the register contribution of byte `i` followed by `k` zero
+/// bytes, so eight bytes are folded per step with eight independent lookups.
+const CRC32_TABLES: [[u32; 256]; 8] = {
+    let mut tables = [[0u32; 256]; 8];
     let mut i = 0;
     while i < 256 {
         let mut crc = i as u32;
@@ -57,10 +60,20 @@ const CRC32_TABLE: [u32; 256] = {
             };
             bit += 1;
         }
-        table[i] = crc;
+        tables[0][i] = crc;
         i += 1;
     }
-    table
+    let mut k = 1;
+    while k < 8 {
+        let mut i = 0;
+        while i < 256 {
+            let prev = tables[k - 1][i];
+            tables[k][i] = (prev >> 8) ^ tables[0][(prev & 0xFF) as usize];
+            i += 1;
+        }
+        k += 1;
+    }
+    tables
 };
 
 /// CRC24 of `bytes` as v5 §2.1 defines it (used over the 3 or 5 header bytes).
@@ -75,11 +88,26 @@ pub const fn crc24(bytes: &[u8]) -> u32 {
     crc
 }
 
-/// Feeds `bytes` to a CRC-32 register (not inverted at either end).
+/// Feeds `bytes` to a CRC-32 register (not inverted at either end), eight bytes per step
+/// (slicing-by-8), then the remaining tail one byte at a time.
 const fn crc32_update(mut state: u32, bytes: &[u8]) -> u32 {
+    let t = &CRC32_TABLES;
     let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let lo = state ^ u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let hi = u32::from_le_bytes([bytes[i + 4], bytes[i + 5], bytes[i + 6], bytes[i + 7]]);
+        state = t[7][(lo & 0xFF) as usize]
+            ^ t[6][((lo >> 8) & 0xFF) as usize]
+            ^ t[5][((lo >> 16) & 0xFF) as usize]
+            ^ t[4][(lo >> 24) as usize]
+            ^ t[3][(hi & 0xFF) as usize]
+            ^ t[2][((hi >> 8) & 0xFF) as usize]
+            ^ t[1][((hi >> 16) & 0xFF) as usize]
+            ^ t[0][(hi >> 24) as usize];
+        i += 8;
+    }
     while i < bytes.len() {
-        state = (state >> 8) ^ CRC32_TABLE[((state ^ bytes[i] as u32) & 0xFF) as usize];
+        state = (state >> 8) ^ t[0][((state ^ bytes[i] as u32) & 0xFF) as usize];
         i += 1;
     }
     state
@@ -126,6 +154,39 @@ mod tests {
         // Values computed with python's zlib.crc32(b"\xfa\x2d\x55\xca" + data).
         assert_eq!(crc32(b"123456789"), 0xE2A2_61A7);
         assert_eq!(crc32(b""), 0x4477_7ED3);
+    }
+
+    /// Bit-at-a-time reflected CRC-32, to check the slicing tables.
+    fn crc32_bitwise(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn crc32_slicing_matches_bitwise_definition() {
+        let data: Vec<u8> = (0..1000u32)
+            .map(|i| (i.wrapping_mul(131) >> 3) as u8)
+            .collect();
+        for len in (0..=40).chain([63, 64, 65, 255, 256, 257, 999, 1000]) {
+            for start in 0..3 {
+                let slice = &data[start..start + len.min(data.len() - start)];
+                assert_eq!(
+                    crc32_ieee(slice),
+                    crc32_bitwise(slice),
+                    "len {len} start {start}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod tests;
 mod tests_handshake;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -63,6 +63,11 @@ pub(crate) struct Inner {
     local: SocketAddr,
     slots: Slots,
     queue: WriteQueue,
+    /// Frames queued since the writer last took a batch (a hint for write coalescing, see
+    /// `writer::write_loop`; races only make the hint slightly off).
+    queued_frames: AtomicUsize,
+    /// Signalled by the request that moves `queued_frames` from 0 (the writer's wake-up).
+    queued_notify: tokio::sync::Notify,
     large: LargeFrames,
     max_frame_size: usize,
     error: OnceLock<ConnectionError>,
@@ -171,6 +176,8 @@ impl Connection {
             local,
             slots: Slots::new(config.max_streams),
             queue: WriteQueue::with_capacity(capacity),
+            queued_frames: AtomicUsize::new(0),
+            queued_notify: tokio::sync::Notify::new(),
             large: LargeFrames::default(),
             max_frame_size: config.max_frame_size,
             error: OnceLock::new(),

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::future::poll_fn;
+use std::sync::atomic::Ordering;
 use std::task::Poll;
 
 use scylla2_cql::ProtocolVersion;
@@ -118,6 +119,9 @@ impl Inner {
             }
         }
         guard.stage = Stage::Sent;
+        if self.queued_frames.fetch_add(1, Ordering::Relaxed) == 0 {
+            self.queued_notify.notify_one();
+        }
         let result = poll_fn(|cx| match self.slots.poll(id, cx.waker()) {
             slots::Poll::Ready(envelope) => Poll::Ready(Ok(envelope)),
             slots::Poll::Pending => Poll::Pending,
