@@ -230,12 +230,7 @@ async fn schema_agreement_times_out_without_hanging() {
     let sim = cluster(false).await;
     let mut config = scylla2::topology::TopologyConfig::default();
     config.schema_agreement_timeout = Duration::from_millis(300);
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects");
+    let session = session_with(&sim, config).await;
     let version = session.await_schema_agreement().await.expect("agreement");
     assert_ne!(version, uuid::Uuid::nil());
     let mut events = session.session_events();
@@ -299,12 +294,7 @@ async fn topology_is_refreshed_periodically() {
     let sim = cluster(false).await;
     let mut config = scylla2::topology::TopologyConfig::default();
     config.refresh_interval = Duration::from_millis(100);
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects");
+    let session = session_with(&sim, config).await;
     let mut events = session.session_events();
     let mut refreshed = 0;
     await_event(&mut events, 3, "periodic refreshes", |ev| {
@@ -367,4 +357,14 @@ async fn a_node_down_at_startup_does_not_delay_connect_and_is_skipped() {
         session.open_connections() < 12
     })
     .await;
+}
+
+/// A session on `sim` with its own topology configuration.
+async fn session_with(sim: &Cluster, config: scylla2::topology::TopologyConfig) -> Session {
+    Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .topology(Some(config))
+        .connect()
+        .await
+        .expect("connects")
 }

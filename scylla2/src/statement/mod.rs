@@ -340,39 +340,29 @@ impl private::Sealed for str {}
 impl private::Sealed for String {}
 impl private::Sealed for Query {}
 
-impl<V: SerializeRow + Sync + ?Sized> Statement<V> for str {
-    fn options(&self) -> &StatementOptions {
-        &DEFAULT_OPTIONS
-    }
-    fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
-        Ok(())
-    }
-    fn send<'a>(
-        &'a self,
-        conn: &'a Connection,
-        values: &'a V,
-        opts: &'a Resolved<'a>,
-    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
-        send_query(self, conn, values, opts)
-    }
+/// `Statement` for CQL text (`str`, `String`): unprepared, default options, unchecked values.
+macro_rules! text_statement {
+    ($($text:ty),*) => {$(
+        impl<V: SerializeRow + Sync + ?Sized> Statement<V> for $text {
+            fn options(&self) -> &StatementOptions {
+                &DEFAULT_OPTIONS
+            }
+            fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
+                Ok(())
+            }
+            fn send<'a>(
+                &'a self,
+                conn: &'a Connection,
+                values: &'a V,
+                opts: &'a Resolved<'a>,
+            ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
+                send_query(self, conn, values, opts)
+            }
+        }
+    )*};
 }
 
-impl<V: SerializeRow + Sync + ?Sized> Statement<V> for String {
-    fn options(&self) -> &StatementOptions {
-        &DEFAULT_OPTIONS
-    }
-    fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
-        Ok(())
-    }
-    fn send<'a>(
-        &'a self,
-        conn: &'a Connection,
-        values: &'a V,
-        opts: &'a Resolved<'a>,
-    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
-        send_query(self, conn, values, opts)
-    }
-}
+text_statement!(str, String);
 
 impl<V: SerializeRow + Sync + ?Sized> Statement<V> for Query {
     fn options(&self) -> &StatementOptions {
