@@ -9,7 +9,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
-use common::{cluster, create_keyspace, keyspace, next};
+use common::next;
 use scylla2::{ExecutionError, Query, Session};
 use scylla2_cql::value::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlVarint, CqlVector,
@@ -134,29 +134,9 @@ async fn setup() -> Option<(common::TestCluster, Session, String)> {
 }
 
 async fn setup_version(max_version: u8) -> Option<(common::TestCluster, Session, String)> {
-    let c = cluster(max_version).await;
-    if !common::engine_available(&c.uri).await {
-        return None;
-    }
-    let session = Session::builder()
-        .contact_point(c.uri.clone())
-        .connect()
-        .await
-        .unwrap();
-    let ks = keyspace("derive");
-    session
-        .execute(create_keyspace(&ks).as_str(), ())
-        .await
-        .unwrap();
-    session
-        .execute(
-            format!("CREATE TYPE {ks}.address (street text, zip_code int, country text)").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
-    session
-        .execute(
+    common::keyspace_session(max_version, "derive", |ks| {
+        vec![
+            format!("CREATE TYPE {ks}.address (street text, zip_code int, country text)"),
             format!(
                 "CREATE TABLE {ks}.all_types (pk int, ck int, ascii_col ascii, bigint_col bigint, \
                  blob_col blob, boolean_col boolean, decimal_col decimal, double_col double, \
@@ -167,13 +147,10 @@ async fn setup_version(max_version: u8) -> Option<(common::TestCluster, Session,
                  map_col map<text, bigint>, udt_col frozen<address>, \
                  udt_list list<frozen<address>>, tuple_col tuple<int, text, boolean>, \
                  vector_col vector<float, 3>, null_col int, PRIMARY KEY (pk, ck))"
-            )
-            .as_str(),
-            (),
-        )
-        .await
-        .unwrap();
-    Some((c, session, ks))
+            ),
+        ]
+    })
+    .await
 }
 
 #[tokio::test]

@@ -6,119 +6,14 @@
 //! computing its token, loading the topology snapshot and building a plan — are counted, and
 //! the simulator confirms every one of them landed on an owning node and shard.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::future::{Future, poll_fn};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::Poll;
+mod common;
 
-use scylla2::{PreparedStatement, Session};
+use common::counting::{IN_FLIGHT, OPS, insert, measure, select};
+use scylla2::Session;
 use scylla2_sim::Cluster;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    // Const-initialized without destructor: reading it never allocates.
-    static COUNTED: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    if COUNTED.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call forwards to the system allocator with the same arguments; counting
-// touches only an atomic and a const thread-local.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-const IN_FLIGHT: usize = 128;
-const OPS: usize = 10_000;
-
-/// Runs `op(i)` for i in 0..n with IN_FLIGHT workers; returns the allocations counted on
-/// this thread while they ran (the worker futures are boxed before counting starts).
-async fn measure<'a, F, Fut>(n: usize, op: F) -> u64
-where
-    F: Fn(usize) -> Fut + Copy + 'a,
-    Fut: Future<Output = ()> + 'a,
-{
-    let mut workers: Vec<Pin<Box<dyn Future<Output = ()> + 'a>>> = (0..IN_FLIGHT)
-        .map(|w| {
-            Box::pin(async move {
-                let mut i = w;
-                while i < n {
-                    op(i).await;
-                    i += IN_FLIGHT;
-                }
-            }) as Pin<Box<dyn Future<Output = ()> + 'a>>
-        })
-        .collect();
-    let mut done = [false; IN_FLIGHT];
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    COUNTED.set(true);
-    poll_fn(|cx| {
-        let mut pending = false;
-        for (worker, done) in workers.iter_mut().zip(done.iter_mut()) {
-            if !*done {
-                match worker.as_mut().poll(cx) {
-                    Poll::Ready(()) => *done = true,
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    COUNTED.set(false);
-    ALLOCATIONS.load(Ordering::Relaxed) - before
-}
-
-async fn insert(session: &Session, stmt: &PreparedStatement, i: usize) {
-    let k = i as i32;
-    let r = session
-        .execute(stmt, (k, k, "value-of-the-row"))
-        .await
-        .unwrap();
-    assert!(r.is_void());
-}
-
-async fn select(session: &Session, stmt: &PreparedStatement, i: usize) {
-    let k = i as i32;
-    let r = session.execute(stmt, (k,)).await.unwrap();
-    let (ck, v): (i32, &str) = r.single_row().unwrap();
-    assert_eq!(ck, k);
-    assert_eq!(v, "value-of-the-row");
-}
+static GLOBAL: common::counting::Counting = common::counting::Counting;
 
 #[test]
 fn routed_prepared_statements_do_not_allocate() {

@@ -5,11 +5,13 @@
 //! over two data centers), through the shard-aware port or its fallbacks, for batches and
 //! LWT; replicas equal the simulator's own placement.
 
+mod common;
 mod routing_support;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
+use common::run_all;
 use routing_support::{check_routing, cluster, session, totals};
 use scylla2::Session;
 use scylla2::routing::Token;
@@ -174,17 +176,7 @@ async fn ignored_nodes_get_no_connections_and_translation_applies() {
     );
     assert_eq!(session.nodes().len(), 3);
     assert_eq!(session.open_connections(), 8, "dc2's node is ignored");
-    session
-        .execute(
-            "CREATE KEYSPACE ign WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}",
-            (),
-        )
-        .await
-        .expect("create keyspace");
-    session
-        .execute("CREATE TABLE ign.t (k int PRIMARY KEY)", ())
-        .await
-        .expect("create table");
+    run_all(&session, &["CREATE KEYSPACE ign WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}", "CREATE TABLE ign.t (k int PRIMARY KEY)"]).await;
     let insert = session
         .prepare("INSERT INTO ign.t (k) VALUES (?)")
         .await
@@ -245,20 +237,7 @@ async fn nat_rewriting_source_ports_falls_back_to_the_normal_port() {
 async fn batches_route_by_their_first_prepared_statement() {
     let sim = cluster(false).await;
     let session = session(&sim).await;
-    session
-        .execute(
-            "CREATE KEYSPACE bat WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-            (),
-        )
-        .await
-        .expect("keyspace");
-    session
-        .execute(
-            "CREATE TABLE bat.t (k int, c int, v text, PRIMARY KEY (k, c))",
-            (),
-        )
-        .await
-        .expect("table");
+    run_all(&session, &["CREATE KEYSPACE bat WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}", "CREATE TABLE bat.t (k int, c int, v text, PRIMARY KEY (k, c))"]).await;
     let insert = session
         .prepare("INSERT INTO bat.t (k, c, v) VALUES (?, ?, ?)")
         .await
@@ -291,17 +270,7 @@ async fn batches_route_by_their_first_prepared_statement() {
 async fn lwt_statements_go_to_the_primary_replica() {
     let sim = cluster(false).await;
     let session = session(&sim).await;
-    session
-        .execute(
-            "CREATE KEYSPACE lwt WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
-            (),
-        )
-        .await
-        .expect("keyspace");
-    session
-        .execute("CREATE TABLE lwt.t (k int PRIMARY KEY, v int)", ())
-        .await
-        .expect("table");
+    run_all(&session, &["CREATE KEYSPACE lwt WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}", "CREATE TABLE lwt.t (k int PRIMARY KEY, v int)"]).await;
     let cas = session
         .prepare("UPDATE lwt.t SET v = ? WHERE k = ? IF v = ?")
         .await

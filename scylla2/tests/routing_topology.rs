@@ -3,11 +3,13 @@
 //! removed, schema agreement and its timeout, dropped connections, periodic refresh, and
 //! shutdown when the session is dropped.
 
+mod common;
 mod routing_support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::{await_event, run_all, wait_while};
 use routing_support::{check_routing, cluster, session};
 use scylla2::Session;
 use scylla2::events::SessionEvent;
@@ -38,47 +40,31 @@ async fn events_report_schema_changes_and_node_state() {
     // Agreement is awaited after DDL; the event follows.
     let mut agreed = false;
     let mut refreshed = false;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !(agreed && refreshed) {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("session events")
-            .expect("not lagged");
+    await_event(&mut events, 5, "session events", |ev| {
         match ev {
             SessionEvent::SchemaAgreementReached { .. } => agreed = true,
             SessionEvent::TopologyRefreshed { .. } => refreshed = true,
             _ => {}
         }
-    }
+        (agreed && refreshed).then_some(())
+    })
+    .await;
     // A node stopped: its pool goes down; restarted: it comes back with every shard.
     sim.stop_node(2).await.expect("stop");
     let addr = sim.nodes()[2].address;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("node down event")
-            .expect("not lagged");
-        if matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr) {
-            break;
-        }
-    }
+    await_event(&mut events, 10, "node down event", |ev| {
+        matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr).then_some(())
+    })
+    .await;
     sim.start_node(2).await.expect("start");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("node up event")
-            .expect("not lagged");
-        if matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr) {
-            break;
-        }
-    }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while session.pooled_connections() < 12 {
-        assert!(tokio::time::Instant::now() < deadline, "pool not rebuilt");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    await_event(&mut events, 15, "node up event", |ev| {
+        matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr).then_some(())
+    })
+    .await;
+    wait_while(10, 50, "pool not rebuilt", || {
+        session.pooled_connections() < 12
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,17 +78,7 @@ async fn node_stopped_under_load() {
         .await
         .expect("connects");
     let mut events = session.session_events();
-    session
-        .execute(
-            "CREATE KEYSPACE load WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
-            (),
-        )
-        .await
-        .expect("create keyspace");
-    session
-        .execute("CREATE TABLE load.t (k int PRIMARY KEY, v int)", ())
-        .await
-        .expect("create table");
+    run_all(&session, &["CREATE KEYSPACE load WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}", "CREATE TABLE load.t (k int PRIMARY KEY, v int)"]).await;
     let insert = session
         .prepare("INSERT INTO load.t (k, v) VALUES (?, ?)")
         .await
@@ -128,33 +104,20 @@ async fn node_stopped_under_load() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     sim.stop_node(1).await.expect("stop");
     let addr = sim.nodes()[1].address;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("node down event")
-            .expect("not lagged");
-        if matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr) {
-            break;
-        }
-    }
+    await_event(&mut events, 10, "node down event", |ev| {
+        matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr).then_some(())
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     sim.start_node(1).await.expect("start");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("node up event")
-            .expect("not lagged");
-        if matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr) {
-            break;
-        }
-    }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while session.open_connections() < 12 {
-        assert!(tokio::time::Instant::now() < deadline, "pool not rebuilt");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    await_event(&mut events, 15, "node up event", |ev| {
+        matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr).then_some(())
+    })
+    .await;
+    wait_while(10, 50, "pool not rebuilt", || {
+        session.open_connections() < 12
+    })
+    .await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut total = 0;
     for w in workers {
@@ -186,16 +149,11 @@ async fn control_connection_fails_over() {
     let mut db = session.database_events();
     // The contact point (node 0) holds the control connection.
     sim.stop_node(0).await.expect("stop");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let moved_to = loop {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("control connection moves")
-            .expect("not lagged");
-        if let SessionEvent::ControlConnectionChanged { node } = ev {
-            break node;
-        }
-    };
+    let moved_to = await_event(&mut events, 10, "control connection moves", |ev| match ev {
+        SessionEvent::ControlConnectionChanged { node } => Some(node),
+        _ => None,
+    })
+    .await;
     assert_ne!(moved_to.ip(), sim.nodes()[0].address);
     // Events arrive through the new control connection; routing follows the new schema.
     session
@@ -237,25 +195,15 @@ async fn nodes_added_and_removed_follow_topology_events() {
     let mut events = session.session_events();
     let added = sim.add_node().await.expect("add node");
     let addr = sim.nodes()[added].address;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("node added event")
-            .expect("not lagged");
-        if matches!(ev, SessionEvent::NodeAdded { node, .. } if node.ip() == addr) {
-            break;
-        }
-    }
+    await_event(&mut events, 10, "node added event", |ev| {
+        matches!(ev, SessionEvent::NodeAdded { node, .. } if node.ip() == addr).then_some(())
+    })
+    .await;
     assert_eq!(session.nodes().len(), 4);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while session.open_connections() < 16 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "new node's pool not filled"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_while(10, 20, "new node's pool not filled", || {
+        session.open_connections() < 16
+    })
+    .await;
     // Its tokens take part in routing.
     check_routing(
         &sim,
@@ -266,25 +214,15 @@ async fn nodes_added_and_removed_follow_topology_events() {
     )
     .await;
     sim.remove_node(added).await.expect("remove node");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("node removed event")
-            .expect("not lagged");
-        if matches!(ev, SessionEvent::NodeRemoved { node, .. } if node.ip() == addr) {
-            break;
-        }
-    }
+    await_event(&mut events, 10, "node removed event", |ev| {
+        matches!(ev, SessionEvent::NodeRemoved { node, .. } if node.ip() == addr).then_some(())
+    })
+    .await;
     assert_eq!(session.nodes().len(), 3);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while session.open_connections() > 12 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "removed node's pool not closed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_while(10, 20, "removed node's pool not closed", || {
+        session.open_connections() > 12
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -292,12 +230,7 @@ async fn schema_agreement_times_out_without_hanging() {
     let sim = cluster(false).await;
     let mut config = scylla2::topology::TopologyConfig::default();
     config.schema_agreement_timeout = Duration::from_millis(300);
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects");
+    let session = session_with(&sim, config).await;
     let version = session.await_schema_agreement().await.expect("agreement");
     assert_ne!(version, uuid::Uuid::nil());
     let mut events = session.session_events();
@@ -321,16 +254,10 @@ async fn schema_agreement_times_out_without_hanging() {
         err,
         scylla2::topology::TopologyError::SchemaAgreementTimeout(_)
     ));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    loop {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("timed-out event")
-            .expect("not lagged");
-        if matches!(ev, SessionEvent::SchemaAgreementTimedOut { .. }) {
-            break;
-        }
-    }
+    await_event(&mut events, 2, "timed-out event", |ev| {
+        matches!(ev, SessionEvent::SchemaAgreementTimedOut { .. }).then_some(())
+    })
+    .await;
     sim.clear_faults();
 }
 
@@ -343,12 +270,7 @@ async fn dropped_connections_are_reported_and_replaced_per_shard() {
     sim.drop_connections(0).expect("drop");
     let mut closed = BTreeSet::new();
     let mut opened = BTreeSet::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while opened.len() < 4 || closed.len() < 4 {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("connection events")
-            .expect("not lagged");
+    await_event(&mut events, 10, "connection events", |ev| {
         match ev {
             SessionEvent::ConnectionClosed { node, shard } if node.ip() == node0 => {
                 closed.insert(shard);
@@ -358,7 +280,9 @@ async fn dropped_connections_are_reported_and_replaced_per_shard() {
             }
             _ => {}
         }
-    }
+        (opened.len() >= 4 && closed.len() >= 4).then_some(())
+    })
+    .await;
     let all: BTreeSet<Option<u32>> = (0..4).map(Some).collect();
     assert_eq!(closed, all);
     assert_eq!(opened, all);
@@ -370,24 +294,16 @@ async fn topology_is_refreshed_periodically() {
     let sim = cluster(false).await;
     let mut config = scylla2::topology::TopologyConfig::default();
     config.refresh_interval = Duration::from_millis(100);
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects");
+    let session = session_with(&sim, config).await;
     let mut events = session.session_events();
     let mut refreshed = 0;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    while refreshed < 3 {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("periodic refreshes")
-            .expect("not lagged");
+    await_event(&mut events, 3, "periodic refreshes", |ev| {
         if matches!(ev, SessionEvent::TopologyRefreshed { nodes: 3, .. }) {
             refreshed += 1;
         }
-    }
+        (refreshed >= 3).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -424,17 +340,7 @@ async fn a_node_down_at_startup_does_not_delay_connect_and_is_skipped() {
     );
     assert_eq!(session.nodes().len(), 3, "the down node is known");
     assert_eq!(session.open_connections(), 8);
-    session
-        .execute(
-            "CREATE KEYSPACE down_start WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}",
-            (),
-        )
-        .await
-        .expect("keyspace");
-    session
-        .execute("CREATE TABLE down_start.t (k int PRIMARY KEY)", ())
-        .await
-        .expect("table");
+    run_all(&session, &["CREATE KEYSPACE down_start WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}", "CREATE TABLE down_start.t (k int PRIMARY KEY)"]).await;
     let insert = session
         .prepare("INSERT INTO down_start.t (k) VALUES (?)")
         .await
@@ -447,9 +353,18 @@ async fn a_node_down_at_startup_does_not_delay_connect_and_is_skipped() {
             .expect("a live replica answers");
     }
     sim.start_node(2).await.expect("start");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while session.open_connections() < 12 {
-        assert!(tokio::time::Instant::now() < deadline, "pool never built");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_while(15, 50, "pool never built", || {
+        session.open_connections() < 12
+    })
+    .await;
+}
+
+/// A session on `sim` with its own topology configuration.
+async fn session_with(sim: &Cluster, config: scylla2::topology::TopologyConfig) -> Session {
+    Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .topology(Some(config))
+        .connect()
+        .await
+        .expect("connects")
 }

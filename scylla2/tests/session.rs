@@ -5,35 +5,19 @@
 
 mod common;
 
-use common::{cluster, create_keyspace, keyspace, next};
+use common::{create_keyspace, next};
 use scylla2::error::{ExecutionError, KeyspaceNameError, RowsError, SessionError};
 use scylla2::{Batch, BatchEntry, BatchType, PagingStateResponse, Query, Session};
 use scylla2_cql::response::DbError;
 use scylla2_cql::value::SerializeError;
 
 async fn setup(max_version: u8) -> Option<(common::TestCluster, Session, String)> {
-    let c = cluster(max_version).await;
-    if !common::engine_available(&c.uri).await {
-        return None;
-    }
-    let session = Session::builder()
-        .contact_point(c.uri.clone())
-        .connect()
-        .await
-        .unwrap();
-    let ks = keyspace("s");
-    session
-        .execute(create_keyspace(&ks).as_str(), ())
-        .await
-        .unwrap();
-    session
-        .execute(
-            format!("CREATE TABLE {ks}.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
-    Some((c, session, ks))
+    common::keyspace_session(max_version, "s", |ks| {
+        vec![format!(
+            "CREATE TABLE {ks}.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))"
+        )]
+    })
+    .await
 }
 
 #[tokio::test]

@@ -1,6 +1,63 @@
 //! Statements: unprepared [`Query`] strings, [`PreparedStatement`]s and [`Batch`]es, each
 //! with per-statement [`StatementOptions`], all run by one `Session::execute`.
 
+/// The option setters shared by [`Query`] and [`PreparedStatement`] (`with_consistency`,
+/// …, `with_profile`), each setting one field of the statement's `options`.
+macro_rules! option_setters {
+    () => {
+        /// With a consistency level.
+        pub fn with_consistency(mut self, c: ::scylla2_cql::Consistency) -> Self {
+            self.options.consistency = Some(c);
+            self
+        }
+
+        /// With a serial consistency.
+        pub fn with_serial_consistency(mut self, c: ::scylla2_cql::SerialConsistency) -> Self {
+            self.options.serial_consistency = Some(c);
+            self
+        }
+
+        /// With a page size.
+        pub fn with_page_size(mut self, rows: i32) -> Self {
+            self.options.page_size = Some(rows);
+            self
+        }
+
+        /// With a client timestamp (microseconds).
+        pub fn with_timestamp(mut self, micros: i64) -> Self {
+            self.options.timestamp = Some(micros);
+            self
+        }
+
+        /// With a timeout.
+        pub fn with_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.options.timeout = Some(timeout);
+            self
+        }
+
+        /// Marks it idempotent or not.
+        pub fn with_idempotent(mut self, idempotent: bool) -> Self {
+            self.options.idempotent = Some(idempotent);
+            self
+        }
+
+        /// Requests tracing.
+        pub fn with_tracing(mut self, tracing: bool) -> Self {
+            self.options.tracing = tracing;
+            self
+        }
+
+        /// With an execution profile.
+        pub fn with_profile(
+            mut self,
+            profile: ::std::sync::Arc<$crate::policies::ExecutionProfile>,
+        ) -> Self {
+            self.options.profile = Some(profile);
+            self
+        }
+    };
+}
+
 pub mod batch;
 pub mod prepared;
 
@@ -233,57 +290,11 @@ impl Query {
         &self.text
     }
 
-    /// With a consistency level.
-    pub fn with_consistency(mut self, c: Consistency) -> Self {
-        self.options.consistency = Some(c);
-        self
-    }
-
-    /// With a serial consistency.
-    pub fn with_serial_consistency(mut self, c: SerialConsistency) -> Self {
-        self.options.serial_consistency = Some(c);
-        self
-    }
-
-    /// With a page size.
-    pub fn with_page_size(mut self, rows: i32) -> Self {
-        self.options.page_size = Some(rows);
-        self
-    }
-
-    /// With a client timestamp (microseconds).
-    pub fn with_timestamp(mut self, micros: i64) -> Self {
-        self.options.timestamp = Some(micros);
-        self
-    }
-
-    /// With a timeout.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = Some(timeout);
-        self
-    }
-
-    /// Marks it idempotent or not.
-    pub fn with_idempotent(mut self, idempotent: bool) -> Self {
-        self.options.idempotent = Some(idempotent);
-        self
-    }
-
-    /// Requests tracing.
-    pub fn with_tracing(mut self, tracing: bool) -> Self {
-        self.options.tracing = tracing;
-        self
-    }
+    option_setters!();
 
     /// With a custom payload.
     pub fn with_custom_payload(mut self, payload: Vec<(String, Vec<u8>)>) -> Self {
         self.options.custom_payload = Some(payload.into());
-        self
-    }
-
-    /// With an execution profile.
-    pub fn with_profile(mut self, profile: Arc<crate::policies::ExecutionProfile>) -> Self {
-        self.options.profile = Some(profile);
         self
     }
 }
@@ -329,39 +340,29 @@ impl private::Sealed for str {}
 impl private::Sealed for String {}
 impl private::Sealed for Query {}
 
-impl<V: SerializeRow + Sync + ?Sized> Statement<V> for str {
-    fn options(&self) -> &StatementOptions {
-        &DEFAULT_OPTIONS
-    }
-    fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
-        Ok(())
-    }
-    fn send<'a>(
-        &'a self,
-        conn: &'a Connection,
-        values: &'a V,
-        opts: &'a Resolved<'a>,
-    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
-        send_query(self, conn, values, opts)
-    }
+/// `Statement` for CQL text (`str`, `String`): unprepared, default options, unchecked values.
+macro_rules! text_statement {
+    ($($text:ty),*) => {$(
+        impl<V: SerializeRow + Sync + ?Sized> Statement<V> for $text {
+            fn options(&self) -> &StatementOptions {
+                &DEFAULT_OPTIONS
+            }
+            fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
+                Ok(())
+            }
+            fn send<'a>(
+                &'a self,
+                conn: &'a Connection,
+                values: &'a V,
+                opts: &'a Resolved<'a>,
+            ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
+                send_query(self, conn, values, opts)
+            }
+        }
+    )*};
 }
 
-impl<V: SerializeRow + Sync + ?Sized> Statement<V> for String {
-    fn options(&self) -> &StatementOptions {
-        &DEFAULT_OPTIONS
-    }
-    fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
-        Ok(())
-    }
-    fn send<'a>(
-        &'a self,
-        conn: &'a Connection,
-        values: &'a V,
-        opts: &'a Resolved<'a>,
-    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
-        send_query(self, conn, values, opts)
-    }
-}
+text_statement!(str, String);
 
 impl<V: SerializeRow + Sync + ?Sized> Statement<V> for Query {
     fn options(&self) -> &StatementOptions {

@@ -3,7 +3,6 @@
 //! metadata id is sent and refreshed when the server says the metadata changed.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -11,7 +10,6 @@ use scylla2_cql::request::{Execute, Prepare};
 use scylla2_cql::response::result::{Prepared, PreparedMetadata};
 use scylla2_cql::types::ColumnSpec;
 use scylla2_cql::value::SerializeRow;
-use scylla2_cql::{Consistency, SerialConsistency};
 
 use super::{Resolved, Statement, StatementOptions, private, send_with_options};
 use crate::connection::{Connection, Envelope};
@@ -93,53 +91,7 @@ impl PreparedStatement {
         self.shared.result.load_full()
     }
 
-    /// With a consistency level.
-    pub fn with_consistency(mut self, c: Consistency) -> Self {
-        self.options.consistency = Some(c);
-        self
-    }
-
-    /// With a serial consistency.
-    pub fn with_serial_consistency(mut self, c: SerialConsistency) -> Self {
-        self.options.serial_consistency = Some(c);
-        self
-    }
-
-    /// With a page size.
-    pub fn with_page_size(mut self, rows: i32) -> Self {
-        self.options.page_size = Some(rows);
-        self
-    }
-
-    /// With a client timestamp (microseconds).
-    pub fn with_timestamp(mut self, micros: i64) -> Self {
-        self.options.timestamp = Some(micros);
-        self
-    }
-
-    /// With a timeout.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = Some(timeout);
-        self
-    }
-
-    /// Marks it idempotent or not.
-    pub fn with_idempotent(mut self, idempotent: bool) -> Self {
-        self.options.idempotent = Some(idempotent);
-        self
-    }
-
-    /// Requests tracing.
-    pub fn with_tracing(mut self, tracing: bool) -> Self {
-        self.options.tracing = tracing;
-        self
-    }
-
-    /// With an execution profile.
-    pub fn with_profile(mut self, profile: Arc<crate::policies::ExecutionProfile>) -> Self {
-        self.options.profile = Some(profile);
-        self
-    }
+    option_setters!();
 
     /// Checks values against the bind markers.
     pub(crate) fn check<V: SerializeRow + ?Sized>(&self, values: &V) -> Result<(), ExecutionError> {

@@ -2,6 +2,8 @@
 //! or a real one named by `SCYLLA_URI=host:port`), unique keyspace names, stream draining.
 #![allow(dead_code)]
 
+pub mod counting;
+
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -88,4 +90,68 @@ pub fn create_keyspace(name: &str) -> String {
 /// The next item of a stream.
 pub async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
     poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+/// Receives session events until `found` maps one to `Some`, which it returns; panics with
+/// `what` when none does within `secs` seconds.
+pub async fn await_event<T>(
+    events: &mut tokio::sync::broadcast::Receiver<scylla2::events::SessionEvent>,
+    secs: u64,
+    what: &str,
+    mut found: impl FnMut(scylla2::events::SessionEvent) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect(what)
+            .expect("not lagged");
+        if let Some(t) = found(ev) {
+            return t;
+        }
+    }
+}
+
+/// Sleeps `every_ms` milliseconds at a time while `pending` holds; panics with `what` when it
+/// still holds after `secs` seconds.
+pub async fn wait_while(secs: u64, every_ms: u64, what: &str, mut pending: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while pending() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(every_ms)).await;
+    }
+}
+
+/// Runs each statement in order (schema set-up), panicking with the statement on failure.
+pub async fn run_all<S: AsRef<str>>(session: &scylla2::Session, statements: &[S]) {
+    for statement in statements {
+        let statement = statement.as_ref();
+        if let Err(e) = session.execute(statement, ()).await {
+            panic!("{statement}: {e}");
+        }
+    }
+}
+
+/// A cluster ([`cluster`] with `max_version`), a session on it, and a fresh keyspace named
+/// after `prefix` with each of `tables(keyspace)` run in it; `None` (the test skips) when
+/// the cluster does not execute CQL yet.
+pub async fn keyspace_session(
+    max_version: u8,
+    prefix: &str,
+    tables: impl FnOnce(&str) -> Vec<String>,
+) -> Option<(TestCluster, scylla2::Session, String)> {
+    let c = cluster(max_version).await;
+    if !engine_available(&c.uri).await {
+        return None;
+    }
+    let session = scylla2::Session::builder()
+        .contact_point(c.uri.clone())
+        .connect()
+        .await
+        .unwrap();
+    let ks = keyspace(prefix);
+    let mut statements = vec![create_keyspace(&ks)];
+    statements.extend(tables(&ks));
+    run_all(&session, &statements).await;
+    Some((c, session, ks))
 }
