@@ -7,7 +7,6 @@ use std::future::Future;
 
 use scylla2_cql::request::{Batch as BatchRequest, BatchStatement, BatchStatementKind, BatchType};
 use scylla2_cql::value::SerializeRow;
-use scylla2_cql::{Consistency, SerialConsistency};
 
 use super::{
     PreparedStatement, Query, Resolved, Statement, StatementOptions, private, send_with_options,
@@ -295,29 +294,7 @@ impl<T> Batch<T> {
         }
     }
 
-    /// With a consistency level.
-    pub fn with_consistency(mut self, c: Consistency) -> Self {
-        self.options.consistency = Some(c);
-        self
-    }
-
-    /// With a serial consistency.
-    pub fn with_serial_consistency(mut self, c: SerialConsistency) -> Self {
-        self.options.serial_consistency = Some(c);
-        self
-    }
-
-    /// With a client timestamp (microseconds).
-    pub fn with_timestamp(mut self, micros: i64) -> Self {
-        self.options.timestamp = Some(micros);
-        self
-    }
-
-    /// Marks it idempotent or not.
-    pub fn with_idempotent(mut self, idempotent: bool) -> Self {
-        self.options.idempotent = Some(idempotent);
-        self
-    }
+    option_setters!();
 }
 
 impl<T> private::Sealed for Batch<T> {}

@@ -1,9 +1,20 @@
 //! Statements: unprepared [`Query`] strings, [`PreparedStatement`]s and [`Batch`]es, each
 //! with per-statement [`StatementOptions`], all run by one `Session::execute`.
 
-/// The option setters shared by [`Query`] and [`PreparedStatement`] (`with_consistency`,
-/// …, `with_profile`), each setting one field of the statement's `options`.
+/// The option setters shared by [`Query`], [`PreparedStatement`] and [`Batch`]
+/// (`with_consistency`, …, `with_profile`), each setting one field of the statement's
+/// `options`; `option_setters!(paged)` adds `with_page_size` (not for batches, which return
+/// no rows to page).
 macro_rules! option_setters {
+    (paged) => {
+        option_setters!();
+
+        /// With a page size.
+        pub fn with_page_size(mut self, rows: i32) -> Self {
+            self.options.page_size = Some(rows);
+            self
+        }
+    };
     () => {
         /// With a consistency level.
         pub fn with_consistency(mut self, c: ::scylla2_cql::Consistency) -> Self {
@@ -14,12 +25,6 @@ macro_rules! option_setters {
         /// With a serial consistency.
         pub fn with_serial_consistency(mut self, c: ::scylla2_cql::SerialConsistency) -> Self {
             self.options.serial_consistency = Some(c);
-            self
-        }
-
-        /// With a page size.
-        pub fn with_page_size(mut self, rows: i32) -> Self {
-            self.options.page_size = Some(rows);
             self
         }
 
@@ -290,7 +295,7 @@ impl Query {
         &self.text
     }
 
-    option_setters!();
+    option_setters!(paged);
 
     /// With a custom payload.
     pub fn with_custom_payload(mut self, payload: Vec<(String, Vec<u8>)>) -> Self {

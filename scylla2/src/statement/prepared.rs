@@ -91,7 +91,7 @@ impl PreparedStatement {
         self.shared.result.load_full()
     }
 
-    option_setters!();
+    option_setters!(paged);
 
     /// Checks values against the bind markers.
     pub(crate) fn check<V: SerializeRow + ?Sized>(&self, values: &V) -> Result<(), ExecutionError> {
