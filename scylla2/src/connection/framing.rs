@@ -57,12 +57,14 @@ pub(crate) fn established_framer(
 }
 
 /// Frames what the writer task dequeued for the negotiated protocol.
-#[derive(Debug)]
 pub(crate) struct WriteFramer {
     /// `None` on v4 (envelopes are written as is).
     segments: Option<SegmentFormat>,
     scratch: Vec<u8>,
     large: BytesMut,
+    /// lz4's hash table, reused across segments (`compress_into` would allocate one per
+    /// call); created on the first compressed segment.
+    lz4_table: Option<lz4_flex::block::CompressTable>,
 }
 
 impl WriteFramer {
@@ -71,6 +73,7 @@ impl WriteFramer {
             segments: (version != ProtocolVersion::V4).then(|| segment_format(compression)),
             scratch: Vec::new(),
             large: BytesMut::new(),
+            lz4_table: None,
         }
     }
 
@@ -105,7 +108,8 @@ impl WriteFramer {
                 }
                 let data = &framed[SEGMENT_HEADER..data_end];
                 let out = &mut self.scratch[LZ4_HEADER_SIZE..LZ4_HEADER_SIZE + bound];
-                match lz4_flex::block::compress_into(data, out) {
+                let table = self.lz4_table.get_or_insert_with(Default::default);
+                match lz4_flex::block::compress_into_with_table(data, out, table) {
                     Ok(n) if n < data_len => {
                         let end = LZ4_HEADER_SIZE + n;
                         let header = lz4_header(n, data_len, true)?;
