@@ -205,6 +205,74 @@ impl Compression {
         }
         Ok(bytes::Bytes::from(out))
     }
+
+    /// Decompresses a whole body into `out` and splits it off as a [`bytes::Bytes`] slice of
+    /// `out`'s buffer, rejecting a claimed uncompressed length over `max_len` before touching
+    /// `out`. `out` is scratch space: its contents are cleared first. It allocates only when
+    /// `out` has less spare capacity than the claimed length (then `out` reserves it); a
+    /// caller that keeps `out` large enough and reclaims it once the returned slices are
+    /// dropped decompresses without allocating. When the decompressed body takes up all of
+    /// `out`'s capacity, the buffer itself is handed out (no split) and `out` is left empty.
+    pub fn decompress_into(
+        self,
+        compressed: &[u8],
+        max_len: usize,
+        out: &mut bytes::BytesMut,
+    ) -> Result<bytes::Bytes, CompressionError> {
+        let claimed = self.decompressed_len(compressed)?;
+        if claimed > max_len {
+            return Err(CompressionError::TooLarge {
+                claimed: claimed as u64,
+                max: max_len,
+            });
+        }
+        into_buffer(out, claimed, |dst| match self {
+            Self::Lz4 => lz4_flex::block::decompress_into(&compressed[LZ4_LENGTH_PREFIX..], dst)
+                .map_err(|_| CompressionError::CorruptLz4),
+            Self::Snappy => snap::raw::Decoder::new()
+                .decompress(compressed, dst)
+                .map_err(|_| CompressionError::CorruptSnappy),
+        })
+    }
+}
+
+/// Decompresses a raw lz4 block announcing `claimed` bytes (a v5 segment payload, whose
+/// 17-bit length field bounds `claimed` to 128 KiB) into `out` like
+/// [`Compression::decompress_into`].
+pub(crate) fn lz4_block_into(
+    block: &[u8],
+    claimed: usize,
+    out: &mut bytes::BytesMut,
+) -> Result<bytes::Bytes, CompressionError> {
+    into_buffer(out, claimed, |dst| {
+        lz4_flex::block::decompress_into(block, dst).map_err(|_| CompressionError::CorruptLz4)
+    })
+}
+
+/// Clears `out`, lets `decompress` fill `claimed` zeroed bytes of it, checks the length it
+/// reports and splits the result off (or takes the whole buffer when it is exactly full).
+fn into_buffer(
+    out: &mut bytes::BytesMut,
+    claimed: usize,
+    decompress: impl FnOnce(&mut [u8]) -> Result<usize, CompressionError>,
+) -> Result<bytes::Bytes, CompressionError> {
+    out.clear();
+    out.resize(claimed, 0);
+    let actual = match decompress(&mut out[..]) {
+        Ok(n) => n,
+        Err(e) => {
+            out.clear();
+            return Err(e);
+        }
+    };
+    if actual != claimed {
+        out.clear();
+        return Err(CompressionError::LengthMismatch { claimed, actual });
+    }
+    if out.capacity() == claimed {
+        return Ok(std::mem::take(out).freeze());
+    }
+    Ok(out.split_to(claimed).freeze())
 }
 
 #[cfg(test)]
@@ -246,6 +314,76 @@ mod tests {
                 Err(CompressionError::OutputTooSmall { given: 8, .. })
             ));
         }
+    }
+
+    fn within(body: &[u8], buf_start: *const u8, buf_len: usize) -> bool {
+        let start = buf_start as usize;
+        let p = body.as_ptr() as usize;
+        p >= start && p + body.len() <= start + buf_len
+    }
+
+    #[test]
+    fn decompress_into_splits_hand_written_bodies_off_one_buffer() {
+        // v4 lz4: length 5, then one sequence token 0x50 (5 literals, no match).
+        let lz4 = [0, 0, 0, 5, 0x50, b'h', b'e', b'l', b'l', b'o'];
+        // snappy: varint length 5, literal tag (5 - 1) << 2.
+        let snappy = [0x05, 0x10, b'w', b'o', b'r', b'l', b'd'];
+        let mut out = bytes::BytesMut::with_capacity(64);
+        let start = out.as_ptr();
+        let a = Compression::Lz4.decompress_into(&lz4, 5, &mut out).unwrap();
+        let b = Compression::Snappy
+            .decompress_into(&snappy, 5, &mut out)
+            .unwrap();
+        assert_eq!((&a[..], &b[..]), (&b"hello"[..], &b"world"[..]));
+        // Both are slices of the one allocation, one after the other; the rest stays spare.
+        assert!(within(&a, start, 64) && within(&b, start, 64));
+        assert_eq!(b.as_ptr() as usize, a.as_ptr() as usize + 5);
+        assert_eq!(out.len(), 0);
+        assert_eq!(out.capacity(), 54);
+        // Empty bodies (compressed READY) split nothing off.
+        let empty = Compression::Lz4
+            .decompress_into(&[0, 0, 0, 0, 0], 0, &mut out)
+            .unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(out.capacity(), 54);
+    }
+
+    #[test]
+    fn decompress_into_takes_an_exactly_full_buffer_whole() {
+        let mut out = bytes::BytesMut::with_capacity(5);
+        let lz4 = [0, 0, 0, 5, 0x50, b'h', b'e', b'l', b'l', b'o'];
+        let body = Compression::Lz4.decompress_into(&lz4, 5, &mut out).unwrap();
+        assert_eq!(&body[..], b"hello");
+        assert_eq!(out.capacity(), 0);
+    }
+
+    #[test]
+    fn decompress_into_errors_leave_the_buffer_empty() {
+        let mut out = bytes::BytesMut::with_capacity(32);
+        out.extend_from_slice(b"old");
+        // Over the limit: rejected before touching the buffer.
+        assert!(matches!(
+            Compression::Lz4.decompress_into(&[0, 0, 0, 10, 0], 9, &mut out),
+            Err(CompressionError::TooLarge {
+                claimed: 10,
+                max: 9
+            })
+        ));
+        assert_eq!(&out[..], b"old");
+        assert_eq!(
+            Compression::Lz4.decompress_into(&[0, 0, 0, 10, 0x20, b'a', b'b'], 100, &mut out),
+            Err(CompressionError::LengthMismatch {
+                claimed: 10,
+                actual: 2
+            })
+        );
+        assert!(out.is_empty());
+        assert_eq!(
+            Compression::Snappy.decompress_into(&[0x05, 0xff], 100, &mut out),
+            Err(CompressionError::CorruptSnappy)
+        );
+        assert!(out.is_empty());
+        assert_eq!(out.capacity(), 32);
     }
 
     #[test]

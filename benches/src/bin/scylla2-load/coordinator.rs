@@ -154,7 +154,8 @@ fn run_child(
         .args(["--concurrency", &concurrency.to_string()])
         .args(["--threads", &args.threads.to_string()])
         .args(["--keys", &args.keys().to_string()])
-        .args(["--time-limit", &args.time_limit.as_secs().to_string()]);
+        .args(["--time-limit", &args.time_limit.as_secs().to_string()])
+        .args(["--warmup", &args.warmup(concurrency).to_string()]);
     if !args.progress {
         cmd.arg("--no-progress");
     }
