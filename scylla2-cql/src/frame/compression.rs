@@ -236,6 +236,99 @@ impl Compression {
     }
 }
 
+/// Reusable compression state: the lz4 hash tables and the snappy encoder (with its table)
+/// live across calls, so that compressing allocates nothing once they exist, where
+/// [`Compression::compress_into`] and `lz4_flex::block::compress_into` allocate a hash table
+/// on every call. The 16-bit lz4 table (8 KiB) is allocated by [`Compressor::new`]; the
+/// 32-bit one (16 KiB) on the first input of 64 KiB or more; snappy's large table on the
+/// first body over a few KiB.
+pub struct Compressor {
+    lz4_small: lz4_flex::block::CompressTable,
+    lz4_large: Option<lz4_flex::block::CompressTable>,
+    snappy: snap::raw::Encoder,
+}
+
+impl std::fmt::Debug for Compressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compressor")
+            .field("lz4_large", &self.lz4_large.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Compressor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Compressor {
+    /// A compressor with its small lz4 table.
+    pub fn new() -> Self {
+        Self {
+            lz4_small: lz4_flex::block::CompressTable::small(),
+            lz4_large: None,
+            snappy: snap::raw::Encoder::new(),
+        }
+    }
+
+    /// Compresses `input` as one raw lz4 block (no length prefix: the v5 segment payload
+    /// format) into the front of `out`, which must hold
+    /// `lz4_flex::block::get_maximum_output_size(input.len())` bytes; returns the bytes
+    /// written.
+    pub fn lz4_block_into(
+        &mut self,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, CompressionError> {
+        let needed = lz4_flex::block::get_maximum_output_size(input.len());
+        if out.len() < needed {
+            return Err(CompressionError::OutputTooSmall {
+                given: out.len(),
+                needed,
+            });
+        }
+        let table = if input.len() < u16::MAX as usize {
+            &mut self.lz4_small
+        } else {
+            self.lz4_large
+                .get_or_insert_with(lz4_flex::block::CompressTable::large)
+        };
+        let given = out.len();
+        lz4_flex::block::compress_into_with_table(input, out, table)
+            .map_err(|_| CompressionError::OutputTooSmall { given, needed })
+    }
+
+    /// [`Compression::compress_into`] (a v4 body, lz4 with its length prefix or snappy)
+    /// reusing this compressor's tables.
+    pub fn compress_into(
+        &mut self,
+        compression: Compression,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, CompressionError> {
+        let needed = compression.compress_bound(body.len())?;
+        if out.len() < needed {
+            return Err(CompressionError::OutputTooSmall {
+                given: out.len(),
+                needed,
+            });
+        }
+        match compression {
+            Compression::Lz4 => {
+                let (prefix, block) = out.split_at_mut(LZ4_LENGTH_PREFIX);
+                // compress_bound checked body.len() <= i32::MAX.
+                prefix.copy_from_slice(&(body.len() as u32).to_be_bytes());
+                Ok(LZ4_LENGTH_PREFIX + self.lz4_block_into(body, block)?)
+            }
+            Compression::Snappy => self
+                .snappy
+                .compress(body, out)
+                .map_err(|_| CompressionError::InputTooLarge(body.len())),
+        }
+    }
+}
+
 /// Decompresses a raw lz4 block announcing `claimed` bytes (a v5 segment payload, whose
 /// 17-bit length field bounds `claimed` to 128 KiB) into `out` like
 /// [`Compression::decompress_into`].
@@ -384,6 +477,35 @@ mod tests {
         );
         assert!(out.is_empty());
         assert_eq!(out.capacity(), 32);
+    }
+
+    #[test]
+    fn compressor_matches_the_one_shot_functions() {
+        let small: Vec<u8> = (0..5000u32).map(|i| (i % 13) as u8).collect();
+        let large: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut c = Compressor::new();
+        for body in [&small[..], &large[..], &[][..]] {
+            for alg in [Compression::Lz4, Compression::Snappy] {
+                let mut a = vec![0u8; alg.compress_bound(body.len()).unwrap()];
+                let mut b = a.clone();
+                let n = c.compress_into(alg, body, &mut a).unwrap();
+                let m = alg.compress_into(body, &mut b).unwrap();
+                assert_eq!(&a[..n], &b[..m], "{alg:?} {}", body.len());
+                assert_eq!(&alg.decompress(&a[..n], body.len()).unwrap()[..], body);
+            }
+            let mut out = vec![0u8; lz4_flex::block::get_maximum_output_size(body.len())];
+            let n = c.lz4_block_into(body, &mut out).unwrap();
+            assert_eq!(
+                lz4_flex::block::decompress(&out[..n], body.len()).unwrap(),
+                body
+            );
+        }
+        assert!(c.lz4_large.is_some());
+        let mut tiny = [0u8; 4];
+        assert!(matches!(
+            c.lz4_block_into(&small, &mut tiny),
+            Err(CompressionError::OutputTooSmall { given: 4, .. })
+        ));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! scylla2-load [--uri host:port[,host:port...]] [--workload insert|select|mixed[,...]]
 //!              [--requests N] [--concurrency C[,C...]] [--threads T]
 //!              [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json]
-//!              [--warmup N] [--sim PATH] [--no-progress]
+//!              [--warmup N] [--compression lz4|snappy] [--sim PATH] [--no-progress]
 //! ```
 //!
 //! Without `--uri` it starts `scylla2-sim` (3 nodes × 4 shards on 127.0.77.x) in a separate
@@ -39,7 +39,7 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 const USAGE: &str = "usage: scylla2-load [--uri host:port[,host:port...]] \
 [--workload insert|select|mixed[,...]] [--requests N] [--concurrency C[,C...]] [--threads T] \
 [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json] [--warmup N] \
-[--sim PATH] [--no-progress]";
+[--compression lz4|snappy] [--sim PATH] [--no-progress]";
 
 /// Parsed command line.
 #[derive(Debug, Clone)]
@@ -62,6 +62,8 @@ pub struct Args {
     pub time_limit: Duration,
     /// Requests run before each measured run; `None`: [`Args::warmup`]'s default.
     pub warmup: Option<u64>,
+    /// Compression both drivers ask for in the measured runs (`lz4` or `snappy`).
+    pub compression: Option<drivers::Compression>,
     /// Print JSON after the table.
     pub json: bool,
     /// Path of the simulator binary.
@@ -83,6 +85,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         keys: None,
         time_limit: Duration::from_secs(600),
         warmup: None,
+        compression: None,
         json: false,
         sim: None,
         progress: true,
@@ -121,6 +124,13 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--keys" => a.keys = Some(num("--keys", &value()?)?),
             "--time-limit" => a.time_limit = Duration::from_secs(num("--time-limit", &value()?)?),
             "--warmup" => a.warmup = Some(num("--warmup", &value()?)?),
+            "--compression" => {
+                let v = value()?;
+                a.compression = Some(
+                    drivers::Compression::parse(&v)
+                        .ok_or_else(|| format!("unknown compression {v:?}"))?,
+                )
+            }
             "--json" => a.json = true,
             "--sim" => a.sim = Some(value()?),
             "--no-progress" => a.progress = false,
@@ -176,11 +186,11 @@ fn child(args: &Args, driver: &str) -> Result<(), String> {
     let report = rt.block_on(async {
         match driver {
             "scylla2" => {
-                let d = drivers::Scylla2::connect(&args.uri).await?;
+                let d = drivers::Scylla2::connect(&args.uri, args.compression).await?;
                 run::measure(d, driver, params).await
             }
             "scylla" => {
-                let d = drivers::Official::connect(&args.uri).await?;
+                let d = drivers::Official::connect(&args.uri, args.compression).await?;
                 run::measure(d, driver, params).await
             }
             other => Err(format!("unknown driver {other:?}")),
@@ -233,6 +243,11 @@ mod tests {
         let a = args("--requests 1000000").expect("valid");
         assert_eq!((a.warmup(128), a.warmup(2048)), (20_000, 40_960));
         assert_eq!(args("--warmup 0").expect("valid").warmup(128), 0);
+        assert_eq!(
+            args("--compression snappy").expect("valid").compression,
+            Some(drivers::Compression::Snappy)
+        );
+        assert!(args("--compression zstd").is_err());
     }
 
     #[test]
