@@ -100,9 +100,14 @@ impl Buffers {
     /// current buffer in place, or after one yield (the frames just dispatched are usually
     /// still waiting in their slots; yielding lets their requests take and drop them), or
     /// switches to a free retired buffer; keeps reading into the tail while it has some
-    /// room; allocates a new buffer only when none of that works.
+    /// room; allocates a new buffer only when none of that works. A current buffer grown
+    /// past the retention limit (for one large frame) is left for a retired one as soon as
+    /// one is free.
     pub(super) async fn make_room(&mut self, needed: usize) {
         let min = needed.max(self.size / 4);
+        if self.current.cap > self.retain_limit() && self.switch_to_retired(min) {
+            return;
+        }
         if self.current.spare() >= min || self.current.reclaim(min) {
             return;
         }
@@ -244,6 +249,24 @@ mod tests {
         b.make_room(10_000).await;
         assert_eq!(&b.current()[..], &[7; 100]);
         assert!(b.current().capacity() - b.current().len() >= 10_000);
+    }
+
+    #[tokio::test]
+    async fn leaves_a_buffer_grown_for_a_large_frame() {
+        let mut b = buffers(4096, 4096);
+        let first = b.current().as_ptr();
+        b.current().extend_from_slice(&[1; 100]);
+        // A frame of 1 MiB: a buffer for it, the first one retired.
+        b.make_room(1 << 20).await;
+        assert!(b.current().capacity() >= (1 << 20) + 100);
+        let fill = (1 << 20) + 100 - b.current().len();
+        b.current().extend_from_slice(&vec![2; fill]);
+        let frame = b.current().split_to((1 << 20) + 100).freeze();
+        // Back to the small buffer (the large one is freed with its frame).
+        b.make_room(100).await;
+        assert_eq!(b.current().as_ptr(), first);
+        assert!(b.retired.iter().all(|r| r.cap <= b.retain_limit()));
+        drop(frame);
     }
 
     #[test]
