@@ -10,8 +10,9 @@
 use bytes::BytesMut;
 use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{
-    Compression, EnvelopeDecoder, FrameDecoder, LZ4_HEADER_SIZE, SegmentFormat, TRAILER_SIZE,
-    UNCOMPRESSED_HEADER_SIZE, encode_envelopes, lz4_header, trailer, uncompressed_header,
+    Compression, Compressor, EnvelopeDecoder, FrameDecoder, LZ4_HEADER_SIZE, SegmentFormat,
+    TRAILER_SIZE, UNCOMPRESSED_HEADER_SIZE, encode_envelopes, lz4_header, trailer,
+    uncompressed_header,
 };
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -62,9 +63,9 @@ pub(crate) struct WriteFramer {
     segments: Option<SegmentFormat>,
     scratch: Vec<u8>,
     large: BytesMut,
-    /// lz4's hash table, reused across segments (`compress_into` would allocate one per
-    /// call); created on the first compressed segment.
-    lz4_table: Option<lz4_flex::block::CompressTable>,
+    /// lz4's hash tables, reused across segments (`lz4_flex::block::compress_into` would
+    /// allocate one per call); created on the first compressed segment.
+    compressor: Option<Compressor>,
 }
 
 impl WriteFramer {
@@ -73,7 +74,7 @@ impl WriteFramer {
             segments: (version != ProtocolVersion::V4).then(|| segment_format(compression)),
             scratch: Vec::new(),
             large: BytesMut::new(),
-            lz4_table: None,
+            compressor: None,
         }
     }
 
@@ -108,8 +109,8 @@ impl WriteFramer {
                 }
                 let data = &framed[SEGMENT_HEADER..data_end];
                 let out = &mut self.scratch[LZ4_HEADER_SIZE..LZ4_HEADER_SIZE + bound];
-                let table = self.lz4_table.get_or_insert_with(Default::default);
-                match lz4_flex::block::compress_into_with_table(data, out, table) {
+                let compressor = self.compressor.get_or_insert_with(Compressor::new);
+                match compressor.lz4_block_into(data, out) {
                     Ok(n) if n < data_len => {
                         let end = LZ4_HEADER_SIZE + n;
                         let header = lz4_header(n, data_len, true)?;
