@@ -51,9 +51,39 @@ const CRC24_TABLE: [u32; 256] = {
     table
 };
 
-/// CRC24 of `bytes` as v5 §2.1 defines it (used over the 3 or 5 header bytes).
-pub const fn crc24(bytes: &[u8]) -> u32 {
-    let mut crc = CRC24_INIT;
+/// `CRC24_TABLES[k][b]`: the register, started at zero, after byte `b` then `k` zero bytes
+/// (`CRC24_TABLES[0]` is [`CRC24_TABLE`]). The CRC is linear: the CRC24 of `n` bytes is the
+/// register after `n` zero bytes from [`CRC24_INIT`] XOR, for each byte `i`,
+/// `CRC24_TABLES[n - 1 - i][byte i]`, which makes a 3- or 5-byte header `n` independent
+/// lookups instead of a chain of `n` dependent ones.
+const CRC24_TABLES: [[u32; 256]; 5] = {
+    let mut tables = [[0u32; 256]; 5];
+    tables[0] = CRC24_TABLE;
+    let mut k = 1;
+    while k < 5 {
+        let mut i = 0;
+        while i < 256 {
+            tables[k][i] = crc24_update(tables[k - 1][i], &[0]);
+            i += 1;
+        }
+        k += 1;
+    }
+    tables
+};
+
+/// The CRC24 of `n` zero bytes, for `n` in `0..=5`.
+const CRC24_OF_ZEROS: [u32; 6] = {
+    let mut out = [0u32; 6];
+    let mut n = 0;
+    while n < 6 {
+        out[n] = crc24_update(CRC24_INIT, [0u8; 5].split_at(n).0);
+        n += 1;
+    }
+    out
+};
+
+/// Feeds `bytes` to a CRC24 register, one byte per table lookup.
+const fn crc24_update(mut crc: u32, bytes: &[u8]) -> u32 {
     let mut i = 0;
     while i < bytes.len() {
         let index = ((crc >> 16) ^ bytes[i] as u32) & 0xFF;
@@ -61,6 +91,27 @@ pub const fn crc24(bytes: &[u8]) -> u32 {
         i += 1;
     }
     crc
+}
+
+/// CRC24 of `bytes` as v5 §2.1 defines it (used over the 3 or 5 header bytes; those two
+/// lengths take independent per-position lookups, any other length a byte loop).
+#[inline]
+pub const fn crc24(bytes: &[u8]) -> u32 {
+    let t = &CRC24_TABLES;
+    match *bytes {
+        [b0, b1, b2] => {
+            CRC24_OF_ZEROS[3] ^ t[2][b0 as usize] ^ t[1][b1 as usize] ^ t[0][b2 as usize]
+        }
+        [b0, b1, b2, b3, b4] => {
+            CRC24_OF_ZEROS[5]
+                ^ t[4][b0 as usize]
+                ^ t[3][b1 as usize]
+                ^ t[2][b2 as usize]
+                ^ t[1][b3 as usize]
+                ^ t[0][b4 as usize]
+        }
+        _ => crc24_update(CRC24_INIT, bytes),
+    }
 }
 
 /// Bit-at-a-time reflected CRC-32 register update (not inverted at either end). Only used at
@@ -229,6 +280,28 @@ mod tests {
         // Computed with an independent python bit-at-a-time implementation of v5 §2.1.
         assert_eq!(crc24(b"123456789"), 0x4B3F02);
         assert_eq!(crc24(b""), CRC24_INIT);
+    }
+
+    /// Every uncompressed header value (17-bit length, self-contained flag, and the padding
+    /// bits set), and a spread of lz4 header values, against the bit-at-a-time definition.
+    #[test]
+    fn crc24_of_headers_matches_bitwise_definition() {
+        for v in (0u32..1 << 18).chain([0xFC_0000, 0xFF_FFFF, 0x80_0001]) {
+            let b = v.to_le_bytes();
+            assert_eq!(crc24(&b[..3]), crc24_bitwise(&b[..3]), "{v:#x}");
+        }
+        let mut state = 1u64;
+        for _ in 0..200_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let b = (state >> 24).to_le_bytes();
+            assert_eq!(crc24(&b[..5]), crc24_bitwise(&b[..5]), "{b:?}");
+        }
+        for len in 0..=8 {
+            let zeros = [0u8; 8];
+            assert_eq!(crc24(&zeros[..len]), crc24_bitwise(&zeros[..len]), "{len}");
+        }
     }
 
     #[test]
