@@ -10,10 +10,10 @@ use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use tokio::time::{Instant, Sleep};
 
 use super::retry::{RetryDecision, RetryRequest, may_have_been_applied};
-use super::speculative::LatencyTracker;
+use super::speculative::{LatencyTracker, SpeculativeDelay};
 use super::{ExecutionInfo, ExecutionPolicies};
 use crate::connection::Connection;
 use crate::error::ExecutionError;
@@ -67,6 +67,11 @@ enum Event {
 
 /// Runs `statement` over `plan` with the retry and speculative policies (a statement's
 /// profile overrides `policies`), and records the execution metadata on the result.
+///
+/// The clock is read once when the execution starts and once when its answer arrives: the
+/// request deadline, the speculative timers and the latency all derive from the first
+/// reading. The speculative timer exists only when the execution may speculate, and
+/// latencies are recorded only when a percentile-based speculative policy reads them.
 pub(crate) async fn run<S, V, P>(
     plan: P,
     statement: &S,
@@ -84,20 +89,37 @@ where
     statement.check_values(values)?;
     let options = statement.options();
     let opts = options.resolve(defaults, paging_state);
-    let policies = options
+    let effective = options
         .profile
         .as_deref()
         .and_then(|p| p.policies.as_ref())
         .unwrap_or(policies);
-    let body = drive(plan, statement, values, opts, policies, latencies);
-    match opts.timeout {
-        Some(timeout) => tokio::time::timeout(timeout, body)
+    // The session's percentile policy reads every execution's latency, as does a profile's.
+    let track = uses_latencies(policies) || uses_latencies(effective);
+    let started = Instant::now();
+    let body = drive(
+        plan, statement, values, opts, effective, latencies, started, track,
+    );
+    // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
+    match opts
+        .timeout
+        .and_then(|t| started.checked_add(t).map(|deadline| (t, deadline)))
+    {
+        Some((timeout, deadline)) => tokio::time::timeout_at(deadline, body)
             .await
             .map_err(|_| ExecutionError::Timeout(timeout))?,
         None => body.await,
     }
 }
 
+/// Whether `policies` speculate after a latency percentile (and so need recorded latencies).
+fn uses_latencies(policies: &ExecutionPolicies) -> bool {
+    policies
+        .speculative
+        .is_some_and(|s| matches!(s.delay, SpeculativeDelay::Percentile { .. }))
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn drive<S, V, P>(
     mut plan: P,
     statement: &S,
@@ -105,6 +127,8 @@ async fn drive<S, V, P>(
     opts: Resolved<'_>,
     policies: &ExecutionPolicies,
     latencies: &LatencyTracker,
+    started: Instant,
+    track: bool,
 ) -> Result<QueryResult, ExecutionError>
 where
     S: Statement<V> + ?Sized,
@@ -113,11 +137,12 @@ where
 {
     let speculative = policies.speculative.filter(|_| opts.idempotent);
     let max_extra = speculative.map_or(0, |s| s.max_speculative.min(2));
-    let delay = speculative.map(|s| s.delay(latencies));
+    let delay = speculative
+        .filter(|_| max_extra > 0)
+        .map(|s| s.delay(latencies));
     let Some((node, conn)) = plan.next() else {
         return Err(ExecutionError::NoConnection);
     };
-    let started = Instant::now();
     let mut s0 = pin!(None);
     let mut s1 = pin!(None);
     let mut s2 = pin!(None);
@@ -127,8 +152,12 @@ where
     let mut extra = 0usize;
     let mut retries = 0usize;
     let mut last: Option<ExecutionError> = None;
-    let mut timer = pin!(tokio::time::sleep(delay.unwrap_or(Duration::ZERO)));
-    let mut speculating = delay.is_some() && max_extra > 0;
+    // Only an execution that may speculate has a timer; it fires `delay` after the start
+    // (none when that is beyond the clock's range).
+    let mut timer = pin!(None::<Sleep>);
+    if let Some(at) = delay.and_then(|d| started.checked_add(d)) {
+        timer.set(Some(tokio::time::sleep_until(at)));
+    }
     loop {
         let event = poll_fn(|cx| {
             for slot in [&mut s0, &mut s1, &mut s2] {
@@ -136,7 +165,9 @@ where
                     return Poll::Ready(Event::Done(out));
                 }
             }
-            if speculating && timer.as_mut().poll(cx).is_ready() {
+            if let Some(t) = timer.as_mut().as_pin_mut()
+                && t.poll(cx).is_ready()
+            {
                 return Poll::Ready(Event::Speculate);
             }
             Poll::Pending
@@ -160,6 +191,7 @@ where
         match event {
             Event::Speculate => {
                 // Every slot busy (retries in flight): try again after the next delay.
+                let mut speculating = true;
                 if in_flight < 3 {
                     match plan.next() {
                         Some((node, conn)) => {
@@ -169,15 +201,26 @@ where
                         None => speculating = false,
                     }
                 }
-                if extra >= max_extra {
-                    speculating = false;
-                } else if let Some(d) = delay {
-                    timer.as_mut().reset(tokio::time::Instant::now() + d);
+                // The next attempt starts `delay` after this one was due (no clock reading).
+                let next = timer
+                    .as_ref()
+                    .as_pin_ref()
+                    .zip(delay)
+                    .and_then(|(t, d)| t.deadline().checked_add(d));
+                match next {
+                    Some(at) if speculating && extra < max_extra => {
+                        if let Some(t) = timer.as_mut().as_pin_mut() {
+                            t.reset(at);
+                        }
+                    }
+                    _ => timer.set(None),
                 }
             }
             Event::Done((node, conn, Ok(mut result))) => {
                 let latency = started.elapsed();
-                latencies.record(latency);
+                if track {
+                    latencies.record(latency);
+                }
                 result.set_execution(ExecutionInfo {
                     node: Some(node),
                     shard: conn.info().sharding.as_ref().map(|s| s.shard),

@@ -28,7 +28,7 @@ pub use pool::PoolConfig;
 use crate::connection::{Connection, ConnectionConfig, ConnectionError};
 use crate::error::{ExecutionError, RowsError};
 use crate::events::{Events, SessionEvent};
-use crate::routing::tablets::{TABLETS_ROUTING_V1, TabletsGuard};
+use crate::routing::tablets::TABLETS_ROUTING_V1;
 use crate::routing::{
     DistancePolicy, NodeDistance, NodeInfo, QueryPlan, RoutingInfo, TabletStore, TopologySnapshot,
 };
@@ -222,11 +222,22 @@ impl Cluster {
         self.state.load()
     }
 
-    /// Loads what a plan needs: the state and the tablets.
-    pub(crate) fn guards(&self) -> PlanGuards {
-        PlanGuards {
-            state: self.state.load(),
-            tablets: self.tablets.load(),
+    /// Takes what a plan for `info` needs: the current state and the learned tablets of
+    /// the request's table, as owned `Arc`s so that no `ArcSwap` guard is held while the
+    /// request is in flight (guards held across awaits by many concurrent requests exhaust
+    /// arc-swap's per-thread fast slots and every load takes its slow path).
+    pub(crate) fn plan_source(&self, info: &RoutingInfo<'_>) -> PlanSource {
+        let tablets = match (info.keyspace, info.table) {
+            (Some(ks), Some(table)) => {
+                // Short-lived guard: only the table's own `Arc` outlives this block.
+                let guard = self.tablets.load();
+                guard.get(ks).and_then(|tables| tables.get(table)).cloned()
+            }
+            _ => None,
+        };
+        PlanSource {
+            state: self.state.load_full(),
+            tablets,
         }
     }
 
@@ -400,7 +411,8 @@ impl Cluster {
     /// One connection per live node in plan order for a request without a token (local
     /// nodes first, rotating).
     pub(crate) fn connections_without_token(&self) -> Vec<(SocketAddr, Arc<Connection>)> {
-        self.guards().plan(&RoutingInfo::default()).collect()
+        let info = RoutingInfo::default();
+        self.plan_source(&info).plan(&info).collect()
     }
 
     /// Addresses of every known node.
@@ -491,22 +503,18 @@ fn same_routing(a: &Metadata, b: &Metadata) -> bool {
         })
 }
 
-/// What a plan borrows: the cluster state and the learned tablets.
-pub(crate) struct PlanGuards {
-    state: arc_swap::Guard<Arc<ClusterState>>,
-    tablets: TabletsGuard,
+/// What a plan borrows: the cluster state and the learned tablets of the request's table.
+pub(crate) struct PlanSource {
+    state: Arc<ClusterState>,
+    tablets: Option<Arc<crate::routing::TableTablets>>,
 }
 
-impl PlanGuards {
-    /// A plan of connections for a request.
+impl PlanSource {
+    /// A plan of connections for a request (`info` as given to [`Cluster::plan_source`]).
     pub(crate) fn plan<'a>(&'a self, info: &RoutingInfo<'_>) -> RoutedPlan<'a> {
-        let tablets = match (info.keyspace, info.table) {
-            (Some(ks), Some(table)) => TabletStore::table(&self.tablets, ks, table),
-            _ => None,
-        };
         RoutedPlan {
             state: &self.state,
-            plan: QueryPlan::new(&self.state.routing, info, tablets),
+            plan: QueryPlan::new(&self.state.routing, info, self.tablets.as_deref()),
         }
     }
 }
@@ -568,9 +576,9 @@ where
         .await;
     };
     let info = statement.routing_info(values);
-    let guards = cluster.guards();
+    let source = cluster.plan_source(&info);
     let result = crate::policies::run(
-        guards.plan(&info),
+        source.plan(&info),
         statement,
         values,
         defaults,
@@ -579,7 +587,7 @@ where
         latencies,
     )
     .await?;
-    drop(guards);
+    drop(source);
     if let Some(payload) = result.custom_payload() {
         cluster.learn_tablets(&info, &payload.entries);
     }
