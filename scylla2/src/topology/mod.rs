@@ -115,6 +115,8 @@ pub(crate) struct ClusterState {
 pub(crate) struct Cluster {
     state: ArcSwap<ClusterState>,
     pub(crate) tablets: TabletStore,
+    /// Set once a tablet was learned: until then plans skip loading the tablet store.
+    has_tablets: std::sync::atomic::AtomicBool,
     pub(crate) ctx: Arc<PoolContext>,
     pub(crate) config: TopologyConfig,
     last_metadata: Mutex<Option<Metadata>>,
@@ -167,6 +169,7 @@ impl Cluster {
                 pools: Vec::new(),
             }),
             tablets: TabletStore::new(),
+            has_tablets: std::sync::atomic::AtomicBool::new(false),
             ctx,
             config,
             last_metadata: Mutex::new(None),
@@ -228,7 +231,9 @@ impl Cluster {
     /// arc-swap's per-thread fast slots and every load takes its slow path).
     pub(crate) fn plan_source(&self, info: &RoutingInfo<'_>) -> PlanSource {
         let tablets = match (info.keyspace, info.table) {
-            (Some(ks), Some(table)) => {
+            (Some(ks), Some(table))
+                if self.has_tablets.load(std::sync::atomic::Ordering::Acquire) =>
+            {
                 // Short-lived guard: only the table's own `Arc` outlives this block.
                 let guard = self.tablets.load();
                 guard.get(ks).and_then(|tables| tables.get(table)).cloned()
@@ -379,8 +384,11 @@ impl Cluster {
             return;
         };
         for (key, value) in payload {
-            if let (TABLETS_ROUTING_V1, Some(value)) = (key.as_str(), value) {
-                let _ = self.tablets.learn_payload(ks, table, value);
+            if let (TABLETS_ROUTING_V1, Some(value)) = (key.as_str(), value)
+                && self.tablets.learn_payload(ks, table, value).is_ok()
+            {
+                self.has_tablets
+                    .store(true, std::sync::atomic::Ordering::Release);
             }
         }
     }
