@@ -62,18 +62,21 @@ fn poll_slot<F: Future>(slot: &mut Pin<&mut Option<F>>, cx: &mut Context<'_>) ->
 #[allow(clippy::large_enum_variant)]
 enum Event {
     Done(Outcome),
-    Speculate,
+    /// The one timer fired: the next speculative attempt is due, or the request deadline.
+    Timer,
 }
 
 /// Runs `statement` over `plan` with the retry and speculative policies (a statement's
 /// profile overrides `policies`), and records the execution metadata on the result.
 ///
 /// The clock is read once when the execution starts and once when its answer arrives: the
-/// request deadline, the speculative timers and the latency all derive from the first
-/// reading. The speculative timer exists only when the execution may speculate, and
-/// latencies are recorded only when a percentile-based speculative policy reads them.
+/// request deadline, the speculative attempts' start times and the latency all derive from
+/// the first reading. One timer serves both the deadline and speculation (set to whichever
+/// comes first), and latencies are recorded only when a percentile-based speculative policy
+/// reads them. The loop, the deadline and the attempts live in this one future, so that no
+/// wrapper future moves it (it holds up to three attempts in place).
 pub(crate) async fn run<S, V, P>(
-    plan: P,
+    mut plan: P,
     statement: &S,
     values: &V,
     defaults: &ExecutionDefaults,
@@ -89,57 +92,24 @@ where
     statement.check_values(values)?;
     let options = statement.options();
     let opts = options.resolve(defaults, paging_state);
-    let effective = options
+    let session_policies = policies;
+    let policies = options
         .profile
         .as_deref()
         .and_then(|p| p.policies.as_ref())
         .unwrap_or(policies);
     // The session's percentile policy reads every execution's latency, as does a profile's.
-    let track = uses_latencies(policies) || uses_latencies(effective);
-    let started = Instant::now();
-    let body = drive(
-        plan, statement, values, opts, effective, latencies, started, track,
-    );
-    // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
-    match opts
-        .timeout
-        .and_then(|t| started.checked_add(t).map(|deadline| (t, deadline)))
-    {
-        Some((timeout, deadline)) => tokio::time::timeout_at(deadline, body)
-            .await
-            .map_err(|_| ExecutionError::Timeout(timeout))?,
-        None => body.await,
-    }
-}
-
-/// Whether `policies` speculate after a latency percentile (and so need recorded latencies).
-fn uses_latencies(policies: &ExecutionPolicies) -> bool {
-    policies
-        .speculative
-        .is_some_and(|s| matches!(s.delay, SpeculativeDelay::Percentile { .. }))
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn drive<S, V, P>(
-    mut plan: P,
-    statement: &S,
-    values: &V,
-    opts: Resolved<'_>,
-    policies: &ExecutionPolicies,
-    latencies: &LatencyTracker,
-    started: Instant,
-    track: bool,
-) -> Result<QueryResult, ExecutionError>
-where
-    S: Statement<V> + ?Sized,
-    V: ?Sized,
-    P: Iterator<Item = (SocketAddr, Arc<Connection>)>,
-{
+    let track = uses_latencies(session_policies) || uses_latencies(policies);
     let speculative = policies.speculative.filter(|_| opts.idempotent);
     let max_extra = speculative.map_or(0, |s| s.max_speculative.min(2));
     let delay = speculative
         .filter(|_| max_extra > 0)
         .map(|s| s.delay(latencies));
+    let started = Instant::now();
+    // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
+    let deadline = opts.timeout.and_then(|t| started.checked_add(t));
+    // When the next speculative attempt is due (`delay` after the previous one was due).
+    let mut next_speculation = delay.and_then(|d| started.checked_add(d));
     let Some((node, conn)) = plan.next() else {
         return Err(ExecutionError::NoConnection);
     };
@@ -152,12 +122,26 @@ where
     let mut extra = 0usize;
     let mut retries = 0usize;
     let mut last: Option<ExecutionError> = None;
-    // Only an execution that may speculate has a timer; it fires `delay` after the start
-    // (none when that is beyond the clock's range).
     let mut timer = pin!(None::<Sleep>);
-    if let Some(at) = delay.and_then(|d| started.checked_add(d)) {
-        timer.set(Some(tokio::time::sleep_until(at)));
+    let mut timer_at: Option<Instant> = None;
+    // Sets the timer to the earlier of the next speculation and the deadline (none: no timer).
+    macro_rules! arm {
+        () => {{
+            let at = match (next_speculation, deadline) {
+                (Some(s), Some(d)) => Some(s.min(d)),
+                (s, d) => s.or(d),
+            };
+            if at != timer_at {
+                timer_at = at;
+                match (at, timer.as_mut().as_pin_mut()) {
+                    (Some(at), Some(t)) => t.reset(at),
+                    (Some(at), None) => timer.set(Some(tokio::time::sleep_until(at))),
+                    (None, _) => timer.set(None),
+                }
+            }
+        }};
     }
+    arm!();
     loop {
         let event = poll_fn(|cx| {
             for slot in [&mut s0, &mut s1, &mut s2] {
@@ -168,7 +152,7 @@ where
             if let Some(t) = timer.as_mut().as_pin_mut()
                 && t.poll(cx).is_ready()
             {
-                return Poll::Ready(Event::Speculate);
+                return Poll::Ready(Event::Timer);
             }
             Poll::Pending
         })
@@ -189,9 +173,18 @@ where
             }};
         }
         match event {
-            Event::Speculate => {
-                // Every slot busy (retries in flight): try again after the next delay.
+            Event::Timer => {
+                // The deadline comes first when both are due.
+                let speculate = match (next_speculation, deadline) {
+                    (Some(s), Some(d)) => s < d,
+                    (s, _) => s.is_some(),
+                };
+                if !speculate {
+                    let timeout = opts.timeout.unwrap_or_default();
+                    return Err(ExecutionError::Timeout(timeout));
+                }
                 let mut speculating = true;
+                // Every slot busy (retries in flight): try again after the next delay.
                 if in_flight < 3 {
                     match plan.next() {
                         Some((node, conn)) => {
@@ -201,20 +194,11 @@ where
                         None => speculating = false,
                     }
                 }
-                // The next attempt starts `delay` after this one was due (no clock reading).
-                let next = timer
-                    .as_ref()
-                    .as_pin_ref()
-                    .zip(delay)
-                    .and_then(|(t, d)| t.deadline().checked_add(d));
-                match next {
-                    Some(at) if speculating && extra < max_extra => {
-                        if let Some(t) = timer.as_mut().as_pin_mut() {
-                            t.reset(at);
-                        }
-                    }
-                    _ => timer.set(None),
-                }
+                next_speculation = match (next_speculation, delay) {
+                    (Some(s), Some(d)) if speculating && extra < max_extra => s.checked_add(d),
+                    _ => None,
+                };
+                arm!();
             }
             Event::Done((node, conn, Ok(mut result))) => {
                 let latency = started.elapsed();
@@ -285,4 +269,11 @@ where
             return Err(last.unwrap_or(ExecutionError::NoConnection));
         }
     }
+}
+
+/// Whether `policies` speculate after a latency percentile (and so need recorded latencies).
+fn uses_latencies(policies: &ExecutionPolicies) -> bool {
+    policies
+        .speculative
+        .is_some_and(|s| matches!(s.delay, SpeculativeDelay::Percentile { .. }))
 }

@@ -550,64 +550,87 @@ impl Iterator for RoutedPlan<'_> {
     }
 }
 
-/// Runs a statement through the one attempt loop ([`crate::policies`]: retry policy,
-/// speculative execution, profiles, execution metadata) on the session's plan — routed when
-/// `cluster` is known, else `unrouted()`'s contact-point rotation — then, when routed, learns
-/// tablets from the result and awaits schema agreement after schema changes (configurable).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn run<S, V, B, F>(
-    cluster: Option<&Cluster>,
-    unrouted: F,
-    statement: &S,
-    values: &V,
-    defaults: &crate::statement::ExecutionDefaults,
-    paging_state: Option<&[u8]>,
-    policies: &crate::policies::ExecutionPolicies,
-    latencies: &crate::policies::LatencyTracker,
-) -> Result<crate::result::QueryResult, ExecutionError>
-where
-    S: crate::statement::Statement<V> + ?Sized,
-    V: ?Sized,
-    B: Iterator<Item = (SocketAddr, Arc<Connection>)>,
-    F: FnOnce() -> B,
-{
-    let Some(cluster) = cluster else {
-        return crate::policies::run(
-            unrouted(),
-            statement,
-            values,
-            defaults,
-            paging_state,
-            policies,
-            latencies,
-        )
-        .await;
-    };
-    let info = statement.routing_info(values);
-    let source = cluster.plan_source(&info);
-    let result = crate::policies::run(
-        source.plan(&info),
-        statement,
-        values,
-        defaults,
-        paging_state,
-        policies,
-        latencies,
-    )
-    .await?;
-    drop(source);
-    if let Some(payload) = result.custom_payload() {
-        cluster.learn_tablets(&info, &payload.entries);
+impl Cluster {
+    /// After a routed result: learns tablets from its custom payload.
+    pub(crate) fn after_result(&self, info: &RoutingInfo<'_>, result: &crate::result::QueryResult) {
+        if let Some(payload) = result.custom_payload() {
+            self.learn_tablets(info, &payload.entries);
+        }
     }
-    if result.schema_change().is_some() {
-        if cluster.config.await_schema_agreement {
+
+    /// After a schema change: awaits schema agreement (configurable) and a refresh.
+    pub(crate) async fn after_schema_change(&self) {
+        if self.config.await_schema_agreement {
             // A timeout is reported as a session event; the statement itself succeeded.
-            let _ = cluster.await_schema_agreement().await;
+            let _ = self.await_schema_agreement().await;
         }
         // Route the next statements with the new schema (e.g. a new keyspace's replication).
-        cluster
-            .refresh_and_wait(cluster.config.schema_agreement_timeout)
+        self.refresh_and_wait(self.config.schema_agreement_timeout)
             .await;
     }
-    Ok(result)
 }
+
+/// Runs a statement through the one attempt loop ([`crate::policies`]: retry policy,
+/// speculative execution, profiles, execution metadata) on the session's plan — routed when
+/// the cluster (an `Option<&Cluster>`) is known, else the `unrouted` contact-point rotation
+/// (evaluated only then) — then, when routed, learns tablets from the result and awaits
+/// schema agreement after schema changes (configurable).
+///
+/// A macro expanded in the caller's `async fn` rather than an `async fn` of its own: the
+/// attempt loop's future holds three attempts in place (several KiB), and every wrapping
+/// future level copies it once more when it is created and awaited.
+macro_rules! run_statement {
+    (
+        $cluster:expr,
+        $unrouted:expr,
+        $statement:expr,
+        $values:expr,
+        $defaults:expr,
+        $paging_state:expr,
+        $policies:expr,
+        $latencies:expr $(,)?
+    ) => {{
+        let statement = $statement;
+        let values = $values;
+        match $cluster {
+            None => {
+                $crate::policies::run(
+                    $unrouted,
+                    statement,
+                    values,
+                    $defaults,
+                    $paging_state,
+                    $policies,
+                    $latencies,
+                )
+                .await
+            }
+            Some(cluster) => {
+                let info = statement.routing_info(values);
+                let source = cluster.plan_source(&info);
+                let result = $crate::policies::run(
+                    source.plan(&info),
+                    statement,
+                    values,
+                    $defaults,
+                    $paging_state,
+                    $policies,
+                    $latencies,
+                )
+                .await;
+                drop(source);
+                match result {
+                    Ok(result) => {
+                        cluster.after_result(&info, &result);
+                        if result.schema_change().is_some() {
+                            cluster.after_schema_change().await;
+                        }
+                        Ok(result)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }};
+}
+pub(crate) use run_statement;
