@@ -77,7 +77,8 @@ impl Session {
             &inner.latencies,
         )?;
         if let Some(keyspace) = result.set_keyspace() {
-            self.follow_keyspace(keyspace).await?;
+            // Boxed (only after a USE): it would otherwise enlarge every execution's future.
+            Box::pin(self.follow_keyspace(keyspace)).await?;
         }
         Ok(result)
     }

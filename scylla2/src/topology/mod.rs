@@ -623,7 +623,9 @@ macro_rules! run_statement {
                     Ok(result) => {
                         cluster.after_result(&info, &result);
                         if result.schema_change().is_some() {
-                            cluster.after_schema_change().await;
+                            // Boxed (only after a schema change): it would otherwise
+                            // enlarge every execution's future.
+                            Box::pin(cluster.after_schema_change()).await;
                         }
                         Ok(result)
                     }
