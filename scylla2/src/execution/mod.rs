@@ -83,7 +83,9 @@ where
                         message,
                     });
                 };
-                prepared.reprepare(conn).await?;
+                // Boxed: the re-prepare future would otherwise enlarge every attempt (three
+                // of which live in each execution's future); this path is rare.
+                Box::pin(prepared.reprepare(conn)).await?;
                 reprepared = true;
             }
             Err(e) => return Err(e),

@@ -10,10 +10,10 @@ use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use tokio::time::{Instant, Sleep};
 
 use super::retry::{RetryDecision, RetryRequest, may_have_been_applied};
-use super::speculative::LatencyTracker;
+use super::speculative::{LatencyTracker, SpeculativeDelay};
 use super::{ExecutionInfo, ExecutionPolicies};
 use crate::connection::Connection;
 use crate::error::ExecutionError;
@@ -62,13 +62,21 @@ fn poll_slot<F: Future>(slot: &mut Pin<&mut Option<F>>, cx: &mut Context<'_>) ->
 #[allow(clippy::large_enum_variant)]
 enum Event {
     Done(Outcome),
-    Speculate,
+    /// The one timer fired: the next speculative attempt is due, or the request deadline.
+    Timer,
 }
 
 /// Runs `statement` over `plan` with the retry and speculative policies (a statement's
 /// profile overrides `policies`), and records the execution metadata on the result.
+///
+/// The clock is read once when the execution starts and once when its answer arrives: the
+/// request deadline, the speculative attempts' start times and the latency all derive from
+/// the first reading. One timer serves both the deadline and speculation (set to whichever
+/// comes first), and latencies are recorded only when a percentile-based speculative policy
+/// reads them. The loop, the deadline and the attempts live in this one future, so that no
+/// wrapper future moves it (it holds up to three attempts in place).
 pub(crate) async fn run<S, V, P>(
-    plan: P,
+    mut plan: P,
     statement: &S,
     values: &V,
     defaults: &ExecutionDefaults,
@@ -84,40 +92,27 @@ where
     statement.check_values(values)?;
     let options = statement.options();
     let opts = options.resolve(defaults, paging_state);
+    let session_policies = policies;
     let policies = options
         .profile
         .as_deref()
         .and_then(|p| p.policies.as_ref())
         .unwrap_or(policies);
-    let body = drive(plan, statement, values, opts, policies, latencies);
-    match opts.timeout {
-        Some(timeout) => tokio::time::timeout(timeout, body)
-            .await
-            .map_err(|_| ExecutionError::Timeout(timeout))?,
-        None => body.await,
-    }
-}
-
-async fn drive<S, V, P>(
-    mut plan: P,
-    statement: &S,
-    values: &V,
-    opts: Resolved<'_>,
-    policies: &ExecutionPolicies,
-    latencies: &LatencyTracker,
-) -> Result<QueryResult, ExecutionError>
-where
-    S: Statement<V> + ?Sized,
-    V: ?Sized,
-    P: Iterator<Item = (SocketAddr, Arc<Connection>)>,
-{
+    // The session's percentile policy reads every execution's latency, as does a profile's.
+    let track = uses_latencies(session_policies) || uses_latencies(policies);
     let speculative = policies.speculative.filter(|_| opts.idempotent);
     let max_extra = speculative.map_or(0, |s| s.max_speculative.min(2));
-    let delay = speculative.map(|s| s.delay(latencies));
+    let delay = speculative
+        .filter(|_| max_extra > 0)
+        .map(|s| s.delay(latencies));
+    let started = Instant::now();
+    // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
+    let deadline = opts.timeout.and_then(|t| started.checked_add(t));
+    // When the next speculative attempt is due (`delay` after the previous one was due).
+    let mut next_speculation = delay.and_then(|d| started.checked_add(d));
     let Some((node, conn)) = plan.next() else {
         return Err(ExecutionError::NoConnection);
     };
-    let started = Instant::now();
     let mut s0 = pin!(None);
     let mut s1 = pin!(None);
     let mut s2 = pin!(None);
@@ -127,8 +122,26 @@ where
     let mut extra = 0usize;
     let mut retries = 0usize;
     let mut last: Option<ExecutionError> = None;
-    let mut timer = pin!(tokio::time::sleep(delay.unwrap_or(Duration::ZERO)));
-    let mut speculating = delay.is_some() && max_extra > 0;
+    let mut timer = pin!(None::<Sleep>);
+    let mut timer_at: Option<Instant> = None;
+    // Sets the timer to the earlier of the next speculation and the deadline (none: no timer).
+    macro_rules! arm {
+        () => {{
+            let at = match (next_speculation, deadline) {
+                (Some(s), Some(d)) => Some(s.min(d)),
+                (s, d) => s.or(d),
+            };
+            if at != timer_at {
+                timer_at = at;
+                match (at, timer.as_mut().as_pin_mut()) {
+                    (Some(at), Some(t)) => t.reset(at),
+                    (Some(at), None) => timer.set(Some(tokio::time::sleep_until(at))),
+                    (None, _) => timer.set(None),
+                }
+            }
+        }};
+    }
+    arm!();
     loop {
         let event = poll_fn(|cx| {
             for slot in [&mut s0, &mut s1, &mut s2] {
@@ -136,8 +149,10 @@ where
                     return Poll::Ready(Event::Done(out));
                 }
             }
-            if speculating && timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Event::Speculate);
+            if let Some(t) = timer.as_mut().as_pin_mut()
+                && t.poll(cx).is_ready()
+            {
+                return Poll::Ready(Event::Timer);
             }
             Poll::Pending
         })
@@ -158,7 +173,17 @@ where
             }};
         }
         match event {
-            Event::Speculate => {
+            Event::Timer => {
+                // The deadline comes first when both are due.
+                let speculate = match (next_speculation, deadline) {
+                    (Some(s), Some(d)) => s < d,
+                    (s, _) => s.is_some(),
+                };
+                if !speculate {
+                    let timeout = opts.timeout.unwrap_or_default();
+                    return Err(ExecutionError::Timeout(timeout));
+                }
+                let mut speculating = true;
                 // Every slot busy (retries in flight): try again after the next delay.
                 if in_flight < 3 {
                     match plan.next() {
@@ -169,15 +194,17 @@ where
                         None => speculating = false,
                     }
                 }
-                if extra >= max_extra {
-                    speculating = false;
-                } else if let Some(d) = delay {
-                    timer.as_mut().reset(tokio::time::Instant::now() + d);
-                }
+                next_speculation = match (next_speculation, delay) {
+                    (Some(s), Some(d)) if speculating && extra < max_extra => s.checked_add(d),
+                    _ => None,
+                };
+                arm!();
             }
             Event::Done((node, conn, Ok(mut result))) => {
                 let latency = started.elapsed();
-                latencies.record(latency);
+                if track {
+                    latencies.record(latency);
+                }
                 result.set_execution(ExecutionInfo {
                     node: Some(node),
                     shard: conn.info().sharding.as_ref().map(|s| s.shard),
@@ -242,4 +269,11 @@ where
             return Err(last.unwrap_or(ExecutionError::NoConnection));
         }
     }
+}
+
+/// Whether `policies` speculate after a latency percentile (and so need recorded latencies).
+fn uses_latencies(policies: &ExecutionPolicies) -> bool {
+    policies
+        .speculative
+        .is_some_and(|s| matches!(s.delay, SpeculativeDelay::Percentile { .. }))
 }

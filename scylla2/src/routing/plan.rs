@@ -2,9 +2,11 @@
 //!
 //! With a token: the replicas from the snapshot's precomputed table (or the table's tablet),
 //! class by class (preferred-rack local, local, remote), rotated within each class by a
-//! shared atomic counter — or in placement order for LWT statements — then every other
+//! per-thread counter — or in placement order for LWT statements — then every other
 //! non-ignored node as fallback, class by class. Without a token: non-ignored nodes, local
 //! ones first, rotated. Building and iterating a plan allocates nothing and takes no lock.
+
+use std::cell::Cell;
 
 use super::Token;
 use super::distance::PLAN_CLASSES;
@@ -35,68 +37,130 @@ pub struct Target {
     pub shard: Option<Shard>,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Replicas<'a> {
-    Ring([&'a [u32]; PLAN_CLASSES]),
-    Tablet(&'a [TabletReplica]),
-}
-
 /// A query plan, see the module documentation.
 #[derive(Debug, Clone)]
 pub struct QueryPlan<'a> {
     snap: &'a TopologySnapshot,
-    replicas: Replicas<'a>,
+    /// Ring replicas, classes in plan order, class `c` ending at `replica_ends[c]` (empty
+    /// when a tablet holds the token).
+    replicas: &'a [u32],
+    replica_ends: [u16; PLAN_CLASSES],
+    /// The replicas of the tablet holding the token, if any.
+    tablet: Option<&'a [TabletReplica]>,
     token: Option<Token>,
-    rotation: usize,
+    /// The plan's rotation: a stage of `len` targets starts at `rotation * len >> 32` (a
+    /// multiplication instead of a division per stage).
+    rotation: u32,
     lwt: bool,
-    /// 0..3: replica classes; 3..6: fallback classes; 6: done.
-    stage: usize,
-    index: usize,
-    len: Option<usize>,
+    /// Next stage to enter: 0..3 replica classes, 3..6 fallback classes.
+    next_stage: u8,
+    /// Whether the current stage walks the tablet's replicas of class `next_stage - 1`.
+    tablet_stage: bool,
+    /// Whether the current stage is a fallback one (replicas are skipped there).
+    fallback: bool,
+    /// Offset of the current stage in `replicas` (replica stages) or in the snapshot's
+    /// class nodes (fallback stages).
+    offset: u32,
+    /// Length of the current stage.
+    len: u32,
+    /// Targets of the current stage already produced.
+    index: u32,
+    /// Where the current stage starts (its rotation; 0 for LWT replicas).
+    start: u32,
+    /// Bit `n` set for every replica node `n < 64` (filled on entering the fallback).
+    replica_mask: u64,
 }
 
-const STAGES: usize = 2 * PLAN_CLASSES;
+const STAGES: u8 = 2 * PLAN_CLASSES as u8;
 
 impl<'a> QueryPlan<'a> {
     /// A plan over `snap` for a request; `tablets` are the learned tablets of the request's
     /// table, if any (used when one holds the token).
+    #[inline]
     pub fn new(
         snap: &'a TopologySnapshot,
         info: &RoutingInfo<'_>,
         tablets: Option<&'a TableTablets>,
     ) -> Self {
-        let tablet = info
-            .token
-            .and_then(|t| tablets.and_then(|tabs| tabs.find(t)));
-        let replicas = match (tablet, info.token, info.keyspace) {
-            (Some(tablet), _, _) => Replicas::Tablet(&tablet.replicas),
-            (None, Some(token), Some(ks)) => Replicas::Ring(snap.replicas(ks, token)),
-            _ => Replicas::Ring([&[], &[], &[]]),
+        let tablet = match (info.token, tablets) {
+            (Some(t), Some(tabs)) => tabs.find(t).map(|t| t.replicas.as_slice()),
+            _ => None,
+        };
+        let (replicas, replica_ends) = match (tablet, info.token, info.keyspace) {
+            (None, Some(token), Some(ks)) => snap.replica_range(ks, token),
+            _ => (&[] as &[u32], [0; PLAN_CLASSES]),
         };
         Self {
             snap,
             replicas,
+            replica_ends,
+            tablet,
             token: info.token,
-            rotation: snap.next_rotation(),
+            rotation: next_rotation(),
             lwt: info.is_lwt,
-            stage: 0,
+            next_stage: 0,
+            tablet_stage: false,
+            fallback: false,
+            offset: 0,
+            len: 0,
             index: 0,
-            len: None,
+            start: 0,
+            replica_mask: 0,
         }
     }
 
-    fn stage_len(&self) -> usize {
-        if self.stage < PLAN_CLASSES {
-            match self.replicas {
-                Replicas::Ring(r) => r[self.stage].len(),
-                Replicas::Tablet(t) => t
-                    .iter()
-                    .filter(|r| self.tablet_class(r) == Some(self.stage))
-                    .count(),
+    /// Enters the next non-empty stage; false when none is left.
+    fn enter_next_stage(&mut self) -> bool {
+        while self.next_stage < STAGES {
+            let stage = usize::from(self.next_stage);
+            self.next_stage += 1;
+            self.index = 0;
+            let replica_stage = stage < PLAN_CLASSES;
+            let (offset, end) = if replica_stage {
+                match self.tablet {
+                    Some(t) => {
+                        self.tablet_stage = true;
+                        let n = t
+                            .iter()
+                            .filter(|r| self.tablet_class(r) == Some(stage))
+                            .count();
+                        (0, n)
+                    }
+                    None => {
+                        let a = if stage == 0 {
+                            0
+                        } else {
+                            self.replica_ends[stage - 1]
+                        };
+                        (usize::from(a), usize::from(self.replica_ends[stage]))
+                    }
+                }
+            } else {
+                if !self.fallback {
+                    self.fallback = true;
+                    self.tablet_stage = false;
+                    self.replica_mask = self.replica_mask();
+                }
+                let c = stage - PLAN_CLASSES;
+                let (_, ends) = self.snap.class_nodes_all();
+                (if c == 0 { 0 } else { ends[c - 1] }, ends[c])
+            };
+            let len = end.saturating_sub(offset);
+            if len == 0 {
+                continue;
             }
-        } else {
-            self.snap.class_nodes(self.stage - PLAN_CLASSES).len()
+            // Plans never hold more than u32::MAX targets (node indexes are u32).
+            self.offset = offset as u32;
+            self.len = len as u32;
+            self.start = if replica_stage && self.lwt {
+                0
+            } else {
+                // `rotation < 2^32`, so `rotation * len >> 32 < len`.
+                ((u64::from(self.rotation) * len as u64) >> 32) as u32
+            };
+            return true;
         }
+        false
     }
 
     fn tablet_class(&self, r: &TabletReplica) -> Option<usize> {
@@ -104,89 +168,106 @@ impl<'a> QueryPlan<'a> {
         Some(usize::from(self.snap.class_of(node)))
     }
 
+    /// The replica nodes below 64 as a bit set.
+    fn replica_mask(&self) -> u64 {
+        let bit = |n: u32| if n < 64 { 1u64 << n } else { 0 };
+        match self.tablet {
+            Some(t) => t
+                .iter()
+                .filter_map(|r| self.snap.node_by_host_id(&r.host_id))
+                .fold(0, |m, n| m | bit(n)),
+            None => self.replicas.iter().fold(0, |m, &n| m | bit(n)),
+        }
+    }
+
+    #[inline]
     fn is_replica(&self, node: u32) -> bool {
-        match self.replicas {
-            Replicas::Ring(r) => r.iter().any(|class| class.contains(&node)),
-            Replicas::Tablet(t) => t
+        if node < 64 {
+            return self.replica_mask & (1 << node) != 0;
+        }
+        match self.tablet {
+            Some(t) => t
                 .iter()
                 .any(|r| self.snap.node_by_host_id(&r.host_id) == Some(node)),
+            None => self.replicas.contains(&node),
         }
     }
 
+    #[inline]
     fn token_shard(&self, node: u32) -> Option<Shard> {
         let token = self.token?;
-        let sharder = self.snap.node(node)?.sharder?;
-        Some(sharder.shard_of(token))
+        Some(self.snap.sharder(node)?.shard_of(token))
     }
 
-    /// The `k`-th replica of class `self.stage`.
-    fn replica(&self, k: usize) -> Option<Target> {
-        match self.replicas {
-            Replicas::Ring(r) => {
-                let node = *r[self.stage].get(k)?;
-                Some(Target {
-                    node,
-                    shard: self.token_shard(node),
-                })
-            }
-            Replicas::Tablet(t) => {
-                let r = t
-                    .iter()
-                    .filter(|r| self.tablet_class(r) == Some(self.stage))
-                    .nth(k)?;
-                let node = self.snap.node_by_host_id(&r.host_id)?;
-                Some(Target {
-                    node,
-                    shard: Some(r.shard),
-                })
-            }
-        }
+    /// The `k`-th replica of the tablet in the current stage's class.
+    #[cold]
+    fn tablet_replica(&self, k: usize) -> Option<Target> {
+        let class = usize::from(self.next_stage) - 1;
+        let r = self
+            .tablet?
+            .iter()
+            .filter(|r| self.tablet_class(r) == Some(class))
+            .nth(k)?;
+        let node = self.snap.node_by_host_id(&r.host_id)?;
+        Some(Target {
+            node,
+            shard: Some(r.shard),
+        })
     }
+}
+
+/// The next rotation of this thread's plans: a per-thread counter (spreading plans over
+/// the replicas as evenly as a shared one, without a contended atomic per request) mapped
+/// to 32 bits by Fibonacci hashing — the fractional parts of multiples of the golden ratio
+/// are evenly spread, so consecutive plans start on different targets of every stage.
+#[inline]
+fn next_rotation() -> u32 {
+    thread_local! {
+        static ROTATION: Cell<u64> = const { Cell::new(0) };
+    }
+    let counter = ROTATION.with(|r| {
+        let v = r.get();
+        r.set(v.wrapping_add(1));
+        v
+    });
+    (counter.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
 }
 
 impl Iterator for QueryPlan<'_> {
     type Item = Target;
 
+    #[inline]
     fn next(&mut self) -> Option<Target> {
-        while self.stage < STAGES {
-            let len = match self.len {
-                Some(len) => len,
-                None => {
-                    let len = self.stage_len();
-                    self.len = Some(len);
-                    len
+        loop {
+            while self.index < self.len {
+                let k = self.start + self.index;
+                let k = if k >= self.len { k - self.len } else { k };
+                self.index += 1;
+                if self.tablet_stage {
+                    if let Some(target) = self.tablet_replica(k as usize) {
+                        return Some(target);
+                    }
+                    continue;
                 }
-            };
-            if self.index >= len {
-                self.stage += 1;
-                self.index = 0;
-                self.len = None;
-                continue;
-            }
-            let replica_stage = self.stage < PLAN_CLASSES;
-            let k = if replica_stage && self.lwt {
-                self.index
-            } else {
-                (self.rotation.wrapping_add(self.index)) % len
-            };
-            self.index += 1;
-            if replica_stage {
-                if let Some(target) = self.replica(k) {
-                    return Some(target);
-                }
-            } else {
-                let class = self.snap.class_nodes(self.stage - PLAN_CLASSES);
-                let Some(&node) = class.get(k) else {
+                let nodes = if self.fallback {
+                    self.snap.class_nodes_all().0
+                } else {
+                    self.replicas
+                };
+                let Some(&node) = nodes.get((self.offset + k) as usize) else {
                     continue;
                 };
-                if !self.is_replica(node) {
-                    return Some(Target {
-                        node,
-                        shard: self.token_shard(node),
-                    });
+                if self.fallback && self.is_replica(node) {
+                    continue;
                 }
+                return Some(Target {
+                    node,
+                    shard: self.token_shard(node),
+                });
+            }
+            if !self.enter_next_stage() {
+                return None;
             }
         }
-        None
     }
 }

@@ -3,8 +3,6 @@
 //! replication strategy and every ring range the replicas split by distance class, shared by
 //! all keyspaces with that strategy. Requests read it through an `ArcSwap` without locking.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use ahash::AHashMap;
 use uuid::Uuid;
 
@@ -12,6 +10,7 @@ use super::Token;
 use super::distance::{CLASS_IGNORED, DistancePolicy, NodeDistance, PLAN_CLASSES};
 use super::replication::ReplicationStrategy;
 use super::ring::{NodeInfo, Ring};
+use super::sharding::Sharder;
 
 /// Replicas of one ring range: `flat[start..]` split into classes ending at `ends`.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +39,68 @@ pub struct TopologySnapshot {
     class_ends: [usize; PLAN_CLASSES],
     tables: Vec<ReplicaTable>,
     keyspaces: AHashMap<String, u32>,
-    rotation: AtomicUsize,
+    /// Each node's sharding, densely packed for plans.
+    sharders: Vec<Option<Sharder>>,
+    /// The ring's tokens with an index by their top bits, for `range_of` in O(1).
+    tokens: TokenIndex,
+}
+
+/// The ring's tokens (sorted) and, for each of `2^bits` equal slices of the token space, the
+/// first ring index whose token falls in that slice or after: a lookup reads its slice's
+/// bounds and searches the (usually 0 or 1) tokens between them.
+#[derive(Debug, Default)]
+struct TokenIndex {
+    tokens: Vec<i64>,
+    /// `starts[b]` = first index with `biased(token) >> shift >= b`; `2^bits + 1` entries.
+    starts: Vec<u32>,
+    shift: u32,
+}
+
+/// The token as an unsigned value in the same order.
+#[inline]
+fn biased(token: i64) -> u64 {
+    (token as u64) ^ (1 << 63)
+}
+
+impl TokenIndex {
+    fn new(ring: &Ring) -> Self {
+        let tokens: Vec<i64> = ring.entries().iter().map(|(t, _)| t.0).collect();
+        // About one slice per token (at least 2, at most 2^20 slices).
+        let bits = tokens
+            .len()
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(1, 20);
+        let shift = 64 - bits;
+        let slices = 1usize << bits;
+        let mut starts = Vec::with_capacity(slices + 1);
+        let mut i = 0usize;
+        for b in 0..=slices {
+            while i < tokens.len() && ((biased(tokens[i]) >> shift) as usize) < b {
+                i += 1;
+            }
+            starts.push(i as u32);
+        }
+        Self {
+            tokens,
+            starts,
+            shift,
+        }
+    }
+
+    /// Like [`Ring::range_of`]: the first index with a token `>= token`, wrapping to 0.
+    #[inline]
+    fn range_of(&self, token: Token) -> Option<usize> {
+        if self.tokens.is_empty() {
+            return None;
+        }
+        let b = (biased(token.0) >> self.shift) as usize;
+        let lo = *self.starts.get(b)? as usize;
+        let hi = *self.starts.get(b + 1)? as usize;
+        let within = self.tokens.get(lo..hi)?;
+        let i = lo + within.partition_point(|&t| t < token.0);
+        Some(if i == self.tokens.len() { 0 } else { i })
+    }
 }
 
 impl TopologySnapshot {
@@ -64,6 +124,8 @@ impl TopologySnapshot {
             class_nodes.extend((0..nodes.len() as u32).filter(|&i| class[i as usize] == c as u8));
             *end = class_nodes.len();
         }
+        let sharders = nodes.iter().map(|n| n.sharder).collect();
+        let tokens = TokenIndex::new(&ring);
         let mut snapshot = Self {
             nodes,
             class,
@@ -73,7 +135,8 @@ impl TopologySnapshot {
             class_ends,
             tables: Vec::new(),
             keyspaces: AHashMap::new(),
-            rotation: AtomicUsize::new(0),
+            sharders,
+            tokens,
         };
         let mut placed = Vec::new();
         for (name, strategy) in keyspaces {
@@ -160,12 +223,29 @@ impl TopologySnapshot {
     /// (preferred-rack local, local, remote), each in placement order. Empty slices when the
     /// keyspace or ring is unknown. Allocates nothing.
     pub fn replicas(&self, keyspace: &str, token: Token) -> [&[u32]; PLAN_CLASSES] {
-        const EMPTY: [&[u32]; PLAN_CLASSES] = [&[], &[], &[]];
+        let (flat, ends) = self.replica_range(keyspace, token);
+        let slice = |a: u16, b: u16| flat.get(usize::from(a)..usize::from(b)).unwrap_or_default();
+        [
+            slice(0, ends[0]),
+            slice(ends[0], ends[1]),
+            slice(ends[1], ends[2]),
+        ]
+    }
+
+    /// The replicas of `token` in `keyspace` as one slice, classes in plan order, class `c`
+    /// ending at `ends[c]` (empty when the keyspace or ring is unknown).
+    #[inline]
+    pub(crate) fn replica_range(
+        &self,
+        keyspace: &str,
+        token: Token,
+    ) -> (&[u32], [u16; PLAN_CLASSES]) {
+        const EMPTY: (&[u32], [u16; PLAN_CLASSES]) = (&[], [0; PLAN_CLASSES]);
         let Some(&table) = self.keyspaces.get(keyspace) else {
             return EMPTY;
         };
         let (Some(table), Some(range)) =
-            (self.tables.get(table as usize), self.ring.range_of(token))
+            (self.tables.get(table as usize), self.tokens.range_of(token))
         else {
             return EMPTY;
         };
@@ -173,17 +253,17 @@ impl TopologySnapshot {
             return EMPTY;
         };
         let start = r.start as usize;
-        let slice = |a: u16, b: u16| {
-            table
-                .flat
-                .get(start + usize::from(a)..start + usize::from(b))
-                .unwrap_or_default()
-        };
-        [
-            slice(0, r.ends[0]),
-            slice(r.ends[0], r.ends[1]),
-            slice(r.ends[1], r.ends[2]),
-        ]
+        let end = start + usize::from(r.ends[PLAN_CLASSES - 1]);
+        match table.flat.get(start..end) {
+            Some(flat) => (flat, r.ends),
+            None => EMPTY,
+        }
+    }
+
+    /// Every non-ignored node grouped by class, class `c` ending at `ends[c]`.
+    #[inline]
+    pub(crate) fn class_nodes_all(&self) -> (&[u32], &[usize; PLAN_CLASSES]) {
+        (&self.class_nodes, &self.class_ends)
     }
 
     /// Plan class of node `index`.
@@ -195,18 +275,74 @@ impl TopologySnapshot {
             .unwrap_or(CLASS_IGNORED)
     }
 
-    /// Non-ignored nodes of class `c`.
+    /// Sharding of node `index` (Scylla nodes).
     #[inline]
-    pub(crate) fn class_nodes(&self, c: usize) -> &[u32] {
-        let start = if c == 0 { 0 } else { self.class_ends[c - 1] };
-        self.class_nodes
-            .get(start..self.class_ends[c])
-            .unwrap_or_default()
+    pub(crate) fn sharder(&self, index: u32) -> Option<Sharder> {
+        self.sharders.get(index as usize).copied().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn ring_of(tokens: &[&[i64]]) -> Ring {
+        let nodes: Vec<NodeInfo> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, ts)| {
+                let addr = SocketAddr::from((Ipv4Addr::new(127, 0, 0, i as u8 + 1), 9042));
+                let mut n = NodeInfo::new(Uuid::from_u128(i as u128 + 1), addr);
+                n.tokens = ts.iter().map(|&t| Token(t)).collect();
+                n
+            })
+            .collect();
+        Ring::new(&nodes)
     }
 
-    /// Advances the rotation counter.
-    #[inline]
-    pub(crate) fn next_rotation(&self) -> usize {
-        self.rotation.fetch_add(1, Ordering::Relaxed)
+    /// Every probe agrees with the ring's binary search.
+    fn check(ring: &Ring, probes: impl IntoIterator<Item = i64>) {
+        let index = TokenIndex::new(ring);
+        for p in probes {
+            assert_eq!(
+                index.range_of(Token(p)),
+                ring.range_of(Token(p)),
+                "token {p} on {:?}",
+                ring.entries()
+            );
+        }
+    }
+
+    #[test]
+    fn token_index_matches_the_ring() {
+        let edges = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+        check(&ring_of(&[]), edges);
+        check(&ring_of(&[&[0]]), edges);
+        check(&ring_of(&[&[i64::MIN], &[i64::MAX]]), edges);
+        // Clustered tokens: many in one slice of the index.
+        let clustered: Vec<i64> = (0..100).map(|i| 1000 + i * 3).collect();
+        let ring = ring_of(&[&clustered, &[-5, 7]]);
+        check(&ring, edges.into_iter().chain(990..1320));
+        // Spread tokens (a pseudo-random sequence), probed on and around each.
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut spread = Vec::new();
+        for _ in 0..700 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            spread.push(x as i64);
+        }
+        let (a, b) = spread.split_at(350);
+        let ring = ring_of(&[a, b]);
+        let probes: Vec<i64> = spread
+            .iter()
+            .flat_map(|&t| [t.saturating_sub(1), t, t.saturating_add(1)])
+            .chain(edges)
+            .collect();
+        check(&ring, probes);
     }
 }

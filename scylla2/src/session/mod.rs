@@ -66,19 +66,19 @@ impl Session {
         S: Statement<V> + ?Sized,
     {
         let inner = &*self.inner;
-        let result = crate::topology::run(
+        let result = crate::topology::run_statement!(
             inner.cluster.as_deref(),
-            || inner.pools.plan(),
+            inner.pools.plan(),
             statement,
             &values,
             &inner.defaults,
             None,
             &inner.policies,
             &inner.latencies,
-        )
-        .await?;
+        )?;
         if let Some(keyspace) = result.set_keyspace() {
-            self.follow_keyspace(keyspace).await?;
+            // Boxed (only after a USE): it would otherwise enlarge every execution's future.
+            Box::pin(self.follow_keyspace(keyspace)).await?;
         }
         Ok(result)
     }
@@ -127,17 +127,16 @@ impl Session {
     {
         let inner = &*self.inner;
         let state = paging_state.as_ref().map(PagingState::as_bytes);
-        let result = crate::topology::run(
+        let result = crate::topology::run_statement!(
             inner.cluster.as_deref(),
-            || inner.pools.plan(),
+            inner.pools.plan(),
             statement,
             values,
             &inner.defaults,
             state,
             &inner.policies,
             &inner.latencies,
-        )
-        .await?;
+        )?;
         let paging = result.paging_state();
         Ok((result, paging))
     }

@@ -236,3 +236,82 @@ async fn contact_points_are_resolved_and_checked() {
         other => panic!("{other:?}"),
     }
 }
+
+async fn speculating_session(
+    addr: &str,
+    policy: crate::policies::SpeculativeExecutionPolicy,
+) -> Session {
+    Session::builder()
+        .contact_point(addr)
+        .connections_per_node(3)
+        .execution_policies(
+            crate::policies::ExecutionPolicies::default().with_speculative(Some(policy)),
+        )
+        .connect()
+        .await
+        .unwrap()
+}
+
+/// QUERYs received by the fake server while `f` runs (after it returned).
+async fn queries_during<F: std::future::Future>(fake: &Fake, f: F) -> (F::Output, usize) {
+    let before: usize = fake.counts().iter().sum();
+    let out = f.await;
+    // Let the server count what was written just before the end.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let after: usize = fake.counts().iter().sum();
+    (out, after - before)
+}
+
+#[tokio::test]
+async fn speculative_attempts_follow_each_other_until_the_deadline() {
+    use crate::policies::SpeculativeExecutionPolicy;
+    let (fake, addr) = Fake::start().await;
+    // Two speculative attempts, 30 ms apart: both sent before the 250 ms deadline.
+    let policy =
+        SpeculativeExecutionPolicy::constant(Duration::from_millis(30)).with_max_speculative(2);
+    let s = speculating_session(&addr, policy).await;
+    let slow = Query::new("SELECT slow")
+        .with_idempotent(true)
+        .with_timeout(Duration::from_millis(250));
+    let start = std::time::Instant::now();
+    let (err, sent) = queries_during(&fake, s.execute(&slow, ())).await;
+    assert!(matches!(err, Err(ExecutionError::Timeout(_))), "{err:?}");
+    assert!(start.elapsed() >= Duration::from_millis(250));
+    assert_eq!(sent, 3, "the first attempt and two speculative ones");
+    // Not idempotent: never speculated.
+    let once = Query::new("SELECT slow").with_timeout(Duration::from_millis(100));
+    let (err, sent) = queries_during(&fake, s.execute(&once, ())).await;
+    assert!(matches!(err, Err(ExecutionError::Timeout(_))), "{err:?}");
+    assert_eq!(sent, 1);
+    // A deadline before the first speculative delay: one attempt only.
+    let short = Query::new("SELECT slow")
+        .with_idempotent(true)
+        .with_timeout(Duration::from_millis(15));
+    let (err, sent) = queries_during(&fake, s.execute(&short, ())).await;
+    assert!(matches!(err, Err(ExecutionError::Timeout(_))), "{err:?}");
+    assert_eq!(sent, 1);
+    // A fast answer wins before any speculation and reports one attempt.
+    let ok = Query::new("SELECT ok").with_idempotent(true);
+    let result = s.execute(&ok, ()).await.unwrap();
+    assert_eq!(result.execution().attempts, 1);
+    assert_eq!(result.execution().speculative, 0);
+}
+
+#[tokio::test]
+async fn percentile_speculation_uses_its_fallback_while_warming_up() {
+    use crate::policies::SpeculativeExecutionPolicy;
+    let (fake, addr) = Fake::start().await;
+    let policy = SpeculativeExecutionPolicy::percentile(99.0, Duration::from_millis(40));
+    let s = speculating_session(&addr, policy).await;
+    // Recorded latencies (fast answers) stay below the sample threshold: the fallback rules.
+    for _ in 0..5 {
+        let ok = Query::new("SELECT ok").with_idempotent(true);
+        s.execute(&ok, ()).await.unwrap();
+    }
+    let slow = Query::new("SELECT slow")
+        .with_idempotent(true)
+        .with_timeout(Duration::from_millis(150));
+    let (err, sent) = queries_during(&fake, s.execute(&slow, ())).await;
+    assert!(matches!(err, Err(ExecutionError::Timeout(_))), "{err:?}");
+    assert_eq!(sent, 2, "one speculative attempt after the 40 ms fallback");
+}

@@ -28,7 +28,7 @@ pub use pool::PoolConfig;
 use crate::connection::{Connection, ConnectionConfig, ConnectionError};
 use crate::error::{ExecutionError, RowsError};
 use crate::events::{Events, SessionEvent};
-use crate::routing::tablets::{TABLETS_ROUTING_V1, TabletsGuard};
+use crate::routing::tablets::TABLETS_ROUTING_V1;
 use crate::routing::{
     DistancePolicy, NodeDistance, NodeInfo, QueryPlan, RoutingInfo, TabletStore, TopologySnapshot,
 };
@@ -115,6 +115,8 @@ pub(crate) struct ClusterState {
 pub(crate) struct Cluster {
     state: ArcSwap<ClusterState>,
     pub(crate) tablets: TabletStore,
+    /// Set once a tablet was learned: until then plans skip loading the tablet store.
+    has_tablets: std::sync::atomic::AtomicBool,
     pub(crate) ctx: Arc<PoolContext>,
     pub(crate) config: TopologyConfig,
     last_metadata: Mutex<Option<Metadata>>,
@@ -167,6 +169,7 @@ impl Cluster {
                 pools: Vec::new(),
             }),
             tablets: TabletStore::new(),
+            has_tablets: std::sync::atomic::AtomicBool::new(false),
             ctx,
             config,
             last_metadata: Mutex::new(None),
@@ -222,11 +225,24 @@ impl Cluster {
         self.state.load()
     }
 
-    /// Loads what a plan needs: the state and the tablets.
-    pub(crate) fn guards(&self) -> PlanGuards {
-        PlanGuards {
-            state: self.state.load(),
-            tablets: self.tablets.load(),
+    /// Takes what a plan for `info` needs: the current state and the learned tablets of
+    /// the request's table, as owned `Arc`s so that no `ArcSwap` guard is held while the
+    /// request is in flight (guards held across awaits by many concurrent requests exhaust
+    /// arc-swap's per-thread fast slots and every load takes its slow path).
+    pub(crate) fn plan_source(&self, info: &RoutingInfo<'_>) -> PlanSource {
+        let tablets = match (info.keyspace, info.table) {
+            (Some(ks), Some(table))
+                if self.has_tablets.load(std::sync::atomic::Ordering::Acquire) =>
+            {
+                // Short-lived guard: only the table's own `Arc` outlives this block.
+                let guard = self.tablets.load();
+                guard.get(ks).and_then(|tables| tables.get(table)).cloned()
+            }
+            _ => None,
+        };
+        PlanSource {
+            state: self.state.load_full(),
+            tablets,
         }
     }
 
@@ -368,8 +384,11 @@ impl Cluster {
             return;
         };
         for (key, value) in payload {
-            if let (TABLETS_ROUTING_V1, Some(value)) = (key.as_str(), value) {
-                let _ = self.tablets.learn_payload(ks, table, value);
+            if let (TABLETS_ROUTING_V1, Some(value)) = (key.as_str(), value)
+                && self.tablets.learn_payload(ks, table, value).is_ok()
+            {
+                self.has_tablets
+                    .store(true, std::sync::atomic::Ordering::Release);
             }
         }
     }
@@ -400,7 +419,8 @@ impl Cluster {
     /// One connection per live node in plan order for a request without a token (local
     /// nodes first, rotating).
     pub(crate) fn connections_without_token(&self) -> Vec<(SocketAddr, Arc<Connection>)> {
-        self.guards().plan(&RoutingInfo::default()).collect()
+        let info = RoutingInfo::default();
+        self.plan_source(&info).plan(&info).collect()
     }
 
     /// Addresses of every known node.
@@ -491,22 +511,18 @@ fn same_routing(a: &Metadata, b: &Metadata) -> bool {
         })
 }
 
-/// What a plan borrows: the cluster state and the learned tablets.
-pub(crate) struct PlanGuards {
-    state: arc_swap::Guard<Arc<ClusterState>>,
-    tablets: TabletsGuard,
+/// What a plan borrows: the cluster state and the learned tablets of the request's table.
+pub(crate) struct PlanSource {
+    state: Arc<ClusterState>,
+    tablets: Option<Arc<crate::routing::TableTablets>>,
 }
 
-impl PlanGuards {
-    /// A plan of connections for a request.
+impl PlanSource {
+    /// A plan of connections for a request (`info` as given to [`Cluster::plan_source`]).
     pub(crate) fn plan<'a>(&'a self, info: &RoutingInfo<'_>) -> RoutedPlan<'a> {
-        let tablets = match (info.keyspace, info.table) {
-            (Some(ks), Some(table)) => TabletStore::table(&self.tablets, ks, table),
-            _ => None,
-        };
         RoutedPlan {
             state: &self.state,
-            plan: QueryPlan::new(&self.state.routing, info, tablets),
+            plan: QueryPlan::new(&self.state.routing, info, self.tablets.as_deref()),
         }
     }
 }
@@ -534,64 +550,89 @@ impl Iterator for RoutedPlan<'_> {
     }
 }
 
-/// Runs a statement through the one attempt loop ([`crate::policies`]: retry policy,
-/// speculative execution, profiles, execution metadata) on the session's plan — routed when
-/// `cluster` is known, else `unrouted()`'s contact-point rotation — then, when routed, learns
-/// tablets from the result and awaits schema agreement after schema changes (configurable).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn run<S, V, B, F>(
-    cluster: Option<&Cluster>,
-    unrouted: F,
-    statement: &S,
-    values: &V,
-    defaults: &crate::statement::ExecutionDefaults,
-    paging_state: Option<&[u8]>,
-    policies: &crate::policies::ExecutionPolicies,
-    latencies: &crate::policies::LatencyTracker,
-) -> Result<crate::result::QueryResult, ExecutionError>
-where
-    S: crate::statement::Statement<V> + ?Sized,
-    V: ?Sized,
-    B: Iterator<Item = (SocketAddr, Arc<Connection>)>,
-    F: FnOnce() -> B,
-{
-    let Some(cluster) = cluster else {
-        return crate::policies::run(
-            unrouted(),
-            statement,
-            values,
-            defaults,
-            paging_state,
-            policies,
-            latencies,
-        )
-        .await;
-    };
-    let info = statement.routing_info(values);
-    let guards = cluster.guards();
-    let result = crate::policies::run(
-        guards.plan(&info),
-        statement,
-        values,
-        defaults,
-        paging_state,
-        policies,
-        latencies,
-    )
-    .await?;
-    drop(guards);
-    if let Some(payload) = result.custom_payload() {
-        cluster.learn_tablets(&info, &payload.entries);
+impl Cluster {
+    /// After a routed result: learns tablets from its custom payload.
+    pub(crate) fn after_result(&self, info: &RoutingInfo<'_>, result: &crate::result::QueryResult) {
+        if let Some(payload) = result.custom_payload() {
+            self.learn_tablets(info, &payload.entries);
+        }
     }
-    if result.schema_change().is_some() {
-        if cluster.config.await_schema_agreement {
+
+    /// After a schema change: awaits schema agreement (configurable) and a refresh.
+    pub(crate) async fn after_schema_change(&self) {
+        if self.config.await_schema_agreement {
             // A timeout is reported as a session event; the statement itself succeeded.
-            let _ = cluster.await_schema_agreement().await;
+            let _ = self.await_schema_agreement().await;
         }
         // Route the next statements with the new schema (e.g. a new keyspace's replication).
-        cluster
-            .refresh_and_wait(cluster.config.schema_agreement_timeout)
+        self.refresh_and_wait(self.config.schema_agreement_timeout)
             .await;
     }
-    Ok(result)
 }
+
+/// Runs a statement through the one attempt loop ([`crate::policies`]: retry policy,
+/// speculative execution, profiles, execution metadata) on the session's plan — routed when
+/// the cluster (an `Option<&Cluster>`) is known, else the `unrouted` contact-point rotation
+/// (evaluated only then) — then, when routed, learns tablets from the result and awaits
+/// schema agreement after schema changes (configurable).
+///
+/// A macro expanded in the caller's `async fn` rather than an `async fn` of its own: the
+/// attempt loop's future holds three attempts in place (several KiB), and every wrapping
+/// future level copies it once more when it is created and awaited.
+macro_rules! run_statement {
+    (
+        $cluster:expr,
+        $unrouted:expr,
+        $statement:expr,
+        $values:expr,
+        $defaults:expr,
+        $paging_state:expr,
+        $policies:expr,
+        $latencies:expr $(,)?
+    ) => {{
+        let statement = $statement;
+        let values = $values;
+        match $cluster {
+            None => {
+                $crate::policies::run(
+                    $unrouted,
+                    statement,
+                    values,
+                    $defaults,
+                    $paging_state,
+                    $policies,
+                    $latencies,
+                )
+                .await
+            }
+            Some(cluster) => {
+                let info = statement.routing_info(values);
+                let source = cluster.plan_source(&info);
+                let result = $crate::policies::run(
+                    source.plan(&info),
+                    statement,
+                    values,
+                    $defaults,
+                    $paging_state,
+                    $policies,
+                    $latencies,
+                )
+                .await;
+                drop(source);
+                match result {
+                    Ok(result) => {
+                        cluster.after_result(&info, &result);
+                        if result.schema_change().is_some() {
+                            // Boxed (only after a schema change): it would otherwise
+                            // enlarge every execution's future.
+                            Box::pin(cluster.after_schema_change()).await;
+                        }
+                        Ok(result)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }};
+}
+pub(crate) use run_statement;
