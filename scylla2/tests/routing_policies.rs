@@ -1,6 +1,8 @@
 //! Retry policy decisions for hand-built errors, and retries / speculative execution against
 //! the simulator (3 nodes × 4 shards) with injected errors and delays.
 
+mod routing_support;
+
 use std::time::{Duration, Instant};
 
 use scylla2::connection::ConnectionError;
@@ -140,22 +142,10 @@ fn fallthrough_and_downgrading_decisions() {
 }
 
 async fn setup(policies: ExecutionPolicies) -> (Cluster, Session, PreparedStatement) {
-    let sim = Cluster::builder()
-        .nodes(3)
-        .shards(4)
-        .port(0)
-        .shard_aware_port(0)
-        .start()
-        .await
-        .expect("simulator");
+    let sim = routing_support::builder().start().await.expect("simulator");
     let mut config = TopologyConfig::default();
     config.policies = policies;
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects");
+    let session = routing_support::session_with(&sim, config).await;
     session
         .execute(
             "CREATE KEYSPACE pol WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{await_event, run_all, wait_while};
-use routing_support::{check_routing, cluster, session};
+use routing_support::{check_routing, cluster, session, session_with};
 use scylla2::Session;
 use scylla2::events::SessionEvent;
 use scylla2::routing::Token;
@@ -50,17 +50,7 @@ async fn events_report_schema_changes_and_node_state() {
     })
     .await;
     // A node stopped: its pool goes down; restarted: it comes back with every shard.
-    sim.stop_node(2).await.expect("stop");
-    let addr = sim.nodes()[2].address;
-    await_event(&mut events, 10, "node down event", |ev| {
-        matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr).then_some(())
-    })
-    .await;
-    sim.start_node(2).await.expect("start");
-    await_event(&mut events, 15, "node up event", |ev| {
-        matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr).then_some(())
-    })
-    .await;
+    bounce_node(&sim, &mut events, 2, Duration::ZERO).await;
     wait_while(10, 50, "pool not rebuilt", || {
         session.pooled_connections() < 12
     })
@@ -102,18 +92,7 @@ async fn node_stopped_under_load() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    sim.stop_node(1).await.expect("stop");
-    let addr = sim.nodes()[1].address;
-    await_event(&mut events, 10, "node down event", |ev| {
-        matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr).then_some(())
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    sim.start_node(1).await.expect("start");
-    await_event(&mut events, 15, "node up event", |ev| {
-        matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr).then_some(())
-    })
-    .await;
+    bounce_node(&sim, &mut events, 1, Duration::from_millis(300)).await;
     wait_while(10, 50, "pool not rebuilt", || {
         session.open_connections() < 12
     })
@@ -359,12 +338,24 @@ async fn a_node_down_at_startup_does_not_delay_connect_and_is_skipped() {
     .await;
 }
 
-/// A session on `sim` with its own topology configuration.
-async fn session_with(sim: &Cluster, config: scylla2::topology::TopologyConfig) -> Session {
-    Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects")
+/// Stops node `i` of `sim`, waits for its NodeDown event, starts it again after `pause` and
+/// waits for its NodeUp event.
+async fn bounce_node(
+    sim: &Cluster,
+    events: &mut tokio::sync::broadcast::Receiver<SessionEvent>,
+    i: usize,
+    pause: Duration,
+) {
+    sim.stop_node(i).await.expect("stop");
+    let addr = sim.nodes()[i].address;
+    await_event(events, 10, "node down event", |ev| {
+        matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr).then_some(())
+    })
+    .await;
+    tokio::time::sleep(pause).await;
+    sim.start_node(i).await.expect("start");
+    await_event(events, 15, "node up event", |ev| {
+        matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr).then_some(())
+    })
+    .await;
 }
