@@ -131,6 +131,18 @@ impl Env {
             other => panic!("{q}: not rows: {other:?}"),
         }
     }
+    /// Asserts that `q` answers exactly `expected` rows.
+    pub(super) fn assert_rows(&mut self, q: &str, expected: Vec<Vec<Option<Bytes>>>) {
+        assert_eq!(self.rows(q).rows, expected, "{q}");
+    }
+    /// Asserts that `q` fails with an Invalid error.
+    pub(super) fn assert_invalid(&mut self, q: &str) {
+        let result = self.try_q(q);
+        assert!(
+            matches!(result, Err(SimError::Invalid(_))),
+            "{q}: {result:?}"
+        );
+    }
     pub(super) fn rows_p(&mut self, q: &str, params: &QueryParams) -> Rows {
         match self
             .engine
@@ -238,18 +250,15 @@ fn timestamps_tombstones_and_ttl() {
     e.q("CREATE TABLE t (k int PRIMARY KEY, v int)");
     e.q("INSERT INTO t (k, v) VALUES (1, 10) USING TIMESTAMP 1000");
     e.q("INSERT INTO t (k, v) VALUES (1, 5) USING TIMESTAMP 500");
-    assert_eq!(
-        e.rows("SELECT v, writetime(v) FROM t WHERE k = 1").rows,
-        vec![vec![ci(10), cb(1000)]]
+    e.assert_rows(
+        "SELECT v, writetime(v) FROM t WHERE k = 1",
+        vec![vec![ci(10), cb(1000)]],
     );
     e.q("DELETE FROM t USING TIMESTAMP 2000 WHERE k = 1");
     e.q("INSERT INTO t (k, v) VALUES (1, 7) USING TIMESTAMP 1500");
     assert!(e.rows("SELECT * FROM t WHERE k = 1").rows.is_empty());
     e.q("INSERT INTO t (k, v) VALUES (1, 8) USING TIMESTAMP 2500");
-    assert_eq!(
-        e.rows("SELECT v FROM t WHERE k = 1").rows,
-        vec![vec![ci(8)]]
-    );
+    e.assert_rows("SELECT v FROM t WHERE k = 1", vec![vec![ci(8)]]);
     // TTL: remaining shown by ttl(); expiry by now_in_seconds.
     e.q("INSERT INTO t (k, v) VALUES (2, 20) USING TTL 100");
     let r = e.rows("SELECT ttl(v) FROM t WHERE k = 2");
@@ -270,10 +279,7 @@ fn timestamps_tombstones_and_ttl() {
             .rows
             .is_empty()
     );
-    assert_eq!(
-        e.rows("SELECT ttl(v) FROM t WHERE k = 1").rows,
-        vec![vec![None]]
-    );
+    e.assert_rows("SELECT ttl(v) FROM t WHERE k = 1", vec![vec![None]]);
     // Client timestamp from the parameters.
     let p = QueryParams {
         timestamp: Some(42),
@@ -287,14 +293,8 @@ fn timestamps_tombstones_and_ttl() {
             &e.cluster,
         )
         .unwrap();
-    assert_eq!(
-        e.rows("SELECT writetime(v) FROM t WHERE k = 3").rows,
-        vec![vec![cb(42)]]
-    );
-    assert!(matches!(
-        e.try_q("INSERT INTO t (k, v) VALUES (4, 1) USING TTL -1"),
-        Err(SimError::Invalid(_))
-    ));
+    e.assert_rows("SELECT writetime(v) FROM t WHERE k = 3", vec![vec![cb(42)]]);
+    e.assert_invalid("INSERT INTO t (k, v) VALUES (4, 1) USING TTL -1");
 }
 
 #[test]
@@ -344,10 +344,7 @@ fn collections_operations() {
     );
     e.q("UPDATE c SET s = {} WHERE k = 1");
     assert_eq!(e.rows("SELECT s FROM c WHERE k = 1").rows[0][0], None);
-    assert!(matches!(
-        e.try_q("UPDATE c SET l[7] = 1 WHERE k = 1"),
-        Err(SimError::Invalid(_))
-    ));
+    e.assert_invalid("UPDATE c SET l[7] = 1 WHERE k = 1");
 }
 
 #[test]
@@ -357,16 +354,10 @@ fn counters() {
     e.q("UPDATE cnt SET c = c + 5 WHERE k = 1");
     e.qv("UPDATE cnt SET c = c - ? WHERE k = ?", vec![big(2), int(1)]);
     e.q("UPDATE cnt SET c = c -1 WHERE k = 1");
-    assert_eq!(
-        e.rows("SELECT c FROM cnt WHERE k = 1").rows,
-        vec![vec![cb(2)]]
-    );
+    e.assert_rows("SELECT c FROM cnt WHERE k = 1", vec![vec![cb(2)]]);
     assert!(e.try_q("INSERT INTO cnt (k, c) VALUES (1, 1)").is_err());
     e.q("BEGIN COUNTER BATCH UPDATE cnt SET c = c + 1 WHERE k = 2; UPDATE cnt SET c = c + 1 WHERE k = 2; APPLY BATCH");
-    assert_eq!(
-        e.rows("SELECT c FROM cnt WHERE k = 2").rows,
-        vec![vec![cb(2)]]
-    );
+    e.assert_rows("SELECT c FROM cnt WHERE k = 2", vec![vec![cb(2)]]);
     assert!(
         e.try_q("BEGIN BATCH UPDATE cnt SET c = c + 1 WHERE k = 2; APPLY BATCH")
             .is_err()
@@ -544,10 +535,7 @@ fn batch_with_timestamp_and_prepared() {
     let mut e = env();
     e.q("CREATE TABLE b (k int PRIMARY KEY, v int)");
     e.q("BEGIN BATCH USING TIMESTAMP 77 INSERT INTO b (k, v) VALUES (1, 1); UPDATE b SET v = 2 WHERE k = 2; APPLY BATCH");
-    assert_eq!(
-        e.rows("SELECT writetime(v) FROM b WHERE k = 2").rows,
-        vec![vec![cb(77)]]
-    );
+    e.assert_rows("SELECT writetime(v) FROM b WHERE k = 2", vec![vec![cb(77)]]);
     let p = e
         .engine
         .prepare("INSERT INTO b (k, v) VALUES (?, ?)", Some("ks"))
