@@ -116,10 +116,7 @@ fn dropped_tables_invalidate_cached_plans() {
     let mut e = env();
     e.q("CREATE TABLE d (k int PRIMARY KEY, v int)");
     e.q("INSERT INTO d (k, v) VALUES (1, 1)");
-    let p = e
-        .engine
-        .prepare("SELECT v FROM d WHERE k = 1", Some("ks"))
-        .unwrap();
+    let p = e.prepare("SELECT v FROM d WHERE k = 1");
     e.q("DROP TABLE d");
     e.q("CREATE TABLE d (k int PRIMARY KEY, x text, v int)");
     e.q("INSERT INTO d (k, v) VALUES (1, 2)");

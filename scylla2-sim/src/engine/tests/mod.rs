@@ -108,6 +108,15 @@ pub(super) fn ct(v: &str) -> Option<Bytes> {
     Some(Bytes::copy_from_slice(v.as_bytes()))
 }
 
+/// The names of a prepared statement's bind markers, in order.
+pub(super) fn bind_names(p: &Prepared) -> Vec<&str> {
+    p.info
+        .bind_columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
 impl Env {
     pub(super) fn try_q(&mut self, q: &str) -> Result<QueryResult, SimError> {
         self.engine
@@ -130,6 +139,12 @@ impl Env {
             QueryResult::Rows(r) => r,
             other => panic!("{q}: not rows: {other:?}"),
         }
+    }
+    /// Prepares `q` in keyspace `ks`.
+    pub(super) fn prepare(&self, q: &str) -> Arc<Prepared> {
+        self.engine
+            .prepare(q, Some("ks"))
+            .unwrap_or_else(|e| panic!("{q}: {e:?}"))
     }
     /// Asserts that `q` answers exactly `expected` rows.
     pub(super) fn assert_rows(&mut self, q: &str, expected: Vec<Vec<Option<Bytes>>>) {
@@ -230,18 +245,9 @@ fn lwt_insert_and_update_both_ways() {
     let r = e.rows("DELETE FROM kv WHERE k = 'lwt' IF EXISTS");
     assert!(applied(&r));
     assert!(e.rows("SELECT v FROM kv WHERE k = 'lwt'").rows.is_empty());
-    let p = e
-        .engine
-        .prepare("UPDATE kv SET v = ? WHERE k = ? IF v != ?", Some("ks"))
-        .unwrap();
+    let p = e.prepare("UPDATE kv SET v = ? WHERE k = ? IF v != ?");
     assert!(p.info.is_lwt);
-    assert!(
-        !e.engine
-            .prepare("UPDATE kv SET v = ? WHERE k = ?", Some("ks"))
-            .unwrap()
-            .info
-            .is_lwt
-    );
+    assert!(!e.prepare("UPDATE kv SET v = ? WHERE k = ?").info.is_lwt);
 }
 
 #[test]
@@ -536,10 +542,7 @@ fn batch_with_timestamp_and_prepared() {
     e.q("CREATE TABLE b (k int PRIMARY KEY, v int)");
     e.q("BEGIN BATCH USING TIMESTAMP 77 INSERT INTO b (k, v) VALUES (1, 1); UPDATE b SET v = 2 WHERE k = 2; APPLY BATCH");
     e.assert_rows("SELECT writetime(v) FROM b WHERE k = 2", vec![vec![cb(77)]]);
-    let p = e
-        .engine
-        .prepare("INSERT INTO b (k, v) VALUES (?, ?)", Some("ks"))
-        .unwrap();
+    let p = e.prepare("INSERT INTO b (k, v) VALUES (?, ?)");
     let stmts = vec![
         BatchStatement::Prepared {
             stmt: p.clone(),
@@ -568,29 +571,11 @@ fn batch_with_timestamp_and_prepared() {
 fn prepared_metadata_and_routing() {
     let mut e = env();
     e.q("CREATE TABLE r (a int, b text, c int, v int, PRIMARY KEY ((a, b), c))");
-    let p = e
-        .engine
-        .prepare(
-            "SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?",
-            Some("ks"),
-        )
-        .unwrap();
-    let names: Vec<&str> = p
-        .info
-        .bind_columns
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(names, ["b", "a", "in(c)", "[limit]"]);
+    let p = e.prepare("SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?");
+    assert_eq!(bind_names(&p), ["b", "a", "in(c)", "[limit]"]);
     assert_eq!(p.info.pk_indexes, vec![1, 0]);
     assert_eq!(p.info.result_columns.len(), 1);
-    let again = e
-        .engine
-        .prepare(
-            "SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?",
-            Some("ks"),
-        )
-        .unwrap();
+    let again = e.prepare("SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?");
     assert_eq!(p.info.id, again.info.id);
     assert_eq!(p.info.id.len(), 16);
     let params = QueryParams {
@@ -602,20 +587,9 @@ fn prepared_metadata_and_routing() {
     let mut key = vec![0, 4, 0, 0, 0, 1, 0, 0, 1, b'x', 0];
     assert_eq!(token, murmur3_token(&key));
     key.clear();
-    let p = e
-        .engine
-        .prepare(
-            "INSERT INTO r (a, b, c, v) VALUES (:a, :b, ?, ?) USING TTL ? AND TIMESTAMP ?",
-            Some("ks"),
-        )
-        .unwrap();
-    let names: Vec<&str> = p
-        .info
-        .bind_columns
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(names, ["a", "b", "c", "v", "[ttl]", "[timestamp]"]);
+    let p =
+        e.prepare("INSERT INTO r (a, b, c, v) VALUES (:a, :b, ?, ?) USING TTL ? AND TIMESTAMP ?");
+    assert_eq!(bind_names(&p), ["a", "b", "c", "v", "[ttl]", "[timestamp]"]);
     assert_eq!(p.info.pk_indexes, vec![0, 1]);
     // Named values are matched by name.
     let params = QueryParams {

@@ -13,7 +13,7 @@ use crate::model::{ChangeType, SchemaChange};
 fn alter_table_add_changes_result_metadata() {
     let mut e = env();
     e.q("CREATE TABLE al (k int PRIMARY KEY, a int)");
-    let p = e.engine.prepare("SELECT * FROM al", Some("ks")).unwrap();
+    let p = e.prepare("SELECT * FROM al");
     let (id1, cols1) = e.engine.current_result_metadata(&p);
     assert_eq!(cols1.len(), 2);
     let v1 = e.engine.schema_version();
@@ -216,13 +216,7 @@ fn alter_table_drop_hides_the_column_for_good() {
     let mut e = env();
     e.q("CREATE TABLE dr (k int PRIMARY KEY, a int, b int)");
     e.q("INSERT INTO dr (k, a, b) VALUES (1, 2, 3)");
-    let before = e
-        .engine
-        .prepare(
-            "SELECT b FROM dr WHERE k = 1 AND b = 3 ALLOW FILTERING",
-            Some("ks"),
-        )
-        .unwrap();
+    let before = e.prepare("SELECT b FROM dr WHERE k = 1 AND b = 3 ALLOW FILTERING");
     e.q("ALTER TABLE dr DROP a");
     let QueryResult::Rows(r) = e
         .engine
