@@ -11,7 +11,7 @@ mod routing_support;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
-use common::{query, run_all};
+use common::{prepare, query, run_all};
 use routing_support::{
     SIMPLE_RF1, check_routing, cluster, session, session_with, totals, xorshift,
 };
@@ -149,10 +149,7 @@ async fn ignored_nodes_get_no_connections_and_translation_applies() {
     assert_eq!(session.nodes().len(), 3);
     assert_eq!(session.open_connections(), 8, "dc2's node is ignored");
     run_all(&session, &["CREATE KEYSPACE ign WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}", "CREATE TABLE ign.t (k int PRIMARY KEY)"]).await;
-    let insert = session
-        .prepare("INSERT INTO ign.t (k) VALUES (?)")
-        .await
-        .expect("prepare");
+    let insert = prepare(&session, "INSERT INTO ign.t (k) VALUES (?)").await;
     sim.reset_stats();
     for i in 0..100 {
         session.execute(&insert, (i,)).await.expect("insert");
@@ -200,10 +197,7 @@ async fn batches_route_by_their_first_prepared_statement() {
     let sim = cluster(false).await;
     let session = session(&sim).await;
     run_all(&session, &["CREATE KEYSPACE bat WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}", "CREATE TABLE bat.t (k int, c int, v text, PRIMARY KEY (k, c))"]).await;
-    let insert = session
-        .prepare("INSERT INTO bat.t (k, c, v) VALUES (?, ?, ?)")
-        .await
-        .expect("prepare");
+    let insert = prepare(&session, "INSERT INTO bat.t (k, c, v) VALUES (?, ?, ?)").await;
     sim.reset_stats();
     for k in 0..100 {
         let typed = scylla2::Batch::new(
@@ -233,15 +227,9 @@ async fn lwt_statements_go_to_the_primary_replica() {
     let sim = cluster(false).await;
     let session = session(&sim).await;
     run_all(&session, &["CREATE KEYSPACE lwt WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}", "CREATE TABLE lwt.t (k int PRIMARY KEY, v int)"]).await;
-    let cas = session
-        .prepare("UPDATE lwt.t SET v = ? WHERE k = ? IF v = ?")
-        .await
-        .expect("prepare");
+    let cas = prepare(&session, "UPDATE lwt.t SET v = ? WHERE k = ? IF v = ?").await;
     assert!(cas.is_lwt(), "the simulator marks conditional statements");
-    let plain = session
-        .prepare("UPDATE lwt.t SET v = ? WHERE k = ?")
-        .await
-        .expect("prepare");
+    let plain = prepare(&session, "UPDATE lwt.t SET v = ? WHERE k = ?").await;
     assert!(!plain.is_lwt());
     for k in 0..20 {
         let primary = session.replicas("lwt", token_of_key(k))[0].0;

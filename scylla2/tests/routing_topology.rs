@@ -9,7 +9,7 @@ mod routing_support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{await_event, run_all, wait_while};
+use common::{await_event, prepare, query, run_all, wait_while};
 use routing_support::{check_routing, cluster, session, session_with};
 use scylla2::Session;
 use scylla2::events::SessionEvent;
@@ -22,13 +22,7 @@ async fn events_report_schema_changes_and_node_state() {
     let session = session(&sim).await;
     let mut db = session.database_events();
     let mut events = session.session_events();
-    session
-        .execute(
-            "CREATE KEYSPACE ev WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-            (),
-        )
-        .await
-        .expect("create keyspace");
+    query(&session, "CREATE KEYSPACE ev WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
     let got = tokio::time::timeout(Duration::from_secs(5), db.recv())
         .await
         .expect("a database event")
@@ -69,10 +63,7 @@ async fn node_stopped_under_load() {
         .expect("connects");
     let mut events = session.session_events();
     run_all(&session, &["CREATE KEYSPACE load WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}", "CREATE TABLE load.t (k int PRIMARY KEY, v int)"]).await;
-    let insert = session
-        .prepare("INSERT INTO load.t (k, v) VALUES (?, ?)")
-        .await
-        .expect("prepare");
+    let insert = prepare(&session, "INSERT INTO load.t (k, v) VALUES (?, ?)").await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut workers = Vec::new();
     for w in 0..8 {
@@ -135,13 +126,7 @@ async fn control_connection_fails_over() {
     .await;
     assert_ne!(moved_to.ip(), sim.nodes()[0].address);
     // Events arrive through the new control connection; routing follows the new schema.
-    session
-        .execute(
-            "CREATE KEYSPACE fo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-            (),
-        )
-        .await
-        .expect("create keyspace");
+    query(&session, "CREATE KEYSPACE fo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
         let ev = tokio::time::timeout_at(deadline, db.recv())
@@ -154,10 +139,7 @@ async fn control_connection_fails_over() {
     }
     assert!(!session.replicas("fo", Token(42)).is_empty());
     // Preparing and executing work without the contact point.
-    session
-        .execute("CREATE TABLE fo.t (k int PRIMARY KEY)", ())
-        .await
-        .expect("table");
+    query(&session, "CREATE TABLE fo.t (k int PRIMARY KEY)").await;
     let insert = session
         .prepare("INSERT INTO fo.t (k) VALUES (?)")
         .await
@@ -320,10 +302,8 @@ async fn a_node_down_at_startup_does_not_delay_connect_and_is_skipped() {
     assert_eq!(session.nodes().len(), 3, "the down node is known");
     assert_eq!(session.open_connections(), 8);
     run_all(&session, &["CREATE KEYSPACE down_start WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}", "CREATE TABLE down_start.t (k int PRIMARY KEY)"]).await;
-    let insert = session
-        .prepare("INSERT INTO down_start.t (k) VALUES (?)")
+    let insert = prepare(&session, "INSERT INTO down_start.t (k) VALUES (?)")
         .await
-        .expect("prepare")
         .with_idempotent(true);
     for k in 0..50 {
         session

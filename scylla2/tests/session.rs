@@ -22,6 +22,17 @@ async fn setup(max_version: u8) -> Option<(common::TestCluster, Session, String)
     .await
 }
 
+/// Column `v` of row (`pk`, `ck`) of `{ks}.t`, read by an unprepared SELECT (whose result
+/// carries its own metadata).
+async fn v_at(session: &Session, ks: &str, pk: i32, ck: i32) -> String {
+    let r = query(
+        session,
+        format!("SELECT v FROM {ks}.t WHERE pk = {pk} AND ck = {ck}"),
+    )
+    .await;
+    r.single_row::<(&str,)>().unwrap().0.to_owned()
+}
+
 /// Prepares the three-column insert into the test table `{ks}.t`.
 async fn prepare_insert(session: &Session, ks: &str) -> PreparedStatement {
     prepare(
@@ -82,12 +93,7 @@ async fn query_prepare_and_borrowed_rows_v4_and_v5() {
         let void = session.execute(&prepared, (9i32, 9i32, "x")).await.unwrap();
         assert!(matches!(void.rows::<(i32,)>(), Err(RowsError::NotRows(_))));
         // Unprepared select carries its own metadata.
-        let r = query(
-            &session,
-            format!("SELECT v FROM {ks}.t WHERE pk = 1 AND ck = 3"),
-        )
-        .await;
-        assert_eq!(r.single_row::<(&str,)>().unwrap(), ("v3",));
+        assert_eq!(v_at(&session, &ks, 1, 3).await, "v3");
     }
 }
 
@@ -349,12 +355,7 @@ async fn reprepares_once_on_unprepared() {
         .times(1),
     );
     session.execute(&insert, (5i32, 1i32, "x")).await.unwrap();
-    let r = query(
-        &session,
-        format!("SELECT v FROM {ks}.t WHERE pk = 5 AND ck = 1"),
-    )
-    .await;
-    assert_eq!(r.single_row::<(&str,)>().unwrap(), ("x",));
+    assert_eq!(v_at(&session, &ks, 5, 1).await, "x");
 }
 
 #[tokio::test]
