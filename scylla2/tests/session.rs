@@ -33,6 +33,16 @@ async fn v_at(session: &Session, ks: &str, pk: i32, ck: i32) -> String {
     r.single_row::<(&str,)>().unwrap().0.to_owned()
 }
 
+/// The error of connecting to `uri` with `keyspace` as the session's keyspace.
+async fn connect_error(uri: &str, keyspace: &str) -> SessionError {
+    Session::builder()
+        .contact_point(uri)
+        .keyspace(keyspace)
+        .connect()
+        .await
+        .unwrap_err()
+}
+
 /// Prepares the three-column insert into the test table `{ks}.t`.
 async fn prepare_insert(session: &Session, ks: &str) -> PreparedStatement {
     prepare(
@@ -131,20 +141,10 @@ async fn bad_input_is_a_typed_error_before_sending() {
         ),
         "{err:?}"
     );
-    let err = Session::builder()
-        .contact_point(c.uri.clone())
-        .keyspace("x; DROP KEYSPACE y")
-        .connect()
-        .await
-        .unwrap_err();
+    let err = connect_error(&c.uri, "x; DROP KEYSPACE y").await;
     assert!(matches!(err, SessionError::KeyspaceName(_)), "{err:?}");
     // An unknown keyspace is the server's error, typed.
-    let err = Session::builder()
-        .contact_point(c.uri.clone())
-        .keyspace("no_such_keyspace_here")
-        .connect()
-        .await
-        .unwrap_err();
+    let err = connect_error(&c.uri, "no_such_keyspace_here").await;
     assert!(
         matches!(err, SessionError::UseKeyspace(ExecutionError::Db { .. })),
         "{err:?}"

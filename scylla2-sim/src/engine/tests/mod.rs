@@ -108,6 +108,11 @@ pub(super) fn ct(v: &str) -> Option<Bytes> {
     Some(Bytes::copy_from_slice(v.as_bytes()))
 }
 
+/// The names of a result's columns, in order.
+pub(super) fn column_names(r: &Rows) -> Vec<&str> {
+    r.columns.iter().map(|c| c.name.as_str()).collect()
+}
+
 /// The names of a prepared statement's bind markers, in order.
 pub(super) fn bind_names(p: &Prepared) -> Vec<&str> {
     p.info
@@ -179,13 +184,7 @@ fn insert_select_round_trip() {
         vec![int(2), txt("two")],
     );
     let r = e.rows("SELECT * FROM kv WHERE k = 1");
-    assert_eq!(
-        r.columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>(),
-        ["k", "v"]
-    );
+    assert_eq!(column_names(&r), ["k", "v"]);
     assert_eq!(r.rows, vec![vec![ci(1), ct("one")]]);
     let r = e.rows("SELECT v FROM kv WHERE k = 2");
     assert_eq!(r.rows, vec![vec![ct("two")]]);
@@ -208,23 +207,11 @@ fn lwt_insert_and_update_both_ways() {
     assert_eq!(r.columns.len(), 1);
     let r = e.rows("INSERT INTO kv (k, v) VALUES ('lwt', 'second') IF NOT EXISTS");
     assert!(!applied(&r));
-    assert_eq!(
-        r.columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>(),
-        ["[applied]", "k", "v"]
-    );
+    assert_eq!(column_names(&r), ["[applied]", "k", "v"]);
     assert_eq!(r.rows[0][1..], [ct("lwt"), ct("first")]);
     let r = e.rows("UPDATE kv SET v = 'third' WHERE k = 'lwt' IF v = 'nope'");
     assert!(!applied(&r));
-    assert_eq!(
-        r.columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>(),
-        ["[applied]", "v"]
-    );
+    assert_eq!(column_names(&r), ["[applied]", "v"]);
     assert_eq!(r.rows[0][1], ct("first"));
     let r = e.rows("UPDATE kv SET v = 'third' WHERE k = 'lwt' IF v = 'first'");
     assert!(applied(&r));

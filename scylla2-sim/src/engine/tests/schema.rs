@@ -227,13 +227,7 @@ fn alter_table_drop_hides_the_column_for_good() {
     };
     assert_eq!(r.rows, vec![vec![ci(3)]]);
     let r = e.rows("SELECT * FROM dr WHERE k = 1");
-    assert_eq!(
-        r.columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>(),
-        ["k", "b"]
-    );
+    assert_eq!(column_names(&r), ["k", "b"]);
     assert_eq!(r.rows, vec![vec![ci(1), ci(3)]]);
     assert!(e.try_q("SELECT a FROM dr").is_err());
     assert!(e.try_q("ALTER TABLE dr DROP k").is_err());
