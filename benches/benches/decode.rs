@@ -42,6 +42,40 @@ fn theirs(body: &Bytes) -> Option<DeserializedMetadataAndRawRows> {
     }
 }
 
+/// Reads every column of borrowed rows into a checksum; `None` at the first error.
+fn sum_borrowed<'a, E, F, L>(
+    rows: impl Iterator<Item = Result<(i32, &'a str, i64, Uuid, L), E>>,
+) -> Option<i64>
+where
+    L: IntoIterator<Item = Result<i32, F>>,
+{
+    let mut acc = 0i64;
+    for row in rows {
+        let (k, txt, big, id, li) = row.ok()?;
+        acc = acc
+            .wrapping_add(i64::from(k) + txt.len() as i64 + i64::from(id.as_bytes()[0]))
+            .wrapping_add(big);
+        for v in li {
+            acc = acc.wrapping_add(i64::from(v.ok()?));
+        }
+    }
+    Some(acc)
+}
+
+/// Decodes every row, summing `size` over them; `None` at the first error.
+fn consume<T, E>(
+    rows: impl Iterator<Item = Result<T, E>>,
+    size: impl Fn(&T) -> usize,
+) -> Option<usize> {
+    let mut n = 0usize;
+    for row in rows {
+        let row = row.ok()?;
+        n += size(&row);
+        black_box(row);
+    }
+    Some(n)
+}
+
 fn bench_decode(c: &mut Criterion) {
     let body = Bytes::from(fixtures::rows_result_body(&fixtures::rows(ROWS, 1)));
     // Sanity: both decoders agree on the row count before anything is measured.
@@ -54,87 +88,47 @@ fn bench_decode(c: &mut Criterion) {
     g.bench_function("borrowed/scylla2", |b| {
         b.iter(|| {
             let rows = ours(black_box(&body))?;
-            let mut acc = 0i64;
             type R<'a> = (i32, &'a str, i64, Uuid, ListIter<'a, 'a, i32>);
-            for row in rows.typed::<R<'_>>().ok()? {
-                let (k, txt, big, id, li) = row.ok()?;
-                acc = acc
-                    .wrapping_add(i64::from(k) + txt.len() as i64 + i64::from(id.as_bytes()[0]))
-                    .wrapping_add(big);
-                for v in li {
-                    acc = acc.wrapping_add(i64::from(v.ok()?));
-                }
-            }
-            Some(black_box(acc))
+            Some(black_box(sum_borrowed(rows.typed::<R<'_>>().ok()?)?))
         })
     });
     g.bench_function("borrowed/scylla", |b| {
         b.iter(|| {
             let rows = theirs(black_box(&body))?;
-            let mut acc = 0i64;
             type R<'a> = (i32, &'a str, i64, Uuid, ListlikeIterator<'a, 'a, i32>);
-            for row in rows.rows_iter::<R<'_>>().ok()? {
-                let (k, txt, big, id, li) = row.ok()?;
-                acc = acc
-                    .wrapping_add(i64::from(k) + txt.len() as i64 + i64::from(id.as_bytes()[0]))
-                    .wrapping_add(big);
-                for v in li {
-                    acc = acc.wrapping_add(i64::from(v.ok()?));
-                }
-            }
-            Some(black_box(acc))
+            Some(black_box(sum_borrowed(rows.rows_iter::<R<'_>>().ok()?)?))
         })
     });
 
+    type Owned = (i32, String, i64, Uuid, Vec<i32>);
+    let owned_size = |row: &Owned| row.1.len() + row.4.len();
     g.bench_function("owned/scylla2", |b| {
         b.iter(|| {
             let rows = ours(black_box(&body))?;
-            let mut n = 0usize;
-            type R = (i32, String, i64, Uuid, Vec<i32>);
-            for row in rows.typed::<R>().ok()? {
-                let row = row.ok()?;
-                n += row.1.len() + row.4.len();
-                black_box(row);
-            }
-            Some(black_box(n))
+            Some(black_box(consume(rows.typed::<Owned>().ok()?, owned_size)?))
         })
     });
     g.bench_function("owned/scylla", |b| {
         b.iter(|| {
             let rows = theirs(black_box(&body))?;
-            let mut n = 0usize;
-            type R = (i32, String, i64, Uuid, Vec<i32>);
-            for row in rows.rows_iter::<R>().ok()? {
-                let row = row.ok()?;
-                n += row.1.len() + row.4.len();
-                black_box(row);
-            }
-            Some(black_box(n))
+            Some(black_box(consume(
+                rows.rows_iter::<Owned>().ok()?,
+                owned_size,
+            )?))
         })
     });
 
     g.bench_function("cql_value/scylla2", |b| {
         b.iter(|| {
             let rows = ours(black_box(&body))?;
-            let mut n = 0usize;
-            for row in rows.typed::<Row>().ok()? {
-                let row = row.ok()?;
-                n += 1;
-                black_box(row);
-            }
-            Some(black_box(n))
+            Some(black_box(consume(rows.typed::<Row>().ok()?, |_| 1)?))
         })
     });
     g.bench_function("cql_value/scylla", |b| {
         b.iter(|| {
             let rows = theirs(black_box(&body))?;
-            let mut n = 0usize;
-            for row in rows.rows_iter::<scylla_cql::value::Row>().ok()? {
-                let row = row.ok()?;
-                n += 1;
-                black_box(row);
-            }
-            Some(black_box(n))
+            let rows = rows.rows_iter::<scylla_cql::value::Row>().ok()?;
+            Some(black_box(consume(rows, |_| 1)?))
         })
     });
     g.finish();

@@ -26,7 +26,9 @@ use scylla_cql::frame::response::result::{
     CollectionType, ColumnSpec as TheirSpec, ColumnType, NativeType, TableSpec,
 };
 use scylla_cql::serialize::raw_batch::RawBatchValuesAdapter;
-use scylla_cql::serialize::row::{RowSerializationContext, SerializedValues};
+use scylla_cql::serialize::row::{
+    RowSerializationContext, SerializeRow as SerializeRowTheirs, SerializedValues,
+};
 
 const VERSION: ProtocolVersion = ProtocolVersion::V4;
 const STATEMENT_ID: [u8; 16] = *b"0123456789abcdef";
@@ -84,6 +86,22 @@ fn ours_into<R: Request>(req: &R, check: impl Fn() -> bool, slot: &mut [u8]) -> 
     size
 }
 
+/// Theirs: the values serialized against the column specifications.
+fn their_values(
+    specs: &[TheirSpec<'_>],
+    values: &impl SerializeRowTheirs,
+) -> Option<SerializedValues> {
+    let ctx = RowSerializationContext::from_specs(specs);
+    SerializedValues::from_serializable(&ctx, values).ok()
+}
+
+/// Theirs: the request serialized into the cleared, reused `out`; its length.
+fn theirs_into(req: &impl SerializableRequest, out: &mut Vec<u8>) -> usize {
+    out.clear();
+    let _ = req.serialize(out);
+    out.len()
+}
+
 fn bench_execute(c: &mut Criterion) {
     let rows = fixtures::rows(1, 11);
     let r = &rows[0];
@@ -112,8 +130,7 @@ fn bench_execute(c: &mut Criterion) {
     g.bench_function("scylla", |b| {
         b.iter(|| {
             let v = black_box(&values);
-            let ctx = RowSerializationContext::from_specs(&theirs_specs);
-            let Ok(serialized) = SerializedValues::from_serializable(&ctx, v) else {
+            let Some(serialized) = their_values(&theirs_specs, v) else {
                 return 0;
             };
             let req = ExecuteV2 {
@@ -127,9 +144,7 @@ fn bench_execute(c: &mut Criterion) {
                 },
                 tablet_version_block: None,
             };
-            out.clear();
-            let _ = req.serialize(&mut out);
-            black_box(out.len())
+            black_box(theirs_into(&req, &mut out))
         })
     });
     g.finish();
@@ -160,8 +175,7 @@ fn bench_query(c: &mut Criterion) {
     g.bench_function("scylla", |b| {
         b.iter(|| {
             let v = black_box(&values);
-            let ctx = RowSerializationContext::from_specs(&theirs_specs);
-            let Ok(serialized) = SerializedValues::from_serializable(&ctx, v) else {
+            let Some(serialized) = their_values(&theirs_specs, v) else {
                 return 0;
             };
             let req = TheirQuery {
@@ -172,9 +186,7 @@ fn bench_query(c: &mut Criterion) {
                     ..Default::default()
                 },
             };
-            out.clear();
-            let _ = req.serialize(&mut out);
-            black_box(out.len())
+            black_box(theirs_into(&req, &mut out))
         })
     });
     g.finish();
@@ -230,9 +242,7 @@ fn bench_batch(c: &mut Criterion) {
                 timestamp: None,
                 values: RawBatchValuesAdapter::new(black_box(values), contexts),
             };
-            out.clear();
-            let _ = req.serialize(&mut out);
-            black_box(out.len())
+            black_box(theirs_into(&req, &mut out))
         })
     });
     g.finish();

@@ -4,18 +4,14 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::attrs::Input;
-use crate::generics::{frame_lt, meta_lt, split};
+use crate::generics::{frame_lt, meta_lt, split_de};
 
 /// Expands the derive.
 pub(crate) fn expand(input: Input) -> TokenStream {
     let krate = &input.attrs.crate_path;
     let f = frame_lt();
     let m = meta_lt();
-    let (impl_g, ty_g, where_c) = split(
-        &input,
-        quote!(#krate::value::DeserializeValue<#f, #m>),
-        true,
-    );
+    let (impl_g, ty_g, where_c) = split_de(&input);
     let ident = &input.ident;
     let body = if input.attrs.by_position {
         by_position(&input)

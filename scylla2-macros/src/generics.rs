@@ -55,6 +55,15 @@ pub(crate) fn split(
     )
 }
 
+/// [`split`] for a deserialization impl: the `'scylla2_frame` and `'scylla2_meta` lifetimes
+/// in front and every field type bound by `DeserializeValue<'scylla2_frame, 'scylla2_meta>`.
+pub(crate) fn split_de(input: &Input) -> (TokenStream, TokenStream, TokenStream) {
+    let krate = &input.attrs.crate_path;
+    let f = frame_lt();
+    let m = meta_lt();
+    split(input, quote!(#krate::value::DeserializeValue<#f, #m>), true)
+}
+
 /// `tokens` with every span set to `span`.
 fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens

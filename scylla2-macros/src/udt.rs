@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::attrs::Input;
-use crate::generics::{frame_lt, meta_lt, split};
+use crate::generics::{frame_lt, meta_lt, split, split_de};
 
 /// Expands `SerializeValue`: fields written in declaration order, checked against the type's
 /// fields at the same positions.
@@ -74,11 +74,7 @@ pub(crate) fn expand_deserialize(input: Input) -> TokenStream {
     let ds = quote!(#krate::value::derive_support);
     let f = frame_lt();
     let m = meta_lt();
-    let (impl_g, ty_g, where_c) = split(
-        &input,
-        quote!(#krate::value::DeserializeValue<#f, #m>),
-        true,
-    );
+    let (impl_g, ty_g, where_c) = split_de(&input);
     let ident = &input.ident;
     let rust_type = ident.to_string();
     let slots: Vec<_> = (0..input.fields.len())

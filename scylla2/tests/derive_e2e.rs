@@ -9,7 +9,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
-use common::next;
+use common::{next, prepare, query};
 use scylla2::{ExecutionError, Query, Session};
 use scylla2_cql::value::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlVarint, CqlVector,
@@ -165,18 +165,20 @@ async fn every_type_round_trip(max_version: u8) {
         return;
     };
     let marks = vec!["?"; 29].join(", ");
-    let insert = session
-        .prepare(format!("INSERT INTO {ks}.all_types ({COLUMNS}) VALUES ({marks})").as_str())
-        .await
-        .unwrap();
+    let insert = prepare(
+        &session,
+        format!("INSERT INTO {ks}.all_types ({COLUMNS}) VALUES ({marks})"),
+    )
+    .await;
     for ck in 0..3 {
         session.execute(&insert, sample(1, ck)).await.unwrap();
     }
     // `SELECT *` returns the columns in the table's order, not the struct's.
-    let select = session
-        .prepare(format!("SELECT * FROM {ks}.all_types WHERE pk = ?").as_str())
-        .await
-        .unwrap();
+    let select = prepare(
+        &session,
+        format!("SELECT * FROM {ks}.all_types WHERE pk = ?"),
+    )
+    .await;
     let result = session.execute(&select, (1i32,)).await.unwrap();
     let rows: Vec<AllTypes> = result
         .rows::<AllTypes>()
@@ -219,28 +221,23 @@ async fn udt_field_unknown_to_the_struct_is_ignored() {
         return;
     };
     let mut row = sample(2, 0);
-    session
-        .execute(
-            format!(
-                "INSERT INTO {ks}.all_types (pk, ck, udt_col) VALUES (2, 0, \
+    query(
+        &session,
+        format!(
+            "INSERT INTO {ks}.all_types (pk, ck, udt_col) VALUES (2, 0, \
                  {{street: 'Rue', zip_code: 75, country: 'FR'}})"
-            )
-            .as_str(),
-            (),
-        )
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     #[derive(Debug, DeserializeRow)]
     struct OnlyUdt {
         udt_col: Address,
     }
-    let result = session
-        .execute(
-            format!("SELECT udt_col FROM {ks}.all_types WHERE pk = 2 AND ck = 0").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
+    let result = query(
+        &session,
+        format!("SELECT udt_col FROM {ks}.all_types WHERE pk = 2 AND ck = 0"),
+    )
+    .await;
     row.udt_col = Address {
         street: "Rue".into(),
         zip: Some(75),
@@ -259,10 +256,11 @@ async fn paged_select_into_derived_structs() {
         return;
     };
     let marks = vec!["?"; 29].join(", ");
-    let insert = session
-        .prepare(format!("INSERT INTO {ks}.all_types ({COLUMNS}) VALUES ({marks})").as_str())
-        .await
-        .unwrap();
+    let insert = prepare(
+        &session,
+        format!("INSERT INTO {ks}.all_types ({COLUMNS}) VALUES ({marks})"),
+    )
+    .await;
     for ck in 0..120 {
         session.execute(&insert, sample(3, ck)).await.unwrap();
     }
@@ -306,17 +304,16 @@ async fn counters_through_derived_structs() {
     let Some((_c, session, ks)) = setup().await else {
         return;
     };
-    session
-        .execute(
-            format!("CREATE TABLE {ks}.c (pk int PRIMARY KEY, n counter)").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
-    let update = session
-        .prepare(format!("UPDATE {ks}.c SET n = n + ? WHERE pk = ?").as_str())
-        .await
-        .unwrap();
+    query(
+        &session,
+        format!("CREATE TABLE {ks}.c (pk int PRIMARY KEY, n counter)"),
+    )
+    .await;
+    let update = prepare(
+        &session,
+        format!("UPDATE {ks}.c SET n = n + ? WHERE pk = ?"),
+    )
+    .await;
     for delta in [5, -2, 10] {
         session
             .execute(
@@ -329,10 +326,7 @@ async fn counters_through_derived_structs() {
             .await
             .unwrap();
     }
-    let result = session
-        .execute(format!("SELECT n, pk FROM {ks}.c").as_str(), ())
-        .await
-        .unwrap();
+    let result = query(&session, format!("SELECT n, pk FROM {ks}.c")).await;
     assert_eq!(
         result.single_row::<CounterRow>().unwrap(),
         CounterRow {
@@ -353,10 +347,11 @@ async fn value_errors_are_found_before_sending() {
     let Some((_c, session, ks)) = setup().await else {
         return;
     };
-    let select = session
-        .prepare(format!("SELECT pk FROM {ks}.all_types WHERE pk = ? AND ck = ?").as_str())
-        .await
-        .unwrap();
+    let select = prepare(
+        &session,
+        format!("SELECT pk FROM {ks}.all_types WHERE pk = ? AND ck = ?"),
+    )
+    .await;
     let err = session
         .execute(&select, Misordered { ck: 1, pk: 1 })
         .await
@@ -407,10 +402,11 @@ async fn send_names_binds_by_name_prepared_and_unprepared() {
     let Some((_c, session, ks)) = setup().await else {
         return;
     };
-    let insert = session
-        .prepare(format!("INSERT INTO {ks}.all_types (pk, ck, text_col) VALUES (?, ?, ?)").as_str())
-        .await
-        .unwrap();
+    let insert = prepare(
+        &session,
+        format!("INSERT INTO {ks}.all_types (pk, ck, text_col) VALUES (?, ?, ?)"),
+    )
+    .await;
     session
         .execute(
             &insert,
@@ -440,13 +436,11 @@ async fn send_names_binds_by_name_prepared_and_unprepared() {
         ck: i32,
         text_col: &'a str,
     }
-    let result = session
-        .execute(
-            format!("SELECT ck, text_col FROM {ks}.all_types WHERE pk = 4").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
+    let result = query(
+        &session,
+        format!("SELECT ck, text_col FROM {ks}.all_types WHERE pk = 4"),
+    )
+    .await;
     let rows: Vec<Text<'_>> = result.rows().unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(
         rows,
@@ -469,29 +463,29 @@ async fn derived_rows_in_a_batch() {
         return;
     };
     let marks = vec!["?"; 29].join(", ");
-    let insert = session
-        .prepare(format!("INSERT INTO {ks}.all_types ({COLUMNS}) VALUES ({marks})").as_str())
-        .await
-        .unwrap();
+    let insert = prepare(
+        &session,
+        format!("INSERT INTO {ks}.all_types ({COLUMNS}) VALUES ({marks})"),
+    )
+    .await;
     let batch = scylla2::Batch::new(scylla2::BatchType::Logged, (&insert, &insert));
     session
         .execute(&batch, (sample(6, 0), sample(6, 1)))
         .await
         .unwrap();
-    let result = session
-        .execute(
-            format!("SELECT * FROM {ks}.all_types WHERE pk = 6").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
+    let result = query(
+        &session,
+        format!("SELECT * FROM {ks}.all_types WHERE pk = 6"),
+    )
+    .await;
     let rows: Vec<AllTypes> = result.rows().unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(rows, [sample(6, 0), sample(6, 1)]);
     // A row sent with names cannot go in a batch: refused before sending.
-    let named = session
-        .prepare(format!("INSERT INTO {ks}.all_types (pk, ck, text_col) VALUES (?, ?, ?)").as_str())
-        .await
-        .unwrap();
+    let named = prepare(
+        &session,
+        format!("INSERT INTO {ks}.all_types (pk, ck, text_col) VALUES (?, ?, ?)"),
+    )
+    .await;
     let batch = scylla2::Batch::new(scylla2::BatchType::Logged, (&named,));
     let err = session
         .execute(

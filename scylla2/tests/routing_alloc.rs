@@ -3,6 +3,8 @@
 //! building and draining query plans on a 3-node × 4-shard, 256-vnode, two-DC topology makes
 //! zero allocations.
 
+mod routing_support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::num::NonZeroU16;
@@ -55,12 +57,7 @@ static GLOBAL: Counting = Counting;
 
 fn topology() -> TopologySnapshot {
     let mut state = 0x1234_5678_9abc_def0u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state as i64
-    };
+    let mut next = move || routing_support::xorshift(&mut state);
     let nodes = (0..3)
         .map(|i| {
             let mut n = NodeInfo::new(

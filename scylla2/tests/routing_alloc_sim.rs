@@ -7,10 +7,10 @@
 //! the simulator confirms every one of them landed on an owning node and shard.
 
 mod common;
+mod routing_support;
 
 use common::counting::{IN_FLIGHT, OPS, insert, measure, select};
 use scylla2::Session;
-use scylla2_sim::Cluster;
 
 #[global_allocator]
 static GLOBAL: common::counting::Counting = common::counting::Counting;
@@ -22,16 +22,7 @@ fn routed_prepared_statements_do_not_allocate() {
         .enable_all()
         .build()
         .unwrap();
-    let sim = sim_rt.block_on(async {
-        Cluster::builder()
-            .nodes(3)
-            .shards(4)
-            .port(0)
-            .shard_aware_port(0)
-            .start()
-            .await
-            .unwrap()
-    });
+    let sim = sim_rt.block_on(async { routing_support::builder().start().await.unwrap() });
     let uri = sim.contact_points()[0].to_string();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -5,8 +5,11 @@
 //! duplicates removed. Python orders data centers by first appearance on the ring, this
 //! driver by name, so lists are compared per data center, in order.
 
+mod routing_support;
+
 use std::net::{Ipv4Addr, SocketAddr};
 
+use routing_support::nts;
 use scylla2::routing::{NodeInfo, ReplicationStrategy, Ring, Token};
 use uuid::Uuid;
 
@@ -381,14 +384,6 @@ fn check(
         }
         assert_eq!(out.len(), want.len(), "range {i}");
     }
-}
-
-fn nts(dc1: &str, dc2: &str) -> ReplicationStrategy {
-    ReplicationStrategy::from_map([
-        ("class", "NetworkTopologyStrategy"),
-        ("dc1", dc1),
-        ("dc2", dc2),
-    ])
 }
 
 fn simple(rf: &str) -> ReplicationStrategy {

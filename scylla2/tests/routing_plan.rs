@@ -2,10 +2,13 @@
 //! within a class; fallback to every other non-ignored node; LWT order; no-token rotation
 //! over local nodes; ignored nodes; preferred racks; tablets and their payloads.
 
+mod routing_support;
+
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU16;
 
+use routing_support::nts;
 use scylla2::routing::tablets::{TabletPayloadError, decode_tablet_payload};
 use scylla2::routing::{
     DistancePolicy, NodeDistance, NodeInfo, QueryPlan, ReplicationStrategy, RoutingInfo, Sharder,
@@ -40,14 +43,6 @@ fn nodes() -> Vec<NodeInfo> {
 
 fn addr(i: usize) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::new(127, 0, 0, i as u8 + 1), 9042))
-}
-
-fn nts(dc1: &str, dc2: &str) -> ReplicationStrategy {
-    ReplicationStrategy::from_map([
-        ("class", "NetworkTopologyStrategy"),
-        ("dc1", dc1),
-        ("dc2", dc2),
-    ])
 }
 
 fn snapshot(policy: &DistancePolicy) -> TopologySnapshot {

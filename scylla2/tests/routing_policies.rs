@@ -1,8 +1,12 @@
 //! Retry policy decisions for hand-built errors, and retries / speculative execution against
 //! the simulator (3 nodes × 4 shards) with injected errors and delays.
 
+mod common;
+mod routing_support;
+
 use std::time::{Duration, Instant};
 
+use common::{prepare, query};
 use scylla2::connection::ConnectionError;
 use scylla2::error::ExecutionError;
 use scylla2::policies::{
@@ -140,37 +144,13 @@ fn fallthrough_and_downgrading_decisions() {
 }
 
 async fn setup(policies: ExecutionPolicies) -> (Cluster, Session, PreparedStatement) {
-    let sim = Cluster::builder()
-        .nodes(3)
-        .shards(4)
-        .port(0)
-        .shard_aware_port(0)
-        .start()
-        .await
-        .expect("simulator");
+    let sim = routing_support::builder().start().await.expect("simulator");
     let mut config = TopologyConfig::default();
     config.policies = policies;
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects");
-    session
-        .execute(
-            "CREATE KEYSPACE pol WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
-            (),
-        )
-        .await
-        .expect("keyspace");
-    session
-        .execute("CREATE TABLE pol.t (k int PRIMARY KEY, v int)", ())
-        .await
-        .expect("table");
-    let insert = session
-        .prepare("INSERT INTO pol.t (k, v) VALUES (?, ?)")
-        .await
-        .expect("prepare");
+    let session = routing_support::session_with(&sim, config).await;
+    query(&session, "CREATE KEYSPACE pol WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}").await;
+    query(&session, "CREATE TABLE pol.t (k int PRIMARY KEY, v int)").await;
+    let insert = prepare(&session, "INSERT INTO pol.t (k, v) VALUES (?, ?)").await;
     (sim, session, insert)
 }
 

@@ -11,9 +11,10 @@ mod routing_support;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
-use common::run_all;
-use routing_support::{check_routing, cluster, session, totals};
-use scylla2::Session;
+use common::{prepare, query, run_all};
+use routing_support::{
+    SIMPLE_RF1, check_routing, cluster, session, session_with, totals, xorshift,
+};
 use scylla2::routing::Token;
 use scylla2_sim::Cluster;
 
@@ -27,14 +28,7 @@ async fn requests_land_on_owning_node_and_shard_simple_strategy() {
         12,
         "one connection per shard of 3 nodes"
     );
-    check_routing(
-        &sim,
-        &session,
-        "routing_rf1",
-        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-        &[0, 1, 2],
-    )
-    .await;
+    check_routing(&sim, &session, "routing_rf1", SIMPLE_RF1, &[0, 1, 2]).await;
     check_routing(
         &sim,
         &session,
@@ -87,21 +81,16 @@ async fn replicas_of_random_tokens_equal_the_simulators() {
         ("rep_nts1", "{'class': 'NetworkTopologyStrategy', 'dc1': 1}"),
     ];
     for (ks, replication) in settings {
-        session
-            .execute(
-                format!("CREATE KEYSPACE {ks} WITH replication = {replication}").as_str(),
-                (),
-            )
-            .await
-            .expect("create keyspace");
+        query(
+            &session,
+            format!("CREATE KEYSPACE {ks} WITH replication = {replication}"),
+        )
+        .await;
     }
     let nodes = sim.nodes();
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     for _ in 0..500 {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let token = state as i64;
+        let token = xorshift(&mut state);
         for (ks, _) in settings {
             let mut ours: Vec<SocketAddr> = session
                 .replicas(ks, Token(token))
@@ -128,25 +117,13 @@ async fn normal_port_fallback_covers_every_shard_and_routes() {
     let mut config = scylla2::topology::TopologyConfig::default();
     // As if the shard-aware port were missing or NAT rewrote source ports.
     config.pool.shard_aware_port = false;
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects");
+    let session = session_with(&sim, config).await;
     assert_eq!(
         session.open_connections(),
         12,
         "every shard covered, surplus closed"
     );
-    check_routing(
-        &sim,
-        &session,
-        "fallback_rf1",
-        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-        &[0, 1, 2],
-    )
-    .await;
+    check_routing(&sim, &session, "fallback_rf1", SIMPLE_RF1, &[0, 1, 2]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,12 +141,7 @@ async fn ignored_nodes_get_no_connections_and_translation_applies() {
     let mut config = scylla2::topology::TopologyConfig::default();
     config.distance = scylla2::routing::DistancePolicy::local_dc("dc1").with_remote_nodes(false);
     config.address_translator = Some(translator.clone());
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects");
+    let session = session_with(&sim, config).await;
     assert!(
         translator.0.load(std::sync::atomic::Ordering::Relaxed) >= 2,
         "peers translated"
@@ -177,10 +149,7 @@ async fn ignored_nodes_get_no_connections_and_translation_applies() {
     assert_eq!(session.nodes().len(), 3);
     assert_eq!(session.open_connections(), 8, "dc2's node is ignored");
     run_all(&session, &["CREATE KEYSPACE ign WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}", "CREATE TABLE ign.t (k int PRIMARY KEY)"]).await;
-    let insert = session
-        .prepare("INSERT INTO ign.t (k) VALUES (?)")
-        .await
-        .expect("prepare");
+    let insert = prepare(&session, "INSERT INTO ign.t (k) VALUES (?)").await;
     sim.reset_stats();
     for i in 0..100 {
         session.execute(&insert, (i,)).await.expect("insert");
@@ -203,22 +172,12 @@ async fn check_fallback_cluster(sim: Cluster, ks: &str) {
         12,
         "every shard covered through the normal port"
     );
-    check_routing(
-        &sim,
-        &session,
-        ks,
-        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-        &[0, 1, 2],
-    )
-    .await;
+    check_routing(&sim, &session, ks, SIMPLE_RF1, &[0, 1, 2]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_without_shard_aware_port() {
-    let sim = Cluster::builder()
-        .nodes(3)
-        .shards(4)
-        .port(0)
+    let sim = routing_support::builder()
         .no_shard_aware_port()
         .start()
         .await
@@ -238,10 +197,7 @@ async fn batches_route_by_their_first_prepared_statement() {
     let sim = cluster(false).await;
     let session = session(&sim).await;
     run_all(&session, &["CREATE KEYSPACE bat WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}", "CREATE TABLE bat.t (k int, c int, v text, PRIMARY KEY (k, c))"]).await;
-    let insert = session
-        .prepare("INSERT INTO bat.t (k, c, v) VALUES (?, ?, ?)")
-        .await
-        .expect("prepare");
+    let insert = prepare(&session, "INSERT INTO bat.t (k, c, v) VALUES (?, ?, ?)").await;
     sim.reset_stats();
     for k in 0..100 {
         let typed = scylla2::Batch::new(
@@ -271,15 +227,9 @@ async fn lwt_statements_go_to_the_primary_replica() {
     let sim = cluster(false).await;
     let session = session(&sim).await;
     run_all(&session, &["CREATE KEYSPACE lwt WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}", "CREATE TABLE lwt.t (k int PRIMARY KEY, v int)"]).await;
-    let cas = session
-        .prepare("UPDATE lwt.t SET v = ? WHERE k = ? IF v = ?")
-        .await
-        .expect("prepare");
+    let cas = prepare(&session, "UPDATE lwt.t SET v = ? WHERE k = ? IF v = ?").await;
     assert!(cas.is_lwt(), "the simulator marks conditional statements");
-    let plain = session
-        .prepare("UPDATE lwt.t SET v = ? WHERE k = ?")
-        .await
-        .expect("prepare");
+    let plain = prepare(&session, "UPDATE lwt.t SET v = ? WHERE k = ?").await;
     assert!(!plain.is_lwt());
     for k in 0..20 {
         let primary = session.replicas("lwt", token_of_key(k))[0].0;
@@ -308,19 +258,7 @@ async fn two_connections_per_shard() {
     let sim = cluster(false).await;
     let mut config = scylla2::topology::TopologyConfig::default();
     config.pool.connections_per_shard = 2;
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects");
+    let session = session_with(&sim, config).await;
     assert_eq!(session.open_connections(), 24);
-    check_routing(
-        &sim,
-        &session,
-        "two_per_shard",
-        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-        &[0, 1, 2],
-    )
-    .await;
+    check_routing(&sim, &session, "two_per_shard", SIMPLE_RF1, &[0, 1, 2]).await;
 }

@@ -9,8 +9,8 @@ mod routing_support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{await_event, run_all, wait_while};
-use routing_support::{check_routing, cluster, session};
+use common::{await_event, prepare, query, run_all, wait_while};
+use routing_support::{check_routing, cluster, session, session_with};
 use scylla2::Session;
 use scylla2::events::SessionEvent;
 use scylla2::routing::Token;
@@ -22,13 +22,7 @@ async fn events_report_schema_changes_and_node_state() {
     let session = session(&sim).await;
     let mut db = session.database_events();
     let mut events = session.session_events();
-    session
-        .execute(
-            "CREATE KEYSPACE ev WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-            (),
-        )
-        .await
-        .expect("create keyspace");
+    query(&session, "CREATE KEYSPACE ev WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
     let got = tokio::time::timeout(Duration::from_secs(5), db.recv())
         .await
         .expect("a database event")
@@ -50,17 +44,7 @@ async fn events_report_schema_changes_and_node_state() {
     })
     .await;
     // A node stopped: its pool goes down; restarted: it comes back with every shard.
-    sim.stop_node(2).await.expect("stop");
-    let addr = sim.nodes()[2].address;
-    await_event(&mut events, 10, "node down event", |ev| {
-        matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr).then_some(())
-    })
-    .await;
-    sim.start_node(2).await.expect("start");
-    await_event(&mut events, 15, "node up event", |ev| {
-        matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr).then_some(())
-    })
-    .await;
+    bounce_node(&sim, &mut events, 2, Duration::ZERO).await;
     wait_while(10, 50, "pool not rebuilt", || {
         session.pooled_connections() < 12
     })
@@ -79,10 +63,7 @@ async fn node_stopped_under_load() {
         .expect("connects");
     let mut events = session.session_events();
     run_all(&session, &["CREATE KEYSPACE load WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}", "CREATE TABLE load.t (k int PRIMARY KEY, v int)"]).await;
-    let insert = session
-        .prepare("INSERT INTO load.t (k, v) VALUES (?, ?)")
-        .await
-        .expect("prepare");
+    let insert = prepare(&session, "INSERT INTO load.t (k, v) VALUES (?, ?)").await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut workers = Vec::new();
     for w in 0..8 {
@@ -102,18 +83,7 @@ async fn node_stopped_under_load() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    sim.stop_node(1).await.expect("stop");
-    let addr = sim.nodes()[1].address;
-    await_event(&mut events, 10, "node down event", |ev| {
-        matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr).then_some(())
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    sim.start_node(1).await.expect("start");
-    await_event(&mut events, 15, "node up event", |ev| {
-        matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr).then_some(())
-    })
-    .await;
+    bounce_node(&sim, &mut events, 1, Duration::from_millis(300)).await;
     wait_while(10, 50, "pool not rebuilt", || {
         session.open_connections() < 12
     })
@@ -156,13 +126,7 @@ async fn control_connection_fails_over() {
     .await;
     assert_ne!(moved_to.ip(), sim.nodes()[0].address);
     // Events arrive through the new control connection; routing follows the new schema.
-    session
-        .execute(
-            "CREATE KEYSPACE fo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-            (),
-        )
-        .await
-        .expect("create keyspace");
+    query(&session, "CREATE KEYSPACE fo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
         let ev = tokio::time::timeout_at(deadline, db.recv())
@@ -175,10 +139,7 @@ async fn control_connection_fails_over() {
     }
     assert!(!session.replicas("fo", Token(42)).is_empty());
     // Preparing and executing work without the contact point.
-    session
-        .execute("CREATE TABLE fo.t (k int PRIMARY KEY)", ())
-        .await
-        .expect("table");
+    query(&session, "CREATE TABLE fo.t (k int PRIMARY KEY)").await;
     let insert = session
         .prepare("INSERT INTO fo.t (k) VALUES (?)")
         .await
@@ -341,10 +302,8 @@ async fn a_node_down_at_startup_does_not_delay_connect_and_is_skipped() {
     assert_eq!(session.nodes().len(), 3, "the down node is known");
     assert_eq!(session.open_connections(), 8);
     run_all(&session, &["CREATE KEYSPACE down_start WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}", "CREATE TABLE down_start.t (k int PRIMARY KEY)"]).await;
-    let insert = session
-        .prepare("INSERT INTO down_start.t (k) VALUES (?)")
+    let insert = prepare(&session, "INSERT INTO down_start.t (k) VALUES (?)")
         .await
-        .expect("prepare")
         .with_idempotent(true);
     for k in 0..50 {
         session
@@ -359,12 +318,24 @@ async fn a_node_down_at_startup_does_not_delay_connect_and_is_skipped() {
     .await;
 }
 
-/// A session on `sim` with its own topology configuration.
-async fn session_with(sim: &Cluster, config: scylla2::topology::TopologyConfig) -> Session {
-    Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .topology(Some(config))
-        .connect()
-        .await
-        .expect("connects")
+/// Stops node `i` of `sim`, waits for its NodeDown event, starts it again after `pause` and
+/// waits for its NodeUp event.
+async fn bounce_node(
+    sim: &Cluster,
+    events: &mut tokio::sync::broadcast::Receiver<SessionEvent>,
+    i: usize,
+    pause: Duration,
+) {
+    sim.stop_node(i).await.expect("stop");
+    let addr = sim.nodes()[i].address;
+    await_event(events, 10, "node down event", |ev| {
+        matches!(ev, SessionEvent::NodeDown { node } if node.ip() == addr).then_some(())
+    })
+    .await;
+    tokio::time::sleep(pause).await;
+    sim.start_node(i).await.expect("start");
+    await_event(events, 15, "node up event", |ev| {
+        matches!(ev, SessionEvent::NodeUp { node } if node.ip() == addr).then_some(())
+    })
+    .await;
 }

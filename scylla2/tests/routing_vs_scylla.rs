@@ -3,26 +3,19 @@
 //! computes replicas and shards for random tokens, and tokens for simple and composite
 //! partition keys; scylla2 must agree on every one.
 
+mod routing_support;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use routing_support::{builder, two_dcs, xorshift};
 use scylla2::routing::Token;
 use scylla2::routing::partition_key::token_of_row;
-use scylla2_sim::Cluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_shards_and_tokens_equal_the_official_drivers() {
-    let sim = Cluster::builder()
-        .nodes(3)
-        .shards(4)
-        .port(0)
-        .shard_aware_port(0)
-        .datacenters([("dc1", 2), ("dc2", 1)])
-        .racks(["r1", "r2", "r1"])
-        .start()
-        .await
-        .expect("simulator");
+    let sim = two_dcs(builder()).start().await.expect("simulator");
     let ours = scylla2::Session::builder()
         .contact_point(sim.contact_points()[0].to_string())
         .connect()
@@ -84,10 +77,7 @@ async fn replicas_shards_and_tokens_equal_the_official_drivers() {
     let state = theirs.get_cluster_state();
     let mut x = 0x2545_f491_4f6c_dd1du64;
     for round in 0..300 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let token = x as i64;
+        let token = xorshift(&mut x);
         for (ks, _) in keyspaces {
             let mine: BTreeSet<(SocketAddr, Option<u32>)> =
                 ours.replicas(ks, Token(token)).into_iter().collect();

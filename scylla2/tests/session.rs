@@ -5,9 +5,11 @@
 
 mod common;
 
-use common::{create_keyspace, next};
+use common::{create_keyspace, next, prepare, query};
 use scylla2::error::{ExecutionError, KeyspaceNameError, RowsError, SessionError};
-use scylla2::{Batch, BatchEntry, BatchType, PagingStateResponse, Query, Session};
+use scylla2::{
+    Batch, BatchEntry, BatchType, PagingStateResponse, PreparedStatement, Query, Session,
+};
 use scylla2_cql::response::DbError;
 use scylla2_cql::value::SerializeError;
 
@@ -17,6 +19,36 @@ async fn setup(max_version: u8) -> Option<(common::TestCluster, Session, String)
             "CREATE TABLE {ks}.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))"
         )]
     })
+    .await
+}
+
+/// Column `v` of row (`pk`, `ck`) of `{ks}.t`, read by an unprepared SELECT (whose result
+/// carries its own metadata).
+async fn v_at(session: &Session, ks: &str, pk: i32, ck: i32) -> String {
+    let r = query(
+        session,
+        format!("SELECT v FROM {ks}.t WHERE pk = {pk} AND ck = {ck}"),
+    )
+    .await;
+    r.single_row::<(&str,)>().unwrap().0.to_owned()
+}
+
+/// The error of connecting to `uri` with `keyspace` as the session's keyspace.
+async fn connect_error(uri: &str, keyspace: &str) -> SessionError {
+    Session::builder()
+        .contact_point(uri)
+        .keyspace(keyspace)
+        .connect()
+        .await
+        .unwrap_err()
+}
+
+/// Prepares the three-column insert into the test table `{ks}.t`.
+async fn prepare_insert(session: &Session, ks: &str) -> PreparedStatement {
+    prepare(
+        session,
+        format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)"),
+    )
     .await
 }
 
@@ -43,10 +75,7 @@ async fn query_prepare_and_borrowed_rows_v4_and_v5() {
                 .await
                 .unwrap();
         }
-        let select = session
-            .prepare(format!("SELECT ck, v FROM {ks}.t WHERE pk = ?").as_str())
-            .await
-            .unwrap();
+        let select = prepare(&session, format!("SELECT ck, v FROM {ks}.t WHERE pk = ?")).await;
         let result = session.execute(&select, (1i32,)).await.unwrap();
         let rows: Vec<(i32, &str)> = result.rows().unwrap().collect::<Result<_, _>>().unwrap();
         assert_eq!(
@@ -74,14 +103,7 @@ async fn query_prepare_and_borrowed_rows_v4_and_v5() {
         let void = session.execute(&prepared, (9i32, 9i32, "x")).await.unwrap();
         assert!(matches!(void.rows::<(i32,)>(), Err(RowsError::NotRows(_))));
         // Unprepared select carries its own metadata.
-        let r = session
-            .execute(
-                format!("SELECT v FROM {ks}.t WHERE pk = 1 AND ck = 3").as_str(),
-                (),
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.single_row::<(&str,)>().unwrap(), ("v3",));
+        assert_eq!(v_at(&session, &ks, 1, 3).await, "v3");
     }
 }
 
@@ -90,10 +112,7 @@ async fn bad_input_is_a_typed_error_before_sending() {
     let Some((c, session, ks)) = setup(5).await else {
         return;
     };
-    let prepared = session
-        .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
-        .await
-        .unwrap();
+    let prepared = prepare_insert(&session, &ks).await;
     let err = session.execute(&prepared, (1i32, 2i32)).await.unwrap_err();
     assert!(
         matches!(
@@ -122,20 +141,10 @@ async fn bad_input_is_a_typed_error_before_sending() {
         ),
         "{err:?}"
     );
-    let err = Session::builder()
-        .contact_point(c.uri.clone())
-        .keyspace("x; DROP KEYSPACE y")
-        .connect()
-        .await
-        .unwrap_err();
+    let err = connect_error(&c.uri, "x; DROP KEYSPACE y").await;
     assert!(matches!(err, SessionError::KeyspaceName(_)), "{err:?}");
     // An unknown keyspace is the server's error, typed.
-    let err = Session::builder()
-        .contact_point(c.uri.clone())
-        .keyspace("no_such_keyspace_here")
-        .connect()
-        .await
-        .unwrap_err();
+    let err = connect_error(&c.uri, "no_such_keyspace_here").await;
     assert!(
         matches!(err, SessionError::UseKeyspace(ExecutionError::Db { .. })),
         "{err:?}"
@@ -241,10 +250,7 @@ async fn paging_single_page_and_stream() {
     let Some((_c, session, ks)) = setup(5).await else {
         return;
     };
-    let insert = session
-        .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
-        .await
-        .unwrap();
+    let insert = prepare_insert(&session, &ks).await;
     for ck in 0..250i32 {
         session.execute(&insert, (7i32, ck, "p")).await.unwrap();
     }
@@ -287,10 +293,7 @@ async fn typed_and_dynamic_batches() {
     let Some((_c, session, ks)) = setup(5).await else {
         return;
     };
-    let insert = session
-        .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
-        .await
-        .unwrap();
+    let insert = prepare_insert(&session, &ks).await;
     let text = format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, 'q')");
     let typed = Batch::new(BatchType::Logged, (&insert, text.as_str(), &insert));
     session
@@ -319,13 +322,7 @@ async fn typed_and_dynamic_batches() {
     let rows: Vec<&(dyn scylla2_cql::value::SerializeRow + Sync)> =
         vec![&(3i32, 6i32, "f"), &(3i32, 7i32)];
     session.execute(&mixed, rows).await.unwrap();
-    let r = session
-        .execute(
-            format!("SELECT ck, v FROM {ks}.t WHERE pk = 3").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
+    let r = query(&session, format!("SELECT ck, v FROM {ks}.t WHERE pk = 3")).await;
     let rows: Vec<(i32, &str)> = r.rows().unwrap().map(Result::unwrap).collect();
     assert_eq!(
         rows,
@@ -349,10 +346,7 @@ async fn reprepares_once_on_unprepared() {
     let Some(sim) = &c.sim else {
         return; // needs fault injection
     };
-    let insert = session
-        .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
-        .await
-        .unwrap();
+    let insert = prepare_insert(&session, &ks).await;
     sim.inject(
         scylla2_sim::FaultRule::error(scylla2_sim::SimError::Unprepared {
             id: insert.id().clone(),
@@ -361,14 +355,7 @@ async fn reprepares_once_on_unprepared() {
         .times(1),
     );
     session.execute(&insert, (5i32, 1i32, "x")).await.unwrap();
-    let r = session
-        .execute(
-            format!("SELECT v FROM {ks}.t WHERE pk = 5 AND ck = 1").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.single_row::<(&str,)>().unwrap(), ("x",));
+    assert_eq!(v_at(&session, &ks, 5, 1).await, "x");
 }
 
 #[tokio::test]
@@ -390,10 +377,7 @@ async fn keyspace_applies_to_every_connection() {
             .await
             .unwrap();
     }
-    let r = session
-        .execute(format!("SELECT ck FROM {ks}.t WHERE pk = 8").as_str(), ())
-        .await
-        .unwrap();
+    let r = query(&session, format!("SELECT ck FROM {ks}.t WHERE pk = 8")).await;
     assert_eq!(r.rows_num(), 12);
     // use_keyspace switches the existing connections too.
     let other = Session::builder()
@@ -416,41 +400,29 @@ async fn v5_result_metadata_id_is_refreshed_when_the_table_changes() {
     let Some((_c, session, ks)) = setup(5).await else {
         return;
     };
-    session
-        .execute(
-            format!("CREATE TABLE {ks}.m (pk int PRIMARY KEY, a int)").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
-    session
-        .execute(
-            format!("INSERT INTO {ks}.m (pk, a) VALUES (1, 10)").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
-    let select = session
-        .prepare(format!("SELECT * FROM {ks}.m WHERE pk = ?").as_str())
-        .await
-        .unwrap();
+    query(
+        &session,
+        format!("CREATE TABLE {ks}.m (pk int PRIMARY KEY, a int)"),
+    )
+    .await;
+    query(
+        &session,
+        format!("INSERT INTO {ks}.m (pk, a) VALUES (1, 10)"),
+    )
+    .await;
+    let select = prepare(&session, format!("SELECT * FROM {ks}.m WHERE pk = ?")).await;
     let before = select.result_columns();
     assert_eq!(before.columns.len(), 2);
     assert!(before.metadata_id.is_some());
     let r = session.execute(&select, (1i32,)).await.unwrap();
     assert_eq!(r.single_row::<(i32, i32)>().unwrap(), (1, 10));
 
-    session
-        .execute(format!("ALTER TABLE {ks}.m ADD b text").as_str(), ())
-        .await
-        .unwrap();
-    session
-        .execute(
-            format!("UPDATE {ks}.m SET b = 'new' WHERE pk = 1").as_str(),
-            (),
-        )
-        .await
-        .unwrap();
+    query(&session, format!("ALTER TABLE {ks}.m ADD b text")).await;
+    query(
+        &session,
+        format!("UPDATE {ks}.m SET b = 'new' WHERE pk = 1"),
+    )
+    .await;
     // The server answers with Metadata_changed: the rows carry the new columns and the
     // statement now holds the new metadata id.
     let r = session.execute(&select, (1i32,)).await.unwrap();
@@ -472,10 +444,8 @@ async fn statement_options_reach_the_server() {
     let Some((_c, session, ks)) = setup(5).await else {
         return;
     };
-    let insert = session
-        .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
+    let insert = prepare_insert(&session, &ks)
         .await
-        .unwrap()
         .with_consistency(scylla2::Consistency::One)
         .with_timestamp(1_000)
         .with_idempotent(true);
@@ -505,10 +475,7 @@ async fn values_larger_than_a_segment_round_trip() {
         let Some((_c, session, ks)) = setup(version).await else {
             return;
         };
-        let insert = session
-            .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
-            .await
-            .unwrap();
+        let insert = prepare_insert(&session, &ks).await;
         // Larger than a write-queue buffer and than a v5 segment's 128 KiB payload: the
         // request goes through the large-frame path (several non-self-contained segments on
         // v5) and the response is reassembled.
@@ -519,10 +486,7 @@ async fn values_larger_than_a_segment_round_trip() {
             .execute(&insert, (20i32, 1i32, big.as_str()))
             .await
             .unwrap();
-        let r = session
-            .execute(format!("SELECT v FROM {ks}.t WHERE pk = 20").as_str(), ())
-            .await
-            .unwrap();
+        let r = query(&session, format!("SELECT v FROM {ks}.t WHERE pk = 20")).await;
         assert_eq!(r.single_row::<(&str,)>().unwrap().0, big);
     }
 }

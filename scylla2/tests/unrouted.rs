@@ -36,6 +36,18 @@ async fn unrouted(sim: &Cluster, policies: ExecutionPolicies) -> Session {
 
 const PROBE: &str = "SELECT release_version FROM system.local WHERE key = 'local'";
 
+/// `rule`, applied once to the next unprepared [`PROBE`].
+fn once_on_probe(rule: FaultRule) -> FaultRule {
+    rule.kind(RequestKind::Query)
+        .query_contains("release_version")
+        .times(1)
+}
+
+/// An Overloaded error for the next unprepared [`PROBE`].
+fn overloaded_once() -> FaultRule {
+    once_on_probe(FaultRule::error(SimError::Overloaded("busy".into())))
+}
+
 #[tokio::test]
 async fn unreadable_topology_is_reported_and_falls_back() {
     let sim = sim().await;
@@ -77,12 +89,7 @@ async fn unreadable_topology_is_reported_and_falls_back() {
 async fn retry_policy_applies_without_routing() {
     let sim = sim().await;
     let session = unrouted(&sim, ExecutionPolicies::default()).await;
-    sim.inject(
-        FaultRule::error(SimError::Overloaded("busy".into()))
-            .kind(RequestKind::Query)
-            .query_contains("release_version")
-            .times(1),
-    );
+    sim.inject(overloaded_once());
     let result = session.execute(PROBE, ()).await.expect("retried");
     assert_eq!(
         result.execution().attempts,
@@ -96,21 +103,11 @@ async fn retry_policy_applies_without_routing() {
         ExecutionPolicies::default().with_retry(Arc::new(FallthroughRetryPolicy)),
     )
     .await;
-    sim.inject(
-        FaultRule::error(SimError::Overloaded("busy".into()))
-            .kind(RequestKind::Query)
-            .query_contains("release_version")
-            .times(1),
-    );
+    sim.inject(overloaded_once());
     let err = never.execute(PROBE, ()).await.expect_err("not retried");
     assert!(matches!(err, ExecutionError::Db { .. }), "{err:?}");
     // Non-idempotent requests are not resent once they may have been applied.
-    sim.inject(
-        FaultRule::error(SimError::Overloaded("busy".into()))
-            .kind(RequestKind::Query)
-            .query_contains("release_version")
-            .times(1),
-    );
+    sim.inject(overloaded_once());
     let err = session
         .execute(&Query::new(PROBE).with_idempotent(false), ())
         .await
@@ -125,12 +122,9 @@ async fn speculative_execution_applies_without_routing() {
         SpeculativeExecutionPolicy::constant(Duration::from_millis(30)),
     ));
     let session = unrouted(&sim, policies).await;
-    sim.inject(
-        FaultRule::new(FaultAction::Delay(Duration::from_millis(800)))
-            .kind(RequestKind::Query)
-            .query_contains("release_version")
-            .times(1),
-    );
+    sim.inject(once_on_probe(FaultRule::new(FaultAction::Delay(
+        Duration::from_millis(800),
+    ))));
     let started = std::time::Instant::now();
     let result = session.execute(PROBE, ()).await.expect("answered");
     assert_eq!(result.execution().speculative, 1);
@@ -171,12 +165,7 @@ async fn profiles_apply_without_routing() {
         Arc::new(ExecutionProfile::new().with_policies(
             ExecutionPolicies::default().with_retry(Arc::new(FallthroughRetryPolicy)),
         ));
-    sim.inject(
-        FaultRule::error(SimError::Overloaded("busy".into()))
-            .kind(RequestKind::Query)
-            .query_contains("release_version")
-            .times(1),
-    );
+    sim.inject(overloaded_once());
     let err = session
         .execute(&Query::new(PROBE).with_profile(never), ())
         .await
@@ -184,12 +173,7 @@ async fn profiles_apply_without_routing() {
     assert!(matches!(err, ExecutionError::Db { .. }), "{err:?}");
     // The profile's timeout applies too.
     let quick = Arc::new(ExecutionProfile::new().with_timeout(Duration::from_millis(50)));
-    sim.inject(
-        FaultRule::new(FaultAction::NoAnswer)
-            .kind(RequestKind::Query)
-            .query_contains("release_version")
-            .times(1),
-    );
+    sim.inject(once_on_probe(FaultRule::new(FaultAction::NoAnswer)));
     let err = session
         .execute(
             &Query::new(PROBE).with_profile(quick).with_idempotent(false),

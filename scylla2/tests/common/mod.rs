@@ -155,3 +155,25 @@ pub async fn keyspace_session(
     run_all(&session, &statements).await;
     Some((c, session, ks))
 }
+
+/// Executes one unprepared statement without values, panicking with the statement on
+/// failure.
+pub async fn query(session: &scylla2::Session, statement: impl AsRef<str>) -> scylla2::QueryResult {
+    let statement = statement.as_ref();
+    match session.execute(statement, ()).await {
+        Ok(result) => result,
+        Err(e) => panic!("{statement}: {e}"),
+    }
+}
+
+/// Prepares one statement, panicking with the statement on failure.
+pub async fn prepare(
+    session: &scylla2::Session,
+    statement: impl AsRef<str>,
+) -> scylla2::PreparedStatement {
+    let statement = statement.as_ref();
+    match session.prepare(statement).await {
+        Ok(prepared) => prepared,
+        Err(e) => panic!("{statement}: {e}"),
+    }
+}

@@ -5,29 +5,72 @@
 use std::time::Duration;
 
 use scylla2::Session;
-use scylla2_sim::Cluster;
+use scylla2::routing::ReplicationStrategy;
+use scylla2::topology::TopologyConfig;
+use scylla2_sim::{Cluster, ClusterBuilder};
 
-pub async fn cluster(dcs: bool) -> Cluster {
-    let mut b = Cluster::builder()
+/// SimpleStrategy with one replica, as a `WITH replication =` map.
+pub const SIMPLE_RF1: &str = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
+
+/// NetworkTopologyStrategy with `dc1` and `dc2` replicas in the data centers of those names.
+pub fn nts(dc1: &str, dc2: &str) -> ReplicationStrategy {
+    ReplicationStrategy::from_map([
+        ("class", "NetworkTopologyStrategy"),
+        ("dc1", dc1),
+        ("dc2", dc2),
+    ])
+}
+
+/// A simulator of 3 nodes × 4 shards on ephemeral ports (the regular and the shard-aware).
+pub fn builder() -> ClusterBuilder {
+    Cluster::builder()
         .nodes(3)
         .shards(4)
         .port(0)
         .shard_aware_port(0)
-        .tokens_per_node(16);
+}
+
+/// `b` with its 3 nodes in two data centers: dc1 = nodes 0 (rack r1) and 1 (rack r2),
+/// dc2 = node 2 (rack r1).
+pub fn two_dcs(b: ClusterBuilder) -> ClusterBuilder {
+    b.datacenters([("dc1", 2), ("dc2", 1)])
+        .racks(["r1", "r2", "r1"])
+}
+
+/// A started [`builder`] cluster with 16 tokens per node, in [`two_dcs`] when `dcs`.
+pub async fn cluster(dcs: bool) -> Cluster {
+    let mut b = builder().tokens_per_node(16);
     if dcs {
-        b = b
-            .datacenters([("dc1", 2), ("dc2", 1)])
-            .racks(["r1", "r2", "r1"]);
+        b = two_dcs(b);
     }
     b.start().await.expect("simulator starts")
 }
 
+/// A session on `sim` with the default configuration.
 pub async fn session(sim: &Cluster) -> Session {
     Session::builder()
         .contact_point(sim.contact_points()[0].to_string())
         .connect()
         .await
         .expect("connects")
+}
+
+/// A session on `sim` with its own topology configuration.
+pub async fn session_with(sim: &Cluster, config: TopologyConfig) -> Session {
+    Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .topology(Some(config))
+        .connect()
+        .await
+        .expect("connects")
+}
+
+/// The next value of a xorshift64 sequence over `state`, as a token.
+pub fn xorshift(state: &mut u64) -> i64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state as i64
 }
 
 pub fn totals(sim: &Cluster) -> (u64, u64, u64) {

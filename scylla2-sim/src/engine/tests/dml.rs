@@ -33,24 +33,15 @@ fn unset_null_and_row_liveness() {
         "INSERT INTO un (k, a, b) VALUES (?, ?, ?)",
         vec![int(1), BoundValue::Unset, int(2)],
     );
-    assert_eq!(
-        e.rows("SELECT a, b FROM un WHERE k = 1").rows,
-        vec![vec![ci(1), ci(2)]]
-    );
+    e.assert_rows("SELECT a, b FROM un WHERE k = 1", vec![vec![ci(1), ci(2)]]);
     e.qv(
         "INSERT INTO un (k, a, b) VALUES (?, ?, ?)",
         vec![int(1), BoundValue::Null, int(3)],
     );
-    assert_eq!(
-        e.rows("SELECT a, b FROM un WHERE k = 1").rows,
-        vec![vec![None, ci(3)]]
-    );
+    e.assert_rows("SELECT a, b FROM un WHERE k = 1", vec![vec![None, ci(3)]]);
     // A row created by INSERT survives with every cell null; one created by UPDATE does not.
     e.q("INSERT INTO un (k) VALUES (2)");
-    assert_eq!(
-        e.rows("SELECT k, a FROM un WHERE k = 2").rows,
-        vec![vec![ci(2), None]]
-    );
+    e.assert_rows("SELECT k, a FROM un WHERE k = 2", vec![vec![ci(2), None]]);
     e.q("UPDATE un SET a = 5 WHERE k = 3");
     e.q("DELETE a FROM un WHERE k = 3");
     assert!(e.rows("SELECT * FROM un WHERE k = 3").rows.is_empty());
@@ -125,17 +116,11 @@ fn dropped_tables_invalidate_cached_plans() {
     let mut e = env();
     e.q("CREATE TABLE d (k int PRIMARY KEY, v int)");
     e.q("INSERT INTO d (k, v) VALUES (1, 1)");
-    let p = e
-        .engine
-        .prepare("SELECT v FROM d WHERE k = 1", Some("ks"))
-        .unwrap();
+    let p = e.prepare("SELECT v FROM d WHERE k = 1");
     e.q("DROP TABLE d");
     e.q("CREATE TABLE d (k int PRIMARY KEY, x text, v int)");
     e.q("INSERT INTO d (k, v) VALUES (1, 2)");
-    assert_eq!(
-        e.rows("SELECT v FROM d WHERE k = 1").rows,
-        vec![vec![ci(2)]]
-    );
+    e.assert_rows("SELECT v FROM d WHERE k = 1", vec![vec![ci(2)]]);
     let err = e
         .engine
         .execute(&mut e.session, &p, &QueryParams::default(), &e.cluster)
@@ -289,15 +274,15 @@ fn static_only_insert() {
     let mut e = env();
     e.q("CREATE TABLE so (p int, c int, s text static, v int, PRIMARY KEY (p, c))");
     e.q("INSERT INTO so (p, s) VALUES (1, 'st')");
-    assert_eq!(
-        e.rows("SELECT p, c, s, v FROM so WHERE p = 1").rows,
-        vec![vec![ci(1), None, ct("st"), None]]
+    e.assert_rows(
+        "SELECT p, c, s, v FROM so WHERE p = 1",
+        vec![vec![ci(1), None, ct("st"), None]],
     );
     assert!(e.try_q("INSERT INTO so (p, v) VALUES (1, 2)").is_err());
     e.q("INSERT INTO so (p, c, v) VALUES (1, 5, 6)");
-    assert_eq!(
-        e.rows("SELECT p, c, s, v FROM so WHERE p = 1").rows,
-        vec![vec![ci(1), ci(5), ct("st"), ci(6)]]
+    e.assert_rows(
+        "SELECT p, c, s, v FROM so WHERE p = 1",
+        vec![vec![ci(1), ci(5), ct("st"), ci(6)]],
     );
 }
 

@@ -108,6 +108,20 @@ pub(super) fn ct(v: &str) -> Option<Bytes> {
     Some(Bytes::copy_from_slice(v.as_bytes()))
 }
 
+/// The names of a result's columns, in order.
+pub(super) fn column_names(r: &Rows) -> Vec<&str> {
+    r.columns.iter().map(|c| c.name.as_str()).collect()
+}
+
+/// The names of a prepared statement's bind markers, in order.
+pub(super) fn bind_names(p: &Prepared) -> Vec<&str> {
+    p.info
+        .bind_columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
 impl Env {
     pub(super) fn try_q(&mut self, q: &str) -> Result<QueryResult, SimError> {
         self.engine
@@ -131,6 +145,24 @@ impl Env {
             other => panic!("{q}: not rows: {other:?}"),
         }
     }
+    /// Prepares `q` in keyspace `ks`.
+    pub(super) fn prepare(&self, q: &str) -> Arc<Prepared> {
+        self.engine
+            .prepare(q, Some("ks"))
+            .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+    }
+    /// Asserts that `q` answers exactly `expected` rows.
+    pub(super) fn assert_rows(&mut self, q: &str, expected: Vec<Vec<Option<Bytes>>>) {
+        assert_eq!(self.rows(q).rows, expected, "{q}");
+    }
+    /// Asserts that `q` fails with an Invalid error.
+    pub(super) fn assert_invalid(&mut self, q: &str) {
+        let result = self.try_q(q);
+        assert!(
+            matches!(result, Err(SimError::Invalid(_))),
+            "{q}: {result:?}"
+        );
+    }
     pub(super) fn rows_p(&mut self, q: &str, params: &QueryParams) -> Rows {
         match self
             .engine
@@ -152,13 +184,7 @@ fn insert_select_round_trip() {
         vec![int(2), txt("two")],
     );
     let r = e.rows("SELECT * FROM kv WHERE k = 1");
-    assert_eq!(
-        r.columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>(),
-        ["k", "v"]
-    );
+    assert_eq!(column_names(&r), ["k", "v"]);
     assert_eq!(r.rows, vec![vec![ci(1), ct("one")]]);
     let r = e.rows("SELECT v FROM kv WHERE k = 2");
     assert_eq!(r.rows, vec![vec![ct("two")]]);
@@ -181,23 +207,11 @@ fn lwt_insert_and_update_both_ways() {
     assert_eq!(r.columns.len(), 1);
     let r = e.rows("INSERT INTO kv (k, v) VALUES ('lwt', 'second') IF NOT EXISTS");
     assert!(!applied(&r));
-    assert_eq!(
-        r.columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>(),
-        ["[applied]", "k", "v"]
-    );
+    assert_eq!(column_names(&r), ["[applied]", "k", "v"]);
     assert_eq!(r.rows[0][1..], [ct("lwt"), ct("first")]);
     let r = e.rows("UPDATE kv SET v = 'third' WHERE k = 'lwt' IF v = 'nope'");
     assert!(!applied(&r));
-    assert_eq!(
-        r.columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>(),
-        ["[applied]", "v"]
-    );
+    assert_eq!(column_names(&r), ["[applied]", "v"]);
     assert_eq!(r.rows[0][1], ct("first"));
     let r = e.rows("UPDATE kv SET v = 'third' WHERE k = 'lwt' IF v = 'first'");
     assert!(applied(&r));
@@ -218,18 +232,9 @@ fn lwt_insert_and_update_both_ways() {
     let r = e.rows("DELETE FROM kv WHERE k = 'lwt' IF EXISTS");
     assert!(applied(&r));
     assert!(e.rows("SELECT v FROM kv WHERE k = 'lwt'").rows.is_empty());
-    let p = e
-        .engine
-        .prepare("UPDATE kv SET v = ? WHERE k = ? IF v != ?", Some("ks"))
-        .unwrap();
+    let p = e.prepare("UPDATE kv SET v = ? WHERE k = ? IF v != ?");
     assert!(p.info.is_lwt);
-    assert!(
-        !e.engine
-            .prepare("UPDATE kv SET v = ? WHERE k = ?", Some("ks"))
-            .unwrap()
-            .info
-            .is_lwt
-    );
+    assert!(!e.prepare("UPDATE kv SET v = ? WHERE k = ?").info.is_lwt);
 }
 
 #[test]
@@ -238,18 +243,15 @@ fn timestamps_tombstones_and_ttl() {
     e.q("CREATE TABLE t (k int PRIMARY KEY, v int)");
     e.q("INSERT INTO t (k, v) VALUES (1, 10) USING TIMESTAMP 1000");
     e.q("INSERT INTO t (k, v) VALUES (1, 5) USING TIMESTAMP 500");
-    assert_eq!(
-        e.rows("SELECT v, writetime(v) FROM t WHERE k = 1").rows,
-        vec![vec![ci(10), cb(1000)]]
+    e.assert_rows(
+        "SELECT v, writetime(v) FROM t WHERE k = 1",
+        vec![vec![ci(10), cb(1000)]],
     );
     e.q("DELETE FROM t USING TIMESTAMP 2000 WHERE k = 1");
     e.q("INSERT INTO t (k, v) VALUES (1, 7) USING TIMESTAMP 1500");
     assert!(e.rows("SELECT * FROM t WHERE k = 1").rows.is_empty());
     e.q("INSERT INTO t (k, v) VALUES (1, 8) USING TIMESTAMP 2500");
-    assert_eq!(
-        e.rows("SELECT v FROM t WHERE k = 1").rows,
-        vec![vec![ci(8)]]
-    );
+    e.assert_rows("SELECT v FROM t WHERE k = 1", vec![vec![ci(8)]]);
     // TTL: remaining shown by ttl(); expiry by now_in_seconds.
     e.q("INSERT INTO t (k, v) VALUES (2, 20) USING TTL 100");
     let r = e.rows("SELECT ttl(v) FROM t WHERE k = 2");
@@ -270,10 +272,7 @@ fn timestamps_tombstones_and_ttl() {
             .rows
             .is_empty()
     );
-    assert_eq!(
-        e.rows("SELECT ttl(v) FROM t WHERE k = 1").rows,
-        vec![vec![None]]
-    );
+    e.assert_rows("SELECT ttl(v) FROM t WHERE k = 1", vec![vec![None]]);
     // Client timestamp from the parameters.
     let p = QueryParams {
         timestamp: Some(42),
@@ -287,14 +286,8 @@ fn timestamps_tombstones_and_ttl() {
             &e.cluster,
         )
         .unwrap();
-    assert_eq!(
-        e.rows("SELECT writetime(v) FROM t WHERE k = 3").rows,
-        vec![vec![cb(42)]]
-    );
-    assert!(matches!(
-        e.try_q("INSERT INTO t (k, v) VALUES (4, 1) USING TTL -1"),
-        Err(SimError::Invalid(_))
-    ));
+    e.assert_rows("SELECT writetime(v) FROM t WHERE k = 3", vec![vec![cb(42)]]);
+    e.assert_invalid("INSERT INTO t (k, v) VALUES (4, 1) USING TTL -1");
 }
 
 #[test]
@@ -344,10 +337,7 @@ fn collections_operations() {
     );
     e.q("UPDATE c SET s = {} WHERE k = 1");
     assert_eq!(e.rows("SELECT s FROM c WHERE k = 1").rows[0][0], None);
-    assert!(matches!(
-        e.try_q("UPDATE c SET l[7] = 1 WHERE k = 1"),
-        Err(SimError::Invalid(_))
-    ));
+    e.assert_invalid("UPDATE c SET l[7] = 1 WHERE k = 1");
 }
 
 #[test]
@@ -357,16 +347,10 @@ fn counters() {
     e.q("UPDATE cnt SET c = c + 5 WHERE k = 1");
     e.qv("UPDATE cnt SET c = c - ? WHERE k = ?", vec![big(2), int(1)]);
     e.q("UPDATE cnt SET c = c -1 WHERE k = 1");
-    assert_eq!(
-        e.rows("SELECT c FROM cnt WHERE k = 1").rows,
-        vec![vec![cb(2)]]
-    );
+    e.assert_rows("SELECT c FROM cnt WHERE k = 1", vec![vec![cb(2)]]);
     assert!(e.try_q("INSERT INTO cnt (k, c) VALUES (1, 1)").is_err());
     e.q("BEGIN COUNTER BATCH UPDATE cnt SET c = c + 1 WHERE k = 2; UPDATE cnt SET c = c + 1 WHERE k = 2; APPLY BATCH");
-    assert_eq!(
-        e.rows("SELECT c FROM cnt WHERE k = 2").rows,
-        vec![vec![cb(2)]]
-    );
+    e.assert_rows("SELECT c FROM cnt WHERE k = 2", vec![vec![cb(2)]]);
     assert!(
         e.try_q("BEGIN BATCH UPDATE cnt SET c = c + 1 WHERE k = 2; APPLY BATCH")
             .is_err()
@@ -544,14 +528,8 @@ fn batch_with_timestamp_and_prepared() {
     let mut e = env();
     e.q("CREATE TABLE b (k int PRIMARY KEY, v int)");
     e.q("BEGIN BATCH USING TIMESTAMP 77 INSERT INTO b (k, v) VALUES (1, 1); UPDATE b SET v = 2 WHERE k = 2; APPLY BATCH");
-    assert_eq!(
-        e.rows("SELECT writetime(v) FROM b WHERE k = 2").rows,
-        vec![vec![cb(77)]]
-    );
-    let p = e
-        .engine
-        .prepare("INSERT INTO b (k, v) VALUES (?, ?)", Some("ks"))
-        .unwrap();
+    e.assert_rows("SELECT writetime(v) FROM b WHERE k = 2", vec![vec![cb(77)]]);
+    let p = e.prepare("INSERT INTO b (k, v) VALUES (?, ?)");
     let stmts = vec![
         BatchStatement::Prepared {
             stmt: p.clone(),
@@ -580,29 +558,11 @@ fn batch_with_timestamp_and_prepared() {
 fn prepared_metadata_and_routing() {
     let mut e = env();
     e.q("CREATE TABLE r (a int, b text, c int, v int, PRIMARY KEY ((a, b), c))");
-    let p = e
-        .engine
-        .prepare(
-            "SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?",
-            Some("ks"),
-        )
-        .unwrap();
-    let names: Vec<&str> = p
-        .info
-        .bind_columns
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(names, ["b", "a", "in(c)", "[limit]"]);
+    let p = e.prepare("SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?");
+    assert_eq!(bind_names(&p), ["b", "a", "in(c)", "[limit]"]);
     assert_eq!(p.info.pk_indexes, vec![1, 0]);
     assert_eq!(p.info.result_columns.len(), 1);
-    let again = e
-        .engine
-        .prepare(
-            "SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?",
-            Some("ks"),
-        )
-        .unwrap();
+    let again = e.prepare("SELECT v FROM r WHERE b = ? AND a = ? AND c IN ? LIMIT ?");
     assert_eq!(p.info.id, again.info.id);
     assert_eq!(p.info.id.len(), 16);
     let params = QueryParams {
@@ -614,20 +574,9 @@ fn prepared_metadata_and_routing() {
     let mut key = vec![0, 4, 0, 0, 0, 1, 0, 0, 1, b'x', 0];
     assert_eq!(token, murmur3_token(&key));
     key.clear();
-    let p = e
-        .engine
-        .prepare(
-            "INSERT INTO r (a, b, c, v) VALUES (:a, :b, ?, ?) USING TTL ? AND TIMESTAMP ?",
-            Some("ks"),
-        )
-        .unwrap();
-    let names: Vec<&str> = p
-        .info
-        .bind_columns
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(names, ["a", "b", "c", "v", "[ttl]", "[timestamp]"]);
+    let p =
+        e.prepare("INSERT INTO r (a, b, c, v) VALUES (:a, :b, ?, ?) USING TTL ? AND TIMESTAMP ?");
+    assert_eq!(bind_names(&p), ["a", "b", "c", "v", "[ttl]", "[timestamp]"]);
     assert_eq!(p.info.pk_indexes, vec![0, 1]);
     // Named values are matched by name.
     let params = QueryParams {
