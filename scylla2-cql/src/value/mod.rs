@@ -41,6 +41,7 @@ macro_rules! for_each_tuple {
     };
 }
 
+pub mod content;
 pub mod cql_value;
 mod cql_value_codec;
 mod de_collections;
@@ -56,6 +57,7 @@ mod ser_row;
 pub mod serialize;
 pub mod vint;
 
+pub use content::{InlineContent, ValueContent};
 pub use cql_value::CqlValue;
 pub use de_collections::{FieldReader, ListIter, MapIter, SetIter};
 pub use de_row::Row;
