@@ -6,10 +6,13 @@
 /// Content bytes that [`InlineContent`] holds without allocating.
 pub const INLINE_CONTENT_BYTES: usize = 16;
 
-/// Up to [`INLINE_CONTENT_BYTES`] content bytes, held by value.
+/// Up to [`INLINE_CONTENT_BYTES`] content bytes, held by value in one little-endian 128-bit
+/// word (content byte i is bits 8i..8i+8; zeros above the content). A word rather than a
+/// byte array so that the content travels in registers: a byte array is stored piecewise,
+/// and reading it back whole stalls the CPU's store forwarding.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct InlineContent {
-    bytes: [u8; INLINE_CONTENT_BYTES],
+    word: u128,
     len: u8,
 }
 
@@ -23,35 +26,41 @@ impl InlineContent {
         }
         let mut bytes = [0u8; INLINE_CONTENT_BYTES];
         write(&mut &mut bytes[..size]);
-        Some(Self {
-            bytes,
-            len: size as u8,
-        })
+        Some(Self::from_word(u128::from_le_bytes(bytes), size))
+    }
+
+    /// The first `len` bytes (at most [`INLINE_CONTENT_BYTES`]) of `word` read
+    /// little-endian; the bytes above them are cleared.
+    #[inline]
+    pub fn from_word(word: u128, len: usize) -> Self {
+        let len = len.min(INLINE_CONTENT_BYTES);
+        let mask = u128::MAX.checked_shr(8 * (INLINE_CONTENT_BYTES - len) as u32);
+        Self {
+            word: word & mask.unwrap_or(0),
+            len: len as u8,
+        }
     }
 
     /// The first `N` bytes of an array (`N` at most [`INLINE_CONTENT_BYTES`]; longer arrays
     /// keep their first 16 bytes).
     #[inline]
     pub fn from_array<const N: usize>(array: [u8; N]) -> Self {
-        let mut bytes = [0u8; INLINE_CONTENT_BYTES];
         let n = N.min(INLINE_CONTENT_BYTES);
+        let mut bytes = [0u8; INLINE_CONTENT_BYTES];
         bytes[..n].copy_from_slice(&array[..n]);
-        Self {
-            bytes,
-            len: n as u8,
-        }
+        Self::from_word(u128::from_le_bytes(bytes), n)
     }
 
-    /// The bytes.
+    /// The content as a little-endian word, zeros above it.
     #[inline]
-    pub fn as_slice(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len).min(INLINE_CONTENT_BYTES)]
+    pub fn word(&self) -> u128 {
+        self.word
     }
 
-    /// All [`INLINE_CONTENT_BYTES`] bytes: the content, then zeros.
+    /// The content bytes, then zeros up to [`INLINE_CONTENT_BYTES`].
     #[inline]
-    pub fn padded(&self) -> &[u8; INLINE_CONTENT_BYTES] {
-        &self.bytes
+    pub fn to_bytes(&self) -> [u8; INLINE_CONTENT_BYTES] {
+        self.word.to_le_bytes()
     }
 
     /// Number of content bytes.
@@ -69,8 +78,9 @@ impl InlineContent {
 
 impl std::fmt::Debug for InlineContent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bytes = self.to_bytes();
         f.debug_tuple("InlineContent")
-            .field(&self.as_slice())
+            .field(&&bytes[..self.len()])
             .finish()
     }
 }
@@ -100,13 +110,13 @@ impl<'a> ValueContent<'a> {
         }
     }
 
-    /// The content bytes when known: `None` for [`ValueContent::Null`] and
+    /// Calls `f` with the content bytes when known: `None` for [`ValueContent::Null`] and
     /// [`ValueContent::Unavailable`].
     #[inline]
-    pub fn bytes(&self) -> Option<&[u8]> {
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         match self {
-            ValueContent::Borrowed(b) => Some(b),
-            ValueContent::Inline(c) => Some(c.as_slice()),
+            ValueContent::Borrowed(b) => Some(f(b)),
+            ValueContent::Inline(c) => Some(f(&c.to_bytes()[..c.len()])),
             ValueContent::Null | ValueContent::Unavailable => None,
         }
     }
@@ -117,28 +127,39 @@ mod tests {
     use super::*;
     use bytes::BufMut;
 
+    fn bytes_of(c: &InlineContent) -> Vec<u8> {
+        c.to_bytes()[..c.len()].to_vec()
+    }
+
     #[test]
     fn inline_holds_up_to_16_bytes() {
         let c = InlineContent::write_with(4, |b| b.put_i32(-2)).unwrap();
-        assert_eq!(c.as_slice(), [0xff, 0xff, 0xff, 0xfe]);
+        assert_eq!(bytes_of(&c), [0xff, 0xff, 0xff, 0xfe]);
         assert_eq!(c.len(), 4);
-        assert_eq!(&c.padded()[4..], [0u8; 12]);
+        assert_eq!(c.word(), 0xfeff_ffff);
         assert!(InlineContent::write_with(17, |b| b.put_bytes(1, 17)).is_none());
         let full = InlineContent::write_with(16, |b| b.put_bytes(7, 16)).unwrap();
-        assert_eq!(full.as_slice(), [7u8; 16]);
+        assert_eq!(bytes_of(&full), [7u8; 16]);
         assert!(InlineContent::write_with(0, |_| {}).unwrap().is_empty());
-        assert_eq!(InlineContent::from_array([1, 2, 3]).as_slice(), [1, 2, 3]);
-        assert_eq!(InlineContent::from_array([9u8; 20]).as_slice(), [9u8; 16]);
+        assert_eq!(bytes_of(&InlineContent::from_array([1, 2, 3])), [1, 2, 3]);
+        assert_eq!(bytes_of(&InlineContent::from_array([9u8; 20])), [9u8; 16]);
+        // Bytes above the length are cleared.
+        let w = InlineContent::from_word(u128::MAX, 3);
+        assert_eq!(w.word(), 0xff_ffff);
+        assert_eq!(InlineContent::from_word(u128::MAX, 0).word(), 0);
+        assert_eq!(InlineContent::from_word(u128::MAX, 99).word(), u128::MAX);
+        assert_eq!(format!("{w:?}"), "InlineContent([255, 255, 255])");
     }
 
     #[test]
     fn bytes_of_each_kind() {
-        assert_eq!(ValueContent::Null.bytes(), None);
-        assert_eq!(ValueContent::Unavailable.bytes(), None);
-        assert_eq!(ValueContent::Borrowed(b"ab").bytes(), Some(&b"ab"[..]));
+        let len = |c: ValueContent<'_>| c.with_bytes(<[u8]>::to_vec);
+        assert_eq!(len(ValueContent::Null), None);
+        assert_eq!(len(ValueContent::Unavailable), None);
+        assert_eq!(len(ValueContent::Borrowed(b"ab")), Some(b"ab".to_vec()));
         assert_eq!(
-            ValueContent::inline_with(2, |b| b.put_u16(0x0102)).bytes(),
-            Some(&[1u8, 2][..])
+            len(ValueContent::inline_with(2, |b| b.put_u16(0x0102))),
+            Some(vec![1, 2])
         );
         assert_eq!(
             ValueContent::inline_with(20, |b| b.put_bytes(0, 20)),

@@ -6,7 +6,9 @@
 //!
 //! [`murmur3_token`] hashes a key held in one slice; [`Murmur3Hasher`] hashes a key fed in
 //! pieces (a composite partition key, straight from the bound values) to the same token,
-//! without allocating whatever the key's length.
+//! without allocating whatever the key's length. The hasher gathers the pieces of a 16-byte
+//! block in a register, not in a buffer: reading a block back from memory just after writing
+//! it in small pieces would stall the CPU's store forwarding.
 
 use super::Token;
 
@@ -41,46 +43,50 @@ struct State {
 }
 
 impl State {
+    /// Mixes in one 16-byte block, read little-endian: bytes 0..8 are the low half.
+    #[inline]
+    fn block(&mut self, block: u128) {
+        let k1 = block as u64;
+        let k2 = (block >> 64) as u64;
+        let (mut h1, mut h2) = (self.h1, self.h2);
+        h1 ^= mix_k1(k1);
+        h1 = h1
+            .rotate_left(27)
+            .wrapping_add(h2)
+            .wrapping_mul(5)
+            .wrapping_add(0x52dc_e729);
+        h2 ^= mix_k2(k2);
+        h2 = h2
+            .rotate_left(31)
+            .wrapping_add(h1)
+            .wrapping_mul(5)
+            .wrapping_add(0x3849_5ab5);
+        self.h1 = h1;
+        self.h2 = h2;
+    }
+
     /// Mixes in every whole 16-byte block of `data` and returns the bytes after them.
     #[inline]
     fn blocks<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
-        let (mut h1, mut h2) = (self.h1, self.h2);
         let (blocks, rest) = data.as_chunks::<16>();
         for block in blocks {
-            // Little-endian: the low half is bytes 0..8 (k1), the high half bytes 8..16 (k2).
-            let word = u128::from_le_bytes(*block);
-            let k1 = word as u64;
-            let k2 = (word >> 64) as u64;
-            h1 ^= mix_k1(k1);
-            h1 = h1
-                .rotate_left(27)
-                .wrapping_add(h2)
-                .wrapping_mul(5)
-                .wrapping_add(0x52dc_e729);
-            h2 ^= mix_k2(k2);
-            h2 = h2
-                .rotate_left(31)
-                .wrapping_add(h1)
-                .wrapping_mul(5)
-                .wrapping_add(0x3849_5ab5);
+            self.block(u128::from_le_bytes(*block));
         }
-        self.h1 = h1;
-        self.h2 = h2;
         rest
     }
 
-    /// Mixes in the `tail` (under 16 bytes) of a key of `len` bytes in all and finalizes: the
-    /// first 64 bits of the hash.
+    /// Mixes in the tail of a key of `len` bytes in all — its last `len % 16` bytes, read
+    /// little-endian into `tail` (zeros above) — and finalizes: the first 64 bits of the
+    /// hash.
     #[inline]
-    fn finish(self, tail: &[u8], len: u64) -> i64 {
+    fn finish(self, tail: u128, len: u64) -> i64 {
         let (mut h1, mut h2) = (self.h1, self.h2);
-        let split = tail.len().min(8);
-        let (lo, hi) = tail.split_at(split);
-        if !hi.is_empty() {
-            h2 ^= mix_k2(java_signed_le(hi));
+        let rest = len % 16;
+        if rest > 8 {
+            h2 ^= mix_k2(java_signed((tail >> 64) as u64));
         }
-        if !lo.is_empty() {
-            h1 ^= mix_k1(java_signed_le(lo));
+        if rest > 0 {
+            h1 ^= mix_k1(java_signed(tail as u64));
         }
         h1 ^= len;
         h2 ^= len;
@@ -92,32 +98,33 @@ impl State {
     }
 }
 
-/// Up to 8 bytes read little-endian, zero-extended, with overlapping word loads instead of a
-/// byte loop.
+/// Up to 16 bytes read little-endian, zero-extended, with at most two overlapping word loads
+/// instead of a byte loop (more than 16 bytes: the first 16).
 #[inline]
-fn load_le(b: &[u8]) -> u64 {
-    let n = b.len();
-    let word = |at: usize| -> u64 {
-        b.get(at..at + 4)
-            .and_then(|w| w.try_into().ok())
-            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+pub(crate) fn load_le(b: &[u8]) -> u128 {
+    let n = b.len().min(16);
+    let word = |at: usize, w: usize| -> u128 {
+        let mut bytes = [0u8; 16];
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..w), b.get(at..at + w)) {
+            dst.copy_from_slice(src);
+        }
+        u128::from_le_bytes(bytes)
     };
-    let byte = |at: usize| -> u64 { b.get(at).map_or(0, |&x| u64::from(x)) };
+    // The two loads overlap in equal bytes, so OR-ing them is exact.
     match n {
         0 => 0,
-        // Bytes 0..4 and n-4..n overlap in equal bits, so OR-ing them is exact.
-        4..=8 => word(0) | word(n - 4) << ((n - 4) * 8),
-        _ => byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1)),
+        1..=3 => word(0, 1) | word(n / 2, 1) << (8 * (n / 2)) | word(n - 1, 1) << (8 * (n - 1)),
+        4..=7 => word(0, 4) | word(n - 4, 4) << (8 * (n - 4)),
+        _ => word(0, 8) | word(n - 8, 8) << (8 * (n - 8)),
     }
 }
 
-/// Cassandra's tail word of up to 8 bytes: XOR of each byte sign-extended as a Java `byte`
-/// and shifted to its place. A byte >= 0x80 at position i sets every bit above its own byte,
-/// so the word is the zero-extended load XOR, for each such byte, a mask of ones from byte
-/// i + 1 up; those masks XOR to a byte-wise prefix parity, computed here without a loop.
+/// Cassandra's tail word: the XOR of each byte of `v` sign-extended as a Java `byte` and
+/// shifted to its place. A byte >= 0x80 at position i sets every bit above its own byte, so
+/// the word is `v` XOR, for each such byte, a mask of ones from byte i + 1 up; those masks XOR
+/// to a byte-wise prefix parity, computed here without a loop.
 #[inline]
-fn java_signed_le(b: &[u8]) -> u64 {
-    let v = load_le(b);
+fn java_signed(v: u64) -> u64 {
     // One bit at the low end of byte i + 1 for every byte i with its top bit set (byte 7's
     // shifts out: it has nothing above it).
     let starts = (v & 0x8080_8080_8080_8080) << 1;
@@ -135,7 +142,7 @@ fn java_signed_le(b: &[u8]) -> u64 {
 pub fn murmur3_x64_128_first(key: &[u8]) -> i64 {
     let mut state = State::default();
     let tail = state.blocks(key);
-    state.finish(tail, key.len() as u64)
+    state.finish(load_le(tail), key.len() as u64)
 }
 
 /// The Murmur3Partitioner token of a hash's first 64 bits.
@@ -152,103 +159,78 @@ pub fn murmur3_token(key: &[u8]) -> Token {
     token_of_hash(murmur3_x64_128_first(key))
 }
 
-/// Bytes a [`Murmur3Hasher`] buffers before hashing them (a multiple of 16).
-const HASHER_BUFFER: usize = 64;
-
-/// Murmur3 of a key fed in pieces by [`Murmur3Hasher::write`]: [`Murmur3Hasher::finish`]
-/// gives the [`murmur3_token`] of the pieces' concatenation. Small pieces are buffered
-/// (64 bytes) and whole 16-byte blocks hashed as they fill, so keys of any length hash
-/// without allocating.
-#[derive(Debug, Clone)]
+/// Murmur3 of a key fed in pieces: [`Murmur3Hasher::finish`] gives the [`murmur3_token`] of
+/// the pieces' concatenation. The bytes of the block being filled are gathered in a 128-bit
+/// register; whole blocks of long pieces are hashed in place. Allocates nothing.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Murmur3Hasher {
     state: State,
-    /// Bytes already mixed into `state` (a multiple of 16).
+    /// Bytes mixed into `state` (a multiple of 16).
     hashed: u64,
-    buf: [u8; HASHER_BUFFER],
-    /// Bytes waiting in `buf`.
-    pending: usize,
-}
-
-impl Default for Murmur3Hasher {
-    fn default() -> Self {
-        Self::new()
-    }
+    /// The pending bytes, little-endian (zeros above them).
+    pending: u128,
+    /// Number of pending bytes (under 16).
+    pending_len: usize,
 }
 
 impl Murmur3Hasher {
     /// A hasher that has seen nothing.
     #[inline]
     pub fn new() -> Self {
-        Self {
-            state: State::default(),
-            hashed: 0,
-            buf: [0; HASHER_BUFFER],
-            pending: 0,
+        Self::default()
+    }
+
+    /// Appends the first `len` bytes (at most 16) of `word` read little-endian; the bytes of
+    /// `word` above them must be zero.
+    #[inline]
+    pub fn write_word(&mut self, word: u128, len: usize) {
+        let len = len.min(16);
+        let at = self.pending_len;
+        // `at` < 16, so the shift stays below 128 bits; bytes shifted out are carried below.
+        self.pending |= word << (8 * at);
+        let total = at + len;
+        if total < 16 {
+            self.pending_len = total;
+            return;
         }
+        self.state.block(self.pending);
+        self.hashed += 16;
+        // The bytes of `word` that did not fit: from byte 16 - at on (none when at is 0).
+        self.pending = word.checked_shr(8 * (16 - at) as u32).unwrap_or(0);
+        self.pending_len = total - 16;
     }
 
     /// Appends `data` to the key.
     #[inline]
     pub fn write(&mut self, data: &[u8]) {
-        let at = self.pending;
-        match self.buf.get_mut(at..at + data.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(data);
-                self.pending = at + data.len();
-            }
-            None => self.write_spilling(data),
+        if data.len() <= 16 {
+            self.write_word(load_le(data), data.len());
+        } else {
+            self.write_long(data);
         }
     }
 
-    /// Appends the first `len` bytes of `bytes` (all of them if `len > N`). When the buffer
-    /// has room for all `N` it copies them all — a fixed-size copy, no call — and counts
-    /// only `len`: the bytes past them are overwritten by the next write or never read.
-    #[inline]
-    pub fn write_prefix<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
-        let len = len.min(N);
-        let at = self.pending;
-        match self.buf.get_mut(at..at + N) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                self.pending = at + len;
-            }
-            None => self.write(&bytes[..len]),
+    /// `write` for more than 16 bytes: complete the pending block, hash the whole blocks in
+    /// place, keep the rest pending.
+    fn write_long(&mut self, mut data: &[u8]) {
+        if self.pending_len > 0 {
+            let (head, rest) = data.split_at((16 - self.pending_len).min(data.len()));
+            self.write_word(load_le(head), head.len());
+            data = rest;
         }
-    }
-
-    /// Appends one byte to the key.
-    #[inline]
-    pub fn write_u8(&mut self, byte: u8) {
-        match self.buf.get_mut(self.pending) {
-            Some(b) => {
-                *b = byte;
-                self.pending += 1;
-            }
-            None => self.write_spilling(&[byte]),
+        if self.pending_len == 0 {
+            let tail = self.state.blocks(data);
+            self.hashed += (data.len() - tail.len()) as u64;
+            self.write_word(load_le(tail), tail.len());
+        } else {
+            // Only when `data` was too short to complete the block.
+            self.write_word(load_le(data), data.len());
         }
-    }
-
-    /// `write` for data that does not fit in the buffer: fill it, hash it, hash the whole
-    /// blocks of the rest in place and keep the remainder.
-    #[cold]
-    fn write_spilling(&mut self, data: &[u8]) {
-        let room = HASHER_BUFFER - self.pending.min(HASHER_BUFFER);
-        let (head, rest) = data.split_at(room.min(data.len()));
-        if let Some(dst) = self.buf.get_mut(self.pending..self.pending + head.len()) {
-            dst.copy_from_slice(head);
-        }
-        // The buffer is full (HASHER_BUFFER is a multiple of 16): hash all of it.
-        self.state.blocks(&self.buf);
-        self.hashed += HASHER_BUFFER as u64;
-        let tail = self.state.blocks(rest);
-        self.hashed += (rest.len() - tail.len()) as u64;
-        self.buf[..tail.len()].copy_from_slice(tail);
-        self.pending = tail.len();
     }
 
     /// Number of bytes written so far.
     pub fn len(&self) -> u64 {
-        self.hashed + self.pending as u64
+        self.hashed + self.pending_len as u64
     }
 
     /// Whether nothing was written.
@@ -259,10 +241,7 @@ impl Murmur3Hasher {
     /// The token of everything written.
     #[inline]
     pub fn finish(&self) -> Token {
-        let pending = &self.buf[..self.pending.min(HASHER_BUFFER)];
-        let mut state = self.state;
-        let tail = state.blocks(pending);
-        token_of_hash(state.finish(tail, self.len()))
+        token_of_hash(self.state.finish(self.pending, self.len()))
     }
 }
 
@@ -286,21 +265,26 @@ mod tests {
     }
 
     #[test]
-    fn tail_words_match_javas_byte_loop() {
+    fn loads_and_tail_words_match_javas_byte_loop() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        for round in 0..4000 {
+        for round in 0..6000 {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            let bytes = seed.to_le_bytes();
-            let n = round % 9;
+            let mut bytes = [0u8; 16];
+            bytes[..8].copy_from_slice(&seed.to_le_bytes());
+            bytes[8..].copy_from_slice(&seed.rotate_left(29).to_be_bytes());
+            let n = round % 17;
             let b = &bytes[..n];
-            assert_eq!(load_le(b), {
-                let mut w = [0u8; 8];
-                w[..n].copy_from_slice(b);
-                u64::from_le_bytes(w)
-            });
-            assert_eq!(java_signed_le(b), java_tail_reference(b), "{b:02x?}");
+            let mut padded = [0u8; 16];
+            padded[..n].copy_from_slice(b);
+            assert_eq!(load_le(b), u128::from_le_bytes(padded), "{b:02x?}");
+            let low = &b[..n.min(8)];
+            assert_eq!(
+                java_signed(load_le(low) as u64),
+                java_tail_reference(low),
+                "{low:02x?}"
+            );
         }
         for b in [
             &[0x80u8; 8][..],
@@ -309,8 +293,27 @@ mod tests {
             &[0x80, 0, 0x80],
             &[],
         ] {
-            assert_eq!(java_signed_le(b), java_tail_reference(b), "{b:02x?}");
+            assert_eq!(
+                java_signed(load_le(b) as u64),
+                java_tail_reference(b),
+                "{b:02x?}"
+            );
         }
+    }
+
+    /// Feeds `key` in pieces of `step` bytes, by `write` only or by `write_word`.
+    fn hash_in_pieces(key: &[u8], step: usize, words: bool) -> Murmur3Hasher {
+        let mut h = Murmur3Hasher::new();
+        for piece in key.chunks(step) {
+            if words && piece.len() <= 16 {
+                let mut padded = [0u8; 16];
+                padded[..piece.len()].copy_from_slice(piece);
+                h.write_word(u128::from_le_bytes(padded), piece.len());
+            } else {
+                h.write(piece);
+            }
+        }
+        h
     }
 
     #[test]
@@ -319,22 +322,23 @@ mod tests {
         for len in (0..=160).chain([255, 300]) {
             let key = &data[..len];
             let expected = murmur3_token(key);
-            for step in [1usize, 2, 3, 7, 16, 17, 63, 64, 65, 200] {
-                let mut h = Murmur3Hasher::new();
-                for piece in key.chunks(step) {
-                    match piece.len() {
-                        1 => h.write_u8(piece[0]),
-                        n @ 2..=16 => {
-                            let mut padded = [0xeeu8; 16];
-                            padded[..n].copy_from_slice(piece);
-                            h.write_prefix(&padded, n);
-                        }
-                        _ => h.write(piece),
-                    }
+            for step in (1..=20).chain([31, 32, 33, 63, 64, 65, 200]) {
+                for words in [false, true] {
+                    let h = hash_in_pieces(key, step, words);
+                    assert_eq!(h.len(), len as u64);
+                    assert_eq!(h.finish(), expected, "len {len} step {step} {words}");
                 }
-                assert_eq!(h.len(), len as u64);
-                assert_eq!(h.finish(), expected, "len {len} step {step}");
             }
+            // Uneven pieces: 1, 2, 3, … bytes.
+            let mut h = Murmur3Hasher::new();
+            let (mut at, mut step) = (0, 1);
+            while at < len {
+                let end = (at + step).min(len);
+                h.write(&key[at..end]);
+                at = end;
+                step += 1;
+            }
+            assert_eq!(h.finish(), expected, "len {len} growing pieces");
         }
         assert!(Murmur3Hasher::default().is_empty());
         assert_eq!(Murmur3Hasher::new().finish(), Token(0));

@@ -21,7 +21,7 @@ use scylla2_cql::types::ColumnSpec;
 use scylla2_cql::value::{SerializeRow, SerializeValue, ValueContent};
 
 use super::Token;
-use super::murmur3::{Murmur3Hasher, murmur3_token};
+use super::murmur3::{Murmur3Hasher, load_le, murmur3_token};
 
 /// Bound rows up to this many serialized bytes are serialized on the stack.
 pub const ROW_STACK_BYTES: usize = 1024;
@@ -267,7 +267,11 @@ pub fn token_of_row<V: SerializeRow + ?Sized>(
             None => token_of_serialized_row(pk_indexes, markers, values),
             Some(ValueContent::Null) => Ok(None),
             Some(ValueContent::Borrowed(c)) => Ok(Some(murmur3_token(checked(c)?))),
-            Some(ValueContent::Inline(c)) => Ok(Some(murmur3_token(c.as_slice()))),
+            Some(ValueContent::Inline(c)) => {
+                let mut hasher = Murmur3Hasher::new();
+                hasher.write_word(c.word(), c.len());
+                Ok(Some(hasher.finish()))
+            }
             Some(ValueContent::Unavailable) => match values.value_at(at) {
                 Some(value) => with_serialized_content(value, |c| {
                     c.map(|c| checked(c).map(murmur3_token)).transpose()
@@ -290,11 +294,7 @@ pub fn token_of_row<V: SerializeRow + ?Sized>(
         match content {
             ValueContent::Null => return Ok(None),
             ValueContent::Borrowed(c) => write_component(&mut hasher, checked(c)?),
-            ValueContent::Inline(c) => {
-                hasher.write(&(c.len() as u16).to_be_bytes());
-                hasher.write_prefix(c.padded(), c.len());
-                hasher.write_u8(0);
-            }
+            ValueContent::Inline(c) => write_short_component(&mut hasher, c.word(), c.len()),
             ValueContent::Unavailable => {
                 let Some(value) = values.value_at(at) else {
                     return token_of_serialized_row(pk_indexes, markers, values);
@@ -316,9 +316,29 @@ pub fn token_of_row<V: SerializeRow + ?Sized>(
 /// [`checked`]).
 #[inline]
 fn write_component(hasher: &mut Murmur3Hasher, c: &[u8]) {
-    hasher.write(&(c.len() as u16).to_be_bytes());
-    hasher.write(c);
-    hasher.write_u8(0);
+    if c.len() <= 16 {
+        write_short_component(hasher, load_le(c), c.len());
+    } else {
+        hasher.write_word(u128::from((c.len() as u16).swap_bytes()), 2);
+        hasher.write(c);
+        hasher.write_word(0, 1);
+    }
+}
+
+/// [`write_component`] for a component of `len` <= 16 bytes given as a little-endian word
+/// (zeros above): the length, the bytes and the terminating zero go in as one word when
+/// they fit in 16 bytes.
+#[inline]
+fn write_short_component(hasher: &mut Murmur3Hasher, word: u128, len: usize) {
+    // The `[u16]` length is big-endian: its high byte comes first.
+    let header = u128::from((len as u16).swap_bytes());
+    if len <= 13 {
+        hasher.write_word(header | word << 16, len + 3);
+    } else {
+        hasher.write_word(header, 2);
+        hasher.write_word(word, len);
+        hasher.write_word(0, 1);
+    }
 }
 
 /// [`token_of_row`] by serializing the whole row as it will be sent and picking the key
