@@ -190,10 +190,7 @@ fn dynamic_values_and_collections_agree() {
 #[test]
 fn rows_hand_out_their_values() {
     let tuple = (1i32, "two", 3i64);
-    assert_eq!(
-        tuple.value_at(1).map(|v| written(v)),
-        Some(Some(b"two".to_vec()))
-    );
+    assert_eq!(tuple.value_at(1).map(written), Some(Some(b"two".to_vec())));
     assert!(tuple.value_at(3).is_none());
     assert_eq!(
         tuple.value_content_at(1),
@@ -205,7 +202,11 @@ fn rows_hand_out_their_values() {
             tuple.value_content_at(i),
             tuple.value_at(i).map(|v| v.value_content())
         );
-        assert_eq!((&tuple).value_content_at(i), tuple.value_content_at(i));
+        let by_ref = &tuple;
+        assert_eq!(
+            SerializeRow::value_content_at(&by_ref, i),
+            tuple.value_content_at(i)
+        );
     }
 
     let vec_row = vec![10i32, 20, 30];
