@@ -248,8 +248,10 @@ fn checked(component: &[u8]) -> Result<&[u8], PartitionKeyError> {
 /// `pk_indexes` (bind-marker positions, in key order) of a statement with bind `markers`.
 /// `Ok(None)` when there is no key (no indexes) or a key component is null or unset.
 ///
-/// Reads only the key's values, without serializing the row and without allocating (see the
-/// module documentation); gives the same result as [`token_of_serialized_row`].
+/// Reads only the key's values, without serializing the row; allocates nothing unless a key
+/// value must be serialized ([`ValueContent::Unavailable`]: collections, tuples, user types)
+/// and is larger than [`VALUE_STACK_BYTES`]. Gives the same result as
+/// [`token_of_serialized_row`].
 pub fn token_of_row<V: SerializeRow + ?Sized>(
     pk_indexes: &[u16],
     markers: &[ColumnSpec],
