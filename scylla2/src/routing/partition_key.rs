@@ -207,6 +207,7 @@ fn sent_by_name<V: SerializeRow + ?Sized>(values: &V, count: usize) -> bool {
 /// Calls `f` with the content of a value that cannot tell it without serializing (`None`
 /// when null or unset): its `[value]` is written on the stack (the heap above
 /// [`VALUE_STACK_BYTES`]) and its content read back.
+#[cold]
 #[inline(never)]
 fn with_serialized_content<R>(
     value: &dyn SerializeValue,
@@ -266,7 +267,7 @@ pub fn token_of_row<V: SerializeRow + ?Sized>(
     if rest.is_empty() {
         let at = position(first)?;
         return match values.value_content_at(at) {
-            None => token_of_serialized_row(pk_indexes, markers, values),
+            None => serialized_fallback(pk_indexes, markers, values),
             Some(ValueContent::Null) => Ok(None),
             Some(ValueContent::Borrowed(c)) => Ok(Some(murmur3_token(checked(c)?))),
             Some(ValueContent::Inline(c)) => {
@@ -278,7 +279,7 @@ pub fn token_of_row<V: SerializeRow + ?Sized>(
                 Some(value) => with_serialized_content(value, |c| {
                     c.map(|c| checked(c).map(murmur3_token)).transpose()
                 }),
-                None => token_of_serialized_row(pk_indexes, markers, values),
+                None => serialized_fallback(pk_indexes, markers, values),
             },
         };
     }
@@ -291,7 +292,7 @@ pub fn token_of_row<V: SerializeRow + ?Sized>(
     for &pk in pk_indexes {
         let at = position(pk)?;
         let Some(content) = values.value_content_at(at) else {
-            return token_of_serialized_row(pk_indexes, markers, values);
+            return serialized_fallback(pk_indexes, markers, values);
         };
         match content {
             ValueContent::Null => return Ok(None),
@@ -299,7 +300,7 @@ pub fn token_of_row<V: SerializeRow + ?Sized>(
             ValueContent::Inline(c) => write_short_component(&mut hasher, c.word(), c.len()),
             ValueContent::Unavailable => {
                 let Some(value) = values.value_at(at) else {
-                    return token_of_serialized_row(pk_indexes, markers, values);
+                    return serialized_fallback(pk_indexes, markers, values);
                 };
                 let present = with_serialized_content(value, |c| {
                     c.map(|c| checked(c).map(|c| write_component(&mut hasher, c)))
@@ -312,6 +313,18 @@ pub fn token_of_row<V: SerializeRow + ?Sized>(
         }
     }
     Ok(Some(hasher.finish()))
+}
+
+/// [`token_of_serialized_row`] for [`token_of_row`] when the row does not hand out its
+/// values: kept out of line so that the fast path stays small.
+#[cold]
+#[inline(never)]
+fn serialized_fallback<V: SerializeRow + ?Sized>(
+    pk_indexes: &[u16],
+    markers: &[ColumnSpec],
+    values: &V,
+) -> Result<Option<Token>, PartitionKeyError> {
+    token_of_serialized_row(pk_indexes, markers, values)
 }
 
 /// Feeds one component of a composite key: `[u16 length][bytes][0x00]` (`c` was
