@@ -6,10 +6,14 @@
 //! Envelopes are handed out as [`Bytes`] slices of the read buffer (no copy). Copies happen
 //! only where the data must change: decompression, and reassembling an envelope that a v5
 //! sender split across segments (one allocation of the envelope's exact size).
+//!
+//! Decompressed data goes where an [`OutputBuffer`] says: `decode` allocates one buffer of
+//! the exact size per decompression, `decode_with` decompresses into buffers the caller
+//! supplies (a large reused one, split like the read buffer: no allocation in steady state).
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::compression::Compression;
+use super::compression::{Compression, CompressionError, lz4_block_into};
 use super::crc::crc32;
 use super::error::{CrcKind, FrameError};
 use super::header::{EnvelopeHeader, HEADER_SIZE, HeaderFlags, ProtocolVersion};
@@ -17,6 +21,37 @@ use super::segment::{SegmentFormat, SegmentHeader, TRAILER_SIZE};
 
 /// Default maximum envelope size: the 256 MB body limit of v5 §2.4.1.5 plus the header.
 pub const DEFAULT_MAX_FRAME_SIZE: usize = HEADER_SIZE + (256 << 20);
+
+/// Supplies the buffer a decoder decompresses into (see [`FrameDecoder::decode_with`]). The
+/// decompressed bytes are split off the front of the buffer returned, so a reader can keep
+/// one large buffer, hand out slices of it and reclaim it once they are dropped.
+pub trait OutputBuffer {
+    /// A buffer with at least `len` bytes of spare capacity (`capacity() - len() >= len`).
+    /// Its contents are cleared before use. `len` is a claimed uncompressed length already
+    /// checked against the decoder's limits.
+    fn output(&mut self, len: usize) -> &mut BytesMut;
+}
+
+/// A plain [`BytesMut`] as an output buffer: cleared, then [`BytesMut::reserve`]d, which
+/// reuses it in place once every slice split off it has been dropped and allocates a new one
+/// otherwise.
+impl OutputBuffer for BytesMut {
+    fn output(&mut self, len: usize) -> &mut BytesMut {
+        self.clear();
+        self.reserve(len);
+        self
+    }
+}
+
+/// One buffer of the exact size per decompression (the behaviour of `decode`).
+struct ExactOutput(BytesMut);
+
+impl OutputBuffer for ExactOutput {
+    fn output(&mut self, len: usize) -> &mut BytesMut {
+        self.0 = BytesMut::with_capacity(len);
+        &mut self.0
+    }
+}
 
 /// One whole envelope: its header and its (decompressed) body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +131,19 @@ impl EnvelopeDecoder {
 
     /// Splits one whole envelope off the front of `buf`, or returns `Ok(None)` when more bytes
     /// are needed (see [`Self::needed`]). A header announcing an envelope over the maximum is
-    /// rejected as soon as its 9 bytes are there.
+    /// rejected as soon as its 9 bytes are there. A compressed body is decompressed into a
+    /// new buffer of its exact size.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Envelope>, FrameError> {
+        self.decode_with(buf, &mut ExactOutput(BytesMut::new()))
+    }
+
+    /// [`Self::decode`], decompressing a compressed body into a buffer of `out` (asked for
+    /// only after the claimed length passed the size check).
+    pub fn decode_with<O: OutputBuffer + ?Sized>(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut O,
+    ) -> Result<Option<Envelope>, FrameError> {
         let Some(head) = buf.first_chunk::<HEADER_SIZE>() else {
             self.needed = HEADER_SIZE - buf.len();
             return Ok(None);
@@ -115,7 +161,16 @@ impl EnvelopeDecoder {
         {
             let compression = self.compression.ok_or(FrameError::UnexpectedCompression)?;
             let max_body = self.max_frame_size.saturating_sub(HEADER_SIZE);
-            envelope.body = compression.decompress(&envelope.body, max_body)?;
+            let claimed = compression.decompressed_len(&envelope.body)?;
+            if claimed > max_body {
+                return Err(CompressionError::TooLarge {
+                    claimed: claimed as u64,
+                    max: max_body,
+                }
+                .into());
+            }
+            envelope.body =
+                compression.decompress_into(&envelope.body, max_body, out.output(claimed))?;
         }
         Ok(Some(envelope))
     }
@@ -182,8 +237,18 @@ impl SegmentDecoder {
     }
 
     /// Returns the next whole envelope, consuming segments from the front of `buf` as needed,
-    /// or `Ok(None)` when more bytes are needed (see [`Self::needed`]).
+    /// or `Ok(None)` when more bytes are needed (see [`Self::needed`]). A compressed payload
+    /// is decompressed into a new buffer of its exact size.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Envelope>, FrameError> {
+        self.decode_with(buf, &mut ExactOutput(BytesMut::new()))
+    }
+
+    /// [`Self::decode`], decompressing lz4 payloads into a buffer of `out`.
+    pub fn decode_with<O: OutputBuffer + ?Sized>(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut O,
+    ) -> Result<Option<Envelope>, FrameError> {
         loop {
             if !self.current.is_empty() {
                 return self.next_contained().map(Some);
@@ -199,7 +264,7 @@ impl SegmentDecoder {
             }
             self.needed = self.format.header_size();
             let segment = buf.split_to(segment_len).freeze();
-            let payload = self.payload(&header, segment)?;
+            let payload = self.payload(&header, segment, out)?;
             if header.self_contained {
                 if let Some(split) = &self.split {
                     let (expected, received) = match split {
@@ -216,7 +281,12 @@ impl SegmentDecoder {
     }
 
     /// Checks the CRC32 of a whole segment's payload and decompresses it when needed.
-    fn payload(&self, header: &SegmentHeader, segment: Bytes) -> Result<Bytes, FrameError> {
+    fn payload<O: OutputBuffer + ?Sized>(
+        &self,
+        header: &SegmentHeader,
+        segment: Bytes,
+        out: &mut O,
+    ) -> Result<Bytes, FrameError> {
         let start = self.format.header_size();
         let end = start + header.payload_len;
         let mut trailer = [0u8; TRAILER_SIZE];
@@ -233,17 +303,13 @@ impl SegmentDecoder {
         if header.uncompressed_len == 0 {
             return Ok(segment.slice(start..end));
         }
-        // The 17-bit field bounds this allocation to 128 KiB.
+        // The 17-bit field bounds the claimed length to 128 KiB.
         let claimed = header.uncompressed_len;
-        let mut out = vec![0u8; claimed];
-        let actual = lz4_flex::block::decompress_into(&segment[start..end], &mut out)
-            .map_err(|_| super::compression::CompressionError::CorruptLz4)?;
-        if actual != claimed {
-            return Err(
-                super::compression::CompressionError::LengthMismatch { claimed, actual }.into(),
-            );
-        }
-        Ok(Bytes::from(out))
+        Ok(lz4_block_into(
+            &segment[start..end],
+            claimed,
+            out.output(claimed),
+        )?)
     }
 
     /// Hands out the next envelope of the current self-contained payload.
@@ -338,6 +404,18 @@ impl FrameDecoder {
         match self {
             Self::Envelopes(d) => d.decode(buf),
             Self::Segments(d) => d.decode(buf),
+        }
+    }
+
+    /// [`Self::decode`], decompressing into buffers of `out` (see [`OutputBuffer`]).
+    pub fn decode_with<O: OutputBuffer + ?Sized>(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut O,
+    ) -> Result<Option<Envelope>, FrameError> {
+        match self {
+            Self::Envelopes(d) => d.decode_with(buf, out),
+            Self::Segments(d) => d.decode_with(buf, out),
         }
     }
 
@@ -442,6 +520,71 @@ mod tests {
         assert_eq!(d.decode(&mut buf).unwrap(), None);
         assert_eq!(d.needed(), 8);
         assert!(matches!(&d, FrameDecoder::Segments(s) if s.max_frame_size == 100));
+    }
+
+    /// Whether `body` lies within the `len` bytes of the allocation starting at `start`.
+    fn inside(body: &[u8], start: *const u8, len: usize) -> bool {
+        let (start, p) = (start as usize, body.as_ptr() as usize);
+        p >= start && p + body.len() <= start + len
+    }
+
+    #[test]
+    fn decode_with_decompresses_v4_bodies_into_the_given_buffer() {
+        // Two v4 RESULT envelopes with lz4 bodies: Void (kind 1) and a 5-literal body.
+        let mut buf = BytesMut::new();
+        buf.put_slice(&[
+            0x84, 1, 0, 7, 0x08, 0, 0, 0, 9, 0, 0, 0, 4, 0x40, 0, 0, 0, 1,
+        ]);
+        buf.put_slice(&[0x84, 1, 0, 8, 0x08, 0, 0, 0, 10]);
+        buf.put_slice(&[0, 0, 0, 5, 0x50, b'h', b'e', b'l', b'l', b'o']);
+        let mut d = EnvelopeDecoder::default().with_compression(Some(Compression::Lz4));
+        let mut out = BytesMut::with_capacity(1024);
+        let region = out.as_ptr();
+        let a = d.decode_with(&mut buf, &mut out).unwrap().unwrap();
+        let b = d.decode_with(&mut buf, &mut out).unwrap().unwrap();
+        assert_eq!((a.header.stream, &a.body[..]), (7, &[0, 0, 0, 1][..]));
+        assert_eq!((b.header.stream, &b.body[..]), (8, &b"hello"[..]));
+        assert!(inside(&a.body, region, 1024) && inside(&b.body, region, 1024));
+        assert!(buf.is_empty());
+        // Over the limit: rejected before the output buffer is asked for.
+        let mut d =
+            EnvelopeDecoder::new(HEADER_SIZE + 4).with_compression(Some(Compression::Snappy));
+        let mut buf = BytesMut::from(&[0x84, 1, 0, 2, 0x08, 0, 0, 0, 2, 0x05, 0x10][..]);
+        let mut out = BytesMut::new();
+        assert!(matches!(
+            d.decode_with(&mut buf, &mut out),
+            Err(FrameError::Compression(CompressionError::TooLarge {
+                claimed: 5,
+                max: 4
+            }))
+        ));
+        assert_eq!(out.capacity(), 0);
+    }
+
+    #[test]
+    fn decode_with_decompresses_v5_payloads_into_the_given_buffer() {
+        let envelopes: Vec<u8> = [
+            [0x85, 0, 0, 1, 0x08, 0, 0, 0, 4, 0, 0, 0, 1],
+            [0x85, 0, 0, 2, 0x08, 0, 0, 0, 4, 0, 0, 0, 1],
+        ]
+        .concat()
+        .repeat(8);
+        let mut buf = BytesMut::new();
+        encode_segment(&envelopes, true, SegmentFormat::Lz4, &mut buf).unwrap();
+        let mut d = SegmentDecoder::new(SegmentFormat::Lz4, 1000);
+        let mut out = BytesMut::with_capacity(4096);
+        let region = out.as_ptr();
+        let mut got = Vec::new();
+        while let Some(env) = d.decode_with(&mut buf, &mut out).unwrap() {
+            got.push(env);
+        }
+        assert_eq!(got.len(), 16);
+        for (i, env) in got.iter().enumerate() {
+            assert_eq!(env.header.stream, 1 + (i as i16 % 2));
+            assert_eq!(&env.body[..], &[0, 0, 0, 1]);
+            assert!(inside(&env.body, region, 4096));
+        }
+        assert_eq!(out.capacity(), 4096 - envelopes.len());
     }
 
     #[test]

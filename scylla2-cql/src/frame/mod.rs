@@ -30,7 +30,7 @@ pub mod error;
 pub mod header;
 pub mod segment;
 
-pub use compression::{Compression, CompressionError};
+pub use compression::{Compression, CompressionError, Compressor};
 pub use decoder::{
     DEFAULT_MAX_FRAME_SIZE, Envelope, EnvelopeDecoder, FrameDecoder, SegmentDecoder,
 };

@@ -149,7 +149,8 @@ pub fn lz4_header(
 
 /// The 4 trailer bytes following `payload` (its CRC32, little-endian). For an lz4-compressed
 /// segment `payload` is the compressed bytes (v5 §2.2).
-pub const fn trailer(payload: &[u8]) -> [u8; TRAILER_SIZE] {
+#[inline]
+pub fn trailer(payload: &[u8]) -> [u8; TRAILER_SIZE] {
     crc32(payload).to_le_bytes()
 }
 
@@ -226,9 +227,13 @@ pub fn seal_lz4_segment(
 ) -> Result<(), SegmentError> {
     let body = header_slot(buf, header_at, LZ4_HEADER_SIZE)?;
     let len = check_len(buf.len() - body)? as usize;
-    scratch.clear();
-    scratch.resize(lz4_flex::block::get_maximum_output_size(len), 0);
-    let header = match lz4_flex::block::compress_into(&buf[body..], scratch) {
+    // The compressor overwrites what it uses, so `scratch` is only grown (zero-filled once),
+    // never cleared and refilled per segment.
+    let bound = lz4_flex::block::get_maximum_output_size(len);
+    if scratch.len() < bound {
+        scratch.resize(bound, 0);
+    }
+    let header = match lz4_flex::block::compress_into(&buf[body..], &mut scratch[..bound]) {
         Ok(n) if n < len => {
             buf.truncate(body);
             buf.put_slice(&scratch[..n]);
@@ -384,6 +389,23 @@ mod tests {
             }
             .unwrap();
             assert_eq!(buf, expected, "{format:?}");
+        }
+        // A reused lz4 scratch keeps whatever the previous segments left in it (longer and
+        // dirty): sealing must not depend on its contents.
+        let mut scratch = vec![0xAA; 10_000];
+        for payload in [&payload[..], &payload[..100], &[7u8; 40][..]] {
+            let mut expected = BytesMut::new();
+            encode_segment(payload, false, SegmentFormat::Lz4, &mut expected).unwrap();
+            let mut buf = BytesMut::new();
+            buf.put_bytes(0, LZ4_HEADER_SIZE);
+            buf.put_slice(payload);
+            seal_lz4_segment(&mut buf, 0, false, &mut scratch).unwrap();
+            assert_eq!(buf, expected, "len {}", payload.len());
+            let d = SegmentHeader::decode(SegmentFormat::Lz4, &buf)
+                .unwrap()
+                .unwrap();
+            assert_eq!(d.uncompressed_len, payload.len(), "compressed");
+            assert_eq!(scratch.len(), 10_000, "scratch not shrunk or regrown");
         }
         let mut buf = BytesMut::from(&b"xy"[..]);
         assert_eq!(

@@ -10,8 +10,9 @@
 use bytes::BytesMut;
 use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{
-    Compression, EnvelopeDecoder, FrameDecoder, LZ4_HEADER_SIZE, SegmentFormat, TRAILER_SIZE,
-    UNCOMPRESSED_HEADER_SIZE, encode_envelopes, lz4_header, trailer, uncompressed_header,
+    Compression, Compressor, EnvelopeDecoder, FrameDecoder, LZ4_HEADER_SIZE, SegmentFormat,
+    TRAILER_SIZE, UNCOMPRESSED_HEADER_SIZE, encode_envelopes, lz4_header, trailer,
+    uncompressed_header,
 };
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -57,12 +58,14 @@ pub(crate) fn established_framer(
 }
 
 /// Frames what the writer task dequeued for the negotiated protocol.
-#[derive(Debug)]
 pub(crate) struct WriteFramer {
     /// `None` on v4 (envelopes are written as is).
     segments: Option<SegmentFormat>,
     scratch: Vec<u8>,
     large: BytesMut,
+    /// lz4's hash tables, reused across segments (`lz4_flex::block::compress_into` would
+    /// allocate one per call); created on the first compressed segment.
+    compressor: Option<Compressor>,
 }
 
 impl WriteFramer {
@@ -71,6 +74,7 @@ impl WriteFramer {
             segments: (version != ProtocolVersion::V4).then(|| segment_format(compression)),
             scratch: Vec::new(),
             large: BytesMut::new(),
+            compressor: None,
         }
     }
 
@@ -105,7 +109,8 @@ impl WriteFramer {
                 }
                 let data = &framed[SEGMENT_HEADER..data_end];
                 let out = &mut self.scratch[LZ4_HEADER_SIZE..LZ4_HEADER_SIZE + bound];
-                match lz4_flex::block::compress_into(data, out) {
+                let compressor = self.compressor.get_or_insert_with(Compressor::new);
+                match compressor.lz4_block_into(data, out) {
                     Ok(n) if n < data_len => {
                         let end = LZ4_HEADER_SIZE + n;
                         let header = lz4_header(n, data_len, true)?;

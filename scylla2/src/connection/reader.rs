@@ -1,6 +1,10 @@
 //! The reader task: reads into one large `BytesMut`, splits whole envelopes off it as `Bytes`
 //! (no copy) and hands each to the slot of its stream id, or to the event channel for
-//! stream -1. A read error, end of stream or malformed frame kills the connection.
+//! stream -1. Compressed bodies (v4) and payloads (v5 lz4) are decompressed into another
+//! large buffer and split off it the same way. Both buffers are reused in place once the
+//! frames split off them are dropped, and rotate through a few retired buffers while frames
+//! still pin them ([`buffers`]): no allocation in steady state. A read error, end of stream
+//! or malformed frame kills the connection.
 
 use std::sync::Arc;
 
@@ -13,29 +17,43 @@ use super::error::{ConnectionError, ProtocolViolation};
 use super::framing::{Envelope, ReadFramer};
 use super::slots::Delivery;
 
+mod buffers;
+
+use buffers::Buffers;
+
 /// Runs until the socket closes or fails; then kills the connection.
 pub(crate) async fn run(
     inner: Arc<Inner>,
     mut source: OwnedReadHalf,
-    mut buf: BytesMut,
+    buf: BytesMut,
     mut framer: ReadFramer,
     read_buffer_size: usize,
 ) {
     let size = read_buffer_size.max(4096);
-    let error = read_loop(&inner, &mut source, &mut buf, &mut framer, size).await;
+    let mut read = Buffers::new(buf, size).with_spare();
+    // Decompressed bodies and segment payloads (allocated on first use only).
+    let mut decompressed = Buffers::new(BytesMut::new(), size);
+    let error = read_loop(
+        &inner,
+        &mut source,
+        &mut read,
+        &mut decompressed,
+        &mut framer,
+    )
+    .await;
     inner.kill(error);
 }
 
 async fn read_loop(
     inner: &Inner,
     source: &mut OwnedReadHalf,
-    buf: &mut BytesMut,
+    read: &mut Buffers,
+    decompressed: &mut Buffers,
     framer: &mut ReadFramer,
-    read_buffer_size: usize,
 ) -> ConnectionError {
     loop {
         loop {
-            match framer.decode(buf) {
+            match framer.decode_with(read.current(), decompressed) {
                 Ok(Some(envelope)) => {
                     if let Err(e) = dispatch(inner, envelope) {
                         return e.into();
@@ -45,41 +63,14 @@ async fn read_loop(
                 Err(e) => return e.into(),
             }
         }
-        make_room(buf, framer.needed(), read_buffer_size).await;
-        match source.read_buf(buf).await {
+        read.make_room(framer.needed()).await;
+        match source.read_buf(read.current()).await {
             Ok(0) => {
                 return std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into();
             }
             Ok(_) => inner.mark_read(),
             Err(e) => return e.into(),
         }
-    }
-}
-
-/// Below this much free space the reader allocates a new buffer rather than keep reading
-/// into the tail of the current one.
-const MIN_READ_SPACE: usize = 2048;
-
-/// Ensures room to read. Reuses the buffer in place when every frame split off it has been
-/// dropped ([`BytesMut::try_reclaim`] moves a partial frame to the front, no allocation). The
-/// frames just dispatched are usually still waiting in their slots, so when reclaiming fails
-/// the reader yields once to let their requests take and drop them, then tries again; it
-/// allocates a new buffer only when frames are still held and the space left is too small.
-async fn make_room(buf: &mut BytesMut, needed: usize, read_buffer_size: usize) {
-    let spare = buf.capacity() - buf.len();
-    if spare >= read_buffer_size / 4 && spare >= needed {
-        return;
-    }
-    let want = read_buffer_size.max(needed);
-    if buf.try_reclaim(want) {
-        return;
-    }
-    tokio::task::yield_now().await;
-    if buf.try_reclaim(want) {
-        return;
-    }
-    if spare < MIN_READ_SPACE || spare < needed {
-        buf.reserve(want);
     }
 }
 

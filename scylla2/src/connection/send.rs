@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::task::Poll;
 
 use scylla2_cql::ProtocolVersion;
-use scylla2_cql::frame::{EnvelopeHeader, HEADER_SIZE, HeaderFlags};
+use scylla2_cql::frame::{Compressor, EnvelopeHeader, HEADER_SIZE, HeaderFlags};
 use scylla2_cql::request::{Request, write_envelope};
 use swap_buffer_queue::error::TryEnqueueError;
 
@@ -20,8 +20,10 @@ use super::slots::{self, AllocError};
 const MIN_COMPRESSED_BODY: usize = 512;
 
 thread_local! {
-    /// (plain body, compressed frame) scratch buffers of the v4 compression path.
-    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    /// The v4 compression path's scratch: plain body, compressed frame, and the compressor
+    /// whose tables are reused across requests (created on the first compressed request).
+    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>, Option<Compressor>)> =
+        const { RefCell::new((Vec::new(), Vec::new(), None)) };
 }
 
 /// Releases or orphans a request's stream id when its future ends or is dropped.
@@ -148,7 +150,7 @@ impl Inner {
     {
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
-            let (plain, packed) = &mut *scratch;
+            let (plain, packed, compressor) = &mut *scratch;
             // Both buffers only ever grow: no zero-filling per request in steady state.
             if plain.len() < body_size {
                 plain.resize(body_size, 0);
@@ -159,8 +161,13 @@ impl Inner {
             if packed.len() < HEADER_SIZE + bound {
                 packed.resize(HEADER_SIZE + bound, 0);
             }
-            let n =
-                compression.compress_into(body, &mut packed[HEADER_SIZE..HEADER_SIZE + bound])?;
+            let n = compressor
+                .get_or_insert_with(Compressor::new)
+                .compress_into(
+                    compression,
+                    body,
+                    &mut packed[HEADER_SIZE..HEADER_SIZE + bound],
+                )?;
             let header = EnvelopeHeader {
                 version: self.version,
                 is_response: false,

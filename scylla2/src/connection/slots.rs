@@ -10,7 +10,7 @@
 //!   or the connection dies, so a late response can never reach the next user of the id.
 //! - When the connection dies every slot is failed at once and every waiter woken.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Waker;
 
@@ -66,6 +66,9 @@ pub(crate) struct Slots {
     chunks: Box<[OnceLock<Box<[Slot]>>]>,
     max_streams: usize,
     closed: AtomicBool,
+    /// Ids taken, kept beside the bitmap so that the writer can read it per yield without
+    /// scanning the bitmap (512 words at the default `max_streams`).
+    taken: AtomicUsize,
 }
 
 /// Outcome of polling a slot.
@@ -95,6 +98,7 @@ impl Slots {
             chunks,
             max_streams,
             closed: AtomicBool::new(false),
+            taken: AtomicUsize::new(0),
         }
     }
 
@@ -126,6 +130,7 @@ impl Slots {
                 let mask = 1u64 << bit;
                 let previous = word.fetch_or(mask, Ordering::AcqRel);
                 if previous & mask == 0 {
+                    self.taken.fetch_add(1, Ordering::Relaxed);
                     let id = w * 64 + bit;
                     *self.slot(id).lock() = SlotState::Waiting(None);
                     // Checked after the slot is waiting: `fail_all` sets `closed` before it
@@ -148,7 +153,10 @@ impl Slots {
         if let Some(slot) = self.existing_slot(id) {
             *slot.lock() = SlotState::Free;
         }
-        self.bitmap[id / 64].fetch_and(!(1u64 << (id % 64)), Ordering::AcqRel);
+        let mask = 1u64 << (id % 64);
+        if self.bitmap[id / 64].fetch_and(!mask, Ordering::AcqRel) & mask != 0 {
+            self.taken.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Polls the slot of `id` for its response, registering `waker`.
@@ -253,12 +261,7 @@ impl Slots {
 
     /// Number of ids currently taken (waiting, orphaned or holding a response).
     pub(crate) fn in_use(&self) -> usize {
-        let taken: usize = self
-            .bitmap
-            .iter()
-            .map(|w| w.load(Ordering::Relaxed).count_ones() as usize)
-            .sum();
-        taken - (self.bitmap.len() * 64 - self.max_streams)
+        self.taken.load(Ordering::Relaxed)
     }
 }
 

@@ -117,7 +117,7 @@ async fn prepare_cluster(points: &[String], keys: u64, prefill: bool) -> Result<
         return Ok(());
     }
     eprintln!("prefilling {keys} keys ...");
-    let driver = Arc::new(drivers::Scylla2::connect(points).await?);
+    let driver = Arc::new(drivers::Scylla2::connect(points, None).await?);
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..256 {
@@ -154,7 +154,11 @@ fn run_child(
         .args(["--concurrency", &concurrency.to_string()])
         .args(["--threads", &args.threads.to_string()])
         .args(["--keys", &args.keys().to_string()])
-        .args(["--time-limit", &args.time_limit.as_secs().to_string()]);
+        .args(["--time-limit", &args.time_limit.as_secs().to_string()])
+        .args(["--warmup", &args.warmup(concurrency).to_string()]);
+    if let Some(c) = args.compression {
+        cmd.args(["--compression", c.name()]);
+    }
     if !args.progress {
         cmd.arg("--no-progress");
     }

@@ -15,6 +15,35 @@ pub const SELECT_CQL: &str = "SELECT v FROM load.kv WHERE k = ?";
 /// The value every INSERT writes (64 bytes, static so the tool itself allocates nothing).
 pub const VALUE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+/// Response compression asked for by both drivers (scylla2 negotiates v5 with lz4 segments
+/// when it can, v4 bodies otherwise; the official driver compresses v4 bodies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// lz4.
+    Lz4,
+    /// snappy (v4 only: scylla2 then stays on v5 uncompressed unless limited to v4).
+    Snappy,
+}
+
+impl Compression {
+    /// Parses `lz4` or `snappy`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "lz4" => Some(Self::Lz4),
+            "snappy" => Some(Self::Snappy),
+            _ => None,
+        }
+    }
+
+    /// The name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Lz4 => "lz4",
+            Self::Snappy => "snappy",
+        }
+    }
+}
+
 /// An error of the driver under test, as text (built only when a request fails).
 pub type DriverError = String;
 
@@ -34,10 +63,17 @@ pub struct Scylla2 {
 }
 
 impl Scylla2 {
-    /// Connects to `contact_points` and prepares both statements.
-    pub async fn connect(contact_points: &[String]) -> Result<Self, DriverError> {
+    /// Connects to `contact_points` (asking for `compression`) and prepares both statements.
+    pub async fn connect(
+        contact_points: &[String],
+        compression: Option<Compression>,
+    ) -> Result<Self, DriverError> {
         let session = scylla2::Session::builder()
             .contact_points(contact_points.iter().cloned())
+            .compression(compression.map(|c| match c {
+                Compression::Lz4 => scylla2::connection::Compression::Lz4,
+                Compression::Snappy => scylla2::connection::Compression::Snappy,
+            }))
             .connect()
             .await
             .map_err(|e| format!("scylla2 connect: {e}"))?;
@@ -94,10 +130,17 @@ pub struct Official {
 }
 
 impl Official {
-    /// Connects to `contact_points` and prepares both statements.
-    pub async fn connect(contact_points: &[String]) -> Result<Self, DriverError> {
+    /// Connects to `contact_points` (asking for `compression`) and prepares both statements.
+    pub async fn connect(
+        contact_points: &[String],
+        compression: Option<Compression>,
+    ) -> Result<Self, DriverError> {
         let session = scylla::client::session_builder::SessionBuilder::new()
             .known_nodes(contact_points)
+            .compression(compression.map(|c| match c {
+                Compression::Lz4 => scylla::client::Compression::Lz4,
+                Compression::Snappy => scylla::client::Compression::Snappy,
+            }))
             .build()
             .await
             .map_err(|e| format!("scylla connect: {e}"))?;

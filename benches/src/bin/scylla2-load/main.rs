@@ -4,14 +4,21 @@
 //! scylla2-load [--uri host:port[,host:port...]] [--workload insert|select|mixed[,...]]
 //!              [--requests N] [--concurrency C[,C...]] [--threads T]
 //!              [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json]
-//!              [--sim PATH] [--no-progress]
+//!              [--warmup N] [--compression lz4|snappy] [--sim PATH] [--no-progress]
 //! ```
 //!
 //! Without `--uri` it starts `scylla2-sim` (3 nodes × 4 shards on 127.0.77.x) in a separate
 //! process. It creates the schema, prefills `K` keys when a workload reads, then runs each
 //! (workload, concurrency, driver) in a fresh child process (itself, re-executed with the
 //! hidden `--child` flag) so each driver's CPU, allocations, write syscalls and RSS are its
-//! own. Prints a plain-text table with ratios scylla2 / scylla, and JSON with `--json`.
+//! own. Each child first runs `--warmup` requests of the same workload and concurrency (not
+//! measured: buffers, stream-id slots and runtime queues reach their steady size, every node
+//! learns the prepared statements), then the measured `--requests`. Prints a plain-text table
+//! with ratios scylla2 / scylla, and JSON with `--json`.
+//!
+//! `SCYLLA2_LOAD_ALLOC_TRACE=N` in the environment makes each child record a backtrace of
+//! every allocation of its measured phase and print the `N` most frequent stacks on stderr
+//! (see `alloc.rs`; the figures of such a run are slower but the counts are exact).
 
 mod alloc;
 mod coordinator;
@@ -31,8 +38,8 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 
 const USAGE: &str = "usage: scylla2-load [--uri host:port[,host:port...]] \
 [--workload insert|select|mixed[,...]] [--requests N] [--concurrency C[,C...]] [--threads T] \
-[--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json] [--sim PATH] \
-[--no-progress]";
+[--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json] [--warmup N] \
+[--compression lz4|snappy] [--sim PATH] [--no-progress]";
 
 /// Parsed command line.
 #[derive(Debug, Clone)]
@@ -53,6 +60,10 @@ pub struct Args {
     pub keys: Option<u64>,
     /// Time limit of each measured run.
     pub time_limit: Duration,
+    /// Requests run before each measured run; `None`: [`Args::warmup`]'s default.
+    pub warmup: Option<u64>,
+    /// Compression both drivers ask for in the measured runs (`lz4` or `snappy`).
+    pub compression: Option<drivers::Compression>,
     /// Print JSON after the table.
     pub json: bool,
     /// Path of the simulator binary.
@@ -73,6 +84,8 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         drivers: vec!["scylla2", "scylla"],
         keys: None,
         time_limit: Duration::from_secs(600),
+        warmup: None,
+        compression: None,
         json: false,
         sim: None,
         progress: true,
@@ -110,6 +123,14 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--keys" => a.keys = Some(num("--keys", &value()?)?),
             "--time-limit" => a.time_limit = Duration::from_secs(num("--time-limit", &value()?)?),
+            "--warmup" => a.warmup = Some(num("--warmup", &value()?)?),
+            "--compression" => {
+                let v = value()?;
+                a.compression = Some(
+                    drivers::Compression::parse(&v)
+                        .ok_or_else(|| format!("unknown compression {v:?}"))?,
+                )
+            }
             "--json" => a.json = true,
             "--sim" => a.sim = Some(value()?),
             "--no-progress" => a.progress = false,
@@ -132,6 +153,13 @@ impl Args {
     pub fn keys(&self) -> u64 {
         self.keys.unwrap_or(self.requests.min(100_000))
     }
+
+    /// Warm-up requests before a measured run at `concurrency`: given, or 20 rounds of the
+    /// concurrency but at least 20 000, capped at the measured request count.
+    pub fn warmup(&self, concurrency: usize) -> u64 {
+        self.warmup
+            .unwrap_or_else(|| (concurrency as u64 * 20).max(20_000).min(self.requests))
+    }
 }
 
 /// Child mode: one driver, one workload, one concurrency; prints one `RESULT` line.
@@ -152,16 +180,17 @@ fn child(args: &Args, driver: &str) -> Result<(), String> {
         threads: args.threads,
         keys: args.keys(),
         time_limit: args.time_limit,
+        warmup: args.warmup(concurrency),
         progress: args.progress,
     };
     let report = rt.block_on(async {
         match driver {
             "scylla2" => {
-                let d = drivers::Scylla2::connect(&args.uri).await?;
+                let d = drivers::Scylla2::connect(&args.uri, args.compression).await?;
                 run::measure(d, driver, params).await
             }
             "scylla" => {
-                let d = drivers::Official::connect(&args.uri).await?;
+                let d = drivers::Official::connect(&args.uri, args.compression).await?;
                 run::measure(d, driver, params).await
             }
             other => Err(format!("unknown driver {other:?}")),
@@ -210,6 +239,15 @@ mod tests {
         assert!(a.json && a.uri.is_empty());
         assert_eq!(a.drivers, vec!["scylla2", "scylla"]);
         assert_eq!(args("--requests 1000000").expect("valid").keys(), 100_000);
+        assert_eq!(a.warmup(128), 10);
+        let a = args("--requests 1000000").expect("valid");
+        assert_eq!((a.warmup(128), a.warmup(2048)), (20_000, 40_960));
+        assert_eq!(args("--warmup 0").expect("valid").warmup(128), 0);
+        assert_eq!(
+            args("--compression snappy").expect("valid").compression,
+            Some(drivers::Compression::Snappy)
+        );
+        assert!(args("--compression zstd").is_err());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The measured phase in a child process: `concurrency` tasks share a request counter, each
 //! sends one request at a time with a uniformly random key, latencies go to per-thread HDR
 //! histograms (preallocated, so recording allocates nothing), and the process's CPU time,
-//! allocations and write syscalls are read before and after.
+//! allocations and write syscalls are read before and after. A warm-up phase of the same
+//! shape runs first, unmeasured. Nothing the tool does between the two readings allocates:
+//! tasks are spawned and the histograms built before, the progress line formats on the
+//! locked stderr, and error text is built only when a request fails.
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -61,6 +64,8 @@ pub struct RunParams {
     pub keys: u64,
     /// Stop starting requests after this long.
     pub time_limit: Duration,
+    /// Requests run (same workload, same concurrency) before the measured phase.
+    pub warmup: u64,
     /// Print a progress line every second on stderr.
     pub progress: bool,
 }
@@ -157,8 +162,37 @@ async fn worker<D: Driver>(driver: Arc<D>, shared: Arc<Shared>, seed: u64) {
     }
 }
 
-/// Runs the measured phase with `driver` and returns the figures.
-pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<Report, String> {
+/// Process counters read around a phase.
+struct Counters {
+    cpu_user: f64,
+    cpu_sys: f64,
+    writes: u64,
+    allocs: u64,
+    alloc_bytes: u64,
+}
+
+impl Counters {
+    fn read() -> Self {
+        let (cpu_user, cpu_sys, _) = sys::rusage();
+        let (allocs, alloc_bytes) = alloc::snapshot();
+        Self {
+            cpu_user,
+            cpu_sys,
+            writes: crate::writes::count(),
+            allocs,
+            alloc_bytes,
+        }
+    }
+}
+
+/// One phase: `p.requests` requests at `p.concurrency`; returns the shared state, the time
+/// it took and the counters read just before and just after it. With `trace`, allocations
+/// in between are traced (see `alloc.rs`).
+async fn phase<D: Driver>(
+    driver: &Arc<D>,
+    p: RunParams,
+    trace: bool,
+) -> Result<(Arc<Shared>, Duration, Counters, Counters), String> {
     let shared = Arc::new(Shared {
         next: AtomicU64::new(0),
         done: AtomicU64::new(0),
@@ -168,13 +202,12 @@ pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<R
         params: p,
         hist: Histograms::new(p.threads + 2)?,
     });
-    let driver = Arc::new(driver);
     // Every task waits for the start signal so that spawning is outside the measured phase.
     let start = Arc::new(tokio::sync::Barrier::new(p.concurrency + 1));
     let mut tasks = Vec::with_capacity(p.concurrency);
     for w in 0..p.concurrency {
         let (driver, shared, start) = (driver.clone(), shared.clone(), start.clone());
-        let seed = 0x5EED_0000 + w as u64 * 0x9E37_79B9;
+        let seed = 0x5EED_0000 + w as u64 * 0x9E37_79B9 + p.requests;
         tasks.push(tokio::spawn(async move {
             start.wait().await;
             worker(driver, shared, seed).await;
@@ -186,23 +219,45 @@ pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<R
     });
     // Let every task reach the barrier before the counters are read.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let (cpu_u0, cpu_s0, _) = sys::rusage();
-    let writes0 = crate::writes::count();
-    let (allocs0, bytes0) = alloc::snapshot();
+    let before = Counters::read();
+    if trace {
+        alloc::set_tracing(true);
+    }
     let t0 = Instant::now();
     start.wait().await;
     for t in tasks.iter_mut() {
-        t.await.map_err(|e| format!("worker task: {e}"))?;
+        if let Err(e) = t.await {
+            alloc::set_tracing(false);
+            return Err(format!("worker task: {e}"));
+        }
     }
     let elapsed = t0.elapsed();
-    let (allocs1, bytes1) = alloc::snapshot();
-    let writes1 = crate::writes::count();
-    let (cpu_u1, cpu_s1, _) = sys::rusage();
-    let maxrss = sys::peak_rss_kib();
+    alloc::set_tracing(false);
+    let after = Counters::read();
     if let Some(handle) = progress {
         handle.abort();
         eprintln!();
     }
+    Ok((shared, elapsed, before, after))
+}
+
+/// Runs the warm-up, then the measured phase with `driver`, and returns the figures.
+pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<Report, String> {
+    let driver = Arc::new(driver);
+    if p.warmup > 0 {
+        let warm = RunParams {
+            requests: p.warmup,
+            progress: false,
+            ..p
+        };
+        phase(&driver, warm, false).await?;
+    }
+    let trace_top = alloc::trace_top();
+    let (shared, elapsed, c0, c1) = phase(&driver, p, trace_top.is_some()).await?;
+    if let Some(top) = trace_top {
+        alloc::report_traces(top);
+    }
+    let maxrss = sys::peak_rss_kib();
     let hist = shared.hist.merged().ok_or("cannot merge histograms")?;
     let us = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     Ok(Report {
@@ -218,11 +273,11 @@ pub async fn measure<D: Driver>(driver: D, name: &str, p: RunParams) -> Result<R
         p99_us: us(0.99),
         p999_us: us(0.999),
         max_us: hist.max() as f64 / 1000.0,
-        cpu_user_s: cpu_u1 - cpu_u0,
-        cpu_sys_s: cpu_s1 - cpu_s0,
-        allocs: allocs1 - allocs0,
-        alloc_bytes: bytes1 - bytes0,
-        write_syscalls: Some(writes1 - writes0),
+        cpu_user_s: c1.cpu_user - c0.cpu_user,
+        cpu_sys_s: c1.cpu_sys - c0.cpu_sys,
+        allocs: c1.allocs - c0.allocs,
+        alloc_bytes: c1.alloc_bytes - c0.alloc_bytes,
+        write_syscalls: Some(c1.writes - c0.writes),
         peak_rss_kib: maxrss,
         first_error: shared.first_error.get().cloned(),
     })
