@@ -18,6 +18,8 @@ pub(crate) fn expand(input: Input) -> TokenStream {
     let idents: Vec<_> = input.fields.iter().map(|f| &f.ident).collect();
     let names: Vec<&str> = input.fields.iter().map(|f| f.cql_name.as_str()).collect();
     let indexes = 0..n;
+    let at_indexes = 0..n;
+    let content_indexes = 0..n;
     let value_name = if input.attrs.send_names {
         quote! {
             fn value_name(&self, __scylla2_index: usize) -> ::core::option::Option<&str> {
@@ -84,6 +86,30 @@ pub(crate) fn expand(input: Input) -> TokenStream {
 
             fn write_values(&self, __scylla2_buf: &mut &mut [u8]) {
                 #(#krate::value::SerializeValue::write_value(&self.#idents, __scylla2_buf);)*
+            }
+
+            #[inline]
+            fn value_at(
+                &self,
+                __scylla2_index: usize,
+            ) -> ::core::option::Option<&dyn #krate::value::SerializeValue> {
+                match __scylla2_index {
+                    #(#at_indexes => ::core::option::Option::Some(&self.#idents),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            #[inline]
+            fn value_content_at(
+                &self,
+                __scylla2_index: usize,
+            ) -> ::core::option::Option<#krate::value::ValueContent<'_>> {
+                match __scylla2_index {
+                    #(#content_indexes => ::core::option::Option::Some(
+                        #krate::value::SerializeValue::value_content(&self.#idents),
+                    ),)*
+                    _ => ::core::option::Option::None,
+                }
             }
 
             #value_name

@@ -9,12 +9,13 @@
 
 use bytes::BufMut;
 
+use super::content::ValueContent;
 use super::cql_value::CqlValue;
 use super::de_collections::{FieldReader, RawElements};
 use super::de_impls::{decode_decimal, decode_duration, decode_str, exact, invalid, non_null};
 use super::deserialize::{DeserializeError, DeserializeValue, FrameSlice};
 use super::newtypes::{CqlDate, CqlTime, CqlTimestamp, CqlVarint};
-use super::ser_impls::{Content, via_content};
+use super::ser_impls::{Content, inline_content, via_content};
 use super::serialize::{SerializeError, SerializeValue, check_value_size};
 use crate::types::CqlType;
 
@@ -190,6 +191,16 @@ impl Content for CqlValue {
                 .iter()
                 .try_fold(0usize, |acc, e| Some(acc + e.fixed_size()?)),
             _ => None,
+        }
+    }
+
+    fn key_content(&self) -> ValueContent<'_> {
+        use CqlValue as V;
+        match self {
+            V::Ascii(s) | V::Text(s) => ValueContent::Borrowed(s.as_bytes()),
+            V::Blob(b) | V::Custom(b) => ValueContent::Borrowed(b),
+            V::Varint(v) => ValueContent::Borrowed(&v.0),
+            _ => inline_content(self),
         }
     }
 }

@@ -4,6 +4,8 @@
 //! - [`SerializeValue`] / [`SerializeRow`]: what bound values implement. Rust types map to
 //!   CQL types strictly (an `i64` is a bigint, never silently an int); see the impls in
 //!   `ser_impls`, `ser_collections` and `ser_row`.
+//! - [`ValueContent`]: a bound value's content without serializing it (borrowed, or inline
+//!   when short), which rows hand out by position to compute partition-key tokens cheaply.
 //! - [`DeserializeValue`] / [`DeserializeRow`]: what row columns decode into; types are checked
 //!   once per result, then every row decodes lazily without allocating for borrowed targets
 //!   (`&str`, `&[u8]`, [`ListIter`], [`MapIter`], …).
@@ -41,6 +43,7 @@ macro_rules! for_each_tuple {
     };
 }
 
+pub mod content;
 pub mod cql_value;
 mod cql_value_codec;
 mod de_collections;
@@ -56,6 +59,7 @@ mod ser_row;
 pub mod serialize;
 pub mod vint;
 
+pub use content::{InlineContent, ValueContent};
 pub use cql_value::CqlValue;
 pub use de_collections::{FieldReader, ListIter, MapIter, SetIter};
 pub use de_row::Row;

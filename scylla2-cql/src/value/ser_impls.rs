@@ -13,6 +13,7 @@ use std::sync::Arc;
 use bytes::{BufMut, Bytes};
 use uuid::Uuid;
 
+use super::content::ValueContent;
 use super::newtypes::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlVarint, MaybeEmpty,
     MaybeUnset, Unset,
@@ -33,6 +34,19 @@ pub(crate) trait Content {
     fn fixed_size(&self) -> Option<usize> {
         None
     }
+    /// The content for [`SerializeValue::value_content`]; by default written inline when
+    /// short ([`inline_content`]).
+    #[inline]
+    fn key_content(&self) -> ValueContent<'_> {
+        inline_content(self)
+    }
+}
+
+/// The content of `value` written inline when it fits, [`ValueContent::Unavailable`]
+/// otherwise.
+#[inline]
+pub(crate) fn inline_content<C: Content + ?Sized>(value: &C) -> ValueContent<'_> {
+    ValueContent::inline_with(value.content_size(), |buf| value.write_content(buf))
 }
 
 /// Implements the [`SerializeValue`] methods from a [`Content`] impl.
@@ -59,6 +73,11 @@ macro_rules! via_content {
 
         fn vector_fixed_size(&self) -> Option<usize> {
             $crate::value::ser_impls::Content::fixed_size(self)
+        }
+
+        #[inline]
+        fn value_content(&self) -> $crate::value::ValueContent<'_> {
+            $crate::value::ser_impls::Content::key_content(self)
         }
 
         fn vector_element_size(&self) -> usize {
@@ -108,9 +127,11 @@ macro_rules! fixed_scalar {
                     _ => Err(mismatch::<Self>(typ)),
                 }
             }
+            #[inline]
             fn content_size(&self) -> usize {
                 $size
             }
+            #[inline]
             fn write_content(&self, $buf: &mut &mut [u8]) {
                 let $v = self;
                 $write
@@ -210,9 +231,11 @@ impl Content for Uuid {
             _ => Err(mismatch::<Self>(typ)),
         }
     }
+    #[inline]
     fn content_size(&self) -> usize {
         16
     }
+    #[inline]
     fn write_content(&self, buf: &mut &mut [u8]) {
         buf.put_slice(self.as_bytes());
     }
@@ -265,6 +288,9 @@ impl Content for CqlVarint {
     fn write_content(&self, buf: &mut &mut [u8]) {
         buf.put_slice(&self.0);
     }
+    fn key_content(&self) -> ValueContent<'_> {
+        ValueContent::Borrowed(&self.0)
+    }
 }
 
 impl SerializeValue for CqlVarint {
@@ -310,6 +336,10 @@ impl Content for str {
     fn write_content(&self, buf: &mut &mut [u8]) {
         buf.put_slice(self.as_bytes());
     }
+    #[inline]
+    fn key_content(&self) -> ValueContent<'_> {
+        ValueContent::Borrowed(self.as_bytes())
+    }
 }
 
 impl Content for [u8] {
@@ -324,6 +354,10 @@ impl Content for [u8] {
     }
     fn write_content(&self, buf: &mut &mut [u8]) {
         buf.put_slice(self);
+    }
+    #[inline]
+    fn key_content(&self) -> ValueContent<'_> {
+        ValueContent::Borrowed(self)
     }
 }
 
@@ -375,6 +409,11 @@ macro_rules! forward {
         fn write_vector_element(&self, buf: &mut &mut [u8]) {
             let $s = self;
             <$target as SerializeValue>::write_vector_element($via, buf)
+        }
+        #[inline]
+        fn value_content(&self) -> ValueContent<'_> {
+            let $s = self;
+            <$target as SerializeValue>::value_content($via)
         }
     };
 }
@@ -428,6 +467,10 @@ macro_rules! deref_forward {
             fn write_vector_element(&self, buf: &mut &mut [u8]) {
                 (**self).write_vector_element(buf)
             }
+            #[inline]
+            fn value_content(&self) -> ValueContent<'_> {
+                (**self).value_content()
+            }
         }
     )+};
 }
@@ -470,6 +513,13 @@ impl<T: SerializeValue> SerializeValue for Option<T> {
             None => buf.put_u8(0),
         }
     }
+    #[inline]
+    fn value_content(&self) -> ValueContent<'_> {
+        match self {
+            Some(v) => v.value_content(),
+            None => ValueContent::Null,
+        }
+    }
 }
 
 /// "Not set" fits any column; it is refused inside collections, tuples and UDTs.
@@ -491,6 +541,9 @@ impl SerializeValue for Unset {
     }
     fn write_vector_element(&self, buf: &mut &mut [u8]) {
         buf.put_u8(0);
+    }
+    fn value_content(&self) -> ValueContent<'_> {
+        ValueContent::Null
     }
 }
 
@@ -540,6 +593,13 @@ impl<T: SerializeValue> SerializeValue for MaybeUnset<T> {
             MaybeUnset::Unset => buf.put_u8(0),
         }
     }
+    #[inline]
+    fn value_content(&self) -> ValueContent<'_> {
+        match self {
+            MaybeUnset::Set(v) => v.value_content(),
+            MaybeUnset::Unset => ValueContent::Null,
+        }
+    }
 }
 
 /// [`MaybeEmpty::Empty`] writes a zero-length value, which any type accepts except inside a
@@ -585,6 +645,13 @@ impl<T: SerializeValue> SerializeValue for MaybeEmpty<T> {
         match self {
             MaybeEmpty::Value(v) => v.write_vector_element(buf),
             MaybeEmpty::Empty => buf.put_u8(0),
+        }
+    }
+    #[inline]
+    fn value_content(&self) -> ValueContent<'_> {
+        match self {
+            MaybeEmpty::Value(v) => v.value_content(),
+            MaybeEmpty::Empty => ValueContent::Borrowed(&[]),
         }
     }
 }

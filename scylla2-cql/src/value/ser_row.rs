@@ -2,6 +2,7 @@
 //! (including `[&dyn SerializeValue]` and `Vec<CqlValue>`), references, and [`NamedValues`]
 //! sent by name.
 
+use super::content::ValueContent;
 use super::serialize::{SerializeError, SerializeRow, SerializeValue};
 use crate::types::ColumnSpec;
 
@@ -51,6 +52,14 @@ impl<R: SerializeRow + ?Sized> SerializeRow for &R {
     fn value_name(&self, index: usize) -> Option<&str> {
         (**self).value_name(index)
     }
+    #[inline]
+    fn value_at(&self, index: usize) -> Option<&dyn SerializeValue> {
+        (**self).value_at(index)
+    }
+    #[inline]
+    fn value_content_at(&self, index: usize) -> Option<ValueContent<'_>> {
+        (**self).value_content_at(index)
+    }
 }
 
 /// One value per bind marker, in order.
@@ -73,6 +82,14 @@ impl<T: SerializeValue> SerializeRow for [T] {
             v.write_value(buf);
         }
     }
+    #[inline]
+    fn value_at(&self, index: usize) -> Option<&dyn SerializeValue> {
+        self.get(index).map(|v| v as &dyn SerializeValue)
+    }
+    #[inline]
+    fn value_content_at(&self, index: usize) -> Option<ValueContent<'_>> {
+        self.get(index).map(T::value_content)
+    }
 }
 
 /// Implements [`SerializeRow`] for a contiguous container of values through its slice.
@@ -90,6 +107,14 @@ macro_rules! row_via_slice {
             }
             fn write_values(&self, buf: &mut &mut [u8]) {
                 self.as_slice().write_values(buf)
+            }
+            #[inline]
+            fn value_at(&self, index: usize) -> Option<&dyn SerializeValue> {
+                self.as_slice().value_at(index)
+            }
+            #[inline]
+            fn value_content_at(&self, index: usize) -> Option<ValueContent<'_>> {
+                self.as_slice().value_content_at(index)
             }
         }
     };
@@ -118,6 +143,20 @@ macro_rules! tuple_row {
             }
             fn write_values(&self, buf: &mut &mut [u8]) {
                 $(self.$idx.write_value(buf);)+
+            }
+            #[inline]
+            fn value_at(&self, index: usize) -> Option<&dyn SerializeValue> {
+                match index {
+                    $($idx => Some(&self.$idx),)+
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn value_content_at(&self, index: usize) -> Option<ValueContent<'_>> {
+                match index {
+                    $($idx => Some(self.$idx.value_content()),)+
+                    _ => None,
+                }
             }
         }
     };
@@ -203,5 +242,15 @@ impl<N: AsRef<str>, V: SerializeValue> SerializeRow for NamedValues<N, V> {
 
     fn value_name(&self, index: usize) -> Option<&str> {
         self.values.get(index).map(|(n, _)| n.as_ref())
+    }
+
+    fn value_at(&self, index: usize) -> Option<&dyn SerializeValue> {
+        self.values
+            .get(index)
+            .map(|(_, v)| v as &dyn SerializeValue)
+    }
+
+    fn value_content_at(&self, index: usize) -> Option<ValueContent<'_>> {
+        self.values.get(index).map(|(_, v)| v.value_content())
     }
 }

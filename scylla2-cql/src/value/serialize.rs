@@ -8,6 +8,7 @@
 
 use bytes::BufMut;
 
+use super::content::ValueContent;
 use crate::types::{ColumnSpec, CqlType};
 
 /// An error found before anything is sent: a bound value does not fit its column.
@@ -190,6 +191,16 @@ pub trait SerializeValue {
         false
     }
 
+    /// This value's content (what [`Self::write_value`] writes after the length) without
+    /// writing it, to compute partition-key tokens cheaply. Implementations must agree with
+    /// `write_value`: [`ValueContent::Null`] exactly when the written length is negative, and
+    /// otherwise the very bytes written after it. The default,
+    /// [`ValueContent::Unavailable`], makes the caller serialize the value instead; every
+    /// implementation in this crate answers without serializing when it can.
+    fn value_content(&self) -> ValueContent<'_> {
+        ValueContent::Unavailable
+    }
+
     /// Inside a `vector<T, N>`, elements of a fixed-size type (see
     /// [`CqlType::vector_fixed_size`]) are written bare; others are preceded by their length as
     /// an unsigned vint. `Some(n)` says this value is written bare in `n` bytes.
@@ -254,5 +265,22 @@ pub trait SerializeRow {
     fn value_name(&self, index: usize) -> Option<&str> {
         let _ = index;
         None
+    }
+
+    /// Value `index` on its own, so that a partition key can be read from its
+    /// [`SerializeValue::value_content`] without serializing the row. `None` when `index` is
+    /// out of range, or (the default) when this row does not hand out its values: the caller
+    /// then serializes the whole row.
+    fn value_at(&self, index: usize) -> Option<&dyn SerializeValue> {
+        let _ = index;
+        None
+    }
+
+    /// The [`SerializeValue::value_content`] of value `index`, `None` as for
+    /// [`Self::value_at`]. The default goes through `value_at`; rows of statically known
+    /// value types (tuples, derived structs) answer without a dynamic call.
+    #[inline]
+    fn value_content_at(&self, index: usize) -> Option<ValueContent<'_>> {
+        self.value_at(index).map(SerializeValue::value_content)
     }
 }

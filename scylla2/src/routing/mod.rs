@@ -1,7 +1,7 @@
 //! Routing: which nodes and shards a request goes to, computed without I/O.
 //!
 //! - [`murmur3`]: Murmur3Partitioner tokens, exactly as Cassandra computes them.
-//! - [`partition_key`]: the serialized partition key of bound values (on the stack) → token.
+//! - [`partition_key`]: the partition key of bound values → token, reading only the key's values.
 //! - [`sharding`]: the Scylla shard of a token, shard-aware local port selection.
 //! - [`replication`]: replication strategies and replica placement.
 //! - [`ring`]: nodes and the token ring.
