@@ -68,7 +68,10 @@ async fn read_loop(
             Ok(0) => {
                 return std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into();
             }
-            Ok(_) => inner.mark_read(),
+            Ok(_) => {
+                inner.mark_read();
+                super::writer::note_activity();
+            }
             Err(e) => return e.into(),
         }
     }

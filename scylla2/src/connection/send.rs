@@ -121,6 +121,7 @@ impl Inner {
             }
         }
         guard.stage = Stage::Sent;
+        super::writer::note_activity();
         if self.queued_frames.fetch_add(1, Ordering::Relaxed) == 0 {
             self.queued_notify.notify_one();
         }
