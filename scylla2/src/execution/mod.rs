@@ -65,8 +65,12 @@ where
     let mut reprepared = false;
     let mut shared = false;
     loop {
-        let envelope = statement.send(conn, values, opts).await?;
-        match decode(conn, envelope, statement.result_columns()) {
+        // One snapshot of the result metadata: its id is sent, its columns decode the rows.
+        let columns = statement.result_columns();
+        let envelope = statement
+            .send(conn, values, opts, columns.as_deref())
+            .await?;
+        match decode(conn, envelope, columns) {
             Ok(Decoded::Result(result)) => {
                 refresh_metadata(statement, &result);
                 return Ok(result);

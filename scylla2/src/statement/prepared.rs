@@ -215,13 +215,13 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
         conn: &'a Connection,
         values: &'a V,
         opts: &'a Resolved<'a>,
+        columns: Option<&'a ResultColumns>,
     ) -> Result<Envelope, ExecutionError> {
-        let result = self.shared.result.load_full();
         let mut params = opts.params(values);
         params.skip_metadata = true;
         let request = Execute {
             id: &self.shared.id,
-            result_metadata_id: result.metadata_id.as_deref(),
+            result_metadata_id: columns.and_then(|c| c.metadata_id.as_deref()),
             params,
         };
         Ok(send_with_options(conn, &request, opts).await?)
