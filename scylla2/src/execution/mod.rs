@@ -14,7 +14,7 @@ use crate::connection::{Connection, Envelope};
 use crate::error::ExecutionError;
 use crate::result::QueryResult;
 use crate::statement::Statement;
-use crate::statement::prepared::ResultColumns;
+use crate::statement::prepared::{Reprepared, ResultColumns};
 
 /// A decoded RESULT.
 // Boxing the common variant would allocate per response; Prepared is the boxed one.
@@ -59,10 +59,18 @@ where
     S: Statement<V> + ?Sized,
     V: ?Sized,
 {
+    // Whether this attempt sent its own PREPARE after UNPREPARED, and whether it shared one
+    // another execution sent: at most one shared and one own re-prepare, so at most three
+    // sends.
     let mut reprepared = false;
+    let mut shared = false;
     loop {
-        let envelope = statement.send(conn, values, opts).await?;
-        match decode(conn, envelope, statement.result_columns()) {
+        // One snapshot of the result metadata: its id is sent, its columns decode the rows.
+        let columns = statement.result_columns();
+        let envelope = statement
+            .send(conn, values, opts, columns.as_deref())
+            .await?;
+        match decode(conn, envelope, columns) {
             Ok(Decoded::Result(result)) => {
                 refresh_metadata(statement, &result);
                 return Ok(result);
@@ -84,9 +92,13 @@ where
                     });
                 };
                 // Boxed: the re-prepare future would otherwise enlarge every attempt (three
-                // of which live in each execution's future); this path is rare.
-                Box::pin(prepared.reprepare(conn)).await?;
-                reprepared = true;
+                // of which live in each execution's future); this path is rare. A shared
+                // re-prepare that did not help (the node forgot the statement again) is
+                // followed by an own one.
+                match Box::pin(prepared.reprepare(conn, shared)).await? {
+                    Reprepared::Sent => reprepared = true,
+                    Reprepared::Shared => shared = true,
+                }
             }
             Err(e) => return Err(e),
         }

@@ -9,8 +9,12 @@ mod pool;
 #[cfg(test)]
 mod tests;
 
+use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
 
 use scylla2_cql::response::result::PagingState;
 
@@ -18,6 +22,7 @@ pub use builder::SessionBuilder;
 pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
 
+use crate::connection::Connection;
 use crate::error::ExecutionError;
 use crate::result::{PagingStateResponse, QueryResult};
 use crate::statement::prepared::prepare_on;
@@ -153,6 +158,12 @@ impl Session {
     }
 
     /// Prepares `query` (a string or a [`Query`], whose options the statement keeps).
+    ///
+    /// The first node that prepares it answers; the statement is then prepared on every
+    /// other live node concurrently (one connection each: ScyllaDB shares prepared
+    /// statements between its shards), so that executions routed there need no re-prepare.
+    /// Those extra PREPAREs may fail (a node that did not prepare it re-prepares on
+    /// UNPREPARED later); waiting for them is bounded by the statement's timeout.
     pub async fn prepare(
         &self,
         query: impl Into<Query>,
@@ -166,11 +177,21 @@ impl Session {
             .as_ref()
             .map(|c| c.connections_without_token())
             .unwrap_or_default();
-        for (_node, conn) in routed.into_iter().chain(self.inner.pools.plan()) {
+        for (node, conn) in routed.iter().cloned().chain(self.inner.pools.plan()) {
             match prepare_on(&conn, query.text()).await {
                 Ok(prepared) => {
                     let mut statement = PreparedStatement::new(query.text(), prepared);
                     statement.options = query.options.clone();
+                    let others = if routed.is_empty() {
+                        distinct_nodes(self.inner.pools.plan(), node)
+                    } else {
+                        distinct_nodes(routed, node)
+                    };
+                    let timeout = statement
+                        .options
+                        .resolve(&self.inner.defaults, None)
+                        .timeout;
+                    prepare_on_all(others, query.text(), timeout).await;
                     return Ok(statement);
                 }
                 Err(e) if e.may_try_next(true) => last = Some(e),
@@ -288,5 +309,50 @@ impl Session {
             Some(cluster) => cluster.replicas(keyspace, token),
             None => Vec::new(),
         }
+    }
+}
+
+/// One connection of every node of `plan` but `except`.
+fn distinct_nodes(
+    plan: impl IntoIterator<Item = (SocketAddr, Arc<Connection>)>,
+    except: SocketAddr,
+) -> Vec<Arc<Connection>> {
+    let mut nodes: Vec<(SocketAddr, Arc<Connection>)> = Vec::new();
+    for (node, conn) in plan {
+        if node != except && nodes.iter().all(|(n, _)| *n != node) {
+            nodes.push((node, conn));
+        }
+    }
+    nodes.into_iter().map(|(_, conn)| conn).collect()
+}
+
+/// Sends PREPARE for `text` on every connection of `conns` concurrently and waits for all
+/// answers (at most `timeout`); failures are ignored.
+async fn prepare_on_all(conns: Vec<Arc<Connection>>, text: &str, timeout: Option<Duration>) {
+    if conns.is_empty() {
+        return;
+    }
+    let mut pending: Vec<Option<Pin<Box<_>>>> = conns
+        .iter()
+        .map(|conn| Some(Box::pin(prepare_on(conn, text))))
+        .collect();
+    let all = poll_fn(|cx| {
+        let mut done = true;
+        for slot in &mut pending {
+            if let Some(prepare) = slot {
+                if prepare.as_mut().poll(cx).is_ready() {
+                    *slot = None;
+                } else {
+                    done = false;
+                }
+            }
+        }
+        if done { Poll::Ready(()) } else { Poll::Pending }
+    });
+    match timeout {
+        Some(t) => {
+            let _ = tokio::time::timeout(t, all).await;
+        }
+        None => all.await,
     }
 }

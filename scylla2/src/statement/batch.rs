@@ -13,6 +13,7 @@ use super::{
 };
 use crate::connection::{Connection, Envelope};
 use crate::error::ExecutionError;
+use crate::statement::prepared::ResultColumns;
 
 /// One statement of a batch: a query string or a prepared statement.
 pub trait BatchItem: Sync {
@@ -316,6 +317,7 @@ where
         conn: &'a Connection,
         values: &'a V,
         opts: &'a Resolved<'a>,
+        _columns: Option<&'a ResultColumns>,
     ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
         self.statements.send(self.batch_type, conn, values, opts)
     }

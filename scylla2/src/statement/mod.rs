@@ -237,13 +237,15 @@ pub trait Statement<V: ?Sized>: private::Sealed + Sync {
     #[doc(hidden)]
     fn check_values(&self, values: &V) -> Result<(), ExecutionError>;
 
-    /// Sends the request on `conn`.
+    /// Sends the request on `conn`; a prepared statement sends the result metadata id of
+    /// `columns` (its [`result_columns`](Self::result_columns) as loaded for this attempt).
     #[doc(hidden)]
     fn send<'a>(
         &'a self,
         conn: &'a Connection,
         values: &'a V,
         opts: &'a Resolved<'a>,
+        columns: Option<&'a ResultColumns>,
     ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a;
 
     /// The prepared statement with id `id` in this statement, to re-prepare on UNPREPARED.
@@ -253,7 +255,9 @@ pub trait Statement<V: ?Sized>: private::Sealed + Sync {
         None
     }
 
-    /// The result columns known from PREPARE (rows come without metadata).
+    /// The result columns known from PREPARE (rows come without metadata), loaded once per
+    /// attempt: the metadata id sent and the columns decoding the answer are this one
+    /// snapshot, so that they match even when the metadata changes meanwhile.
     #[doc(hidden)]
     fn result_columns(&self) -> Option<Arc<ResultColumns>> {
         None
@@ -360,6 +364,7 @@ macro_rules! text_statement {
                 conn: &'a Connection,
                 values: &'a V,
                 opts: &'a Resolved<'a>,
+                _columns: Option<&'a ResultColumns>,
             ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
                 send_query(self, conn, values, opts)
             }
@@ -381,6 +386,7 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for Query {
         conn: &'a Connection,
         values: &'a V,
         opts: &'a Resolved<'a>,
+        _columns: Option<&'a ResultColumns>,
     ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
         send_query(&self.text, conn, values, opts)
     }

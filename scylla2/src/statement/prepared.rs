@@ -1,8 +1,13 @@
 //! Prepared statements: the id, bind markers (with partition-key indexes), result columns
 //! and LWT flag from PREPARE. Executions skip result metadata; on protocol v5 the result
 //! metadata id is sent and refreshed when the server says the metadata changed.
+//!
+//! Re-prepares after UNPREPARED are shared per node: executions that got UNPREPARED from the
+//! same node while one of them re-prepares wait for that PREPARE instead of sending their own.
 
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -32,6 +37,29 @@ struct Shared {
     bind: PreparedMetadata,
     result: ArcSwap<ResultColumns>,
     is_lwt: bool,
+    /// Per node (by IP address: a node's shard-aware connections use another port), the
+    /// coordination of re-prepares. Entries are added on the first UNPREPARED from a node,
+    /// so there are at most as many as nodes.
+    reprepares: Mutex<Vec<(IpAddr, Arc<NodeReprepare>)>>,
+    /// PREPAREs sent by re-prepares.
+    reprepare_count: AtomicU64,
+}
+
+/// One node's re-prepares of one statement: one at a time, each completed one counted.
+#[derive(Debug, Default)]
+struct NodeReprepare {
+    lock: tokio::sync::Mutex<()>,
+    /// Re-prepares completed on the node.
+    completed: AtomicU64,
+}
+
+/// What [`PreparedStatement::reprepare`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reprepared {
+    /// It sent a PREPARE, which succeeded.
+    Sent,
+    /// Another execution re-prepared on the node meanwhile; nothing was sent.
+    Shared,
 }
 
 /// A statement prepared by `Session::prepare`. Cheap to clone; clones share the server-side
@@ -56,6 +84,8 @@ impl PreparedStatement {
                 bind: prepared.bind,
                 result: ArcSwap::from_pointee(result),
                 is_lwt: prepared.is_lwt,
+                reprepares: Mutex::new(Vec::new()),
+                reprepare_count: AtomicU64::new(0),
             }),
             options: StatementOptions::default(),
         }
@@ -98,9 +128,48 @@ impl PreparedStatement {
         Ok(values.check_types(&self.shared.bind.columns)?)
     }
 
+    /// How many PREPAREs executions of this statement (and of its clones) sent to re-prepare
+    /// it after UNPREPARED. Executions that got UNPREPARED from a node while another one
+    /// re-prepared there share that PREPARE and are not counted.
+    pub fn reprepares(&self) -> u64 {
+        self.shared.reprepare_count.load(Ordering::Relaxed)
+    }
+
+    /// The re-prepare coordination of the node at `addr`.
+    fn node_reprepare(&self, addr: IpAddr) -> Arc<NodeReprepare> {
+        let mut nodes = self
+            .shared
+            .reprepares
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some((_, node)) = nodes.iter().find(|(a, _)| *a == addr) {
+            return node.clone();
+        }
+        let node = Arc::new(NodeReprepare::default());
+        nodes.push((addr, node.clone()));
+        node
+    }
+
     /// Re-prepares the statement on `conn` after UNPREPARED. The server derives the id from
     /// the text, so the id stays the same; a different one is an error.
-    pub(crate) async fn reprepare(&self, conn: &Connection) -> Result<(), ExecutionError> {
+    ///
+    /// Unless `force`, a re-prepare on the same node completed after this call began (the
+    /// UNPREPARED just received) is shared: the statement is prepared there again, so
+    /// nothing is sent. Call it right after receiving UNPREPARED. (Two nodes behind one IP
+    /// address may share wrongly: the execution then gets UNPREPARED again and re-prepares
+    /// with `force`.)
+    pub(crate) async fn reprepare(
+        &self,
+        conn: &Connection,
+        force: bool,
+    ) -> Result<Reprepared, ExecutionError> {
+        let node = self.node_reprepare(conn.peer_addr().ip());
+        let seen = node.completed.load(Ordering::Acquire);
+        let _guard = node.lock.lock().await;
+        if !force && node.completed.load(Ordering::Acquire) != seen {
+            return Ok(Reprepared::Shared);
+        }
+        self.shared.reprepare_count.fetch_add(1, Ordering::Relaxed);
         let prepared = prepare_on(conn, &self.shared.text).await?;
         if prepared.id != self.shared.id {
             return Err(ExecutionError::StillUnprepared(prepared.id));
@@ -109,7 +178,8 @@ impl PreparedStatement {
             metadata_id: prepared.result_metadata_id,
             columns: prepared.result.columns.unwrap_or_default(),
         });
-        Ok(())
+        node.completed.fetch_add(1, Ordering::Release);
+        Ok(Reprepared::Sent)
     }
 
     /// Records new result metadata (Metadata_changed, v5).
@@ -145,13 +215,13 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
         conn: &'a Connection,
         values: &'a V,
         opts: &'a Resolved<'a>,
+        columns: Option<&'a ResultColumns>,
     ) -> Result<Envelope, ExecutionError> {
-        let result = self.shared.result.load_full();
         let mut params = opts.params(values);
         params.skip_metadata = true;
         let request = Execute {
             id: &self.shared.id,
-            result_metadata_id: result.metadata_id.as_deref(),
+            result_metadata_id: columns.and_then(|c| c.metadata_id.as_deref()),
             params,
         };
         Ok(send_with_options(conn, &request, opts).await?)
