@@ -17,6 +17,7 @@ pub struct FrameSlice<'frame> {
 impl<'frame> FrameSlice<'frame> {
     /// A slice of `frame`. `slice` must lie inside `frame` for [`Self::to_bytes`] to share
     /// memory; otherwise the bytes are copied.
+    #[inline]
     pub fn new(frame: &'frame Bytes, slice: &'frame [u8]) -> Self {
         Self { frame, slice }
     }
@@ -30,6 +31,7 @@ impl<'frame> FrameSlice<'frame> {
     }
 
     /// The value's bytes.
+    #[inline]
     pub fn as_slice(&self) -> &'frame [u8] {
         self.slice
     }
@@ -51,6 +53,7 @@ impl<'frame> FrameSlice<'frame> {
     }
 
     /// A sub-slice of this one, in the same frame.
+    #[inline]
     pub fn with_slice(&self, slice: &'frame [u8]) -> Self {
         Self {
             frame: self.frame,
@@ -194,6 +197,7 @@ pub struct ColumnIterator<'frame, 'meta> {
 
 impl<'frame, 'meta> ColumnIterator<'frame, 'meta> {
     /// Columns of one row read from `row_bytes` (a slice inside `frame`), described by `specs`.
+    #[inline]
     pub fn new(specs: &'meta [ColumnSpec], frame: &'frame Bytes, row_bytes: &'frame [u8]) -> Self {
         Self {
             specs: specs.iter(),
@@ -218,6 +222,7 @@ impl<'frame, 'meta> Iterator for ColumnIterator<'frame, 'meta> {
     type Item = Result<(&'meta ColumnSpec, Option<FrameSlice<'frame>>), DeserializeError>;
 
     /// A truncated column is an error naming the column ([`DeserializeError::Column`]).
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let spec = self.specs.next()?;
         let index = self.index;
