@@ -227,20 +227,26 @@ impl<'frame, 'meta> Iterator for ColumnIterator<'frame, 'meta> {
         let spec = self.specs.next()?;
         let index = self.index;
         self.index += 1;
-        Some(
-            self.reader
-                .read_bytes()
-                .map(|v| (spec, v.map(|s| FrameSlice::new(self.frame, s))))
-                .map_err(|e| DeserializeError::Column {
-                    index,
-                    name: spec.name.clone(),
-                    source: Box::new(e.into()),
-                }),
-        )
+        Some(match self.reader.read_bytes() {
+            Ok(v) => Ok((spec, v.map(|s| FrameSlice::new(self.frame, s)))),
+            Err(e) => Err(truncated_column(index, spec, e)),
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.specs.len(), Some(self.specs.len()))
+    }
+}
+
+/// The error for column `index` (`spec`) whose bytes could not be read (kept out of line so
+/// the hot path stays small).
+#[cold]
+#[inline(never)]
+fn truncated_column(index: usize, spec: &ColumnSpec, e: WireError) -> DeserializeError {
+    DeserializeError::Column {
+        index,
+        name: spec.name.clone(),
+        source: Box::new(e.into()),
     }
 }
 
