@@ -45,9 +45,20 @@ pub(crate) fn invalid(typ: &CqlType, reason: &'static str) -> DeserializeError {
 pub(crate) fn non_null<'f, T: ?Sized>(
     v: Option<FrameSlice<'f>>,
 ) -> Result<FrameSlice<'f>, DeserializeError> {
-    v.ok_or(DeserializeError::UnexpectedNull {
+    // A `match` rather than `ok_or`: the error is built (and dropped) only for a null.
+    match v {
+        Some(v) => Ok(v),
+        None => Err(unexpected_null::<T>()),
+    }
+}
+
+/// [`DeserializeError::UnexpectedNull`] naming `T` (out of line: nulls are the rare path).
+#[cold]
+#[inline(never)]
+fn unexpected_null<T: ?Sized>() -> DeserializeError {
+    DeserializeError::UnexpectedNull {
         rust_type: type_name::<T>(),
-    })
+    }
 }
 
 /// The value's bytes as an array of exactly `N` bytes.
