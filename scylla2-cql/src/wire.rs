@@ -78,6 +78,7 @@ impl<'a> WireReader<'a> {
     }
 
     /// Errors when bytes are left over.
+    #[inline]
     pub fn expect_end(&self) -> Result<(), WireError> {
         if self.buf.is_empty() {
             Ok(())
@@ -87,6 +88,7 @@ impl<'a> WireReader<'a> {
     }
 
     /// Takes the next `n` bytes.
+    #[inline]
     pub fn read_slice(&mut self, n: usize) -> Result<&'a [u8], WireError> {
         if n > self.buf.len() {
             return Err(WireError::UnexpectedEnd {
@@ -99,6 +101,7 @@ impl<'a> WireReader<'a> {
         Ok(head)
     }
 
+    #[inline]
     fn read_array<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
         let slice = self.read_slice(N)?;
         let mut out = [0u8; N];
@@ -122,6 +125,7 @@ impl<'a> WireReader<'a> {
     }
 
     /// `[int]`.
+    #[inline]
     pub fn read_i32(&mut self) -> Result<i32, WireError> {
         Ok(i32::from_be_bytes(self.read_array()?))
     }
@@ -171,6 +175,7 @@ impl<'a> WireReader<'a> {
     }
 
     /// `[bytes]`: an `[int]` length then bytes; a negative length is null (`None`).
+    #[inline]
     pub fn read_bytes(&mut self) -> Result<Option<&'a [u8]>, WireError> {
         let n = self.read_i32()?;
         if n < 0 {

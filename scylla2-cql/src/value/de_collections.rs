@@ -39,6 +39,7 @@ pub(crate) struct RawElements<'frame> {
 }
 
 impl<'frame> RawElements<'frame> {
+    #[inline]
     pub(crate) fn empty() -> Self {
         Self {
             frame: None,
@@ -50,6 +51,7 @@ impl<'frame> RawElements<'frame> {
 
     /// A list, set (`per_entry` 1) or map (`per_entry` 2): `[int]` count then `[bytes]`s. A
     /// zero-length value is an empty collection.
+    #[inline]
     pub(crate) fn collection(
         typ: &CqlType,
         v: FrameSlice<'frame>,
@@ -121,11 +123,13 @@ impl<'frame> RawElements<'frame> {
     }
 
     /// Elements (or map keys and values) left.
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.remaining
     }
 
     /// The next element's bytes (`None` inside is null).
+    #[inline]
     pub(crate) fn next_raw(
         &mut self,
     ) -> Option<Result<Option<FrameSlice<'frame>>, DeserializeError>> {

@@ -21,6 +21,8 @@ use crate::types::CqlType;
 use crate::wire::WireReader;
 
 /// A type mismatch naming `T`.
+#[cold]
+#[inline(never)]
 pub(crate) fn de_mismatch<T: ?Sized>(typ: &CqlType) -> DeserializeError {
     DeserializeError::TypeMismatch {
         rust_type: type_name::<T>(),
@@ -29,6 +31,8 @@ pub(crate) fn de_mismatch<T: ?Sized>(typ: &CqlType) -> DeserializeError {
 }
 
 /// An invalid value of type `typ`.
+#[cold]
+#[inline(never)]
 pub(crate) fn invalid(typ: &CqlType, reason: &'static str) -> DeserializeError {
     DeserializeError::InvalidValue {
         cql_type: typ.clone(),
@@ -37,15 +41,28 @@ pub(crate) fn invalid(typ: &CqlType, reason: &'static str) -> DeserializeError {
 }
 
 /// The value, or [`DeserializeError::UnexpectedNull`] naming `T`.
+#[inline]
 pub(crate) fn non_null<'f, T: ?Sized>(
     v: Option<FrameSlice<'f>>,
 ) -> Result<FrameSlice<'f>, DeserializeError> {
-    v.ok_or(DeserializeError::UnexpectedNull {
+    // A `match` rather than `ok_or`: the error is built (and dropped) only for a null.
+    match v {
+        Some(v) => Ok(v),
+        None => Err(unexpected_null::<T>()),
+    }
+}
+
+/// [`DeserializeError::UnexpectedNull`] naming `T` (out of line: nulls are the rare path).
+#[cold]
+#[inline(never)]
+fn unexpected_null<T: ?Sized>() -> DeserializeError {
+    DeserializeError::UnexpectedNull {
         rust_type: type_name::<T>(),
-    })
+    }
 }
 
 /// The value's bytes as an array of exactly `N` bytes.
+#[inline]
 pub(crate) fn exact<const N: usize>(
     typ: &CqlType,
     bytes: &[u8],
@@ -77,6 +94,7 @@ macro_rules! de_non_null {
                 }
             }
 
+            #[inline]
             fn deserialize(
                 $typ: &'meta CqlType,
                 value: Option<FrameSlice<'frame>>,
@@ -191,6 +209,7 @@ de_non_null!(CqlDecimal, CqlType::Decimal, |typ, v| decode_decimal(
 ));
 
 /// Validates text (UTF-8) or ascii (bytes 0..=127).
+#[inline]
 pub(crate) fn decode_str<'a>(typ: &CqlType, bytes: &'a [u8]) -> Result<&'a str, DeserializeError> {
     if matches!(typ, CqlType::Ascii) && !bytes.is_ascii() {
         return Err(invalid(typ, "non-ASCII byte in an ascii value"));

@@ -4,6 +4,9 @@ use super::cql_value::CqlValue;
 use super::deserialize::{ColumnIterator, DeserializeError, DeserializeRow, DeserializeValue};
 use crate::types::ColumnSpec;
 
+/// Names column `index` (`name`) in error `e` (kept out of line: errors are rare).
+#[cold]
+#[inline(never)]
 fn wrap(index: usize, name: &str, e: DeserializeError) -> DeserializeError {
     DeserializeError::Column {
         index,

@@ -17,6 +17,7 @@ pub struct FrameSlice<'frame> {
 impl<'frame> FrameSlice<'frame> {
     /// A slice of `frame`. `slice` must lie inside `frame` for [`Self::to_bytes`] to share
     /// memory; otherwise the bytes are copied.
+    #[inline]
     pub fn new(frame: &'frame Bytes, slice: &'frame [u8]) -> Self {
         Self { frame, slice }
     }
@@ -30,6 +31,7 @@ impl<'frame> FrameSlice<'frame> {
     }
 
     /// The value's bytes.
+    #[inline]
     pub fn as_slice(&self) -> &'frame [u8] {
         self.slice
     }
@@ -51,6 +53,7 @@ impl<'frame> FrameSlice<'frame> {
     }
 
     /// A sub-slice of this one, in the same frame.
+    #[inline]
     pub fn with_slice(&self, slice: &'frame [u8]) -> Self {
         Self {
             frame: self.frame,
@@ -194,6 +197,7 @@ pub struct ColumnIterator<'frame, 'meta> {
 
 impl<'frame, 'meta> ColumnIterator<'frame, 'meta> {
     /// Columns of one row read from `row_bytes` (a slice inside `frame`), described by `specs`.
+    #[inline]
     pub fn new(specs: &'meta [ColumnSpec], frame: &'frame Bytes, row_bytes: &'frame [u8]) -> Self {
         Self {
             specs: specs.iter(),
@@ -218,24 +222,31 @@ impl<'frame, 'meta> Iterator for ColumnIterator<'frame, 'meta> {
     type Item = Result<(&'meta ColumnSpec, Option<FrameSlice<'frame>>), DeserializeError>;
 
     /// A truncated column is an error naming the column ([`DeserializeError::Column`]).
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let spec = self.specs.next()?;
         let index = self.index;
         self.index += 1;
-        Some(
-            self.reader
-                .read_bytes()
-                .map(|v| (spec, v.map(|s| FrameSlice::new(self.frame, s))))
-                .map_err(|e| DeserializeError::Column {
-                    index,
-                    name: spec.name.clone(),
-                    source: Box::new(e.into()),
-                }),
-        )
+        Some(match self.reader.read_bytes() {
+            Ok(v) => Ok((spec, v.map(|s| FrameSlice::new(self.frame, s)))),
+            Err(e) => Err(truncated_column(index, spec, e)),
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.specs.len(), Some(self.specs.len()))
+    }
+}
+
+/// The error for column `index` (`spec`) whose bytes could not be read (kept out of line so
+/// the hot path stays small).
+#[cold]
+#[inline(never)]
+fn truncated_column(index: usize, spec: &ColumnSpec, e: WireError) -> DeserializeError {
+    DeserializeError::Column {
+        index,
+        name: spec.name.clone(),
+        source: Box::new(e.into()),
     }
 }
 

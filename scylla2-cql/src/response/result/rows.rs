@@ -324,6 +324,7 @@ pub struct RawRowIter<'r, 'm> {
 impl<'r, 'm> Iterator for RawRowIter<'r, 'm> {
     type Item = Result<ColumnIterator<'r, 'm>, DeserializeError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
