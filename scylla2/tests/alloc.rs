@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::counting::{IN_FLIGHT, OPS, insert, measure, select};
+use common::counting::{OPS, check_insert_select, create_table, measure};
 use scylla2::Session;
 
 #[global_allocator]
@@ -53,18 +53,7 @@ fn prepared_statements_at(version: u8) {
             .connect()
             .await
             .unwrap();
-        let ks = common::keyspace("alloc");
-        session
-            .execute(common::create_keyspace(&ks).as_str(), ())
-            .await
-            .unwrap();
-        session
-            .execute(
-                format!("CREATE TABLE {ks}.t (pk int PRIMARY KEY, ck int, v text)").as_str(),
-                (),
-            )
-            .await
-            .unwrap();
+        let ks = create_table(&session, "alloc").await;
         // The routed session, then an unrouted one (topology disabled): both go through the
         // one attempt loop, over a routed plan or the contact-point rotation.
         let unrouted = Session::builder()
@@ -75,36 +64,7 @@ fn prepared_statements_at(version: u8) {
             .unwrap();
         for (mode, session) in [("routed", &session), ("unrouted", &unrouted)] {
             assert_eq!(session.is_routing(), mode == "routed");
-            let ins = session
-                .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
-                .await
-                .unwrap();
-            let sel = session
-                .prepare(format!("SELECT ck, v FROM {ks}.t WHERE pk = ?").as_str())
-                .await
-                .unwrap();
-            let (s, i, q) = (session, &ins, &sel);
-            // Warm-up: buffers, slot chunks, wakers, thread-local caches reach steady state.
-            measure(OPS, move |n| insert(s, i, n)).await;
-            measure(OPS, move |n| select(s, q, n)).await;
-
-            let inserts = measure(OPS, move |n| insert(s, i, n)).await;
-            let selects = measure(OPS, move |n| select(s, q, n)).await;
-            let per_insert = inserts as f64 / OPS as f64;
-            let per_select = selects as f64 / OPS as f64;
-            println!(
-                "protocol v{version} {mode}: {inserts} allocations over {OPS} INSERTs \
-                 ({per_insert:.4} each), {selects} over {OPS} SELECTs ({per_select:.4} each), \
-                 {IN_FLIGHT} in flight"
-            );
-            assert!(
-                per_insert <= 0.05,
-                "{mode}: {per_insert} allocations per INSERT"
-            );
-            assert!(
-                per_select <= 0.5,
-                "{mode}: {per_select} allocations per SELECT"
-            );
+            check_insert_select(session, &ks, &format!("protocol v{version} {mode}")).await;
         }
     });
 }

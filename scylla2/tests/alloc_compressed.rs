@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::counting::{IN_FLIGHT, OPS, insert, measure, select};
+use common::counting::{OPS, check_insert_select, create_table, measure};
 use scylla2::Session;
 use scylla2::connection::{Compression, Connection, ConnectionConfig};
 use scylla2_cql::frame::{HeaderFlags, Opcode, ProtocolVersion};
@@ -110,47 +110,8 @@ fn compressed_at(version: Option<u8>, compression: Compression) {
         println!("{label}: {n} allocations over {OPS} OPTIONS round trips ({per:.4} each)");
         assert!(per <= 0.05, "{label}: {per} allocations per round trip");
 
-        let ks = common::keyspace("alloc_compressed");
-        session
-            .execute(common::create_keyspace(&ks).as_str(), ())
-            .await
-            .unwrap();
-        session
-            .execute(
-                format!("CREATE TABLE {ks}.t (pk int PRIMARY KEY, ck int, v text)").as_str(),
-                (),
-            )
-            .await
-            .unwrap();
-        let ins = session
-            .prepare(format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)").as_str())
-            .await
-            .unwrap();
-        let sel = session
-            .prepare(format!("SELECT ck, v FROM {ks}.t WHERE pk = ?").as_str())
-            .await
-            .unwrap();
-        let (s, i, q) = (&session, &ins, &sel);
-        // Warm-up: buffers, slot chunks, wakers, thread-local caches reach steady state.
-        measure(OPS, move |n| insert(s, i, n)).await;
-        measure(OPS, move |n| select(s, q, n)).await;
-
-        let inserts = measure(OPS, move |n| insert(s, i, n)).await;
-        let selects = measure(OPS, move |n| select(s, q, n)).await;
-        let per_insert = inserts as f64 / OPS as f64;
-        let per_select = selects as f64 / OPS as f64;
-        println!(
-            "{label}: {inserts} allocations over {OPS} INSERTs ({per_insert:.4} each), \
-             {selects} over {OPS} SELECTs ({per_select:.4} each), {IN_FLIGHT} in flight"
-        );
-        assert!(
-            per_insert <= 0.05,
-            "{label}: {per_insert} allocations per INSERT"
-        );
-        assert!(
-            per_select <= 0.5,
-            "{label}: {per_select} allocations per SELECT"
-        );
+        let ks = create_table(&session, "alloc_compressed").await;
+        check_insert_select(&session, &ks, &label).await;
     });
     drop(cluster);
     drop(sim_rt);

@@ -5,10 +5,7 @@
 //! errors; known Python-driver vectors through both paths; and zero allocations for short and
 //! long keys alike.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use scylla2::routing::Token;
 use scylla2::routing::partition_key::{
@@ -23,57 +20,12 @@ use scylla2_cql::value::{
 use scylla2_macros::SerializeRow;
 use uuid::Uuid;
 
-struct Counting;
+mod common;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    // Const-initialized without destructor: reading it never allocates.
-    static COUNTED: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    if COUNTED.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call forwards to the system allocator with the same arguments; counting
-// touches only an atomic and a const thread-local.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use common::counting::allocations;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Allocations made by `f` on this thread.
-fn allocations(f: impl FnOnce()) -> usize {
-    COUNTED.set(true);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    f();
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
-    COUNTED.set(false);
-    after - before
-}
+static GLOBAL: common::counting::Counting = common::counting::Counting;
 
 /// xorshift64: deterministic, seeded per test.
 struct Rng(u64);

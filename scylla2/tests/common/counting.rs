@@ -53,6 +53,16 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+/// Allocations made by `f`, run synchronously on this thread.
+pub fn allocations(f: impl FnOnce()) -> u64 {
+    COUNTED.set(true);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    f();
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTED.set(false);
+    after - before
+}
+
 /// Requests in flight during a measurement.
 pub const IN_FLIGHT: usize = 128;
 /// Requests per measurement.
@@ -117,4 +127,50 @@ pub async fn select(session: &Session, stmt: &PreparedStatement, i: usize) {
     let (ck, v): (i32, &str) = r.single_row().unwrap();
     assert_eq!(ck, k);
     assert_eq!(v, "value-of-the-row");
+}
+
+/// Creates `{ks}.t (pk int PRIMARY KEY, ck int, v text)` in a new keyspace named after
+/// `prefix`; returns the keyspace.
+pub async fn create_table(session: &Session, prefix: &str) -> String {
+    let ks = super::keyspace(prefix);
+    super::query(session, &super::create_keyspace(&ks)).await;
+    super::query(
+        session,
+        &format!("CREATE TABLE {ks}.t (pk int PRIMARY KEY, ck int, v text)"),
+    )
+    .await;
+    ks
+}
+
+/// The allocation check of a session: prepares the INSERT and SELECT of [`insert`] and
+/// [`select`] on `{ks}.t`, warms up (buffers, slot chunks, wakers, thread-local caches reach
+/// steady state), then measures [`OPS`] of each with [`IN_FLIGHT`] in flight, prints the
+/// figures under `label` and asserts at most 0.05 allocations per INSERT and 0.5 per SELECT.
+pub async fn check_insert_select(session: &Session, ks: &str, label: &str) {
+    let ins = super::prepare(
+        session,
+        &format!("INSERT INTO {ks}.t (pk, ck, v) VALUES (?, ?, ?)"),
+    )
+    .await;
+    let sel = super::prepare(session, &format!("SELECT ck, v FROM {ks}.t WHERE pk = ?")).await;
+    let (s, i, q) = (session, &ins, &sel);
+    measure(OPS, move |n| insert(s, i, n)).await;
+    measure(OPS, move |n| select(s, q, n)).await;
+
+    let inserts = measure(OPS, move |n| insert(s, i, n)).await;
+    let selects = measure(OPS, move |n| select(s, q, n)).await;
+    let per_insert = inserts as f64 / OPS as f64;
+    let per_select = selects as f64 / OPS as f64;
+    println!(
+        "{label}: {inserts} allocations over {OPS} INSERTs ({per_insert:.4} each), \
+         {selects} over {OPS} SELECTs ({per_select:.4} each), {IN_FLIGHT} in flight"
+    );
+    assert!(
+        per_insert <= 0.05,
+        "{label}: {per_insert} allocations per INSERT"
+    );
+    assert!(
+        per_select <= 0.5,
+        "{label}: {per_select} allocations per SELECT"
+    );
 }
