@@ -22,6 +22,29 @@ mod tests;
 #[cfg(test)]
 mod tests_handshake;
 
+/// A response envelope (header + `body`) of protocol `version`, as test servers write it.
+#[cfg(test)]
+pub(crate) fn test_response_frame(
+    version: ProtocolVersion,
+    stream: i16,
+    opcode: scylla2_cql::frame::Opcode,
+    body: &[u8],
+) -> Vec<u8> {
+    let header = scylla2_cql::frame::EnvelopeHeader {
+        version,
+        is_response: true,
+        flags: HeaderFlags::default(),
+        stream,
+        opcode,
+        length: body.len() as u32,
+    };
+    let mut h = [0u8; scylla2_cql::frame::HEADER_SIZE];
+    header.encode(&mut h);
+    let mut out = h.to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};

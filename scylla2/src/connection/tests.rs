@@ -56,20 +56,7 @@ enum Mode {
 }
 
 fn frame(stream: i16, opcode: Opcode, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; HEADER_SIZE];
-    let header = EnvelopeHeader {
-        version: ProtocolVersion::V4,
-        is_response: true,
-        flags: HeaderFlags::default(),
-        stream,
-        opcode,
-        length: body.len() as u32,
-    };
-    let mut h = [0u8; HEADER_SIZE];
-    header.encode(&mut h);
-    out.copy_from_slice(&h);
-    out.extend_from_slice(body);
-    out
+    super::test_response_frame(ProtocolVersion::V4, stream, opcode, body)
 }
 
 async fn read_request(sock: &mut tokio::net::tcp::OwnedReadHalf) -> Option<(i16, Vec<u8>)> {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{
-    Compression, EnvelopeDecoder, EnvelopeHeader, HEADER_SIZE, HeaderFlags, Opcode, SegmentDecoder,
-    SegmentFormat, encode_envelopes,
+    Compression, EnvelopeDecoder, HeaderFlags, Opcode, SegmentDecoder, SegmentFormat,
+    encode_envelopes,
 };
 use scylla2_cql::request::{Request, RequestError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -204,19 +204,8 @@ fn parse_string_map(body: &[u8]) -> Vec<(String, String)> {
 }
 
 fn raw_frame(version: u8, stream: i16, opcode: Opcode, body: &[u8]) -> Vec<u8> {
-    let header = EnvelopeHeader {
-        version: ProtocolVersion::from_number(version).unwrap(),
-        is_response: true,
-        flags: HeaderFlags::default(),
-        stream,
-        opcode,
-        length: body.len() as u32,
-    };
-    let mut h = [0u8; HEADER_SIZE];
-    header.encode(&mut h);
-    let mut out = h.to_vec();
-    out.extend_from_slice(body);
-    out
+    let version = ProtocolVersion::from_number(version).unwrap();
+    super::test_response_frame(version, stream, opcode, body)
 }
 
 /// Test-only stand-in request: a QUERY opcode and raw body bytes.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
 use scylla2_cql::ProtocolVersion;
-use scylla2_cql::frame::{EnvelopeDecoder, EnvelopeHeader, HEADER_SIZE, HeaderFlags, Opcode};
+use scylla2_cql::frame::{EnvelopeDecoder, Opcode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -23,19 +23,7 @@ struct Fake {
 }
 
 fn frame(stream: i16, opcode: Opcode, body: &[u8]) -> Vec<u8> {
-    let header = EnvelopeHeader {
-        version: ProtocolVersion::V4,
-        is_response: true,
-        flags: HeaderFlags::default(),
-        stream,
-        opcode,
-        length: body.len() as u32,
-    };
-    let mut h = [0u8; HEADER_SIZE];
-    header.encode(&mut h);
-    let mut out = h.to_vec();
-    out.extend_from_slice(body);
-    out
+    crate::connection::test_response_frame(ProtocolVersion::V4, stream, opcode, body)
 }
 
 impl Fake {
