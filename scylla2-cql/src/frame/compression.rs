@@ -111,30 +111,10 @@ impl Compression {
     /// [`Self::compress_bound`]`(body.len())` bytes long, and returns the exact number of
     /// bytes written.
     ///
-    /// Snappy keeps a hash table that lives for one call: bodies over a few KiB allocate it.
+    /// Allocates the compression tables for this one call; a caller compressing repeatedly
+    /// keeps a [`Compressor`] instead.
     pub fn compress_into(self, body: &[u8], out: &mut [u8]) -> Result<usize, CompressionError> {
-        let needed = self.compress_bound(body.len())?;
-        if out.len() < needed {
-            return Err(CompressionError::OutputTooSmall {
-                given: out.len(),
-                needed,
-            });
-        }
-        match self {
-            Self::Lz4 => {
-                let given = out.len();
-                let (prefix, block) = out.split_at_mut(LZ4_LENGTH_PREFIX);
-                // compress_bound checked body.len() <= i32::MAX.
-                prefix.copy_from_slice(&(body.len() as u32).to_be_bytes());
-                // lz4_flex only fails when the output is smaller than its bound, ruled out above.
-                let n = lz4_flex::block::compress_into(body, block)
-                    .map_err(|_| CompressionError::OutputTooSmall { given, needed })?;
-                Ok(LZ4_LENGTH_PREFIX + n)
-            }
-            Self::Snappy => snap::raw::Encoder::new()
-                .compress(body, out)
-                .map_err(|_| CompressionError::InputTooLarge(body.len())),
-        }
+        Compressor::new().compress_into(self, body, out)
     }
 
     /// Appends the compressed form of `body` to `out` (reserving the bound first).
