@@ -63,6 +63,10 @@ pub enum ConnectionError {
     /// The heartbeat got no answer in time; the connection was closed.
     #[error("heartbeat not answered within {0:?}")]
     HeartbeatTimeout(Duration),
+    /// The request's deadline passed before its response arrived. The connection stays
+    /// usable; the stream id stays reserved until the late response is discarded.
+    #[error("the request's deadline passed before its response arrived")]
+    DeadlinePassed,
 }
 
 impl From<std::io::Error> for ConnectionError {
@@ -142,7 +146,10 @@ impl ConnectionError {
     pub fn is_fatal(&self) -> bool {
         !matches!(
             self,
-            Self::Request(_) | Self::FrameTooLarge { .. } | Self::StreamsExhausted(_)
+            Self::Request(_)
+                | Self::FrameTooLarge { .. }
+                | Self::StreamsExhausted(_)
+                | Self::DeadlinePassed
         )
     }
 }

@@ -220,8 +220,10 @@ impl Connection {
             framer,
             config.read_buffer_size,
         ));
+        let expiry = tokio::spawn(expire_requests(inner.clone()));
         inner.adopt_task(writer.abort_handle());
         inner.adopt_task(reader.abort_handle());
+        inner.adopt_task(expiry.abort_handle());
         if let Some(interval) = config.heartbeat_interval {
             let heartbeat =
                 tokio::spawn(heartbeat(inner.clone(), interval, config.heartbeat_timeout));
@@ -289,7 +291,43 @@ impl Connection {
     where
         R: Request + Sync + ?Sized,
     {
-        self.inner.send(request, flags).await
+        self.inner.send(request, flags, None).await
+    }
+
+    /// [`Self::send`], failing with [`ConnectionError::DeadlinePassed`] when no response
+    /// arrived by `deadline` (the connection stays usable). The deadline costs no timer of
+    /// the request's own: the connection's expiry task enforces it.
+    pub async fn send_until<R>(
+        &self,
+        request: &R,
+        flags: HeaderFlags,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Envelope, ConnectionError>
+    where
+        R: Request + Sync + ?Sized,
+    {
+        self.inner.send(request, flags, deadline).await
+    }
+}
+
+/// The connection's expiry task: sleeps until the earliest request deadline of its slots
+/// (or until a request brings an earlier one), then fails the requests whose deadline
+/// passed. With a constant timeout it wakes about once per timeout period.
+async fn expire_requests(inner: Arc<Inner>) {
+    let slots = &inner.slots;
+    loop {
+        let due = slots.armed();
+        if due == slots::NO_DEADLINE {
+            slots.rearm.notified().await;
+            continue;
+        }
+        tokio::select! {
+            biased;
+            () = slots.rearm.notified() => {}
+            () = tokio::time::sleep_until(slots.instant(due)) => {
+                slots.expire(slots.ticks(Some(tokio::time::Instant::now())));
+            }
+        }
     }
 }
 
@@ -309,14 +347,15 @@ async fn heartbeat(inner: Arc<Inner>, interval: Duration, timeout: Duration) {
             continue;
         }
         let options = scylla2_cql::request::Options;
-        match tokio::time::timeout(timeout, inner.send(&options, HeaderFlags::default())).await {
-            Ok(Ok(_)) => inner.mark_read(),
-            Ok(Err(e)) if !e.is_fatal() => tokio::time::sleep(interval).await,
-            Ok(Err(_)) => return,
-            Err(_) => {
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
+        match inner.send(&options, HeaderFlags::default(), deadline).await {
+            Ok(_) => inner.mark_read(),
+            Err(ConnectionError::DeadlinePassed) => {
                 inner.kill(ConnectionError::HeartbeatTimeout(timeout));
                 return;
             }
+            Err(e) if !e.is_fatal() => tokio::time::sleep(interval).await,
+            Err(_) => return,
         }
     }
 }

@@ -10,6 +10,7 @@ use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{Compressor, EnvelopeHeader, HEADER_SIZE, HeaderFlags};
 use scylla2_cql::request::{Request, write_envelope};
 use swap_buffer_queue::error::TryEnqueueError;
+use tokio::time::Instant;
 
 use super::Inner;
 use super::error::ConnectionError;
@@ -62,10 +63,15 @@ enum Queued {
 }
 
 impl Inner {
+    /// Sends `request` and waits for its response until `deadline` (then
+    /// [`ConnectionError::DeadlinePassed`]). The deadline is kept in the stream's slot and
+    /// enforced by the connection's expiry task, so that a request registers no timer of its
+    /// own; only a request that must wait for room in the write queue uses one.
     pub(crate) async fn send<R>(
         &self,
         request: &R,
         flags: HeaderFlags,
+        deadline: Option<Instant>,
     ) -> Result<super::Envelope, ConnectionError>
     where
         R: Request + Sync + ?Sized,
@@ -79,7 +85,7 @@ impl Inner {
                 max: self.max_frame_size,
             });
         }
-        let id = match self.slots.allocate() {
+        let id = match self.slots.allocate(self.slots.ticks(deadline)) {
             Ok(id) => id,
             Err(AllocError::Exhausted) => {
                 return Err(ConnectionError::StreamsExhausted(self.slots.max_streams()));
@@ -99,8 +105,12 @@ impl Inner {
             None if size <= self.queue.capacity() => {
                 let write =
                     |slot: &mut [u8]| write_envelope(request, version, flags, id, body_size, slot);
-                if self.queue.enqueue_async((size, write)).await.is_err() {
-                    return Err(self.broken());
+                match self.queue.try_enqueue((size, write)) {
+                    Ok(()) => {}
+                    Err(TryEnqueueError::Closed(_)) => return Err(self.broken()),
+                    Err(TryEnqueueError::InsufficientCapacity(value)) => {
+                        self.enqueue_until(value, deadline).await?;
+                    }
                 }
                 Queued::Done
             }
@@ -112,9 +122,7 @@ impl Inner {
         };
         if let Queued::Owned(frame) = queued {
             if frame.len() <= self.queue.capacity() {
-                if self.queue.enqueue_async(frame.as_slice()).await.is_err() {
-                    return Err(self.broken());
-                }
+                self.enqueue_until(frame.as_slice(), deadline).await?;
             } else if !self.large.push(frame) {
                 // Larger than a queue buffer: its own allocation, written by the writer task.
                 return Err(self.broken());
@@ -129,10 +137,33 @@ impl Inner {
             slots::Poll::Ready(envelope) => Poll::Ready(Ok(envelope)),
             slots::Poll::Pending => Poll::Pending,
             slots::Poll::Failed => Poll::Ready(Err(self.broken())),
+            slots::Poll::Expired => Poll::Ready(Err(ConnectionError::DeadlinePassed)),
         })
         .await;
+        // An expired slot is orphaned by `poll` itself: the id waits for the late response.
         guard.stage = Stage::Done;
         result
+    }
+
+    /// Waits for room in the write queue (the writer is behind: the socket is full), until
+    /// `deadline`. The only wait of the send path besides the response, and the only one
+    /// with a timer of its own.
+    async fn enqueue_until<T>(
+        &self,
+        value: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), ConnectionError>
+    where
+        T: swap_buffer_queue::buffer::InsertIntoBuffer<super::writer::WriteBuffer>,
+    {
+        let enqueue = self.queue.enqueue_async(value);
+        let queued = match deadline {
+            None => enqueue.await,
+            Some(at) => tokio::time::timeout_at(at, enqueue)
+                .await
+                .map_err(|_| ConnectionError::DeadlinePassed)?,
+        };
+        queued.map_err(|_| self.broken())
     }
 
     /// v4 compression (v4 §2.2, flag 0x01): the body is serialized and compressed in

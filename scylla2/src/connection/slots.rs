@@ -9,10 +9,16 @@
 //!   slot *orphaned*: the id stays taken until the late response arrives (and is discarded)
 //!   or the connection dies, so a late response can never reach the next user of the id.
 //! - When the connection dies every slot is failed at once and every waiter woken.
+//! - Request deadlines live in the slots too: a waiting slot holds its request's deadline,
+//!   and one task per connection ([`Slots::expire`], driven by `super::expire_requests`)
+//!   wakes at the earliest one and fails the requests whose deadline passed. A request pays
+//!   one atomic `fetch_min` for its deadline instead of registering a timer of its own.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Waker;
+
+use tokio::time::Instant;
 
 use super::framing::Envelope;
 
@@ -21,14 +27,24 @@ pub const MAX_STREAMS: usize = 32_768;
 
 const CHUNK: usize = 256;
 
+/// A deadline in microseconds since the table's epoch.
+pub(crate) type Ticks = u64;
+
+/// The deadline of a request without one (and of an idle expiry task).
+pub(crate) const NO_DEADLINE: Ticks = Ticks::MAX;
+
 /// State of one stream id's slot.
 #[derive(Debug, Default)]
 enum SlotState {
     /// Not in use.
     #[default]
     Free,
-    /// A request was sent (or is being sent) and waits; the waker to call on arrival.
-    Waiting(Option<Waker>),
+    /// A request was sent (or is being sent) and waits: the waker to call on arrival, and
+    /// the request's deadline ([`NO_DEADLINE`] for none).
+    Waiting(Option<Waker>, Ticks),
+    /// The request's deadline passed before its response (its waiter was woken); the next
+    /// poll reports it and orphans the slot. A response arriving first is still delivered.
+    Expired,
     /// The response arrived and waits for its request future to take it.
     Ready(Envelope),
     /// The request future was dropped before its response; discard the response on arrival.
@@ -69,6 +85,13 @@ pub(crate) struct Slots {
     /// Ids taken, kept beside the bitmap so that the writer can read it per yield without
     /// scanning the bitmap (512 words at the default `max_streams`).
     taken: AtomicUsize,
+    /// The instant deadlines count from.
+    epoch: Instant,
+    /// When the expiry task is due: at most the earliest deadline of a waiting slot
+    /// ([`NO_DEADLINE`]: no deadline pending, or a sweep in progress).
+    armed: AtomicU64,
+    /// Wakes the expiry task when a deadline earlier than `armed` appears.
+    pub(crate) rearm: tokio::sync::Notify,
 }
 
 /// Outcome of polling a slot.
@@ -76,6 +99,8 @@ pub(crate) enum Poll {
     Ready(Envelope),
     Pending,
     Failed,
+    /// The request's deadline passed.
+    Expired,
 }
 
 impl Slots {
@@ -99,7 +124,30 @@ impl Slots {
             max_streams,
             closed: AtomicBool::new(false),
             taken: AtomicUsize::new(0),
+            epoch: Instant::now(),
+            armed: AtomicU64::new(NO_DEADLINE),
+            rearm: tokio::sync::Notify::new(),
         }
+    }
+
+    /// `deadline` in this table's ticks, rounded up so that nothing expires early (a
+    /// deadline before the epoch is due at once).
+    pub(crate) fn ticks(&self, deadline: Option<Instant>) -> Ticks {
+        deadline.map_or(NO_DEADLINE, |d| {
+            let since = d.saturating_duration_since(self.epoch);
+            let micros = since.as_micros() + u128::from(since.subsec_nanos() % 1000 != 0);
+            Ticks::try_from(micros).unwrap_or(NO_DEADLINE - 1)
+        })
+    }
+
+    /// The instant of `ticks`.
+    pub(crate) fn instant(&self, ticks: Ticks) -> Instant {
+        self.epoch + std::time::Duration::from_micros(ticks)
+    }
+
+    /// When the expiry task is due ([`NO_DEADLINE`]: when notified).
+    pub(crate) fn armed(&self) -> Ticks {
+        self.armed.load(Ordering::Acquire)
     }
 
     /// The configured number of ids.
@@ -117,9 +165,9 @@ impl Slots {
         self.chunks.get(id / CHUNK)?.get().map(|c| &c[id % CHUNK])
     }
 
-    /// Takes the lowest free id and puts its slot in the waiting state; an error when all
-    /// ids are in use or the connection is closed.
-    pub(crate) fn allocate(&self) -> Result<i16, AllocError> {
+    /// Takes the lowest free id and puts its slot in the waiting state with `deadline`; an
+    /// error when all ids are in use or the connection is closed.
+    pub(crate) fn allocate(&self, deadline: Ticks) -> Result<i16, AllocError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(AllocError::Closed);
         }
@@ -132,7 +180,14 @@ impl Slots {
                 if previous & mask == 0 {
                     self.taken.fetch_add(1, Ordering::Relaxed);
                     let id = w * 64 + bit;
-                    *self.slot(id).lock() = SlotState::Waiting(None);
+                    *self.slot(id).lock() = SlotState::Waiting(None, deadline);
+                    // Release: the slot's deadline is visible to the sweep that next takes
+                    // `armed`; a sweep in progress left NO_DEADLINE there, so this notifies.
+                    if deadline != NO_DEADLINE
+                        && self.armed.fetch_min(deadline, Ordering::AcqRel) > deadline
+                    {
+                        self.rearm.notify_one();
+                    }
                     // Checked after the slot is waiting: `fail_all` sets `closed` before it
                     // sweeps the slots, so either it sees this slot or this sees `closed`.
                     if self.closed.load(Ordering::SeqCst) {
@@ -174,12 +229,17 @@ impl Slots {
                 self.release(id);
                 Poll::Ready(env)
             }
-            SlotState::Waiting(w) => {
+            SlotState::Waiting(w, _) => {
                 match w {
                     Some(w) if w.will_wake(waker) => {}
                     _ => *w = Some(waker.clone()),
                 }
                 Poll::Pending
+            }
+            SlotState::Expired => {
+                // The id stays taken until the late response (or the connection's death).
+                *state = SlotState::Orphaned;
+                Poll::Expired
             }
             SlotState::Failed | SlotState::Free | SlotState::Orphaned => Poll::Failed,
         }
@@ -192,7 +252,7 @@ impl Slots {
         };
         let mut state = slot.lock();
         match &*state {
-            SlotState::Waiting(_) => *state = SlotState::Orphaned,
+            SlotState::Waiting(..) | SlotState::Expired => *state = SlotState::Orphaned,
             SlotState::Ready(_) => {
                 *state = SlotState::Free;
                 drop(state);
@@ -212,13 +272,18 @@ impl Slots {
         };
         let mut state = slot.lock();
         match &mut *state {
-            SlotState::Waiting(w) => {
+            SlotState::Waiting(w, _) => {
                 let waker = w.take();
                 *state = SlotState::Ready(envelope);
                 drop(state);
                 if let Some(w) = waker {
                     w.wake();
                 }
+                Delivery::Delivered
+            }
+            // Woken already by the expiry; the answer still beats the deadline's report.
+            SlotState::Expired => {
+                *state = SlotState::Ready(envelope);
                 Delivery::Delivered
             }
             SlotState::Orphaned => {
@@ -239,7 +304,7 @@ impl Slots {
             for slot in chunk.iter() {
                 let mut state = slot.lock();
                 match &mut *state {
-                    SlotState::Waiting(w) => {
+                    SlotState::Waiting(w, _) => {
                         let waker = w.take();
                         *state = SlotState::Failed;
                         drop(state);
@@ -247,11 +312,47 @@ impl Slots {
                             w.wake();
                         }
                     }
-                    SlotState::Orphaned => *state = SlotState::Failed,
+                    SlotState::Orphaned | SlotState::Expired => *state = SlotState::Failed,
                     SlotState::Free | SlotState::Ready(_) | SlotState::Failed => {}
                 }
             }
         }
+    }
+
+    /// Expires every waiting request whose deadline is at most `now` (waking it), and
+    /// returns when the expiry task is next due ([`NO_DEADLINE`]: no deadline pending).
+    ///
+    /// `armed` is taken (left at [`NO_DEADLINE`]) before the scan, so a request allocated
+    /// during the scan either is seen by it or finds `armed` above its deadline and
+    /// notifies `rearm`; the earliest deadline left is put back after the scan.
+    pub(crate) fn expire(&self, now: Ticks) -> Ticks {
+        self.armed.swap(NO_DEADLINE, Ordering::AcqRel);
+        let mut next = NO_DEADLINE;
+        for (w, word) in self.bitmap.iter().enumerate() {
+            let mut bits = word.load(Ordering::Acquire);
+            while bits != 0 {
+                let id = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let Some(slot) = self.existing_slot(id) else {
+                    continue;
+                };
+                let mut state = slot.lock();
+                if let SlotState::Waiting(waker, deadline) = &mut *state {
+                    if *deadline <= now {
+                        let waker = waker.take();
+                        *state = SlotState::Expired;
+                        drop(state);
+                        if let Some(w) = waker {
+                            w.wake();
+                        }
+                    } else {
+                        next = next.min(*deadline);
+                    }
+                }
+            }
+        }
+        self.armed.fetch_min(next, Ordering::AcqRel);
+        self.armed()
     }
 
     /// Whether [`Self::fail_all`] ran.
@@ -306,23 +407,25 @@ mod tests {
     #[test]
     fn allocates_lowest_first_and_exhausts() {
         let slots = Slots::new(130);
-        let ids: Vec<_> = (0..130).map(|_| slots.allocate().unwrap()).collect();
+        let ids: Vec<_> = (0..130)
+            .map(|_| slots.allocate(NO_DEADLINE).unwrap())
+            .collect();
         assert_eq!(ids, (0..130).collect::<Vec<i16>>());
-        assert_eq!(slots.allocate(), Err(AllocError::Exhausted));
+        assert_eq!(slots.allocate(NO_DEADLINE), Err(AllocError::Exhausted));
         assert_eq!(slots.in_use(), 130);
         slots.release(64);
-        assert_eq!(slots.allocate(), Ok(64));
+        assert_eq!(slots.allocate(NO_DEADLINE), Ok(64));
     }
 
     #[test]
     fn orphaned_id_is_held_until_its_late_response() {
         let slots = Slots::new(4);
-        let id = slots.allocate().unwrap();
+        let id = slots.allocate(NO_DEADLINE).unwrap();
         slots.abandon(id);
         // Still taken: the next allocation must not reuse it.
-        assert_ne!(slots.allocate().unwrap(), id);
+        assert_ne!(slots.allocate(NO_DEADLINE).unwrap(), id);
         assert_eq!(slots.deliver(id, env(id)), Delivery::Discarded);
-        assert_eq!(slots.allocate().unwrap(), id);
+        assert_eq!(slots.allocate(NO_DEADLINE).unwrap(), id);
         // A second response on the same id now belongs to the new user only.
         assert_eq!(slots.deliver(id, env(id)), Delivery::Delivered);
     }
@@ -332,7 +435,7 @@ mod tests {
         let slots = Slots::new(4);
         let counter = Arc::new(CountWake(Default::default()));
         let waker = Waker::from(counter.clone());
-        let id = slots.allocate().unwrap();
+        let id = slots.allocate(NO_DEADLINE).unwrap();
         assert!(matches!(slots.poll(id, &waker), Poll::Pending));
         assert_eq!(slots.deliver(id, env(id)), Delivery::Delivered);
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
@@ -348,7 +451,9 @@ mod tests {
         let slots = Slots::new(1000);
         let counter = Arc::new(CountWake(Default::default()));
         let waker = Waker::from(counter.clone());
-        let ids: Vec<_> = (0..600).map(|_| slots.allocate().unwrap()).collect();
+        let ids: Vec<_> = (0..600)
+            .map(|_| slots.allocate(NO_DEADLINE).unwrap())
+            .collect();
         for &id in &ids {
             assert!(matches!(slots.poll(id, &waker), Poll::Pending));
         }
@@ -358,15 +463,73 @@ mod tests {
             ids.iter()
                 .all(|&id| matches!(slots.poll(id, &waker), Poll::Failed))
         );
-        assert_eq!(slots.allocate(), Err(AllocError::Closed));
+        assert_eq!(slots.allocate(NO_DEADLINE), Err(AllocError::Closed));
     }
 
     #[test]
     fn full_range_of_ids() {
         let slots = Slots::new(MAX_STREAMS);
         for i in 0..MAX_STREAMS {
-            assert_eq!(slots.allocate().unwrap() as usize, i);
+            assert_eq!(slots.allocate(NO_DEADLINE).unwrap() as usize, i);
         }
-        assert_eq!(slots.allocate(), Err(AllocError::Exhausted));
+        assert_eq!(slots.allocate(NO_DEADLINE), Err(AllocError::Exhausted));
+    }
+
+    #[test]
+    fn expiry_wakes_due_requests_and_rearms_at_the_next_deadline() {
+        let slots = Slots::new(300);
+        let counter = Arc::new(CountWake(Default::default()));
+        let waker = Waker::from(counter.clone());
+        assert_eq!(slots.armed(), NO_DEADLINE);
+        let late = slots.allocate(500).unwrap();
+        assert_eq!(slots.armed(), 500);
+        // An earlier deadline lowers the arming and notifies the expiry task.
+        let early = slots.allocate(100).unwrap();
+        assert_eq!(slots.armed(), 100);
+        let none = slots.allocate(NO_DEADLINE).unwrap();
+        // One past the first chunk, to cover the scan of a second chunk.
+        let far: Vec<_> = (0..260).map(|_| slots.allocate(900).unwrap()).collect();
+        for id in [late, early, none] {
+            assert!(matches!(slots.poll(id, &waker), Poll::Pending));
+        }
+        assert_eq!(slots.expire(99), 100, "nothing due yet");
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+        assert_eq!(slots.expire(100), 500);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(slots.poll(early, &waker), Poll::Expired));
+        // The expired id stays taken until its late response, which is then discarded.
+        assert_eq!(slots.in_use(), 263);
+        assert_eq!(slots.deliver(early, env(early)), Delivery::Discarded);
+        assert_eq!(slots.in_use(), 262);
+        // A response that beats the report of an expiry is still delivered.
+        assert_eq!(slots.expire(600), 900);
+        assert_eq!(slots.deliver(late, env(late)), Delivery::Delivered);
+        assert!(matches!(slots.poll(late, &waker), Poll::Ready(_)));
+        assert_eq!(slots.expire(1000), NO_DEADLINE);
+        assert!(
+            far.iter()
+                .all(|&id| matches!(slots.poll(id, &waker), Poll::Expired))
+        );
+        // A request without a deadline never expires.
+        assert!(matches!(slots.poll(none, &waker), Poll::Pending));
+        // Dying fails expired-but-unreported slots too.
+        let again = slots.allocate(5).unwrap();
+        slots.expire(10);
+        slots.fail_all();
+        assert!(matches!(slots.poll(again, &waker), Poll::Failed));
+    }
+
+    #[test]
+    fn deadlines_convert_to_ticks_and_back() {
+        let slots = Slots::new(4);
+        assert_eq!(slots.ticks(None), NO_DEADLINE);
+        let at = slots.epoch + std::time::Duration::from_millis(1500);
+        assert_eq!(slots.ticks(Some(at)), 1_500_000);
+        assert_eq!(slots.instant(1_500_000), at);
+        // Before the epoch: due at once.
+        let before = slots.epoch.checked_sub(std::time::Duration::from_secs(1));
+        if let Some(before) = before {
+            assert_eq!(slots.ticks(Some(before)), 0);
+        }
     }
 }

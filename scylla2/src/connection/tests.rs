@@ -192,6 +192,61 @@ async fn cancelled_requests_hold_their_ids_and_never_misdeliver() {
 }
 
 #[tokio::test]
+async fn deadlines_expire_in_the_slots_and_late_answers_are_discarded() {
+    let release = Arc::new(Notify::new());
+    let addr = fake_server(Mode::HoldSlow(release.clone())).await;
+    let conn = client(addr, &ConnectionConfig::default()).await;
+    let start = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let conn = Arc::new(conn);
+    // Deadlines out of order: the expiry task is re-armed by the earlier ones.
+    for (i, ms) in [(0, 120u64), (1, 40), (2, 80)] {
+        let conn = conn.clone();
+        tasks.spawn(async move {
+            let deadline = start + Duration::from_millis(ms);
+            let req = Raw::query(format!("slow-{i}"));
+            let r = conn
+                .send_until(&req, HeaderFlags::default(), Some(deadline))
+                .await;
+            (ms, r.map(|_| ()), tokio::time::Instant::now())
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (ms, result, at) = joined.unwrap();
+        assert!(
+            matches!(result, Err(ConnectionError::DeadlinePassed)),
+            "{ms} ms: {result:?}"
+        );
+        let waited = at - start;
+        assert!(
+            waited >= Duration::from_millis(ms),
+            "{ms} ms expired after {waited:?}"
+        );
+        assert!(
+            waited < Duration::from_millis(ms + 500),
+            "{ms} ms expired after {waited:?}"
+        );
+    }
+    assert!(!conn.is_closed(), "a deadline does not kill the connection");
+    assert_eq!(conn.in_flight(), 3, "expired ids stay reserved");
+    // A request with a distant deadline is answered normally meanwhile.
+    let far = tokio::time::Instant::now() + Duration::from_secs(60);
+    let env = conn
+        .send_until(&Raw::query("fast"), HeaderFlags::default(), Some(far))
+        .await
+        .unwrap();
+    assert_eq!(&env.body[..], b"fast");
+    release.notify_waiters();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while conn.in_flight() != 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("late answers free their ids");
+}
+
+#[tokio::test]
 async fn dropped_future_before_poll_releases_or_orphans() {
     let addr = fake_server(Mode::Echo).await;
     let conn = client(addr, &ConnectionConfig::default()).await;

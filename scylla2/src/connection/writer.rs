@@ -27,8 +27,11 @@ pub(crate) const SEGMENT_HEADER: usize = scylla2_cql::frame::LZ4_HEADER_SIZE;
 pub(crate) const SEGMENT_TRAILER: usize = 4;
 use scylla2_cql::frame::MAX_SEGMENT_PAYLOAD;
 
+/// The buffer type of a connection's write queue.
+pub(crate) type WriteBuffer = WriteVecBuffer<SEGMENT_HEADER, SEGMENT_TRAILER>;
+
 /// The write queue of a connection.
-pub(crate) type WriteQueue = SynchronizedQueue<WriteVecBuffer<SEGMENT_HEADER, SEGMENT_TRAILER>>;
+pub(crate) type WriteQueue = SynchronizedQueue<WriteBuffer>;
 
 /// Capacity of each queue buffer: on v5 one dequeue must fit one self-contained segment.
 pub(crate) fn queue_capacity(version: ProtocolVersion, configured: usize) -> usize {

@@ -10,7 +10,7 @@ use scylla2_cql::frame::Opcode;
 use scylla2_cql::response::result::{Prepared, ResultResponse};
 use scylla2_cql::response::{DbError, Response};
 
-use crate::connection::{Connection, Envelope};
+use crate::connection::{Connection, ConnectionError, Envelope};
 use crate::error::ExecutionError;
 use crate::result::QueryResult;
 use crate::statement::Statement;
@@ -95,7 +95,15 @@ where
                 // of which live in each execution's future); this path is rare. A shared
                 // re-prepare that did not help (the node forgot the statement again) is
                 // followed by an own one.
-                match Box::pin(prepared.reprepare(conn, shared)).await? {
+                let reprepare = Box::pin(prepared.reprepare(conn, shared));
+                let done = match opts.deadline {
+                    None => reprepare.await,
+                    // Rare: this path may have a timer of its own.
+                    Some(at) => tokio::time::timeout_at(at, reprepare)
+                        .await
+                        .map_err(|_| ConnectionError::DeadlinePassed)?,
+                };
+                match done? {
                     Reprepared::Sent => reprepared = true,
                     Reprepared::Shared => shared = true,
                 }

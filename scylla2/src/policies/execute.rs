@@ -15,7 +15,7 @@ use tokio::time::{Instant, Sleep};
 use super::retry::{RetryDecision, RetryRequest, may_have_been_applied};
 use super::speculative::{LatencyTracker, SpeculativeDelay};
 use super::{ExecutionInfo, ExecutionPolicies};
-use crate::connection::Connection;
+use crate::connection::{Connection, ConnectionError};
 use crate::error::ExecutionError;
 use crate::result::QueryResult;
 use crate::statement::{ExecutionDefaults, Resolved, Statement};
@@ -62,7 +62,7 @@ fn poll_slot<F: Future>(slot: &mut Pin<&mut Option<F>>, cx: &mut Context<'_>) ->
 #[allow(clippy::large_enum_variant)]
 enum Event {
     Done(Outcome),
-    /// The one timer fired: the next speculative attempt is due, or the request deadline.
+    /// The speculation timer fired: the next speculative attempt is due.
     Timer,
 }
 
@@ -71,9 +71,10 @@ enum Event {
 ///
 /// The clock is read once when the execution starts and once when its answer arrives: the
 /// request deadline, the speculative attempts' start times and the latency all derive from
-/// the first reading. One timer serves both the deadline and speculation (set to whichever
-/// comes first), and latencies are recorded only when a percentile-based speculative policy
-/// reads them. The loop, the deadline and the attempts live in this one future, so that no
+/// the first reading. The deadline travels with the attempts into their connections' stream
+/// slots, where each connection's expiry task enforces it, so an execution registers no
+/// timer unless it speculates; latencies are recorded only when a percentile-based
+/// speculative policy reads them. The loop, the deadline and the attempts live in this one future, so that no
 /// wrapper future moves it (it holds up to three attempts in place).
 pub(crate) async fn run<S, V, P>(
     mut plan: P,
@@ -91,7 +92,7 @@ where
 {
     statement.check_values(values)?;
     let options = statement.options();
-    let opts = options.resolve(defaults, paging_state);
+    let mut opts = options.resolve(defaults, paging_state);
     let session_policies = policies;
     let policies = options
         .profile
@@ -107,7 +108,8 @@ where
         .map(|s| s.delay(latencies));
     let started = Instant::now();
     // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
-    let deadline = opts.timeout.and_then(|t| started.checked_add(t));
+    // The attempts' stream slots hold it; the connections' expiry tasks enforce it.
+    opts.deadline = opts.timeout.and_then(|t| started.checked_add(t));
     // When the next speculative attempt is due (`delay` after the previous one was due).
     let mut next_speculation = delay.and_then(|d| started.checked_add(d));
     let Some((node, conn)) = plan.next() else {
@@ -122,15 +124,13 @@ where
     let mut extra = 0usize;
     let mut retries = 0usize;
     let mut last: Option<ExecutionError> = None;
+    // Only speculation needs a timer of the execution's own.
     let mut timer = pin!(None::<Sleep>);
     let mut timer_at: Option<Instant> = None;
-    // Sets the timer to the earlier of the next speculation and the deadline (none: no timer).
+    // Sets the timer to the next speculation (none: no timer).
     macro_rules! arm {
         () => {{
-            let at = match (next_speculation, deadline) {
-                (Some(s), Some(d)) => Some(s.min(d)),
-                (s, d) => s.or(d),
-            };
+            let at = next_speculation;
             if at != timer_at {
                 timer_at = at;
                 match (at, timer.as_mut().as_pin_mut()) {
@@ -174,14 +174,11 @@ where
         }
         match event {
             Event::Timer => {
-                // The deadline comes first when both are due.
-                let speculate = match (next_speculation, deadline) {
-                    (Some(s), Some(d)) => s < d,
-                    (s, _) => s.is_some(),
-                };
-                if !speculate {
-                    let timeout = opts.timeout.unwrap_or_default();
-                    return Err(ExecutionError::Timeout(timeout));
+                // Speculating at or past the deadline would only add a doomed attempt.
+                if opts.deadline.is_some_and(|d| next_speculation >= Some(d)) {
+                    next_speculation = None;
+                    arm!();
+                    continue;
                 }
                 let mut speculating = true;
                 // Every slot busy (retries in flight): try again after the next delay.
@@ -213,6 +210,13 @@ where
                     latency,
                 });
                 return Ok(result);
+            }
+            Event::Done((
+                _,
+                _,
+                Err(ExecutionError::Connection(ConnectionError::DeadlinePassed)),
+            )) => {
+                return Err(ExecutionError::Timeout(opts.timeout.unwrap_or_default()));
             }
             Event::Done((node, conn, Err(error))) => {
                 in_flight -= 1;

@@ -149,6 +149,8 @@ pub struct Resolved<'a> {
     pub(crate) page_size: Option<i32>,
     pub(crate) timestamp: Option<i64>,
     pub(crate) timeout: Option<Duration>,
+    /// When the execution times out (set by the execution from `timeout` and its start).
+    pub(crate) deadline: Option<tokio::time::Instant>,
     pub(crate) idempotent: bool,
     pub(crate) tracing: bool,
     pub(crate) custom_payload: Option<&'a [(String, Vec<u8>)]>,
@@ -174,6 +176,7 @@ impl StatementOptions {
             timeout: (self.timeout)
                 .or(p.and_then(|p| p.timeout))
                 .or(defaults.timeout),
+            deadline: None,
             idempotent: (self.idempotent)
                 .or(p.and_then(|p| p.idempotent))
                 .unwrap_or(defaults.idempotent),
@@ -210,7 +213,10 @@ pub(crate) async fn send_with_options<R: Request + Sync + ?Sized>(
     opts: &Resolved<'_>,
 ) -> Result<Envelope, ConnectionError> {
     match opts.custom_payload {
-        None => conn.send(request, request_flags(opts.tracing, false)).await,
+        None => {
+            let flags = request_flags(opts.tracing, false);
+            conn.send_until(request, flags, opts.deadline).await
+        }
         Some(payload) => {
             // Only statements with a custom payload pay for this small vector.
             let entries: Vec<(&str, &[u8])> = payload
@@ -218,7 +224,8 @@ pub(crate) async fn send_with_options<R: Request + Sync + ?Sized>(
                 .map(|(k, v)| (k.as_str(), v.as_slice()))
                 .collect();
             let with = WithCustomPayload::new(&entries, request);
-            conn.send(&with, request_flags(opts.tracing, true)).await
+            conn.send_until(&with, request_flags(opts.tracing, true), opts.deadline)
+                .await
         }
     }
 }
