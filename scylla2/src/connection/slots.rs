@@ -25,7 +25,12 @@ use super::framing::Envelope;
 /// Largest number of streams a connection can have in flight (v4/v5: ids 0..=32767).
 pub const MAX_STREAMS: usize = 32_768;
 
-const CHUNK: usize = 256;
+/// Slots per chunk. A connection allocates its first chunk (56 KiB) with its first request and
+/// another only when more than this many requests are in flight on it at once: sized so that
+/// a loaded connection reaches its high-water mark early instead of growing in steady state
+/// (measured with scylla2-load at 2 048 in flight over 12 connections: chunks of 256 and 512
+/// were still first crossed after a 160 000-request warm-up).
+const CHUNK: usize = 1024;
 
 /// A deadline in microseconds since the table's epoch.
 pub(crate) type Ticks = u64;
@@ -477,7 +482,7 @@ mod tests {
 
     #[test]
     fn expiry_wakes_due_requests_and_rearms_at_the_next_deadline() {
-        let slots = Slots::new(300);
+        let slots = Slots::new(2 * CHUNK);
         let counter = Arc::new(CountWake(Default::default()));
         let waker = Waker::from(counter.clone());
         assert_eq!(slots.armed(), NO_DEADLINE);
@@ -488,7 +493,7 @@ mod tests {
         assert_eq!(slots.armed(), 100);
         let none = slots.allocate(NO_DEADLINE).unwrap();
         // One past the first chunk, to cover the scan of a second chunk.
-        let far: Vec<_> = (0..260).map(|_| slots.allocate(900).unwrap()).collect();
+        let far: Vec<_> = (0..CHUNK).map(|_| slots.allocate(900).unwrap()).collect();
         for id in [late, early, none] {
             assert!(matches!(slots.poll(id, &waker), Poll::Pending));
         }
@@ -498,9 +503,9 @@ mod tests {
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
         assert!(matches!(slots.poll(early, &waker), Poll::Expired));
         // The expired id stays taken until its late response, which is then discarded.
-        assert_eq!(slots.in_use(), 263);
+        assert_eq!(slots.in_use(), CHUNK + 3);
         assert_eq!(slots.deliver(early, env(early)), Delivery::Discarded);
-        assert_eq!(slots.in_use(), 262);
+        assert_eq!(slots.in_use(), CHUNK + 2);
         // A response that beats the report of an expiry is still delivered.
         assert_eq!(slots.expire(600), 900);
         assert_eq!(slots.deliver(late, env(late)), Delivery::Delivered);

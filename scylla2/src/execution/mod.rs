@@ -91,8 +91,8 @@ where
                         message,
                     });
                 };
-                // Boxed: the re-prepare future would otherwise enlarge every attempt (three
-                // of which live in each execution's future); this path is rare. A shared
+                // Boxed: the re-prepare future would otherwise enlarge every attempt (and so
+                // every execution's future); this path is rare. A shared
                 // re-prepare that did not help (the node forgot the statement again) is
                 // followed by an own one.
                 let reprepare = Box::pin(prepared.reprepare(conn, shared));

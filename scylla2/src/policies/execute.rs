@@ -2,8 +2,10 @@
 //! topology or the unrouted contact-point rotation, both allocation-free iterators of
 //! `(node, connection)`): attempts on the plan's connections, decisions of the
 //! retry policy (never resending a non-idempotent request that may have reached a server),
-//! and speculative attempts for idempotent statements — up to three attempts in flight,
-//! polled in place without allocating; the first answer wins and the others are dropped.
+//! and speculative attempts for idempotent statements — up to three attempts in flight; the
+//! first answer wins and the others are dropped. The first attempt is polled in place; the
+//! ones beside it (only ever started by speculation) are boxed, so that a plain execution
+//! neither allocates nor carries room for three attempts in its future.
 
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
@@ -56,6 +58,19 @@ fn poll_slot<F: Future>(slot: &mut Pin<&mut Option<F>>, cx: &mut Context<'_>) ->
         slot.set(None);
     }
     out
+}
+
+/// Polls a boxed extra attempt, dropping (and freeing) it once it answered.
+fn poll_boxed<F: Future>(
+    slot: &mut Option<Pin<Box<F>>>,
+    cx: &mut Context<'_>,
+) -> Option<F::Output> {
+    let out = match slot.as_mut()?.as_mut().poll(cx) {
+        Poll::Ready(o) => o,
+        Poll::Pending => return None,
+    };
+    *slot = None;
+    Some(out)
 }
 
 // Boxing the outcome would allocate per response; the enum lives on the stack briefly.
@@ -116,8 +131,12 @@ where
         return Err(ExecutionError::NoConnection);
     };
     let mut s0 = pin!(None);
-    let mut s1 = pin!(None);
-    let mut s2 = pin!(None);
+    // The first attempt lives in this future; the attempts running beside it (speculative
+    // ones, or a retry while a speculative one is still out) are boxed when they start, so
+    // that every execution's future does not carry room for three attempts: a speculative
+    // attempt allocates, a plain execution does not.
+    let mut s1 = None;
+    let mut s2 = None;
     s0.set(Some(one(node, conn, statement, values, opts)));
     let mut in_flight = 1usize;
     let mut attempts = 1u16;
@@ -144,8 +163,11 @@ where
     arm!();
     loop {
         let event = poll_fn(|cx| {
-            for slot in [&mut s0, &mut s1, &mut s2] {
-                if let Some(out) = poll_slot(slot, cx) {
+            if let Some(out) = poll_slot(&mut s0, cx) {
+                return Poll::Ready(Event::Done(out));
+            }
+            for slot in [&mut s1, &mut s2] {
+                if let Some(out) = poll_boxed(slot, cx) {
                     return Poll::Ready(Event::Done(out));
                 }
             }
@@ -164,9 +186,9 @@ where
                 if s0.is_none() {
                     s0.set(Some(fut));
                 } else if s1.is_none() {
-                    s1.set(Some(fut));
+                    s1 = Some(Box::pin(fut));
                 } else {
-                    s2.set(Some(fut));
+                    s2 = Some(Box::pin(fut));
                 }
                 in_flight += 1;
                 attempts += 1;

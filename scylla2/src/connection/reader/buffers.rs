@@ -10,6 +10,10 @@
 use bytes::BytesMut;
 use scylla2_cql::frame::decoder::OutputBuffer;
 
+/// Yields before a new buffer is allocated: with thousands of requests in flight the
+/// requests that still pin every buffer may need a few scheduler rounds to run and drop
+/// their frames (each yield lets every ready task run).
+const ROOM_YIELDS: usize = 8;
 /// Retired buffers kept for reuse, per pool.
 const MAX_RETIRED: usize = 4;
 /// Below this much free space the reader switches buffers rather than keep reading into the
@@ -97,7 +101,7 @@ impl Buffers {
     }
 
     /// Ensures room to read at least `needed` bytes (and a quarter buffer): reclaims the
-    /// current buffer in place, or after one yield (the frames just dispatched are usually
+    /// current buffer in place, or after a few yields (the frames just dispatched are usually
     /// still waiting in their slots; yielding lets their requests take and drop them), or
     /// switches to a free retired buffer; keeps reading into the tail while it has some
     /// room; allocates a new buffer only when none of that works. A current buffer grown
@@ -111,9 +115,11 @@ impl Buffers {
         if self.current.spare() >= min || self.current.reclaim(min) {
             return;
         }
-        tokio::task::yield_now().await;
-        if self.current.reclaim(min) || self.switch_to_retired(min) {
-            return;
+        for _ in 0..ROOM_YIELDS {
+            tokio::task::yield_now().await;
+            if self.current.reclaim(min) || self.switch_to_retired(min) {
+                return;
+            }
         }
         let spare = self.current.spare();
         if spare >= MIN_READ_SPACE && spare >= needed {
