@@ -42,6 +42,8 @@ pub struct Report {
     pub write_syscalls: Option<u64>,
     /// Peak RSS of the client process, KiB.
     pub peak_rss_kib: u64,
+    /// Requests run before the measured phase (fixed warm-up plus steady-state windows).
+    pub warmup_requests: u64,
     /// The first error's message, if any.
     pub first_error: Option<String>,
 }
@@ -98,6 +100,7 @@ impl Report {
             kv("write_syscalls", w.to_string());
         }
         kv("peak_rss_kib", self.peak_rss_kib.to_string());
+        kv("warmup_requests", self.warmup_requests.to_string());
         if let Some(e) = &self.first_error {
             // Last field: the message runs to the end of the line.
             kv("first_error", e.replace('\n', " "));
@@ -139,6 +142,7 @@ impl Report {
                 "alloc_bytes" => r.alloc_bytes = u()?,
                 "write_syscalls" => r.write_syscalls = Some(u()?),
                 "peak_rss_kib" => r.peak_rss_kib = u()?,
+                "warmup_requests" => r.warmup_requests = u()?,
                 _ => {}
             }
         }
@@ -152,8 +156,9 @@ impl Report {
             "{{\"driver\":{},\"workload\":{},\"concurrency\":{},\"threads\":{},\"requests\":{},\
              \"errors\":{},\"elapsed_s\":{:.6},\"throughput\":{:.1},\"p50_us\":{:.1},\
              \"p90_us\":{:.1},\"p99_us\":{:.1},\"p999_us\":{:.1},\"max_us\":{:.1},\
-             \"cpu_s_per_1k\":{:.6},\"allocs_per_req\":{:.6},\"alloc_bytes_per_req\":{:.1},\
-             \"write_syscalls_per_req\":{},\"peak_rss_kib\":{},\"first_error\":{}}}",
+             \"cpu_s_per_1k\":{:.6},\"allocs\":{},\"allocs_per_req\":{:.6},\
+             \"alloc_bytes_per_req\":{:.1},\"write_syscalls_per_req\":{},\"peak_rss_kib\":{},\
+             \"warmup_requests\":{},\"first_error\":{}}}",
             json_str(&self.driver),
             json_str(&self.workload),
             self.concurrency,
@@ -168,10 +173,12 @@ impl Report {
             self.p999_us,
             self.max_us,
             self.cpu_per_1k(),
+            self.allocs,
             self.allocs_per_req(),
             self.bytes_per_req(),
             opt(self.writes_per_req()),
             self.peak_rss_kib,
+            self.warmup_requests,
             self.first_error
                 .as_deref()
                 .map_or("null".to_owned(), json_str),
@@ -315,10 +322,13 @@ mod tests {
             alloc_bytes: 640,
             write_syscalls: Some(7),
             peak_rss_kib: 2048,
+            warmup_requests: 81_920,
             first_error: Some("timed out after 1 s".into()),
         };
         let back = Report::from_line(&r.to_line()).expect("parses");
         assert_eq!(back.to_line(), r.to_line());
+        assert_eq!(back.warmup_requests, 81_920);
+        assert!(r.to_json().contains("\"allocs\":10,"), "{}", r.to_json());
         assert_eq!(back.throughput(), 2000.0);
         assert!((back.cpu_per_1k() - 0.375).abs() < 1e-12);
         assert_eq!(back.writes_per_req(), Some(0.007));
