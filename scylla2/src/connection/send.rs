@@ -2,7 +2,8 @@
 //! through thread-local scratch buffers when negotiated), then poll the stream's slot.
 
 use std::cell::RefCell;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
 use std::sync::atomic::Ordering;
 use std::task::Poll;
 
@@ -109,7 +110,7 @@ impl Inner {
                     Ok(()) => {}
                     Err(TryEnqueueError::Closed(_)) => return Err(self.broken()),
                     Err(TryEnqueueError::InsufficientCapacity(value)) => {
-                        self.enqueue_until(value, deadline).await?;
+                        self.enqueue_until(value, id).await?;
                     }
                 }
                 Queued::Done
@@ -122,7 +123,7 @@ impl Inner {
         };
         if let Queued::Owned(frame) = queued {
             if frame.len() <= self.queue.capacity() {
-                self.enqueue_until(frame.as_slice(), deadline).await?;
+                self.enqueue_until(frame.as_slice(), id).await?;
             } else if !self.large.push(frame) {
                 // Larger than a queue buffer: its own allocation, written by the writer task.
                 return Err(self.broken());
@@ -145,25 +146,25 @@ impl Inner {
         result
     }
 
-    /// Waits for room in the write queue (the writer is behind: the socket is full), until
-    /// `deadline`. The only wait of the send path besides the response, and the only one
-    /// with a timer of its own.
-    async fn enqueue_until<T>(
-        &self,
-        value: T,
-        deadline: Option<Instant>,
-    ) -> Result<(), ConnectionError>
+    /// Waits for room in the write queue (the writer is behind: the socket is full) until
+    /// the request's deadline, which the slot of `id` holds: the expiry task wakes this wait
+    /// through the slot, so waiting for room costs no timer either.
+    async fn enqueue_until<T>(&self, value: T, id: i16) -> Result<(), ConnectionError>
     where
         T: swap_buffer_queue::buffer::InsertIntoBuffer<super::writer::WriteBuffer>,
     {
-        let enqueue = self.queue.enqueue_async(value);
-        let queued = match deadline {
-            None => enqueue.await,
-            Some(at) => tokio::time::timeout_at(at, enqueue)
-                .await
-                .map_err(|_| ConnectionError::DeadlinePassed)?,
-        };
-        queued.map_err(|_| self.broken())
+        let mut enqueue = pin!(self.queue.enqueue_async(value));
+        poll_fn(|cx| {
+            if let Poll::Ready(queued) = enqueue.as_mut().poll(cx) {
+                return Poll::Ready(queued.map_err(|_| self.broken()));
+            }
+            match self.slots.poll_unsent(id, cx.waker()) {
+                slots::Unsent::Waiting => Poll::Pending,
+                slots::Unsent::Expired => Poll::Ready(Err(ConnectionError::DeadlinePassed)),
+                slots::Unsent::Failed => Poll::Ready(Err(self.broken())),
+            }
+        })
+        .await
     }
 
     /// v4 compression (v4 §2.2, flag 0x01): the body is serialized and compressed in

@@ -250,6 +250,28 @@ impl Slots {
         }
     }
 
+    /// Polls the slot of a request not sent yet (waiting for room in the write queue) for
+    /// its deadline or the connection's death, registering `waker`. Never takes a response:
+    /// one arriving for an id not sent yet stays for the request's own later poll.
+    pub(crate) fn poll_unsent(&self, id: i16, waker: &Waker) -> Unsent {
+        let Some(slot) = self.existing_slot(id as usize) else {
+            return Unsent::Failed;
+        };
+        let mut state = slot.lock();
+        match &mut *state {
+            SlotState::Waiting(w, _) => {
+                match w {
+                    Some(w) if w.will_wake(waker) => {}
+                    _ => *w = Some(waker.clone()),
+                }
+                Unsent::Waiting
+            }
+            SlotState::Ready(_) => Unsent::Waiting,
+            SlotState::Expired => Unsent::Expired,
+            SlotState::Failed | SlotState::Free | SlotState::Orphaned => Unsent::Failed,
+        }
+    }
+
     /// The request future of `id` is dropped before it took its response.
     pub(crate) fn abandon(&self, id: i16) {
         let Some(slot) = self.existing_slot(id as usize) else {
@@ -369,6 +391,16 @@ impl Slots {
     pub(crate) fn in_use(&self) -> usize {
         self.taken.load(Ordering::Relaxed)
     }
+}
+
+/// Outcome of polling the slot of a request not sent yet.
+pub(crate) enum Unsent {
+    /// Still within its deadline.
+    Waiting,
+    /// Its deadline passed (the id is released when the request's guard drops).
+    Expired,
+    /// The connection died.
+    Failed,
 }
 
 /// Why no stream id could be allocated.

@@ -247,6 +247,52 @@ async fn deadlines_expire_in_the_slots_and_late_answers_are_discarded() {
 }
 
 #[tokio::test]
+async fn a_deadline_also_ends_the_wait_for_room_in_the_write_queue() {
+    // The server never reads: the socket fills, then the write queue (1 KiB).
+    let close = Arc::new(Notify::new());
+    let addr = fake_server(Mode::Silent(close.clone())).await;
+    let config = ConnectionConfig {
+        write_buffer_size: 1024,
+        ..ConnectionConfig::default()
+    };
+    let conn = Arc::new(client(addr, &config).await);
+    let mut stuck = tokio::task::JoinSet::new();
+    let body = vec![b'x'; 900];
+    // Frames until one has to wait for room (the kernel buffers take a few MB first).
+    let mut waiting = false;
+    for _ in 0..20_000 {
+        let (c, body) = (conn.clone(), body.clone());
+        stuck.spawn(async move {
+            let _ = c.send(&Raw::query(body), HeaderFlags::default()).await;
+        });
+        tokio::task::yield_now().await;
+        if conn.inner.queue.len() + 1000 > conn.inner.queue.capacity() {
+            waiting = true;
+            break;
+        }
+    }
+    assert!(waiting, "the write queue never filled");
+    let before = conn.in_flight();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(50);
+    let started = std::time::Instant::now();
+    let r = conn
+        .send_until(
+            &Raw::query(body.clone()),
+            HeaderFlags::default(),
+            Some(deadline),
+        )
+        .await;
+    assert!(matches!(r, Err(ConnectionError::DeadlinePassed)), "{r:?}");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(45), "{waited:?}");
+    assert!(waited < Duration::from_secs(2), "{waited:?}");
+    // Never sent: its id is free again at once (a sent one would stay reserved).
+    assert_eq!(conn.in_flight(), before);
+    close.notify_one();
+    stuck.abort_all();
+}
+
+#[tokio::test]
 async fn dropped_future_before_poll_releases_or_orphans() {
     let addr = fake_server(Mode::Echo).await;
     let conn = client(addr, &ConnectionConfig::default()).await;
