@@ -209,10 +209,15 @@ impl Slots {
 
     /// Frees an id whose request was never written (or whose response was consumed).
     pub(crate) fn release(&self, id: i16) {
-        let id = id as usize;
-        if let Some(slot) = self.existing_slot(id) {
+        if let Some(slot) = self.existing_slot(id as usize) {
             *slot.lock() = SlotState::Free;
         }
+        self.free_id(id);
+    }
+
+    /// Returns `id` to the bitmap (its slot was set free already, under its lock).
+    fn free_id(&self, id: i16) {
+        let id = id as usize;
         let mask = 1u64 << (id % 64);
         if self.bitmap[id / 64].fetch_and(!mask, Ordering::AcqRel) & mask != 0 {
             self.taken.fetch_sub(1, Ordering::Relaxed);
@@ -227,12 +232,13 @@ impl Slots {
         let mut state = slot.lock();
         match &mut *state {
             SlotState::Ready(_) => {
-                let SlotState::Ready(env) = std::mem::take(&mut *state) else {
-                    unreachable!("matched Ready above")
-                };
+                let taken = std::mem::take(&mut *state);
                 drop(state);
-                self.release(id);
-                Poll::Ready(env)
+                self.free_id(id);
+                match taken {
+                    SlotState::Ready(env) => Poll::Ready(env),
+                    _ => Poll::Failed,
+                }
             }
             SlotState::Waiting(w, _) => {
                 match w {
@@ -283,7 +289,7 @@ impl Slots {
             SlotState::Ready(_) => {
                 *state = SlotState::Free;
                 drop(state);
-                self.release(id);
+                self.free_id(id);
             }
             SlotState::Failed | SlotState::Free | SlotState::Orphaned => {}
         }
@@ -316,7 +322,7 @@ impl Slots {
             SlotState::Orphaned => {
                 *state = SlotState::Free;
                 drop(state);
-                self.release(id);
+                self.free_id(id);
                 Delivery::Discarded
             }
             SlotState::Free | SlotState::Ready(_) | SlotState::Failed => Delivery::Unexpected,

@@ -70,7 +70,9 @@ where
         let envelope = statement
             .send(conn, values, opts, columns.as_deref())
             .await?;
-        match decode(conn, envelope, columns) {
+        // Only what the re-prepare needs stays alive across its await, not the decoded
+        // result (which would enlarge every attempt's future by its size).
+        let (id, message) = match decode(conn, envelope, columns) {
             Ok(Decoded::Result(result)) => {
                 refresh_metadata(statement, &result);
                 return Ok(result);
@@ -81,35 +83,42 @@ where
             Err(ExecutionError::Db {
                 error: DbError::Unprepared { id },
                 message,
-            }) => {
-                let Some(prepared) = statement.prepared_with_id(&id).filter(|_| !reprepared) else {
-                    if reprepared {
-                        return Err(ExecutionError::StillUnprepared(id));
-                    }
-                    return Err(ExecutionError::Db {
-                        error: DbError::Unprepared { id },
-                        message,
-                    });
-                };
-                // Boxed: the re-prepare future would otherwise enlarge every attempt (and so
-                // every execution's future); this path is rare. A shared
-                // re-prepare that did not help (the node forgot the statement again) is
-                // followed by an own one.
-                let reprepare = Box::pin(prepared.reprepare(conn, shared));
-                let done = match opts.deadline {
-                    None => reprepare.await,
-                    // Rare: this path may have a timer of its own.
-                    Some(at) => tokio::time::timeout_at(at, reprepare)
-                        .await
-                        .map_err(|_| ConnectionError::DeadlinePassed)?,
-                };
-                match done? {
-                    Reprepared::Sent => reprepared = true,
-                    Reprepared::Shared => shared = true,
-                }
-            }
+            }) => (id, message),
             Err(e) => return Err(e),
+        };
+        let Some(prepared) = statement.prepared_with_id(&id).filter(|_| !reprepared) else {
+            if reprepared {
+                return Err(ExecutionError::StillUnprepared(id));
+            }
+            return Err(ExecutionError::Db {
+                error: DbError::Unprepared { id },
+                message,
+            });
+        };
+        // Boxed: the re-prepare future would otherwise enlarge every attempt (and so every
+        // execution's future); this path is rare. A shared re-prepare that did not help (the
+        // node forgot the statement again) is followed by an own one.
+        match Box::pin(reprepare_until(prepared, conn, shared, opts.deadline)).await? {
+            Reprepared::Sent => reprepared = true,
+            Reprepared::Shared => shared = true,
         }
+    }
+}
+
+/// Re-prepares `prepared` on `conn` within the execution's deadline (this rare path may have a
+/// timer of its own).
+async fn reprepare_until(
+    prepared: &crate::statement::PreparedStatement,
+    conn: &Connection,
+    force: bool,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Reprepared, ExecutionError> {
+    let reprepare = prepared.reprepare(conn, force);
+    match deadline {
+        None => reprepare.await,
+        Some(at) => tokio::time::timeout_at(at, reprepare)
+            .await
+            .map_err(|_| ConnectionError::DeadlinePassed)?,
     }
 }
 

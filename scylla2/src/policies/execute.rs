@@ -31,19 +31,25 @@ type Outcome = (
     Result<QueryResult, ExecutionError>,
 );
 
-async fn one<S, V>(
+/// One attempt, answering with its node and connection. A function returning an `async
+/// move` block rather than an `async fn`: an `async fn` keeps its arguments twice in its
+/// future (as captured and as locals), and this future is held by every execution.
+#[allow(clippy::manual_async_fn)]
+fn one<'a, S, V>(
     node: SocketAddr,
     conn: Arc<Connection>,
-    statement: &S,
-    values: &V,
-    opts: Resolved<'_>,
-) -> Outcome
+    statement: &'a S,
+    values: &'a V,
+    opts: Resolved<'a>,
+) -> impl Future<Output = Outcome> + 'a
 where
     S: Statement<V> + ?Sized,
     V: ?Sized,
 {
-    let result = crate::execution::attempt(&conn, statement, values, &opts).await;
-    (node, conn, result)
+    async move {
+        let result = crate::execution::attempt(&conn, statement, values, &opts).await;
+        (node, conn, result)
+    }
 }
 
 fn poll_slot<F: Future>(slot: &mut Pin<&mut Option<F>>, cx: &mut Context<'_>) -> Option<F::Output> {
@@ -91,208 +97,213 @@ enum Event {
 /// timer unless it speculates; latencies are recorded only when a percentile-based
 /// speculative policy reads them. The loop, the deadline and the attempts live in this one future, so that no
 /// wrapper future moves it (it holds up to three attempts in place).
-pub(crate) async fn run<S, V, P>(
+// A function returning an `async move` block rather than an `async fn`, so that the
+// arguments are not kept twice in the future (see `one`).
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn run<'a, S, V, P>(
     mut plan: P,
-    statement: &S,
-    values: &V,
-    defaults: &ExecutionDefaults,
-    paging_state: Option<&[u8]>,
-    policies: &ExecutionPolicies,
-    latencies: &LatencyTracker,
-) -> Result<QueryResult, ExecutionError>
+    statement: &'a S,
+    values: &'a V,
+    defaults: &'a ExecutionDefaults,
+    paging_state: Option<&'a [u8]>,
+    policies: &'a ExecutionPolicies,
+    latencies: &'a LatencyTracker,
+) -> impl Future<Output = Result<QueryResult, ExecutionError>> + 'a
 where
     S: Statement<V> + ?Sized,
     V: ?Sized,
-    P: Iterator<Item = (SocketAddr, Arc<Connection>)>,
+    P: Iterator<Item = (SocketAddr, Arc<Connection>)> + 'a,
 {
-    statement.check_values(values)?;
-    let options = statement.options();
-    let mut opts = options.resolve(defaults, paging_state);
-    let session_policies = policies;
-    let policies = options
-        .profile
-        .as_deref()
-        .and_then(|p| p.policies.as_ref())
-        .unwrap_or(policies);
-    // The session's percentile policy reads every execution's latency, as does a profile's.
-    let track = uses_latencies(session_policies) || uses_latencies(policies);
-    let speculative = policies.speculative.filter(|_| opts.idempotent);
-    let max_extra = speculative.map_or(0, |s| s.max_speculative.min(2));
-    let delay = speculative
-        .filter(|_| max_extra > 0)
-        .map(|s| s.delay(latencies));
-    let started = Instant::now();
-    // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
-    // The attempts' stream slots hold it; the connections' expiry tasks enforce it.
-    opts.deadline = opts.timeout.and_then(|t| started.checked_add(t));
-    // When the next speculative attempt is due (`delay` after the previous one was due).
-    let mut next_speculation = delay.and_then(|d| started.checked_add(d));
-    let Some((node, conn)) = plan.next() else {
-        return Err(ExecutionError::NoConnection);
-    };
-    let mut s0 = pin!(None);
-    // The first attempt lives in this future; the attempts running beside it (speculative
-    // ones, or a retry while a speculative one is still out) are boxed when they start, so
-    // that every execution's future does not carry room for three attempts: a speculative
-    // attempt allocates, a plain execution does not.
-    let mut s1 = None;
-    let mut s2 = None;
-    s0.set(Some(one(node, conn, statement, values, opts)));
-    let mut in_flight = 1usize;
-    let mut attempts = 1u16;
-    let mut extra = 0usize;
-    let mut retries = 0usize;
-    let mut last: Option<ExecutionError> = None;
-    // Only speculation needs a timer of the execution's own.
-    let mut timer = pin!(None::<Sleep>);
-    let mut timer_at: Option<Instant> = None;
-    // Sets the timer to the next speculation (none: no timer).
-    macro_rules! arm {
-        () => {{
-            let at = next_speculation;
-            if at != timer_at {
-                timer_at = at;
-                match (at, timer.as_mut().as_pin_mut()) {
-                    (Some(at), Some(t)) => t.reset(at),
-                    (Some(at), None) => timer.set(Some(tokio::time::sleep_until(at))),
-                    (None, _) => timer.set(None),
+    async move {
+        statement.check_values(values)?;
+        let options = statement.options();
+        let mut opts = options.resolve(defaults, paging_state);
+        let session_policies = policies;
+        let policies = options
+            .profile
+            .as_deref()
+            .and_then(|p| p.policies.as_ref())
+            .unwrap_or(policies);
+        // The session's percentile policy reads every execution's latency, as does a profile's.
+        let track = uses_latencies(session_policies) || uses_latencies(policies);
+        let speculative = policies.speculative.filter(|_| opts.idempotent);
+        let max_extra = speculative.map_or(0, |s| s.max_speculative.min(2));
+        let delay = speculative
+            .filter(|_| max_extra > 0)
+            .map(|s| s.delay(latencies));
+        let started = Instant::now();
+        // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
+        // The attempts' stream slots hold it; the connections' expiry tasks enforce it.
+        opts.deadline = opts.timeout.and_then(|t| started.checked_add(t));
+        // When the next speculative attempt is due (`delay` after the previous one was due).
+        let mut next_speculation = delay.and_then(|d| started.checked_add(d));
+        let Some((node, conn)) = plan.next() else {
+            return Err(ExecutionError::NoConnection);
+        };
+        let mut s0 = pin!(None);
+        // The first attempt lives in this future; the attempts running beside it (speculative
+        // ones, or a retry while a speculative one is still out) are boxed when they start, so
+        // that every execution's future does not carry room for three attempts: a speculative
+        // attempt allocates, a plain execution does not.
+        let mut s1 = None;
+        let mut s2 = None;
+        s0.set(Some(one(node, conn, statement, values, opts)));
+        let mut in_flight = 1usize;
+        let mut attempts = 1u16;
+        let mut extra = 0usize;
+        let mut retries = 0usize;
+        let mut last: Option<ExecutionError> = None;
+        // Only speculation needs a timer of the execution's own.
+        let mut timer = pin!(None::<Sleep>);
+        let mut timer_at: Option<Instant> = None;
+        // Sets the timer to the next speculation (none: no timer).
+        macro_rules! arm {
+            () => {{
+                let at = next_speculation;
+                if at != timer_at {
+                    timer_at = at;
+                    match (at, timer.as_mut().as_pin_mut()) {
+                        (Some(at), Some(t)) => t.reset(at),
+                        (Some(at), None) => timer.set(Some(tokio::time::sleep_until(at))),
+                        (None, _) => timer.set(None),
+                    }
                 }
-            }
-        }};
-    }
-    arm!();
-    loop {
-        let event = poll_fn(|cx| {
-            if let Some(out) = poll_slot(&mut s0, cx) {
-                return Poll::Ready(Event::Done(out));
-            }
-            for slot in [&mut s1, &mut s2] {
-                if let Some(out) = poll_boxed(slot, cx) {
-                    return Poll::Ready(Event::Done(out));
-                }
-            }
-            if let Some(t) = timer.as_mut().as_pin_mut()
-                && t.poll(cx).is_ready()
-            {
-                return Poll::Ready(Event::Timer);
-            }
-            Poll::Pending
-        })
-        .await;
-        // The future of a new attempt goes into the first free slot.
-        macro_rules! start {
-            ($node:expr, $conn:expr, $opts:expr) => {{
-                let fut = one($node, $conn, statement, values, $opts);
-                if s0.is_none() {
-                    s0.set(Some(fut));
-                } else if s1.is_none() {
-                    s1 = Some(Box::pin(fut));
-                } else {
-                    s2 = Some(Box::pin(fut));
-                }
-                in_flight += 1;
-                attempts += 1;
             }};
         }
-        match event {
-            Event::Timer => {
-                // Speculating at or past the deadline would only add a doomed attempt.
-                if opts.deadline.is_some_and(|d| next_speculation >= Some(d)) {
-                    next_speculation = None;
-                    arm!();
-                    continue;
+        arm!();
+        loop {
+            let event = poll_fn(|cx| {
+                if let Some(out) = poll_slot(&mut s0, cx) {
+                    return Poll::Ready(Event::Done(out));
                 }
-                let mut speculating = true;
-                // Every slot busy (retries in flight): try again after the next delay.
-                if in_flight < 3 {
-                    match plan.next() {
-                        Some((node, conn)) => {
-                            start!(node, conn, opts);
-                            extra += 1;
-                        }
-                        None => speculating = false,
+                for slot in [&mut s1, &mut s2] {
+                    if let Some(out) = poll_boxed(slot, cx) {
+                        return Poll::Ready(Event::Done(out));
                     }
                 }
-                next_speculation = match (next_speculation, delay) {
-                    (Some(s), Some(d)) if speculating && extra < max_extra => s.checked_add(d),
-                    _ => None,
-                };
-                arm!();
-            }
-            Event::Done((node, conn, Ok(mut result))) => {
-                let latency = started.elapsed();
-                if track {
-                    latencies.record(latency);
-                }
-                result.set_execution(ExecutionInfo {
-                    node: Some(node),
-                    shard: conn.info().sharding.as_ref().map(|s| s.shard),
-                    attempts,
-                    speculative: extra as u16,
-                    latency,
-                });
-                return Ok(result);
-            }
-            Event::Done((
-                _,
-                _,
-                Err(ExecutionError::Connection(ConnectionError::DeadlinePassed)),
-            )) => {
-                return Err(ExecutionError::Timeout(opts.timeout.unwrap_or_default()));
-            }
-            Event::Done((node, conn, Err(error))) => {
-                in_flight -= 1;
-                let decision = policies.retry.decide(&RetryRequest {
-                    error: &error,
-                    idempotent: opts.idempotent,
-                    retries,
-                    consistency: opts.consistency,
-                });
-                // Never resend a non-idempotent request that may have been applied; never
-                // loop forever on a policy that always retries.
-                let decision = if (!opts.idempotent && may_have_been_applied(&error))
-                    || retries >= MAX_RETRIES
+                if let Some(t) = timer.as_mut().as_pin_mut()
+                    && t.poll(cx).is_ready()
                 {
-                    RetryDecision::DontRetry
-                } else {
-                    decision
-                };
-                match decision {
-                    RetryDecision::RetrySameNode(cl) => {
-                        retries += 1;
-                        let mut o = opts;
-                        if let Some(cl) = cl {
-                            o.consistency = cl;
-                        }
-                        start!(node, conn, o);
+                    return Poll::Ready(Event::Timer);
+                }
+                Poll::Pending
+            })
+            .await;
+            // The future of a new attempt goes into the first free slot.
+            macro_rules! start {
+                ($node:expr, $conn:expr, $opts:expr) => {{
+                    let fut = one($node, $conn, statement, values, $opts);
+                    if s0.is_none() {
+                        s0.set(Some(fut));
+                    } else if s1.is_none() {
+                        s1 = Some(Box::pin(fut));
+                    } else {
+                        s2 = Some(Box::pin(fut));
                     }
-                    RetryDecision::RetryNextNode(cl) => {
-                        retries += 1;
-                        let mut o = opts;
-                        if let Some(cl) = cl {
-                            o.consistency = cl;
-                        }
+                    in_flight += 1;
+                    attempts += 1;
+                }};
+            }
+            match event {
+                Event::Timer => {
+                    // Speculating at or past the deadline would only add a doomed attempt.
+                    if opts.deadline.is_some_and(|d| next_speculation >= Some(d)) {
+                        next_speculation = None;
+                        arm!();
+                        continue;
+                    }
+                    let mut speculating = true;
+                    // Every slot busy (retries in flight): try again after the next delay.
+                    if in_flight < 3 {
                         match plan.next() {
-                            Some((node, conn)) => start!(node, conn, o),
-                            None => {
-                                if in_flight == 0 {
-                                    return Err(error);
+                            Some((node, conn)) => {
+                                start!(node, conn, opts);
+                                extra += 1;
+                            }
+                            None => speculating = false,
+                        }
+                    }
+                    next_speculation = match (next_speculation, delay) {
+                        (Some(s), Some(d)) if speculating && extra < max_extra => s.checked_add(d),
+                        _ => None,
+                    };
+                    arm!();
+                }
+                Event::Done((node, conn, Ok(mut result))) => {
+                    let latency = started.elapsed();
+                    if track {
+                        latencies.record(latency);
+                    }
+                    result.set_execution(ExecutionInfo {
+                        node: Some(node),
+                        shard: conn.info().sharding.as_ref().map(|s| s.shard),
+                        attempts,
+                        speculative: extra as u16,
+                        latency,
+                    });
+                    return Ok(result);
+                }
+                Event::Done((
+                    _,
+                    _,
+                    Err(ExecutionError::Connection(ConnectionError::DeadlinePassed)),
+                )) => {
+                    return Err(ExecutionError::Timeout(opts.timeout.unwrap_or_default()));
+                }
+                Event::Done((node, conn, Err(error))) => {
+                    in_flight -= 1;
+                    let decision = policies.retry.decide(&RetryRequest {
+                        error: &error,
+                        idempotent: opts.idempotent,
+                        retries,
+                        consistency: opts.consistency,
+                    });
+                    // Never resend a non-idempotent request that may have been applied; never
+                    // loop forever on a policy that always retries.
+                    let decision = if (!opts.idempotent && may_have_been_applied(&error))
+                        || retries >= MAX_RETRIES
+                    {
+                        RetryDecision::DontRetry
+                    } else {
+                        decision
+                    };
+                    match decision {
+                        RetryDecision::RetrySameNode(cl) => {
+                            retries += 1;
+                            let mut o = opts;
+                            if let Some(cl) = cl {
+                                o.consistency = cl;
+                            }
+                            start!(node, conn, o);
+                        }
+                        RetryDecision::RetryNextNode(cl) => {
+                            retries += 1;
+                            let mut o = opts;
+                            if let Some(cl) = cl {
+                                o.consistency = cl;
+                            }
+                            match plan.next() {
+                                Some((node, conn)) => start!(node, conn, o),
+                                None => {
+                                    if in_flight == 0 {
+                                        return Err(error);
+                                    }
+                                    last = Some(error);
                                 }
-                                last = Some(error);
                             }
                         }
-                    }
-                    _ => {
-                        if in_flight == 0 {
-                            return Err(error);
+                        _ => {
+                            if in_flight == 0 {
+                                return Err(error);
+                            }
+                            last = Some(error);
                         }
-                        last = Some(error);
                     }
                 }
             }
-        }
-        if in_flight == 0 {
-            return Err(last.unwrap_or(ExecutionError::NoConnection));
+            if in_flight == 0 {
+                return Err(last.unwrap_or(ExecutionError::NoConnection));
+            }
         }
     }
 }

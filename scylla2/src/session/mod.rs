@@ -71,21 +71,31 @@ impl Session {
         S: Statement<V> + ?Sized,
     {
         let inner = &*self.inner;
-        let result = crate::topology::run_statement!(
-            inner.cluster.as_deref(),
-            inner.pools.plan(),
-            statement,
-            &values,
-            &inner.defaults,
-            None,
-            &inner.policies,
-            &inner.latencies,
-        )?;
-        if let Some(keyspace) = result.set_keyspace() {
-            // Boxed (only after a USE): it would otherwise enlarge every execution's future.
-            Box::pin(self.follow_keyspace(keyspace)).await?;
-        }
-        Ok(result)
+        // The result is borrowed only in this block, which ends before the rare await (see
+        // `run_statement!`).
+        let follow_keyspace = {
+            let result = crate::topology::run_statement!(
+                inner.cluster.as_deref(),
+                inner.pools.plan(),
+                statement,
+                &values,
+                &inner.defaults,
+                None,
+                &inner.policies,
+                &inner.latencies,
+            )?;
+            if result.set_keyspace().is_none() {
+                return Ok(result);
+            }
+            // Boxed with the result: only after a USE.
+            Box::pin(async move {
+                if let Some(keyspace) = result.set_keyspace() {
+                    self.follow_keyspace(keyspace).await?;
+                }
+                Ok(result)
+            })
+        };
+        follow_keyspace.await
     }
 
     /// A `USE` ran through `execute` on one connection: switch the others (and future ones)
