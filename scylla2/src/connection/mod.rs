@@ -30,10 +30,22 @@ pub(crate) fn test_response_frame(
     opcode: scylla2_cql::frame::Opcode,
     body: &[u8],
 ) -> Vec<u8> {
+    test_response_frame_flagged(version, HeaderFlags::default(), stream, opcode, body)
+}
+
+/// [`test_response_frame`] with header `flags` (tracing, warning, …).
+#[cfg(test)]
+pub(crate) fn test_response_frame_flagged(
+    version: ProtocolVersion,
+    flags: HeaderFlags,
+    stream: i16,
+    opcode: scylla2_cql::frame::Opcode,
+    body: &[u8],
+) -> Vec<u8> {
     let header = scylla2_cql::frame::EnvelopeHeader {
         version,
         is_response: true,
-        flags: HeaderFlags::default(),
+        flags,
         stream,
         opcode,
         length: body.len() as u32,

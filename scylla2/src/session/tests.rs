@@ -90,6 +90,25 @@ async fn serve(mut sock: TcpStream, queries: Arc<AtomicUsize>) {
                     return;
                 } else if text.contains("slow") {
                     continue;
+                } else if text.contains("warn") {
+                    // v4 §2.2: tracing id, then warnings, then the message.
+                    let mut b = vec![7u8; 16];
+                    b.put_u16(2);
+                    for w in ["first warning", "second"] {
+                        b.put_u16(w.len() as u16);
+                        b.put_slice(w.as_bytes());
+                    }
+                    b.put_i32(1);
+                    let flags = scylla2_cql::frame::HeaderFlags::default()
+                        .with(scylla2_cql::frame::HeaderFlags::TRACING)
+                        .with(scylla2_cql::frame::HeaderFlags::WARNING);
+                    crate::connection::test_response_frame_flagged(
+                        ProtocolVersion::V4,
+                        flags,
+                        h.stream,
+                        Opcode::Result,
+                        &b,
+                    )
                 } else {
                     frame(h.stream, Opcode::Result, &[0, 0, 0, 1])
                 }
@@ -175,6 +194,21 @@ async fn moves_on_only_when_safe_and_reconnects() {
     assert!(matches!(err, ExecutionError::Connection(_)), "{err:?}");
     let after: usize = fake.counts().iter().sum();
     assert_eq!(after - before, 2, "tried on both connections");
+}
+
+#[tokio::test]
+async fn tracing_id_and_warnings_reach_the_result() {
+    let (_fake, addr) = Fake::start().await;
+    let s = session(&addr, 1).await;
+    let r = s.execute("SELECT warn", ()).await.unwrap();
+    assert!(r.is_void());
+    assert_eq!(r.tracing_id(), Some(uuid::Uuid::from_bytes([7; 16])));
+    assert_eq!(r.warnings(), ["first warning", "second"]);
+    assert!(r.custom_payload().is_none());
+    // Without any: nothing attached (and nothing boxed).
+    let plain = s.execute("SELECT ok", ()).await.unwrap();
+    assert_eq!(plain.tracing_id(), None);
+    assert!(plain.warnings().is_empty());
 }
 
 #[tokio::test]
