@@ -60,7 +60,7 @@ pub(crate) fn test_response_frame_flagged(
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use scylla2_cql::ProtocolVersion;
@@ -108,8 +108,9 @@ pub(crate) struct Inner {
     error: OnceLock<ConnectionError>,
     tasks: Mutex<Vec<AbortHandle>>,
     events: broadcast::Sender<Envelope>,
-    created: Instant,
-    last_read_ms: AtomicU64,
+    /// Socket reads done (the heartbeat compares it across its interval: no clock reading
+    /// per read).
+    reads: AtomicU64,
 }
 
 impl Inner {
@@ -146,13 +147,11 @@ impl Inner {
     }
 
     fn mark_read(&self) {
-        let ms = self.created.elapsed().as_millis() as u64;
-        self.last_read_ms.store(ms, Ordering::Relaxed);
+        self.reads.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn idle_for(&self) -> Duration {
-        let now = self.created.elapsed().as_millis() as u64;
-        Duration::from_millis(now.saturating_sub(self.last_read_ms.load(Ordering::Relaxed)))
+    fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
     }
 }
 
@@ -218,8 +217,7 @@ impl Connection {
             error: OnceLock::new(),
             tasks: Mutex::new(Vec::new()),
             events,
-            created: Instant::now(),
-            last_read_ms: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
         });
         let (read_half, write_half) = stream.into_split();
         let framer =
@@ -350,25 +348,29 @@ fn lower_version(version: ProtocolVersion) -> Option<ProtocolVersion> {
     }
 }
 
-/// Sends OPTIONS on a connection idle for `interval`; no answer within `timeout` kills it.
+/// Sends OPTIONS on a connection that read nothing for a whole `interval` (so a heartbeat
+/// follows between one and two intervals of silence); no answer within `timeout` kills it.
 async fn heartbeat(inner: Arc<Inner>, interval: Duration, timeout: Duration) {
+    let mut seen = inner.reads();
     loop {
-        let idle = inner.idle_for();
-        if idle < interval {
-            tokio::time::sleep(interval - idle).await;
+        tokio::time::sleep(interval).await;
+        let reads = inner.reads();
+        if reads != seen {
+            seen = reads;
             continue;
         }
         let options = scylla2_cql::request::Options;
         let deadline = tokio::time::Instant::now().checked_add(timeout);
         match inner.send(&options, HeaderFlags::default(), deadline).await {
-            Ok(_) => inner.mark_read(),
+            Ok(_) => {}
             Err(ConnectionError::DeadlinePassed) => {
                 inner.kill(ConnectionError::HeartbeatTimeout(timeout));
                 return;
             }
-            Err(e) if !e.is_fatal() => tokio::time::sleep(interval).await,
+            Err(e) if !e.is_fatal() => {}
             Err(_) => return,
         }
+        seen = inner.reads();
     }
 }
 
