@@ -609,8 +609,8 @@ macro_rules! run_statement {
                 let info = statement.routing_info(values);
                 let source = cluster.plan_source(&info);
                 // The result is bound only in the inner block, which ends before the rare
-                // await: a local borrowed across an await stays in the future (its 336
-                // bytes in every execution's future); moved into the box it does not.
+                // await: a local borrowed across an await stays in the future (a whole
+                // `QueryResult` in every execution's future); moved into the box it does not.
                 'done: {
                     let after_schema_change = {
                         let result = $crate::policies::run(
