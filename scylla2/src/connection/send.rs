@@ -67,7 +67,7 @@ impl Inner {
     /// Sends `request` and waits for its response until `deadline` (then
     /// [`ConnectionError::DeadlinePassed`]). The deadline is kept in the stream's slot and
     /// enforced by the connection's expiry task, so that a request registers no timer of its
-    /// own; only a request that must wait for room in the write queue uses one.
+    /// own, not even while it waits for room in a full write queue.
     pub(crate) async fn send<R>(
         &self,
         request: &R,

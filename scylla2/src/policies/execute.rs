@@ -95,8 +95,8 @@ enum Event {
 /// the first reading. The deadline travels with the attempts into their connections' stream
 /// slots, where each connection's expiry task enforces it, so an execution registers no
 /// timer unless it speculates; latencies are recorded only when a percentile-based
-/// speculative policy reads them. The loop, the deadline and the attempts live in this one future, so that no
-/// wrapper future moves it (it holds up to three attempts in place).
+/// speculative policy reads them. The loop and the first attempt live in this one future,
+/// awaited directly by the session, so that no wrapper future moves it.
 // A function returning an `async move` block rather than an `async fn`, so that the
 // arguments are not kept twice in the future (see `one`).
 #[allow(clippy::manual_async_fn)]
