@@ -25,11 +25,12 @@ use super::framing::Envelope;
 /// Largest number of streams a connection can have in flight (v4/v5: ids 0..=32767).
 pub const MAX_STREAMS: usize = 32_768;
 
-/// Slots per chunk. A connection allocates its first chunk (56 KiB) with its first request and
-/// another only when more than this many requests are in flight on it at once: sized so that
-/// a loaded connection reaches its high-water mark early instead of growing in steady state
-/// (measured with scylla2-load at 2 048 in flight over 12 connections: chunks of 256 and 512
-/// were still first crossed after a 160 000-request warm-up).
+/// Slots per chunk. A connection allocates its first chunk (56 KiB; less with a lower
+/// `max_streams`) with its first request and another only when more than this many requests
+/// are in flight on it at once: sized so that a loaded connection reaches its high-water mark
+/// early instead of growing in steady state (measured with scylla2-load at 2 048 in flight
+/// over 12 connections: chunks of 256 and 512 were still first crossed after a
+/// 160 000-request warm-up).
 const CHUNK: usize = 1024;
 
 /// A deadline in microseconds since the table's epoch.
@@ -160,14 +161,18 @@ impl Slots {
         self.max_streams
     }
 
+    /// The slot of an id taken from the bitmap (always below `max_streams`), its chunk
+    /// allocated on first use (never more slots than `max_streams` allows).
     fn slot(&self, id: usize) -> &Slot {
+        let base = id / CHUNK * CHUNK;
+        let len = CHUNK.min(self.max_streams - base);
         let chunk =
-            self.chunks[id / CHUNK].get_or_init(|| (0..CHUNK).map(|_| Slot::default()).collect());
+            self.chunks[id / CHUNK].get_or_init(|| (0..len).map(|_| Slot::default()).collect());
         &chunk[id % CHUNK]
     }
 
     fn existing_slot(&self, id: usize) -> Option<&Slot> {
-        self.chunks.get(id / CHUNK)?.get().map(|c| &c[id % CHUNK])
+        self.chunks.get(id / CHUNK)?.get()?.get(id % CHUNK)
     }
 
     /// Takes the lowest free id and puts its slot in the waiting state with `deadline`; an
@@ -560,6 +565,22 @@ mod tests {
         slots.expire(10);
         slots.fail_all();
         assert!(matches!(slots.poll(again, &waker), Poll::Failed));
+    }
+
+    #[test]
+    fn a_small_table_allocates_only_its_slots() {
+        let slots = Slots::new(100);
+        let id = slots.allocate(5).unwrap();
+        assert_eq!(slots.chunks[0].get().map(|c| c.len()), Some(100));
+        // The bits past 100 in the last word are permanently taken and have no slot.
+        assert_eq!(slots.expire(10), NO_DEADLINE);
+        assert!(slots.existing_slot(127).is_none());
+        assert_eq!(slots.deliver(120, env(120)), Delivery::Unexpected);
+        let counter = Arc::new(CountWake(Default::default()));
+        assert!(matches!(
+            slots.poll(id, &Waker::from(counter)),
+            Poll::Expired
+        ));
     }
 
     #[test]
