@@ -366,7 +366,18 @@ impl Slots {
     pub(crate) fn expire(&self, now: Ticks) -> Ticks {
         self.armed.swap(NO_DEADLINE, Ordering::AcqRel);
         let mut next = NO_DEADLINE;
-        for (w, word) in self.bitmap.iter().enumerate() {
+        // Only the words of chunks in use: a slot waits only in an allocated chunk (usually
+        // the first: 16 words rather than the whole bitmap).
+        let words = self
+            .chunks
+            .iter()
+            .enumerate()
+            .filter(|(_, chunk)| chunk.get().is_some())
+            .flat_map(|(c, _)| c * CHUNK / 64..((c + 1) * CHUNK).div_ceil(64));
+        for w in words {
+            let Some(word) = self.bitmap.get(w) else {
+                break;
+            };
             let mut bits = word.load(Ordering::Acquire);
             while bits != 0 {
                 let id = w * 64 + bits.trailing_zeros() as usize;
