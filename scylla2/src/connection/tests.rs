@@ -490,3 +490,68 @@ async fn racing_cancellations_never_misdeliver_or_leak() {
     .expect("no stream id leaked");
     assert!(!conn.is_closed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_deadlines_expire_exactly_the_late_requests() {
+    let release = Arc::new(Notify::new());
+    let addr = fake_server(Mode::HoldSlow(release.clone())).await;
+    let conn = Arc::new(client(addr, &ConnectionConfig::default()).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..64u32 {
+        let conn = conn.clone();
+        tasks.spawn(async move {
+            let mut expired = 0u32;
+            for i in 0..60u32 {
+                // Every third request is never answered in time; its deadline, 1 to 4 ms
+                // away, races the expiry task's arming by the requests around it.
+                let slow = i % 3 == 0;
+                let payload = format!("{}-{t}-{i}", if slow { "slow" } else { "fast" });
+                let wait = if slow {
+                    Duration::from_millis(u64::from(1 + (t + i) % 4))
+                } else {
+                    Duration::from_secs(10)
+                };
+                let start = tokio::time::Instant::now();
+                let request = Raw::query(payload.clone());
+                let sent = conn.send_until(&request, HeaderFlags::default(), Some(start + wait));
+                match tokio::time::timeout(Duration::from_secs(5), sent).await {
+                    Ok(Ok(env)) => {
+                        assert!(!slow, "a held request was answered");
+                        assert_eq!(&env.body[..], payload.as_bytes(), "misdelivered");
+                    }
+                    Ok(Err(ConnectionError::DeadlinePassed)) => {
+                        assert!(slow, "a fast request expired");
+                        assert!(
+                            start.elapsed() >= wait,
+                            "expired early: {:?}",
+                            start.elapsed()
+                        );
+                        expired += 1;
+                    }
+                    Ok(Err(e)) => panic!("{e:?}"),
+                    Err(_) => panic!("{payload}: its deadline was never enforced"),
+                }
+            }
+            expired
+        });
+    }
+    let mut expired = 0;
+    while let Some(r) = tasks.join_next().await {
+        expired += r.unwrap();
+    }
+    assert_eq!(expired, 64 * 20);
+    assert_eq!(
+        conn.in_flight(),
+        64 * 20,
+        "expired ids wait for their late answers"
+    );
+    release.notify_waiters();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while conn.in_flight() != 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("no stream id leaked");
+    assert!(!conn.is_closed());
+}
