@@ -115,6 +115,17 @@ async fn fake_server(mode: Mode) -> SocketAddr {
     addr
 }
 
+/// Waits (5 s at most) until no stream id of `conn` is taken: every late answer arrived.
+async fn all_ids_freed(conn: &Connection) {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while conn.in_flight() != 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("a stream id leaked: a late answer never freed it");
+}
+
 async fn client(addr: SocketAddr, config: &ConnectionConfig) -> Connection {
     let stream = TcpStream::connect(addr).await.unwrap();
     let info = ConnectionInfo::assumed(ProtocolVersion::V4, None);
@@ -172,13 +183,7 @@ async fn cancelled_requests_hold_their_ids_and_never_misdeliver() {
     }
     // Late responses arrive and are discarded, freeing their ids.
     release.notify_waiters();
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while conn.in_flight() != 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .unwrap();
+    all_ids_freed(&conn).await;
     // The ids are reused now, and each new user gets its own response.
     for i in 0..100 {
         let payload = format!("again-{i}");
@@ -237,13 +242,7 @@ async fn deadlines_expire_in_the_slots_and_late_answers_are_discarded() {
         .unwrap();
     assert_eq!(&env.body[..], b"fast");
     release.notify_waiters();
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while conn.in_flight() != 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("late answers free their ids");
+    all_ids_freed(&conn).await;
 }
 
 #[tokio::test]
@@ -481,13 +480,7 @@ async fn racing_cancellations_never_misdeliver_or_leak() {
         "{answered} answered, {cancelled} cancelled"
     );
     // Every cancelled request's late response arrives and frees its id.
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while conn.in_flight() != 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("no stream id leaked");
+    all_ids_freed(&conn).await;
     assert!(!conn.is_closed());
 }
 
@@ -546,12 +539,6 @@ async fn racing_deadlines_expire_exactly_the_late_requests() {
         "expired ids wait for their late answers"
     );
     release.notify_waiters();
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while conn.in_flight() != 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("no stream id leaked");
+    all_ids_freed(&conn).await;
     assert!(!conn.is_closed());
 }
