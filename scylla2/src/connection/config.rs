@@ -47,6 +47,9 @@ pub struct ConnectionConfig {
     pub heartbeat_interval: Option<Duration>,
     /// A heartbeat unanswered for this long kills the connection.
     pub heartbeat_timeout: Duration,
+    /// How the writer gathers queued frames into one write (default
+    /// [`WriteCoalescing::Yield`]).
+    pub write_coalescing: WriteCoalescing,
     /// DRIVER_NAME sent in STARTUP.
     pub driver_name: &'static str,
     /// DRIVER_VERSION sent in STARTUP.
@@ -72,8 +75,48 @@ impl Default for ConnectionConfig {
             max_frame_size: 256 * 1024 * 1024,
             heartbeat_interval: Some(Duration::from_secs(30)),
             heartbeat_timeout: Duration::from_secs(30),
+            write_coalescing: WriteCoalescing::Yield,
             driver_name: "scylla2",
             driver_version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// How a connection's writer gathers the frames requests queue into one socket write.
+///
+/// Every write costs a system call (on loopback, where the kernel also runs the receiver's
+/// TCP input in the sender's time, several microseconds), so frames written together save
+/// CPU; holding frames back adds latency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WriteCoalescing {
+    /// Write once the other tasks ready to run have run (a few `yield_now`), so that the
+    /// frames they queue go out in the same write; never wait for the network.
+    Yield,
+    /// [`Self::Yield`], then, while at least `min_outstanding` requests sent on the
+    /// connection await their answers, hold the batch until a socket read of any connection
+    /// in the process has been handled (its responses let the tasks waiting on them queue
+    /// their next requests), for at most `max_delay`, rounded up to the timer's resolution
+    /// (1 ms on tokio).
+    UntilNextRead {
+        /// Requests sent and unanswered on the connection for a batch to be held.
+        min_outstanding: usize,
+        /// Longest hold.
+        max_delay: Duration,
+    },
+}
+
+impl WriteCoalescing {
+    /// [`Self::UntilNextRead`] with 4 requests outstanding and a 1 ms bound: measured with
+    /// scylla2-load (3 nodes x 4 shards, 128 in flight, one client thread on its own core),
+    /// it cut write system calls from 0.30-0.37 to 0.15 per request and client CPU by about
+    /// 12 %, with the same median latency. It suits throughput-bound work whose tasks send
+    /// their next request when an answer arrives (loaders, batch jobs); a service whose
+    /// requests arrive independently of answers sees the held ones wait for other answers.
+    pub fn until_next_read() -> Self {
+        Self::UntilNextRead {
+            min_outstanding: 4,
+            max_delay: Duration::from_millis(1),
         }
     }
 }

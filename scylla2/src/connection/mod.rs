@@ -58,7 +58,7 @@ pub(crate) fn test_response_frame_flagged(
 }
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -70,7 +70,7 @@ use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
 
-pub use config::{Compression, ConnectionConfig};
+pub use config::{Compression, ConnectionConfig, WriteCoalescing};
 pub use error::{ConnectionError, HandshakeError, ProtocolViolation};
 pub use framing::Envelope;
 pub use handshake::{ConnectionInfo, ShardingInfo};
@@ -104,6 +104,10 @@ pub(crate) struct Inner {
     /// Signalled by the request that moves `queued_frames` from 0 (the writer's wake-up).
     queued_notify: tokio::sync::Notify,
     large: LargeFrames,
+    /// The writer holds a batch until the next read ([`WriteCoalescing::UntilNextRead`]).
+    holding: AtomicBool,
+    /// Signalled by the reader after a read while `holding`.
+    hold_notify: tokio::sync::Notify,
     max_frame_size: usize,
     error: OnceLock<ConnectionError>,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -213,6 +217,8 @@ impl Connection {
             queued_frames: AtomicUsize::new(0),
             queued_notify: tokio::sync::Notify::new(),
             large: LargeFrames::default(),
+            holding: AtomicBool::new(false),
+            hold_notify: tokio::sync::Notify::new(),
             max_frame_size: config.max_frame_size,
             error: OnceLock::new(),
             tasks: Mutex::new(Vec::new()),
@@ -222,7 +228,11 @@ impl Connection {
         let (read_half, write_half) = stream.into_split();
         let framer =
             framing::established_framer(info.version, config.max_frame_size, info.compression);
-        let writer = tokio::spawn(writer::run(inner.clone(), write_half));
+        let writer = tokio::spawn(writer::run(
+            inner.clone(),
+            write_half,
+            config.write_coalescing,
+        ));
         let reader = tokio::spawn(reader::run(
             inner.clone(),
             read_half,

@@ -63,6 +63,7 @@ async fn read_loop(
                 Err(e) => return e.into(),
             }
         }
+        super::writer::read_handled(inner);
         read.make_room(framer.needed()).await;
         match source.read_buf(read.current()).await {
             Ok(0) => {

@@ -542,3 +542,105 @@ async fn racing_deadlines_expire_exactly_the_late_requests() {
     all_ids_freed(&conn).await;
     assert!(!conn.is_closed());
 }
+
+/// A connection holding write batches until the next read (`min_outstanding` 2, bound
+/// `max_delay`), with two requests the server holds already sent.
+async fn holding_client_with_two_outstanding(
+    max_delay: Duration,
+) -> (Arc<Connection>, Arc<Notify>, tokio::task::JoinSet<()>) {
+    let release = Arc::new(Notify::new());
+    let addr = fake_server(Mode::HoldSlow(release.clone())).await;
+    let config = ConnectionConfig {
+        write_coalescing: WriteCoalescing::UntilNextRead {
+            min_outstanding: 2,
+            max_delay,
+        },
+        ..ConnectionConfig::default()
+    };
+    let conn = Arc::new(client(addr, &config).await);
+    let mut slow = tokio::task::JoinSet::new();
+    for i in 0..2 {
+        let conn = conn.clone();
+        slow.spawn(async move {
+            let body = format!("slow-{i}");
+            let env = conn
+                .send(&Raw::query(body.as_bytes()), HeaderFlags::default())
+                .await
+                .unwrap();
+            assert_eq!(&env.body[..], body.as_bytes());
+        });
+    }
+    // Nothing was outstanding when they were queued: they are written at once. Give the
+    // server time to read them and wait for the release.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    (conn, release, slow)
+}
+
+#[tokio::test]
+async fn a_held_batch_goes_out_after_the_next_read() {
+    let (conn, release, mut slow) =
+        holding_client_with_two_outstanding(Duration::from_secs(60)).await;
+    let fast = {
+        let conn = conn.clone();
+        tokio::spawn(async move { conn.send(&Raw::query("fast"), HeaderFlags::default()).await })
+    };
+    // Two requests are outstanding: the fast one is held, not written.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!fast.is_finished(), "the batch was not held");
+    // The slow answers arrive: their read ends the hold.
+    release.notify_waiters();
+    let env = tokio::time::timeout(Duration::from_secs(5), fast)
+        .await
+        .expect("the held batch was never written")
+        .unwrap()
+        .unwrap();
+    assert_eq!(&env.body[..], b"fast");
+    while let Some(r) = slow.join_next().await {
+        r.unwrap();
+    }
+    all_ids_freed(&conn).await;
+}
+
+#[tokio::test]
+async fn a_hold_ends_at_its_bound_without_any_read() {
+    let bound = Duration::from_millis(50);
+    let (conn, release, mut slow) = holding_client_with_two_outstanding(bound).await;
+    let start = tokio::time::Instant::now();
+    let env = tokio::time::timeout(
+        Duration::from_secs(5),
+        conn.send(&Raw::query("fast"), HeaderFlags::default()),
+    )
+    .await
+    .expect("the hold's bound never ended it")
+    .unwrap();
+    assert_eq!(&env.body[..], b"fast");
+    assert!(
+        start.elapsed() >= bound,
+        "written before the bound: not held"
+    );
+    release.notify_waiters();
+    while let Some(r) = slow.join_next().await {
+        r.unwrap();
+    }
+    all_ids_freed(&conn).await;
+}
+
+#[tokio::test]
+async fn closing_a_connection_ends_a_hold() {
+    let (conn, _release, mut slow) =
+        holding_client_with_two_outstanding(Duration::from_secs(60)).await;
+    let fast = {
+        let conn = conn.clone();
+        tokio::spawn(async move { conn.send(&Raw::query("fast"), HeaderFlags::default()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    conn.close();
+    let result = tokio::time::timeout(Duration::from_secs(5), fast)
+        .await
+        .expect("the held request was not failed")
+        .unwrap();
+    assert!(matches!(result, Err(ConnectionError::Closed)), "{result:?}");
+    while let Some(r) = slow.join_next().await {
+        assert!(r.is_err(), "the slow requests fail with the connection");
+    }
+}

@@ -2,8 +2,11 @@
 //! frames larger than a queue buffer, and the writer task that drains both to the socket.
 //!
 //! Each dequeue returns every frame queued since the previous one as one contiguous slice,
-//! written with a single call. The queue buffers reserve room before and after the data for
-//! a v5 segment header and CRC32 trailer, so that a v5 segment is written in place.
+//! written with a single call. Before dequeuing, the writer gathers the frames other ready
+//! tasks are about to queue and, opted in with [`WriteCoalescing::UntilNextRead`], holds a
+//! batch until its reader handled the next read. The queue buffers reserve room before and
+//! after the data for a v5 segment header and CRC32 trailer, so that a v5 segment is
+//! written in place.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -18,6 +21,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
 
 use super::Inner;
+use super::config::WriteCoalescing;
 use super::error::ConnectionError;
 
 /// Bytes reserved before the queued data (room for a v5 segment header, lz4 format being the
@@ -127,17 +131,81 @@ async fn gather(inner: &Inner) {
     }
 }
 
+/// Whether the batch gathered so far should wait for the next read: enough requests sent on
+/// this connection await answers (so more responses, and the requests they trigger, are on
+/// their way) and the write queue has room to spare.
+fn should_hold(inner: &Inner, min_outstanding: usize) -> bool {
+    let queued = inner.queued_frames.load(Ordering::Relaxed);
+    queued > 0
+        && inner.slots.in_use().saturating_sub(queued) >= min_outstanding
+        && inner.queue.len() < inner.queue.capacity() / 2
+}
+
+/// Why a hold ended.
+enum HoldEnd {
+    /// The connection's reader handled a read, or the bound passed.
+    Write,
+    /// Large frames were queued, or the connection is closing.
+    Large,
+}
+
+/// Holds the batch until this connection's reader handled its next read, or `bound`
+/// passed. The bound's timer entry is reused from hold to hold: pushing a registered
+/// deadline later is one atomic operation, not a timer-wheel insertion.
+async fn hold(
+    inner: &Inner,
+    mut bound: std::pin::Pin<&mut tokio::time::Sleep>,
+    max_delay: std::time::Duration,
+) -> HoldEnd {
+    bound
+        .as_mut()
+        .reset(tokio::time::Instant::now() + max_delay);
+    // Set before waiting: a read handled in between leaves a permit in `hold_notify`, so
+    // that it is not missed (a permit left by a read after the hold ends only makes the
+    // next hold end at once).
+    inner.holding.store(true, Ordering::Relaxed);
+    let end = tokio::select! {
+        biased;
+        () = inner.large.notify.notified() => HoldEnd::Large,
+        () = inner.hold_notify.notified() => HoldEnd::Write,
+        () = bound => HoldEnd::Write,
+    };
+    inner.holding.store(false, Ordering::Relaxed);
+    end
+}
+
+/// Called by the reader once the frames of a read were handed to their requests: ends the
+/// writer's hold, if it holds a batch.
+pub(crate) fn read_handled(inner: &Inner) {
+    if inner.holding.load(Ordering::Relaxed) {
+        inner.hold_notify.notify_one();
+    }
+}
+
 /// The writer task: runs until the queue is closed or a write fails (which kills the
 /// connection).
-pub(crate) async fn run(inner: Arc<Inner>, mut sink: OwnedWriteHalf) {
-    if let Err(error) = write_loop(&inner, &mut sink).await {
+pub(crate) async fn run(inner: Arc<Inner>, mut sink: OwnedWriteHalf, coalescing: WriteCoalescing) {
+    if let Err(error) = write_loop(&inner, &mut sink, coalescing).await {
         inner.kill(error);
     }
     let _ = sink.shutdown().await;
 }
 
-async fn write_loop(inner: &Inner, sink: &mut OwnedWriteHalf) -> Result<(), ConnectionError> {
+async fn write_loop(
+    inner: &Inner,
+    sink: &mut OwnedWriteHalf,
+    coalescing: WriteCoalescing,
+) -> Result<(), ConnectionError> {
     let mut framer = super::framing::WriteFramer::new(inner.version, inner.compression);
+    let hold_config = match coalescing {
+        WriteCoalescing::Yield => None,
+        WriteCoalescing::UntilNextRead {
+            min_outstanding,
+            max_delay,
+        } => Some((min_outstanding.max(1), max_delay)),
+    };
+    // The hold's bound: one timer entry per connection, created on the first hold.
+    let mut bound: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     loop {
         if inner.queued_frames.load(Ordering::Acquire) == 0 {
             // Nothing queued since the last batch: sleep until a request queues a frame, so
@@ -154,6 +222,21 @@ async fn write_loop(inner: &Inner, sink: &mut OwnedWriteHalf) -> Result<(), Conn
             }
         }
         gather(inner).await;
+        if let Some((min_outstanding, max_delay)) = hold_config
+            && should_hold(inner, min_outstanding)
+        {
+            let bound = bound.get_or_insert_with(|| {
+                Box::pin(tokio::time::sleep_until(tokio::time::Instant::now()))
+            });
+            match hold(inner, bound.as_mut(), max_delay).await {
+                HoldEnd::Write => gather(inner).await,
+                HoldEnd::Large => {
+                    if write_large_frames(inner, &mut framer, sink).await? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
         inner.queued_frames.store(0, Ordering::Relaxed);
         tokio::select! {
             biased;

@@ -77,6 +77,12 @@ impl SessionBuilder {
         self
     }
 
+    /// How connections gather queued frames into one socket write.
+    pub fn write_coalescing(mut self, coalescing: crate::connection::WriteCoalescing) -> Self {
+        self.connection.write_coalescing = coalescing;
+        self
+    }
+
     /// Lowest and highest protocol versions to use.
     pub fn protocol_versions(mut self, min: ProtocolVersion, max: ProtocolVersion) -> Self {
         self.connection.min_protocol_version = min;

@@ -117,7 +117,7 @@ async fn prepare_cluster(points: &[String], keys: u64, prefill: bool) -> Result<
         return Ok(());
     }
     eprintln!("prefilling {keys} keys ...");
-    let driver = Arc::new(drivers::Scylla2::connect(points, None).await?);
+    let driver = Arc::new(drivers::Scylla2::connect(points, None, false).await?);
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..256 {
@@ -158,6 +158,9 @@ fn run_child(
         .args(["--warmup", &args.warmup(concurrency).to_string()]);
     if let Some(c) = args.compression {
         cmd.args(["--compression", c.name()]);
+    }
+    if args.hold_writes {
+        cmd.args(["--write-coalescing", "next-read"]);
     }
     if !args.progress {
         cmd.arg("--no-progress");

@@ -63,17 +63,24 @@ pub struct Scylla2 {
 }
 
 impl Scylla2 {
-    /// Connects to `contact_points` (asking for `compression`) and prepares both statements.
+    /// Connects to `contact_points` (asking for `compression`, holding write batches until
+    /// the next read with `hold_writes`) and prepares both statements.
     pub async fn connect(
         contact_points: &[String],
         compression: Option<Compression>,
+        hold_writes: bool,
     ) -> Result<Self, DriverError> {
-        let session = scylla2::Session::builder()
+        let mut builder = scylla2::Session::builder()
             .contact_points(contact_points.iter().cloned())
             .compression(compression.map(|c| match c {
                 Compression::Lz4 => scylla2::connection::Compression::Lz4,
                 Compression::Snappy => scylla2::connection::Compression::Snappy,
-            }))
+            }));
+        if hold_writes {
+            builder =
+                builder.write_coalescing(scylla2::connection::WriteCoalescing::until_next_read());
+        }
+        let session = builder
             .connect()
             .await
             .map_err(|e| format!("scylla2 connect: {e}"))?;

@@ -5,6 +5,7 @@
 //!              [--requests N] [--concurrency C[,C...]] [--threads T]
 //!              [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json]
 //!              [--warmup N] [--compression lz4|snappy] [--sim PATH] [--no-progress]
+//!              [--write-coalescing yield|next-read]
 //! ```
 //!
 //! Without `--uri` it starts `scylla2-sim` (3 nodes × 4 shards on 127.0.77.x) in a separate
@@ -39,7 +40,7 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 const USAGE: &str = "usage: scylla2-load [--uri host:port[,host:port...]] \
 [--workload insert|select|mixed[,...]] [--requests N] [--concurrency C[,C...]] [--threads T] \
 [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json] [--warmup N] \
-[--compression lz4|snappy] [--sim PATH] [--no-progress]";
+[--compression lz4|snappy] [--sim PATH] [--no-progress] [--write-coalescing yield|next-read]";
 
 /// Parsed command line.
 #[derive(Debug, Clone)]
@@ -64,6 +65,9 @@ pub struct Args {
     pub warmup: Option<u64>,
     /// Compression both drivers ask for in the measured runs (`lz4` or `snappy`).
     pub compression: Option<drivers::Compression>,
+    /// scylla2 holds write batches until the next read
+    /// (`WriteCoalescing::until_next_read`, opt-in) instead of its default.
+    pub hold_writes: bool,
     /// Print JSON after the table.
     pub json: bool,
     /// Path of the simulator binary.
@@ -86,6 +90,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         time_limit: Duration::from_secs(600),
         warmup: None,
         compression: None,
+        hold_writes: false,
         json: false,
         sim: None,
         progress: true,
@@ -130,6 +135,13 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                     drivers::Compression::parse(&v)
                         .ok_or_else(|| format!("unknown compression {v:?}"))?,
                 )
+            }
+            "--write-coalescing" => {
+                a.hold_writes = match value()?.as_str() {
+                    "yield" => false,
+                    "next-read" => true,
+                    other => return Err(format!("unknown write coalescing {other:?}")),
+                }
             }
             "--json" => a.json = true,
             "--sim" => a.sim = Some(value()?),
@@ -186,7 +198,8 @@ fn child(args: &Args, driver: &str) -> Result<(), String> {
     let report = rt.block_on(async {
         match driver {
             "scylla2" => {
-                let d = drivers::Scylla2::connect(&args.uri, args.compression).await?;
+                let d = drivers::Scylla2::connect(&args.uri, args.compression, args.hold_writes)
+                    .await?;
                 run::measure(d, driver, params).await
             }
             "scylla" => {
@@ -248,6 +261,13 @@ mod tests {
             Some(drivers::Compression::Snappy)
         );
         assert!(args("--compression zstd").is_err());
+        assert!(!args("").expect("valid").hold_writes);
+        assert!(
+            args("--write-coalescing next-read")
+                .expect("valid")
+                .hold_writes
+        );
+        assert!(args("--write-coalescing nagle").is_err());
     }
 
     #[test]
