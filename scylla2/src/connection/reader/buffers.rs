@@ -14,8 +14,8 @@ use scylla2_cql::frame::decoder::OutputBuffer;
 /// requests that still pin every buffer may need a few scheduler rounds to run and drop
 /// their frames (each yield lets every ready task run). Measured with scylla2-load (INSERT,
 /// 2 048 in flight over 12 connections, client and simulator sharing 2 cores, 1 M requests
-/// per run): with 8 yields a new 64 KiB buffer was still allocated in 3 of 4 runs after
-/// the steady-state warm-up; with 32, in none of 12 runs.
+/// per run, allocations traced): with 8 yields a new 64 KiB buffer was still allocated in 3
+/// of 4 runs after the steady-state warm-up; with 32, in none of 6.
 const ROOM_YIELDS: usize = 32;
 /// Retired buffers kept for reuse, per pool.
 const MAX_RETIRED: usize = 4;
