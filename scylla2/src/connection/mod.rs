@@ -74,6 +74,7 @@ pub use config::{Compression, ConnectionConfig, WriteCoalescing};
 pub use error::{ConnectionError, HandshakeError, ProtocolViolation};
 pub use framing::Envelope;
 pub use handshake::{ConnectionInfo, ShardingInfo};
+pub use send::ResponseFuture;
 pub use slots::MAX_STREAMS;
 
 use slots::Slots;
@@ -312,6 +313,21 @@ impl Connection {
         R: Request + Sync + ?Sized,
     {
         self.inner.send(request, flags, None).await
+    }
+
+    /// Serializes `request` into the write queue now and returns the future of its response,
+    /// failing with [`ConnectionError::DeadlinePassed`] when none arrived by `deadline`.
+    /// Errors found while sizing the request are returned before anything is queued.
+    pub fn start_send<'a, R>(
+        &'a self,
+        request: &'a R,
+        flags: HeaderFlags,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<ResponseFuture<'a>, ConnectionError>
+    where
+        R: Request + Sync + ?Sized,
+    {
+        self.inner.start_send(request, flags, deadline)
     }
 
     /// [`Self::send`], failing with [`ConnectionError::DeadlinePassed`] when no response

@@ -1,11 +1,12 @@
 //! The send path: size, stream id, serialize into the write queue (compressing v4 bodies
-//! through thread-local scratch buffers when negotiated), then poll the stream's slot.
+//! through thread-local scratch buffers when negotiated), then [`ResponseFuture`] polls the
+//! stream's slot.
 
 use std::cell::RefCell;
 use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::Ordering;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{Compressor, EnvelopeHeader, HEADER_SIZE, HeaderFlags};
@@ -63,17 +64,98 @@ enum Queued {
     Owned(Vec<u8>),
 }
 
+/// The rest of the queueing of a frame that could not be queued at once (the write queue was
+/// full, or the frame needs its own buffer): boxed, so that the common path's future does not
+/// carry room for it.
+type Queueing<'a> = Pin<Box<dyn Future<Output = Result<(), ConnectionError>> + Send + 'a>>;
+
+/// The response of a request queued on a connection: resolves when the response arrives, the
+/// request's deadline passes, or the connection dies.
+///
+/// Created with the frame already serialized into the write queue (in the common case), so
+/// that awaiting it only polls the request's stream slot. Dropping it before the response
+/// arrives leaves the stream id reserved until the late response is discarded.
+#[must_use = "a response future does nothing unless awaited"]
+pub struct ResponseFuture<'a> {
+    guard: StreamGuard<'a>,
+    /// Set when the frame still has to be queued (see [`Queueing`]).
+    queueing: Option<Queueing<'a>>,
+}
+
+impl std::fmt::Debug for ResponseFuture<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("stream", &self.guard.id)
+            .field("queueing", &self.queueing.is_some())
+            .finish()
+    }
+}
+
+impl Future for ResponseFuture<'_> {
+    type Output = Result<super::Envelope, ConnectionError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if this.guard.stage == Stage::Done {
+            // Polled again after it completed (which the `Future` contract forbids): the id
+            // may belong to another request by now, so its slot must not be touched.
+            return Poll::Ready(Err(ConnectionError::Closed));
+        }
+        if let Some(queueing) = this.queueing.as_mut() {
+            match queueing.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => {
+                    // Nothing was queued: the guard frees the id when this future is dropped.
+                    this.queueing = None;
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Ready(Ok(())) => {
+                    this.queueing = None;
+                    this.guard.inner.mark_queued(&mut this.guard);
+                }
+            }
+        }
+        let inner = this.guard.inner;
+        let result = match inner.slots.poll(this.guard.id, cx.waker()) {
+            slots::Poll::Pending => return Poll::Pending,
+            slots::Poll::Ready(envelope) => Ok(envelope),
+            slots::Poll::Failed => Err(inner.broken()),
+            // An expired slot is orphaned by `poll` itself: the id waits for the late
+            // response.
+            slots::Poll::Expired => Err(ConnectionError::DeadlinePassed),
+        };
+        this.guard.stage = Stage::Done;
+        Poll::Ready(result)
+    }
+}
+
 impl Inner {
     /// Sends `request` and waits for its response until `deadline` (then
-    /// [`ConnectionError::DeadlinePassed`]). The deadline is kept in the stream's slot and
-    /// enforced by the connection's expiry task, so that a request registers no timer of its
-    /// own, not even while it waits for room in a full write queue.
+    /// [`ConnectionError::DeadlinePassed`]): [`Self::start_send`], then its response.
     pub(crate) async fn send<R>(
         &self,
         request: &R,
         flags: HeaderFlags,
         deadline: Option<Instant>,
     ) -> Result<super::Envelope, ConnectionError>
+    where
+        R: Request + Sync + ?Sized,
+    {
+        let response = self.start_send(request, flags, deadline)?;
+        response.await
+    }
+
+    /// Sizes `request`, takes a stream id and serializes the frame into the write queue; the
+    /// returned future then waits for the response until `deadline`. The deadline is kept in
+    /// the stream's slot and enforced by the connection's expiry task, so that a request
+    /// registers no timer of its own, not even while it waits for room in a full write queue.
+    /// Errors found while sizing are returned before anything is queued.
+    pub(crate) fn start_send<'a, R>(
+        &'a self,
+        request: &'a R,
+        flags: HeaderFlags,
+        deadline: Option<Instant>,
+    ) -> Result<ResponseFuture<'a>, ConnectionError>
     where
         R: Request + Sync + ?Sized,
     {
@@ -104,16 +186,21 @@ impl Inner {
         let queued = match compression {
             Some(c) => self.queue_compressed(request, flags, id, body_size, c)?,
             None if size <= self.queue.capacity() => {
-                let write =
-                    |slot: &mut [u8]| write_envelope(request, version, flags, id, body_size, slot);
+                let write = move |slot: &mut [u8]| {
+                    write_envelope(request, version, flags, id, body_size, slot)
+                };
                 match self.queue.try_enqueue((size, write)) {
-                    Ok(()) => {}
+                    Ok(()) => Queued::Done,
                     Err(TryEnqueueError::Closed(_)) => return Err(self.broken()),
+                    // The writer is behind (the socket is full): wait for room, boxed.
                     Err(TryEnqueueError::InsufficientCapacity(value)) => {
-                        self.enqueue_until(value, id).await?;
+                        let queueing: Queueing<'a> = Box::pin(self.enqueue_until(value, id));
+                        return Ok(ResponseFuture {
+                            guard,
+                            queueing: Some(queueing),
+                        });
                     }
                 }
-                Queued::Done
             }
             None => {
                 let mut frame = vec![0u8; size];
@@ -123,27 +210,33 @@ impl Inner {
         };
         if let Queued::Owned(frame) = queued {
             if frame.len() <= self.queue.capacity() {
-                self.enqueue_until(frame.as_slice(), id).await?;
-            } else if !self.large.push(frame) {
+                let queueing: Queueing<'a> =
+                    Box::pin(async move { self.enqueue_until(frame.as_slice(), id).await });
+                return Ok(ResponseFuture {
+                    guard,
+                    queueing: Some(queueing),
+                });
+            }
+            if !self.large.push(frame) {
                 // Larger than a queue buffer: its own allocation, written by the writer task.
                 return Err(self.broken());
             }
         }
+        self.mark_queued(&mut guard);
+        Ok(ResponseFuture {
+            guard,
+            queueing: None,
+        })
+    }
+
+    /// The frame of `guard`'s request is queued: a response may come from now on; wakes the
+    /// writer if this is the first frame since its last batch.
+    fn mark_queued(&self, guard: &mut StreamGuard<'_>) {
         guard.stage = Stage::Sent;
         super::writer::note_activity();
         if self.queued_frames.fetch_add(1, Ordering::Relaxed) == 0 {
             self.queued_notify.notify_one();
         }
-        let result = poll_fn(|cx| match self.slots.poll(id, cx.waker()) {
-            slots::Poll::Ready(envelope) => Poll::Ready(Ok(envelope)),
-            slots::Poll::Pending => Poll::Pending,
-            slots::Poll::Failed => Poll::Ready(Err(self.broken())),
-            slots::Poll::Expired => Poll::Ready(Err(ConnectionError::DeadlinePassed)),
-        })
-        .await;
-        // An expired slot is orphaned by `poll` itself: the id waits for the late response.
-        guard.stage = Stage::Done;
-        result
     }
 
     /// Waits for room in the write queue (the writer is behind: the socket is full) until

@@ -53,6 +53,8 @@ enum Mode {
     BatchReverse(usize),
     /// Never answer; close the socket when `close` is notified.
     Silent(Arc<Notify>),
+    /// Read nothing until `go` is notified, then echo.
+    EchoAfter(Arc<Notify>),
 }
 
 fn frame(stream: i16, opcode: Opcode, body: &[u8]) -> Vec<u8> {
@@ -80,9 +82,12 @@ async fn fake_server(mode: Mode) -> SocketAddr {
             close.notified().await;
             return;
         }
+        if let Mode::EchoAfter(go) = &mode {
+            go.notified().await;
+        }
         while let Some((stream, body)) = read_request(&mut rd).await {
             match &mode {
-                Mode::Echo => {
+                Mode::Echo | Mode::EchoAfter(_) => {
                     let f = frame(stream, Opcode::Result, &body);
                     wr.lock().await.write_all(&f).await.unwrap();
                 }
@@ -289,6 +294,80 @@ async fn a_deadline_also_ends_the_wait_for_room_in_the_write_queue() {
     assert_eq!(conn.in_flight(), before);
     close.notify_one();
     stuck.abort_all();
+}
+
+#[tokio::test]
+async fn requests_waiting_for_room_are_sent_when_the_queue_drains() {
+    // The server reads nothing at first: the socket fills, then the write queue (1 KiB).
+    let go = Arc::new(Notify::new());
+    let addr = fake_server(Mode::EchoAfter(go.clone())).await;
+    let config = ConnectionConfig {
+        write_buffer_size: 1024,
+        ..ConnectionConfig::default()
+    };
+    let conn = Arc::new(client(addr, &config).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut full = false;
+    for i in 0..20_000u32 {
+        let c = conn.clone();
+        tasks.spawn(async move {
+            let body = format!("{i:0>900}");
+            let env = c
+                .send(&Raw::query(body.as_bytes()), HeaderFlags::default())
+                .await?;
+            assert_eq!(&env.body[..], body.as_bytes());
+            Ok::<_, ConnectionError>(())
+        });
+        tokio::task::yield_now().await;
+        if conn.inner.queue.len() + 1000 > conn.inner.queue.capacity() {
+            full = true;
+            break;
+        }
+    }
+    assert!(full, "the write queue never filled");
+    // These find the queue full (fewer than 1 000 bytes free, and each frame takes 1 009):
+    // they wait for room (boxed) and are sent later.
+    for i in 0..3u32 {
+        let c = conn.clone();
+        tasks.spawn(async move {
+            let body = format!("late-{i:0>995}");
+            let env = c
+                .send(&Raw::query(body.as_bytes()), HeaderFlags::default())
+                .await?;
+            assert_eq!(&env.body[..], body.as_bytes());
+            Ok(())
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    go.notify_one();
+    let all = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap().unwrap();
+        }
+    })
+    .await;
+    assert!(all.is_ok(), "requests waiting for room were never answered");
+    all_ids_freed(&conn).await;
+}
+
+#[tokio::test]
+async fn a_response_future_polled_after_completion_touches_no_slot() {
+    let addr = fake_server(Mode::Echo).await;
+    let conn = client(addr, &ConnectionConfig::default()).await;
+    let (one, two) = (Raw::query("first"), Raw::query("second"));
+    let mut first = conn.start_send(&one, HeaderFlags::default(), None).unwrap();
+    let env = (&mut first).await.unwrap();
+    assert_eq!(&env.body[..], b"first");
+    // The id is free again; another request takes it.
+    let second = conn.start_send(&two, HeaderFlags::default(), None).unwrap();
+    let again = std::future::poll_fn(|cx| std::pin::Pin::new(&mut first).poll(cx)).await;
+    assert!(matches!(again, Err(ConnectionError::Closed)), "{again:?}");
+    let env = second.await.unwrap();
+    assert_eq!(
+        &env.body[..],
+        b"second",
+        "the completed future took another's response"
+    );
 }
 
 #[tokio::test]

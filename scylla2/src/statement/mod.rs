@@ -206,16 +206,22 @@ impl Resolved<'_> {
     }
 }
 
-/// Sends `request` with the resolved tracing flag and custom payload.
+/// Sends `request` with the resolved tracing flag and custom payload, and waits for its
+/// response.
 pub(crate) async fn send_with_options<R: Request + Sync + ?Sized>(
     conn: &Connection,
     request: &R,
     opts: &Resolved<'_>,
 ) -> Result<Envelope, ConnectionError> {
     match opts.custom_payload {
+        // The common case: no future level of its own between the statement and the
+        // connection's response future.
+        // (`start_send(..)?.await` in one expression would keep the `?` temporary, 112 bytes,
+        // in this future across the await.)
         None => {
             let flags = request_flags(opts.tracing, false);
-            conn.send_until(request, flags, opts.deadline).await
+            let response = conn.start_send(request, flags, opts.deadline)?;
+            response.await
         }
         Some(payload) => {
             // Only statements with a custom payload pay for this small vector.
@@ -224,8 +230,9 @@ pub(crate) async fn send_with_options<R: Request + Sync + ?Sized>(
                 .map(|(k, v)| (k.as_str(), v.as_slice()))
                 .collect();
             let with = WithCustomPayload::new(&entries, request);
-            conn.send_until(&with, request_flags(opts.tracing, true), opts.deadline)
-                .await
+            let response =
+                conn.start_send(&with, request_flags(opts.tracing, true), opts.deadline)?;
+            response.await
         }
     }
 }
