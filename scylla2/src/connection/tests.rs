@@ -250,38 +250,49 @@ async fn deadlines_expire_in_the_slots_and_late_answers_are_discarded() {
     all_ids_freed(&conn).await;
 }
 
-#[tokio::test]
-async fn a_deadline_also_ends_the_wait_for_room_in_the_write_queue() {
-    // The server never reads: the socket fills, then the write queue (1 KiB).
-    let close = Arc::new(Notify::new());
-    let addr = fake_server(Mode::Silent(close.clone())).await;
+/// Requests spawned on a [`client_with_full_queue`]: each checks its echo, if one comes.
+type Filling = tokio::task::JoinSet<Result<(), ConnectionError>>;
+
+/// A connection with a 1 KiB write queue to a server that reads nothing yet (`mode`), filled
+/// with 900-byte requests until fewer than 1 000 bytes of the queue are free (the kernel's
+/// socket buffers take a few MB first): a frame of 1 000 bytes or more must wait for room.
+async fn client_with_full_queue(mode: Mode) -> (Arc<Connection>, Filling) {
+    let addr = fake_server(mode).await;
     let config = ConnectionConfig {
         write_buffer_size: 1024,
         ..ConnectionConfig::default()
     };
     let conn = Arc::new(client(addr, &config).await);
-    let mut stuck = tokio::task::JoinSet::new();
-    let body = vec![b'x'; 900];
-    // Frames until one has to wait for room (the kernel buffers take a few MB first).
-    let mut waiting = false;
-    for _ in 0..20_000 {
-        let (c, body) = (conn.clone(), body.clone());
-        stuck.spawn(async move {
-            let _ = c.send(&Raw::query(body), HeaderFlags::default()).await;
+    let mut tasks = Filling::new();
+    for i in 0..20_000u32 {
+        let c = conn.clone();
+        tasks.spawn(async move {
+            let body = format!("{i:0>900}");
+            let env = c
+                .send(&Raw::query(body.as_bytes()), HeaderFlags::default())
+                .await?;
+            assert_eq!(&env.body[..], body.as_bytes());
+            Ok(())
         });
         tokio::task::yield_now().await;
         if conn.inner.queue.len() + 1000 > conn.inner.queue.capacity() {
-            waiting = true;
-            break;
+            return (conn, tasks);
         }
     }
-    assert!(waiting, "the write queue never filled");
+    panic!("the write queue never filled");
+}
+
+#[tokio::test]
+async fn a_deadline_also_ends_the_wait_for_room_in_the_write_queue() {
+    // The server never reads: the socket fills, then the write queue.
+    let close = Arc::new(Notify::new());
+    let (conn, mut stuck) = client_with_full_queue(Mode::Silent(close.clone())).await;
     let before = conn.in_flight();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(50);
     let started = std::time::Instant::now();
     let r = conn
         .send_until(
-            &Raw::query(body.clone()),
+            &Raw::query(vec![b'x'; 1000]),
             HeaderFlags::default(),
             Some(deadline),
         )
@@ -298,33 +309,9 @@ async fn a_deadline_also_ends_the_wait_for_room_in_the_write_queue() {
 
 #[tokio::test]
 async fn requests_waiting_for_room_are_sent_when_the_queue_drains() {
-    // The server reads nothing at first: the socket fills, then the write queue (1 KiB).
+    // The server reads nothing at first: the socket fills, then the write queue.
     let go = Arc::new(Notify::new());
-    let addr = fake_server(Mode::EchoAfter(go.clone())).await;
-    let config = ConnectionConfig {
-        write_buffer_size: 1024,
-        ..ConnectionConfig::default()
-    };
-    let conn = Arc::new(client(addr, &config).await);
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut full = false;
-    for i in 0..20_000u32 {
-        let c = conn.clone();
-        tasks.spawn(async move {
-            let body = format!("{i:0>900}");
-            let env = c
-                .send(&Raw::query(body.as_bytes()), HeaderFlags::default())
-                .await?;
-            assert_eq!(&env.body[..], body.as_bytes());
-            Ok::<_, ConnectionError>(())
-        });
-        tokio::task::yield_now().await;
-        if conn.inner.queue.len() + 1000 > conn.inner.queue.capacity() {
-            full = true;
-            break;
-        }
-    }
-    assert!(full, "the write queue never filled");
+    let (conn, mut tasks) = client_with_full_queue(Mode::EchoAfter(go.clone())).await;
     // These find the queue full (fewer than 1 000 bytes free, and each frame takes 1 009):
     // they wait for room (boxed) and are sent later.
     for i in 0..3u32 {
