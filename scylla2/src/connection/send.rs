@@ -105,8 +105,10 @@ impl Future for ResponseFuture<'_> {
             match queueing.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) => {
-                    // Nothing was queued: the guard frees the id when this future is dropped.
+                    // Nothing was queued: the id is free again at once.
                     this.queueing = None;
+                    this.guard.inner.slots.release(this.guard.id);
+                    this.guard.stage = Stage::Done;
                     return Poll::Ready(Err(e));
                 }
                 Poll::Ready(Ok(())) => {
