@@ -4,7 +4,9 @@
 //! its pools, readers and writers); the simulator runs on its own runtime and threads. After
 //! a warm-up, 10 000 prepared INSERTs and 10 000 prepared SELECTs (128 in flight) — each
 //! computing its token, loading the topology snapshot and building a plan — are counted, and
-//! the simulator confirms every one of them landed on an owning node and shard.
+//! the simulator confirms every one of them landed on an owning node and shard. The same again
+//! on a second session, connected once the schema exists, that holds write batches until the
+//! next read (opt-in write coalescing).
 
 mod common;
 mod routing_support;
@@ -30,7 +32,7 @@ fn routed_prepared_statements_do_not_allocate() {
         .unwrap();
     rt.block_on(async {
         let session = Session::builder()
-            .contact_point(uri)
+            .contact_point(uri.clone())
             .connect()
             .await
             .unwrap();
@@ -51,36 +53,59 @@ fn routed_prepared_statements_do_not_allocate() {
             )
             .await
             .unwrap();
-        let ins = session
-            .prepare("INSERT INTO ralloc.t (pk, ck, v) VALUES (?, ?, ?)")
+        // The same on a session whose writers hold batches until the next read (opt-in):
+        // with 12 connections, answers arrive spread over them and the holds happen. This
+        // session connects to a cluster whose schema exists already, so no schema change
+        // refreshes its topology after connecting: its requests land on the owning shard only
+        // if its pools' sharding reached its routing snapshot when they learned it.
+        let holding = Session::builder()
+            .contact_point(uri)
+            .write_coalescing(scylla2::connection::WriteCoalescing::until_next_read())
+            .connect()
             .await
             .unwrap();
-        let sel = session
-            .prepare("SELECT ck, v FROM ralloc.t WHERE pk = ?")
-            .await
-            .unwrap();
-        let (s, i, q) = (&session, &ins, &sel);
-        measure(OPS, move |n| insert(s, i, n)).await;
-        measure(OPS, move |n| select(s, q, n)).await;
+        assert_eq!(holding.open_connections(), 12);
+        for (mode, session) in [("routed", &session), ("routed, write hold", &holding)] {
+            let ins = session
+                .prepare("INSERT INTO ralloc.t (pk, ck, v) VALUES (?, ?, ?)")
+                .await
+                .unwrap();
+            let sel = session
+                .prepare("SELECT ck, v FROM ralloc.t WHERE pk = ?")
+                .await
+                .unwrap();
+            let (s, i, q) = (session, &ins, &sel);
+            measure(OPS, move |n| insert(s, i, n)).await;
+            measure(OPS, move |n| select(s, q, n)).await;
 
-        sim.reset_stats();
-        let inserts = measure(OPS, move |n| insert(s, i, n)).await;
-        let selects = measure(OPS, move |n| select(s, q, n)).await;
-        let per_insert = inserts as f64 / OPS as f64;
-        let per_select = selects as f64 / OPS as f64;
-        println!(
-            "3 nodes x 4 shards, routed: {inserts} allocations over {OPS} INSERTs \
-             ({per_insert:.4} each), {selects} over {OPS} SELECTs ({per_select:.4} each), \
-             {IN_FLIGHT} in flight"
-        );
-        let (with_token, owned) = sim
-            .request_stats()
-            .iter()
-            .fold((0, 0), |(w, o), st| (w + st.with_token, o + st.owned));
-        assert_eq!(with_token, 2 * OPS as u64);
-        assert_eq!(owned, with_token, "every measured request was owned");
-        assert!(per_insert <= 0.05, "{per_insert} allocations per INSERT");
-        assert!(per_select <= 0.5, "{per_select} allocations per SELECT");
+            sim.reset_stats();
+            let inserts = measure(OPS, move |n| insert(s, i, n)).await;
+            let selects = measure(OPS, move |n| select(s, q, n)).await;
+            let per_insert = inserts as f64 / OPS as f64;
+            let per_select = selects as f64 / OPS as f64;
+            println!(
+                "3 nodes x 4 shards, {mode}: {inserts} allocations over {OPS} INSERTs \
+                 ({per_insert:.4} each), {selects} over {OPS} SELECTs ({per_select:.4} each), \
+                 {IN_FLIGHT} in flight"
+            );
+            let (with_token, owned) = sim
+                .request_stats()
+                .iter()
+                .fold((0, 0), |(w, o), st| (w + st.with_token, o + st.owned));
+            assert_eq!(with_token, 2 * OPS as u64, "{mode}");
+            assert_eq!(
+                owned, with_token,
+                "{mode}: every measured request was owned"
+            );
+            assert!(
+                per_insert <= 0.05,
+                "{mode}: {per_insert} allocations per INSERT"
+            );
+            assert!(
+                per_select <= 0.5,
+                "{mode}: {per_select} allocations per SELECT"
+            );
+        }
     });
     // Stop the simulator on its own runtime.
     let _enter = sim_rt.enter();

@@ -270,6 +270,10 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
         });
     };
     let mut placed = 0usize;
+    // The routing snapshot is rebuilt from the published pools: it must hear of the sharding
+    // only once `pool.conns` holds it (below), or it rebuilds without it and the session
+    // stays unaware of shards until its next topology refresh.
+    let mut learned_sharding = false;
     if conns.slots.is_empty() {
         // First connection, through the normal port: learn the node's sharding.
         match open(pool.address, None, ctx).await {
@@ -285,7 +289,7 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
                         conns.shard_port = port.filter(|_| ctx.config.shard_aware_port);
                         conns.per_shard = per;
                         conns.slots = vec![None; usize::from(sharder.nr_shards().get()) * per];
-                        ctx.sharding_learned.notify_one();
+                        learned_sharding = true;
                         place(
                             &mut conns,
                             Arc::new(conn),
@@ -383,6 +387,9 @@ async fn fill(pool: &NodePool, ctx: &PoolContext) -> Filled {
     let alive = conns.alive();
     let complete = conns.slots.iter().all(Option::is_some);
     pool.conns.store(Arc::new(conns));
+    if learned_sharding {
+        ctx.sharding_learned.notify_one();
+    }
     for event in visible {
         ctx.events.publish(event);
     }
