@@ -642,14 +642,17 @@ async fn holding_client_with_two_outstanding(
     (conn, release, slow)
 }
 
+/// Sends `fast` on `conn` from a task of its own.
+fn send_fast(conn: &Arc<Connection>) -> tokio::task::JoinHandle<Result<Envelope, ConnectionError>> {
+    let conn = conn.clone();
+    tokio::spawn(async move { conn.send(&Raw::query("fast"), HeaderFlags::default()).await })
+}
+
 #[tokio::test]
 async fn a_held_batch_goes_out_after_the_next_read() {
     let (conn, release, mut slow) =
         holding_client_with_two_outstanding(Duration::from_secs(60)).await;
-    let fast = {
-        let conn = conn.clone();
-        tokio::spawn(async move { conn.send(&Raw::query("fast"), HeaderFlags::default()).await })
-    };
+    let fast = send_fast(&conn);
     // Two requests are outstanding: the fast one is held, not written.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!fast.is_finished(), "the batch was not held");
@@ -695,10 +698,7 @@ async fn a_hold_ends_at_its_bound_without_any_read() {
 async fn closing_a_connection_ends_a_hold() {
     let (conn, _release, mut slow) =
         holding_client_with_two_outstanding(Duration::from_secs(60)).await;
-    let fast = {
-        let conn = conn.clone();
-        tokio::spawn(async move { conn.send(&Raw::query("fast"), HeaderFlags::default()).await })
-    };
+    let fast = send_fast(&conn);
     tokio::time::sleep(Duration::from_millis(100)).await;
     conn.close();
     let result = tokio::time::timeout(Duration::from_secs(5), fast)
