@@ -253,6 +253,18 @@ async fn deadlines_expire_in_the_slots_and_late_answers_are_discarded() {
 /// Requests spawned on a [`client_with_full_queue`]: each checks its echo, if one comes.
 type Filling = tokio::task::JoinSet<Result<(), ConnectionError>>;
 
+/// Sends `body` on `conn` from a task of `tasks`, checking the echo if one comes.
+fn spawn_echoed(tasks: &mut Filling, conn: &Arc<Connection>, body: String) {
+    let conn = conn.clone();
+    tasks.spawn(async move {
+        let env = conn
+            .send(&Raw::query(body.as_bytes()), HeaderFlags::default())
+            .await?;
+        assert_eq!(&env.body[..], body.as_bytes());
+        Ok(())
+    });
+}
+
 /// A connection with a 1 KiB write queue to a server that reads nothing yet (`mode`), filled
 /// with 900-byte requests until fewer than 1 000 bytes of the queue are free (the kernel's
 /// socket buffers take a few MB first): a frame of 1 000 bytes or more must wait for room.
@@ -265,15 +277,7 @@ async fn client_with_full_queue(mode: Mode) -> (Arc<Connection>, Filling) {
     let conn = Arc::new(client(addr, &config).await);
     let mut tasks = Filling::new();
     for i in 0..20_000u32 {
-        let c = conn.clone();
-        tasks.spawn(async move {
-            let body = format!("{i:0>900}");
-            let env = c
-                .send(&Raw::query(body.as_bytes()), HeaderFlags::default())
-                .await?;
-            assert_eq!(&env.body[..], body.as_bytes());
-            Ok(())
-        });
+        spawn_echoed(&mut tasks, &conn, format!("{i:0>900}"));
         tokio::task::yield_now().await;
         if conn.inner.queue.len() + 1000 > conn.inner.queue.capacity() {
             return (conn, tasks);
@@ -315,15 +319,7 @@ async fn requests_waiting_for_room_are_sent_when_the_queue_drains() {
     // These find the queue full (fewer than 1 000 bytes free, and each frame takes 1 009):
     // they wait for room (boxed) and are sent later.
     for i in 0..3u32 {
-        let c = conn.clone();
-        tasks.spawn(async move {
-            let body = format!("late-{i:0>995}");
-            let env = c
-                .send(&Raw::query(body.as_bytes()), HeaderFlags::default())
-                .await?;
-            assert_eq!(&env.body[..], body.as_bytes());
-            Ok(())
-        });
+        spawn_echoed(&mut tasks, &conn, format!("late-{i:0>995}"));
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     go.notify_one();
