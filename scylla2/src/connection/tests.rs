@@ -609,7 +609,7 @@ async fn racing_deadlines_expire_exactly_the_late_requests() {
 /// `max_delay`), with two requests the server holds already sent.
 async fn holding_client_with_two_outstanding(
     max_delay: Duration,
-) -> (Arc<Connection>, Arc<Notify>, tokio::task::JoinSet<()>) {
+) -> (Arc<Connection>, Arc<Notify>, Filling) {
     let release = Arc::new(Notify::new());
     let addr = fake_server(Mode::HoldSlow(release.clone())).await;
     let config = ConnectionConfig {
@@ -620,17 +620,9 @@ async fn holding_client_with_two_outstanding(
         ..ConnectionConfig::default()
     };
     let conn = Arc::new(client(addr, &config).await);
-    let mut slow = tokio::task::JoinSet::new();
+    let mut slow = Filling::new();
     for i in 0..2 {
-        let conn = conn.clone();
-        slow.spawn(async move {
-            let body = format!("slow-{i}");
-            let env = conn
-                .send(&Raw::query(body.as_bytes()), HeaderFlags::default())
-                .await
-                .unwrap();
-            assert_eq!(&env.body[..], body.as_bytes());
-        });
+        spawn_echoed(&mut slow, &conn, format!("slow-{i}"));
     }
     // Nothing was outstanding when they were queued: they are written at once. Give the
     // server time to read them and wait for the release.
@@ -661,7 +653,7 @@ async fn a_held_batch_goes_out_after_the_next_read() {
         .unwrap();
     assert_eq!(&env.body[..], b"fast");
     while let Some(r) = slow.join_next().await {
-        r.unwrap();
+        r.unwrap().unwrap();
     }
     all_ids_freed(&conn).await;
 }
@@ -685,7 +677,7 @@ async fn a_hold_ends_at_its_bound_without_any_read() {
     );
     release.notify_waiters();
     while let Some(r) = slow.join_next().await {
-        r.unwrap();
+        r.unwrap().unwrap();
     }
     all_ids_freed(&conn).await;
 }
@@ -703,6 +695,10 @@ async fn closing_a_connection_ends_a_hold() {
         .unwrap();
     assert!(matches!(result, Err(ConnectionError::Closed)), "{result:?}");
     while let Some(r) = slow.join_next().await {
-        assert!(r.is_err(), "the slow requests fail with the connection");
+        let r = r.unwrap();
+        assert!(
+            r.is_err(),
+            "the slow requests fail with the connection: {r:?}"
+        );
     }
 }
