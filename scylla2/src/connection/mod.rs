@@ -320,7 +320,7 @@ impl Connection {
     /// Errors found while sizing the request are returned before anything is queued.
     pub fn start_send<'a, R>(
         &'a self,
-        request: &'a R,
+        request: &R,
         flags: HeaderFlags,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<ResponseFuture<'a>, ConnectionError>

@@ -154,7 +154,7 @@ impl Inner {
     /// Errors found while sizing are returned before anything is queued.
     pub(crate) fn start_send<'a, R>(
         &'a self,
-        request: &'a R,
+        request: &R,
         flags: HeaderFlags,
         deadline: Option<Instant>,
     ) -> Result<ResponseFuture<'a>, ConnectionError>
@@ -194,13 +194,13 @@ impl Inner {
                 match self.queue.try_enqueue((size, write)) {
                     Ok(()) => Queued::Done,
                     Err(TryEnqueueError::Closed(_)) => return Err(self.broken()),
-                    // The writer is behind (the socket is full): wait for room, boxed.
-                    Err(TryEnqueueError::InsufficientCapacity(value)) => {
-                        let queueing: Queueing<'a> = Box::pin(self.enqueue_until(value, id));
-                        return Ok(ResponseFuture {
-                            guard,
-                            queueing: Some(queueing),
-                        });
+                    // The writer is behind (the socket is full): the frame waits for room
+                    // in an owned copy (below), so that the response future does not
+                    // borrow the request.
+                    Err(TryEnqueueError::InsufficientCapacity(_)) => {
+                        let mut frame = vec![0u8; size];
+                        write_envelope(request, version, flags, id, body_size, &mut frame);
+                        Queued::Owned(frame)
                     }
                 }
             }
@@ -244,11 +244,8 @@ impl Inner {
     /// Waits for room in the write queue (the writer is behind: the socket is full) until
     /// the request's deadline, which the slot of `id` holds: the expiry task wakes this wait
     /// through the slot, so waiting for room costs no timer either.
-    async fn enqueue_until<T>(&self, value: T, id: i16) -> Result<(), ConnectionError>
-    where
-        T: swap_buffer_queue::buffer::InsertIntoBuffer<super::writer::WriteBuffer>,
-    {
-        let mut enqueue = pin!(self.queue.enqueue_async(value));
+    async fn enqueue_until(&self, frame: &[u8], id: i16) -> Result<(), ConnectionError> {
+        let mut enqueue = pin!(self.queue.enqueue_async(frame));
         poll_fn(|cx| {
             if let Poll::Ready(queued) = enqueue.as_mut().poll(cx) {
                 return Poll::Ready(queued.map_err(|_| self.broken()));

@@ -67,9 +67,10 @@ where
     loop {
         // One snapshot of the result metadata: its id is sent, its columns decode the rows.
         let columns = statement.result_columns();
-        let envelope = statement
-            .send(conn, values, opts, columns.as_deref())
-            .await?;
+        // Two statements: `start(..)?.await` would keep the `?` temporary in this future
+        // across the await.
+        let response = statement.start(conn, values, opts, columns.as_deref())?;
+        let envelope = response.await?;
         // Only what the re-prepare needs stays alive across its await, not the decoded
         // result (which would enlarge every attempt's future by its size).
         let (id, message) = match decode(conn, envelope, columns) {

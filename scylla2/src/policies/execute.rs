@@ -140,14 +140,34 @@ where
         let Some((node, conn)) = plan.next() else {
             return Err(ExecutionError::NoConnection);
         };
+        let (failed, first) = if next_speculation.is_none() {
+            // No speculation (the default): the first attempt is awaited right here, without
+            // the slots, the event loop and the `one` wrapper around it. Its answer is the
+            // execution's in the common case; a failure goes to the loop below, as if it had
+            // come from there. (The loop's state is declared after this await, so that it
+            // does not lie between this state and the attempt's in the future's memory.)
+            match crate::execution::attempt(&conn, statement, values, &opts).await {
+                Ok(result) => {
+                    return Ok(finish(result, node, &conn, 1, 0, started, track, latencies));
+                }
+                Err(error) => (Some((node, conn, error)), None),
+            }
+        } else {
+            (None, Some((node, conn)))
+        };
+        // The attempt that failed and awaits the retry policy's decision.
+        let mut failed = failed;
         let mut s0 = pin!(None);
+        if let Some((node, conn)) = first {
+            s0.set(Some(one(node, conn, statement, values, opts)));
+        }
         // The first attempt lives in this future; the attempts running beside it (speculative
         // ones, or a retry while a speculative one is still out) are boxed when they start, so
         // that every execution's future does not carry room for three attempts: a speculative
         // attempt allocates, a plain execution does not.
         let mut s1 = None;
         let mut s2 = None;
-        s0.set(Some(one(node, conn, statement, values, opts)));
+        // The failed first attempt counts as in flight until the loop handled it.
         let mut in_flight = 1usize;
         let mut attempts = 1u16;
         let mut extra = 0usize;
@@ -172,23 +192,27 @@ where
         }
         arm!();
         loop {
-            let event = poll_fn(|cx| {
-                if let Some(out) = poll_slot(&mut s0, cx) {
-                    return Poll::Ready(Event::Done(out));
-                }
-                for slot in [&mut s1, &mut s2] {
-                    if let Some(out) = poll_boxed(slot, cx) {
+            let event = if let Some((node, conn, error)) = failed.take() {
+                Event::Done((node, conn, Err(error)))
+            } else {
+                poll_fn(|cx| {
+                    if let Some(out) = poll_slot(&mut s0, cx) {
                         return Poll::Ready(Event::Done(out));
                     }
-                }
-                if let Some(t) = timer.as_mut().as_pin_mut()
-                    && t.poll(cx).is_ready()
-                {
-                    return Poll::Ready(Event::Timer);
-                }
-                Poll::Pending
-            })
-            .await;
+                    for slot in [&mut s1, &mut s2] {
+                        if let Some(out) = poll_boxed(slot, cx) {
+                            return Poll::Ready(Event::Done(out));
+                        }
+                    }
+                    if let Some(t) = timer.as_mut().as_pin_mut()
+                        && t.poll(cx).is_ready()
+                    {
+                        return Poll::Ready(Event::Timer);
+                    }
+                    Poll::Pending
+                })
+                .await
+            };
             // The future of a new attempt goes into the first free slot.
             macro_rules! start {
                 ($node:expr, $conn:expr, $opts:expr) => {{
@@ -229,19 +253,18 @@ where
                     };
                     arm!();
                 }
-                Event::Done((node, conn, Ok(mut result))) => {
-                    let latency = started.elapsed();
-                    if track {
-                        latencies.record(latency);
-                    }
-                    result.set_execution(ExecutionInfo {
-                        node: Some(node),
-                        shard: conn.info().sharding.as_ref().map(|s| s.shard),
+                Event::Done((node, conn, Ok(result))) => {
+                    let speculative = extra as u16;
+                    return Ok(finish(
+                        result,
+                        node,
+                        &conn,
                         attempts,
-                        speculative: extra as u16,
-                        latency,
-                    });
-                    return Ok(result);
+                        speculative,
+                        started,
+                        track,
+                        latencies,
+                    ));
                 }
                 Event::Done((
                     _,
@@ -306,6 +329,33 @@ where
             }
         }
     }
+}
+
+/// Records the execution's latency (when a policy reads latencies) and its metadata on the
+/// result.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    mut result: QueryResult,
+    node: SocketAddr,
+    conn: &Connection,
+    attempts: u16,
+    speculative: u16,
+    started: Instant,
+    track: bool,
+    latencies: &LatencyTracker,
+) -> QueryResult {
+    let latency = started.elapsed();
+    if track {
+        latencies.record(latency);
+    }
+    result.set_execution(ExecutionInfo {
+        node: Some(node),
+        shard: conn.info().sharding.as_ref().map(|s| s.shard),
+        attempts,
+        speculative,
+        latency,
+    });
+    result
 }
 
 /// Whether `policies` speculate after a latency percentile (and so need recorded latencies).

@@ -3,15 +3,13 @@
 //! sending), and a dynamic form (a `Vec` of statements with a `Vec` of value rows, whose
 //! counts are checked before sending).
 
-use std::future::Future;
-
 use scylla2_cql::request::{Batch as BatchRequest, BatchStatement, BatchStatementKind, BatchType};
 use scylla2_cql::value::SerializeRow;
 
 use super::{
-    PreparedStatement, Query, Resolved, Statement, StatementOptions, private, send_with_options,
+    PreparedStatement, Query, Resolved, Statement, StatementOptions, private, start_with_options,
 };
-use crate::connection::{Connection, Envelope};
+use crate::connection::{Connection, ResponseFuture};
 use crate::error::ExecutionError;
 use crate::statement::prepared::ResultColumns;
 
@@ -113,15 +111,15 @@ pub trait BatchStatements<V: ?Sized>: Sync {
     #[doc(hidden)]
     fn check(&self, values: &V) -> Result<(), ExecutionError>;
 
-    /// Sends the BATCH on `conn`.
+    /// Serializes the BATCH into `conn`'s write queue; the future waits for its response.
     #[doc(hidden)]
-    fn send<'a>(
-        &'a self,
+    fn start<'c>(
+        &self,
         batch_type: BatchType,
-        conn: &'a Connection,
-        values: &'a V,
-        opts: &'a Resolved<'a>,
-    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a;
+        conn: &'c Connection,
+        values: &V,
+        opts: &Resolved<'_>,
+    ) -> Result<ResponseFuture<'c>, ExecutionError>;
 
     /// The prepared statement with this id.
     #[doc(hidden)]
@@ -185,23 +183,21 @@ macro_rules! tuple_batch {
                 Ok(())
             }
 
-            fn send<'a>(
-                &'a self,
+            fn start<'c>(
+                &self,
                 batch_type: BatchType,
-                conn: &'a Connection,
-                values: &'a ($($v,)+),
-                opts: &'a Resolved<'a>,
-            ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
-                async move {
-                    let statements: [BatchStatement<'a, dyn SerializeRow + Sync + 'a>; _] = [$(
-                        BatchStatement {
-                            kind: self.$i.kind(),
-                            values: &values.$i as &(dyn SerializeRow + Sync),
-                        },
-                    )+];
-                    let request = request(batch_type, &statements, opts);
-                    Ok(send_with_options(conn, &request, opts).await?)
-                }
+                conn: &'c Connection,
+                values: &($($v,)+),
+                opts: &Resolved<'_>,
+            ) -> Result<ResponseFuture<'c>, ExecutionError> {
+                let statements: [BatchStatement<'_, dyn SerializeRow + Sync + '_>; _] = [$(
+                    BatchStatement {
+                        kind: self.$i.kind(),
+                        values: &values.$i as &(dyn SerializeRow + Sync),
+                    },
+                )+];
+                let request = request(batch_type, &statements, opts);
+                Ok(start_with_options(conn, &request, opts)?)
             }
 
             fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
@@ -243,14 +239,14 @@ impl<T: BatchItem, V: SerializeRow + Sync> BatchStatements<Vec<V>> for Vec<T> {
         Ok(())
     }
 
-    async fn send<'a>(
-        &'a self,
+    fn start<'c>(
+        &self,
         batch_type: BatchType,
-        conn: &'a Connection,
-        values: &'a Vec<V>,
-        opts: &'a Resolved<'a>,
-    ) -> Result<Envelope, ExecutionError> {
-        let statements: Vec<BatchStatement<'a, dyn SerializeRow + Sync + 'a>> = self
+        conn: &'c Connection,
+        values: &Vec<V>,
+        opts: &Resolved<'_>,
+    ) -> Result<ResponseFuture<'c>, ExecutionError> {
+        let statements: Vec<BatchStatement<'_, dyn SerializeRow + Sync + '_>> = self
             .iter()
             .zip(values)
             .map(|(item, row)| BatchStatement {
@@ -259,7 +255,7 @@ impl<T: BatchItem, V: SerializeRow + Sync> BatchStatements<Vec<V>> for Vec<T> {
             })
             .collect();
         let request = request(batch_type, &statements, opts);
-        Ok(send_with_options(conn, &request, opts).await?)
+        Ok(start_with_options(conn, &request, opts)?)
     }
 
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
@@ -312,14 +308,14 @@ where
         self.statements.check(values)
     }
 
-    fn send<'a>(
-        &'a self,
-        conn: &'a Connection,
-        values: &'a V,
-        opts: &'a Resolved<'a>,
-        _columns: Option<&'a ResultColumns>,
-    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
-        self.statements.send(self.batch_type, conn, values, opts)
+    fn start<'c>(
+        &self,
+        conn: &'c Connection,
+        values: &V,
+        opts: &Resolved<'_>,
+        _columns: Option<&ResultColumns>,
+    ) -> Result<ResponseFuture<'c>, ExecutionError> {
+        self.statements.start(self.batch_type, conn, values, opts)
     }
 
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {

@@ -66,7 +66,6 @@ macro_rules! option_setters {
 pub mod batch;
 pub mod prepared;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,7 +79,7 @@ use scylla2_cql::{Consistency, SerialConsistency};
 pub use batch::{Batch, BatchStatements};
 pub use prepared::PreparedStatement;
 
-use crate::connection::{Connection, ConnectionError, Envelope};
+use crate::connection::{Connection, ConnectionError, ResponseFuture};
 use crate::error::ExecutionError;
 use crate::statement::prepared::ResultColumns;
 
@@ -206,23 +205,16 @@ impl Resolved<'_> {
     }
 }
 
-/// Sends `request` with the resolved tracing flag and custom payload, and waits for its
-/// response.
-pub(crate) async fn send_with_options<R: Request + Sync + ?Sized>(
-    conn: &Connection,
+/// Serializes `request` into `conn`'s write queue with the resolved tracing flag, custom
+/// payload and deadline; the returned future waits for the response. Synchronous, so that
+/// no future level lies between an attempt and the connection's response future.
+pub(crate) fn start_with_options<'c, R: Request + Sync + ?Sized>(
+    conn: &'c Connection,
     request: &R,
     opts: &Resolved<'_>,
-) -> Result<Envelope, ConnectionError> {
+) -> Result<ResponseFuture<'c>, ConnectionError> {
     match opts.custom_payload {
-        // The common case: no future level of its own between the statement and the
-        // connection's response future.
-        // (`start_send(..)?.await` in one expression would keep the `?` temporary, 112 bytes,
-        // in this future across the await.)
-        None => {
-            let flags = request_flags(opts.tracing, false);
-            let response = conn.start_send(request, flags, opts.deadline)?;
-            response.await
-        }
+        None => conn.start_send(request, request_flags(opts.tracing, false), opts.deadline),
         Some(payload) => {
             // Only statements with a custom payload pay for this small vector.
             let entries: Vec<(&str, &[u8])> = payload
@@ -230,9 +222,7 @@ pub(crate) async fn send_with_options<R: Request + Sync + ?Sized>(
                 .map(|(k, v)| (k.as_str(), v.as_slice()))
                 .collect();
             let with = WithCustomPayload::new(&entries, request);
-            let response =
-                conn.start_send(&with, request_flags(opts.tracing, true), opts.deadline)?;
-            response.await
+            conn.start_send(&with, request_flags(opts.tracing, true), opts.deadline)
         }
     }
 }
@@ -251,16 +241,17 @@ pub trait Statement<V: ?Sized>: private::Sealed + Sync {
     #[doc(hidden)]
     fn check_values(&self, values: &V) -> Result<(), ExecutionError>;
 
-    /// Sends the request on `conn`; a prepared statement sends the result metadata id of
-    /// `columns` (its [`result_columns`](Self::result_columns) as loaded for this attempt).
+    /// Serializes the request into `conn`'s write queue and returns the future of its
+    /// response; a prepared statement sends the result metadata id of `columns` (its
+    /// [`result_columns`](Self::result_columns) as loaded for this attempt).
     #[doc(hidden)]
-    fn send<'a>(
-        &'a self,
-        conn: &'a Connection,
-        values: &'a V,
-        opts: &'a Resolved<'a>,
-        columns: Option<&'a ResultColumns>,
-    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a;
+    fn start<'c>(
+        &self,
+        conn: &'c Connection,
+        values: &V,
+        opts: &Resolved<'_>,
+        columns: Option<&ResultColumns>,
+    ) -> Result<ResponseFuture<'c>, ExecutionError>;
 
     /// The prepared statement with id `id` in this statement, to re-prepare on UNPREPARED.
     #[doc(hidden)]
@@ -346,17 +337,17 @@ static DEFAULT_OPTIONS: StatementOptions = StatementOptions {
     profile: None,
 };
 
-async fn send_query<V: SerializeRow + Sync + ?Sized>(
+fn start_query<'c, V: SerializeRow + Sync + ?Sized>(
     text: &str,
-    conn: &Connection,
+    conn: &'c Connection,
     values: &V,
     opts: &Resolved<'_>,
-) -> Result<Envelope, ExecutionError> {
+) -> Result<ResponseFuture<'c>, ExecutionError> {
     let request = QueryRequest {
         query: text,
         params: opts.params(values),
     };
-    Ok(send_with_options(conn, &request, opts).await?)
+    Ok(start_with_options(conn, &request, opts)?)
 }
 
 impl private::Sealed for str {}
@@ -373,14 +364,14 @@ macro_rules! text_statement {
             fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
                 Ok(())
             }
-            fn send<'a>(
-                &'a self,
-                conn: &'a Connection,
-                values: &'a V,
-                opts: &'a Resolved<'a>,
-                _columns: Option<&'a ResultColumns>,
-            ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
-                send_query(self, conn, values, opts)
+            fn start<'c>(
+                &self,
+                conn: &'c Connection,
+                values: &V,
+                opts: &Resolved<'_>,
+                _columns: Option<&ResultColumns>,
+            ) -> Result<ResponseFuture<'c>, ExecutionError> {
+                start_query(self, conn, values, opts)
             }
         }
     )*};
@@ -395,13 +386,13 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for Query {
     fn check_values(&self, _values: &V) -> Result<(), ExecutionError> {
         Ok(())
     }
-    fn send<'a>(
-        &'a self,
-        conn: &'a Connection,
-        values: &'a V,
-        opts: &'a Resolved<'a>,
-        _columns: Option<&'a ResultColumns>,
-    ) -> impl Future<Output = Result<Envelope, ExecutionError>> + Send + 'a {
-        send_query(&self.text, conn, values, opts)
+    fn start<'c>(
+        &self,
+        conn: &'c Connection,
+        values: &V,
+        opts: &Resolved<'_>,
+        _columns: Option<&ResultColumns>,
+    ) -> Result<ResponseFuture<'c>, ExecutionError> {
+        start_query(&self.text, conn, values, opts)
     }
 }

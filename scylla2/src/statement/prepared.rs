@@ -16,8 +16,8 @@ use scylla2_cql::response::result::{Prepared, PreparedMetadata};
 use scylla2_cql::types::ColumnSpec;
 use scylla2_cql::value::SerializeRow;
 
-use super::{Resolved, Statement, StatementOptions, private, send_with_options};
-use crate::connection::{Connection, Envelope};
+use super::{Resolved, Statement, StatementOptions, private, start_with_options};
+use crate::connection::{Connection, ResponseFuture};
 use crate::error::ExecutionError;
 
 /// The columns executions of a prepared statement return, with the v5 result metadata id
@@ -210,13 +210,13 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
         self.check(values)
     }
 
-    async fn send<'a>(
-        &'a self,
-        conn: &'a Connection,
-        values: &'a V,
-        opts: &'a Resolved<'a>,
-        columns: Option<&'a ResultColumns>,
-    ) -> Result<Envelope, ExecutionError> {
+    fn start<'c>(
+        &self,
+        conn: &'c Connection,
+        values: &V,
+        opts: &Resolved<'_>,
+        columns: Option<&ResultColumns>,
+    ) -> Result<ResponseFuture<'c>, ExecutionError> {
         let mut params = opts.params(values);
         params.skip_metadata = true;
         let request = Execute {
@@ -224,7 +224,7 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
             result_metadata_id: columns.and_then(|c| c.metadata_id.as_deref()),
             params,
         };
-        Ok(send_with_options(conn, &request, opts).await?)
+        Ok(start_with_options(conn, &request, opts)?)
     }
 
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
