@@ -93,7 +93,7 @@ fn skip_metadata_rows_decode_and_iterate_without_allocating() {
     let Response::Result(ResultResponse::Prepared(p)) = prepared.response else {
         panic!()
     };
-    let specs = p.result.columns.unwrap();
+    let specs = p.result.into_columns().unwrap();
 
     let (h, body) = fixture("050-execute-select-events-skip-metadata.bin");
     // A frame from the connection's read buffer is already shared; make this one so too.

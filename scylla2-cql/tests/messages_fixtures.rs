@@ -100,7 +100,7 @@ fn check_result_metadata(file: &str, md: &ResultMetadata, exp: &Value) {
         "{file}"
     );
     assert_eq!(md.no_metadata(), exp["no_metadata"] == true, "{file}");
-    match &md.global_table_spec {
+    match md.global_table_spec() {
         Some(t) => assert_eq!(
             [t.keyspace.as_str(), t.table.as_str()],
             [
@@ -110,7 +110,7 @@ fn check_result_metadata(file: &str, md: &ResultMetadata, exp: &Value) {
         ),
         None => assert!(exp["global_table_spec"].is_null(), "{file}"),
     }
-    match &md.columns {
+    match md.columns() {
         Some(c) => check_columns(file, c, &exp["columns"]),
         None => assert!(exp["columns"].is_null(), "{file}"),
     }
@@ -354,8 +354,8 @@ fn every_captured_frame_decodes_to_the_manifest_summary() {
                         b["global_table_spec"][1]
                     );
                     check_result_metadata(file, &p.result, &d["result_metadata"]);
-                    if let Some(cols) = &p.result.columns {
-                        prepared_select = Some(cols.clone());
+                    if let Some(cols) = p.result.columns() {
+                        prepared_select = Some(cols.to_vec());
                     }
                 }
                 ResultResponse::Rows(rows) => {
@@ -470,7 +470,7 @@ fn events_rows_decode_as_typed_tuples() {
     else {
         panic!()
     };
-    let cached = p.result.columns.unwrap();
+    let cached = p.result.into_columns().unwrap();
     let mut total = 0;
     for (file, key) in [
         (

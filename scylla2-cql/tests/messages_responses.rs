@@ -452,7 +452,7 @@ fn rows_metadata_changed_and_per_column_table_specs() {
         panic!()
     };
     assert_eq!(
-        rows.metadata.new_metadata_id.as_deref(),
+        rows.metadata.new_metadata_id().map(|b| &b[..]),
         Some(&[0x77u8, 0x78][..])
     );
     assert_eq!(rows.paging_state().unwrap().as_bytes(), [0xEE]);
@@ -462,7 +462,7 @@ fn rows_metadata_changed_and_per_column_table_specs() {
         ("ks2", "t2")
     );
     assert_eq!(cols[0].typ, CqlType::BigInt);
-    assert!(rows.metadata.global_table_spec.is_none());
+    assert!(rows.metadata.global_table_spec().is_none());
     let rows_raw: Vec<_> = rows
         .raw_rows(cols)
         .unwrap()
@@ -474,6 +474,29 @@ fn rows_metadata_changed_and_per_column_table_specs() {
         .map(|c| c.unwrap().1.map(|s| s.as_slice().to_vec()))
         .collect();
     assert_eq!(cells, [Some(vec![0, 0, 0, 0, 0, 0, 0, 9]), None]);
+}
+
+#[test]
+fn rows_without_metadata_keep_a_changed_metadata_id() {
+    // v5: No_metadata | Metadata_changed: the new id comes without column specs.
+    let body = B::default()
+        .int(2)
+        .int(0x0004 | 0x0008)
+        .int(1)
+        .short_bytes(&[0x42])
+        .int(1)
+        .bytes(Some(&[0, 0, 0, 7]));
+    let Response::Result(ResultResponse::Rows(rows)) = decode(Opcode::Result, V5, body) else {
+        panic!()
+    };
+    assert!(rows.metadata.no_metadata());
+    assert_eq!(
+        rows.metadata.new_metadata_id().map(|b| &b[..]),
+        Some(&[0x42u8][..])
+    );
+    assert!(rows.columns().is_none());
+    assert!(rows.metadata.global_table_spec().is_none());
+    assert_eq!(rows.rows_count(), 1);
 }
 
 #[test]

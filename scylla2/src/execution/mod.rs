@@ -133,7 +133,7 @@ where
     let Some(rows) = result.raw_rows() else {
         return;
     };
-    if let (Some(new_id), Some(columns)) = (&rows.metadata.new_metadata_id, rows.columns()) {
+    if let (Some(new_id), Some(columns)) = (rows.metadata.new_metadata_id(), rows.columns()) {
         statement.on_new_result_metadata(new_id, columns);
     }
 }

@@ -75,7 +75,7 @@ impl PreparedStatement {
     pub(crate) fn new(text: &str, prepared: Prepared) -> Self {
         let result = ResultColumns {
             metadata_id: prepared.result_metadata_id,
-            columns: prepared.result.columns.unwrap_or_default(),
+            columns: prepared.result.into_columns().unwrap_or_default(),
         };
         Self {
             shared: Arc::new(Shared {
@@ -176,7 +176,7 @@ impl PreparedStatement {
         }
         self.store_result(ResultColumns {
             metadata_id: prepared.result_metadata_id,
-            columns: prepared.result.columns.unwrap_or_default(),
+            columns: prepared.result.into_columns().unwrap_or_default(),
         });
         node.completed.fetch_add(1, Ordering::Release);
         Ok(Reprepared::Sent)

@@ -143,6 +143,10 @@ pub(crate) fn read_count(
 }
 
 /// Rows metadata (also the result metadata of PREPARED).
+///
+/// The parts a prepared statement's rows come without (new metadata id, table and column
+/// specs) are kept boxed, and only when the response carried any: a result moves through
+/// several future levels of the driver, and its size is copied each time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultMetadata {
     /// Raw flags.
@@ -151,17 +155,21 @@ pub struct ResultMetadata {
     pub columns_count: usize,
     /// Paging state when more pages follow.
     pub paging_state: Option<PagingState>,
-    /// New result metadata id (flag [`METADATA_CHANGED`]).
-    pub new_metadata_id: Option<Bytes>,
-    /// The table of all columns (flag [`GLOBAL_TABLES_SPEC`]).
-    pub global_table_spec: Option<TableSpec>,
-    /// Column specs; `None` with [`NO_METADATA`].
-    pub columns: Option<Vec<ColumnSpec>>,
+    described: Option<Box<Described>>,
+}
+
+/// What [`ResultMetadata`] keeps out of line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Described {
+    new_metadata_id: Option<Bytes>,
+    global_table_spec: Option<TableSpec>,
+    columns: Option<Vec<ColumnSpec>>,
 }
 
 impl ResultMetadata {
     /// Decodes `<flags><columns_count>[<paging_state>][<new_metadata_id>][<global_table_spec>]
-    /// [<col_spec>...]` from `r`, a reader over `body`. Allocates nothing with No_metadata.
+    /// [<col_spec>...]` from `r`, a reader over `body`. Allocates nothing with No_metadata
+    /// (unless the metadata changed, v5).
     pub fn decode(r: &mut WireReader<'_>, body: &Bytes) -> Result<Self, ResponseError> {
         let flags = r.read_i32()?;
         let columns_count = read_count(r, "column")?;
@@ -175,25 +183,46 @@ impl ResultMetadata {
         } else {
             None
         };
-        if flags & NO_METADATA != 0 {
-            return Ok(Self {
-                flags,
-                columns_count,
-                paging_state,
-                new_metadata_id,
+        let described = if flags & NO_METADATA != 0 {
+            new_metadata_id.map(|id| Described {
+                new_metadata_id: Some(id),
                 global_table_spec: None,
                 columns: None,
-            });
-        }
-        let (global_table_spec, columns) = read_specs(r, flags, columns_count)?;
+            })
+        } else {
+            let (global_table_spec, columns) = read_specs(r, flags, columns_count)?;
+            Some(Described {
+                new_metadata_id,
+                global_table_spec,
+                columns: Some(columns),
+            })
+        };
         Ok(Self {
             flags,
             columns_count,
             paging_state,
-            new_metadata_id,
-            global_table_spec,
-            columns: Some(columns),
+            described: described.map(Box::new),
         })
+    }
+
+    /// New result metadata id (flag [`METADATA_CHANGED`], v5).
+    pub fn new_metadata_id(&self) -> Option<&Bytes> {
+        self.described.as_ref()?.new_metadata_id.as_ref()
+    }
+
+    /// The table of all columns (flag [`GLOBAL_TABLES_SPEC`]).
+    pub fn global_table_spec(&self) -> Option<&TableSpec> {
+        self.described.as_ref()?.global_table_spec.as_ref()
+    }
+
+    /// Column specs; `None` with [`NO_METADATA`].
+    pub fn columns(&self) -> Option<&[ColumnSpec]> {
+        self.described.as_ref()?.columns.as_deref()
+    }
+
+    /// The column specs, taken out; `None` with [`NO_METADATA`].
+    pub fn into_columns(self) -> Option<Vec<ColumnSpec>> {
+        self.described?.columns
     }
 
     /// Whether more pages follow.
@@ -254,7 +283,7 @@ impl Rows {
 
     /// The column specs this result carries (`None` with No_metadata).
     pub fn columns(&self) -> Option<&[ColumnSpec]> {
-        self.metadata.columns.as_deref()
+        self.metadata.columns()
     }
 
     /// The paging state for the next page.
