@@ -60,6 +60,11 @@ impl Report {
             self.requests as f64,
         )
     }
+    /// Client user-space CPU seconds per 1 000 requests (the driver's and the tool's own
+    /// work; the rest of [`Self::cpu_per_1k`] is in the kernel, mostly the sockets).
+    pub fn cpu_user_per_1k(&self) -> f64 {
+        per(self.cpu_user_s * 1000.0, self.requests as f64)
+    }
     /// Allocations per request.
     pub fn allocs_per_req(&self) -> f64 {
         per(self.allocs as f64, self.requests as f64)
@@ -156,7 +161,7 @@ impl Report {
             "{{\"driver\":{},\"workload\":{},\"concurrency\":{},\"threads\":{},\"requests\":{},\
              \"errors\":{},\"elapsed_s\":{:.6},\"throughput\":{:.1},\"p50_us\":{:.1},\
              \"p90_us\":{:.1},\"p99_us\":{:.1},\"p999_us\":{:.1},\"max_us\":{:.1},\
-             \"cpu_s_per_1k\":{:.6},\"allocs\":{},\"allocs_per_req\":{:.6},\
+             \"cpu_s_per_1k\":{:.6},\"cpu_user_s_per_1k\":{:.6},\"allocs\":{},\"allocs_per_req\":{:.6},\
              \"alloc_bytes_per_req\":{:.1},\"write_syscalls_per_req\":{},\"peak_rss_kib\":{},\
              \"warmup_requests\":{},\"first_error\":{}}}",
             json_str(&self.driver),
@@ -173,6 +178,7 @@ impl Report {
             self.p999_us,
             self.max_us,
             self.cpu_per_1k(),
+            self.cpu_user_per_1k(),
             self.allocs,
             self.allocs_per_req(),
             self.bytes_per_req(),
@@ -212,7 +218,7 @@ pub fn table(reports: &[Report]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>9} {:>9} {:>8} {:>8}",
+        "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8}",
         "workload",
         "driver",
         "in-fl",
@@ -225,6 +231,7 @@ pub fn table(reports: &[Report]) -> String {
         "p99.9 µs",
         "max µs",
         "CPU s/1k",
+        "user s/1k",
         "allocs/rq",
         "bytes/rq",
         "writes/rq",
@@ -233,7 +240,7 @@ pub fn table(reports: &[Report]) -> String {
     let row = |s: &mut String, r: &Report| {
         let _ = writeln!(
             s,
-            "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>10.4} {:>9.5} {:>9.1} {:>8} {:>8.1}",
+            "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>10.4} {:>10.4} {:>9.5} {:>9.1} {:>8} {:>8.1}",
             r.workload,
             r.driver,
             r.concurrency,
@@ -246,6 +253,7 @@ pub fn table(reports: &[Report]) -> String {
             r.p999_us,
             r.max_us,
             r.cpu_per_1k(),
+            r.cpu_user_per_1k(),
             r.allocs_per_req(),
             r.bytes_per_req(),
             r.writes_per_req()
@@ -272,7 +280,7 @@ pub fn table(reports: &[Report]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>9} {:>9} {:>8} {:>8}",
+            "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8}",
             r.workload,
             "ratio",
             r.concurrency,
@@ -285,6 +293,7 @@ pub fn table(reports: &[Report]) -> String {
             ratio(ours.p999_us, r.p999_us),
             ratio(ours.max_us, r.max_us),
             ratio(ours.cpu_per_1k(), r.cpu_per_1k()),
+            ratio(ours.cpu_user_per_1k(), r.cpu_user_per_1k()),
             ratio(ours.allocs_per_req(), r.allocs_per_req()),
             ratio(ours.bytes_per_req(), r.bytes_per_req()),
             match (ours.writes_per_req(), r.writes_per_req()) {
@@ -331,6 +340,12 @@ mod tests {
         assert!(r.to_json().contains("\"allocs\":10,"), "{}", r.to_json());
         assert_eq!(back.throughput(), 2000.0);
         assert!((back.cpu_per_1k() - 0.375).abs() < 1e-12);
+        assert!((back.cpu_user_per_1k() - 0.25).abs() < 1e-12);
+        assert!(
+            r.to_json().contains("\"cpu_user_s_per_1k\":0.250000,"),
+            "{}",
+            r.to_json()
+        );
         assert_eq!(back.writes_per_req(), Some(0.007));
         assert!(Report::from_line("garbage").is_none());
     }
@@ -348,11 +363,31 @@ mod tests {
         let b = Report {
             driver: "scylla".into(),
             elapsed_s: 2.0,
+            cpu_user_s: 0.4,
+            cpu_sys_s: 0.1,
             ..a.clone()
         };
+        let a = Report {
+            cpu_user_s: 0.1,
+            cpu_sys_s: 0.15,
+            ..a
+        };
         let t = table(&[a, b]);
+        let header = t.lines().next().expect("header");
         let ratio = t.lines().find(|l| l.contains("ratio")).expect("ratio row");
         assert!(ratio.contains("2.00"), "{ratio}");
+        // CPU 0.25 / 0.5, user 0.1 / 0.4: each ratio under its own column.
+        // Columns are aligned in characters (the header has `µ`s): compare char positions.
+        let column = |name: &str| {
+            let start = header.find(name).expect("column");
+            header[..start].chars().count() + name.chars().count()
+        };
+        let cell = |end: usize| {
+            let head: String = ratio.chars().take(end).collect();
+            head.split_whitespace().last().expect("cell").to_owned()
+        };
+        assert_eq!(cell(column("CPU s/1k")), "0.50", "{t}");
+        assert_eq!(cell(column("user s/1k")), "0.25", "{t}");
         assert_eq!(json_str("a\"b\n"), "\"a\\\"b\\u000a\"");
     }
 }
