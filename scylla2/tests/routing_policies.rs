@@ -168,12 +168,16 @@ async fn overloaded_moves_on_only_when_idempotent() {
             .times(1),
     );
     let idempotent = insert.clone().with_idempotent(true);
-    session
+    let result = session
         .execute(&idempotent, (1, 1))
         .await
         .expect("retried on the next node");
     // Faulted attempts are not counted by the simulator: the one counted is the retry.
     assert_eq!(executes(&sim), 1, "the retry executed");
+    // The failed first attempt (awaited outside the retry loop without speculation) and
+    // the retry are both counted.
+    assert_eq!(result.execution().attempts, 2);
+    assert_eq!(result.execution().speculative, 0);
     sim.reset_stats();
     sim.inject(
         FaultRule::error(SimError::Overloaded("busy".into()))
