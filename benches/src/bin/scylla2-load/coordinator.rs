@@ -162,6 +162,9 @@ fn run_child(
     if args.hold_writes {
         cmd.args(["--write-coalescing", "next-read"]);
     }
+    if let Some(rate) = args.rate {
+        cmd.args(["--rate", &rate.to_string()]);
+    }
     if !args.progress {
         cmd.arg("--no-progress");
     }

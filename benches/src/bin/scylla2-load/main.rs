@@ -5,7 +5,7 @@
 //!              [--requests N] [--concurrency C[,C...]] [--threads T]
 //!              [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json]
 //!              [--warmup N] [--compression lz4|snappy] [--sim PATH] [--no-progress]
-//!              [--write-coalescing yield|next-read]
+//!              [--write-coalescing yield|next-read] [--rate R]
 //! ```
 //!
 //! Without `--uri` it starts `scylla2-sim` (3 nodes × 4 shards on 127.0.77.x) in a separate
@@ -16,6 +16,13 @@
 //! measured: buffers, stream-id slots and runtime queues reach their steady size, every node
 //! learns the prepared statements), then the measured `--requests`. Prints a plain-text table
 //! with ratios scylla2 / scylla, and JSON with `--json`.
+//!
+//! With `--rate R` the load is open-loop: request `i` of a phase is due `i / R` seconds after
+//! the phase starts, whenever the previous ones answered; the concurrency only caps the
+//! requests in flight. Due times are honoured with tokio's timer, whose resolution is 1 ms,
+//! so requests leave in bursts of about `R / 1000`, and a request's latency counts from when
+//! it is sent, not from its due time (the timer's lateness is not the driver's). A client
+//! that cannot keep up shows as a throughput below `R`.
 //!
 //! `SCYLLA2_LOAD_ALLOC_TRACE=N` in the environment makes each child record a backtrace of
 //! every allocation of its measured phase and print the `N` most frequent stacks on stderr
@@ -40,7 +47,8 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 const USAGE: &str = "usage: scylla2-load [--uri host:port[,host:port...]] \
 [--workload insert|select|mixed[,...]] [--requests N] [--concurrency C[,C...]] [--threads T] \
 [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json] [--warmup N] \
-[--compression lz4|snappy] [--sim PATH] [--no-progress] [--write-coalescing yield|next-read]";
+[--compression lz4|snappy] [--sim PATH] [--no-progress] [--write-coalescing yield|next-read] \
+[--rate R]";
 
 /// Parsed command line.
 #[derive(Debug, Clone)]
@@ -68,6 +76,8 @@ pub struct Args {
     /// scylla2 holds write batches until the next read
     /// (`WriteCoalescing::until_next_read`, opt-in) instead of its default.
     pub hold_writes: bool,
+    /// Open-loop rate, requests per second per child (`None`: closed loop).
+    pub rate: Option<f64>,
     /// Print JSON after the table.
     pub json: bool,
     /// Path of the simulator binary.
@@ -91,6 +101,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         warmup: None,
         compression: None,
         hold_writes: false,
+        rate: None,
         json: false,
         sim: None,
         progress: true,
@@ -143,6 +154,13 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                     other => return Err(format!("unknown write coalescing {other:?}")),
                 }
             }
+            "--rate" => {
+                let rate: f64 = num("--rate", &value()?)?;
+                if !(rate.is_finite() && rate > 0.0) {
+                    return Err("--rate must be a positive number of requests per second".into());
+                }
+                a.rate = Some(rate);
+            }
             "--json" => a.json = true,
             "--sim" => a.sim = Some(value()?),
             "--no-progress" => a.progress = false,
@@ -194,6 +212,7 @@ fn child(args: &Args, driver: &str) -> Result<(), String> {
         time_limit: args.time_limit,
         warmup: args.warmup(concurrency),
         progress: args.progress,
+        rate: args.rate,
     };
     let report = rt.block_on(async {
         match driver {
@@ -268,6 +287,8 @@ mod tests {
                 .hold_writes
         );
         assert!(args("--write-coalescing nagle").is_err());
+        assert_eq!(args("").expect("valid").rate, None);
+        assert_eq!(args("--rate 150000").expect("valid").rate, Some(150_000.0));
     }
 
     #[test]
@@ -277,5 +298,9 @@ mod tests {
         assert!(args("--driver java").is_err());
         assert!(args("--requests").is_err());
         assert!(args("--bogus").is_err());
+        assert!(args("--rate 0").is_err());
+        assert!(args("--rate -5").is_err());
+        assert!(args("--rate inf").is_err());
+        assert!(args("--rate fast").is_err());
     }
 }

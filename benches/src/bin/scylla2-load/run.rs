@@ -71,6 +71,8 @@ pub struct RunParams {
     pub warmup: u64,
     /// Print a progress line every second on stderr.
     pub progress: bool,
+    /// Open loop at this many requests per second (`None`: closed loop).
+    pub rate: Option<f64>,
 }
 
 /// Latency histograms, one per runtime thread (indexed by a thread-local slot).
@@ -115,6 +117,9 @@ struct Shared {
     errors: AtomicU64,
     first_error: OnceLock<String>,
     deadline: Instant,
+    /// When the phase started (set just before the workers are released): the origin of
+    /// the open-loop schedule.
+    origin: OnceLock<Instant>,
     params: RunParams,
     hist: Histograms,
 }
@@ -141,9 +146,18 @@ async fn worker<D: Driver>(driver: Arc<D>, shared: Arc<Shared>, seed: u64) {
         if i >= p.requests {
             break;
         }
-        let now = Instant::now();
+        let mut now = Instant::now();
         if now >= shared.deadline {
             break;
+        }
+        // Open loop: wait for this request's due time. Its latency counts from when it is
+        // sent: the timer wakes up to 1 ms late (its resolution), which is not the driver's.
+        if let (Some(rate), Some(&origin)) = (p.rate, shared.origin.get()) {
+            let due = origin + Duration::from_secs_f64(i as f64 / rate);
+            if due > now {
+                tokio::time::sleep_until(due.into()).await;
+                now = Instant::now();
+            }
         }
         let key = (rng.next() % p.keys) as i64;
         let insert = match p.workload {
@@ -202,6 +216,7 @@ async fn phase<D: Driver>(
         errors: AtomicU64::new(0),
         first_error: OnceLock::new(),
         deadline: Instant::now() + p.time_limit,
+        origin: OnceLock::new(),
         params: p,
         hist: Histograms::new(p.threads + 2)?,
     });
@@ -227,6 +242,7 @@ async fn phase<D: Driver>(
         alloc::set_tracing(true);
     }
     let t0 = Instant::now();
+    let _ = shared.origin.set(t0);
     start.wait().await;
     for t in tasks.iter_mut() {
         if let Err(e) = t.await {
