@@ -96,7 +96,9 @@ enum Event {
 /// slots, where each connection's expiry task enforces it, so an execution registers no
 /// timer unless it speculates; latencies are recorded only when a percentile-based
 /// speculative policy reads them. The loop and the first attempt live in this one future,
-/// awaited directly by the session, so that no wrapper future moves it.
+/// awaited directly by the session, so that no wrapper future moves it; without
+/// speculation the first attempt is awaited before the loop's state exists, and the loop
+/// only runs when that attempt failed.
 // A function returning an `async move` block rather than an `async fn`, so that the
 // arguments are not kept twice in the future (see `one`).
 #[allow(clippy::manual_async_fn)]
@@ -167,7 +169,8 @@ where
         // attempt allocates, a plain execution does not.
         let mut s1 = None;
         let mut s2 = None;
-        // The failed first attempt counts as in flight until the loop handled it.
+        // The first attempt: running in `s0`, or failed and waiting in `failed` for the
+        // loop's retry decision (which counts it out like any answered attempt).
         let mut in_flight = 1usize;
         let mut attempts = 1u16;
         let mut extra = 0usize;
