@@ -1,5 +1,6 @@
 //! The measured phase in a child process: `concurrency` tasks share a request counter, each
-//! sends one request at a time with a uniformly random key, latencies go to per-thread HDR
+//! sends one request at a time with a uniformly random key (in open loop, at its due time),
+//! latencies go to per-thread HDR
 //! histograms (preallocated, so recording allocates nothing), and the process's CPU time,
 //! allocations and write syscalls are read before and after. A warm-up phase of the same
 //! shape runs first, unmeasured. Nothing the tool does between the two readings allocates:
@@ -336,5 +337,51 @@ async fn progress_loop(shared: &Shared) {
         );
         let _ = err.flush();
         last = done;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drivers::DriverError;
+
+    /// Answers every request at once: what remains is the tool's own pacing.
+    struct Instant0;
+
+    impl Driver for Instant0 {
+        async fn insert(&self, _k: i64) -> Result<(), DriverError> {
+            Ok(())
+        }
+        async fn select(&self, _k: i64) -> Result<(), DriverError> {
+            Ok(())
+        }
+    }
+
+    fn params(rate: Option<f64>) -> RunParams {
+        RunParams {
+            workload: Workload::Insert,
+            requests: 100,
+            concurrency: 8,
+            threads: 1,
+            keys: 10,
+            time_limit: Duration::from_secs(60),
+            warmup: 0,
+            progress: false,
+            rate,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn open_loop_paces_requests_at_the_rate() {
+        // 100 requests at 2 000 per second: the last one is due 49.5 ms after the start.
+        let paced = measure(Instant0, "noop", params(Some(2_000.0)))
+            .await
+            .expect("runs");
+        assert_eq!((paced.requests, paced.errors), (100, 0));
+        assert!(paced.elapsed_s >= 0.049, "{}", paced.elapsed_s);
+        // Closed loop, the same driver: no pacing, far quicker.
+        let free = measure(Instant0, "noop", params(None)).await.expect("runs");
+        assert_eq!((free.requests, free.errors), (100, 0));
+        assert!(free.elapsed_s < 0.049, "{}", free.elapsed_s);
     }
 }
