@@ -43,12 +43,24 @@ pub enum SessionEvent {
         /// Its shard.
         shard: Option<Shard>,
     },
-    /// A node is reachable again (a connection opened or STATUS_CHANGE UP arrived).
+    /// A connection was replaced because too many of its stream ids were held by answers
+    /// that never came (see `ConnectionConfig::max_orphaned_streams`): the new connection
+    /// took its place, and the old one closes when the requests still on it are done.
+    ConnectionReplaced {
+        /// The node's address.
+        node: SocketAddr,
+        /// The shard of both connections.
+        shard: Option<Shard>,
+        /// Stream ids the old connection held for answers that never came.
+        orphaned_streams: usize,
+    },
+    /// A node is usable again (one of its connections opened or answered its probe).
     NodeUp {
         /// The node's address.
         node: SocketAddr,
     },
-    /// Every connection to a node failed: it is skipped until it comes back.
+    /// No connection to a node is usable (every one failed, or timed out requests and has
+    /// not answered its probe yet): plans skip the node until it comes back.
     NodeDown {
         /// The node's address.
         node: SocketAddr,

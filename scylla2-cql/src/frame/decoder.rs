@@ -427,6 +427,15 @@ impl FrameDecoder {
         }
     }
 
+    /// Whether an envelope split across v5 segments is partly received (its bytes are held
+    /// by the decoder, not the read buffer).
+    pub const fn in_split_envelope(&self) -> bool {
+        match self {
+            Self::Envelopes(_) => false,
+            Self::Segments(d) => d.in_split_envelope(),
+        }
+    }
+
     /// Switches to segments after the v5 READY or AUTHENTICATE envelope, keeping the maximum
     /// envelope size. Bytes already in the read buffer are decoded as segments from the next
     /// call on.

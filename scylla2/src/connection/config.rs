@@ -43,10 +43,24 @@ pub struct ConnectionConfig {
     pub max_streams: usize,
     /// Largest frame (header + body) accepted in either direction.
     pub max_frame_size: usize,
-    /// Send OPTIONS on a connection idle for this long; `None` disables heartbeats.
+    /// Send OPTIONS on a connection that received no whole frame for this long; `None`
+    /// disables periodic heartbeats (probes after request timeouts are still sent).
     pub heartbeat_interval: Option<Duration>,
-    /// A heartbeat unanswered for this long kills the connection.
+    /// A heartbeat or probe unanswered for this long kills the connection (default 5 s).
+    /// A probe is sent as soon as a request on the connection passes its deadline; until it
+    /// is answered the connection is *suspect* and pools route around it.
     pub heartbeat_timeout: Duration,
+    /// Longest wait for the rest of a partly received frame (default 5 s; counted from the
+    /// last whole frame received, so it is a bound on one frame's transfer): a server that
+    /// sends a header and stalls kills the connection with
+    /// [`ConnectionError::FrameReadTimeout`](super::ConnectionError::FrameReadTimeout)
+    /// instead of blocking it forever. Raise it with `max_frame_size` on slow links.
+    pub frame_read_timeout: Duration,
+    /// Stream ids held by requests whose answers never came (cancelled or past their
+    /// deadline) from which the connection asks its pool to replace it: a new connection is
+    /// opened, new requests go to it, and the old one closes once the requests still on it
+    /// are done. `None` (default): a quarter of `max_streams`.
+    pub max_orphaned_streams: Option<usize>,
     /// How the writer gathers queued frames into one write (default
     /// [`WriteCoalescing::Yield`]).
     pub write_coalescing: WriteCoalescing,
@@ -74,7 +88,9 @@ impl Default for ConnectionConfig {
             max_streams: super::slots::MAX_STREAMS,
             max_frame_size: 256 * 1024 * 1024,
             heartbeat_interval: Some(Duration::from_secs(30)),
-            heartbeat_timeout: Duration::from_secs(30),
+            heartbeat_timeout: Duration::from_secs(5),
+            frame_read_timeout: Duration::from_secs(5),
+            max_orphaned_streams: None,
             write_coalescing: WriteCoalescing::Yield,
             driver_name: "scylla2",
             driver_version: env!("CARGO_PKG_VERSION"),

@@ -63,6 +63,21 @@ pub enum ConnectionError {
     /// The heartbeat got no answer in time; the connection was closed.
     #[error("heartbeat not answered within {0:?}")]
     HeartbeatTimeout(Duration),
+    /// A frame started arriving and the rest of it did not come in time (the server sent a
+    /// header and stalled); the connection was closed.
+    #[error(
+        "a partly received frame ({received} of {expected} bytes) got no more bytes within \
+         {timeout:?} (setting: frame_read_timeout)"
+    )]
+    FrameReadTimeout {
+        /// Bytes of the frame received.
+        received: usize,
+        /// Bytes the frame's header announced (header included; 0 while the header itself
+        /// is incomplete).
+        expected: usize,
+        /// The configured limit.
+        timeout: Duration,
+    },
     /// The request's deadline passed before its response arrived. The connection stays
     /// usable; the stream id stays reserved until the late response is discarded.
     #[error("the request's deadline passed before its response arrived")]

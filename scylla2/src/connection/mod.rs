@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 mod framing;
 pub mod handshake;
+mod health;
 mod reader;
 mod send;
 pub(crate) mod slots;
@@ -60,7 +61,6 @@ pub(crate) fn test_response_frame_flagged(
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
 
 use bytes::BytesMut;
 use scylla2_cql::ProtocolVersion;
@@ -113,9 +113,11 @@ pub(crate) struct Inner {
     error: OnceLock<ConnectionError>,
     tasks: Mutex<Vec<AbortHandle>>,
     events: broadcast::Sender<Envelope>,
-    /// Socket reads done (the heartbeat compares it across its interval: no clock reading
-    /// per read).
-    reads: AtomicU64,
+    /// Whole frames received (the heartbeat compares it across its interval: no clock
+    /// reading per frame; bytes of a frame that never completes do not count).
+    frames: AtomicU64,
+    /// Suspect / retiring flags and the owner's notification ([`health`]).
+    health: health::Health,
 }
 
 impl Inner {
@@ -131,6 +133,7 @@ impl Inner {
         for task in tasks {
             task.abort();
         }
+        self.notify_death();
     }
 
     /// The error every request on this dead connection gets.
@@ -151,12 +154,13 @@ impl Inner {
         }
     }
 
-    fn mark_read(&self) {
-        self.reads.fetch_add(1, Ordering::Relaxed);
+    /// Publishes the reader's count of whole frames received (only the reader writes it).
+    fn set_frames(&self, frames: u64) {
+        self.frames.store(frames, Ordering::Relaxed);
     }
 
-    fn reads(&self) -> u64 {
-        self.reads.load(Ordering::Relaxed)
+    fn frames(&self) -> u64 {
+        self.frames.load(Ordering::Relaxed)
     }
 }
 
@@ -224,7 +228,12 @@ impl Connection {
             error: OnceLock::new(),
             tasks: Mutex::new(Vec::new()),
             events,
-            reads: AtomicU64::new(0),
+            frames: AtomicU64::new(0),
+            health: health::Health::new(
+                config
+                    .max_orphaned_streams
+                    .unwrap_or(config.max_streams.clamp(1, MAX_STREAMS) / 4),
+            ),
         });
         let (read_half, write_half) = stream.into_split();
         let framer =
@@ -239,17 +248,21 @@ impl Connection {
             read_half,
             read_buf,
             framer,
-            config.read_buffer_size,
+            reader::ReaderConfig {
+                buffer_size: config.read_buffer_size,
+                frame_timeout: config.frame_read_timeout,
+            },
         ));
-        let expiry = tokio::spawn(expire_requests(inner.clone()));
+        let expiry = tokio::spawn(health::expire_requests(inner.clone()));
+        let heartbeat = tokio::spawn(health::heartbeat(
+            inner.clone(),
+            config.heartbeat_interval,
+            config.heartbeat_timeout,
+        ));
         inner.adopt_task(writer.abort_handle());
         inner.adopt_task(reader.abort_handle());
         inner.adopt_task(expiry.abort_handle());
-        if let Some(interval) = config.heartbeat_interval {
-            let heartbeat =
-                tokio::spawn(heartbeat(inner.clone(), interval, config.heartbeat_timeout));
-            inner.adopt_task(heartbeat.abort_handle());
-        }
+        inner.adopt_task(heartbeat.abort_handle());
         Ok(Self { inner, info })
     }
 
@@ -276,6 +289,44 @@ impl Connection {
     /// Whether the connection died or was closed.
     pub fn is_closed(&self) -> bool {
         self.inner.slots.is_closed()
+    }
+
+    /// Whether requests should be routed to this connection: open, and not suspect (a
+    /// request on it passed its deadline and the probe that follows is not answered yet).
+    pub fn is_usable(&self) -> bool {
+        !self.is_closed() && !self.inner.health.is_suspect()
+    }
+
+    /// Whether a request on this connection passed its deadline unanswered and the probe
+    /// sent since (OPTIONS) is not answered yet; an unanswered probe kills the connection
+    /// after [`ConnectionConfig::heartbeat_timeout`].
+    pub fn is_suspect(&self) -> bool {
+        self.inner.health.is_suspect()
+    }
+
+    /// Whether too many stream ids are held by requests whose answers never came
+    /// ([`ConnectionConfig::max_orphaned_streams`]): the connection still works, but its
+    /// owner should replace it.
+    pub fn is_retiring(&self) -> bool {
+        self.inner.health.is_retiring()
+    }
+
+    /// Stream ids held by requests that stopped waiting (cancelled or past their deadline)
+    /// until their late answers arrive.
+    pub fn orphaned_streams(&self) -> usize {
+        self.inner.slots.orphaned()
+    }
+
+    /// Sends a probe (OPTIONS) now; no answer within the heartbeat timeout kills the
+    /// connection.
+    pub fn probe(&self) {
+        self.inner.probe();
+    }
+
+    /// Notifies `notify` on every change of the connection's health (suspect, retiring,
+    /// dead). One watcher per connection: later calls are ignored.
+    pub(crate) fn watch(&self, notify: Arc<tokio::sync::Notify>) {
+        self.inner.watch(notify);
     }
 
     /// The error that killed the connection, if it died.
@@ -346,57 +397,10 @@ impl Connection {
     }
 }
 
-/// The connection's expiry task: sleeps until the earliest request deadline of its slots
-/// (or until a request brings an earlier one), then fails the requests whose deadline
-/// passed. With a constant timeout it wakes about once per timeout period.
-async fn expire_requests(inner: Arc<Inner>) {
-    let slots = &inner.slots;
-    loop {
-        let due = slots.armed();
-        if due == slots::NO_DEADLINE {
-            slots.rearm.notified().await;
-            continue;
-        }
-        tokio::select! {
-            biased;
-            () = slots.rearm.notified() => {}
-            () = tokio::time::sleep_until(slots.instant(due)) => {
-                slots.expire(slots.ticks(Some(tokio::time::Instant::now())));
-            }
-        }
-    }
-}
-
 fn lower_version(version: ProtocolVersion) -> Option<ProtocolVersion> {
     match version {
         ProtocolVersion::V4 => None,
         _ => Some(ProtocolVersion::V4),
-    }
-}
-
-/// Sends OPTIONS on a connection that read nothing for a whole `interval` (so a heartbeat
-/// follows between one and two intervals of silence); no answer within `timeout` kills it.
-async fn heartbeat(inner: Arc<Inner>, interval: Duration, timeout: Duration) {
-    let mut seen = inner.reads();
-    loop {
-        tokio::time::sleep(interval).await;
-        let reads = inner.reads();
-        if reads != seen {
-            seen = reads;
-            continue;
-        }
-        let options = scylla2_cql::request::Options;
-        let deadline = tokio::time::Instant::now().checked_add(timeout);
-        match inner.send(&options, HeaderFlags::default(), deadline).await {
-            Ok(_) => {}
-            Err(ConnectionError::DeadlinePassed) => {
-                inner.kill(ConnectionError::HeartbeatTimeout(timeout));
-                return;
-            }
-            Err(e) if !e.is_fatal() => {}
-            Err(_) => return,
-        }
-        seen = inner.reads();
     }
 }
 

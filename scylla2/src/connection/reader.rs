@@ -3,10 +3,12 @@
 //! stream -1. Compressed bodies (v4) and payloads (v5 lz4) are decompressed into another
 //! large buffer and split off it the same way. Both buffers are reused in place once the
 //! frames split off them are dropped, and rotate through a few retired buffers while frames
-//! still pin them ([`buffers`]): no allocation in steady state. A read error, end of stream
-//! or malformed frame kills the connection.
+//! still pin them ([`buffers`]): no allocation in steady state. A read error, end of stream,
+//! malformed frame, or a frame left partly received for longer than the frame read timeout
+//! kills the connection.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
@@ -21,15 +23,24 @@ mod buffers;
 
 use buffers::Buffers;
 
+/// The reader's settings.
+pub(crate) struct ReaderConfig {
+    /// Size of each read buffer.
+    pub(crate) buffer_size: usize,
+    /// Longest wait for the rest of a partly received frame, counted from the last whole
+    /// frame.
+    pub(crate) frame_timeout: Duration,
+}
+
 /// Runs until the socket closes or fails; then kills the connection.
 pub(crate) async fn run(
     inner: Arc<Inner>,
     mut source: OwnedReadHalf,
     buf: BytesMut,
     mut framer: ReadFramer,
-    read_buffer_size: usize,
+    config: ReaderConfig,
 ) {
-    let size = read_buffer_size.max(4096);
+    let size = config.buffer_size.max(4096);
     let mut read = Buffers::new(buf, size).with_spare();
     // Decompressed bodies and segment payloads (allocated on first use only).
     let mut decompressed = Buffers::new(BytesMut::new(), size);
@@ -39,6 +50,7 @@ pub(crate) async fn run(
         &mut read,
         &mut decompressed,
         &mut framer,
+        config.frame_timeout,
     )
     .await;
     inner.kill(error);
@@ -50,11 +62,24 @@ async fn read_loop(
     read: &mut Buffers,
     decompressed: &mut Buffers,
     framer: &mut ReadFramer,
+    frame_timeout: Duration,
 ) -> ConnectionError {
+    // Whole frames received, published for the heartbeat after each read.
+    let mut frames = 0u64;
+    // One timer for frames left partly received, armed when the first one is and re-armed
+    // only when it fires after progress (whole frames received since it was armed): at most
+    // one timer registration per `frame_timeout`, however many reads end inside a frame.
+    let stall = tokio::time::sleep_until(tokio::time::Instant::now());
+    tokio::pin!(stall);
+    let mut armed = false;
+    // Frames received when the timer was armed.
+    let mut mark = 0u64;
     loop {
+        let before = frames;
         loop {
             match framer.decode_with(read.current(), decompressed) {
                 Ok(Some(envelope)) => {
+                    frames += 1;
                     if let Err(e) = dispatch(inner, envelope) {
                         return e.into();
                     }
@@ -63,16 +88,52 @@ async fn read_loop(
                 Err(e) => return e.into(),
             }
         }
+        if frames != before {
+            inner.set_frames(frames);
+        }
         super::writer::read_handled(inner);
         read.make_room(framer.needed()).await;
-        match source.read_buf(read.current()).await {
+        let partial = !read.current().is_empty() || framer.in_split_envelope();
+        let deadline = || tokio::time::Instant::now().checked_add(frame_timeout);
+        if partial
+            && !armed
+            && let Some(at) = deadline()
+        {
+            stall.as_mut().reset(at);
+            armed = true;
+            mark = frames;
+        }
+        let read_result = loop {
+            if !partial || !armed {
+                break source.read_buf(read.current()).await;
+            }
+            tokio::select! {
+                biased;
+                r = source.read_buf(read.current()) => break r,
+                () = stall.as_mut() => {
+                    if frames == mark {
+                        let received = read.current().len();
+                        return ConnectionError::FrameReadTimeout {
+                            received,
+                            expected: received + framer.needed(),
+                            timeout: frame_timeout,
+                        };
+                    }
+                    // Frames completed since the timer was armed: this partial frame is
+                    // newer; give it a whole period.
+                    match deadline() {
+                        Some(at) => stall.as_mut().reset(at),
+                        None => armed = false,
+                    }
+                    mark = frames;
+                }
+            }
+        };
+        match read_result {
             Ok(0) => {
                 return std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into();
             }
-            Ok(_) => {
-                inner.mark_read();
-                super::writer::note_activity();
-            }
+            Ok(_) => super::writer::note_activity(),
             Err(e) => return e.into(),
         }
     }

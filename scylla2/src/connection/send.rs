@@ -50,7 +50,11 @@ impl Drop for StreamGuard<'_> {
     fn drop(&mut self) {
         match self.stage {
             Stage::Unsent => self.inner.slots.release(self.id),
-            Stage::Sent => self.inner.slots.abandon(self.id),
+            Stage::Sent => {
+                if self.inner.slots.abandon(self.id) {
+                    self.inner.note_orphaned();
+                }
+            }
             Stage::Done => {}
         }
     }
@@ -124,7 +128,10 @@ impl Future for ResponseFuture<'_> {
             slots::Poll::Failed => Err(inner.broken()),
             // An expired slot is orphaned by `poll` itself: the id waits for the late
             // response.
-            slots::Poll::Expired => Err(ConnectionError::DeadlinePassed),
+            slots::Poll::Expired => {
+                inner.note_orphaned();
+                Err(ConnectionError::DeadlinePassed)
+            }
         };
         this.guard.stage = Stage::Done;
         Poll::Ready(result)

@@ -91,6 +91,9 @@ pub(crate) struct Slots {
     /// Ids taken, kept beside the bitmap so that the writer can read it per yield without
     /// scanning the bitmap (512 words at the default `max_streams`).
     taken: AtomicUsize,
+    /// Ids held by requests that stopped waiting (dropped or past their deadline) until
+    /// their late answers arrive: a server that never answers them fills the connection.
+    orphaned: AtomicUsize,
     /// The instant deadlines count from.
     epoch: Instant,
     /// When the expiry task is due: at most the earliest deadline of a waiting slot
@@ -130,6 +133,7 @@ impl Slots {
             max_streams,
             closed: AtomicBool::new(false),
             taken: AtomicUsize::new(0),
+            orphaned: AtomicUsize::new(0),
             epoch: Instant::now(),
             armed: AtomicU64::new(NO_DEADLINE),
             rearm: tokio::sync::Notify::new(),
@@ -255,6 +259,7 @@ impl Slots {
             SlotState::Expired => {
                 // The id stays taken until the late response (or the connection's death).
                 *state = SlotState::Orphaned;
+                self.orphaned.fetch_add(1, Ordering::Relaxed);
                 Poll::Expired
             }
             SlotState::Failed | SlotState::Free | SlotState::Orphaned => Poll::Failed,
@@ -283,20 +288,26 @@ impl Slots {
         }
     }
 
-    /// The request future of `id` is dropped before it took its response.
-    pub(crate) fn abandon(&self, id: i16) {
+    /// The request future of `id` is dropped before it took its response; whether its id
+    /// is now orphaned (held until a late response).
+    pub(crate) fn abandon(&self, id: i16) -> bool {
         let Some(slot) = self.existing_slot(id as usize) else {
-            return;
+            return false;
         };
         let mut state = slot.lock();
         match &*state {
-            SlotState::Waiting(..) | SlotState::Expired => *state = SlotState::Orphaned,
+            SlotState::Waiting(..) | SlotState::Expired => {
+                *state = SlotState::Orphaned;
+                self.orphaned.fetch_add(1, Ordering::Relaxed);
+                true
+            }
             SlotState::Ready(_) => {
                 *state = SlotState::Free;
                 drop(state);
                 self.free_id(id);
+                false
             }
-            SlotState::Failed | SlotState::Free | SlotState::Orphaned => {}
+            SlotState::Failed | SlotState::Free | SlotState::Orphaned => false,
         }
     }
 
@@ -327,6 +338,7 @@ impl Slots {
             SlotState::Orphaned => {
                 *state = SlotState::Free;
                 drop(state);
+                self.orphaned.fetch_sub(1, Ordering::Relaxed);
                 self.free_id(id);
                 Delivery::Discarded
             }
@@ -350,7 +362,11 @@ impl Slots {
                             w.wake();
                         }
                     }
-                    SlotState::Orphaned | SlotState::Expired => *state = SlotState::Failed,
+                    SlotState::Orphaned => {
+                        *state = SlotState::Failed;
+                        self.orphaned.fetch_sub(1, Ordering::Relaxed);
+                    }
+                    SlotState::Expired => *state = SlotState::Failed,
                     SlotState::Free | SlotState::Ready(_) | SlotState::Failed => {}
                 }
             }
@@ -358,14 +374,16 @@ impl Slots {
     }
 
     /// Expires every waiting request whose deadline is at most `now` (waking it), and
-    /// returns when the expiry task is next due ([`NO_DEADLINE`]: no deadline pending).
+    /// returns when the expiry task is next due ([`NO_DEADLINE`]: no deadline pending) and
+    /// how many requests it expired.
     ///
     /// `armed` is taken (left at [`NO_DEADLINE`]) before the scan, so a request allocated
     /// during the scan either is seen by it or finds `armed` above its deadline and
     /// notifies `rearm`; the earliest deadline left is put back after the scan.
-    pub(crate) fn expire(&self, now: Ticks) -> Ticks {
+    pub(crate) fn expire(&self, now: Ticks) -> (Ticks, usize) {
         self.armed.swap(NO_DEADLINE, Ordering::AcqRel);
         let mut next = NO_DEADLINE;
+        let mut expired = 0;
         // Only the words of chunks in use: a slot waits only in an allocated chunk (usually
         // the first: 16 words rather than the whole bitmap).
         let words = self
@@ -391,6 +409,7 @@ impl Slots {
                         let waker = waker.take();
                         *state = SlotState::Expired;
                         drop(state);
+                        expired += 1;
                         if let Some(w) = waker {
                             w.wake();
                         }
@@ -401,7 +420,7 @@ impl Slots {
             }
         }
         self.armed.fetch_min(next, Ordering::AcqRel);
-        self.armed()
+        (self.armed(), expired)
     }
 
     /// Whether [`Self::fail_all`] ran.
@@ -412,6 +431,11 @@ impl Slots {
     /// Number of ids currently taken (waiting, orphaned or holding a response).
     pub(crate) fn in_use(&self) -> usize {
         self.taken.load(Ordering::Relaxed)
+    }
+
+    /// Number of ids held by requests that stopped waiting, until their late answers.
+    pub(crate) fn orphaned(&self) -> usize {
+        self.orphaned.load(Ordering::Relaxed)
     }
 }
 
@@ -480,10 +504,12 @@ mod tests {
     fn orphaned_id_is_held_until_its_late_response() {
         let slots = Slots::new(4);
         let id = slots.allocate(NO_DEADLINE).unwrap();
-        slots.abandon(id);
+        assert!(slots.abandon(id));
+        assert_eq!(slots.orphaned(), 1);
         // Still taken: the next allocation must not reuse it.
         assert_ne!(slots.allocate(NO_DEADLINE).unwrap(), id);
         assert_eq!(slots.deliver(id, env(id)), Delivery::Discarded);
+        assert_eq!(slots.orphaned(), 0);
         assert_eq!(slots.allocate(NO_DEADLINE).unwrap(), id);
         // A second response on the same id now belongs to the new user only.
         assert_eq!(slots.deliver(id, env(id)), Delivery::Delivered);
@@ -551,9 +577,9 @@ mod tests {
         for id in [late, early, none] {
             assert!(matches!(slots.poll(id, &waker), Poll::Pending));
         }
-        assert_eq!(slots.expire(99), 100, "nothing due yet");
+        assert_eq!(slots.expire(99), (100, 0), "nothing due yet");
         assert_eq!(counter.0.load(Ordering::SeqCst), 0);
-        assert_eq!(slots.expire(100), 500);
+        assert_eq!(slots.expire(100), (500, 1));
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
         assert!(matches!(slots.poll(early, &waker), Poll::Expired));
         // The expired id stays taken until its late response, which is then discarded.
@@ -561,10 +587,10 @@ mod tests {
         assert_eq!(slots.deliver(early, env(early)), Delivery::Discarded);
         assert_eq!(slots.in_use(), CHUNK + 2);
         // A response that beats the report of an expiry is still delivered.
-        assert_eq!(slots.expire(600), 900);
+        assert_eq!(slots.expire(600), (900, 1));
         assert_eq!(slots.deliver(late, env(late)), Delivery::Delivered);
         assert!(matches!(slots.poll(late, &waker), Poll::Ready(_)));
-        assert_eq!(slots.expire(1000), NO_DEADLINE);
+        assert_eq!(slots.expire(1000), (NO_DEADLINE, CHUNK));
         assert!(
             far.iter()
                 .all(|&id| matches!(slots.poll(id, &waker), Poll::Expired))
@@ -584,7 +610,7 @@ mod tests {
         let id = slots.allocate(5).unwrap();
         assert_eq!(slots.chunks[0].get().map(|c| c.len()), Some(100));
         // The bits past 100 in the last word are permanently taken and have no slot.
-        assert_eq!(slots.expire(10), NO_DEADLINE);
+        assert_eq!(slots.expire(10), (NO_DEADLINE, 1));
         assert!(slots.existing_slot(127).is_none());
         assert_eq!(slots.deliver(120, env(120)), Delivery::Unexpected);
         let counter = Arc::new(CountWake(Default::default()));

@@ -130,6 +130,7 @@ impl Pools {
             total,
             start,
             offset: 0,
+            last_resort: None,
         }
     }
 
@@ -191,32 +192,49 @@ impl Pools {
     }
 }
 
-/// A query plan: `(node, connection)` targets to try in order.
+/// A query plan: `(node, connection)` targets to try in order. Suspect connections (a
+/// request on them timed out and their probe is not answered yet) are skipped, the first
+/// one being tried last; a retiring connection (too many orphaned stream ids) is used while
+/// its replacement is opened.
 pub(crate) struct Plan<'a> {
     pools: &'a Arc<Pools>,
     total: usize,
     start: usize,
     offset: usize,
+    last_resort: Option<(SocketAddr, Arc<Connection>)>,
 }
 
 impl Iterator for Plan<'_> {
     type Item = (SocketAddr, Arc<Connection>);
 
     fn next(&mut self) -> Option<Self::Item> {
+        let in_runtime = || tokio::runtime::Handle::try_current().is_ok();
         while self.offset < self.total {
             let index = (self.start + self.offset) % self.total;
             self.offset += 1;
             let (node, slot) = self.pools.slot(index)?;
             match node.slots[slot].conn.load_full() {
-                Some(conn) if !conn.is_closed() => return Some((node.addr, conn)),
+                Some(conn) if conn.is_usable() => {
+                    if conn.is_retiring() && in_runtime() {
+                        // The new connection replaces it in the slot; the old one closes
+                        // when the requests holding it are done.
+                        self.pools.reconnect(node, slot);
+                    }
+                    return Some((node.addr, conn));
+                }
+                Some(conn) if !conn.is_closed() => {
+                    if self.last_resort.is_none() {
+                        self.last_resort = Some((node.addr, conn));
+                    }
+                }
                 _ => {
-                    if tokio::runtime::Handle::try_current().is_ok() {
+                    if in_runtime() {
                         self.pools.reconnect(node, slot);
                     }
                 }
             }
         }
-        None
+        self.last_resort.take()
     }
 }
 

@@ -24,6 +24,11 @@ use crate::events::SessionEvent;
 const REFRESH_DELAY: Duration = Duration::from_millis(50);
 /// How often the control connection's health is checked.
 const HEALTH_INTERVAL: Duration = Duration::from_millis(250);
+/// Longest pause between two rounds of control connection attempts. Short, because a new
+/// control connection is also how a restarted single-node cluster is noticed (it wakes every
+/// pool with its backoff reset), and an attempt on a node that refuses connections costs
+/// one refused TCP handshake.
+const CONTROL_RECONNECT_MAX: Duration = Duration::from_millis(500);
 
 type Opened = (Arc<Connection>, broadcast::Receiver<Envelope>);
 
@@ -57,6 +62,11 @@ async fn open_control(
     let meta = metadata::read_metadata(&conn, use_v2, translator).await?;
     cluster.control.store(Some(conn.clone()));
     cluster.apply(meta);
+    // A node that answers a control connection is reachable: pools waiting out a backoff
+    // (e.g. after the node restarted) reconnect at once.
+    for pool in &cluster.load().pools {
+        pool.wake();
+    }
     cluster
         .ctx
         .events
@@ -115,14 +125,19 @@ fn handle(weak: &Weak<Cluster>, conn: &Connection, envelope: Envelope) -> bool {
     };
     let refresh = match &event {
         Event::StatusChange { change, address } => {
-            if *change == StatusChange::Up {
-                let state = cluster.load();
-                for pool in state
-                    .pools
-                    .iter()
-                    .filter(|p| p.address.ip() == address.ip())
-                {
-                    pool.wake();
+            let state = cluster.load();
+            let pools = state
+                .pools
+                .iter()
+                .filter(|p| p.address.ip() == address.ip());
+            for pool in pools {
+                match change {
+                    // Reconnect at once, backoff reset.
+                    StatusChange::Up => pool.wake(),
+                    // Probe now: connections that do not answer die, and the node is
+                    // routed around once none is usable.
+                    StatusChange::Down => pool.probe(),
+                    _ => {}
                 }
             }
             false
@@ -245,7 +260,9 @@ pub(super) async fn run(
                 }
             }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(ctx.config.reconnect_max);
+            backoff = (backoff * 2)
+                .min(ctx.config.reconnect_max)
+                .min(CONTROL_RECONNECT_MAX);
         }
     }
 }

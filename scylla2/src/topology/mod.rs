@@ -33,7 +33,7 @@ use crate::routing::{
     DistancePolicy, NodeDistance, NodeInfo, QueryPlan, RoutingInfo, TabletStore, TopologySnapshot,
 };
 use metadata::Metadata;
-use pool::{NodePool, PoolContext};
+use pool::{NodePool, Pick, PoolContext};
 
 /// Rewrites node addresses read from system tables (e.g. private → public addresses).
 pub trait AddressTranslator: Send + Sync + std::fmt::Debug {
@@ -523,16 +523,20 @@ impl PlanSource {
         RoutedPlan {
             state: &self.state,
             plan: QueryPlan::new(&self.state.routing, info, self.tablets.as_deref()),
+            last_resort: None,
         }
     }
 }
 
 /// A query plan resolved to connections: for every target the pool's connection of the
-/// target's shard (another of the node's connections when that one is missing); nodes
-/// without open connections are skipped. Allocates nothing.
+/// target's shard (another of the node's usable connections when that one is missing or
+/// suspect); nodes without usable connections are skipped, and the first suspect connection
+/// skipped is tried last (so that a cluster whose every node timed out requests is still
+/// tried). Allocates nothing.
 pub(crate) struct RoutedPlan<'a> {
     state: &'a ClusterState,
     plan: QueryPlan<'a>,
+    last_resort: Option<(SocketAddr, Arc<Connection>)>,
 }
 
 impl Iterator for RoutedPlan<'_> {
@@ -540,13 +544,18 @@ impl Iterator for RoutedPlan<'_> {
 
     fn next(&mut self) -> Option<(SocketAddr, Arc<Connection>)> {
         for target in self.plan.by_ref() {
-            if let Some(pool) = self.state.pools.get(target.node as usize)
-                && let Some(conn) = pool.connection(target.shard)
-            {
-                return Some((pool.address, conn));
+            let Some(pool) = self.state.pools.get(target.node as usize) else {
+                continue;
+            };
+            match pool.connection(target.shard) {
+                Some(Pick::Usable(conn)) => return Some((pool.address, conn)),
+                Some(Pick::Suspect(conn)) if self.last_resort.is_none() => {
+                    self.last_resort = Some((pool.address, conn));
+                }
+                _ => {}
             }
         }
-        None
+        self.last_resort.take()
     }
 }
 

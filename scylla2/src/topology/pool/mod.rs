@@ -1,0 +1,343 @@
+//! A node's connection pool. On a Scylla node: `connections_per_shard` connections per shard,
+//! opened through the shard-aware port from a local port chosen for the shard, falling back to
+//! the normal port (connect until every shard is covered, close the surplus) when the node
+//! has no shard-aware port or NAT rewrites the source port. On Cassandra: a configured number
+//! of connections. One task per pool keeps it full, reconnecting with exponential backoff and
+//! jitter; the handshakes of a round run concurrently, each with its own timeouts, and each
+//! connection opened, failed or closed is published as it happens.
+//!
+//! Every connection tells the pool task when its health changes (it died, a request on it
+//! timed out and it is suspect until a probe answers, or too many of its stream ids are held
+//! by answers that never came). Plans skip suspect connections (using one only as a last
+//! resort); a retiring connection is replaced: the new one is opened first and takes its
+//! slot, and the old one closes when the last request holding it is done. A node with no
+//! usable connection is down (NodeDown) until one is usable again (NodeUp); STATUS_CHANGE UP
+//! and a new control connection wake the task at once with its backoff reset, and
+//! STATUS_CHANGE DOWN probes the node's connections.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::connection::{Connection, ConnectionConfig, ConnectionError};
+use crate::events::{Events, SessionEvent};
+use crate::routing::{Shard, Sharder};
+
+mod fill;
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PoolConfig {
+    /// Connections per shard on Scylla nodes.
+    pub connections_per_shard: usize,
+    /// Connections per node on nodes without shards (Cassandra).
+    pub connections_per_node: usize,
+    /// Use Scylla's shard-aware port when the node announces one.
+    pub shard_aware_port: bool,
+    /// Local ports tried for shard-aware connections.
+    pub local_port_range: RangeInclusive<u16>,
+    /// First reconnection delay.
+    pub reconnect_base: Duration,
+    /// Largest reconnection delay.
+    pub reconnect_max: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            connections_per_shard: 1,
+            connections_per_node: 1,
+            shard_aware_port: true,
+            local_port_range: crate::routing::sharding::DEFAULT_LOCAL_PORT_RANGE,
+            reconnect_base: Duration::from_millis(100),
+            reconnect_max: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What every pool shares.
+#[derive(Debug)]
+pub(crate) struct PoolContext {
+    pub(crate) connection: ConnectionConfig,
+    pub(crate) config: PoolConfig,
+    pub(crate) keyspace: ArcSwapOption<String>,
+    pub(crate) events: Arc<Events>,
+    /// Signalled when a pool learns a node's sharding (the routing snapshot is rebuilt).
+    pub(crate) sharding_learned: Notify,
+}
+
+/// The connections of a pool, replaced as a whole by the pool task.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Conns {
+    pub(crate) sharder: Option<Sharder>,
+    shard_port: Option<u16>,
+    per_shard: usize,
+    pub(crate) slots: Vec<Option<Arc<Connection>>>,
+}
+
+impl Conns {
+    /// Connections requests are routed to (open and not suspect).
+    fn usable(&self) -> usize {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|c| c.is_usable())
+            .count()
+    }
+
+    fn open(&self) -> usize {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|c| !c.is_closed())
+            .count()
+    }
+
+    /// The shard a slot serves (`None` without sharding).
+    fn shard_of_slot(&self, slot: usize) -> Option<Shard> {
+        self.sharder
+            .map(|_| (slot / self.per_shard.max(1)) as Shard)
+    }
+}
+
+/// One node's pool.
+#[derive(Debug)]
+pub(crate) struct NodePool {
+    pub(crate) address: SocketAddr,
+    pub(crate) host_id: Uuid,
+    pub(crate) conns: ArcSwap<Conns>,
+    up: AtomicBool,
+    closed: AtomicBool,
+    /// Wakes the task with its backoff reset (STATUS_CHANGE UP, a new control connection).
+    wake: Notify,
+    /// Notified by the connections on every change of their health (see module docs).
+    health: Arc<Notify>,
+    next: AtomicUsize,
+}
+
+/// A pool's pick for a target: a usable connection, or a suspect one (last resort).
+pub(crate) enum Pick {
+    Usable(Arc<Connection>),
+    Suspect(Arc<Connection>),
+}
+
+fn random_u64(salt: u64) -> u64 {
+    RandomState::new().hash_one(salt)
+}
+
+impl NodePool {
+    /// A pool for a node; `enabled` false (ignored nodes) opens nothing.
+    pub(crate) fn new(
+        address: SocketAddr,
+        host_id: Uuid,
+        enabled: bool,
+        ctx: &Arc<PoolContext>,
+    ) -> Arc<Self> {
+        let pool = Arc::new(Self {
+            address,
+            host_id,
+            conns: ArcSwap::from_pointee(Conns::default()),
+            up: AtomicBool::new(true),
+            closed: AtomicBool::new(false),
+            wake: Notify::new(),
+            health: Arc::new(Notify::new()),
+            next: AtomicUsize::new(0),
+        });
+        if enabled {
+            tokio::spawn(run(pool.clone(), ctx.clone()));
+        }
+        pool
+    }
+
+    /// Whether the node is considered up.
+    pub(crate) fn is_up(&self) -> bool {
+        self.up.load(Ordering::Acquire)
+    }
+
+    /// Number of open connections.
+    pub(crate) fn open_connections(&self) -> usize {
+        self.conns.load().open()
+    }
+
+    /// Wakes the pool task now with its backoff reset (STATUS_CHANGE UP, a new control
+    /// connection).
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Probes every open connection (STATUS_CHANGE DOWN): those that do not answer within
+    /// the heartbeat timeout die, and the node is down once none is usable.
+    pub(crate) fn probe(&self) {
+        for c in self.conns.load().slots.iter().flatten() {
+            if !c.is_closed() {
+                c.probe();
+            }
+        }
+    }
+
+    /// Stops the task and closes every connection.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    /// A connection for `shard`: that shard's if usable, else any usable one (rotating),
+    /// else a suspect one as a last resort. Allocates nothing.
+    pub(crate) fn connection(&self, shard: Option<Shard>) -> Option<Pick> {
+        let conns = self.conns.load();
+        let per = conns.per_shard.max(1);
+        let mut suspect: Option<&Arc<Connection>> = None;
+        if let (Some(shard), Some(_)) = (shard, conns.sharder) {
+            let start = shard as usize * per;
+            let pick = if per > 1 {
+                self.next.fetch_add(1, Ordering::Relaxed) % per
+            } else {
+                0
+            };
+            for j in 0..per {
+                if let Some(Some(c)) = conns.slots.get(start + (pick + j) % per) {
+                    if c.is_usable() {
+                        return Some(Pick::Usable(c.clone()));
+                    }
+                    if suspect.is_none() && !c.is_closed() {
+                        suspect = Some(c);
+                    }
+                }
+            }
+        }
+        let n = conns.slots.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for k in 0..n {
+            if let Some(Some(c)) = conns.slots.get((start + k) % n) {
+                if c.is_usable() {
+                    return Some(Pick::Usable(c.clone()));
+                }
+                // A closed connection told the pool task itself when it died.
+                if suspect.is_none() && !c.is_closed() {
+                    suspect = Some(c);
+                }
+            }
+        }
+        suspect.map(|c| Pick::Suspect(c.clone()))
+    }
+
+    /// Every open connection.
+    pub(crate) fn all(&self) -> Vec<Arc<Connection>> {
+        self.conns
+            .load()
+            .slots
+            .iter()
+            .flatten()
+            .filter(|c| !c.is_closed())
+            .cloned()
+            .collect()
+    }
+}
+
+fn shard_of(conn: &Connection) -> Option<Shard> {
+    conn.info().sharding.as_ref().map(|s| s.shard)
+}
+
+/// The chosen local port is taken (bound, or the same 4-tuple is already connected):
+/// try another one.
+fn is_addr_in_use(e: &ConnectionError) -> bool {
+    matches!(
+        e,
+        ConnectionError::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::AddrInUse | std::io::ErrorKind::AddrNotAvailable
+            )
+    )
+}
+
+async fn open(
+    addr: SocketAddr,
+    local_port: Option<u16>,
+    ctx: &PoolContext,
+) -> Result<Connection, ConnectionError> {
+    let conn = Connection::open(addr, local_port, &ctx.connection).await?;
+    let keyspace = ctx.keyspace.load_full();
+    if let Some(ks) = keyspace.as_deref() {
+        let text = format!("USE {ks}");
+        if super::metadata::query(&conn, &text).await.is_err() {
+            conn.close();
+            return Err(ConnectionError::Closed);
+        }
+    }
+    Ok(conn)
+}
+
+/// The pool task: fills the pool, publishes the node's state, and waits for a change of a
+/// connection's health, a wake-up, or the end of the backoff.
+async fn run(pool: Arc<NodePool>, ctx: Arc<PoolContext>) {
+    let base = ctx.config.reconnect_base;
+    let mut delay = base;
+    loop {
+        if pool.closed.load(Ordering::Acquire) {
+            break;
+        }
+        let filled = fill::fill(&pool, &ctx).await;
+        pool.publish_state(&ctx, filled.usable);
+        let wait = if filled.complete {
+            delay = base;
+            Duration::from_secs(1)
+        } else if !filled.failed {
+            // Progress without errors (e.g. normal-port connections landing on shards that
+            // already have one): go on right away.
+            delay = base;
+            Duration::ZERO
+        } else {
+            let jitter = random_u64(delay.as_nanos() as u64) % (delay.as_millis() as u64 / 2 + 1);
+            let wait = delay + Duration::from_millis(jitter);
+            delay = (delay * 2).min(ctx.config.reconnect_max);
+            wait
+        };
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            tokio::select! {
+                _ = pool.wake.notified() => {
+                    delay = base;
+                    break;
+                }
+                _ = pool.health.notified() => {
+                    // During a backoff only the node's state is brought up to date (a dying
+                    // connection must not cut the backoff short); otherwise fill now.
+                    if !filled.failed {
+                        break;
+                    }
+                    pool.publish_state(&ctx, pool.conns.load().usable());
+                }
+                _ = tokio::time::sleep_until(until) => break,
+            }
+        }
+    }
+    let conns = pool.conns.load_full();
+    for c in conns.slots.iter().flatten() {
+        c.close();
+    }
+}
+
+impl NodePool {
+    /// NodeUp / NodeDown when the node's state changed: up while a connection is usable.
+    fn publish_state(&self, ctx: &PoolContext, usable: usize) {
+        if usable > 0 {
+            if !self.up.swap(true, Ordering::AcqRel) {
+                ctx.events
+                    .publish(SessionEvent::NodeUp { node: self.address });
+            }
+        } else if self.up.swap(false, Ordering::AcqRel) {
+            ctx.events
+                .publish(SessionEvent::NodeDown { node: self.address });
+        }
+    }
+}
