@@ -2,20 +2,42 @@
 //! crate) connected to the same simulated 3-node × 4-shard cluster (two data centers, racks)
 //! computes replicas and shards for random tokens, and tokens for simple and composite
 //! partition keys; scylla2 must agree on every one.
-
-mod routing_support;
+//!
+//! It lives in this crate, not in `scylla2`'s tests, so that the official crate is a
+//! dev-dependency of this crate only: `cargo run -p scylla2 --example basic` does not build
+//! it.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use routing_support::{builder, two_dcs, xorshift};
 use scylla2::routing::Token;
 use scylla2::routing::partition_key::token_of_row;
+use scylla2_sim::{Cluster, ClusterBuilder};
+
+/// 3 nodes × 4 shards on ephemeral ports (the regular and the shard-aware) in two data
+/// centers: dc1 = nodes 0 (rack r1) and 1 (rack r2), dc2 = node 2 (rack r1).
+fn two_dcs() -> ClusterBuilder {
+    Cluster::builder()
+        .nodes(3)
+        .shards(4)
+        .port(0)
+        .shard_aware_port(0)
+        .datacenters([("dc1", 2), ("dc2", 1)])
+        .racks(["r1", "r2", "r1"])
+}
+
+/// The next value of a xorshift64 sequence over `state`, as a token.
+fn xorshift(state: &mut u64) -> i64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state as i64
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_shards_and_tokens_equal_the_official_drivers() {
-    let sim = two_dcs(builder()).start().await.expect("simulator");
+    let sim = two_dcs().start().await.expect("simulator");
     let ours = scylla2::Session::builder()
         .contact_point(sim.contact_points()[0].to_string())
         .connect()
