@@ -1,5 +1,5 @@
 //! Fault injection rules: answer matching requests with an error, no answer, a closed
-//! connection, a malformed frame, a delay or a handler panic.
+//! connection, a malformed frame, a delay, a handler panic or a frame that never completes.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,6 +45,11 @@ pub enum FaultAction {
     Delay(Duration),
     /// Panic in the connection handler (kills only that connection).
     Panic,
+    /// Start an answer and never finish it: write a frame header announcing this many body
+    /// bytes (on v5, a segment header announcing this many payload bytes, at most 131 071),
+    /// then nothing more of it. Later answers on the connection are still written, so a
+    /// client reads them as the missing body bytes: traffic flows, but no frame completes.
+    StallFrame(u32),
 }
 
 /// A rule: the next `times` requests matching every given criterion get `action`.

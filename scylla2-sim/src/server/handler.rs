@@ -189,6 +189,16 @@ impl Conn {
                     }
                     FaultAction::Delay(d) => delay = Some(d),
                     FaultAction::Panic => panic!("injected panic in connection handler"),
+                    FaultAction::StallFrame(claimed) => {
+                        let head = if self.framed {
+                            wire::stalled_segment_header(claimed)
+                        } else {
+                            wire::stalled_envelope_header(version, stream, claimed)
+                        };
+                        // Outside the framing, ahead of this batch's answers.
+                        let _ = self.tx.send(Out::Raw(head));
+                        return Flow::Continue;
+                    }
                 }
             }
         }

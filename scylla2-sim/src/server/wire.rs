@@ -242,6 +242,27 @@ impl SegmentWriter {
 }
 
 /// Length of the (trusted, server-written) envelope at the start of `buf`, clamped to it.
+/// A RESULT envelope header of protocol `version` for `stream` announcing `claimed` body
+/// bytes (fault injection: the body never follows).
+pub(crate) fn stalled_envelope_header(version: u8, stream: i16, claimed: u32) -> Vec<u8> {
+    let mut h = vec![0x80 | version, 0];
+    h.extend_from_slice(&stream.to_be_bytes());
+    h.push(0x08);
+    h.extend_from_slice(&claimed.to_be_bytes());
+    h
+}
+
+/// An uncompressed, self-contained v5 segment header announcing `claimed` payload bytes
+/// (at most 131 071; fault injection: the payload never follows).
+pub(crate) fn stalled_segment_header(claimed: u32) -> Vec<u8> {
+    let header = (u64::from(claimed) & 0x1ffff) | (1 << 17);
+    let bytes = header.to_le_bytes();
+    let crc = crc24(&bytes[..3]) as u32;
+    let mut h = bytes[..3].to_vec();
+    h.extend_from_slice(&crc.to_le_bytes()[..3]);
+    h
+}
+
 fn envelope_len(buf: &[u8]) -> usize {
     match parse_header(buf) {
         Ok(Some(h)) => (HEADER_LEN + h.body_len).min(buf.len()),
@@ -295,6 +316,18 @@ mod tests {
             (got.version(), got.stream, got.opcode, got.body_len),
             (4, 1, 7, 5)
         );
+    }
+
+    #[test]
+    fn stalled_headers_announce_what_never_comes() {
+        let h = stalled_envelope_header(4, 7, 1_000_000);
+        let parsed = parse_header(&h).unwrap().unwrap();
+        assert_eq!((parsed.stream, parsed.opcode), (7, 0x08));
+        assert_eq!(parsed.body_len, 1_000_000);
+        // A valid segment header (its CRC24 checks) whose payload is still to come.
+        let s = stalled_segment_header(100_000);
+        assert_eq!(s.len(), 6);
+        assert!(decode_segment(&s, false).unwrap().is_none());
     }
 
     fn envelope(stream: i16, body_len: usize) -> Vec<u8> {
