@@ -69,30 +69,25 @@ pub(super) async fn fill(pool: &Arc<NodePool>, ctx: &Arc<PoolContext>) -> Filled
             };
         }
     }
-    let current = pool.conns.load_full();
     let mut set = JoinSet::new();
-    for (slot, held) in current.slots.iter().enumerate() {
-        let replacing = match held {
-            None => false,
-            Some(c) if c.is_retiring() => true,
-            Some(_) => continue,
-        };
-        let shard = current.shard_of_slot(slot);
-        let route = (current.sharder, current.shard_port);
-        let (address, ctx) = (pool.address, ctx.clone());
-        set.spawn(async move {
-            let result = open_for(address, slot, shard, route, &ctx).await;
-            Opened {
-                slot,
-                replacing,
-                shard,
-                result,
-            }
-        });
-    }
-    drop(current);
+    // Slots this round opened a connection for (each is tried once per round).
+    let mut tried = vec![false; pool.conns.load().slots.len()];
     let (mut failures, mut placed) = (0usize, 0usize);
-    while let Some(joined) = set.join_next().await {
+    loop {
+        spawn_opens(pool, ctx, &mut set, &mut tried);
+        let joined = tokio::select! {
+            joined = set.join_next() => match joined {
+                Some(joined) => joined,
+                None => break,
+            },
+            // A connection died or changed health while handshakes run: publish it now,
+            // and open a replacement in this round.
+            _ = pool.health.notified() => {
+                drop_closed(pool, ctx);
+                pool.publish_state(ctx, pool.conns.load().usable());
+                continue;
+            }
+        };
         if pool.closed.load(Ordering::Acquire) {
             // Dropping the set aborts the handshakes still running.
             break;
@@ -122,6 +117,7 @@ pub(super) async fn fill(pool: &Arc<NodePool>, ctx: &Arc<PoolContext>) -> Filled
                 for event in events {
                     ctx.events.publish(event);
                 }
+                pool.publish_state(ctx, pool.conns.load().usable());
             }
         }
     }
@@ -132,6 +128,40 @@ pub(super) async fn fill(pool: &Arc<NodePool>, ctx: &Arc<PoolContext>) -> Filled
         usable: now.usable(),
         // No new connection kept in a round is a failure too (backoff, no busy loop).
         failed: failures > 0 || (placed == 0 && !complete),
+    }
+}
+
+/// Starts a handshake for every slot that is empty or holds a retiring connection and was
+/// not tried yet in this round.
+fn spawn_opens(
+    pool: &NodePool,
+    ctx: &Arc<PoolContext>,
+    set: &mut JoinSet<Opened>,
+    tried: &mut [bool],
+) {
+    let current = pool.conns.load();
+    for (slot, held) in current.slots.iter().enumerate() {
+        let replacing = match held {
+            None => false,
+            Some(c) if c.is_retiring() && !c.is_closed() => true,
+            Some(_) => continue,
+        };
+        match tried.get_mut(slot) {
+            Some(t) if !*t => *t = true,
+            _ => continue,
+        }
+        let shard = current.shard_of_slot(slot);
+        let route = (current.sharder, current.shard_port);
+        let (address, ctx) = (pool.address, ctx.clone());
+        set.spawn(async move {
+            let result = open_for(address, slot, shard, route, &ctx).await;
+            Opened {
+                slot,
+                replacing,
+                shard,
+                result,
+            }
+        });
     }
 }
 
