@@ -59,15 +59,15 @@ pub(super) async fn fill(pool: &Arc<NodePool>, ctx: &Arc<PoolContext>) -> Filled
         }
     }
     drop_closed(pool, ctx);
-    if pool.conns.load().slots.is_empty() {
-        if let Err(e) = open_first(pool, ctx).await {
-            publish_failed(pool, ctx, None, &e);
-            return Filled {
-                complete: false,
-                usable: 0,
-                failed: true,
-            };
-        }
+    if pool.conns.load().slots.is_empty()
+        && let Err(e) = open_first(pool, ctx).await
+    {
+        publish_failed(pool, ctx, None, &e);
+        return Filled {
+            complete: false,
+            usable: 0,
+            failed: true,
+        };
     }
     let mut set = JoinSet::new();
     // Slots this round opened a connection for (each is tried once per round).
@@ -276,21 +276,22 @@ fn accept(
     events: &mut Vec<SessionEvent>,
 ) -> bool {
     let landed = shard_of(&conn).filter(|_| conns.sharder.is_some());
-    if replacing && landed == conns.shard_of_slot(slot) {
-        if let Some(held) = conns.slots.get_mut(slot) {
-            if let Some(old) = held.replace(conn) {
-                events.push(SessionEvent::ConnectionReplaced {
-                    node,
-                    shard: landed,
-                    orphaned_streams: old.orphaned_streams(),
-                });
-            }
-            events.push(SessionEvent::ConnectionOpened {
+    if replacing
+        && landed == conns.shard_of_slot(slot)
+        && let Some(held) = conns.slots.get_mut(slot)
+    {
+        if let Some(old) = held.replace(conn) {
+            events.push(SessionEvent::ConnectionReplaced {
                 node,
                 shard: landed,
+                orphaned_streams: old.orphaned_streams(),
             });
-            return true;
         }
+        events.push(SessionEvent::ConnectionOpened {
+            node,
+            shard: landed,
+        });
+        return true;
     }
     place(conns, conn, landed, node, events)
 }
