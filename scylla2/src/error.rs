@@ -156,3 +156,133 @@ pub enum RowsError {
     #[error("expected a single row, the result has {0}")]
     MoreThanOneRow(usize),
 }
+
+/// Why an execution (`Session::execute` and friends) failed: the error that ended it
+/// ([`Self::kind`]) and, when requests were sent, the execution's metadata and every failed
+/// attempt with its node, shard and error, so that a caller can see which nodes were tried.
+///
+/// ```
+/// # async fn demo(session: &scylla2::Session) {
+/// use scylla2::ExecutionError;
+///
+/// match session.execute("SELECT v FROM ks.t WHERE k = 1", ()).await {
+///     Ok(result) => println!("{} rows", result.rows_num()),
+///     Err(e) => {
+///         if let ExecutionError::Timeout(after) = e.kind() {
+///             eprintln!("timed out after {after:?}");
+///         }
+///         for attempt in e.attempts() {
+///             eprintln!("{} (shard {:?}): {}", attempt.node, attempt.shard, attempt.error);
+///         }
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ExecuteError(Box<Failure>);
+
+#[derive(Debug, Clone)]
+struct Failure {
+    error: ExecutionError,
+    execution: Option<crate::policies::ExecutionInfo>,
+    attempts: Vec<AttemptError>,
+}
+
+/// One failed attempt of an execution.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AttemptError {
+    /// The node it was sent to.
+    pub node: SocketAddr,
+    /// The shard of the connection it was sent on (ScyllaDB).
+    pub shard: Option<crate::routing::Shard>,
+    /// What went wrong.
+    pub error: ExecutionError,
+}
+
+impl ExecuteError {
+    /// An execution that failed after `attempts` (in the order they failed).
+    pub(crate) fn after_attempts(
+        error: ExecutionError,
+        execution: crate::policies::ExecutionInfo,
+        attempts: Vec<AttemptError>,
+    ) -> Self {
+        Self(Box::new(Failure {
+            error,
+            execution: Some(execution),
+            attempts,
+        }))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ExecutionError {
+        &self.0.error
+    }
+
+    /// What went wrong, by value.
+    pub fn into_kind(self) -> ExecutionError {
+        self.0.error
+    }
+
+    /// The execution's metadata (the node and shard of the last attempt, attempts started,
+    /// speculative ones, time until the failure); `None` when nothing was sent (e.g. the
+    /// values did not match the statement).
+    pub fn execution(&self) -> Option<&crate::policies::ExecutionInfo> {
+        self.0.execution.as_ref()
+    }
+
+    /// Every failed attempt, in the order they failed (attempts still running when the
+    /// execution ended are not listed).
+    pub fn attempts(&self) -> &[AttemptError] {
+        &self.0.attempts
+    }
+}
+
+impl From<ExecutionError> for ExecuteError {
+    fn from(error: ExecutionError) -> Self {
+        Self(Box::new(Failure {
+            error,
+            execution: None,
+            attempts: Vec::new(),
+        }))
+    }
+}
+
+impl From<ExecuteError> for ExecutionError {
+    fn from(e: ExecuteError) -> Self {
+        e.into_kind()
+    }
+}
+
+impl std::fmt::Display for ExecuteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.error)?;
+        let attempts = &self.0.attempts;
+        if !attempts.is_empty() {
+            write!(f, " (failed attempts: ")?;
+            for (i, a) in attempts.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ", ")?;
+                }
+                write!(f, "{}", a.node)?;
+                if let Some(shard) = a.shard {
+                    write!(f, " shard {shard}")?;
+                }
+                // Not repeated when it is the execution's own, said above.
+                let own =
+                    i + 1 == attempts.len() && a.error.to_string() == self.0.error.to_string();
+                if !own {
+                    write!(f, ": {}", a.error)?;
+                }
+            }
+            write!(f, ")")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ExecuteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0.error)
+    }
+}

@@ -358,7 +358,7 @@ async fn value_errors_are_found_before_sending() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
+            err.kind(),
             ExecutionError::Values(SerializeError::FieldOrder {
                 rust_type: "Misordered",
                 field: "ck",
@@ -372,7 +372,7 @@ async fn value_errors_are_found_before_sending() {
     let err = session.execute(&select, ByKey { pk: 1 }).await.unwrap_err();
     assert!(
         matches!(
-            err,
+            err.kind(),
             ExecutionError::Values(SerializeError::NoFieldForMarker { index: 1, .. })
         ),
         "{err:?}"

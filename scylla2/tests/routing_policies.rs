@@ -190,7 +190,7 @@ async fn overloaded_moves_on_only_when_idempotent() {
         .expect_err("not retried");
     assert!(
         matches!(
-            err,
+            err.kind(),
             ExecutionError::Db {
                 error: DbError::Overloaded,
                 ..
@@ -236,7 +236,7 @@ async fn unavailable_is_tried_once_on_the_next_node() {
         .await
         .expect_err("only one retry");
     assert!(matches!(
-        err,
+        err.kind(),
         ExecutionError::Db {
             error: DbError::Unavailable { .. },
             ..
@@ -338,7 +338,7 @@ async fn profiles_override_the_session_and_statements_override_profiles() {
         .await
         .expect_err("fallthrough never retries");
     assert!(matches!(
-        err,
+        err.kind(),
         ExecutionError::Db {
             error: DbError::Overloaded,
             ..
@@ -375,7 +375,7 @@ async fn a_policy_that_always_retries_is_bounded() {
     .expect("bounded")
     .expect_err("still overloaded");
     assert!(matches!(
-        err,
+        err.kind(),
         ExecutionError::Db {
             error: DbError::Overloaded,
             ..

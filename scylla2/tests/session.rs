@@ -116,7 +116,7 @@ async fn bad_input_is_a_typed_error_before_sending() {
     let err = session.execute(&prepared, (1i32, 2i32)).await.unwrap_err();
     assert!(
         matches!(
-            err,
+            err.kind(),
             ExecutionError::Values(SerializeError::WrongValueCount {
                 expected: 3,
                 given: 2
@@ -128,7 +128,7 @@ async fn bad_input_is_a_typed_error_before_sending() {
         .execute(&prepared, ("not an int", 2i32, "v"))
         .await
         .unwrap_err();
-    assert!(matches!(err, ExecutionError::Values(_)), "{err:?}");
+    assert!(matches!(err.kind(), ExecutionError::Values(_)), "{err:?}");
     // Keyspace names are checked locally.
     let err = session.use_keyspace("bad-name").await.unwrap_err();
     assert!(
@@ -163,7 +163,7 @@ async fn bad_input_is_a_typed_error_before_sending() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
+            err.kind(),
             ExecutionError::BatchValuesMismatch {
                 statements: 2,
                 values: 1
@@ -187,7 +187,7 @@ async fn bad_input_is_a_typed_error_before_sending() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
+            err.kind(),
             ExecutionError::Connection(scylla2::connection::ConnectionError::FrameTooLarge { .. })
         ),
         "{err:?}"
@@ -204,7 +204,7 @@ async fn server_errors_keep_their_fields() {
     let err = session.execute("SELEC nonsense", ()).await.unwrap_err();
     assert!(
         matches!(
-            err,
+            err.kind(),
             ExecutionError::Db {
                 error: DbError::SyntaxError,
                 ..
@@ -218,7 +218,7 @@ async fn server_errors_keep_their_fields() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
+            err.kind(),
             ExecutionError::Db {
                 error: DbError::Invalid,
                 ..
@@ -235,7 +235,7 @@ async fn server_errors_keep_their_fields() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
+            err.kind(),
             ExecutionError::Db {
                 error: DbError::AlreadyExists { .. },
                 ..

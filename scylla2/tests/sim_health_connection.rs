@@ -84,7 +84,10 @@ async fn lost_answers_replace_the_connection_instead_of_wedging_its_shard() {
     }
     let mut timeouts = 0;
     while let Some(r) = lost.join_next().await {
-        if matches!(r.expect("joins"), Err(ExecutionError::Timeout(_))) {
+        if matches!(
+            r.expect("joins").map_err(scylla2::ExecuteError::into_kind),
+            Err(ExecutionError::Timeout(_))
+        ) {
             timeouts += 1;
         }
     }

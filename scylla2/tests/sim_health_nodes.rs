@@ -109,7 +109,9 @@ async fn a_paused_node_is_routed_around_within_one_request_timeout() {
             while !stop.load(Ordering::Relaxed) {
                 let started = begin.elapsed();
                 let r = session.execute(&*select, (k,)).await;
-                let node = r.map(|r| r.execution().node.expect("the answering node"));
+                let node = r
+                    .map(|r| r.execution().node.expect("the answering node"))
+                    .map_err(scylla2::ExecuteError::into_kind);
                 outcomes.push((started, node));
                 k = k.wrapping_add(32);
             }

@@ -18,7 +18,7 @@ use super::retry::{RetryDecision, RetryRequest, may_have_been_applied};
 use super::speculative::{LatencyTracker, SpeculativeDelay};
 use super::{ExecutionInfo, ExecutionPolicies};
 use crate::connection::{Connection, ConnectionError};
-use crate::error::ExecutionError;
+use crate::error::{AttemptError, ExecuteError, ExecutionError};
 use crate::result::QueryResult;
 use crate::statement::{ExecutionDefaults, Resolved, Statement};
 
@@ -110,7 +110,7 @@ pub(crate) fn run<'a, S, V, P>(
     paging_state: Option<&'a [u8]>,
     policies: &'a ExecutionPolicies,
     latencies: &'a LatencyTracker,
-) -> impl Future<Output = Result<QueryResult, ExecutionError>> + 'a
+) -> impl Future<Output = Result<QueryResult, ExecuteError>> + 'a
 where
     S: Statement<V> + ?Sized,
     V: ?Sized,
@@ -140,7 +140,7 @@ where
         // When the next speculative attempt is due (`delay` after the previous one was due).
         let mut next_speculation = delay.and_then(|d| started.checked_add(d));
         let Some((node, conn)) = plan.next() else {
-            return Err(ExecutionError::NoConnection);
+            return Err(ExecutionError::NoConnection.into());
         };
         let (failed, first) = if next_speculation.is_none() {
             // No speculation (the default): the first attempt is awaited right here, without
@@ -176,6 +176,24 @@ where
         let mut extra = 0usize;
         let mut retries = 0usize;
         let mut last: Option<ExecutionError> = None;
+        // Failed attempts, for the error (allocated only once an attempt failed).
+        let mut tried: Vec<AttemptError> = Vec::new();
+        // The execution's error, with its metadata and attempts.
+        let fail = |error: ExecutionError,
+                    tried: Vec<AttemptError>,
+                    attempts: u16,
+                    extra: usize|
+         -> ExecuteError {
+            let last = tried.last();
+            let info = ExecutionInfo {
+                node: last.map(|a| a.node),
+                shard: last.and_then(|a| a.shard),
+                attempts,
+                speculative: extra as u16,
+                latency: started.elapsed(),
+            };
+            ExecuteError::after_attempts(error, info, tried)
+        };
         // Only speculation needs a timer of the execution's own.
         let mut timer = pin!(None::<Sleep>);
         let mut timer_at: Option<Instant> = None;
@@ -270,14 +288,17 @@ where
                     ));
                 }
                 Event::Done((
-                    _,
-                    _,
+                    node,
+                    conn,
                     Err(ExecutionError::Connection(ConnectionError::DeadlinePassed)),
                 )) => {
-                    return Err(ExecutionError::Timeout(opts.timeout.unwrap_or_default()));
+                    let error = ExecutionError::Timeout(opts.timeout.unwrap_or_default());
+                    tried.push(attempt_error(node, &conn, error.clone()));
+                    return Err(fail(error, tried, attempts, extra));
                 }
                 Event::Done((node, conn, Err(error))) => {
                     in_flight -= 1;
+                    tried.push(attempt_error(node, &conn, error.clone()));
                     let decision = policies.retry.decide(&RetryRequest {
                         error: &error,
                         idempotent: opts.idempotent,
@@ -312,7 +333,7 @@ where
                                 Some((node, conn)) => start!(node, conn, o),
                                 None => {
                                     if in_flight == 0 {
-                                        return Err(error);
+                                        return Err(fail(error, tried, attempts, extra));
                                     }
                                     last = Some(error);
                                 }
@@ -320,7 +341,7 @@ where
                         }
                         _ => {
                             if in_flight == 0 {
-                                return Err(error);
+                                return Err(fail(error, tried, attempts, extra));
                             }
                             last = Some(error);
                         }
@@ -328,7 +349,8 @@ where
                 }
             }
             if in_flight == 0 {
-                return Err(last.unwrap_or(ExecutionError::NoConnection));
+                let error = last.unwrap_or(ExecutionError::NoConnection);
+                return Err(fail(error, tried, attempts, extra));
             }
         }
     }
@@ -359,6 +381,15 @@ fn finish(
         latency,
     });
     result
+}
+
+/// A failed attempt on `conn` of `node`, for the execution's error.
+fn attempt_error(node: SocketAddr, conn: &Connection, error: ExecutionError) -> AttemptError {
+    AttemptError {
+        node,
+        shard: conn.info().sharding.as_ref().map(|s| s.shard),
+        error,
+    }
 }
 
 /// Whether `policies` speculate after a latency percentile (and so need recorded latencies).

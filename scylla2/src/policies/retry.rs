@@ -74,14 +74,18 @@ pub fn not_sent(error: &ExecutionError) -> bool {
 }
 
 /// Whether the request may have been applied by a server (so resending could apply it
-/// twice): anything but a request never sent, or one the coordinator refused before
-/// executing it (unavailable, bootstrapping).
+/// twice): anything but a request never sent, one the coordinator refused before executing
+/// it (unavailable, bootstrapping), or a read the replicas failed to answer in time (read
+/// timeout, read failure: the server reports them for reads only, and a read cannot be
+/// applied twice).
 pub fn may_have_been_applied(error: &ExecutionError) -> bool {
     !not_sent(error)
         && !matches!(
             error,
             ExecutionError::Db {
-                error: DbError::Unavailable { .. },
+                error: DbError::Unavailable { .. }
+                    | DbError::ReadTimeout { .. }
+                    | DbError::ReadFailure { .. },
                 ..
             }
         )
@@ -92,6 +96,34 @@ pub fn may_have_been_applied(error: &ExecutionError) -> bool {
 /// unavailable is tried once on the next node; overloaded, server and truncate errors and
 /// broken connections move to the next node only for idempotent statements; requests that
 /// were never sent always move on. Everything else (syntax, invalid, rate limit, …) fails.
+///
+/// The full decision table. "Same node" and unavailable's "next node" are decided once per
+/// execution; the other "next node" rows repeat for each failure while the plan has nodes
+/// (at most 16 retries).
+///
+/// | error | idempotent | not idempotent |
+/// |---|---|---|
+/// | never sent (stream ids exhausted, request too large, bootstrapping) | next node | next node |
+/// | read timeout, enough replicas answered, no data | same node | same node (a read cannot be applied twice) |
+/// | read timeout, other cases; read failure | fail | fail |
+/// | write timeout of the batch log | same node | fail |
+/// | other write timeouts, write failure | fail | fail |
+/// | unavailable | next node | next node (refused before executing) |
+/// | overloaded, server error, truncate error | next node | fail |
+/// | connection broken or closed after sending | next node | fail |
+/// | request timeout (the execution's deadline) | fail | fail |
+/// | syntax, invalid, unauthorized, already exists, rate limit, function failure, … | fail | fail |
+///
+/// Whatever a policy decides, the execution never resends a non-idempotent request that may
+/// have been applied ([`may_have_been_applied`]).
+///
+/// ```
+/// use std::sync::Arc;
+/// use scylla2::policies::{DefaultRetryPolicy, ExecutionPolicies};
+///
+/// let policies = ExecutionPolicies::default().with_retry(Arc::new(DefaultRetryPolicy));
+/// # let _ = policies;
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultRetryPolicy;
 

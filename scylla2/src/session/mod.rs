@@ -23,7 +23,7 @@ pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
 
 use crate::connection::Connection;
-use crate::error::ExecutionError;
+use crate::error::{ExecuteError, ExecutionError};
 use crate::result::{PagingStateResponse, QueryResult};
 use crate::statement::prepared::prepare_on;
 use crate::statement::{ExecutionDefaults, PreparedStatement, Query, Statement};
@@ -61,12 +61,9 @@ impl Session {
     /// `values`, and returns its first page of results.
     ///
     /// Values are checked against a prepared statement's bind markers before anything is
-    /// sent; a bad count or type is [`ExecutionError::Values`].
-    pub async fn execute<S, V>(
-        &self,
-        statement: &S,
-        values: V,
-    ) -> Result<QueryResult, ExecutionError>
+    /// sent; a bad count or type is [`ExecutionError::Values`]. A failure says which nodes
+    /// were tried ([`ExecuteError::attempts`]).
+    pub async fn execute<S, V>(&self, statement: &S, values: V) -> Result<QueryResult, ExecuteError>
     where
         S: Statement<V> + ?Sized,
     {
@@ -123,7 +120,7 @@ impl Session {
         statement: &S,
         values: V,
         paging_state: Option<PagingState>,
-    ) -> Result<(QueryResult, PagingStateResponse), ExecutionError>
+    ) -> Result<(QueryResult, PagingStateResponse), ExecuteError>
     where
         S: Statement<V> + ?Sized,
     {
@@ -135,7 +132,7 @@ impl Session {
         statement: &S,
         values: &V,
         paging_state: Option<PagingState>,
-    ) -> Result<(QueryResult, PagingStateResponse), ExecutionError>
+    ) -> Result<(QueryResult, PagingStateResponse), ExecuteError>
     where
         S: Statement<V> + ?Sized,
         V: ?Sized,

@@ -12,11 +12,11 @@ use scylla2_cql::response::result::PagingState;
 use tokio::task::JoinHandle;
 
 use super::Session;
-use crate::error::ExecutionError;
+use crate::error::{ExecuteError, ExecutionError};
 use crate::result::{PagingStateResponse, QueryResult};
 use crate::statement::Statement;
 
-type PageResult = Result<(QueryResult, PagingStateResponse), ExecutionError>;
+type PageResult = Result<(QueryResult, PagingStateResponse), ExecuteError>;
 type Fetch = dyn Fn(Option<PagingState>) -> JoinHandle<PageResult> + Send + Sync;
 
 /// The pages of a statement, each requested while the previous one is being read.
@@ -64,7 +64,7 @@ impl Drop for PageStream {
 }
 
 impl Stream for PageStream {
-    type Item = Result<QueryResult, ExecutionError>;
+    type Item = Result<QueryResult, ExecuteError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let Some(task) = self.pending.as_mut() else {
@@ -84,7 +84,7 @@ impl Stream for PageStream {
                 Poll::Ready(Some(Ok(page)))
             }
             Ok(Err(e)) => Poll::Ready(Some(Err(e))),
-            Err(_) => Poll::Ready(Some(Err(ExecutionError::PageFetchFailed))),
+            Err(_) => Poll::Ready(Some(Err(ExecutionError::PageFetchFailed.into()))),
         }
     }
 }

@@ -218,7 +218,10 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
         columns: Option<&ResultColumns>,
     ) -> Result<ResponseFuture<'c>, ExecutionError> {
         let mut params = opts.params(values);
-        params.skip_metadata = true;
+        // Only when the prepared result metadata has columns to decode the rows with: the
+        // columns of a conditional statement's result depend on whether it applied, so its
+        // prepared metadata is empty and its rows must bring their own (v4 §4.1.4 flag 0x02).
+        params.skip_metadata = columns.is_some_and(|c| !c.columns.is_empty());
         let request = Execute {
             id: &self.shared.id,
             result_metadata_id: columns.and_then(|c| c.metadata_id.as_deref()),
