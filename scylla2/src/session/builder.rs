@@ -113,7 +113,8 @@ impl SessionBuilder {
         self
     }
 
-    /// Default request timeout (`None`: no timeout).
+    /// Default request timeout (`None`: no timeout), enforced at millisecond precision (see
+    /// `StatementOptions::timeout`).
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.defaults.timeout = timeout;
         self
