@@ -111,6 +111,8 @@ async fn lost_answers_replace_the_connection_instead_of_wedging_its_shard() {
     .expect("the connection of shard 0 is replaced");
     assert_eq!(replaced.0, Some(0));
     assert!(replaced.1 >= MAX_STREAMS / 4, "{replaced:?}");
+    let stats = session.connection_stats();
+    assert!(stats.replaced >= 1, "{stats:?}");
 
     // Shard 0 is served again, by its own connection, at the first attempt.
     sim.reset_stats();
@@ -228,4 +230,68 @@ async fn heartbeats_count_whole_frames_not_bytes() {
     );
     // Silence seen within two intervals, then the heartbeat's own timeout.
     assert!(took < Duration::from_millis(1_500), "{took:?}");
+}
+
+#[tokio::test]
+async fn an_unrouted_session_replaces_a_connection_full_of_lost_answers() {
+    if std::env::var("SCYLLA_URI").is_ok() {
+        return;
+    }
+    let sim = Cluster::builder()
+        .port(0)
+        .start()
+        .await
+        .expect("simulator starts");
+    let mut config = ConnectionConfig::default();
+    config.max_streams = 64;
+    config.max_orphaned_streams = Some(16);
+    let builder = Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .topology(None)
+        .connection_config(config)
+        .request_timeout(Some(Duration::from_millis(200)));
+    let mut events = builder.session_events();
+    let session = Arc::new(builder.connect().await.expect("connects"));
+    let probe = "SELECT release_version FROM system.local";
+    sim.inject(
+        FaultRule::new(FaultAction::NoAnswer)
+            .kind(RequestKind::Query)
+            .query_contains("release_version")
+            .times(64),
+    );
+    let mut lost = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let session = session.clone();
+        lost.spawn(async move { session.execute(probe, ()).await.map(|_| ()) });
+    }
+    while lost.join_next().await.is_some() {}
+    sim.clear_faults();
+    // The next request finds the connection retiring (its ids all held: it fails at once,
+    // unsent) and opens its replacement, which serves the requests after it.
+    let recovered = tokio::time::timeout(Duration::from_secs(2), async {
+        while session.execute(probe, ()).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(recovered.is_ok(), "{:?}", session.connection_stats());
+    let replaced = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(SessionEvent::ConnectionReplaced {
+                orphaned_streams, ..
+            }) = events.recv().await
+            {
+                break orphaned_streams;
+            }
+        }
+    })
+    .await
+    .expect("ConnectionReplaced");
+    assert!(replaced >= 16, "{replaced}");
+    let stats = session.connection_stats();
+    assert_eq!((stats.replaced, stats.open), (1, 1), "{stats:?}");
+    assert_eq!(
+        stats.orphaned_streams, 0,
+        "the new connection holds none: {stats:?}"
+    );
 }

@@ -258,7 +258,13 @@ impl SessionBuilder {
         if nodes.is_empty() && cluster.is_none() {
             return Err(SessionError::Connect(failures));
         }
-        let pools = Pools::new(nodes, self.connections_per_node, self.connection, keyspace);
+        let pools = Pools::new(
+            nodes,
+            self.connections_per_node,
+            self.connection,
+            keyspace,
+            events.clone(),
+        );
         Ok(Session {
             inner: Arc::new(SessionInner {
                 pools: Arc::new(pools),

@@ -5,6 +5,7 @@ mod builder;
 pub mod keyspace;
 mod paging;
 mod pool;
+mod stats;
 
 #[cfg(test)]
 mod tests;
@@ -21,6 +22,7 @@ use scylla2_cql::response::result::PagingState;
 pub use builder::SessionBuilder;
 pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
+pub use stats::ConnectionStats;
 
 use crate::connection::Connection;
 use crate::error::{ExecuteError, ExecutionError};
@@ -245,6 +247,15 @@ impl Session {
         match &self.inner.cluster {
             Some(cluster) => cluster.open_connections(),
             None => self.inner.pools.all().count(),
+        }
+    }
+
+    /// The health of the session's connections now: open, suspect, stream ids held by
+    /// answers that never came, and connections replaced for that reason so far.
+    pub fn connection_stats(&self) -> ConnectionStats {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.connection_stats(),
+            None => self.inner.pools.connection_stats(),
         }
     }
 

@@ -4,7 +4,7 @@
 //! allocates nothing.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -43,6 +43,9 @@ pub(crate) struct Pools {
     next: AtomicUsize,
     pub(crate) connection_config: ConnectionConfig,
     pub(crate) keyspace: ArcSwapOption<String>,
+    events: Arc<crate::events::Events>,
+    /// Connections replaced for their orphaned stream ids.
+    replaced: AtomicU64,
 }
 
 /// Opens a connection and switches it to `keyspace`.
@@ -92,6 +95,7 @@ impl Pools {
         per_node: usize,
         connection_config: ConnectionConfig,
         keyspace: Option<String>,
+        events: Arc<crate::events::Events>,
     ) -> Self {
         let nodes = nodes
             .into_iter()
@@ -108,7 +112,23 @@ impl Pools {
             next: AtomicUsize::new(0),
             connection_config,
             keyspace: ArcSwapOption::from(keyspace.map(Arc::new)),
+            events,
+            replaced: AtomicU64::new(0),
         }
+    }
+
+    /// The health of every connection, and the replacements made so far.
+    pub(crate) fn connection_stats(&self) -> super::ConnectionStats {
+        let mut stats = super::ConnectionStats {
+            replaced: self.replaced.load(Ordering::Relaxed),
+            ..Default::default()
+        };
+        for conn in self.nodes.iter().flat_map(|n| n.slots.iter()) {
+            if let Some(c) = conn.conn.load_full() {
+                stats.add(&c);
+            }
+        }
+        stats
     }
 
     /// Every open connection.
@@ -172,7 +192,19 @@ impl Pools {
                 };
                 match opened {
                     Ok(conn) => {
-                        s.conn.store(Some(Arc::new(conn)));
+                        // The old connection, if it was retiring, closes when the requests
+                        // still holding it are done.
+                        let old = s.conn.swap(Some(Arc::new(conn)));
+                        if let Some(old) = old.filter(|c| c.is_retiring() && !c.is_closed()) {
+                            pools.replaced.fetch_add(1, Ordering::Relaxed);
+                            pools
+                                .events
+                                .publish(crate::events::SessionEvent::ConnectionReplaced {
+                                    node: addr,
+                                    shard: None,
+                                    orphaned_streams: old.orphaned_streams(),
+                                });
+                        }
                         s.failures.store(0, Ordering::Relaxed);
                         s.reconnecting.store(false, Ordering::Release);
                         return;
@@ -214,15 +246,15 @@ impl Iterator for Plan<'_> {
             self.offset += 1;
             let (node, slot) = self.pools.slot(index)?;
             match node.slots[slot].conn.load_full() {
-                Some(conn) if conn.is_usable() => {
+                Some(conn) if !conn.is_closed() => {
                     if conn.is_retiring() && in_runtime() {
                         // The new connection replaces it in the slot; the old one closes
                         // when the requests holding it are done.
                         self.pools.reconnect(node, slot);
                     }
-                    return Some((node.addr, conn));
-                }
-                Some(conn) if !conn.is_closed() => {
+                    if conn.is_usable() {
+                        return Some((node.addr, conn));
+                    }
                     if self.last_resort.is_none() {
                         self.last_resort = Some((node.addr, conn));
                     }

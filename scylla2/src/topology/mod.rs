@@ -162,6 +162,7 @@ impl Cluster {
             keyspace: ArcSwapOption::from(keyspace.map(Arc::new)),
             events,
             sharding_learned: Notify::new(),
+            replaced: std::sync::atomic::AtomicU64::new(0),
         });
         let cluster = Arc::new(Self {
             state: ArcSwap::from_pointee(ClusterState {
@@ -426,6 +427,20 @@ impl Cluster {
     /// Addresses of every known node.
     pub(crate) fn node_addresses(&self) -> Vec<SocketAddr> {
         self.state.load().pools.iter().map(|p| p.address).collect()
+    }
+
+    /// The health of every pooled connection, and the replacements made so far.
+    pub(crate) fn connection_stats(&self) -> crate::session::ConnectionStats {
+        let mut stats = crate::session::ConnectionStats {
+            replaced: self.ctx.replaced.load(std::sync::atomic::Ordering::Relaxed),
+            ..Default::default()
+        };
+        for pool in &self.state.load().pools {
+            for conn in pool.conns.load().slots.iter().flatten() {
+                stats.add(conn);
+            }
+        }
+        stats
     }
 
     /// Number of open pooled connections.

@@ -113,6 +113,11 @@ pub(super) async fn fill(pool: &Arc<NodePool>, ctx: &Arc<PoolContext>) -> Filled
                 if accept(pool.address, &mut conns, slot, Arc::new(conn), &mut events) {
                     placed += 1;
                 }
+                let replaced = events
+                    .iter()
+                    .filter(|e| matches!(e, SessionEvent::ConnectionReplaced { .. }))
+                    .count();
+                ctx.replaced.fetch_add(replaced as u64, Ordering::Relaxed);
                 pool.conns.store(Arc::new(conns));
                 for event in events {
                     ctx.events.publish(event);

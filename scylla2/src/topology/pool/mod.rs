@@ -73,6 +73,8 @@ pub(crate) struct PoolContext {
     pub(crate) events: Arc<Events>,
     /// Signalled when a pool learns a node's sharding (the routing snapshot is rebuilt).
     pub(crate) sharding_learned: Notify,
+    /// Connections replaced for their orphaned stream ids.
+    pub(crate) replaced: std::sync::atomic::AtomicU64,
 }
 
 /// The connections of a pool, replaced as a whole by the pool task.
