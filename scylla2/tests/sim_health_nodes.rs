@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use scylla2::connection::ConnectionConfig;
 use scylla2::events::SessionEvent;
+use scylla2::policies::ConstantReconnectionPolicy;
 use scylla2::{ExecutionError, Session, SessionBuilder};
 use scylla2_sim::{Cluster, Event};
 use tokio::sync::broadcast;
@@ -280,4 +281,78 @@ async fn a_restarted_single_node_is_usable_within_a_second() {
     .expect("usable again");
     eprintln!("restart: first success {usable:?} after the node accepted connections");
     assert!(usable < Duration::from_secs(1), "{usable:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconnection_policy_paces_routed_pools() {
+    if skip() {
+        return;
+    }
+    let sim = sim(2, 0).await;
+    let target = sim.contact_points()[1];
+    let every = Duration::from_millis(150);
+    let b = builder(&sim, Duration::from_secs(1))
+        .reconnection_policy(Arc::new(ConstantReconnectionPolicy::new(every)));
+    let mut events = b.session_events();
+    let _session = b.connect().await.expect("connects");
+    sim.stop_node(1).await.expect("stops");
+    let stopped = Instant::now();
+    let mut failed = Vec::new();
+    while stopped.elapsed() < Duration::from_millis(1_500) {
+        let left = Duration::from_millis(1_500).saturating_sub(stopped.elapsed());
+        match wait_for(
+            &mut events,
+            left,
+            |e| matches!(e, SessionEvent::ConnectionFailed { node, .. } if *node == target),
+        )
+        .await
+        {
+            Some((_, at)) => failed.push(at - stopped),
+            None => break,
+        }
+    }
+    sim.start_node(1).await.expect("starts");
+    // The default policy would have waited 100, 200, 400 and 800 ms (plus jitter).
+    assert!(failed.len() >= 6, "{failed:?}");
+    for pair in failed.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= every - Duration::from_millis(20), "{failed:?}");
+        assert!(gap < every * 3, "{failed:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconnection_policy_paces_unrouted_connections() {
+    if skip() {
+        return;
+    }
+    let sim = sim(1, 0).await;
+    let session = builder(&sim, Duration::from_secs(1))
+        .topology(None)
+        .reconnection_policy(Arc::new(ConstantReconnectionPolicy::new(
+            Duration::from_millis(20),
+        )))
+        .connect()
+        .await
+        .expect("connects");
+    let query = "SELECT release_version FROM system.local";
+    sim.stop_node(0).await.expect("stops");
+    // Requests keep failing (each failure asks for a reconnection) for long enough that the
+    // default policy would wait more than a second.
+    let down = Instant::now();
+    while down.elapsed() < Duration::from_secs(3) {
+        assert!(session.execute(query, ()).await.is_err());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    sim.start_node(0).await.expect("starts");
+    let accepting = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while session.execute(query, ()).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("usable again");
+    let took = accepting.elapsed();
+    assert!(took < Duration::from_millis(300), "{took:?}");
 }

@@ -1,9 +1,10 @@
 //! Execution policies: [`retry`] policies, [`speculative`] execution and execution
-//! [`profile`]s, applied by the driver's one attempt loop (`execute`) to every execution,
+//! [`profile`]s (and the pools' [`reconnection`] policies), applied by the driver's one attempt loop (`execute`) to every execution,
 //! whether its plan is routed (token- and shard-aware) or the unrouted contact-point rotation.
 
 mod execute;
 pub mod profile;
+pub mod reconnection;
 pub mod retry;
 pub mod speculative;
 
@@ -11,6 +12,9 @@ use std::sync::Arc;
 
 pub(crate) use execute::run;
 pub use profile::ExecutionProfile;
+pub use reconnection::{
+    ConstantReconnectionPolicy, ExponentialReconnectionPolicy, ReconnectionPolicy,
+};
 pub use retry::{
     DefaultRetryPolicy, DowngradingConsistencyRetryPolicy, FallthroughRetryPolicy, RetryDecision,
     RetryPolicy, RetryRequest,

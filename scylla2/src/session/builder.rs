@@ -14,7 +14,7 @@ use crate::auth::{AuthenticatorProvider, PlainTextAuthenticator};
 use crate::connection::{Compression, ConnectionConfig};
 use crate::error::SessionError;
 use crate::events::{Events, SessionEvent};
-use crate::policies::ExecutionPolicies;
+use crate::policies::{ExecutionPolicies, ReconnectionPolicy};
 use crate::statement::ExecutionDefaults;
 
 /// Configures and connects a [`Session`].
@@ -27,6 +27,7 @@ pub struct SessionBuilder {
     connections_per_node: usize,
     topology: Option<crate::topology::TopologyConfig>,
     policies: Option<ExecutionPolicies>,
+    reconnection: Option<Arc<dyn ReconnectionPolicy>>,
     /// The session's event channels, subscribable before `connect`.
     events: Arc<Events>,
 }
@@ -48,6 +49,7 @@ impl SessionBuilder {
             connections_per_node: 1,
             topology: Some(crate::topology::TopologyConfig::default()),
             policies: None,
+            reconnection: None,
             events: Arc::new(Events::new()),
         }
     }
@@ -171,6 +173,28 @@ impl SessionBuilder {
         self
     }
 
+    /// How long to wait before trying a node again after failed connection attempts, for
+    /// every pool of the session, routed or not (default: 100 ms doubling to 10 s, with
+    /// jitter; it replaces `TopologyConfig::pool.reconnection`). The control connection
+    /// follows it too, never waiting more than half a second.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use scylla2::policies::ConstantReconnectionPolicy;
+    ///
+    /// let builder = scylla2::Session::builder()
+    ///     .contact_point("127.0.0.1:9042")
+    ///     .reconnection_policy(Arc::new(ConstantReconnectionPolicy::new(
+    ///         Duration::from_millis(500),
+    ///     )));
+    /// # let _ = builder;
+    /// ```
+    pub fn reconnection_policy(mut self, policy: Arc<dyn ReconnectionPolicy>) -> Self {
+        self.reconnection = Some(policy);
+        self
+    }
+
     /// A receiver of the session's events, subscribed before `connect` so that it sees what
     /// happens while connecting too (connections opened, [`SessionEvent::RoutingUnavailable`],
     /// …). Sessions connected from clones of one builder share their event channels.
@@ -212,9 +236,15 @@ impl SessionBuilder {
         // A routed session keeps its own per-node (per-shard) pools; without readable
         // metadata it falls back to connections to the contact points, unrouted, and says so.
         let mut routing_unavailable = None;
+        let reconnection = self
+            .reconnection
+            .clone()
+            .or_else(|| self.topology.as_ref().map(|t| t.pool.reconnection.clone()))
+            .unwrap_or_else(|| Arc::new(crate::policies::ExponentialReconnectionPolicy::default()));
         let cluster = match self.topology {
             Some(mut config) => {
                 config.pool.connections_per_node = self.connections_per_node;
+                config.pool.reconnection = reconnection.clone();
                 match crate::topology::Cluster::connect(
                     addrs.clone(),
                     self.connection.clone(),
@@ -264,6 +294,7 @@ impl SessionBuilder {
             self.connection,
             keyspace,
             events.clone(),
+            reconnection,
         );
         Ok(Session {
             inner: Arc::new(SessionInner {

@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use scylla2_cql::request::{Query, QueryParameters};
@@ -14,6 +13,7 @@ use scylla2_cql::request::{Query, QueryParameters};
 use crate::connection::{Connection, ConnectionConfig};
 use crate::error::ExecutionError;
 use crate::execution::{Decoded, decode};
+use crate::policies::ReconnectionPolicy;
 
 /// One node's connections.
 #[derive(Debug)]
@@ -30,12 +30,6 @@ struct Slot {
     failures: AtomicU32,
 }
 
-/// Delay before trying again after `failures` failed reconnections: 100 ms doubling up to
-/// 10 s.
-fn backoff(failures: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << failures.min(7))).min(Duration::from_secs(10))
-}
-
 /// Everything a connection needs to be (re)opened.
 #[derive(Debug)]
 pub(crate) struct Pools {
@@ -46,6 +40,8 @@ pub(crate) struct Pools {
     events: Arc<crate::events::Events>,
     /// Connections replaced for their orphaned stream ids.
     replaced: AtomicU64,
+    /// The wait before reopening a connection after failed attempts.
+    reconnection: Arc<dyn ReconnectionPolicy>,
 }
 
 /// Opens a connection and switches it to `keyspace`.
@@ -96,6 +92,7 @@ impl Pools {
         connection_config: ConnectionConfig,
         keyspace: Option<String>,
         events: Arc<crate::events::Events>,
+        reconnection: Arc<dyn ReconnectionPolicy>,
     ) -> Self {
         let nodes = nodes
             .into_iter()
@@ -114,6 +111,7 @@ impl Pools {
             keyspace: ArcSwapOption::from(keyspace.map(Arc::new)),
             events,
             replaced: AtomicU64::new(0),
+            reconnection,
         }
     }
 
@@ -209,7 +207,10 @@ impl Pools {
                         s.reconnecting.store(false, Ordering::Release);
                         return;
                     }
-                    Err(_) => backoff(s.failures.fetch_add(1, Ordering::Relaxed)),
+                    Err(_) => {
+                        let failures = s.failures.fetch_add(1, Ordering::Relaxed);
+                        pools.reconnection.delay(addr, failures.saturating_add(1))
+                    }
                 }
             };
             // Failed: no new attempt for this slot until the backoff has passed.
@@ -267,20 +268,5 @@ impl Iterator for Plan<'_> {
             }
         }
         self.last_resort.take()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::backoff;
-    use std::time::Duration;
-
-    #[test]
-    fn backoff_doubles_up_to_ten_seconds() {
-        assert_eq!(backoff(0), Duration::from_millis(100));
-        assert_eq!(backoff(1), Duration::from_millis(200));
-        assert_eq!(backoff(6), Duration::from_millis(6400));
-        assert_eq!(backoff(7), Duration::from_secs(10));
-        assert_eq!(backoff(u32::MAX), Duration::from_secs(10));
     }
 }

@@ -219,7 +219,7 @@ pub(super) async fn run(
 ) {
     let mut conn = conn;
     let mut events = events;
-    let mut backoff = ctx.config.reconnect_base;
+    let mut failures = 0u32;
     loop {
         serve(&weak, &refresh_now, &ctx, &conn, &mut events, &mut use_v2).await;
         conn.close();
@@ -255,14 +255,14 @@ pub(super) async fn run(
                 if let Ok((c, e)) = open_control(&cluster, addr, &mut use_v2).await {
                     conn = c;
                     events = e;
-                    backoff = ctx.config.reconnect_base;
+                    failures = 0;
                     break 'failover;
                 }
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2)
-                .min(ctx.config.reconnect_max)
-                .min(CONTROL_RECONNECT_MAX);
+            failures = failures.saturating_add(1);
+            let policy = &ctx.config.reconnection;
+            let wait = policy.delay(conn.peer_addr(), failures);
+            tokio::time::sleep(wait.min(CONTROL_RECONNECT_MAX)).await;
         }
     }
 }

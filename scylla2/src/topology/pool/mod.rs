@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use crate::connection::{Connection, ConnectionConfig, ConnectionError};
 use crate::events::{Events, SessionEvent};
+use crate::policies::{ExponentialReconnectionPolicy, ReconnectionPolicy};
 use crate::routing::{Shard, Sharder};
 
 mod fill;
@@ -45,10 +46,9 @@ pub struct PoolConfig {
     pub shard_aware_port: bool,
     /// Local ports tried for shard-aware connections.
     pub local_port_range: RangeInclusive<u16>,
-    /// First reconnection delay.
-    pub reconnect_base: Duration,
-    /// Largest reconnection delay.
-    pub reconnect_max: Duration,
+    /// The wait before trying a node again after failed connection attempts (default
+    /// [`ExponentialReconnectionPolicy`]: 100 ms doubling to 10 s, with jitter).
+    pub reconnection: Arc<dyn ReconnectionPolicy>,
 }
 
 impl Default for PoolConfig {
@@ -58,8 +58,7 @@ impl Default for PoolConfig {
             connections_per_node: 1,
             shard_aware_port: true,
             local_port_range: crate::routing::sharding::DEFAULT_LOCAL_PORT_RANGE,
-            reconnect_base: Duration::from_millis(100),
-            reconnect_max: Duration::from_secs(10),
+            reconnection: Arc::new(ExponentialReconnectionPolicy::default()),
         }
     }
 }
@@ -282,8 +281,8 @@ async fn open(
 /// The pool task: fills the pool, publishes the node's state, and waits for a change of a
 /// connection's health, a wake-up, or the end of the backoff.
 async fn run(pool: Arc<NodePool>, ctx: Arc<PoolContext>) {
-    let base = ctx.config.reconnect_base;
-    let mut delay = base;
+    // Failed rounds in a row (the reconnection policy's count).
+    let mut failures = 0u32;
     loop {
         if pool.closed.load(Ordering::Acquire) {
             break;
@@ -291,24 +290,22 @@ async fn run(pool: Arc<NodePool>, ctx: Arc<PoolContext>) {
         let filled = fill::fill(&pool, &ctx).await;
         pool.publish_state(&ctx, filled.usable);
         let wait = if filled.complete {
-            delay = base;
+            failures = 0;
             Duration::from_secs(1)
         } else if !filled.failed {
             // Progress without errors (e.g. normal-port connections landing on shards that
             // already have one): go on right away.
-            delay = base;
+            failures = 0;
             Duration::ZERO
         } else {
-            let jitter = random_u64(delay.as_nanos() as u64) % (delay.as_millis() as u64 / 2 + 1);
-            let wait = delay + Duration::from_millis(jitter);
-            delay = (delay * 2).min(ctx.config.reconnect_max);
-            wait
+            failures = failures.saturating_add(1);
+            ctx.config.reconnection.delay(pool.address, failures)
         };
         let until = tokio::time::Instant::now() + wait;
         loop {
             tokio::select! {
                 _ = pool.wake.notified() => {
-                    delay = base;
+                    failures = 0;
                     break;
                 }
                 _ = pool.health.notified() => {
