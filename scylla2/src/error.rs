@@ -85,6 +85,10 @@ pub enum ExecutionError {
     /// The request did not complete within its timeout.
     #[error("request timed out after {0:?}")]
     Timeout(Duration),
+    /// The session was closed (`Session::close`): the request was refused, or was still
+    /// waiting when the close deadline passed.
+    #[error("the session is closed")]
+    SessionClosed,
 }
 
 impl ExecutionError {
@@ -217,6 +221,13 @@ impl ExecuteError {
     /// What went wrong.
     pub fn kind(&self) -> &ExecutionError {
         &self.0.error
+    }
+
+    /// The same failure, reported as [`ExecutionError::SessionClosed`] (its connections were
+    /// closed under it by `Session::close`).
+    pub(crate) fn closed(mut self) -> Self {
+        self.0.error = ExecutionError::SessionClosed;
+        self
     }
 
     /// What went wrong, by value.

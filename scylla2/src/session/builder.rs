@@ -103,6 +103,28 @@ impl SessionBuilder {
         self.authenticator(Arc::new(PlainTextAuthenticator::new(username, password)))
     }
 
+    /// Client TLS for every connection of the session (control connection, node pools,
+    /// ScyllaDB's shard-aware TLS port); see [`TlsContext`](crate::connection::TlsContext)
+    /// for the server names nodes are verified against. Set it after
+    /// [`Self::connection_config`], which replaces the whole connection configuration.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use scylla2::Session;
+    /// use scylla2::connection::TlsContext;
+    ///
+    /// let tls = TlsContext::from_pem(&std::fs::read("ca.pem")?, None)?;
+    /// let session = Session::builder().contact_point("db.example.com:9142").tls(tls).connect().await?;
+    /// # drop(session);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "rustls-023")]
+    pub fn tls(mut self, context: crate::connection::TlsContext) -> Self {
+        self.connection.tls = Some(context);
+        self
+    }
+
     /// TCP connect timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connection.connect_timeout = timeout;
@@ -212,6 +234,8 @@ impl SessionBuilder {
             None => None,
         };
         let mut addrs: Vec<SocketAddr> = Vec::new();
+        #[cfg(feature = "rustls-023")]
+        let mut tls_names = Vec::new();
         for point in &self.contact_points {
             if !point.contains(':') {
                 return Err(SessionError::InvalidContactPoint(point.clone()));
@@ -223,10 +247,21 @@ impl SessionBuilder {
                     source,
                 })?;
             for addr in resolved {
+                #[cfg(feature = "rustls-023")]
+                if let Some(name) = crate::connection::tls::contact_point_name(point) {
+                    tls_names.push((addr.ip(), name));
+                }
                 if !addrs.contains(&addr) {
                     addrs.push(addr);
                 }
             }
+        }
+        #[cfg_attr(not(feature = "rustls-023"), allow(unused_mut))]
+        let mut connection = self.connection;
+        // A node reached through a contact point given as a name is verified against it.
+        #[cfg(feature = "rustls-023")]
+        if let Some(tls) = connection.tls.take() {
+            connection.tls = Some(tls.with_contact_names(tls_names));
         }
         let events = self.events;
         let policies = self
@@ -247,7 +282,7 @@ impl SessionBuilder {
                 config.pool.reconnection = reconnection.clone();
                 match crate::topology::Cluster::connect(
                     addrs.clone(),
-                    self.connection.clone(),
+                    connection.clone(),
                     config,
                     keyspace.clone(),
                     events.clone(),
@@ -272,7 +307,7 @@ impl SessionBuilder {
         for addr in addrs.into_iter().filter(|_| cluster.is_none()) {
             let mut conns = Vec::new();
             for _ in 0..self.connections_per_node {
-                match open_connection(addr, &self.connection, keyspace.as_deref()).await {
+                match open_connection(addr, &connection, keyspace.as_deref()).await {
                     Ok(conn) => conns.push(conn),
                     Err(OpenError::Use(e)) => return Err(SessionError::UseKeyspace(e)),
                     Err(OpenError::Connection(addr, e)) => {
@@ -291,7 +326,7 @@ impl SessionBuilder {
         let pools = Pools::new(
             nodes,
             self.connections_per_node,
-            self.connection,
+            connection,
             keyspace,
             events.clone(),
             reconnection,
@@ -305,6 +340,7 @@ impl SessionBuilder {
                 policies,
                 latencies: crate::policies::LatencyTracker::new(),
                 routing_unavailable,
+                closing: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

@@ -2,6 +2,7 @@
 //! `execute`, `execute_single_page`, `execute_paged`, `prepare` and `use_keyspace`.
 
 mod builder;
+mod close;
 pub mod keyspace;
 mod paging;
 mod pool;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use scylla2_cql::response::result::PagingState;
 
 pub use builder::SessionBuilder;
+pub use close::CloseSummary;
 pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
 pub use stats::ConnectionStats;
@@ -51,6 +53,27 @@ struct SessionInner {
     latencies: crate::policies::LatencyTracker,
     /// Why the session runs unrouted although topology was enabled.
     routing_unavailable: Option<String>,
+    /// Set by `Session::close`: new executions are refused.
+    closing: std::sync::atomic::AtomicBool,
+}
+
+impl SessionInner {
+    /// Refuses work once the session is closing.
+    fn check_open(&self) -> Result<(), ExecutionError> {
+        if self.closing.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(ExecutionError::SessionClosed);
+        }
+        Ok(())
+    }
+
+    /// A failure of a request cut off by `Session::close` is reported as such.
+    fn closed_if_closing(&self, e: ExecuteError) -> ExecuteError {
+        if self.closing.load(std::sync::atomic::Ordering::Acquire) {
+            e.closed()
+        } else {
+            e
+        }
+    }
 }
 
 impl Session {
@@ -70,6 +93,7 @@ impl Session {
         S: Statement<V> + ?Sized,
     {
         let inner = &*self.inner;
+        inner.check_open()?;
         // The result is borrowed only in this block, which ends before the rare await (see
         // `run_statement!`).
         let follow_keyspace = {
@@ -82,7 +106,8 @@ impl Session {
                 None,
                 &inner.policies,
                 &inner.latencies,
-            )?;
+            )
+            .map_err(|e| inner.closed_if_closing(e))?;
             if result.set_keyspace().is_none() {
                 return Ok(result);
             }
@@ -140,6 +165,7 @@ impl Session {
         V: ?Sized,
     {
         let inner = &*self.inner;
+        inner.check_open()?;
         let state = paging_state.as_ref().map(PagingState::as_bytes);
         let result = crate::topology::run_statement!(
             inner.cluster.as_deref(),
@@ -150,7 +176,8 @@ impl Session {
             state,
             &inner.policies,
             &inner.latencies,
-        )?;
+        )
+        .map_err(|e| inner.closed_if_closing(e))?;
         let paging = result.paging_state();
         Ok((result, paging))
     }
@@ -177,6 +204,7 @@ impl Session {
         &self,
         query: impl Into<Query>,
     ) -> Result<PreparedStatement, ExecutionError> {
+        self.inner.check_open()?;
         let query = query.into();
         let mut last = None;
         // Routed sessions prepare on any live node (local ones first), then the contact points.
@@ -213,6 +241,7 @@ impl Session {
     /// Switches every connection, present and future, to `keyspace`. The name is validated
     /// locally first.
     pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ExecutionError> {
+        self.inner.check_open()?;
         let name = keyspace::validate_keyspace_name(keyspace)?;
         let pools = &self.inner.pools;
         let mut any = false;

@@ -42,6 +42,10 @@ pub(crate) struct Pools {
     replaced: AtomicU64,
     /// The wait before reopening a connection after failed attempts.
     reconnection: Arc<dyn ReconnectionPolicy>,
+    /// Set by `Session::close`: nothing is reopened any more.
+    closed: AtomicBool,
+    /// Ends the reconnection tasks' backoff waits when the session closes.
+    shutdown: Arc<tokio::sync::Notify>,
 }
 
 /// Opens a connection and switches it to `keyspace`.
@@ -112,6 +116,26 @@ impl Pools {
             events,
             replaced: AtomicU64::new(0),
             reconnection,
+            closed: AtomicBool::new(false),
+            shutdown: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// Requests waiting for an answer on the connections (orphaned stream ids left out).
+    pub(crate) fn live_requests(&self) -> usize {
+        self.all()
+            .map(|c| c.in_flight().saturating_sub(c.orphaned_streams()))
+            .sum()
+    }
+
+    /// Closes every connection and stops reopening them (`Session::close`).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.shutdown.notify_waiters();
+        for slot in self.nodes.iter().flat_map(|n| n.slots.iter()) {
+            if let Some(conn) = slot.conn.swap(None) {
+                conn.close();
+            }
         }
     }
 
@@ -166,12 +190,18 @@ impl Pools {
         let Some(s) = node.slots.get(slot) else {
             return;
         };
-        if s.reconnecting.swap(true, Ordering::AcqRel) {
+        if self.closed.load(Ordering::Acquire) || s.reconnecting.swap(true, Ordering::AcqRel) {
             return;
         }
         let weak: Weak<Self> = Arc::downgrade(self);
+        let shutdown = self.shutdown.clone();
         let addr = node.addr;
         tokio::spawn(async move {
+            // Registered before the pools' `closed` flag is read below, so that a close
+            // after that read still ends the backoff wait.
+            let closing = shutdown.notified();
+            tokio::pin!(closing);
+            closing.as_mut().enable();
             // Holds the pools only while connecting, so that a dropped session ends the task.
             let delay = {
                 let Some(pools) = weak.upgrade() else {
@@ -189,6 +219,10 @@ impl Pools {
                     return;
                 };
                 match opened {
+                    Ok(conn) if pools.closed.load(Ordering::Acquire) => {
+                        conn.close();
+                        return;
+                    }
                     Ok(conn) => {
                         // The old connection, if it was retiring, closes when the requests
                         // still holding it are done.
@@ -207,14 +241,19 @@ impl Pools {
                         s.reconnecting.store(false, Ordering::Release);
                         return;
                     }
+                    Err(_) if pools.closed.load(Ordering::Acquire) => return,
                     Err(_) => {
                         let failures = s.failures.fetch_add(1, Ordering::Relaxed);
                         pools.reconnection.delay(addr, failures.saturating_add(1))
                     }
                 }
             };
-            // Failed: no new attempt for this slot until the backoff has passed.
-            tokio::time::sleep(delay).await;
+            // Failed: no new attempt for this slot until the backoff has passed (or the
+            // session closes).
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = closing => return,
+            }
             if let Some(pools) = weak.upgrade() {
                 let node = pools.nodes.iter().find(|n| n.addr == addr);
                 if let Some(s) = node.and_then(|n| n.slots.get(slot)) {

@@ -429,6 +429,35 @@ impl Cluster {
         self.state.load().pools.iter().map(|p| p.address).collect()
     }
 
+    /// Stops the control task and every pool task, and closes every connection, the control
+    /// connection included (`Session::close`).
+    pub(crate) fn close(&self) {
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            task.abort();
+        }
+        for pool in &self.state.load().pools {
+            pool.close_now();
+        }
+        if let Some(c) = self.control.swap(None) {
+            c.close();
+        }
+    }
+
+    /// Requests waiting for an answer on the pooled connections.
+    pub(crate) fn live_requests(&self) -> usize {
+        self.state
+            .load()
+            .pools
+            .iter()
+            .map(|p| p.live_requests())
+            .sum()
+    }
+
     /// The health of every pooled connection, and the replacements made so far.
     pub(crate) fn connection_stats(&self) -> crate::session::ConnectionStats {
         let mut stats = crate::session::ConnectionStats {

@@ -123,6 +123,8 @@ pub(crate) struct NodePool {
     /// Notified by the connections on every change of their health (see module docs).
     health: Arc<Notify>,
     next: AtomicUsize,
+    /// The pool task (aborted by [`Self::close_now`]).
+    task: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 /// A pool's pick for a target: a usable connection, or a suspect one (last resort).
@@ -152,11 +154,45 @@ impl NodePool {
             wake: Notify::new(),
             health: Arc::new(Notify::new()),
             next: AtomicUsize::new(0),
+            task: std::sync::Mutex::new(None),
         });
         if enabled {
-            tokio::spawn(run(pool.clone(), ctx.clone()));
+            let task = tokio::spawn(run(pool.clone(), ctx.clone()));
+            *pool
+                .task
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task.abort_handle());
         }
         pool
+    }
+
+    /// Stops the pool task now (its handshakes in progress with it) and closes every
+    /// connection (`Session::close`).
+    pub(crate) fn close_now(&self) {
+        self.closed.store(true, Ordering::Release);
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            task.abort();
+        }
+        for c in self.conns.load().slots.iter().flatten() {
+            c.close();
+        }
+    }
+
+    /// Requests waiting for an answer on the pool's connections (orphaned ids left out).
+    pub(crate) fn live_requests(&self) -> usize {
+        self.conns
+            .load()
+            .slots
+            .iter()
+            .flatten()
+            .filter(|c| !c.is_closed())
+            .map(|c| c.in_flight().saturating_sub(c.orphaned_streams()))
+            .sum()
     }
 
     /// Whether the node is considered up.
@@ -261,12 +297,15 @@ fn is_addr_in_use(e: &ConnectionError) -> bool {
     )
 }
 
+/// Opens a connection to `node` through `target` (its CQL port or its shard-aware port; TLS
+/// verifies `node`'s server name either way).
 async fn open(
-    addr: SocketAddr,
+    node: SocketAddr,
+    target: SocketAddr,
     local_port: Option<u16>,
     ctx: &PoolContext,
 ) -> Result<Connection, ConnectionError> {
-    let conn = Connection::open(addr, local_port, &ctx.connection).await?;
+    let conn = Connection::open_node(node, target, local_port, &ctx.connection).await?;
     let keyspace = ctx.keyspace.load_full();
     if let Some(ks) = keyspace.as_deref() {
         let text = format!("USE {ks}");
