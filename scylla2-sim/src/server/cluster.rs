@@ -35,6 +35,9 @@ pub enum StartError {
     /// No node with that index.
     #[error("no node {0}")]
     NoSuchNode(usize),
+    /// The TLS configuration could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] super::tls::SimTlsError),
 }
 
 /// Cluster-wide settings.
@@ -50,6 +53,8 @@ pub(crate) struct Config {
     pub tokens_per_node: usize,
     pub seed: u64,
     pub base_ip: Ipv4Addr,
+    /// TLS on the CQL and shard-aware ports.
+    pub tls: Option<super::tls::SimTls>,
 }
 
 /// Builder methods that each set one field of the builder's [`Config`] to their argument.
@@ -128,6 +133,13 @@ impl ClusterBuilder {
         );
         self
     }
+    /// Serve TLS only, on the CQL port and on the shard-aware port (announced as
+    /// `SCYLLA_SHARD_AWARE_PORT_SSL`, shards still chosen by client port); see
+    /// [`SimTls`](super::tls::SimTls) and [`Cluster::tls_ca_pem`].
+    pub fn tls(mut self, tls: super::tls::SimTls) -> Self {
+        self.config.tls = Some(tls);
+        self
+    }
     /// `release_version` shown in system tables.
     pub fn release_version(mut self, v: impl Into<String>) -> Self {
         self.config.release_version = v.into();
@@ -167,7 +179,7 @@ impl ClusterBuilder {
         for i in 0..self.nodes {
             let dc = dcs.get(i).cloned().unwrap_or_else(|| "datacenter1".into());
             let rack = self.racks.get(i).cloned().unwrap_or_else(|| "rack1".into());
-            nodes.push(shared.new_node(i, dc, rack));
+            nodes.push(shared.new_node(i, dc, rack)?);
         }
         let listeners = bind_all(&shared, &nodes).await?;
         {
@@ -241,7 +253,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn new_node(&self, index: usize, dc: String, rack: String) -> Arc<Node> {
+    fn new_node(&self, index: usize, dc: String, rack: String) -> Result<Arc<Node>, StartError> {
         let addr = Ipv4Addr::from(u32::from(self.config.base_ip) + index as u32);
         let tokens = gen_tokens(
             self.config.seed,
@@ -254,15 +266,19 @@ impl Shared {
             ((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64())).to_be_bytes(),
         )
         .into_uuid();
-        Arc::new(Node::new(
+        let tls = match &self.config.tls {
+            Some(tls) => Some(tls.acceptor(IpAddr::V4(addr))?),
+            None => None,
+        };
+        Ok(Arc::new(Node::new(
             index,
             IpAddr::V4(addr),
-            dc,
-            rack,
+            (dc, rack),
             tokens,
             host_id,
             self.config.shards,
-        ))
+            tls,
+        )))
     }
 
     pub(crate) fn nodes(&self) -> Vec<Arc<Node>> {
@@ -391,6 +407,7 @@ impl Cluster {
                 tokens_per_node: 16,
                 seed: 1,
                 base_ip: Ipv4Addr::new(127, 0, 0, 1),
+                tls: None,
             },
         }
     }
@@ -403,6 +420,28 @@ impl Cluster {
     /// The shard-aware port (0 when there is none: Cassandra mode or disabled).
     pub fn shard_aware_port(&self) -> u16 {
         self.shared.shard_port()
+    }
+
+    /// The test CA certificate (PEM) clients trust, when the cluster serves TLS with a
+    /// generated identity ([`SimTls::self_signed`](super::tls::SimTls::self_signed)).
+    pub fn tls_ca_pem(&self) -> Option<String> {
+        self.shared.config.tls.as_ref().and_then(|t| t.ca_pem())
+    }
+
+    /// A client certificate and key (PEM) signed by the test CA, for mutual TLS.
+    pub fn tls_client_identity(&self, name: &str) -> Result<(String, String), StartError> {
+        let tls = self
+            .shared
+            .config
+            .tls
+            .as_ref()
+            .ok_or(StartError::Config("the cluster does not serve TLS"))?;
+        Ok(tls.client_identity(name)?)
+    }
+
+    /// Connections node `i` accepted on its shard-aware port since the cluster started.
+    pub fn shard_aware_connections(&self, i: usize) -> Result<u64, StartError> {
+        Ok(self.get(i)?.shard_aware_accepted.load(Ordering::Relaxed))
     }
 
     /// CQL addresses of the nodes that are up.
@@ -535,7 +574,7 @@ impl Cluster {
         }
         let n = self
             .shared
-            .new_node(i, "datacenter1".into(), "rack1".into());
+            .new_node(i, "datacenter1".into(), "rack1".into())?;
         let (main, aware) = self.bind_node(&n).await?;
         self.shared
             .nodes

@@ -3,16 +3,16 @@
 //! events) into one socket write, wrapping them in v5 segments once framing is on.
 //!
 //! Both halves run inside a single tokio task, so a panic anywhere in the connection ends only
-//! that task (and the connection); the node forgets it through a drop guard.
+//! that task (and the connection); the node forgets it through a drop guard. With TLS the
+//! task first runs the TLS handshake, then the same halves over the TLS stream.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use bytes::{Buf, BytesMut};
 use cassandra_protocol::compression::Compression;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{Notify, mpsc};
 
 use super::eng::SessionState;
@@ -129,21 +129,51 @@ impl Drop for Unregister {
     }
 }
 
-/// Runs a connection to its end.
+/// Longest TLS handshake a connection is given.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A connection's queue to its writer, the writer's end of it, and its event registrations.
+pub(crate) type Channels = (
+    mpsc::UnboundedSender<Out>,
+    mpsc::UnboundedReceiver<Out>,
+    Arc<AtomicU8>,
+);
+
+/// Runs a connection to its end (after the TLS handshake with `tls`).
 pub(crate) async fn run(
     view: NodeView,
-    stream: TcpStream,
+    (stream, tls): (TcpStream, Option<tokio_rustls::TlsAcceptor>),
     shard: u32,
     id: u64,
-    tx: mpsc::UnboundedSender<Out>,
-    rx: mpsc::UnboundedReceiver<Out>,
-    events: Arc<AtomicU8>,
+    channels: Channels,
 ) {
     let _guard = Unregister {
         view: view.clone(),
         id,
     };
-    let (rd, wr) = stream.into_split();
+    match tls {
+        None => {
+            let (rd, wr) = stream.into_split();
+            serve(view, rd, wr, shard, channels).await;
+        }
+        Some(acceptor) => {
+            let accepted = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+            // A failed handshake (wrong CA, no client certificate) only closes the socket;
+            // rustls has sent the client its alert.
+            if let Ok(Ok(stream)) = accepted.await {
+                let (rd, wr) = tokio::io::split(stream);
+                serve(view, rd, wr, shard, channels).await;
+            }
+        }
+    }
+}
+
+/// Serves the protocol on a connection's two halves.
+async fn serve<R, W>(view: NodeView, rd: R, wr: W, shard: u32, (tx, rx, events): Channels)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let backlog = Arc::new(Backlog::default());
     let conn = Conn {
         backlog: backlog.clone(),
@@ -176,7 +206,7 @@ pub(crate) async fn run(
 }
 
 impl Conn {
-    async fn read_loop(mut self, mut rd: OwnedReadHalf) {
+    async fn read_loop(mut self, mut rd: impl AsyncRead + Unpin) {
         let mut buf = BytesMut::with_capacity(64 * 1024);
         let mut paused = self.view.node.paused.subscribe();
         loop {
@@ -415,7 +445,7 @@ impl WriterState {
 }
 
 async fn write_loop(
-    mut wr: OwnedWriteHalf,
+    mut wr: impl AsyncWrite + Unpin,
     mut rx: mpsc::UnboundedReceiver<Out>,
     backlog: Arc<Backlog>,
 ) {
@@ -435,7 +465,8 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        if !buf.is_empty() && wr.write_all(&buf).await.is_err() {
+        // The flush sends what TLS still holds (nothing to do on plain TCP).
+        if !buf.is_empty() && (wr.write_all(&buf).await.is_err() || wr.flush().await.is_err()) {
             return;
         }
         buf.clear();

@@ -524,10 +524,13 @@ impl Conn {
                 one("SCYLLA_USE_METADATA_ID", String::new()),
             ]);
             if shared.shard_port() != 0 {
-                m.push(one(
-                    "SCYLLA_SHARD_AWARE_PORT",
-                    shared.shard_port().to_string(),
-                ));
+                // With TLS the shard-aware port serves TLS only: announced under its own key.
+                let key = if shared.config.tls.is_some() {
+                    "SCYLLA_SHARD_AWARE_PORT_SSL"
+                } else {
+                    "SCYLLA_SHARD_AWARE_PORT"
+                };
+                m.push(one(key, shared.shard_port().to_string()));
             }
         }
         m

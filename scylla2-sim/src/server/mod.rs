@@ -6,6 +6,7 @@
 //! - `request` / `response` / `wire`: validated decoding, hand-written encoding, framing.
 //! - [`shard`]: Scylla's shard-of-token algorithm and token generation.
 //! - [`faults`]: fault-injection rules.
+//! - [`tls`]: TLS on the CQL and shard-aware ports ([`SimTls`]).
 
 pub mod cluster;
 mod conn;
@@ -15,6 +16,7 @@ mod node;
 mod request;
 mod response;
 pub mod shard;
+pub mod tls;
 mod wire;
 
 /// The engine the server drives.
@@ -24,4 +26,5 @@ pub use cluster::{Cluster, ClusterBuilder, StartError};
 pub use faults::{FaultAction, FaultRule, RequestKind};
 pub use request::RequestError;
 pub use response::Event;
+pub use tls::{SimTls, SimTlsError};
 pub use wire::WireError;

@@ -67,17 +67,21 @@ pub(crate) struct Node {
     /// Response delay in microseconds: index 0 the whole node, 1 + s shard s.
     pub delays: Box<[AtomicU64]>,
     pub round_robin: AtomicU32,
+    /// TLS on the node's ports.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Connections accepted on the shard-aware port.
+    pub shard_aware_accepted: AtomicU64,
 }
 
 impl Node {
     pub(crate) fn new(
         index: usize,
         addr: IpAddr,
-        datacenter: String,
-        rack: String,
+        (datacenter, rack): (String, String),
         tokens: Vec<i64>,
         host_id: uuid::Uuid,
         shards: u32,
+        tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> Self {
         let n = shards.max(1) as usize;
         Node {
@@ -96,6 +100,8 @@ impl Node {
             paused: watch::channel(false).0,
             delays: (0..=n).map(|_| AtomicU64::new(0)).collect(),
             round_robin: AtomicU32::new(0),
+            tls,
+            shard_aware_accepted: AtomicU64::new(0),
         }
     }
 
@@ -275,6 +281,9 @@ async fn accept_loop(shared: Arc<Shared>, node: Arc<Node>, listener: TcpListener
                 continue;
             }
         };
+        if aware {
+            node.shard_aware_accepted.fetch_add(1, Ordering::Relaxed);
+        }
         let shard = if node.shards == 0 {
             0
         } else if aware && !shared.nat.load(Ordering::Acquire) {
@@ -299,12 +308,10 @@ fn spawn_connection(shared: &Arc<Shared>, node: &Arc<Node>, stream: TcpStream, s
     let mut rt = lock(&node.rt);
     let task = tokio::spawn(conn::run(
         view,
-        stream,
+        (stream, node.tls.clone()),
         shard,
         id,
-        tx.clone(),
-        rx,
-        events.clone(),
+        (tx.clone(), rx, events.clone()),
     ));
     rt.conns.insert(
         id,

@@ -64,10 +64,28 @@ pub struct ConnectionConfig {
     /// How the writer gathers queued frames into one write (default
     /// [`WriteCoalescing::Yield`]).
     pub write_coalescing: WriteCoalescing,
+    /// Client TLS for every connection (feature `rustls-023`); `None` (default): plain TCP.
+    #[cfg(feature = "rustls-023")]
+    pub tls: Option<super::tls::TlsContext>,
     /// DRIVER_NAME sent in STARTUP.
     pub driver_name: &'static str,
     /// DRIVER_VERSION sent in STARTUP.
     pub driver_version: &'static str,
+}
+
+impl ConnectionConfig {
+    /// Whether connections are opened with TLS (always `false` without the `rustls-023`
+    /// feature).
+    pub fn uses_tls(&self) -> bool {
+        #[cfg(feature = "rustls-023")]
+        {
+            self.tls.is_some()
+        }
+        #[cfg(not(feature = "rustls-023"))]
+        {
+            false
+        }
+    }
 }
 
 impl Default for ConnectionConfig {
@@ -92,6 +110,8 @@ impl Default for ConnectionConfig {
             frame_read_timeout: Duration::from_secs(5),
             max_orphaned_streams: None,
             write_coalescing: WriteCoalescing::Yield,
+            #[cfg(feature = "rustls-023")]
+            tls: None,
             driver_name: "scylla2",
             driver_version: env!("CARGO_PKG_VERSION"),
         }

@@ -78,10 +78,22 @@ pub enum ConnectionError {
         /// The configured limit.
         timeout: Duration,
     },
+    /// TLS could not be set up, or a node's TLS handshake failed (feature `rustls-023`).
+    /// Shared, which keeps this enum as small as without the feature.
+    #[cfg(feature = "rustls-023")]
+    #[error("{0}")]
+    Tls(Arc<super::tls::TlsError>),
     /// The request's deadline passed before its response arrived. The connection stays
     /// usable; the stream id stays reserved until the late response is discarded.
     #[error("the request's deadline passed before its response arrived")]
     DeadlinePassed,
+}
+
+#[cfg(feature = "rustls-023")]
+impl From<super::tls::TlsError> for ConnectionError {
+    fn from(e: super::tls::TlsError) -> Self {
+        Self::Tls(Arc::new(e))
+    }
 }
 
 impl From<std::io::Error> for ConnectionError {

@@ -17,8 +17,7 @@ use scylla2_cql::frame::{
 use scylla2_cql::request::{AuthResponse, Options, Request, Startup, write_envelope};
 use scylla2_cql::response::supported as keys;
 use scylla2_cql::response::{DbError, Response, ResponseContext, Supported};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::config::ConnectionConfig;
 use super::error::{ConnectionError, HandshakeError};
@@ -42,6 +41,18 @@ pub struct ShardingInfo {
     pub shard_aware_port: Option<u16>,
     /// The TLS shard-aware port, if any.
     pub shard_aware_port_ssl: Option<u16>,
+}
+
+impl ShardingInfo {
+    /// The shard-aware port for a connection with TLS (`tls`) or without: each is a
+    /// separate port on ScyllaDB (`SCYLLA_SHARD_AWARE_PORT_SSL`, `SCYLLA_SHARD_AWARE_PORT`).
+    pub fn shard_aware_port_for(&self, tls: bool) -> Option<u16> {
+        if tls {
+            self.shard_aware_port_ssl
+        } else {
+            self.shard_aware_port
+        }
+    }
 }
 
 /// What the handshake negotiated and learned about the server.
@@ -81,16 +92,16 @@ impl ConnectionInfo {
     }
 }
 
-/// Result of one handshake attempt at one version.
-pub(crate) enum Attempt {
+/// Result of one handshake attempt at one version on a stream `S` (TCP, or TLS over TCP).
+pub(crate) enum Attempt<S> {
     /// Established: the stream, the bytes read past the handshake, and what was negotiated.
-    Done(TcpStream, BytesMut, ConnectionInfo),
+    Done(S, BytesMut, ConnectionInfo),
     /// The server refused this protocol version: reconnect with a lower one.
     VersionRefused,
 }
 
-struct HandshakeIo<'c> {
-    stream: TcpStream,
+struct HandshakeIo<'c, S> {
+    stream: S,
     read: BytesMut,
     framer: ReadFramer,
     version: ProtocolVersion,
@@ -101,7 +112,7 @@ struct HandshakeIo<'c> {
     config: &'c ConnectionConfig,
 }
 
-impl HandshakeIo<'_> {
+impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
     async fn send(&mut self, request: &(impl Request + ?Sized)) -> Result<(), ConnectionError> {
         let body = request.body_size(self.version)?;
         self.out.clear();
@@ -122,6 +133,8 @@ impl HandshakeIo<'_> {
                 self.stream.write_all(&self.framed_out).await?;
             }
         }
+        // TLS may hold records back until flushed (a no-op on TCP).
+        self.stream.flush().await?;
         Ok(())
     }
 
@@ -181,11 +194,11 @@ fn refuses_version(envelope: &Envelope, response: &Response, version: ProtocolVe
 }
 
 /// One handshake attempt at `version` on a fresh `stream`.
-pub(crate) async fn handshake(
-    stream: TcpStream,
+pub(crate) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
     version: ProtocolVersion,
     config: &ConnectionConfig,
-) -> Result<Attempt, ConnectionError> {
+) -> Result<Attempt<S>, ConnectionError> {
     let mut io = HandshakeIo {
         stream,
         read: BytesMut::with_capacity(config.read_buffer_size.max(4096)),
@@ -264,7 +277,7 @@ pub(crate) async fn handshake(
         io.framer = envelope_framer(config.max_frame_size, compression);
     }
     let (envelope, response) = io.request(&Startup { options: &options }, &ctx).await?;
-    let switch_to_segments = |io: &mut HandshakeIo<'_>| {
+    let switch_to_segments = |io: &mut HandshakeIo<'_, S>| {
         // v5 §2.3.1: after READY or AUTHENTICATE everything is framed, both ways.
         if version != ProtocolVersion::V4 {
             let format = segment_format(compression);
@@ -294,8 +307,8 @@ pub(crate) async fn handshake(
     Ok(Attempt::Done(io.stream, io.read, info))
 }
 
-async fn authenticate(
-    io: &mut HandshakeIo<'_>,
+async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut HandshakeIo<'_, S>,
     server_authenticator: &str,
     ctx: &ResponseContext,
 ) -> Result<(), ConnectionError> {

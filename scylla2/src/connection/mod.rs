@@ -6,6 +6,10 @@
 //! everything queued and writes it in one call. The reader task splits whole frames off a
 //! large read buffer as `Bytes` (no copy) and hands each to the slot of its stream id, waking
 //! the request future that polls it. Nothing on this path allocates in steady state.
+//!
+//! With a [`TlsContext`] (feature `rustls-023`, module [`tls`]) the same reader and writer
+//! run over the halves of a TLS stream; without one they are compiled for the plain TCP
+//! halves and contain no TLS code.
 
 pub mod config;
 pub mod error;
@@ -16,6 +20,8 @@ mod reader;
 mod send;
 pub(crate) mod slots;
 mod socket;
+#[cfg(feature = "rustls-023")]
+pub mod tls;
 mod writer;
 
 #[cfg(test)]
@@ -66,6 +72,7 @@ use bytes::BytesMut;
 use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::HeaderFlags;
 use scylla2_cql::request::Request;
+use tokio::io::AsyncRead;
 use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
@@ -76,6 +83,8 @@ pub use framing::Envelope;
 pub use handshake::{ConnectionInfo, ShardingInfo};
 pub use send::ResponseFuture;
 pub use slots::MAX_STREAMS;
+#[cfg(feature = "rustls-023")]
+pub use tls::{TlsContext, TlsError, TlsFailure};
 
 use slots::Slots;
 use writer::{LargeFrames, WriteQueue};
@@ -166,27 +175,37 @@ impl Inner {
 
 impl Connection {
     /// Opens a connection to `addr`: TCP connect (optionally from local port `local_port`),
-    /// then the handshake, trying protocol versions from the configured maximum down to the
-    /// minimum (a server refusing v5 gets a new connection at v4).
+    /// then the TLS handshake when the configuration has TLS, then the CQL handshake, trying
+    /// protocol versions from the configured maximum down to the minimum (a server refusing
+    /// v5 gets a new connection at v4).
     pub async fn open(
         addr: SocketAddr,
         local_port: Option<u16>,
         config: &ConnectionConfig,
     ) -> Result<Self, ConnectionError> {
+        Self::open_node(addr, addr, local_port, config).await
+    }
+
+    /// [`Self::open`] to `target`, a port of `node` (its shard-aware port, say): TLS
+    /// verifies the server name of `node`.
+    pub(crate) async fn open_node(
+        node: SocketAddr,
+        target: SocketAddr,
+        local_port: Option<u16>,
+        config: &ConnectionConfig,
+    ) -> Result<Self, ConnectionError> {
         let mut version = config.max_protocol_version;
         loop {
-            let stream = socket::connect(addr, local_port, config).await?;
+            let stream = socket::connect(target, local_port, config).await?;
             let attempt = tokio::time::timeout(
                 config.handshake_timeout,
-                handshake::handshake(stream, version, config),
+                Self::establish(node, stream, version, config),
             )
             .await
             .map_err(|_| ConnectionError::HandshakeTimeout(config.handshake_timeout))??;
             match attempt {
-                handshake::Attempt::Done(stream, read_buf, info) => {
-                    return Self::start(stream, read_buf, info, config);
-                }
-                handshake::Attempt::VersionRefused => {
+                Some(connection) => return Ok(connection),
+                None => {
                     match lower_version(version).filter(|v| *v >= config.min_protocol_version) {
                         Some(lower) => version = lower,
                         None => {
@@ -201,15 +220,55 @@ impl Connection {
         }
     }
 
-    /// Starts the reader and writer tasks (and the heartbeat) on a handshaken stream.
+    /// The handshakes at `version` on a fresh socket (TLS first when configured); `None`
+    /// when the server refused the version.
+    async fn establish(
+        node: SocketAddr,
+        stream: TcpStream,
+        version: ProtocolVersion,
+        config: &ConnectionConfig,
+    ) -> Result<Option<Self>, ConnectionError> {
+        #[cfg(feature = "rustls-023")]
+        if let Some(tls) = &config.tls {
+            return tls::establish(tls, node, stream, version, config).await;
+        }
+        let _ = node;
+        match handshake::handshake(stream, version, config).await? {
+            handshake::Attempt::Done(stream, read_buf, info) => {
+                Self::start(stream, read_buf, info, config).map(Some)
+            }
+            handshake::Attempt::VersionRefused => Ok(None),
+        }
+    }
+
+    /// Starts the reader and writer tasks (and the heartbeat) on a handshaken TCP stream.
     pub(crate) fn start(
         stream: TcpStream,
         read_buf: BytesMut,
         info: ConnectionInfo,
         config: &ConnectionConfig,
     ) -> Result<Self, ConnectionError> {
-        let peer = stream.peer_addr()?;
-        let local = stream.local_addr()?;
+        let addrs = (stream.peer_addr()?, stream.local_addr()?);
+        let (read_half, write_half) = stream.into_split();
+        Ok(Self::start_halves(
+            read_half, write_half, addrs, read_buf, info, config,
+        ))
+    }
+
+    /// Starts the reader and writer tasks (and the heartbeat) on the two halves of a
+    /// handshaken stream whose (peer, local) addresses are `addrs`.
+    pub(crate) fn start_halves<R, W>(
+        read_half: R,
+        write_half: W,
+        (peer, local): (SocketAddr, SocketAddr),
+        read_buf: BytesMut,
+        info: ConnectionInfo,
+        config: &ConnectionConfig,
+    ) -> Self
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: writer::Sink,
+    {
         let capacity = writer::queue_capacity(info.version, config.write_buffer_size);
         let (events, _) = broadcast::channel(EVENT_CHANNEL_CAPACITY);
         let inner = Arc::new(Inner {
@@ -235,7 +294,6 @@ impl Connection {
                     .unwrap_or(config.max_streams.clamp(1, MAX_STREAMS) / 4),
             ),
         });
-        let (read_half, write_half) = stream.into_split();
         let framer =
             framing::established_framer(info.version, config.max_frame_size, info.compression);
         let writer = tokio::spawn(writer::run(
@@ -263,7 +321,7 @@ impl Connection {
         inner.adopt_task(reader.abort_handle());
         inner.adopt_task(expiry.abort_handle());
         inner.adopt_task(heartbeat.abort_handle());
-        Ok(Self { inner, info })
+        Self { inner, info }
     }
 
     /// What the handshake negotiated (version, compression, Scylla sharding, …).

@@ -11,8 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::AsyncReadExt;
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::Inner;
 use super::error::{ConnectionError, ProtocolViolation};
@@ -33,9 +32,9 @@ pub(crate) struct ReaderConfig {
 }
 
 /// Runs until the socket closes or fails; then kills the connection.
-pub(crate) async fn run(
+pub(crate) async fn run<R: AsyncRead + Unpin>(
     inner: Arc<Inner>,
-    mut source: OwnedReadHalf,
+    mut source: R,
     buf: BytesMut,
     mut framer: ReadFramer,
     config: ReaderConfig,
@@ -56,9 +55,9 @@ pub(crate) async fn run(
     inner.kill(error);
 }
 
-async fn read_loop(
+async fn read_loop<R: AsyncRead + Unpin>(
     inner: &Inner,
-    source: &mut OwnedReadHalf,
+    source: &mut R,
     read: &mut Buffers,
     decompressed: &mut Buffers,
     framer: &mut ReadFramer,

@@ -2,7 +2,8 @@
 //! frames larger than a queue buffer, and the writer task that drains both to the socket.
 //!
 //! Each dequeue returns every frame queued since the previous one as one contiguous slice,
-//! written with a single call. Before dequeuing, the writer gathers the frames other ready
+//! written with a single call (on TLS: encrypted at once by rustls, then flushed, so that no
+//! record waits in rustls' buffer). Before dequeuing, the writer gathers the frames other ready
 //! tasks are about to queue and, opted in with [`WriteCoalescing::UntilNextRead`], holds a
 //! batch until its reader handled the next read. The queue buffers reserve room before and
 //! after the data for a v5 segment header and CRC32 trailer, so that a v5 segment is
@@ -16,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use scylla2_cql::ProtocolVersion;
 use swap_buffer_queue::SynchronizedQueue;
 use swap_buffer_queue::write::WriteVecBuffer;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
 
@@ -43,6 +44,26 @@ pub(crate) fn queue_capacity(version: ProtocolVersion, configured: usize) -> usi
         ProtocolVersion::V4 => configured.max(1024),
         _ => configured.clamp(1024, MAX_SEGMENT_PAYLOAD),
     }
+}
+
+/// The socket half the writer task writes to: the plain TCP half, or (feature `rustls-023`)
+/// the TLS stream's write half. Monomorphized: the plain TCP writer has no TLS code in it.
+pub(crate) trait Sink: AsyncWrite + Unpin + Send + 'static {
+    /// Whether written bytes may wait in a buffer of the sink until it is flushed (TLS
+    /// records that the socket did not take at once); the writer then flushes each batch.
+    const BUFFERED: bool;
+}
+
+impl Sink for OwnedWriteHalf {
+    const BUFFERED: bool = false;
+}
+
+/// Flushes what a buffering sink still holds (nothing to do on plain TCP: compiled out).
+async fn flush<S: Sink>(sink: &mut S) -> Result<(), ConnectionError> {
+    if S::BUFFERED {
+        sink.flush().await?;
+    }
+    Ok(())
 }
 
 /// Frames larger than a queue buffer, each in its own allocation.
@@ -184,16 +205,16 @@ pub(crate) fn read_handled(inner: &Inner) {
 
 /// The writer task: runs until the queue is closed or a write fails (which kills the
 /// connection).
-pub(crate) async fn run(inner: Arc<Inner>, mut sink: OwnedWriteHalf, coalescing: WriteCoalescing) {
+pub(crate) async fn run<S: Sink>(inner: Arc<Inner>, mut sink: S, coalescing: WriteCoalescing) {
     if let Err(error) = write_loop(&inner, &mut sink, coalescing).await {
         inner.kill(error);
     }
     let _ = sink.shutdown().await;
 }
 
-async fn write_loop(
+async fn write_loop<S: Sink>(
     inner: &Inner,
-    sink: &mut OwnedWriteHalf,
+    sink: &mut S,
     coalescing: WriteCoalescing,
 ) -> Result<(), ConnectionError> {
     let mut framer = super::framing::WriteFramer::new(inner.version, inner.compression);
@@ -245,6 +266,7 @@ async fn write_loop(
                     return Ok(());
                 };
                 framer.write_batch(slice.frame_mut(), sink).await?;
+                flush(sink).await?;
             }
             () = inner.large.notify.notified() => {
                 if write_large_frames(inner, &mut framer, sink).await? {
@@ -256,13 +278,14 @@ async fn write_loop(
 }
 
 /// Writes every queued large frame; `true` when the connection is closed.
-async fn write_large_frames(
+async fn write_large_frames<S: Sink>(
     inner: &Inner,
     framer: &mut super::framing::WriteFramer,
-    sink: &mut OwnedWriteHalf,
+    sink: &mut S,
 ) -> Result<bool, ConnectionError> {
     while let Some(frame) = inner.large.pop() {
         framer.write_large(&frame, sink).await?;
+        flush(sink).await?;
     }
     Ok(inner.large.closed.load(Ordering::Acquire))
 }

@@ -206,12 +206,14 @@ fn drop_closed(pool: &NodePool, ctx: &PoolContext) {
 /// the pool. The routing snapshot is rebuilt from the published pools, so it hears of the
 /// sharding only once `pool.conns` holds it.
 async fn open_first(pool: &NodePool, ctx: &PoolContext) -> Result<(), ConnectionError> {
-    let conn = open(pool.address, None, ctx).await?;
+    let conn = open(pool.address, pool.address, None, ctx).await?;
     conn.watch(pool.health.clone());
     let mut conns: Conns = (**pool.conns.load()).clone();
     let sharding = conn.info().sharding.as_ref().and_then(|s| {
         let n = u16::try_from(s.nr_shards).ok().and_then(NonZeroU16::new)?;
-        Some((Sharder::new(n, s.ignore_msb), s.shard, s.shard_aware_port))
+        // With TLS, ScyllaDB's TLS shard-aware port (SCYLLA_SHARD_AWARE_PORT_SSL).
+        let port = s.shard_aware_port_for(ctx.connection.uses_tls());
+        Some((Sharder::new(n, s.ignore_msb), s.shard, port))
     });
     let mut events = Vec::new();
     let shard = match sharding {
@@ -251,14 +253,14 @@ async fn open_for(
     ctx: &PoolContext,
 ) -> Result<(Connection, bool), ConnectionError> {
     let (Some(sharder), Some(port), Some(shard)) = (sharder, shard_port, shard) else {
-        return open(address, None, ctx).await.map(|c| (c, false));
+        return open(address, address, None, ctx).await.map(|c| (c, false));
     };
     let hint = random_u64(slot as u64) as u16;
     let target = SocketAddr::new(address.ip(), port);
     let ports = sharder.ports_for_shard(shard, ctx.config.local_port_range.clone(), hint);
     let mut last = None;
     for local in ports.take(PORT_TRIES) {
-        match open(target, Some(local), ctx).await {
+        match open(address, target, Some(local), ctx).await {
             Ok(conn) => {
                 let nat = shard_of(&conn) != Some(shard);
                 return Ok((conn, nat));
