@@ -149,9 +149,69 @@ impl Events {
         let _ = self.database.send(event);
     }
 
-    /// Publishes a session event (dropped when nobody listens).
+    /// Publishes a session event (dropped when nobody listens), and logs it through
+    /// `tracing` with the `tracing` feature.
     pub fn publish(&self, event: SessionEvent) {
+        #[cfg(feature = "tracing")]
+        log(&event);
         let _ = self.session.send(event);
+    }
+}
+
+/// Logs a session event at the level an operator needs it: failures and lost capacity at
+/// `warn`, changes of the cluster and of the session's connections at `info`, routine
+/// refreshes at `debug`.
+#[cfg(feature = "tracing")]
+fn log(event: &SessionEvent) {
+    use tracing::{debug, info, warn};
+    match event {
+        SessionEvent::ConnectionOpened { node, shard } => {
+            debug!(target: "scylla2", %node, ?shard, "connection opened");
+        }
+        SessionEvent::ConnectionFailed { node, shard, error } => {
+            warn!(target: "scylla2", %node, ?shard, %error, "connection failed");
+        }
+        SessionEvent::ConnectionClosed { node, shard } => {
+            info!(target: "scylla2", %node, ?shard, "connection closed");
+        }
+        SessionEvent::ConnectionReplaced {
+            node,
+            shard,
+            orphaned_streams,
+        } => {
+            warn!(
+                target: "scylla2",
+                %node,
+                ?shard,
+                orphaned_streams,
+                "connection replaced: too many requests never answered"
+            );
+        }
+        SessionEvent::NodeUp { node } => info!(target: "scylla2", %node, "node up"),
+        SessionEvent::NodeDown { node } => {
+            warn!(target: "scylla2", %node, "node down: no usable connection");
+        }
+        SessionEvent::NodeAdded { node, host_id } => {
+            info!(target: "scylla2", %node, %host_id, "node added");
+        }
+        SessionEvent::NodeRemoved { node, host_id } => {
+            info!(target: "scylla2", %node, %host_id, "node removed");
+        }
+        SessionEvent::TopologyRefreshed { nodes, keyspaces } => {
+            debug!(target: "scylla2", nodes, keyspaces, "topology refreshed");
+        }
+        SessionEvent::ControlConnectionChanged { node } => {
+            info!(target: "scylla2", %node, "control connection opened");
+        }
+        SessionEvent::SchemaAgreementReached { version, elapsed } => {
+            debug!(target: "scylla2", %version, ?elapsed, "schema agreement reached");
+        }
+        SessionEvent::SchemaAgreementTimedOut { timeout } => {
+            warn!(target: "scylla2", ?timeout, "schema agreement not reached");
+        }
+        SessionEvent::RoutingUnavailable { reason } => {
+            warn!(target: "scylla2", %reason, "topology unreadable: running unrouted");
+        }
     }
 }
 

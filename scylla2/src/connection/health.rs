@@ -97,14 +97,34 @@ impl Inner {
 
     /// A stream id was orphaned: past the threshold, the connection asks to be replaced.
     pub(crate) fn note_orphaned(&self) {
-        if self.slots.orphaned() >= self.health.max_orphaned {
-            self.health.set(RETIRING);
+        if self.slots.orphaned() < self.health.max_orphaned {
+            return;
+        }
+        #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+        let first = self.health.set(RETIRING);
+        #[cfg(feature = "tracing")]
+        if first {
+            tracing::warn!(
+                target: "scylla2",
+                node = %self.peer,
+                orphaned = self.slots.orphaned(),
+                "too many requests never answered: connection to be replaced"
+            );
         }
     }
 
     /// Requests passed their deadlines: suspect the connection and probe it now.
     fn note_timeouts(&self) {
-        self.health.set(SUSPECT);
+        #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+        let first = self.health.set(SUSPECT);
+        #[cfg(feature = "tracing")]
+        if first {
+            tracing::debug!(
+                target: "scylla2",
+                node = %self.peer,
+                "request timed out: connection suspect, probing it"
+            );
+        }
         self.health.probe.notify_one();
     }
 
@@ -162,6 +182,14 @@ pub(crate) async fn heartbeat(inner: Arc<Inner>, interval: Option<Duration>, tim
         match inner.send(&options, HeaderFlags::default(), deadline).await {
             Ok(_) => inner.health.clear(SUSPECT),
             Err(ConnectionError::DeadlinePassed) => {
+                #[cfg(feature = "tracing")]
+                tracing::warn!(
+                    target: "scylla2",
+                    node = %inner.peer,
+                    ?timeout,
+                    probe,
+                    "heartbeat not answered: closing the connection"
+                );
                 inner.kill(ConnectionError::HeartbeatTimeout(timeout));
                 return;
             }

@@ -262,6 +262,13 @@ where
                     if in_flight < 3 {
                         match plan.next() {
                             Some((node, conn)) => {
+                                #[cfg(feature = "tracing")]
+                                tracing::debug!(
+                                    target: "scylla2",
+                                    %node,
+                                    attempts,
+                                    "speculative attempt: no answer within the delay"
+                                );
                                 start!(node, conn, opts);
                                 extra += 1;
                             }
@@ -293,6 +300,8 @@ where
                     Err(ExecutionError::Connection(ConnectionError::DeadlinePassed)),
                 )) => {
                     let error = ExecutionError::Timeout(opts.timeout.unwrap_or_default());
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!(target: "scylla2", %node, attempts, "request timed out");
                     tried.push(attempt_error(node, &conn, error.clone()));
                     return Err(fail(error, tried, attempts, extra));
                 }
@@ -314,6 +323,16 @@ where
                     } else {
                         decision
                     };
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!(
+                        target: "scylla2",
+                        %node,
+                        %error,
+                        ?decision,
+                        retries,
+                        idempotent = opts.idempotent,
+                        "attempt failed"
+                    );
                     match decision {
                         RetryDecision::RetrySameNode(cl) => {
                             retries += 1;

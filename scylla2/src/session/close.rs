@@ -66,11 +66,20 @@ impl Session {
             cluster.close();
         }
         inner.pools.close();
-        CloseSummary {
+        let summary = CloseSummary {
             drained: at_start.saturating_sub(left),
             failed: left,
             elapsed: started.elapsed(),
-        }
+        };
+        #[cfg(feature = "tracing")]
+        tracing::info!(
+            target: "scylla2",
+            drained = summary.drained,
+            failed = summary.failed,
+            elapsed = ?summary.elapsed,
+            "session closed"
+        );
+        summary
     }
 
     /// Whether [`Self::close`] was called (on this session or a clone of it).

@@ -222,6 +222,13 @@ pub(super) async fn run(
     let mut failures = 0u32;
     loop {
         serve(&weak, &refresh_now, &ctx, &conn, &mut events, &mut use_v2).await;
+        #[cfg(feature = "tracing")]
+        tracing::warn!(
+            target: "scylla2",
+            node = %conn.peer_addr(),
+            error = conn.error().map(|e| e.to_string()),
+            "control connection lost: failing over"
+        );
         conn.close();
         'failover: loop {
             let candidates: Vec<SocketAddr> = {
@@ -262,6 +269,13 @@ pub(super) async fn run(
             failures = failures.saturating_add(1);
             let policy = &ctx.config.reconnection;
             let wait = policy.delay(conn.peer_addr(), failures);
+            #[cfg(feature = "tracing")]
+            tracing::warn!(
+                target: "scylla2",
+                failures,
+                wait = ?wait.min(CONTROL_RECONNECT_MAX),
+                "no node accepted a control connection"
+            );
             tokio::time::sleep(wait.min(CONTROL_RECONNECT_MAX)).await;
         }
     }

@@ -338,7 +338,16 @@ async fn run(pool: Arc<NodePool>, ctx: Arc<PoolContext>) {
             Duration::ZERO
         } else {
             failures = failures.saturating_add(1);
-            ctx.config.reconnection.delay(pool.address, failures)
+            let delay = ctx.config.reconnection.delay(pool.address, failures);
+            #[cfg(feature = "tracing")]
+            tracing::debug!(
+                target: "scylla2",
+                node = %pool.address,
+                failures,
+                ?delay,
+                "pool incomplete: reconnecting after the backoff"
+            );
+            delay
         };
         let until = tokio::time::Instant::now() + wait;
         loop {
