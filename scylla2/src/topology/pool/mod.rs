@@ -306,6 +306,17 @@ async fn open(
     ctx: &PoolContext,
 ) -> Result<Connection, ConnectionError> {
     let conn = Connection::open_node(node, target, local_port, &ctx.connection).await?;
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        target: "scylla2",
+        %node,
+        %target,
+        ?local_port,
+        version = ?conn.protocol_version(),
+        compression = ?conn.info().compression,
+        shard = ?conn.info().sharding.as_ref().map(|s| s.shard),
+        "handshake done"
+    );
     let keyspace = ctx.keyspace.load_full();
     if let Some(ks) = keyspace.as_deref() {
         let text = format!("USE {ks}");
