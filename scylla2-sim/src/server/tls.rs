@@ -133,6 +133,15 @@ impl SimTls {
 
     /// The certificate chain (leaf first) and private key of `cert_pem` and `key_pem`, for
     /// every node.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), scylla2_sim::server::SimTlsError> {
+    /// let (cert, key) = (std::fs::read("node.pem").unwrap(), std::fs::read("node.key").unwrap());
+    /// let tls = scylla2_sim::server::SimTls::from_pem(&cert, &key)?;
+    /// # drop(tls);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, SimTlsError> {
         let chain = certificates(cert_pem, "certificate")?;
         let key = PrivateKeyDer::from_pem_slice(key_pem)
@@ -147,6 +156,14 @@ impl SimTls {
     }
 
     /// [`Self::from_pem`] from files.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), scylla2_sim::server::SimTlsError> {
+    /// let tls = scylla2_sim::server::SimTls::from_pem_files("node.pem", "node.key")?;
+    /// # drop(tls);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_pem_files(
         cert: impl AsRef<Path>,
         key: impl AsRef<Path>,
@@ -168,6 +185,15 @@ impl SimTls {
     }
 
     /// Clients must present a certificate signed by a CA of `ca_pem`.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), scylla2_sim::server::SimTlsError> {
+    /// let clients_ca = std::fs::read("clients-ca.pem").unwrap();
+    /// let tls = scylla2_sim::server::SimTls::self_signed()?.client_ca_pem(&clients_ca)?;
+    /// # drop(tls);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn client_ca_pem(mut self, ca_pem: &[u8]) -> Result<Self, SimTlsError> {
         self.client_ca = Some(certificates(ca_pem, "client CA")?);
         Ok(self)

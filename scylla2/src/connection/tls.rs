@@ -218,6 +218,13 @@ impl TlsContext {
     }
 
     /// The `rustls` configuration in use.
+    ///
+    /// ```
+    /// # fn demo(tls: scylla2::connection::TlsContext) {
+    /// let suites = &tls.client_config().crypto_provider().cipher_suites;
+    /// assert!(!suites.is_empty());
+    /// # }
+    /// ```
     pub fn client_config(&self) -> &Arc<ClientConfig> {
         &self.config
     }
@@ -229,7 +236,17 @@ impl TlsContext {
         self
     }
 
-    /// The name `node`'s certificate is verified against.
+    /// The name `node`'s certificate is verified against (see [`TlsContext`]).
+    ///
+    /// ```
+    /// # fn demo(tls: scylla2::connection::TlsContext) -> Result<(), scylla2::connection::TlsError> {
+    /// let node = "10.0.0.7:9142".parse().unwrap();
+    /// assert_eq!(tls.server_name(node).to_str(), "10.0.0.7"); // no contact point name
+    /// let tls = tls.with_server_name("db.example.com")?;
+    /// assert_eq!(tls.server_name(node).to_str(), "db.example.com");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn server_name(&self, node: SocketAddr) -> ServerName<'static> {
         match &self.names {
             NameChoice::Fixed(name) => return name.clone(),
