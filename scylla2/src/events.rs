@@ -117,6 +117,9 @@ pub enum SessionEvent {
 pub struct Events {
     database: broadcast::Sender<DatabaseEvent>,
     session: broadcast::Sender<SessionEvent>,
+    /// The session's metrics (feature `metrics`): connection events are counted here.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 impl Default for Events {
@@ -131,6 +134,8 @@ impl Events {
         Self {
             database: broadcast::channel(EVENT_CAPACITY).0,
             session: broadcast::channel(EVENT_CAPACITY).0,
+            #[cfg(feature = "metrics")]
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 
@@ -154,6 +159,8 @@ impl Events {
     pub fn publish(&self, event: SessionEvent) {
         #[cfg(feature = "tracing")]
         log(&event);
+        #[cfg(feature = "metrics")]
+        self.metrics.event(&event);
         let _ = self.session.send(event);
     }
 }

@@ -105,6 +105,8 @@ pub mod connection;
 pub mod error;
 pub mod events;
 pub mod execution;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod policies;
 pub mod result;
 pub mod routing;

@@ -127,6 +127,9 @@ pub(crate) struct Inner {
     frames: AtomicU64,
     /// Suspect / retiring flags and the owner's notification ([`health`]).
     health: health::Health,
+    /// The counters of the connection's node (feature `metrics`), attached by its pool.
+    #[cfg(feature = "metrics")]
+    metrics: OnceLock<Arc<crate::metrics::NodeMetrics>>,
 }
 
 impl Inner {
@@ -293,6 +296,8 @@ impl Connection {
                     .max_orphaned_streams
                     .unwrap_or(config.max_streams.clamp(1, MAX_STREAMS) / 4),
             ),
+            #[cfg(feature = "metrics")]
+            metrics: OnceLock::new(),
         });
         let framer =
             framing::established_framer(info.version, config.max_frame_size, info.compression);
@@ -385,6 +390,18 @@ impl Connection {
     /// dead). One watcher per connection: later calls are ignored.
     pub(crate) fn watch(&self, notify: Arc<tokio::sync::Notify>) {
         self.inner.watch(notify);
+    }
+
+    /// Attaches the counters of the connection's node (once; later calls are ignored).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn set_metrics(&self, metrics: Arc<crate::metrics::NodeMetrics>) {
+        let _ = self.inner.metrics.set(metrics);
+    }
+
+    /// The counters of the connection's node, when its pool attached them.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn metrics(&self) -> Option<&crate::metrics::NodeMetrics> {
+        self.inner.metrics.get().map(|m| &**m)
     }
 
     /// The error that killed the connection, if it died.

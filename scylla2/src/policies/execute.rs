@@ -269,6 +269,10 @@ where
                                     attempts,
                                     "speculative attempt: no answer within the delay"
                                 );
+                                #[cfg(feature = "metrics")]
+                                if let Some(m) = conn.metrics() {
+                                    m.speculative();
+                                }
                                 start!(node, conn, opts);
                                 extra += 1;
                             }
@@ -300,6 +304,10 @@ where
                     Err(ExecutionError::Connection(ConnectionError::DeadlinePassed)),
                 )) => {
                     let error = ExecutionError::Timeout(opts.timeout.unwrap_or_default());
+                    #[cfg(feature = "metrics")]
+                    if let Some(m) = conn.metrics() {
+                        m.error(&error);
+                    }
                     #[cfg(feature = "tracing")]
                     tracing::debug!(target: "scylla2", %node, attempts, "request timed out");
                     tried.push(attempt_error(node, &conn, error.clone()));
@@ -307,6 +315,10 @@ where
                 }
                 Event::Done((node, conn, Err(error))) => {
                     in_flight -= 1;
+                    #[cfg(feature = "metrics")]
+                    if let Some(m) = conn.metrics() {
+                        m.error(&error);
+                    }
                     tried.push(attempt_error(node, &conn, error.clone()));
                     let decision = policies.retry.decide(&RetryRequest {
                         error: &error,
@@ -340,6 +352,10 @@ where
                             if let Some(cl) = cl {
                                 o.consistency = cl;
                             }
+                            #[cfg(feature = "metrics")]
+                            if let Some(m) = conn.metrics() {
+                                m.retry();
+                            }
                             start!(node, conn, o);
                         }
                         RetryDecision::RetryNextNode(cl) => {
@@ -349,7 +365,13 @@ where
                                 o.consistency = cl;
                             }
                             match plan.next() {
-                                Some((node, conn)) => start!(node, conn, o),
+                                Some((node, conn)) => {
+                                    #[cfg(feature = "metrics")]
+                                    if let Some(m) = conn.metrics() {
+                                        m.retry();
+                                    }
+                                    start!(node, conn, o)
+                                }
                                 None => {
                                     if in_flight == 0 {
                                         return Err(fail(error, tried, attempts, extra));
@@ -391,6 +413,10 @@ fn finish(
     let latency = started.elapsed();
     if track {
         latencies.record(latency);
+    }
+    #[cfg(feature = "metrics")]
+    if let Some(m) = conn.metrics() {
+        m.success(latency);
     }
     result.set_execution(ExecutionInfo {
         node: Some(node),

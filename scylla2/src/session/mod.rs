@@ -288,6 +288,22 @@ impl Session {
         }
     }
 
+    /// The session's metrics now (feature `metrics`): requests, errors by kind, timeouts,
+    /// retries, speculative attempts, latency percentiles, connection counters, in flight and
+    /// orphaned stream ids, for the whole session and per node. Recording costs the request
+    /// path a few relaxed atomic additions and no lock; this snapshot reads the histograms
+    /// (it allocates: call it from a metrics exporter, not per request).
+    #[cfg(feature = "metrics")]
+    pub fn metrics(&self) -> crate::metrics::MetricsSnapshot {
+        let inner = &*self.inner;
+        let in_flight =
+            inner.pools.live_requests() + inner.cluster.as_ref().map_or(0, |c| c.live_requests());
+        inner
+            .events
+            .metrics
+            .snapshot(in_flight, self.connection_stats())
+    }
+
     /// The session-wide defaults.
     pub fn defaults(&self) -> &ExecutionDefaults {
         &self.inner.defaults

@@ -103,6 +103,8 @@ impl Pools {
             .map(|(addr, conns)| {
                 let slots: Box<[Slot]> = (0..per_node.max(1)).map(|_| Slot::default()).collect();
                 for (slot, conn) in slots.iter().zip(conns) {
+                    #[cfg(feature = "metrics")]
+                    conn.set_metrics(events.metrics.node(addr));
                     slot.conn.store(Some(Arc::new(conn)));
                 }
                 NodePool { addr, slots }
@@ -224,6 +226,8 @@ impl Pools {
                         return;
                     }
                     Ok(conn) => {
+                        #[cfg(feature = "metrics")]
+                        conn.set_metrics(pools.events.metrics.node(addr));
                         // The old connection, if it was retiring, closes when the requests
                         // still holding it are done.
                         let old = s.conn.swap(Some(Arc::new(conn)));

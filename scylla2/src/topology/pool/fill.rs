@@ -103,6 +103,8 @@ pub(super) async fn fill(pool: &Arc<NodePool>, ctx: &Arc<PoolContext>) -> Filled
             }
             Ok((conn, nat)) => {
                 conn.watch(pool.health.clone());
+                #[cfg(feature = "metrics")]
+                conn.set_metrics(ctx.events.metrics.node(pool.address));
                 let mut conns: Conns = (**pool.conns.load()).clone();
                 if nat {
                     // NAT rewrote the port: use the normal port from now on.
@@ -208,6 +210,8 @@ fn drop_closed(pool: &NodePool, ctx: &PoolContext) {
 async fn open_first(pool: &NodePool, ctx: &PoolContext) -> Result<(), ConnectionError> {
     let conn = open(pool.address, pool.address, None, ctx).await?;
     conn.watch(pool.health.clone());
+    #[cfg(feature = "metrics")]
+    conn.set_metrics(ctx.events.metrics.node(pool.address));
     let mut conns: Conns = (**pool.conns.load()).clone();
     let sharding = conn.info().sharding.as_ref().and_then(|s| {
         let n = u16::try_from(s.nr_shards).ok().and_then(NonZeroU16::new)?;
