@@ -1,0 +1,44 @@
+//! The simulator in a process of its own: 3 nodes × 4 shards on 127.0.78.x, free ports.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// The simulator process, killed when dropped.
+pub struct Sim(Child);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `path --nodes 3 --shards 4` and returns it with its contact points.
+pub fn start(path: &Path) -> Result<(Sim, Vec<String>), String> {
+    let mut child = Command::new(path)
+        .args(["--nodes", "3", "--shards", "4"])
+        .args(["--port", "0", "--shard-aware-port", "0"])
+        .args(["--base-ip", "127.0.78.1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
+    let stdout = child.stdout.take().ok_or("simulator has no stdout")?;
+    let sim = Sim(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let points = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(p) = line.strip_prefix("contact points: ") {
+                    break p.split(',').map(str::to_owned).collect::<Vec<_>>();
+                }
+            }
+            _ => return Err("simulator exited before printing its contact points".to_owned()),
+        }
+    };
+    // Keep draining its output so that it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Ok((sim, points))
+}
