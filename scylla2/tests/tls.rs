@@ -89,6 +89,16 @@ async fn handshake_verifies_the_server_by_ip_address_and_by_name() {
         .await
         .unwrap();
     works(&named).await;
+    // An unrouted session (its contact points' connections only) uses TLS too.
+    let unrouted = Session::builder()
+        .contact_point(addr.to_string())
+        .topology(None)
+        .tls(context(&sim))
+        .connect()
+        .await
+        .unwrap();
+    assert!(!unrouted.is_routing());
+    works(&unrouted).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
