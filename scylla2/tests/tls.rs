@@ -2,7 +2,8 @@
 //! (by IP address and by host name), a wrong CA and a wrong server name rejected with typed
 //! errors, mutual TLS required and satisfied or not, a TLS client against a plain port,
 //! ScyllaDB's shard-aware TLS port (every shard's connection through it, every request on
-//! its owning node and shard), and the allocations per request over TLS in steady state.
+//! its owning node and shard; behind a NAT, the fallback to the normal TLS port), and the
+//! allocations per request over TLS in steady state.
 #![cfg(feature = "rustls-023")]
 
 mod common;
@@ -337,3 +338,34 @@ async fn allocations_over_tls(sim: &Cluster, version: u8) {
 
 /// Requests measured one at a time.
 const SEQUENTIAL: usize = 2_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_nat_the_normal_tls_port_covers_every_shard() {
+    // Connections to the shard-aware TLS port land on the wrong shards (as when a NAT
+    // rewrites source ports): the pool falls back to the normal TLS port, as without TLS.
+    let sim = routing_support::builder()
+        .tls(SimTls::self_signed().unwrap())
+        .start()
+        .await
+        .unwrap();
+    sim.set_shard_aware_nat(true);
+    let session = connect(sim.contact_points()[0].to_string(), context(&sim))
+        .await
+        .unwrap();
+    let nodes = sim.node_count();
+    common::wait_while(
+        10,
+        20,
+        "every shard covered through the normal TLS port",
+        || session.pooled_connections() < nodes * 4,
+    )
+    .await;
+    routing_support::check_routing(
+        &sim,
+        &session,
+        "tls_nat",
+        routing_support::SIMPLE_RF1,
+        &[0, 1, 2],
+    )
+    .await;
+}
