@@ -24,4 +24,7 @@ pub mod model;
 pub mod server;
 
 pub use model::{NodeInfo, RequestStats, SimError, WriteType};
-pub use server::{Cluster, ClusterBuilder, Event, FaultAction, FaultRule, RequestKind, StartError};
+pub use server::{
+    Cluster, ClusterBuilder, Event, FaultAction, FaultRule, RequestKind, SimTls, SimTlsError,
+    StartError,
+};

@@ -132,11 +132,29 @@ pub enum SessionError {
     #[error(transparent)]
     KeyspaceName(#[from] KeyspaceNameError),
     /// No connection could be opened; the error of each address tried.
-    #[error("could not connect to any contact point: {0:?}")]
+    #[error("could not connect to any contact point: {}", AddressErrors(.0))]
     Connect(Vec<(SocketAddr, ConnectionError)>),
     /// `USE <keyspace>` failed (e.g. unknown keyspace).
     #[error("cannot use keyspace: {0}")]
     UseKeyspace(ExecutionError),
+}
+
+/// Displays `address: error` pairs, separated by `; `.
+pub(crate) struct AddressErrors<'a>(pub(crate) &'a [(SocketAddr, ConnectionError)]);
+
+impl std::fmt::Display for AddressErrors<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("no address tried");
+        }
+        for (i, (addr, error)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{addr}: {error}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Why a result could not be read as rows of a type.
@@ -295,5 +313,29 @@ impl std::fmt::Display for ExecuteError {
 impl std::error::Error for ExecuteError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.0.error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_errors_name_each_address_without_debug_dumps() {
+        let a: SocketAddr = "127.0.0.1:9042".parse().unwrap();
+        let b: SocketAddr = "127.0.0.2:9042".parse().unwrap();
+        let e = SessionError::Connect(vec![
+            (a, ConnectionError::ConnectTimeout(Duration::from_secs(5))),
+            (
+                b,
+                std::io::Error::from(std::io::ErrorKind::ConnectionRefused).into(),
+            ),
+        ]);
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            "could not connect to any contact point: 127.0.0.1:9042: connect timed out after \
+             5s; 127.0.0.2:9042: I/O error: connection refused"
+        );
     }
 }

@@ -93,7 +93,10 @@ pub enum TopologyError {
     #[error("metadata rows did not decode: {0}")]
     Rows(#[from] RowsError),
     /// No node accepted a control connection.
-    #[error("no control connection could be opened: {0:?}")]
+    #[error(
+        "no control connection could be opened: {}",
+        crate::error::AddressErrors(.0)
+    )]
     NoControlConnection(Vec<(SocketAddr, ConnectionError)>),
     /// There is no control connection right now.
     #[error("no control connection")]
