@@ -13,10 +13,20 @@ pub fn available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// The client's function whose calls are counted (see `measured_phase` in
+/// `scylla2-instructions-client.rs`), as a callgrind `--toggle-collect` pattern.
+const MEASURED: &str = "*measured_phase*";
+
 /// Runs `client args` under callgrind (profile and log written under `dir` as `label.*`) and
-/// returns the instructions it executed in user space, every thread together (callgrind's
-/// `totals:` line, event `Ir`).
-pub fn run(client: &Path, args: &[String], dir: &Path, label: &str) -> Result<u64, String> {
+/// returns the user-space instructions it executed (callgrind's `totals:` line, event `Ir`):
+/// within the client's measured phase, or in the whole process with `whole_process`.
+pub fn run(
+    client: &Path,
+    args: &[String],
+    dir: &Path,
+    label: &str,
+    whole_process: bool,
+) -> Result<u64, String> {
     let out = dir.join(format!("{label}.callgrind"));
     let log = dir.join(format!("{label}.log"));
     let output = Command::new("valgrind")
@@ -25,6 +35,7 @@ pub fn run(client: &Path, args: &[String], dir: &Path, label: &str) -> Result<u6
         .arg(format!("--log-file={}", log.display()))
         // Only the totals are read: no per-line or per-instruction data to write.
         .args(["--dump-line=no", "--dump-instr=no"])
+        .args((!whole_process).then(|| format!("--toggle-collect={MEASURED}")))
         .arg(client)
         .args(args)
         .stdin(Stdio::null())
@@ -46,6 +57,11 @@ pub fn run(client: &Path, args: &[String], dir: &Path, label: &str) -> Result<u6
     }
     let profile = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let total = totals(&profile).ok_or_else(|| format!("{}: no totals line", out.display()))?;
+    if total == 0 {
+        return Err(format!(
+            "{label}: callgrind counted nothing (is `{MEASURED}` in the client, not inlined?)"
+        ));
+    }
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(&log);
     Ok(total)

@@ -5,8 +5,9 @@
 //! scylla2-instructions [--check] [--write-baseline] [--baseline PATH]
 //!                      [--driver scylla2|official[,...]] [--workload insert|select[,...]]
 //!                      [--concurrency C[,...]] [--short N] [--long N] [--warmup N]
-//!                      [--repeat R] [--no-all-features] [--no-build] [--sim PATH]
-//!                      [--client PATH] [--all-features-client PATH] [--contact host:port,...]
+//!                      [--repeat R] [--no-all-features] [--whole-process] [--no-build]
+//!                      [--sim PATH] [--client PATH] [--all-features-client PATH]
+//!                      [--contact host:port,...]
 //! ```
 //!
 //! It builds the simulator and the two clients (`scylla2-instructions-client`, and the same
@@ -16,9 +17,11 @@
 //! (3 nodes × 4 shards) in a process of its own, creates the schema and the keys, then for
 //! each (workload, in flight, driver) runs the client under callgrind twice, a short run and a
 //! long one with the same warm-up, and reports
-//! `(long total - short total) / (long requests - short requests)`: connection set-up,
-//! warm-up and exit cancel out. The official driver runs from the default client only
-//! (scylla2's features do not change it).
+//! `(long total - short total) / (long requests - short requests)`. Callgrind counts only the
+//! client's measured phase (`--toggle-collect`), so that connection set-up and warm-up, whose
+//! cost varies from run to run, stay out; the subtraction cancels the phase's own start and
+//! end. `--whole-process` counts the whole process instead. The official driver runs from
+//! the default client only (scylla2's features do not change it).
 //!
 //! `--check` (CI) measures scylla2 at 1 in flight, INSERT and SELECT, default and all
 //! features, and fails when a default figure is more than 3 % over the committed baseline
@@ -38,7 +41,7 @@ use std::time::Instant;
 const USAGE: &str = "usage: scylla2-instructions [--check] [--write-baseline] \
 [--baseline PATH] [--driver scylla2|official[,...]] [--workload insert|select[,...]] \
 [--concurrency C[,...]] [--short N] [--long N] [--warmup N] [--repeat R] [--no-all-features] \
-[--no-build] [--sim PATH] [--client PATH] [--all-features-client PATH] \
+[--whole-process] [--no-build] [--sim PATH] [--client PATH] [--all-features-client PATH] \
 [--contact host:port,...]";
 
 /// The measured client, default build.
@@ -90,6 +93,7 @@ struct Args {
     warmup: Option<u64>,
     repeat: usize,
     all_features: bool,
+    whole_process: bool,
     build: bool,
     sim: Option<PathBuf>,
     client: Option<PathBuf>,
@@ -142,6 +146,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         warmup: None,
         repeat: 1,
         all_features: true,
+        whole_process: false,
         build: true,
         sim: None,
         client: None,
@@ -196,6 +201,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--warmup" => a.warmup = Some(num(&arg, &value()?)?),
             "--repeat" => a.repeat = num::<usize>(&arg, &value()?)?.max(1),
             "--no-all-features" => a.all_features = false,
+            "--whole-process" => a.whole_process = true,
             "--no-build" => a.build = false,
             "--sim" => a.sim = Some(value()?.into()),
             "--client" => a.client = Some(value()?.into()),
@@ -336,7 +342,7 @@ fn measure(
         .map(str::to_owned)
         .to_vec();
         let label = format!("{}-{workload}-{c}-{rep}-{requests}", variant.driver());
-        *total = callgrind::run(client, &args, dir, &label)?;
+        *total = callgrind::run(client, &args, dir, &label, a.whole_process)?;
     }
     let per_request = (totals[1] as f64 - totals[0] as f64) / (long - short) as f64;
     eprintln!(
