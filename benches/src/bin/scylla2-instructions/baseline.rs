@@ -9,11 +9,12 @@ pub const TOLERANCE: f64 = 0.03;
 /// The comment heading a written baseline.
 const HEADER: &str = "\
 # scylla2's instructions per request at 1 in flight, default features: user-space
-# instructions counted by `valgrind --tool=callgrind`, (long run - short run) / (extra
-# requests), prepared single-row statements, tokio current_thread runtime, scylla2-sim
-# (3 nodes x 4 shards) in another process. `scylla2-instructions --check` (CI) fails when a
-# figure grows more than 3 % over this. Written by `scylla2-instructions --write-baseline`;
-# change it only in a commit that says why.
+# instructions of the client's measured phase counted by `valgrind --tool=callgrind`,
+# (long run - short run) / (extra requests), prepared single-row statements, tokio
+# current_thread runtime, scylla2-sim (3 nodes x 4 shards) in another process.
+# `scylla2-instructions --check` (CI) fails when a figure grows more than 3 % over this.
+# Written by `scylla2-instructions --write-baseline`; change it only in a commit that says
+# why.
 ";
 
 /// Parses the baseline: `(workload, instructions per request)` in file order.
