@@ -1,7 +1,9 @@
 //! Benchmarks and the load tool for scylla2, measured side by side with the official `scylla`
 //! crate (criterion benches live in `benches/`, the load tool in `src/bin/scylla2-load`).
 //!
-//! This library holds the inputs the benches share: a deterministic pseudo-random generator
+//! This library holds what the benches and tools share: the simulator started in a process
+//! of its own ([`sim_process`]), and a deterministic pseudo-random generator
 //! and the byte-exact RESULT bodies they decode, so both drivers read the same bytes.
 
 pub mod fixtures;
+pub mod sim_process;

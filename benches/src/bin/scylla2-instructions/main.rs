@@ -31,7 +31,6 @@
 mod baseline;
 mod build;
 mod callgrind;
-mod sim;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -481,7 +480,7 @@ fn run(a: &Args) -> Result<(), String> {
     }
     let bins = binaries(a)?;
     let (sim, contact) = if a.contact.is_empty() {
-        let (sim, points) = sim::start(&bins.sim)?;
+        let (sim, points) = scylla2_benches::sim_process::start(&bins.sim, "127.0.78.1")?;
         eprintln!("scylla2-sim started: {}", points.join(","));
         (Some(sim), points)
     } else {

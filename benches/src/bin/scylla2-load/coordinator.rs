@@ -2,9 +2,8 @@
 //! prefills the keys reads need, runs every (workload, concurrency, driver) in a child
 //! process of its own, and prints the table (and JSON).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -12,16 +11,6 @@ use crate::Args;
 use crate::drivers::{self, Driver};
 use crate::report::{self, Report};
 use crate::run::Workload;
-
-/// The simulator process, killed when dropped.
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Where the simulator binary is: `--sim`, else next to this executable, else built with cargo
 /// into the same target directory and profile.
@@ -66,41 +55,8 @@ fn sim_path(args: &Args) -> Result<PathBuf, String> {
 
 /// Starts `scylla2-sim --nodes 3 --shards 4` on 127.0.77.x with free ports and returns it with
 /// its contact points.
-fn start_sim(args: &Args) -> Result<(Sim, Vec<String>), String> {
-    let path = sim_path(args)?;
-    let mut child = Command::new(&path)
-        .args([
-            "--nodes",
-            "3",
-            "--shards",
-            "4",
-            "--port",
-            "0",
-            "--shard-aware-port",
-            "0",
-        ])
-        .args(["--base-ip", "127.0.77.1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
-    let stdout = child.stdout.take().ok_or("simulator has no stdout")?;
-    let sim = Sim(child);
-    let mut lines = BufReader::new(stdout).lines();
-    let points = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(p) = line.strip_prefix("contact points: ") {
-                    break p.split(',').map(str::to_owned).collect::<Vec<_>>();
-                }
-            }
-            _ => return Err("simulator exited before printing its contact points".to_owned()),
-        }
-    };
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Ok((sim, points))
+fn start_sim(args: &Args) -> Result<(scylla2_benches::sim_process::Sim, Vec<String>), String> {
+    scylla2_benches::sim_process::start(&sim_path(args)?, "127.0.77.1")
 }
 
 /// Creates the keyspace and table, and inserts keys `0..keys` when a workload reads.

@@ -1,4 +1,5 @@
-//! The simulator in a process of its own: 3 nodes × 4 shards on 127.0.78.x, free ports.
+//! The simulator in a process of its own, for the tools that measure a client apart from its
+//! server: `scylla2-sim --nodes 3 --shards 4` on free ports, killed when dropped.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -14,12 +15,13 @@ impl Drop for Sim {
     }
 }
 
-/// Starts `path --nodes 3 --shards 4` and returns it with its contact points.
-pub fn start(path: &Path) -> Result<(Sim, Vec<String>), String> {
+/// Starts the simulator at `path` (3 nodes × 4 shards, free ports, nodes from `base_ip` up)
+/// and returns it with its contact points (`host:port`).
+pub fn start(path: &Path, base_ip: &str) -> Result<(Sim, Vec<String>), String> {
     let mut child = Command::new(path)
         .args(["--nodes", "3", "--shards", "4"])
         .args(["--port", "0", "--shard-aware-port", "0"])
-        .args(["--base-ip", "127.0.78.1"])
+        .args(["--base-ip", base_ip])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
