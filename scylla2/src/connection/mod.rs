@@ -380,6 +380,15 @@ impl Connection {
         self.inner.slots.orphaned()
     }
 
+    /// Requests still waiting for their answers: stream ids taken, orphaned ones left out
+    /// (0 once the connection is closed).
+    pub fn live_requests(&self) -> usize {
+        if self.is_closed() {
+            return 0;
+        }
+        self.in_flight().saturating_sub(self.orphaned_streams())
+    }
+
     /// Sends a probe (OPTIONS) now; no answer within the heartbeat timeout kills the
     /// connection.
     pub fn probe(&self) {

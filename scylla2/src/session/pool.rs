@@ -125,9 +125,7 @@ impl Pools {
 
     /// Requests waiting for an answer on the connections (orphaned stream ids left out).
     pub(crate) fn live_requests(&self) -> usize {
-        self.all()
-            .map(|c| c.in_flight().saturating_sub(c.orphaned_streams()))
-            .sum()
+        self.all().map(|c| c.live_requests()).sum()
     }
 
     /// Closes every connection and stops reopening them (`Session::close`).

@@ -185,14 +185,8 @@ impl NodePool {
 
     /// Requests waiting for an answer on the pool's connections (orphaned ids left out).
     pub(crate) fn live_requests(&self) -> usize {
-        self.conns
-            .load()
-            .slots
-            .iter()
-            .flatten()
-            .filter(|c| !c.is_closed())
-            .map(|c| c.in_flight().saturating_sub(c.orphaned_streams()))
-            .sum()
+        let conns = self.conns.load();
+        conns.slots.iter().flatten().map(|c| c.live_requests()).sum()
     }
 
     /// Whether the node is considered up.
