@@ -45,6 +45,15 @@ async fn executions_are_counted_per_node_with_latencies() {
     );
     let timed_out = Query::new(query).with_timeout(Duration::from_millis(100));
     assert!(session.execute(&timed_out, ()).await.is_err());
+    // The timeout made its connection suspect; its probe (one more request in flight) is
+    // answered at once: wait for it so that the gauges read a quiet session.
+    let quiet = tokio::time::timeout(Duration::from_secs(5), async {
+        while session.connection_stats().suspect > 0 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+    assert!(quiet.is_ok(), "{:?}", session.connection_stats());
 
     let m = session.metrics();
     // 101 answered, 1 overloaded, 1 timed out.
