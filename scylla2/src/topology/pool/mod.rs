@@ -186,7 +186,12 @@ impl NodePool {
     /// Requests waiting for an answer on the pool's connections (orphaned ids left out).
     pub(crate) fn live_requests(&self) -> usize {
         let conns = self.conns.load();
-        conns.slots.iter().flatten().map(|c| c.live_requests()).sum()
+        conns
+            .slots
+            .iter()
+            .flatten()
+            .map(|c| c.live_requests())
+            .sum()
     }
 
     /// Whether the node is considered up.
