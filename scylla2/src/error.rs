@@ -89,6 +89,18 @@ pub enum ExecutionError {
     /// waiting when the close deadline passed.
     #[error("the session is closed")]
     SessionClosed,
+    /// `Session::execute` asked for the whole result, and the server answered with one page
+    /// of it and a paging state: rather than return part of the result as if it were all of
+    /// it, the execution fails. Read such results page by page (`Session::execute_paged`,
+    /// `Session::execute_single_page`).
+    #[error(
+        "the server returned {rows} rows and a paging state to an unpaged execute, so the \
+         result is incomplete; read it with execute_paged or execute_single_page"
+    )]
+    IncompleteResult {
+        /// Rows in the page that was returned.
+        rows: usize,
+    },
 }
 
 impl ExecutionError {
@@ -177,6 +189,19 @@ pub enum RowsError {
     /// `single_row` on a result with more than one row.
     #[error("expected a single row, the result has {0}")]
     MoreThanOneRow(usize),
+}
+
+/// Why a row stream across pages (`PageStream::rows`, `PageStream::rows_stream`) could not
+/// yield a row.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum RowStreamError {
+    /// A page could not be fetched; the stream ends.
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+    /// A row could not be read as the requested type.
+    #[error(transparent)]
+    Rows(#[from] RowsError),
 }
 
 /// Why an execution (`Session::execute` and friends) failed: the error that ended it

@@ -118,7 +118,9 @@ pub mod topology;
 /// refer to it as `#[scylla2(crate = scylla2::cql)]` when `scylla2` is the only dependency.
 pub use scylla2_cql as cql;
 
-pub use error::{AttemptError, ExecuteError, ExecutionError, RowsError, SessionError};
+pub use error::{
+    AttemptError, ExecuteError, ExecutionError, RowStreamError, RowsError, SessionError,
+};
 pub use result::{PagingStateResponse, QueryResult};
 pub use scylla2_cql::request::BatchType;
 pub use scylla2_cql::response::result::PagingState;

@@ -107,7 +107,7 @@ pub(crate) fn run<'a, S, V, P>(
     statement: &'a S,
     values: &'a V,
     defaults: &'a ExecutionDefaults,
-    paging_state: Option<&'a [u8]>,
+    paging: crate::statement::Paging<'a>,
     policies: &'a ExecutionPolicies,
     latencies: &'a LatencyTracker,
 ) -> impl Future<Output = Result<QueryResult, ExecuteError>> + 'a
@@ -119,7 +119,7 @@ where
     async move {
         statement.check_values(values)?;
         let options = statement.options();
-        let mut opts = options.resolve(defaults, paging_state);
+        let mut opts = options.resolve(defaults, paging);
         let session_policies = policies;
         let policies = options
             .profile

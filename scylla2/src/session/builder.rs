@@ -156,7 +156,9 @@ impl SessionBuilder {
         self
     }
 
-    /// Default page size in rows.
+    /// Default page size in rows (5 000) of paged executions: `Session::execute_single_page`
+    /// and `Session::execute_paged`. `Session::execute` is never paged: it returns the whole
+    /// result or an error.
     pub fn default_page_size(mut self, rows: i32) -> Self {
         self.defaults.page_size = rows;
         self

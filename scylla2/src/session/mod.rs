@@ -6,6 +6,7 @@ mod close;
 pub mod keyspace;
 mod paging;
 mod pool;
+mod rows;
 mod stats;
 
 #[cfg(test)]
@@ -24,6 +25,7 @@ pub use builder::SessionBuilder;
 pub use close::CloseSummary;
 pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
+pub use rows::{RowStream, TypedRowStream};
 pub use stats::ConnectionStats;
 
 use crate::connection::Connection;
@@ -32,6 +34,17 @@ use crate::result::{PagingStateResponse, QueryResult};
 use crate::statement::prepared::prepare_on;
 use crate::statement::{ExecutionDefaults, PreparedStatement, Query, Statement};
 use pool::{Pools, use_keyspace_on};
+
+/// The error of an unpaged execution answered with a page (kept out of the hot path).
+#[cold]
+#[inline(never)]
+fn incomplete(rows: usize, result: &QueryResult) -> ExecuteError {
+    ExecuteError::after_attempts(
+        ExecutionError::IncompleteResult { rows },
+        result.execution().clone(),
+        Vec::new(),
+    )
+}
 
 /// A session with a cluster. Cheap to clone; the connections close when the last clone is
 /// dropped.
@@ -83,7 +96,15 @@ impl Session {
     }
 
     /// Runs `statement` (a query string, [`Query`], [`PreparedStatement`] or batch) with
-    /// `values`, and returns its first page of results.
+    /// `values`, and returns its whole result.
+    ///
+    /// `execute` is never paged: it sends no page size (whatever the statement's or the
+    /// session's), so the server returns every row in one response, bounded only by the
+    /// frame size limit. Should a server still answer with a paging state, the execution
+    /// fails with [`ExecutionError::IncompleteResult`]: no part of a result is ever returned
+    /// as if it were all of it. Read large results page by page with
+    /// [`execute_paged`](Self::execute_paged) (rows across pages, each page fetched ahead)
+    /// or [`execute_single_page`](Self::execute_single_page).
     ///
     /// Values are checked against a prepared statement's bind markers before anything is
     /// sent; a bad count or type is [`ExecutionError::Values`]. A failure says which nodes
@@ -103,11 +124,14 @@ impl Session {
                 statement,
                 &values,
                 &inner.defaults,
-                None,
+                crate::statement::Paging::Unpaged,
                 &inner.policies,
                 &inner.latencies,
             )
             .map_err(|e| inner.closed_if_closing(e))?;
+            if let Some(rows) = result.raw_rows().filter(|r| r.paging_state().is_some()) {
+                return Err(incomplete(rows.rows_count(), &result));
+            }
             if result.set_keyspace().is_none() {
                 return Ok(result);
             }
@@ -173,7 +197,7 @@ impl Session {
             statement,
             values,
             &inner.defaults,
-            state,
+            crate::statement::Paging::Page(state),
             &inner.policies,
             &inner.latencies,
         )
@@ -226,7 +250,7 @@ impl Session {
                     };
                     let timeout = statement
                         .options
-                        .resolve(&self.inner.defaults, None)
+                        .resolve(&self.inner.defaults, crate::statement::Paging::Unpaged)
                         .timeout;
                     prepare_on_all(others, query.text(), timeout).await;
                     return Ok(statement);

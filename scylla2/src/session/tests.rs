@@ -86,6 +86,23 @@ async fn serve(mut sock: TcpStream, queries: Arc<AtomicUsize>) {
                     b.put_u16(ks.len() as u16);
                     b.put_slice(ks.as_bytes());
                     frame(h.stream, Opcode::Result, &b)
+                } else if text.contains("paged") {
+                    // v4 §4.2.5.2: one int row and a paging state (Has_more_pages), whatever
+                    // the request asked for: a server that pages an unpaged request.
+                    let mut b = vec![0, 0, 0, 2];
+                    b.put_i32(0x0001 | 0x0002);
+                    b.put_i32(1);
+                    b.put_i32(3);
+                    b.put_slice(b"abc");
+                    for name in ["ks", "t", "v"] {
+                        b.put_u16(name.len() as u16);
+                        b.put_slice(name.as_bytes());
+                    }
+                    b.put_u16(0x0009);
+                    b.put_i32(1);
+                    b.put_i32(4);
+                    b.put_i32(42);
+                    frame(h.stream, Opcode::Result, &b)
                 } else if text.contains("kill") {
                     return;
                 } else if text.contains("slow") {
@@ -215,6 +232,27 @@ async fn tracing_id_and_warnings_reach_the_result() {
     let plain = s.execute("SELECT ok", ()).await.unwrap();
     assert_eq!(plain.tracing_id(), None);
     assert!(plain.warnings().is_empty());
+}
+
+#[tokio::test]
+async fn execute_never_returns_part_of_a_result_as_the_whole() {
+    let (_fake, addr) = Fake::start().await;
+    let s = session(&addr, 1).await;
+    // The server answers an unpaged request with a page and a paging state: an error that
+    // says so, not one page presented as the result.
+    let err = s.execute("SELECT paged", ()).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ExecutionError::IncompleteResult { rows: 1 }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("execute_paged"), "{err}");
+    // The same answer to a paged request is a page, with the state to go on.
+    let (page, paging) = s
+        .execute_single_page("SELECT paged", (), None)
+        .await
+        .unwrap();
+    assert_eq!(page.first_row::<(i32,)>().unwrap(), (42,));
+    assert!(!paging.finished());
 }
 
 #[tokio::test]

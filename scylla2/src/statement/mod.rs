@@ -9,7 +9,8 @@ macro_rules! option_setters {
     (paged) => {
         option_setters!();
 
-        /// With a page size.
+        /// With a page size: the rows per page of `Session::execute_single_page` and
+        /// `Session::execute_paged`. `Session::execute` always fetches the whole result.
         pub fn with_page_size(mut self, rows: i32) -> Self {
             self.options.page_size = Some(rows);
             self
@@ -94,7 +95,8 @@ pub struct StatementOptions {
     pub consistency: Option<Consistency>,
     /// Serial consistency (conditional statements).
     pub serial_consistency: Option<SerialConsistency>,
-    /// Rows per page.
+    /// Rows per page of `Session::execute_single_page` and `Session::execute_paged` (and
+    /// their row streams); `execute` ignores it and always fetches the whole result.
     pub page_size: Option<i32>,
     /// Client-side timestamp in microseconds.
     pub timestamp: Option<i64>,
@@ -128,7 +130,8 @@ pub struct ExecutionDefaults {
     pub consistency: Consistency,
     /// Serial consistency.
     pub serial_consistency: Option<SerialConsistency>,
-    /// Rows per page.
+    /// Rows per page of paged executions (`execute_single_page`, `execute_paged`); 5 000 by
+    /// default. `execute` is never paged.
     pub page_size: i32,
     /// Request timeout.
     pub timeout: Option<Duration>,
@@ -146,6 +149,17 @@ impl Default for ExecutionDefaults {
             idempotent: false,
         }
     }
+}
+
+/// Whether an execution asks for one page or the whole result (driver internal).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Paging<'a> {
+    /// The whole result in one response (`Session::execute`): no page size is sent, so the
+    /// server never cuts the result short.
+    Unpaged,
+    /// One page of the statement's page size, resuming from the state (`None`: the first).
+    Page(Option<&'a [u8]>),
 }
 
 /// Options resolved against the session defaults, for one execution (driver internal).
@@ -169,9 +183,16 @@ impl StatementOptions {
     pub(crate) fn resolve<'a>(
         &'a self,
         defaults: &ExecutionDefaults,
-        paging_state: Option<&'a [u8]>,
+        paging: Paging<'a>,
     ) -> Resolved<'a> {
         let p = self.profile.as_deref();
+        let (page_size, paging_state) = match paging {
+            Paging::Unpaged => (None, None),
+            Paging::Page(state) => (
+                Some(self.page_size.unwrap_or(defaults.page_size)).filter(|p| *p > 0),
+                state,
+            ),
+        };
         Resolved {
             consistency: (self.consistency)
                 .or(p.and_then(|p| p.consistency))
@@ -179,7 +200,7 @@ impl StatementOptions {
             serial_consistency: (self.serial_consistency)
                 .or(p.and_then(|p| p.serial_consistency))
                 .or(defaults.serial_consistency),
-            page_size: Some(self.page_size.unwrap_or(defaults.page_size)).filter(|p| *p > 0),
+            page_size,
             timestamp: self.timestamp,
             timeout: (self.timeout)
                 .or(p.and_then(|p| p.timeout))

@@ -642,7 +642,7 @@ macro_rules! run_statement {
         $statement:expr,
         $values:expr,
         $defaults:expr,
-        $paging_state:expr,
+        $paging:expr,
         $policies:expr,
         $latencies:expr $(,)?
     ) => {{
@@ -651,13 +651,7 @@ macro_rules! run_statement {
         match $cluster {
             None => {
                 $crate::policies::run(
-                    $unrouted,
-                    statement,
-                    values,
-                    $defaults,
-                    $paging_state,
-                    $policies,
-                    $latencies,
+                    $unrouted, statement, values, $defaults, $paging, $policies, $latencies,
                 )
                 .await
             }
@@ -674,7 +668,7 @@ macro_rules! run_statement {
                             statement,
                             values,
                             $defaults,
-                            $paging_state,
+                            $paging,
                             $policies,
                             $latencies,
                         )

@@ -12,7 +12,7 @@ pub mod rows;
 pub mod schema_change;
 
 pub use prepared::{Prepared, PreparedMetadata};
-pub use rows::{PagingState, RawRowIter, ResultMetadata, Rows, TableSpec, TypedRowIter};
+pub use rows::{PagingState, RawRowIter, ResultMetadata, RowCursor, Rows, TableSpec, TypedRowIter};
 pub use schema_change::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
 
 /// A RESULT message.

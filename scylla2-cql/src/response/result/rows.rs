@@ -338,6 +338,69 @@ impl Rows {
     }
 }
 
+/// Where the next row of a [`Rows`] starts: reads rows one call at a time
+/// ([`Rows::next_row_at`]) without a borrowing iterator held between calls, e.g. by a
+/// lending row stream that hands out each row borrowed from its page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowCursor {
+    offset: usize,
+    read: usize,
+}
+
+impl RowCursor {
+    /// Rows read so far.
+    pub fn rows_read(&self) -> usize {
+        self.read
+    }
+}
+
+impl Rows {
+    /// Whether rows remain after `cursor`.
+    pub fn has_row_at(&self, cursor: &RowCursor) -> bool {
+        cursor.read < self.rows_count
+    }
+
+    /// The row at `cursor` as raw columns described by `specs` (see [`Self::raw_rows`]),
+    /// advancing the cursor; `None` after the last row. Bytes left after the last row, a
+    /// truncated row or specs of the wrong length are an error, after which the cursor is at
+    /// the end.
+    pub fn next_row_at<'r, 'm>(
+        &'r self,
+        specs: &'m [ColumnSpec],
+        cursor: &mut RowCursor,
+    ) -> Option<Result<ColumnIterator<'r, 'm>, ResponseError>> {
+        let content: &'r [u8] = &self.content;
+        let end = RowCursor {
+            offset: content.len(),
+            read: self.rows_count,
+        };
+        if cursor.read >= self.rows_count {
+            let left = content.len().saturating_sub(cursor.offset);
+            *cursor = end;
+            return (left > 0).then(|| Err(crate::wire::WireError::TrailingBytes(left).into()));
+        }
+        if specs.len() != self.metadata.columns_count {
+            *cursor = end;
+            return Some(Err(ResponseError::ColumnSpecsMismatch {
+                columns_count: self.metadata.columns_count,
+                specs: specs.len(),
+            }));
+        }
+        let bytes = content.get(cursor.offset..).unwrap_or_default();
+        let mut reader = WireReader::new(bytes);
+        for _ in 0..specs.len() {
+            if let Err(e) = reader.read_bytes() {
+                *cursor = end;
+                return Some(Err(e.into()));
+            }
+        }
+        let len = bytes.len() - reader.len();
+        cursor.offset += len;
+        cursor.read += 1;
+        Some(Ok(ColumnIterator::new(specs, &self.content, &bytes[..len])))
+    }
+}
+
 /// Rows as raw columns: each item is one row's [`ColumnIterator`]. Row boundaries are found
 /// by reading the cells' lengths, so a row type that stops early cannot desynchronize later
 /// rows. Bytes left after the last row are reported as an error item.
