@@ -92,12 +92,39 @@ fn parse_container(input: &DeriveInput) -> syn::Result<ContainerAttrs> {
     Ok(ContainerAttrs {
         crate_path: match crate_path {
             Some(p) => quote!(#p),
-            None => quote!(::scylla2_cql),
+            None => default_crate_path(),
         },
         by_position: by_position.is_some(),
         skip_unknown: skip_unknown.is_some(),
         send_names: send_names.is_some(),
     })
+}
+
+/// Where the codec is when the struct does not say (`crate = path`): found in the user's
+/// Cargo.toml, so that depending on the driver alone, on the codec alone, or on either under
+/// another name all work. `scylla2-cql` is preferred when it is a dependency itself (its own
+/// path is the shortest); otherwise the driver's re-export `scylla2::cql`.
+fn default_crate_path() -> proc_macro2::TokenStream {
+    use proc_macro_crate::{FoundCrate, crate_name};
+    match crate_name("scylla2-cql") {
+        // Inside scylla2-cql (and its tests): the crate names itself `scylla2_cql`.
+        Ok(FoundCrate::Itself) => return quote!(::scylla2_cql),
+        Ok(FoundCrate::Name(name)) => {
+            let ident = syn::Ident::new(&name, proc_macro2::Span::call_site());
+            return quote!(::#ident);
+        }
+        Err(_) => {}
+    }
+    match crate_name("scylla2") {
+        Ok(FoundCrate::Itself) => quote!(crate::cql),
+        Ok(FoundCrate::Name(name)) => {
+            let ident = syn::Ident::new(&name, proc_macro2::Span::call_site());
+            quote!(::#ident::cql)
+        }
+        // Neither is a dependency (or Cargo.toml is unreadable): the usual name, with the
+        // compiler's "unresolved" error pointing at the attribute that fixes it.
+        Err(_) => quote!(::scylla2_cql),
+    }
 }
 
 fn no_value(meta: &syn::meta::ParseNestedMeta<'_>, name: &str) -> syn::Result<()> {

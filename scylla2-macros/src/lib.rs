@@ -9,8 +9,9 @@
 //!   user-defined type.
 //!
 //! Attributes, all under `#[scylla2(...)]`:
-//! - on the struct: `crate = path` (where `scylla2_cql` is, e.g. `crate = scylla2::cql` when
-//!   it is re-exported; default `::scylla2_cql`), `by_position` (rows), `skip_unknown` (rows
+//! - on the struct: `crate = path` (where `scylla2_cql` is; by default found in the
+//!   application's `Cargo.toml`: `scylla2-cql` when it is a dependency, otherwise the
+//!   driver's re-export `scylla2::cql`, renamed dependencies included), `by_position` (rows), `skip_unknown` (rows
 //!   read by name: ignore result columns that match no field), `send_names` (rows written:
 //!   send values with their names, in any order);
 //! - on a field: `rename = "name"` (the column, bind marker or UDT field name; default the

@@ -40,22 +40,22 @@
 //!
 //! The value traits and types ([`SerializeRow`], [`SerializeValue`], [`DeserializeRow`],
 //! [`DeserializeValue`], [`CqlValue`], [`PagingState`], …) are re-exported here, the whole
-//! codec crate is [`cql`], and so are the derive macros. The derives name the codec crate
-//! `::scylla2_cql` by default; an application that depends only on `scylla2` points them at
-//! the re-export with `#[scylla2(crate = scylla2::cql)]`:
+//! codec crate is [`cql`], and so are the derive macros. The derives find the codec through
+//! the application's `Cargo.toml` (`scylla2-cql` when it is a dependency, otherwise this
+//! crate's re-export `scylla2::cql`, renamed dependencies included), so no attribute is
+//! needed; `#[scylla2(crate = path)]` overrides it. The optional value types come with this
+//! crate's features `chrono-04`, `time-03`, `num-bigint-04` and `bigdecimal-04`.
 //!
 //! ```
 //! use scylla2::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
 //!
 //! #[derive(Debug, PartialEq, SerializeValue, DeserializeValue)]
-//! #[scylla2(crate = scylla2::cql)]
 //! struct Address {
 //!     street: String,
 //!     zip: Option<i32>,
 //! }
 //!
 //! #[derive(SerializeRow, DeserializeRow)]
-//! #[scylla2(crate = scylla2::cql)]
 //! struct User<'a> {
 //!     id: i32,
 //!     name: &'a str,
@@ -114,8 +114,8 @@ pub mod session;
 pub mod statement;
 pub mod topology;
 
-/// The CQL codec crate (`scylla2-cql`): values, frames, requests and responses. Derives
-/// refer to it as `#[scylla2(crate = scylla2::cql)]` when `scylla2` is the only dependency.
+/// The CQL codec crate (`scylla2-cql`): values, frames, requests and responses. The derives
+/// find it here when `scylla2` is the application's only dependency.
 pub use scylla2_cql as cql;
 
 pub use error::{
@@ -130,8 +130,7 @@ pub use scylla2_cql::value::{
     SerializeError, SerializeRow, SerializeValue, Unset,
 };
 pub use scylla2_cql::{Consistency, ProtocolVersion, SerialConsistency};
-/// Derive macros for rows, bound values and user-defined types (see the crate docs above for
-/// the `crate = scylla2::cql` attribute they need here).
+/// Derive macros for rows, bound values and user-defined types (see the crate docs above).
 pub use scylla2_macros::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
 pub use session::{CloseSummary, ConnectionStats, Session, SessionBuilder};
 pub use statement::batch::BatchEntry;

@@ -175,6 +175,12 @@ pub enum DeserializeError {
 }
 
 /// A type that can be read from a CQL value.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read from a CQL value",
+    label = "no CQL mapping for `{Self}`",
+    note = "CQL values read into Rust primitives, `String`/`&str`, `Vec<u8>`/`&[u8]`/`Bytes`, uuid, collections, tuples, `Option<T>` (needed for columns that may be NULL), the `Cql*` newtypes, `CqlValue`, and structs deriving `DeserializeValue` (user-defined types)",
+    note = "`chrono`, `time`, `num-bigint` and `bigdecimal` types need the features `chrono-04`, `time-03`, `num-bigint-04`, `bigdecimal-04` (of `scylla2`, or of `scylla2-cql`)"
+)]
 pub trait DeserializeValue<'frame, 'meta>: Sized {
     /// Checks once per result that `typ` can be read into `Self`.
     fn check_type(typ: &'meta CqlType) -> Result<(), DeserializeError>;
@@ -251,6 +257,12 @@ fn truncated_column(index: usize, spec: &ColumnSpec, e: WireError) -> Deserializ
 }
 
 /// A type that one row decodes into (a tuple here; derived structs come from the macros).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read as a result row",
+    label = "expected a tuple of column types or a struct deriving `DeserializeRow`",
+    note = "a row is a tuple, one element per column: a single column is `(T,)`, e.g. `rows::<(i32,)>()`",
+    note = "a row type that borrows (`&str`, `&[u8]`) lives only as long as the result it was read from; read owned types (`String`, `Vec<u8>`) to keep rows, or `rows_stream::<T>()` across pages"
+)]
 pub trait DeserializeRow<'frame, 'meta>: Sized {
     /// Checks once per result that the columns can be read into `Self`.
     fn check_types(columns: &'meta [ColumnSpec]) -> Result<(), DeserializeError>;

@@ -170,6 +170,12 @@ pub enum SerializeError {
 }
 
 /// A value that can be bound to a statement.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be bound as a CQL value",
+    label = "no CQL mapping for `{Self}`",
+    note = "CQL values are Rust primitives, strings, blobs, uuid, collections, tuples, `Option<T>` for NULL, the `Cql*` newtypes, and structs deriving `SerializeValue` (user-defined types)",
+    note = "`chrono`, `time`, `num-bigint` and `bigdecimal` types need the features `chrono-04`, `time-03`, `num-bigint-04`, `bigdecimal-04` (of `scylla2`, or of `scylla2-cql`)"
+)]
 pub trait SerializeValue {
     /// Checks that this value can be sent as `typ` (and is in range for it).
     fn check_type(&self, typ: &CqlType) -> Result<(), SerializeError>;
@@ -247,6 +253,12 @@ pub fn put_len(buf: &mut impl BufMut, len: usize) {
 }
 
 /// A row of bound values (a tuple, a slice, a derived struct, …).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a row of bound values",
+    label = "expected a tuple, slice, `Vec` or struct deriving `SerializeRow`",
+    note = "bound values are a row: a single value is the one-element tuple `(value,)`, no values is `()`",
+    note = "a struct binds by name with `#[derive(SerializeRow)]`"
+)]
 pub trait SerializeRow {
     /// Number of values.
     fn value_count(&self) -> usize;

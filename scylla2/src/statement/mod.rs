@@ -263,6 +263,20 @@ mod private {
 
 /// Something `Session::execute` runs with values `V`: a query string, a [`Query`], a
 /// [`PreparedStatement`] or a [`Batch`]. Sealed; its methods are the driver's internals.
+///
+/// Values are a row: a tuple (one value is `(value,)`), a slice, a `Vec` or a struct
+/// deriving `SerializeRow`; a bare value does not compile:
+///
+/// ```compile_fail
+/// # async fn demo(session: &scylla2::Session, insert: &scylla2::PreparedStatement) {
+/// session.execute(insert, 5i32).await; // `(5i32,)` is meant
+/// # }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be executed with values of type `{V}`",
+    label = "values must be a row: a tuple, slice, `Vec` or struct deriving `SerializeRow`",
+    note = "a single value is the one-element tuple `(value,)`, no values is `()`; a batch takes one row per statement"
+)]
 pub trait Statement<V: ?Sized>: private::Sealed + Sync {
     #[doc(hidden)]
     fn options(&self) -> &StatementOptions;
