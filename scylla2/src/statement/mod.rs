@@ -394,6 +394,40 @@ fn start_query<'c, V: SerializeRow + Sync + ?Sized>(
     Ok(start_with_options(conn, &request, opts)?)
 }
 
+impl<T: private::Sealed + ?Sized> private::Sealed for &T {}
+
+/// A reference runs as what it points to (e.g. a `&'static str` given to
+/// `Session::execute_paged`, which keeps its statement).
+impl<V: ?Sized, S: Statement<V> + ?Sized> Statement<V> for &S {
+    fn options(&self) -> &StatementOptions {
+        (**self).options()
+    }
+    fn check_values(&self, values: &V) -> Result<(), ExecutionError> {
+        (**self).check_values(values)
+    }
+    fn start<'c>(
+        &self,
+        conn: &'c Connection,
+        values: &V,
+        opts: &Resolved<'_>,
+        columns: Option<&ResultColumns>,
+    ) -> Result<ResponseFuture<'c>, ExecutionError> {
+        (**self).start(conn, values, opts, columns)
+    }
+    fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
+        (**self).prepared_with_id(id)
+    }
+    fn result_columns(&self) -> Option<Arc<ResultColumns>> {
+        (**self).result_columns()
+    }
+    fn on_new_result_metadata(&self, metadata_id: &bytes::Bytes, columns: &[ColumnSpec]) {
+        (**self).on_new_result_metadata(metadata_id, columns)
+    }
+    fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
+        (**self).routing_info(values)
+    }
+}
+
 impl private::Sealed for str {}
 impl private::Sealed for String {}
 impl private::Sealed for Query {}
