@@ -126,8 +126,8 @@ pub use scylla2_cql::request::BatchType;
 pub use scylla2_cql::response::result::PagingState;
 pub use scylla2_cql::value::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint,
-    CqlVector, DeserializeError, DeserializeRow, DeserializeValue, MaybeUnset, NamedValues,
-    SerializeError, SerializeRow, SerializeValue, Unset,
+    CqlVector, DeserializeError, DeserializeRow, DeserializeValue, MaybeUnset, NamedValues, Row,
+    RowView, SerializeError, SerializeRow, SerializeValue, Unset,
 };
 pub use scylla2_cql::{Consistency, ProtocolVersion, SerialConsistency};
 /// Derive macros for rows, bound values and user-defined types (see the crate docs above).

@@ -75,7 +75,10 @@ pub enum DeserializeError {
         cql_type: CqlType,
     },
     /// A null arrived for a type that cannot hold one (use `Option<T>`).
-    #[error("unexpected null for Rust type {rust_type}")]
+    #[error(
+        "unexpected null for Rust type {rust_type}: the value may be null, read it as \
+         Option<{rust_type}>"
+    )]
     UnexpectedNull {
         /// The Rust type's name.
         rust_type: &'static str,
@@ -127,6 +130,22 @@ pub enum DeserializeError {
         field: &'static str,
         /// The column name the field reads.
         column: &'static str,
+    },
+    /// A column looked up by name ([`RowView::get_by_name`](super::RowView::get_by_name))
+    /// is not in the result.
+    #[error("the result has no column {column:?}")]
+    NoSuchColumn {
+        /// The name looked up.
+        column: String,
+    },
+    /// A column looked up by position ([`RowView::get`](super::RowView::get)) is past the
+    /// row's last column.
+    #[error("column index {index} is out of range: the result has {count} columns")]
+    ColumnOutOfRange {
+        /// The position looked up.
+        index: usize,
+        /// Columns in the result.
+        count: usize,
     },
     /// A result column matches no field of a derived row struct.
     #[error("column {column:?} matches no field of {rust_type}")]
@@ -211,6 +230,11 @@ impl<'frame, 'meta> ColumnIterator<'frame, 'meta> {
             frame,
             reader: WireReader::new(row_bytes),
         }
+    }
+
+    /// The specs of the columns not read yet.
+    pub fn specs_remaining(&self) -> &'meta [ColumnSpec] {
+        self.specs.as_slice()
     }
 
     /// Columns not read yet.

@@ -45,6 +45,7 @@ macro_rules! for_each_tuple {
 
 pub mod content;
 pub mod cql_value;
+mod cql_value_access;
 mod cql_value_codec;
 mod de_collections;
 mod de_impls;
@@ -53,6 +54,7 @@ pub mod derive_support;
 pub mod deserialize;
 mod features;
 pub mod newtypes;
+mod row_view;
 mod ser_collections;
 pub(crate) mod ser_impls;
 mod ser_row;
@@ -70,5 +72,6 @@ pub use newtypes::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlVarint, CqlVector,
     MaybeEmpty, MaybeUnset, Unset,
 };
+pub use row_view::RowView;
 pub use ser_row::NamedValues;
 pub use serialize::{SerializeError, SerializeRow, SerializeValue};

@@ -208,6 +208,32 @@ impl QueryResult {
         }
     }
 
+    /// The position of the column named `name` in the rows (the first, if several have it).
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.column_specs()?.iter().position(|c| c.name == name)
+    }
+
+    /// Whether a conditional statement (LWT: `IF NOT EXISTS`, `IF col = …`) was applied: its
+    /// `[applied]` column, whatever other columns the server sent with it (the current
+    /// values when it was not applied). An error for a result without that column.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: &scylla2::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// let r = session
+    ///     .execute("INSERT INTO ks.users (id, name) VALUES (1, 'a') IF NOT EXISTS", ())
+    ///     .await?;
+    /// if !r.applied()? {
+    ///     let existing: String = r.first_row::<scylla2::RowView>()?.get_by_name("name")?;
+    ///     println!("already there: {existing}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn applied(&self) -> Result<bool, RowsError> {
+        let row = self.first_row::<scylla2_cql::value::RowView<'_, '_>>()?;
+        Ok(row.get_by_name::<bool>("[applied]")?)
+    }
+
     /// The only row as `T`; an error when there are none or several.
     pub fn single_row<'r, T: DeserializeRow<'r, 'r>>(&'r self) -> Result<T, RowsError> {
         match self.rows_num() {

@@ -356,6 +356,54 @@ impl Session {
         }
     }
 
+    /// Checks once, without waiting, whether every live node reports the same schema
+    /// version: `Some(version)` when they agree, `None` while they do not (see
+    /// [`await_schema_agreement`](Self::await_schema_agreement) to wait).
+    ///
+    /// ```no_run
+    /// # async fn demo(session: &scylla2::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// if session.check_schema_agreement().await?.is_none() {
+    ///     eprintln!("schema change still propagating");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn check_schema_agreement(
+        &self,
+    ) -> Result<Option<uuid::Uuid>, crate::topology::TopologyError> {
+        match &self.inner.cluster {
+            Some(cluster) => cluster.check_schema_agreement().await,
+            None => Err(crate::topology::TopologyError::ControlConnectionDown),
+        }
+    }
+
+    /// The protocol version negotiated with the cluster (that of the control connection, or
+    /// of the contact points' connections without topology; every other connection uses the
+    /// same); `None` while no connection is open.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: &scylla2::Session) {
+    /// if session.protocol_version() == Some(scylla2::ProtocolVersion::V5) {
+    ///     println!("v5: segments with checksums");
+    /// }
+    /// # }
+    /// ```
+    pub fn protocol_version(&self) -> Option<scylla2_cql::ProtocolVersion> {
+        if let Some(version) = self
+            .inner
+            .cluster
+            .as_ref()
+            .and_then(|c| c.protocol_version())
+        {
+            return Some(version);
+        }
+        self.inner
+            .pools
+            .all()
+            .next()
+            .map(|conn| conn.protocol_version())
+    }
+
     /// Whether token- and shard-aware routing is active (the topology was read).
     pub fn is_routing(&self) -> bool {
         self.inner.cluster.is_some()

@@ -512,6 +512,17 @@ impl Cluster {
         }
     }
 
+    /// The protocol version of the control connection (`None` while it is down).
+    pub(crate) fn protocol_version(&self) -> Option<scylla2_cql::ProtocolVersion> {
+        self.control.load().as_ref().map(|c| c.protocol_version())
+    }
+
+    /// One check, without waiting: the agreed schema version, or `None` while live nodes
+    /// disagree.
+    pub(crate) async fn check_schema_agreement(&self) -> Result<Option<Uuid>, TopologyError> {
+        self.schema_versions_agree().await
+    }
+
     async fn schema_versions_agree(&self) -> Result<Option<Uuid>, TopologyError> {
         let conn = self
             .control
