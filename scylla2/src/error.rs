@@ -77,7 +77,10 @@ pub enum ExecutionError {
     #[error("statement {0:?} still unprepared after re-preparing it")]
     StillUnprepared(Bytes),
     /// No connection was available to send the request.
-    #[error("no connection available")]
+    #[error(
+        "no connection available: every node of the query plan is down, ignored by the \
+         distance policy, or still connecting"
+    )]
     NoConnection,
     /// The background task fetching a page ahead panicked or was cancelled.
     #[error("the page fetch task failed")]
@@ -231,6 +234,8 @@ pub struct ExecuteError(Box<Failure>);
 #[derive(Debug, Clone)]
 struct Failure {
     error: ExecutionError,
+    /// What was executed ("query", "prepared statement", "batch"), when known.
+    statement: Option<&'static str>,
     execution: Option<crate::policies::ExecutionInfo>,
     attempts: Vec<AttemptError>,
 }
@@ -256,6 +261,7 @@ impl ExecuteError {
     ) -> Self {
         Self(Box::new(Failure {
             error,
+            statement: None,
             execution: Some(execution),
             attempts,
         }))
@@ -271,6 +277,17 @@ impl ExecuteError {
     pub(crate) fn closed(mut self) -> Self {
         self.0.error = ExecutionError::SessionClosed;
         self
+    }
+
+    /// The same failure, saying what was executed (`"prepared statement"`, …).
+    pub(crate) fn of_statement(mut self, statement: &'static str) -> Self {
+        self.0.statement = Some(statement);
+        self
+    }
+
+    /// What was executed: `"query"`, `"prepared statement"` or `"batch"` (when known).
+    pub fn statement_kind(&self) -> Option<&'static str> {
+        self.0.statement
     }
 
     /// What went wrong, by value.
@@ -296,6 +313,7 @@ impl From<ExecutionError> for ExecuteError {
     fn from(error: ExecutionError) -> Self {
         Self(Box::new(Failure {
             error,
+            statement: None,
             execution: None,
             attempts: Vec::new(),
         }))
@@ -312,8 +330,13 @@ impl std::fmt::Display for ExecuteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0.error)?;
         let attempts = &self.0.attempts;
-        if !attempts.is_empty() {
-            write!(f, " (failed attempts: ")?;
+        match (self.0.statement, attempts.is_empty()) {
+            (None, true) => return Ok(()),
+            (Some(statement), true) => return write!(f, " ({statement})"),
+            (Some(statement), false) => write!(f, " ({statement}; failed attempts: ")?,
+            (None, false) => write!(f, " (failed attempts: ")?,
+        }
+        {
             for (i, a) in attempts.iter().enumerate() {
                 if i > 0 {
                     write!(f, ", ")?;

@@ -192,6 +192,12 @@ async fn bad_input_is_a_typed_error_before_sending() {
         ),
         "{err:?}"
     );
+    // The message names the value that made it too large and the setting that raises it.
+    let text = err.to_string();
+    assert!(
+        text.contains("\"v\" (100004 bytes)") && text.contains("max_frame_size"),
+        "{text}"
+    );
     // The session still works.
     small.execute(&prepared, (1i32, 1i32, "ok")).await.unwrap();
 }

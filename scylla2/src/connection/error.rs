@@ -29,12 +29,20 @@ pub enum ConnectionError {
     #[error("invalid request: {0}")]
     Request(#[from] RequestError),
     /// The serialized request is larger than the frame limit; nothing was sent.
-    #[error("request frame of {size} bytes exceeds the limit of {max} bytes")]
+    #[error(
+        "request frame of {size} bytes exceeds the limit of {max} bytes \
+         (ConnectionConfig::max_frame_size; the server has its own, e.g. Cassandra's \
+         native_transport_max_frame_size){}",
+        LargestValue(largest_value.as_ref())
+    )]
     FrameTooLarge {
         /// Size of the whole frame.
         size: usize,
         /// The limit.
         max: usize,
+        /// The largest bound value, when the request had values: its bind marker's name (or
+        /// its position) and its size in bytes.
+        largest_value: Option<(String, usize)>,
     },
     /// Every stream id of the connection is in use.
     #[error("all {0} stream ids of the connection are in use")]
@@ -178,5 +186,17 @@ impl ConnectionError {
                 | Self::StreamsExhausted(_)
                 | Self::DeadlinePassed
         )
+    }
+}
+
+/// `; the largest bound value is NAME (N bytes)`, or nothing.
+struct LargestValue<'a>(Option<&'a (String, usize)>);
+
+impl std::fmt::Display for LargestValue<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some((name, size)) => write!(f, "; the largest bound value is {name} ({size} bytes)"),
+            None => Ok(()),
+        }
     }
 }

@@ -175,6 +175,7 @@ impl Inner {
             return Err(ConnectionError::FrameTooLarge {
                 size,
                 max: self.max_frame_size,
+                largest_value: None,
             });
         }
         let id = match self.slots.allocate(self.slots.ticks(deadline)) {

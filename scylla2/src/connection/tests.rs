@@ -478,7 +478,8 @@ async fn large_frames_take_the_side_path_and_oversized_ones_fail_locally() {
         err,
         ConnectionError::FrameTooLarge {
             size: 100_009,
-            max: 100_000
+            max: 100_000,
+            largest_value: None,
         }
     ));
     assert!(!conn.is_closed());

@@ -128,7 +128,11 @@ impl Session {
                 &inner.policies,
                 &inner.latencies,
             )
-            .map_err(|e| inner.closed_if_closing(e))?;
+            .map_err(|e| {
+                inner
+                    .closed_if_closing(e)
+                    .of_statement(statement.statement_kind())
+            })?;
             if let Some(rows) = result.raw_rows().filter(|r| r.paging_state().is_some()) {
                 return Err(incomplete(rows.rows_count(), &result));
             }
@@ -201,7 +205,11 @@ impl Session {
             &inner.policies,
             &inner.latencies,
         )
-        .map_err(|e| inner.closed_if_closing(e))?;
+        .map_err(|e| {
+            inner
+                .closed_if_closing(e)
+                .of_statement(statement.statement_kind())
+        })?;
         let paging = result.paging_state();
         Ok((result, paging))
     }

@@ -262,6 +262,12 @@ async fn request_timeout_is_typed() {
     let q = Query::new("SELECT slow").with_timeout(Duration::from_millis(50));
     let err = s.execute(&q, ()).await.unwrap_err();
     assert!(matches!(err.kind(), ExecutionError::Timeout(_)), "{err:?}");
+    // The message names what ran and the node it timed out on.
+    assert_eq!(
+        err.to_string(),
+        format!("request timed out after 50ms (query; failed attempts: {addr})")
+    );
+    assert_eq!(err.statement_kind(), Some("query"));
     // The connection is still usable.
     assert!(s.execute("SELECT ok", ()).await.unwrap().is_void());
 }

@@ -304,6 +304,10 @@ where
         &self.options
     }
 
+    fn statement_kind(&self) -> &'static str {
+        "batch"
+    }
+
     fn check_values(&self, values: &V) -> Result<(), ExecutionError> {
         self.statements.check(values)
     }

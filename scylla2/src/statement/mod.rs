@@ -281,6 +281,12 @@ pub trait Statement<V: ?Sized>: private::Sealed + Sync {
     #[doc(hidden)]
     fn options(&self) -> &StatementOptions;
 
+    /// What this is, for error messages: `"query"`, `"prepared statement"` or `"batch"`.
+    #[doc(hidden)]
+    fn statement_kind(&self) -> &'static str {
+        "query"
+    }
+
     /// Checks `values` locally, before anything is sent.
     #[doc(hidden)]
     fn check_values(&self, values: &V) -> Result<(), ExecutionError>;
@@ -381,6 +387,41 @@ static DEFAULT_OPTIONS: StatementOptions = StatementOptions {
     profile: None,
 };
 
+/// Names the largest of `values` in a request too large for its frame (`markers`: the
+/// prepared statement's bind markers, for their names). Only on that error path.
+#[cold]
+#[inline(never)]
+pub(crate) fn name_largest_value<V: SerializeRow + ?Sized>(
+    error: ExecutionError,
+    values: &V,
+    markers: Option<&[ColumnSpec]>,
+) -> ExecutionError {
+    let ExecutionError::Connection(ConnectionError::FrameTooLarge {
+        size,
+        max,
+        largest_value: None,
+    }) = error
+    else {
+        return error;
+    };
+    let largest = (0..values.value_count())
+        .filter_map(|i| Some((i, values.value_at(i)?.value_size())))
+        .max_by_key(|(_, size)| *size)
+        .map(|(i, size)| {
+            let name = match (values.value_name(i), markers.and_then(|m| m.get(i))) {
+                (Some(name), _) => format!("{name:?}"),
+                (None, Some(marker)) => format!("{:?}", marker.name),
+                (None, None) => format!("value {i}"),
+            };
+            (name, size)
+        });
+    ExecutionError::Connection(ConnectionError::FrameTooLarge {
+        size,
+        max,
+        largest_value: largest,
+    })
+}
+
 fn start_query<'c, V: SerializeRow + Sync + ?Sized>(
     text: &str,
     conn: &'c Connection,
@@ -391,7 +432,7 @@ fn start_query<'c, V: SerializeRow + Sync + ?Sized>(
         query: text,
         params: opts.params(values),
     };
-    Ok(start_with_options(conn, &request, opts)?)
+    start_with_options(conn, &request, opts).map_err(|e| name_largest_value(e.into(), values, None))
 }
 
 impl<T: private::Sealed + ?Sized> private::Sealed for &T {}
@@ -401,6 +442,9 @@ impl<T: private::Sealed + ?Sized> private::Sealed for &T {}
 impl<V: ?Sized, S: Statement<V> + ?Sized> Statement<V> for &S {
     fn options(&self) -> &StatementOptions {
         (**self).options()
+    }
+    fn statement_kind(&self) -> &'static str {
+        (**self).statement_kind()
     }
     fn check_values(&self, values: &V) -> Result<(), ExecutionError> {
         (**self).check_values(values)

@@ -206,6 +206,10 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
         &self.options
     }
 
+    fn statement_kind(&self) -> &'static str {
+        "prepared statement"
+    }
+
     fn check_values(&self, values: &V) -> Result<(), ExecutionError> {
         self.check(values)
     }
@@ -227,7 +231,9 @@ impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
             result_metadata_id: columns.and_then(|c| c.metadata_id.as_deref()),
             params,
         };
-        Ok(start_with_options(conn, &request, opts)?)
+        start_with_options(conn, &request, opts).map_err(|e| {
+            super::name_largest_value(e.into(), values, Some(&self.shared.bind.columns))
+        })
     }
 
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
