@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use tokio::time::{Instant, Sleep};
 
 use super::retry::{RetryDecision, RetryRequest, may_have_been_applied};
-use super::speculative::{LatencyTracker, SpeculativeDelay};
+use super::speculative::LatencyTracker;
 use super::{ExecutionInfo, ExecutionPolicies};
 use crate::connection::{Connection, ConnectionError};
 use crate::error::{AttemptError, ExecuteError, ExecutionError};
@@ -128,8 +128,8 @@ where
             .unwrap_or(policies);
         // The session's percentile policy reads every execution's latency, as does a profile's.
         let track = uses_latencies(session_policies) || uses_latencies(policies);
-        let speculative = policies.speculative.filter(|_| opts.idempotent);
-        let max_extra = speculative.map_or(0, |s| s.max_speculative.min(2));
+        let speculative = policies.speculative.as_deref().filter(|_| opts.idempotent);
+        let max_extra = speculative.map_or(0, |s| s.max_speculative().min(2));
         let delay = speculative
             .filter(|_| max_extra > 0)
             .map(|s| s.delay(latencies));
@@ -441,5 +441,6 @@ fn attempt_error(node: SocketAddr, conn: &Connection, error: ExecutionError) -> 
 fn uses_latencies(policies: &ExecutionPolicies) -> bool {
     policies
         .speculative
-        .is_some_and(|s| matches!(s.delay, SpeculativeDelay::Percentile { .. }))
+        .as_deref()
+        .is_some_and(|s| s.reads_latencies())
 }

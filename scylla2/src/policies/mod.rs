@@ -1,8 +1,9 @@
-//! Execution policies: [`retry`] policies, [`speculative`] execution and execution
-//! [`profile`]s (and the pools' [`reconnection`] policies), applied by the driver's one attempt loop (`execute`) to every execution,
+//! Execution policies: [`load_balancing`], [`retry`] policies, [`speculative`] execution
+//! and execution [`profile`]s (and the pools' [`reconnection`] policies), applied by the driver's one attempt loop (`execute`) to every execution,
 //! whether its plan is routed (token- and shard-aware) or the unrouted contact-point rotation.
 
 mod execute;
+pub mod load_balancing;
 pub mod profile;
 pub mod reconnection;
 pub mod retry;
@@ -11,6 +12,7 @@ pub mod speculative;
 use std::sync::Arc;
 
 pub(crate) use execute::run;
+pub use load_balancing::LoadBalancingPolicy;
 pub use profile::ExecutionProfile;
 pub use reconnection::{
     ConstantReconnectionPolicy, ExponentialReconnectionPolicy, ReconnectionPolicy,
@@ -19,7 +21,9 @@ pub use retry::{
     DefaultRetryPolicy, DowngradingConsistencyRetryPolicy, FallthroughRetryPolicy, RetryDecision,
     RetryPolicy, RetryRequest,
 };
-pub use speculative::{LatencyTracker, SpeculativeDelay, SpeculativeExecutionPolicy};
+pub use speculative::{
+    LatencyTracker, SpeculativeDelay, SpeculativeExecution, SpeculativeExecutionPolicy,
+};
 
 /// How one execution went; see `QueryResult::execution`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -44,7 +48,7 @@ pub struct ExecutionPolicies {
     /// What to do after a failed attempt.
     pub retry: Arc<dyn RetryPolicy>,
     /// Speculative execution of idempotent statements (off by default).
-    pub speculative: Option<SpeculativeExecutionPolicy>,
+    pub speculative: Option<Arc<dyn SpeculativeExecution>>,
 }
 
 impl Default for ExecutionPolicies {
@@ -63,9 +67,15 @@ impl ExecutionPolicies {
         self
     }
 
-    /// With speculative execution.
+    /// With the driver's speculative execution policy (`None`: no speculation).
     pub fn with_speculative(mut self, speculative: Option<SpeculativeExecutionPolicy>) -> Self {
-        self.speculative = speculative;
+        self.speculative = speculative.map(|s| Arc::new(s) as Arc<dyn SpeculativeExecution>);
+        self
+    }
+
+    /// With a speculative execution policy of its own.
+    pub fn with_speculative_policy(mut self, speculative: Arc<dyn SpeculativeExecution>) -> Self {
+        self.speculative = Some(speculative);
         self
     }
 }

@@ -24,7 +24,60 @@ pub enum SpeculativeDelay {
     },
 }
 
-/// The speculative execution policy.
+/// When and how often an idempotent statement is tried on the next node of its plan while
+/// the previous attempts are still out (see `ExecutionPolicies::with_speculative_policy`).
+/// [`SpeculativeExecutionPolicy`] is the driver's (constant delay or latency percentile).
+///
+/// ```
+/// use std::time::Duration;
+/// use scylla2::policies::LatencyTracker;
+/// use scylla2::policies::speculative::SpeculativeExecution;
+///
+/// /// One speculative attempt, after twice the median latency (5 ms until it is known).
+/// #[derive(Debug)]
+/// struct TwiceTheMedian;
+///
+/// impl SpeculativeExecution for TwiceTheMedian {
+///     fn max_speculative(&self) -> usize {
+///         1
+///     }
+///     fn delay(&self, latencies: &LatencyTracker) -> Duration {
+///         latencies.percentile(50.0).map_or(Duration::from_millis(5), |m| m * 2)
+///     }
+///     fn reads_latencies(&self) -> bool {
+///         true
+///     }
+/// }
+/// ```
+pub trait SpeculativeExecution: Send + Sync + std::fmt::Debug {
+    /// Attempts started besides the first (the driver starts at most 2).
+    fn max_speculative(&self) -> usize;
+
+    /// The delay before the next speculative attempt, measured from the previous one.
+    fn delay(&self, latencies: &LatencyTracker) -> Duration;
+
+    /// Whether [`delay`](Self::delay) reads `latencies`: the driver records every
+    /// execution's latency only when a policy does.
+    fn reads_latencies(&self) -> bool {
+        false
+    }
+}
+
+impl SpeculativeExecution for SpeculativeExecutionPolicy {
+    fn max_speculative(&self) -> usize {
+        self.max_speculative
+    }
+
+    fn delay(&self, latencies: &LatencyTracker) -> Duration {
+        SpeculativeExecutionPolicy::delay(self, latencies)
+    }
+
+    fn reads_latencies(&self) -> bool {
+        matches!(self.delay, SpeculativeDelay::Percentile { .. })
+    }
+}
+
+/// The driver's speculative execution policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct SpeculativeExecutionPolicy {

@@ -28,6 +28,7 @@ pub struct SessionBuilder {
     topology: Option<crate::topology::TopologyConfig>,
     policies: Option<ExecutionPolicies>,
     reconnection: Option<Arc<dyn ReconnectionPolicy>>,
+    load_balancing: Option<Arc<dyn crate::policies::LoadBalancingPolicy>>,
     /// The session's event channels, subscribable before `connect`.
     events: Arc<Events>,
 }
@@ -50,6 +51,7 @@ impl SessionBuilder {
             topology: Some(crate::topology::TopologyConfig::default()),
             policies: None,
             reconnection: None,
+            load_balancing: None,
             events: Arc::new(Events::new()),
         }
     }
@@ -161,6 +163,35 @@ impl SessionBuilder {
     /// result or an error.
     pub fn default_page_size(mut self, rows: i32) -> Self {
         self.defaults.page_size = rows;
+        self
+    }
+
+    /// The load balancing policy of routed executions: which nodes and shards a statement
+    /// is tried on, in order (see [`LoadBalancingPolicy`]). Without one, the driver's own
+    /// token-, shard- and distance-aware plan. Has no effect with topology disabled.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), scylla2::SessionError> {
+    /// use std::sync::Arc;
+    /// use scylla2::policies::load_balancing::{DefaultPolicy, PreferNodes};
+    ///
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point("127.0.0.1:9042")
+    ///     .load_balancing(Arc::new(PreferNodes::new(Arc::new(DefaultPolicy), |node| {
+    ///         node.rack.as_deref() == Some("rack-a")
+    ///     })))
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`LoadBalancingPolicy`]: crate::policies::LoadBalancingPolicy
+    pub fn load_balancing(
+        mut self,
+        policy: Arc<dyn crate::policies::load_balancing::LoadBalancingPolicy>,
+    ) -> Self {
+        self.load_balancing = Some(policy);
         self
     }
 
@@ -282,6 +313,9 @@ impl SessionBuilder {
             Some(mut config) => {
                 config.pool.connections_per_node = self.connections_per_node;
                 config.pool.reconnection = reconnection.clone();
+                if let Some(policy) = self.load_balancing.clone() {
+                    config.load_balancing = Some(policy);
+                }
                 match crate::topology::Cluster::connect(
                     addrs.clone(),
                     connection.clone(),

@@ -411,3 +411,53 @@ async fn percentile_speculation_uses_its_fallback_while_warming_up() {
     );
     assert_eq!(sent, 2, "one speculative attempt after the 40 ms fallback");
 }
+
+/// A speculative policy of its own: `attempts` extra attempts, each after `delay`, counting
+/// how often the driver asked for the delay.
+#[derive(Debug)]
+struct CountingSpeculation {
+    attempts: usize,
+    delay: Duration,
+    asked: AtomicUsize,
+}
+
+impl crate::policies::SpeculativeExecution for CountingSpeculation {
+    fn max_speculative(&self) -> usize {
+        self.attempts
+    }
+    fn delay(&self, _latencies: &crate::policies::LatencyTracker) -> Duration {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        self.delay
+    }
+}
+
+#[tokio::test]
+async fn a_speculative_policy_of_its_own_drives_the_attempts() {
+    let (fake, addr) = Fake::start().await;
+    let policy = Arc::new(CountingSpeculation {
+        attempts: 2,
+        delay: Duration::from_millis(25),
+        asked: AtomicUsize::new(0),
+    });
+    let s = Session::builder()
+        .contact_point(addr)
+        .connections_per_node(3)
+        .execution_policies(
+            crate::policies::ExecutionPolicies::default().with_speculative_policy(policy.clone()),
+        )
+        .connect()
+        .await
+        .unwrap();
+    let slow = Query::new("SELECT slow")
+        .with_idempotent(true)
+        .with_timeout(Duration::from_millis(200));
+    let (err, sent) = queries_during(&fake, s.execute(&slow, ())).await;
+    assert!(err.is_err());
+    assert_eq!(sent, 3, "the first attempt and the policy's two");
+    assert!(policy.asked.load(Ordering::SeqCst) >= 1);
+    // A statement that is not idempotent never asks the policy.
+    let before = policy.asked.load(Ordering::SeqCst);
+    let once = Query::new("SELECT ok");
+    s.execute(&once, ()).await.unwrap();
+    assert_eq!(policy.asked.load(Ordering::SeqCst), before);
+}

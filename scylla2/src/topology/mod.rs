@@ -64,6 +64,9 @@ pub struct TopologyConfig {
     /// Retry and speculative execution policies of the session (routed or, after a fallback,
     /// unrouted), unless `SessionBuilder::execution_policies` sets them.
     pub policies: crate::policies::ExecutionPolicies,
+    /// The load balancing policy (`None`: the driver's own token-, shard- and distance-aware
+    /// plan, on its fastest path).
+    pub load_balancing: Option<Arc<dyn crate::policies::load_balancing::LoadBalancingPolicy>>,
 }
 
 impl Default for TopologyConfig {
@@ -78,6 +81,7 @@ impl Default for TopologyConfig {
             await_schema_agreement: true,
             pool_fill_timeout: Duration::from_secs(5),
             policies: crate::policies::ExecutionPolicies::default(),
+            load_balancing: None,
         }
     }
 }
@@ -247,6 +251,7 @@ impl Cluster {
         PlanSource {
             state: self.state.load_full(),
             tablets,
+            policy: self.config.load_balancing.clone(),
         }
     }
 
@@ -573,15 +578,56 @@ fn same_routing(a: &Metadata, b: &Metadata) -> bool {
 pub(crate) struct PlanSource {
     state: Arc<ClusterState>,
     tablets: Option<Arc<crate::routing::TableTablets>>,
+    policy: Option<Arc<dyn crate::policies::load_balancing::LoadBalancingPolicy>>,
 }
 
 impl PlanSource {
-    /// A plan of connections for a request (`info` as given to [`Cluster::plan_source`]).
+    /// A plan of connections for a request (`info` as given to [`Cluster::plan_source`]):
+    /// the driver's own, or the one the session's load balancing policy makes of it.
     pub(crate) fn plan<'a>(&'a self, info: &RoutingInfo<'_>) -> RoutedPlan<'a> {
+        let default = QueryPlan::new(&self.state.routing, info, self.tablets.as_deref());
+        let plan = match &self.policy {
+            None => Targets::Default(default),
+            Some(policy) => Targets::Policy(self.policy_plan(&**policy, info, default)),
+        };
         RoutedPlan {
             state: &self.state,
-            plan: QueryPlan::new(&self.state.routing, info, self.tablets.as_deref()),
+            plan,
             last_resort: None,
+        }
+    }
+
+    /// The policy's plan (on the stack), the default one given to it lazily.
+    fn policy_plan(
+        &self,
+        policy: &dyn crate::policies::load_balancing::LoadBalancingPolicy,
+        info: &RoutingInfo<'_>,
+        mut default: QueryPlan<'_>,
+    ) -> crate::policies::load_balancing::PlanIter {
+        use crate::policies::load_balancing::{ClusterView, Plan};
+        let pools = &self.state.pools;
+        let up = |node: u32| pools.get(node as usize).is_some_and(|p| p.is_up());
+        let view = ClusterView::new(&self.state.routing, &up);
+        let mut plan = Plan::new();
+        policy.plan(info, &view, &mut default, &mut plan);
+        plan.into_iter_targets()
+    }
+}
+
+/// The targets of a routed plan: the driver's own, or a load balancing policy's.
+enum Targets<'a> {
+    Default(QueryPlan<'a>),
+    Policy(crate::policies::load_balancing::PlanIter),
+}
+
+impl Iterator for Targets<'_> {
+    type Item = crate::routing::Target;
+
+    #[inline]
+    fn next(&mut self) -> Option<crate::routing::Target> {
+        match self {
+            Self::Default(plan) => plan.next(),
+            Self::Policy(plan) => plan.next(),
         }
     }
 }
@@ -593,7 +639,7 @@ impl PlanSource {
 /// tried). Allocates nothing.
 pub(crate) struct RoutedPlan<'a> {
     state: &'a ClusterState,
-    plan: QueryPlan<'a>,
+    plan: Targets<'a>,
     last_resort: Option<(SocketAddr, Arc<Connection>)>,
 }
 
