@@ -6,45 +6,48 @@
 use scylla2_cql::request::{Batch as BatchRequest, BatchStatement, BatchStatementKind, BatchType};
 use scylla2_cql::value::SerializeRow;
 
-use super::{
-    PreparedStatement, Query, Resolved, Statement, StatementOptions, private, start_with_options,
-};
+use super::{PreparedStatement, Query, Resolved, StatementOptions, start_with_options};
 use crate::connection::{Connection, ResponseFuture};
 use crate::error::ExecutionError;
 use crate::statement::prepared::ResultColumns;
 
-/// One statement of a batch: a query string or a prepared statement.
-pub trait BatchItem: Sync {
+/// One statement of a batch: a query string, a [`Query`], a [`PreparedStatement`] or a
+/// [`BatchEntry`]. Sealed.
+#[allow(private_bounds)]
+pub trait BatchItem: BatchItemImpl + Sync {}
+
+impl<T: BatchItemImpl + Sync + ?Sized> BatchItem for T {}
+
+/// The driver's side of [`BatchItem`].
+pub(crate) trait BatchItemImpl {
     /// What the BATCH message carries for it.
-    #[doc(hidden)]
     fn kind(&self) -> BatchStatementKind<'_>;
 
     /// The prepared statement, to check values and re-prepare.
-    #[doc(hidden)]
     fn prepared(&self) -> Option<&PreparedStatement> {
         None
     }
 }
 
-impl BatchItem for str {
+impl BatchItemImpl for str {
     fn kind(&self) -> BatchStatementKind<'_> {
         BatchStatementKind::Query(self)
     }
 }
 
-impl BatchItem for String {
+impl BatchItemImpl for String {
     fn kind(&self) -> BatchStatementKind<'_> {
         BatchStatementKind::Query(self)
     }
 }
 
-impl BatchItem for Query {
+impl BatchItemImpl for Query {
     fn kind(&self) -> BatchStatementKind<'_> {
         BatchStatementKind::Query(self.text())
     }
 }
 
-impl BatchItem for PreparedStatement {
+impl BatchItemImpl for PreparedStatement {
     fn kind(&self) -> BatchStatementKind<'_> {
         BatchStatementKind::Prepared(self.id())
     }
@@ -53,7 +56,7 @@ impl BatchItem for PreparedStatement {
     }
 }
 
-impl<T: BatchItem + ?Sized> BatchItem for &T {
+impl<T: BatchItemImpl + ?Sized> BatchItemImpl for &T {
     fn kind(&self) -> BatchStatementKind<'_> {
         (**self).kind()
     }
@@ -89,7 +92,7 @@ impl From<PreparedStatement> for BatchEntry {
     }
 }
 
-impl BatchItem for BatchEntry {
+impl BatchItemImpl for BatchEntry {
     fn kind(&self) -> BatchStatementKind<'_> {
         match self {
             Self::Query(q) => q.kind(),
@@ -106,13 +109,18 @@ impl BatchItem for BatchEntry {
 
 /// The statements of a batch, for values `V`: a tuple of [`BatchItem`]s with a tuple of
 /// value rows, or a `Vec` of them with a `Vec` of rows.
-pub trait BatchStatements<V: ?Sized>: Sync {
+/// Sealed.
+#[allow(private_bounds)]
+pub trait BatchStatements<V: ?Sized>: BatchStatementsImpl<V> + Sync {}
+
+impl<V: ?Sized, T: BatchStatementsImpl<V> + Sync + ?Sized> BatchStatements<V> for T {}
+
+/// The driver's side of [`BatchStatements`].
+pub(crate) trait BatchStatementsImpl<V: ?Sized> {
     /// Checks the values (counts, and types against prepared bind markers).
-    #[doc(hidden)]
     fn check(&self, values: &V) -> Result<(), ExecutionError>;
 
     /// Serializes the BATCH into `conn`'s write queue; the future waits for its response.
-    #[doc(hidden)]
     fn start<'c>(
         &self,
         batch_type: BatchType,
@@ -122,11 +130,9 @@ pub trait BatchStatements<V: ?Sized>: Sync {
     ) -> Result<ResponseFuture<'c>, ExecutionError>;
 
     /// The prepared statement with this id.
-    #[doc(hidden)]
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement>;
 
     /// Routing of the batch: that of its first statement when it is prepared.
-    #[doc(hidden)]
     fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
         let _ = values;
         crate::routing::RoutingInfo::default()
@@ -139,7 +145,7 @@ fn item_routing<'s, T: BatchItem + ?Sized, V: SerializeRow + Sync + ?Sized>(
     values: &V,
 ) -> crate::routing::RoutingInfo<'s> {
     match item.prepared() {
-        Some(p) => Statement::<V>::routing_info(p, values),
+        Some(p) => super::StatementImpl::<V>::routing_info(p, values),
         None => crate::routing::RoutingInfo::default(),
     }
 }
@@ -177,7 +183,7 @@ fn request<'a>(
 
 macro_rules! tuple_batch {
     ($($s:ident $v:ident $i:tt),+) => {
-        impl<$($s: BatchItem,)+ $($v: SerializeRow + Sync,)+> BatchStatements<($($v,)+)> for ($($s,)+) {
+        impl<$($s: BatchItem,)+ $($v: SerializeRow + Sync,)+> BatchStatementsImpl<($($v,)+)> for ($($s,)+) {
             fn check(&self, values: &($($v,)+)) -> Result<(), ExecutionError> {
                 $(check_item(&self.$i, &values.$i)?;)+
                 Ok(())
@@ -225,7 +231,7 @@ tuple_batch!(S0 V0 0, S1 V1 1, S2 V2 2, S3 V3 3, S4 V4 4, S5 V5 5);
 tuple_batch!(S0 V0 0, S1 V1 1, S2 V2 2, S3 V3 3, S4 V4 4, S5 V5 5, S6 V6 6);
 tuple_batch!(S0 V0 0, S1 V1 1, S2 V2 2, S3 V3 3, S4 V4 4, S5 V5 5, S6 V6 6, S7 V7 7);
 
-impl<T: BatchItem, V: SerializeRow + Sync> BatchStatements<Vec<V>> for Vec<T> {
+impl<T: BatchItem, V: SerializeRow + Sync> BatchStatementsImpl<Vec<V>> for Vec<T> {
     fn check(&self, values: &Vec<V>) -> Result<(), ExecutionError> {
         if self.len() != values.len() {
             return Err(ExecutionError::BatchValuesMismatch {
@@ -294,9 +300,7 @@ impl<T> Batch<T> {
     option_setters!();
 }
 
-impl<T> private::Sealed for Batch<T> {}
-
-impl<T: BatchStatements<V>, V: ?Sized> Statement<V> for Batch<T>
+impl<T: BatchStatements<V>, V: ?Sized> super::StatementImpl<V> for Batch<T>
 where
     T: Sync,
 {

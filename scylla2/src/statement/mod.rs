@@ -152,9 +152,8 @@ impl Default for ExecutionDefaults {
 }
 
 /// Whether an execution asks for one page or the whole result (driver internal).
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
-pub enum Paging<'a> {
+pub(crate) enum Paging<'a> {
     /// The whole result in one response (`Session::execute`): no page size is sent, so the
     /// server never cuts the result short.
     Unpaged,
@@ -163,9 +162,8 @@ pub enum Paging<'a> {
 }
 
 /// Options resolved against the session defaults, for one execution (driver internal).
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
-pub struct Resolved<'a> {
+pub(crate) struct Resolved<'a> {
     pub(crate) consistency: Consistency,
     pub(crate) serial_consistency: Option<SerialConsistency>,
     pub(crate) page_size: Option<i32>,
@@ -257,12 +255,9 @@ pub(crate) fn start_with_options<'c, R: Request + Sync + ?Sized>(
     }
 }
 
-mod private {
-    pub trait Sealed {}
-}
-
 /// Something `Session::execute` runs with values `V`: a query string, a [`Query`], a
-/// [`PreparedStatement`] or a [`Batch`]. Sealed; its methods are the driver's internals.
+/// [`PreparedStatement`] or a [`Batch`]. Sealed: implemented by those types only, its workings are
+/// the driver's.
 ///
 /// Values are a row: a tuple (one value is `(value,)`), a slice, a `Vec` or a struct
 /// deriving `SerializeRow`; a bare value does not compile:
@@ -277,24 +272,32 @@ mod private {
     label = "values must be a row: a tuple, slice, `Vec` or struct deriving `SerializeRow`",
     note = "a single value is the one-element tuple `(value,)`, no values is `()`; a batch takes one row per statement"
 )]
-pub trait Statement<V: ?Sized>: private::Sealed + Sync {
-    #[doc(hidden)]
+#[allow(private_bounds)]
+pub trait Statement<V: ?Sized>: StatementImpl<V> + Sync {}
+
+impl<V: ?Sized, S: StatementImpl<V> + Sync + ?Sized> Statement<V> for S {}
+
+/// The driver's side of [`Statement`]: how a statement checks its values, builds its request
+/// and is routed. Crate-private, so that `Statement` is sealed and none of this is API.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be executed with values of type `{V}`",
+    label = "values must be a row: a tuple, slice, `Vec` or struct deriving `SerializeRow`",
+    note = "a single value is the one-element tuple `(value,)`, no values is `()`; a batch takes one row per statement"
+)]
+pub(crate) trait StatementImpl<V: ?Sized> {
     fn options(&self) -> &StatementOptions;
 
     /// What this is, for error messages: `"query"`, `"prepared statement"` or `"batch"`.
-    #[doc(hidden)]
     fn statement_kind(&self) -> &'static str {
         "query"
     }
 
     /// Checks `values` locally, before anything is sent.
-    #[doc(hidden)]
     fn check_values(&self, values: &V) -> Result<(), ExecutionError>;
 
     /// Serializes the request into `conn`'s write queue and returns the future of its
     /// response; a prepared statement sends the result metadata id of `columns` (its
     /// [`result_columns`](Self::result_columns) as loaded for this attempt).
-    #[doc(hidden)]
     fn start<'c>(
         &self,
         conn: &'c Connection,
@@ -304,7 +307,6 @@ pub trait Statement<V: ?Sized>: private::Sealed + Sync {
     ) -> Result<ResponseFuture<'c>, ExecutionError>;
 
     /// The prepared statement with id `id` in this statement, to re-prepare on UNPREPARED.
-    #[doc(hidden)]
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
         let _ = id;
         None
@@ -313,19 +315,16 @@ pub trait Statement<V: ?Sized>: private::Sealed + Sync {
     /// The result columns known from PREPARE (rows come without metadata), loaded once per
     /// attempt: the metadata id sent and the columns decoding the answer are this one
     /// snapshot, so that they match even when the metadata changes meanwhile.
-    #[doc(hidden)]
     fn result_columns(&self) -> Option<Arc<ResultColumns>> {
         None
     }
 
     /// The server sent new result metadata (v5 Metadata_changed).
-    #[doc(hidden)]
     fn on_new_result_metadata(&self, metadata_id: &bytes::Bytes, columns: &[ColumnSpec]) {
         let _ = (metadata_id, columns);
     }
 
     /// Routing information (token, keyspace, table, LWT) of this statement with `values`.
-    #[doc(hidden)]
     fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
         let _ = values;
         crate::routing::RoutingInfo::default()
@@ -435,11 +434,9 @@ fn start_query<'c, V: SerializeRow + Sync + ?Sized>(
     start_with_options(conn, &request, opts).map_err(|e| name_largest_value(e.into(), values, None))
 }
 
-impl<T: private::Sealed + ?Sized> private::Sealed for &T {}
-
 /// A reference runs as what it points to (e.g. a `&'static str` given to
 /// `Session::execute_paged`, which keeps its statement).
-impl<V: ?Sized, S: Statement<V> + ?Sized> Statement<V> for &S {
+impl<V: ?Sized, S: StatementImpl<V> + ?Sized> StatementImpl<V> for &S {
     fn options(&self) -> &StatementOptions {
         (**self).options()
     }
@@ -472,14 +469,10 @@ impl<V: ?Sized, S: Statement<V> + ?Sized> Statement<V> for &S {
     }
 }
 
-impl private::Sealed for str {}
-impl private::Sealed for String {}
-impl private::Sealed for Query {}
-
 /// `Statement` for CQL text (`str`, `String`): unprepared, default options, unchecked values.
 macro_rules! text_statement {
     ($($text:ty),*) => {$(
-        impl<V: SerializeRow + Sync + ?Sized> Statement<V> for $text {
+        impl<V: SerializeRow + Sync + ?Sized> StatementImpl<V> for $text {
             fn options(&self) -> &StatementOptions {
                 &DEFAULT_OPTIONS
             }
@@ -501,7 +494,7 @@ macro_rules! text_statement {
 
 text_statement!(str, String);
 
-impl<V: SerializeRow + Sync + ?Sized> Statement<V> for Query {
+impl<V: SerializeRow + Sync + ?Sized> StatementImpl<V> for Query {
     fn options(&self) -> &StatementOptions {
         &self.options
     }

@@ -16,7 +16,7 @@ use scylla2_cql::response::result::{Prepared, PreparedMetadata};
 use scylla2_cql::types::ColumnSpec;
 use scylla2_cql::value::SerializeRow;
 
-use super::{Resolved, Statement, StatementOptions, private, start_with_options};
+use super::{Resolved, StatementOptions, start_with_options};
 use crate::connection::{Connection, ResponseFuture};
 use crate::error::ExecutionError;
 
@@ -199,9 +199,7 @@ pub(crate) async fn prepare_on(conn: &Connection, text: &str) -> Result<Prepared
     }
 }
 
-impl private::Sealed for PreparedStatement {}
-
-impl<V: SerializeRow + Sync + ?Sized> Statement<V> for PreparedStatement {
+impl<V: SerializeRow + Sync + ?Sized> super::StatementImpl<V> for PreparedStatement {
     fn options(&self) -> &StatementOptions {
         &self.options
     }
