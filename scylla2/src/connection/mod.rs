@@ -93,8 +93,19 @@ use writer::{LargeFrames, WriteQueue};
 const EVENT_CHANNEL_CAPACITY: usize = 64;
 
 /// A live CQL connection. Dropping it closes the socket and fails requests still in flight.
+/// An internal of the driver: public with the `unstable` feature only (the project's tests
+/// and benches); applications go through `Session`.
+#[cfg(feature = "unstable")]
 #[derive(Debug)]
 pub struct Connection {
+    inner: Arc<Inner>,
+    info: ConnectionInfo,
+}
+
+/// A live CQL connection (see the `unstable` declaration above).
+#[cfg(not(feature = "unstable"))]
+#[derive(Debug)]
+pub(crate) struct Connection {
     inner: Arc<Inner>,
     info: ConnectionInfo,
 }
@@ -105,6 +116,7 @@ pub(crate) struct Inner {
     version: ProtocolVersion,
     compression: Option<Compression>,
     peer: SocketAddr,
+    #[cfg_attr(not(feature = "unstable"), allow(dead_code))]
     local: SocketAddr,
     slots: Slots,
     queue: WriteQueue,
@@ -176,6 +188,8 @@ impl Inner {
     }
 }
 
+// Some methods serve only the tests and benches (the `unstable` feature).
+#[cfg_attr(not(feature = "unstable"), allow(dead_code))]
 impl Connection {
     /// Opens a connection to `addr`: TCP connect (optionally from local port `local_port`),
     /// then the TLS handshake when the configuration has TLS, then the CQL handshake, trying

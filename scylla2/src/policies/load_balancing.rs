@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::routing::{NodeDistance, NodeInfo, RoutingInfo, Target, TopologySnapshot};
+use crate::routing::{NodeDistance, NodeInfo, RoutingInfo, Target, Token, TopologySnapshot};
 
 /// The most targets a custom plan holds. Retries and speculative attempts rarely try more
 /// than three nodes; a plan that needs more is cut here.
@@ -33,7 +33,7 @@ impl fmt::Debug for ClusterView<'_> {
 impl<'a> ClusterView<'a> {
     /// A view of `snapshot`, with `up` telling whether a node (by index) has a usable
     /// connection.
-    pub fn new(snapshot: &'a TopologySnapshot, up: &'a dyn Fn(u32) -> bool) -> Self {
+    pub(crate) fn new(snapshot: &'a TopologySnapshot, up: &'a dyn Fn(u32) -> bool) -> Self {
         Self { snapshot, up }
     }
 
@@ -57,7 +57,19 @@ impl<'a> ClusterView<'a> {
         (self.up)(index)
     }
 
-    /// The routing snapshot itself (replicas of a token per keyspace, the ring).
+    /// The replicas of `token` in `keyspace` (indexes into [`nodes`](Self::nodes)), in
+    /// placement order, local ones first; empty for an unknown keyspace. The default plan
+    /// already starts with them.
+    pub fn replicas(&self, keyspace: &str, token: Token) -> impl Iterator<Item = u32> + 'a {
+        self.snapshot
+            .replicas(keyspace, token)
+            .into_iter()
+            .flatten()
+            .copied()
+    }
+
+    /// The routing snapshot itself (internals, with the `unstable` feature).
+    #[cfg(feature = "unstable")]
     pub fn snapshot(&self) -> &'a TopologySnapshot {
         self.snapshot
     }

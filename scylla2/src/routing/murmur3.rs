@@ -234,6 +234,8 @@ impl Murmur3Hasher {
     }
 
     /// Whether nothing was written.
+    // Used by the tests and benches (the `unstable` feature).
+    #[cfg_attr(not(feature = "unstable"), allow(dead_code))]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

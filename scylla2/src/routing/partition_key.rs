@@ -73,6 +73,8 @@ impl<const N: usize> SmallBuf<N> {
     }
 
     /// Whether the bytes live on the heap.
+    // Used by the tests and benches (the `unstable` feature).
+    #[cfg_attr(not(feature = "unstable"), allow(dead_code))]
     pub fn spilled(&self) -> bool {
         self.len > N
     }

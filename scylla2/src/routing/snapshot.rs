@@ -103,6 +103,8 @@ impl TokenIndex {
     }
 }
 
+// Some accessors serve only the tests and benches (the `unstable` feature).
+#[cfg_attr(not(feature = "unstable"), allow(dead_code))]
 impl TopologySnapshot {
     /// Builds a snapshot of `nodes` with keyspaces and their strategies, classifying nodes
     /// with `policy`, and precomputes the replicas of every ring range for every distinct

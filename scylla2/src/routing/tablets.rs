@@ -192,6 +192,8 @@ impl TableTablets {
     }
 
     /// The tablets, sorted.
+    // Used by the tests and benches (the `unstable` feature).
+    #[cfg_attr(not(feature = "unstable"), allow(dead_code))]
     pub fn tablets(&self) -> &[Tablet] {
         &self.tablets
     }
@@ -221,6 +223,8 @@ impl TabletStore {
     }
 
     /// The tablets of `keyspace.table` in a loaded guard.
+    // Used by the tests and benches (the `unstable` feature).
+    #[cfg_attr(not(feature = "unstable"), allow(dead_code))]
     pub fn table<'g>(
         guard: &'g TabletsGuard,
         keyspace: &str,
