@@ -2,6 +2,7 @@
 //! `execute`, `execute_single_page`, `execute_paged`, `prepare` and `use_keyspace`.
 
 mod builder;
+mod caching;
 mod close;
 pub mod keyspace;
 mod paging;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use scylla2_cql::response::result::PagingState;
 
 pub use builder::SessionBuilder;
+pub use caching::{CachingSession, DEFAULT_CACHE_CAPACITY};
 pub use close::CloseSummary;
 pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
