@@ -28,6 +28,7 @@ pub struct SessionBuilder {
     topology: Option<crate::topology::TopologyConfig>,
     policies: Option<ExecutionPolicies>,
     reconnection: Option<Arc<dyn ReconnectionPolicy>>,
+    schema_metadata: bool,
     /// The session's event channels, subscribable before `connect`.
     events: Arc<Events>,
 }
@@ -50,6 +51,7 @@ impl SessionBuilder {
             topology: Some(crate::topology::TopologyConfig::default()),
             policies: None,
             reconnection: None,
+            schema_metadata: false,
             events: Arc::new(Events::new()),
         }
     }
@@ -188,6 +190,31 @@ impl SessionBuilder {
         self
     }
 
+    /// Keep a snapshot of the cluster's schema, current after every schema change
+    /// (`Session::schema`, [`SessionEvent::SchemaRefreshed`]); off by default. Needs the
+    /// topology (the control connection reads it).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point("127.0.0.1:9042")
+    ///     .schema_metadata(true)
+    ///     .connect()
+    ///     .await?;
+    /// let schema = session.schema().expect("schema metadata on");
+    /// if let Some(table) = schema.table("ks", "t") {
+    ///     for column in &table.columns {
+    ///         println!("{} {} ({:?})", column.name, column.cql_type, column.kind);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn schema_metadata(mut self, on: bool) -> Self {
+        self.schema_metadata = on;
+        self
+    }
+
     /// Retry and speculative execution policies of every execution, routed or not (they
     /// replace `TopologyConfig::policies`, which applies when this is not called).
     pub fn execution_policies(mut self, policies: ExecutionPolicies) -> Self {
@@ -280,6 +307,7 @@ impl SessionBuilder {
             Some(mut config) => {
                 config.pool.connections_per_node = self.connections_per_node;
                 config.pool.reconnection = reconnection.clone();
+                config.schema_metadata |= self.schema_metadata;
                 match crate::topology::Cluster::connect(
                     addrs.clone(),
                     connection.clone(),

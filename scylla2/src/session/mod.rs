@@ -334,6 +334,13 @@ impl Session {
         }
     }
 
+    /// The latest schema snapshot, when the session keeps one
+    /// ([`SessionBuilder::schema_metadata`]) and routing is active; see
+    /// [`crate::topology::schema`].
+    pub fn schema(&self) -> Option<Arc<crate::topology::schema::SchemaSnapshot>> {
+        self.inner.cluster.as_ref()?.schema.load_full()
+    }
+
     /// Whether token- and shard-aware routing is active (the topology was read).
     pub fn is_routing(&self) -> bool {
         self.inner.cluster.is_some()

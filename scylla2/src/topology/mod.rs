@@ -13,6 +13,7 @@
 mod control;
 pub(crate) mod metadata;
 pub(crate) mod pool;
+pub mod schema;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -64,6 +65,8 @@ pub struct TopologyConfig {
     /// Retry and speculative execution policies of the session (routed or, after a fallback,
     /// unrouted), unless `SessionBuilder::execution_policies` sets them.
     pub policies: crate::policies::ExecutionPolicies,
+    /// Keep a snapshot of the schema (`Session::schema`, see [`schema`]); off by default.
+    pub schema_metadata: bool,
 }
 
 impl Default for TopologyConfig {
@@ -78,6 +81,7 @@ impl Default for TopologyConfig {
             await_schema_agreement: true,
             pool_fill_timeout: Duration::from_secs(5),
             policies: crate::policies::ExecutionPolicies::default(),
+            schema_metadata: false,
         }
     }
 }
@@ -128,6 +132,8 @@ pub(crate) struct Cluster {
     /// Incremented by every applied refresh.
     generation: std::sync::atomic::AtomicU64,
     task: Mutex<Option<AbortHandle>>,
+    /// The schema snapshot, when `config.schema_metadata` (see [`schema`]).
+    pub(crate) schema: ArcSwapOption<schema::SchemaSnapshot>,
 }
 
 impl Drop for Cluster {
@@ -181,6 +187,7 @@ impl Cluster {
             refresh: Arc::new(Notify::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
             task: Mutex::new(None),
+            schema: ArcSwapOption::empty(),
         });
         let (conn, events, use_v2) = control::open_first(&cluster, &contact_points).await?;
         // The session's keyspace must exist: checked once here, on the control connection.
