@@ -4,6 +4,7 @@
 
 mod execute;
 pub mod profile;
+pub mod profile_handle;
 pub mod reconnection;
 pub mod retry;
 pub mod speculative;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 pub(crate) use execute::run;
 pub use profile::ExecutionProfile;
+pub use profile_handle::ExecutionProfileHandle;
 pub use reconnection::{
     ConstantReconnectionPolicy, ExponentialReconnectionPolicy, ReconnectionPolicy,
 };

@@ -164,6 +164,30 @@ impl SessionBuilder {
         self
     }
 
+    /// The execution profile of statements without their own; `handle.map_to` re-points
+    /// the session's executions at run time.
+    ///
+    /// ```
+    /// use scylla2::policies::{ExecutionProfile, ExecutionProfileHandle};
+    ///
+    /// let profile = ExecutionProfileHandle::new(
+    ///     ExecutionProfile::new().with_consistency(scylla2::Consistency::LocalOne),
+    /// );
+    /// let builder = scylla2::Session::builder()
+    ///     .contact_point("127.0.0.1:9042")
+    ///     .default_execution_profile(profile.clone());
+    /// // Later: every execution without a profile of its own uses the new one.
+    /// profile.map_to(ExecutionProfile::new().with_consistency(scylla2::Consistency::Quorum));
+    /// # let _ = builder;
+    /// ```
+    pub fn default_execution_profile(
+        mut self,
+        handle: crate::policies::ExecutionProfileHandle,
+    ) -> Self {
+        self.defaults.profile = Some(handle);
+        self
+    }
+
     /// Whether statements are idempotent unless they say otherwise.
     pub fn default_idempotent(mut self, idempotent: bool) -> Self {
         self.defaults.idempotent = idempotent;
