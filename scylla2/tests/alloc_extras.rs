@@ -108,7 +108,7 @@ fn profile_handles_do_not_allocate() {
         let (s, plain, handled) = (&session, &plain, &handled);
         let op = move |i: usize| async move {
             let k = i as i32;
-            let stmt = if i % 2 == 0 { plain } else { handled };
+            let stmt = if i.is_multiple_of(2) { plain } else { handled };
             let r = s.execute(stmt, (k, k, "value-of-the-row")).await.unwrap();
             assert!(r.is_void());
         };

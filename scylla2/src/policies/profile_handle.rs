@@ -122,9 +122,10 @@ mod tests {
     use super::*;
 
     fn defaults_with(profile: Option<ExecutionProfileHandle>) -> ExecutionDefaults {
-        let mut d = ExecutionDefaults::default();
-        d.profile = profile;
-        d
+        ExecutionDefaults {
+            profile,
+            ..ExecutionDefaults::default()
+        }
     }
 
     #[test]
@@ -167,10 +168,12 @@ mod tests {
         );
         // A statement profile (plain or handle) replaces the session's, unset fields then
         // come from the session defaults.
-        let mut own = StatementOptions::default();
-        own.profile = Some(Arc::new(
-            ExecutionProfile::new().with_consistency(Consistency::One),
-        ));
+        let mut own = StatementOptions {
+            profile: Some(Arc::new(
+                ExecutionProfile::new().with_consistency(Consistency::One),
+            )),
+            ..StatementOptions::default()
+        };
         let r = own.resolve(&defaults, None);
         assert_eq!(r.consistency, Consistency::One);
         assert_eq!(r.timeout, ExecutionDefaults::default().timeout);
