@@ -403,6 +403,8 @@ pub struct RequestStats {
     pub owned: u64,
     /// Requests with a token (routable at all).
     pub with_token: u64,
+    /// PREPARE requests received (not counted in `received`).
+    pub prepared: u64,
 }
 
 /// What the engine needs to know of the cluster to answer system tables and place replicas.

@@ -110,6 +110,18 @@ pub enum SessionEvent {
         /// Why (display form of the topology error).
         reason: String,
     },
+    /// The schema snapshot (`Session::schema`, opt-in) changed: a new one is in use.
+    SchemaRefreshed {
+        /// Number of keyspaces.
+        keyspaces: usize,
+        /// Number of tables, all keyspaces together.
+        tables: usize,
+    },
+    /// Reading the schema failed; the last snapshot stays in use.
+    SchemaRefreshFailed {
+        /// Why (display form of the schema error).
+        reason: String,
+    },
 }
 
 /// The two event channels of a session.
@@ -218,6 +230,12 @@ fn log(event: &SessionEvent) {
         }
         SessionEvent::RoutingUnavailable { reason } => {
             warn!(target: "scylla2", %reason, "topology unreadable: running unrouted");
+        }
+        SessionEvent::SchemaRefreshed { keyspaces, tables } => {
+            debug!(target: "scylla2", keyspaces, tables, "schema refreshed");
+        }
+        SessionEvent::SchemaRefreshFailed { reason } => {
+            warn!(target: "scylla2", %reason, "schema unreadable: keeping the last snapshot");
         }
     }
 }

@@ -294,6 +294,9 @@ impl Conn {
                 self.result(version, stream, r, &params, None, None, out);
             }
             Request::Prepare { query, keyspace } => {
+                if let Some(stats) = self.view.node.stats.get(self.shard as usize) {
+                    stats.prepared.fetch_add(1, Ordering::Relaxed);
+                }
                 let ks = keyspace.or_else(|| self.session.keyspace.clone());
                 match self.view.shared.engine.prepare(&query, ks.as_deref()) {
                     Ok(stmt) => {

@@ -29,6 +29,7 @@ pub(crate) struct ShardStats {
     pub received: AtomicU64,
     pub owned: AtomicU64,
     pub with_token: AtomicU64,
+    pub prepared: AtomicU64,
 }
 
 /// A live connection as the node tracks it.
@@ -142,6 +143,7 @@ impl Node {
                 received: st.received.load(Ordering::Relaxed),
                 owned: st.owned.load(Ordering::Relaxed),
                 with_token: st.with_token.load(Ordering::Relaxed),
+                prepared: st.prepared.load(Ordering::Relaxed),
             })
             .collect()
     }
@@ -151,6 +153,7 @@ impl Node {
             s.received.store(0, Ordering::Relaxed);
             s.owned.store(0, Ordering::Relaxed);
             s.with_token.store(0, Ordering::Relaxed);
+            s.prepared.store(0, Ordering::Relaxed);
         }
     }
 

@@ -121,8 +121,8 @@ where
         let options = statement.options();
         let mut opts = options.resolve(defaults, paging);
         let session_policies = policies;
-        let policies = options
-            .profile
+        let profile = options.current_profile(defaults);
+        let policies = profile
             .as_deref()
             .and_then(|p| p.policies.as_ref())
             .unwrap_or(policies);

@@ -5,6 +5,7 @@
 mod execute;
 pub mod load_balancing;
 pub mod profile;
+pub mod profile_handle;
 pub mod reconnection;
 pub mod retry;
 pub mod speculative;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub(crate) use execute::run;
 pub use load_balancing::LoadBalancingPolicy;
 pub use profile::ExecutionProfile;
+pub use profile_handle::ExecutionProfileHandle;
 pub use reconnection::{
     ConstantReconnectionPolicy, ExponentialReconnectionPolicy, ReconnectionPolicy,
 };

@@ -2,6 +2,8 @@
 //! and warnings. Rows decode lazily into borrowed types straight from the response frame
 //! (`rows::<(i32, &str)>()`), their types checked once per page.
 
+mod pretty;
+
 use std::sync::Arc;
 
 use scylla2_cql::response::result::TypedRowIter;
@@ -12,6 +14,8 @@ use scylla2_cql::value::DeserializeRow;
 
 use crate::error::RowsError;
 use crate::statement::prepared::ResultColumns;
+
+pub use pretty::PrettyTable;
 
 /// What a request returned.
 #[derive(Debug, Clone)]

@@ -29,6 +29,7 @@ pub struct SessionBuilder {
     policies: Option<ExecutionPolicies>,
     reconnection: Option<Arc<dyn ReconnectionPolicy>>,
     load_balancing: Option<Arc<dyn crate::policies::LoadBalancingPolicy>>,
+    schema_metadata: bool,
     /// The session's event channels, subscribable before `connect`.
     events: Arc<Events>,
 }
@@ -52,6 +53,7 @@ impl SessionBuilder {
             policies: None,
             reconnection: None,
             load_balancing: None,
+            schema_metadata: false,
             events: Arc::new(Events::new()),
         }
     }
@@ -195,6 +197,30 @@ impl SessionBuilder {
         self
     }
 
+    /// The execution profile of statements without their own; `handle.map_to` re-points
+    /// the session's executions at run time.
+    ///
+    /// ```
+    /// use scylla2::policies::{ExecutionProfile, ExecutionProfileHandle};
+    ///
+    /// let profile = ExecutionProfileHandle::new(
+    ///     ExecutionProfile::new().with_consistency(scylla2::Consistency::LocalOne),
+    /// );
+    /// let builder = scylla2::Session::builder()
+    ///     .contact_point("127.0.0.1:9042")
+    ///     .default_execution_profile(profile.clone());
+    /// // Later: every execution without a profile of its own uses the new one.
+    /// profile.map_to(ExecutionProfile::new().with_consistency(scylla2::Consistency::Quorum));
+    /// # let _ = builder;
+    /// ```
+    pub fn default_execution_profile(
+        mut self,
+        handle: crate::policies::ExecutionProfileHandle,
+    ) -> Self {
+        self.defaults.profile = Some(handle);
+        self
+    }
+
     /// Whether statements are idempotent unless they say otherwise.
     pub fn default_idempotent(mut self, idempotent: bool) -> Self {
         self.defaults.idempotent = idempotent;
@@ -218,6 +244,31 @@ impl SessionBuilder {
     /// loop with the same policies).
     pub fn topology(mut self, config: Option<crate::topology::TopologyConfig>) -> Self {
         self.topology = config;
+        self
+    }
+
+    /// Keep a snapshot of the cluster's schema, current after every schema change
+    /// (`Session::schema`, [`SessionEvent::SchemaRefreshed`]); off by default. Needs the
+    /// topology (the control connection reads it).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point("127.0.0.1:9042")
+    ///     .schema_metadata(true)
+    ///     .connect()
+    ///     .await?;
+    /// let schema = session.schema().expect("schema metadata on");
+    /// if let Some(table) = schema.table("ks", "t") {
+    ///     for column in &table.columns {
+    ///         println!("{} {} ({:?})", column.name, column.cql_type, column.kind);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn schema_metadata(mut self, on: bool) -> Self {
+        self.schema_metadata = on;
         self
     }
 
@@ -316,6 +367,7 @@ impl SessionBuilder {
                 if let Some(policy) = self.load_balancing.clone() {
                     config.load_balancing = Some(policy);
                 }
+                config.schema_metadata |= self.schema_metadata;
                 match crate::topology::Cluster::connect(
                     addrs.clone(),
                     connection.clone(),

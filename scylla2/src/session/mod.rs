@@ -2,6 +2,7 @@
 //! `execute`, `execute_single_page`, `execute_paged`, `prepare` and `use_keyspace`.
 
 mod builder;
+mod caching;
 mod close;
 pub mod keyspace;
 mod paging;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use scylla2_cql::response::result::PagingState;
 
 pub use builder::SessionBuilder;
+pub use caching::{CachingSession, DEFAULT_CACHE_CAPACITY};
 pub use close::CloseSummary;
 pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
@@ -410,6 +412,13 @@ impl Session {
             .all()
             .next()
             .map(|conn| conn.protocol_version())
+    }
+
+    /// The latest schema snapshot, when the session keeps one
+    /// ([`SessionBuilder::schema_metadata`]) and routing is active; see
+    /// [`crate::topology::schema`].
+    pub fn schema(&self) -> Option<Arc<crate::topology::schema::SchemaSnapshot>> {
+        self.inner.cluster.as_ref()?.schema.load_full()
     }
 
     /// Whether token- and shard-aware routing is active (the topology was read).

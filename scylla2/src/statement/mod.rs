@@ -61,6 +61,16 @@ macro_rules! option_setters {
             self.options.profile = Some(profile);
             self
         }
+
+        /// With the execution profile `handle` points at when each execution starts
+        /// (re-pointable at run time; replaces a profile set with `with_profile`).
+        pub fn with_profile_handle(
+            mut self,
+            handle: $crate::policies::ExecutionProfileHandle,
+        ) -> Self {
+            self.options.set_profile_handle(handle);
+            self
+        }
     };
 }
 
@@ -120,6 +130,8 @@ pub struct StatementOptions {
     pub custom_payload: Option<CustomPayload>,
     /// Execution profile: settings between these options and the session's defaults.
     pub profile: Option<Arc<crate::policies::ExecutionProfile>>,
+    /// Execution profile read through a handle at each execution (`profile` wins if both).
+    pub profile_handle: Option<crate::policies::ExecutionProfileHandle>,
 }
 
 /// Session-wide defaults for [`StatementOptions`].
@@ -137,6 +149,9 @@ pub struct ExecutionDefaults {
     pub timeout: Option<Duration>,
     /// Idempotency.
     pub idempotent: bool,
+    /// The profile of statements without their own
+    /// (`SessionBuilder::default_execution_profile`).
+    pub profile: Option<crate::policies::ExecutionProfileHandle>,
 }
 
 impl Default for ExecutionDefaults {
@@ -147,6 +162,7 @@ impl Default for ExecutionDefaults {
             page_size: 5000,
             timeout: Some(Duration::from_secs(30)),
             idempotent: false,
+            profile: None,
         }
     }
 }
@@ -183,7 +199,8 @@ impl StatementOptions {
         defaults: &ExecutionDefaults,
         paging: Paging<'a>,
     ) -> Resolved<'a> {
-        let p = self.profile.as_deref();
+        let profile = self.current_profile(defaults);
+        let p = profile.as_deref();
         let (page_size, paging_state) = match paging {
             Paging::Unpaged => (None, None),
             Paging::Page(state) => (
@@ -384,6 +401,7 @@ static DEFAULT_OPTIONS: StatementOptions = StatementOptions {
     tracing: false,
     custom_payload: None,
     profile: None,
+    profile_handle: None,
 };
 
 /// Names the largest of `values` in a request too large for its frame (`markers`: the

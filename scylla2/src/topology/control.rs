@@ -61,6 +61,7 @@ async fn open_control(
     let translator = cluster.config.address_translator.as_deref();
     let meta = metadata::read_metadata(&conn, use_v2, translator).await?;
     cluster.control.store(Some(conn.clone()));
+    super::schema::refresh(cluster, &conn).await;
     cluster.apply(meta);
     // A node that answers a control connection is reachable: pools waiting out a backoff
     // (e.g. after the node restarted) reconnect at once.
@@ -103,6 +104,7 @@ async fn refresh(weak: &Weak<Cluster>, conn: &Connection, use_v2: &mut bool) -> 
     let translator = cluster.config.address_translator.clone();
     match metadata::read_metadata(conn, use_v2, translator.as_deref()).await {
         Ok(meta) => {
+            super::schema::refresh(&cluster, conn).await;
             cluster.apply_if_changed(meta);
             true
         }

@@ -13,6 +13,7 @@
 mod control;
 pub(crate) mod metadata;
 pub(crate) mod pool;
+pub mod schema;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -67,6 +68,8 @@ pub struct TopologyConfig {
     /// The load balancing policy (`None`: the driver's own token-, shard- and distance-aware
     /// plan, on its fastest path).
     pub load_balancing: Option<Arc<dyn crate::policies::load_balancing::LoadBalancingPolicy>>,
+    /// Keep a snapshot of the schema (`Session::schema`, see [`schema`]); off by default.
+    pub schema_metadata: bool,
 }
 
 impl Default for TopologyConfig {
@@ -82,6 +85,7 @@ impl Default for TopologyConfig {
             pool_fill_timeout: Duration::from_secs(5),
             policies: crate::policies::ExecutionPolicies::default(),
             load_balancing: None,
+            schema_metadata: false,
         }
     }
 }
@@ -132,6 +136,8 @@ pub(crate) struct Cluster {
     /// Incremented by every applied refresh.
     generation: std::sync::atomic::AtomicU64,
     task: Mutex<Option<AbortHandle>>,
+    /// The schema snapshot, when `config.schema_metadata` (see [`schema`]).
+    pub(crate) schema: ArcSwapOption<schema::SchemaSnapshot>,
 }
 
 impl Drop for Cluster {
@@ -185,6 +191,7 @@ impl Cluster {
             refresh: Arc::new(Notify::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
             task: Mutex::new(None),
+            schema: ArcSwapOption::empty(),
         });
         let (conn, events, use_v2) = control::open_first(&cluster, &contact_points).await?;
         // The session's keyspace must exist: checked once here, on the control connection.

@@ -60,6 +60,7 @@ impl ClusterView for FakeCluster {
                 received: 5,
                 owned: 3,
                 with_token: 4,
+                prepared: 0,
             },
             RequestStats {
                 node: 0,
@@ -67,6 +68,7 @@ impl ClusterView for FakeCluster {
                 received: 2,
                 owned: 1,
                 with_token: 2,
+                prepared: 0,
             },
         ]
     }
