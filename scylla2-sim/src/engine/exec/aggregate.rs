@@ -26,24 +26,18 @@ pub enum AggKind {
     Avg,
 }
 
-/// A planned aggregate: function, argument column and its type.
+/// A planned aggregate: function and argument type.
 #[derive(Debug, Clone)]
 pub struct Agg {
     /// Function.
     pub kind: AggKind,
-    /// Argument column index (None for count(*)).
-    pub col: Option<usize>,
     /// Argument type (result type of min/max/sum/avg).
     pub typ: ColumnType,
 }
 
 impl Agg {
     /// Plans `name(arg)`; returns the aggregate and its result type.
-    pub fn plan(
-        name: &str,
-        col: usize,
-        typ: &ColumnType,
-    ) -> Result<Option<(Agg, ColumnType)>, SimError> {
+    pub fn plan(name: &str, typ: &ColumnType) -> Result<Option<(Agg, ColumnType)>, SimError> {
         let kind = match name {
             "count" => AggKind::Count,
             "min" => AggKind::Min,
@@ -65,7 +59,6 @@ impl Agg {
         Ok(Some((
             Agg {
                 kind,
-                col: Some(col),
                 typ: typ.clone(),
             },
             result,
