@@ -79,11 +79,6 @@ pub fn plan(
     let table = resolve_table(schema, &sel.table, keyspace)?;
     let ts = table.schema();
     let s = &*ts;
-    if sel.json {
-        return Err(SimError::Invalid(
-            "SELECT JSON is not supported by the simulator".into(),
-        ));
-    }
     let planned = super::selection::plan(s, &sel.selectors, binds)?;
     let aggregating = planned.iter().any(|(o, _)| matches!(o, Out::Agg(..)));
     let mut items = Vec::new();

@@ -1,0 +1,316 @@
+//! CQL that Cassandra 4.0 accepts and drivers' users send: GROUP BY, CAST, SELECT JSON /
+//! INSERT JSON, toJson / fromJson, the blobAsX family, arithmetic, and IN with ORDER BY.
+//! Each test cites the server behaviour it checks.
+
+use super::*;
+use crate::model::ColumnType;
+
+fn names(e: &mut Env, q: &str) -> Vec<String> {
+    e.rows(q).columns.iter().map(|c| c.name.clone()).collect()
+}
+
+fn invalid_msg(e: &mut Env, q: &str) -> String {
+    match e.try_q(q) {
+        Err(SimError::Invalid(m)) => m,
+        other => panic!("{q}: expected Invalid, got {other:?}"),
+    }
+}
+
+fn grouped_table(e: &mut Env) {
+    e.q("CREATE TABLE g (p int, c1 int, c2 int, v int, PRIMARY KEY (p, c1, c2))");
+    for (p, c1, c2, v) in [
+        (1, 1, 1, 10),
+        (1, 1, 2, 20),
+        (1, 2, 1, 30),
+        (2, 1, 1, 40),
+        (2, 2, 1, 50),
+        (2, 2, 2, 60),
+    ] {
+        e.q(&format!(
+            "INSERT INTO g (p, c1, c2, v) VALUES ({p}, {c1}, {c2}, {v})"
+        ));
+    }
+}
+
+/// Cassandra 4.0 `SelectStatement.getAggregationSpecification` / `GroupMaker`: one row per
+/// primary key prefix, aggregates per group, other selectors from the group's first row;
+/// LIMIT counts groups.
+#[test]
+fn group_by_partition_and_clustering_prefix() {
+    let mut e = env();
+    grouped_table(&mut e);
+    let r = e.rows("SELECT p, count(*), sum(v), max(v) FROM g WHERE p IN (1, 2) GROUP BY p");
+    assert_eq!(column_names(&r), ["p", "count", "system.sum(v)", "system.max(v)"]);
+    let mut rows = r.rows.clone();
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            vec![ci(1), cb(3), ci(60), ci(30)],
+            vec![ci(2), cb(3), ci(150), ci(60)]
+        ]
+    );
+    let r = e.rows("SELECT c1, c2, avg(v), min(v) FROM g WHERE p = 2 GROUP BY p, c1");
+    assert_eq!(
+        r.rows,
+        vec![vec![ci(1), ci(1), ci(40), ci(40)], vec![ci(2), ci(1), ci(55), ci(50)]]
+    );
+    // The partition key fixed by `=`, grouping may start at the clustering columns.
+    let r = e.rows("SELECT c1, count(v) FROM g WHERE p = 1 GROUP BY c1 LIMIT 1");
+    assert_eq!(r.rows, vec![vec![ci(1), cb(2)]]);
+    // Without aggregates each group shows its first row.
+    let r = e.rows("SELECT c2, v FROM g WHERE p = 2 GROUP BY c1");
+    assert_eq!(r.rows, vec![vec![ci(1), ci(40)], vec![ci(1), ci(50)]]);
+    // No rows: no group at all; without GROUP BY one row of empty aggregates.
+    assert!(e.rows("SELECT count(*) FROM g WHERE p = 9 GROUP BY p").rows.is_empty());
+    assert_eq!(e.rows("SELECT count(*) FROM g WHERE p = 9").rows, vec![vec![cb(0)]]);
+    // LIMIT does not cut the rows an aggregate reads.
+    assert_eq!(e.rows("SELECT count(*) FROM g LIMIT 1").rows, vec![vec![cb(6)]]);
+    assert_eq!(
+        invalid_msg(&mut e, "SELECT count(*) FROM g GROUP BY v"),
+        "Group by is currently only supported on the columns of the PRIMARY KEY, got v"
+    );
+    assert_eq!(
+        invalid_msg(&mut e, "SELECT count(*) FROM g GROUP BY p, c2"),
+        "Group by currently only support groups of columns following their declared order in the PRIMARY KEY"
+    );
+    e.q("CREATE TABLE g2 (a int, b int, c int, PRIMARY KEY ((a, b), c))");
+    assert_eq!(
+        invalid_msg(&mut e, "SELECT count(*) FROM g2 GROUP BY a"),
+        "Group by is not supported on only a part of the partition key"
+    );
+}
+
+/// Cassandra 4.0 `CastFcts`: column name `cast(x as type)`, numbers narrowed as Java does,
+/// `CAST(x AS text)` the CQL literal text, a cast to the own type ignored, others refused.
+#[test]
+fn cast_in_selectors() {
+    let mut e = env();
+    e.q("CREATE TABLE ct (k int PRIMARY KEY, d double, b bigint, t timestamp, u uuid, f boolean)");
+    e.q("INSERT INTO ct (k, d, b, t, u, f) VALUES (1, 2.75, 5000000000, '2024-02-29 12:34:56.789+0000', 123e4567-e89b-12d3-a456-426614174000, true)");
+    let r = e.rows("SELECT cast(d as int), cast(b as int), cast(k as double), cast(d as text), cast(t as date), cast(u as text), cast(f as text), cast(k as int) FROM ct WHERE k = 1");
+    assert_eq!(
+        column_names(&r),
+        [
+            "cast(d as int)",
+            "cast(b as int)",
+            "cast(k as double)",
+            "cast(d as text)",
+            "cast(t as date)",
+            "cast(u as text)",
+            "cast(f as text)",
+            "k"
+        ]
+    );
+    assert_eq!(r.columns[0].typ, ColumnType::Int);
+    assert_eq!(r.columns[3].typ, ColumnType::Text);
+    let days_2024_02_29: u32 = 19_782 + (1u32 << 31);
+    assert_eq!(
+        r.rows[0],
+        vec![
+            ci(2),
+            ci(5_000_000_000i64 as i32),
+            Some(Bytes::copy_from_slice(&1.0f64.to_be_bytes())),
+            ct("2.75"),
+            Some(Bytes::copy_from_slice(&days_2024_02_29.to_be_bytes())),
+            ct("123e4567-e89b-12d3-a456-426614174000"),
+            ct("true"),
+            ci(1),
+        ]
+    );
+    assert_eq!(
+        e.rows("SELECT cast(t as text) FROM ct WHERE k = 1").rows[0],
+        vec![ct("2024-02-29 12:34:56.789Z")]
+    );
+    assert_eq!(
+        invalid_msg(&mut e, "SELECT cast(u as int) FROM ct WHERE k = 1"),
+        "u cannot be cast to int"
+    );
+}
+
+/// Cassandra 4.0 `Selection.rowToJson`: SELECT JSON answers one text column `[json]` holding
+/// an object per row (keys quoted when not lowercase, values as `toJSONString`); INSERT JSON
+/// fills every column from the map (absent keys null, or left alone with DEFAULT UNSET), and
+/// its bind marker is the text `[json]`.
+#[test]
+fn select_json_and_insert_json() {
+    let mut e = env();
+    e.q("CREATE TABLE js (k int PRIMARY KEY, \"Name\" text, l list<int>, m map<text, int>, ts timestamp, b blob, v int)");
+    e.q(r#"INSERT INTO js JSON '{"k": 1, "\"Name\"": "a\"b", "l": [1, 2], "m": {"x": 3}, "ts": "2024-02-29 12:34:56.789Z", "b": "0xcafe", "v": 7}'"#);
+    let r = e.rows("SELECT JSON * FROM js WHERE k = 1");
+    assert_eq!(column_names(&r), ["[json]"]);
+    assert_eq!(r.columns[0].typ, ColumnType::Text);
+    assert_eq!(
+        r.rows,
+        vec![vec![ct(
+            r#"{"k": 1, "\"Name\"": "a\"b", "b": "0xcafe", "l": [1, 2], "m": {"x": 3}, "ts": "2024-02-29 12:34:56.789Z", "v": 7}"#
+        )]]
+    );
+    assert_eq!(
+        e.rows("SELECT JSON k, v AS value FROM js WHERE k = 1").rows,
+        vec![vec![ct(r#"{"k": 1, "value": 7}"#)]]
+    );
+    // DEFAULT UNSET keeps v; the default (NULL) clears it.
+    e.q(r#"INSERT INTO js JSON '{"k": 1, "l": [5]}' DEFAULT UNSET"#);
+    assert_eq!(e.rows("SELECT v, l FROM js WHERE k = 1").rows[0][0], ci(7));
+    e.q(r#"INSERT INTO js JSON '{"k": 1}'"#);
+    assert_eq!(e.rows("SELECT v FROM js WHERE k = 1").rows, vec![vec![None]]);
+    // A bound JSON document.
+    let p = e.prepare("INSERT INTO js JSON ?");
+    assert_eq!(bind_names(&p), ["[json]"]);
+    e.qv("INSERT INTO js JSON ?", vec![txt(r#"{"k": 2, "v": -4}"#)]);
+    assert_eq!(e.rows("SELECT v FROM js WHERE k = 2").rows, vec![vec![ci(-4)]]);
+    assert_eq!(
+        invalid_msg(&mut e, r#"INSERT INTO js JSON '{"k": 3, "nope": 1}'"#),
+        "JSON values map contains unrecognized column: nope"
+    );
+    assert!(
+        invalid_msg(&mut e, r#"INSERT INTO js JSON '{"k": 3, "v": "x"}'"#)
+            .starts_with("Error decoding JSON value for v")
+    );
+}
+
+/// Cassandra 4.0 `ToJsonFct` / `FromJsonFct`: `system.tojson(x)` is text; fromJson() turns a
+/// JSON text into a value of the receiving column in INSERT and UPDATE.
+#[test]
+fn to_json_and_from_json() {
+    let mut e = env();
+    e.q("CREATE TABLE tj (k int PRIMARY KEY, s set<text>, v int)");
+    e.q(r#"INSERT INTO tj (k, s, v) VALUES (1, fromJson('["b", "a"]'), fromJson('5'))"#);
+    e.q("UPDATE tj SET v = fromJson('6') WHERE k = 1");
+    let r = e.rows("SELECT toJson(s), toJson(v), toJson(k) FROM tj WHERE k = 1");
+    assert_eq!(
+        column_names(&r),
+        ["system.tojson(s)", "system.tojson(v)", "system.tojson(k)"]
+    );
+    assert_eq!(r.rows, vec![vec![ct(r#"["a", "b"]"#), ct("6"), ct("1")]]);
+}
+
+/// Cassandra 4.0 `BytesConversionFcts`: `system.blobastext(b)`, `<type>AsBlob` return the
+/// bytes as they are; `blobAs<type>` refuses bytes that are no value of the type.
+#[test]
+fn blob_conversion_functions() {
+    let mut e = env();
+    e.q("CREATE TABLE bl (k int PRIMARY KEY, b blob, t text)");
+    e.q("INSERT INTO bl (k, b, t) VALUES (1, textAsBlob('hi'), 'yo')");
+    e.q("INSERT INTO bl (k, b) VALUES (2, intAsBlob(7))");
+    e.q("INSERT INTO bl (k, b) VALUES (3, bigintAsBlob(8))");
+    let r = e.rows("SELECT blobAsText(b), textAsBlob(t), blobAsInt(intAsBlob(k)) FROM bl WHERE k = 1");
+    assert_eq!(
+        column_names(&r),
+        [
+            "system.blobastext(b)",
+            "system.textasblob(t)",
+            "system.blobasint(system.intasblob(k))"
+        ]
+    );
+    assert_eq!(r.columns[0].typ, ColumnType::Text);
+    assert_eq!(r.rows, vec![vec![ct("hi"), ct("yo"), ci(1)]]);
+    // Cassandra resolves by exact argument type: an int is no bigint.
+    assert_eq!(
+        invalid_msg(&mut e, "SELECT bigintAsBlob(k) FROM bl WHERE k = 1"),
+        "Type error: k cannot be passed as argument 0 of function system.bigintasblob of type bigint"
+    );
+    assert_eq!(
+        e.rows("SELECT blobAsInt(b) FROM bl WHERE k = 2").rows,
+        vec![vec![ci(7)]]
+    );
+    assert_eq!(
+        e.rows("SELECT blobAsBigint(b) FROM bl WHERE k = 3").rows,
+        vec![vec![cb(8)]]
+    );
+    assert_eq!(
+        invalid_msg(&mut e, "SELECT blobAsInt(b) FROM bl WHERE k = 3"),
+        "In call to function system.blobasint, value 0x0000000000000008 is not a valid binary representation for type int"
+    );
+}
+
+/// Cassandra 4.0 `OperationFcts`: `+ - * / %` and negation over numbers, the result type of
+/// the larger operand (floating point if either is), column name `a + b`; a bare marker is
+/// ambiguous (a type hint fixes it); integer division by zero fails.
+#[test]
+fn arithmetic_in_selectors_and_values() {
+    let mut e = env();
+    e.q("CREATE TABLE ar (k int PRIMARY KEY, v int, b bigint, d double)");
+    e.q("INSERT INTO ar (k, v, b, d) VALUES (1, 7, 10, 0.5)");
+    let r = e.rows_p(
+        "SELECT v + 1, v * b, v % 4, d / 2, -v, v - 2 * 3, k + (int)? FROM ar WHERE k = 1",
+        &QueryParams {
+            values: vec![int(100)],
+            ..QueryParams::default()
+        },
+    );
+    assert_eq!(
+        column_names(&r),
+        ["v + 1", "v * b", "v % 4", "d / 2", "-v", "v - 2 * 3", "k + (int)?"]
+    );
+    assert_eq!(r.columns[1].typ, ColumnType::BigInt);
+    assert_eq!(r.columns[3].typ, ColumnType::Double);
+    assert_eq!(
+        r.rows[0],
+        vec![
+            ci(8),
+            cb(70),
+            ci(3),
+            Some(Bytes::copy_from_slice(&0.25f64.to_be_bytes())),
+            ci(-7),
+            ci(1),
+            ci(101)
+        ]
+    );
+    assert!(
+        invalid_msg(&mut e, "SELECT v + ? FROM ar WHERE k = 1").starts_with("Ambiguous '+' operation")
+    );
+    assert!(matches!(
+        e.try_q("SELECT v / 0 FROM ar WHERE k = 1"),
+        Err(SimError::FunctionFailure { .. })
+    ));
+    // In values: literals computed in the receiver's type, markers with a type hint.
+    e.q("UPDATE ar SET v = 2 * 3 + 1, b = (bigint)? * 2 WHERE k = 1 + 1".replace('?', "4").as_str());
+    assert_eq!(
+        e.rows("SELECT v, b FROM ar WHERE k = 2").rows,
+        vec![vec![ci(7), cb(8)]]
+    );
+    e.qv("INSERT INTO ar (k, v) VALUES (3, (int)? - 1)", vec![int(10)]);
+    assert_eq!(e.rows("SELECT v FROM ar WHERE k = 3").rows, vec![vec![ci(9)]]);
+    // Counters still use the column operation.
+    e.q("CREATE TABLE cn (k int PRIMARY KEY, c counter)");
+    e.q("UPDATE cn SET c = c + 5 WHERE k = 1");
+    e.q("UPDATE cn SET c = c - 2 WHERE k = 1");
+    assert_eq!(e.rows("SELECT c FROM cn WHERE k = 1").rows, vec![vec![cb(3)]]);
+}
+
+/// Cassandra 4.0 `SelectStatement.orderResults`: with IN on the partition key and ORDER BY,
+/// the rows of all partitions are sorted together by the ORDER BY columns (then LIMIT);
+/// such a query cannot be paged.
+#[test]
+fn in_with_order_by_merges_partitions() {
+    let mut e = env();
+    e.q("CREATE TABLE io (p int, c int, v text, PRIMARY KEY (p, c))");
+    for (p, c) in [(1, 1), (1, 4), (2, 2), (2, 3), (3, 0)] {
+        e.q(&format!("INSERT INTO io (p, c, v) VALUES ({p}, {c}, 'x')"));
+    }
+    let cs = |r: &Rows| -> Vec<Option<Bytes>> { r.rows.iter().map(|r| r[0].clone()).collect() };
+    let r = e.rows("SELECT c, p FROM io WHERE p IN (1, 2, 3) ORDER BY c DESC");
+    assert_eq!(cs(&r), vec![ci(4), ci(3), ci(2), ci(1), ci(0)]);
+    let r = e.rows("SELECT c FROM io WHERE p IN (1, 2) ORDER BY c ASC LIMIT 3");
+    assert_eq!(cs(&r), vec![ci(1), ci(2), ci(3)]);
+    assert_eq!(names(&mut e, "SELECT c FROM io WHERE p IN (1, 2) ORDER BY c"), ["c"]);
+    let paged = QueryParams {
+        page_size: Some(100),
+        ..QueryParams::default()
+    };
+    let err = e
+        .engine
+        .query(
+            &mut e.session,
+            "SELECT c FROM io WHERE p IN (1, 2) ORDER BY c",
+            &paged,
+            &e.cluster,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, SimError::Invalid(m) if m.starts_with("Cannot page queries with both ORDER BY and a IN restriction")),
+        "{err:?}"
+    );
+}
