@@ -136,7 +136,9 @@ impl Parser {
             }
             return Ok(Assignment::Prepend(col, first));
         }
-        let value = self.term_mul_rest(first).and_then(|l| self.term_add_rest(l))?;
+        let value = self
+            .term_mul_rest(first)
+            .and_then(|l| self.term_add_rest(l))?;
         Ok(Assignment::Set(col, value))
     }
 

@@ -37,7 +37,9 @@ pub struct JsonFieldExpr {
 
 fn cql_native(t: &CqlType) -> Result<ColumnType, SimError> {
     match t {
-        CqlType::Native(n) => native_type(n).ok_or_else(|| SimError::Invalid(format!("Unknown type {n}"))),
+        CqlType::Native(n) => {
+            native_type(n).ok_or_else(|| SimError::Invalid(format!("Unknown type {n}")))
+        }
         _ => Err(SimError::Invalid(
             "Only native types can be used in casts and type hints".into(),
         )),
@@ -53,7 +55,10 @@ pub fn term_text(t: &Term) -> String {
         Term::Literal(Literal::Null) => "null".into(),
         Term::Literal(Literal::Uuid(u)) => u.to_string(),
         Term::Literal(Literal::Blob(b)) => {
-            format!("0x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+            format!(
+                "0x{}",
+                b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+            )
         }
         Term::Bind(crate::cql::ast::BindMarker::Named(n, _)) => format!(":{n}"),
         Term::Bind(_) => "?".into(),

@@ -62,7 +62,10 @@ fn int_size(t: &ColumnType) -> Option<usize> {
 /// Whether `t` is a number type.
 pub fn is_numeric(t: &ColumnType) -> bool {
     int_size(t).is_some()
-        || matches!(t, ColumnType::Float | ColumnType::Double | ColumnType::Decimal)
+        || matches!(
+            t,
+            ColumnType::Float | ColumnType::Double | ColumnType::Decimal
+        )
 }
 
 /// The result type of an arithmetic operation (`OperationFcts.returnType`): floating point if
@@ -76,7 +79,10 @@ pub fn arith_type(l: &ColumnType, r: &ColumnType) -> ColumnType {
         t => int_size(t).unwrap_or(8),
     };
     let float = |t: &ColumnType| {
-        matches!(t, ColumnType::Float | ColumnType::Double | ColumnType::Decimal)
+        matches!(
+            t,
+            ColumnType::Float | ColumnType::Double | ColumnType::Decimal
+        )
     };
     let n = size(l).max(size(r));
     if float(l) || float(r) {
@@ -379,7 +385,10 @@ pub fn resolve(name: &str, arg: Option<&ColumnType>) -> Option<(Scalar, ColumnTy
         return Some((Scalar::AsBlob, t, ColumnType::Blob));
     }
     let arg = arg?;
-    let time = matches!(arg, ColumnType::Timeuuid | ColumnType::Timestamp | ColumnType::Date);
+    let time = matches!(
+        arg,
+        ColumnType::Timeuuid | ColumnType::Timestamp | ColumnType::Date
+    );
     match name {
         "tojson" => Some((Scalar::ToJson(arg.clone()), arg.clone(), ColumnType::Text)),
         "totimestamp" | "dateof" if time => Some((

@@ -146,7 +146,11 @@ impl<'a> Grouper<'a> {
                 if self.has_row {
                     self.flush();
                 }
-                self.in_partition = if same_partition { self.in_partition + 1 } else { 1 };
+                self.in_partition = if same_partition {
+                    self.in_partition + 1
+                } else {
+                    1
+                };
                 self.skipping = self.in_partition > self.per_partition_limit;
                 self.key = Some((pk.clone(), prefix.to_vec()));
             }

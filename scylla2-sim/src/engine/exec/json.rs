@@ -155,7 +155,10 @@ impl JsonParser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
-        let h = self.b.get(self.pos..self.pos + 4).ok_or("truncated \\u escape")?;
+        let h = self
+            .b
+            .get(self.pos..self.pos + 4)
+            .ok_or("truncated \\u escape")?;
         let s = std::str::from_utf8(h).map_err(|_| "invalid \\u escape")?;
         let v = u32::from_str_radix(s, 16).map_err(|_| "invalid \\u escape")?;
         self.pos += 4;
@@ -203,7 +206,11 @@ impl JsonParser<'_> {
                             {
                                 self.pos += 2;
                                 let lo = self.hex4()?;
-                                char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo.wrapping_sub(0xdc00) & 0x3ff))
+                                char::from_u32(
+                                    0x10000
+                                        + ((hi - 0xd800) << 10)
+                                        + (lo.wrapping_sub(0xdc00) & 0x3ff),
+                                )
                             } else {
                                 char::from_u32(hi)
                             };
@@ -264,7 +271,11 @@ pub fn java_float(v: f64) -> String {
     } else {
         let s = format!("{v:e}");
         let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let m = if m.contains('.') { m.to_string() } else { format!("{m}.0") };
+        let m = if m.contains('.') {
+            m.to_string()
+        } else {
+            format!("{m}.0")
+        };
         format!("{m}E{e}")
     }
 }
@@ -352,7 +363,10 @@ fn decimal_text(b: &[u8]) -> Option<String> {
     let digits = unscaled.unsigned_abs().to_string();
     let sign = if unscaled < 0 { "-" } else { "" };
     if scale <= 0 {
-        return Some(format!("{sign}{digits}{}", "0".repeat(scale.unsigned_abs() as usize)));
+        return Some(format!(
+            "{sign}{digits}{}",
+            "0".repeat(scale.unsigned_abs() as usize)
+        ));
     }
     let scale = scale as usize;
     let padded = if digits.len() <= scale {
@@ -405,10 +419,7 @@ pub fn to_json(typ: &ColumnType, b: &[u8]) -> String {
     to_json_opt(typ, b).unwrap_or_else(|| "null".into())
 }
 
-fn list_json<'a>(
-    t: &ColumnType,
-    items: impl Iterator<Item = Option<&'a [u8]>>,
-) -> String {
+fn list_json<'a>(t: &ColumnType, items: impl Iterator<Item = Option<&'a [u8]>>) -> String {
     let parts: Vec<String> = items
         .map(|i| i.map_or_else(|| "null".into(), |v| to_json(t, v)))
         .collect();
@@ -427,7 +438,11 @@ fn to_json_opt(typ: &ColumnType, b: &[u8]) -> Option<String> {
         | ColumnType::Boolean => cql_text(typ, b)?,
         ColumnType::Float | ColumnType::Double => {
             let s = cql_text(typ, b)?;
-            if s.contains("NaN") || s.contains("Infinity") { quote(&s) } else { s }
+            if s.contains("NaN") || s.contains("Infinity") {
+                quote(&s)
+            } else {
+                s
+            }
         }
         ColumnType::List(t, _) | ColumnType::Set(t, _) => {
             list_json(t, split_items(b, 1)?.into_iter())
@@ -438,8 +453,16 @@ fn to_json_opt(typ: &ColumnType, b: &[u8]) -> Option<String> {
                 .chunks(2)
                 .map(|kv| {
                     let key = kv[0].map_or_else(|| "null".into(), |x| to_json(k, x));
-                    let key = if key.starts_with('"') { key } else { quote(&key) };
-                    let val = kv.get(1).copied().flatten().map_or_else(|| "null".into(), |x| to_json(v, x));
+                    let key = if key.starts_with('"') {
+                        key
+                    } else {
+                        quote(&key)
+                    };
+                    let val = kv
+                        .get(1)
+                        .copied()
+                        .flatten()
+                        .map_or_else(|| "null".into(), |x| to_json(v, x));
                     format!("{key}: {val}")
                 })
                 .collect();
@@ -576,14 +599,17 @@ pub fn from_json(typ: &ColumnType, v: &Json) -> Result<Option<Bytes>, String> {
             .ok_or_else(|| format!("Unable to make varint from '{s}'")),
         (_, Json::Str(s)) if numeric => {
             let s = s.trim();
-            if s.contains(['.', 'e', 'E']) || s.eq_ignore_ascii_case("nan") || s.contains("nfinity") {
+            if s.contains(['.', 'e', 'E']) || s.eq_ignore_ascii_case("nan") || s.contains("nfinity")
+            {
                 lit(Literal::Float(s.into()))
             } else {
                 lit(Literal::Int(s.into()))
             }
         }
         (ColumnType::Boolean, Json::Bool(b)) => lit(Literal::Bool(*b)),
-        (ColumnType::Boolean, Json::Str(s)) if s.eq_ignore_ascii_case("true") => lit(Literal::Bool(true)),
+        (ColumnType::Boolean, Json::Str(s)) if s.eq_ignore_ascii_case("true") => {
+            lit(Literal::Bool(true))
+        }
         (ColumnType::Boolean, Json::Str(s)) if s.eq_ignore_ascii_case("false") => {
             lit(Literal::Bool(false))
         }
@@ -615,7 +641,10 @@ pub fn from_json(typ: &ColumnType, v: &Json) -> Result<Option<Bytes>, String> {
             | ColumnType::Duration,
             Json::Str(s),
         ) => lit(Literal::Str(s.clone())),
-        (ColumnType::List(t, _) | ColumnType::Set(t, _) | ColumnType::Vector(t, _), Json::Arr(items)) => {
+        (
+            ColumnType::List(t, _) | ColumnType::Set(t, _) | ColumnType::Vector(t, _),
+            Json::Arr(items),
+        ) => {
             let mut parts = Vec::with_capacity(items.len());
             for i in items {
                 parts.push(super::Val::Set(
@@ -633,7 +662,8 @@ pub fn from_json(typ: &ColumnType, v: &Json) -> Result<Option<Bytes>, String> {
                     ColumnType::Ascii | ColumnType::Text => Json::Str(key.clone()),
                     _ => parse(key).unwrap_or_else(|_| Json::Str(key.clone())),
                 };
-                let kb = from_json(k, &key_json)?.ok_or("null is not supported inside collections")?;
+                let kb =
+                    from_json(k, &key_json)?.ok_or("null is not supported inside collections")?;
                 let vb = from_json(val, v)?.ok_or("null is not supported inside collections")?;
                 parts.push(super::Val::Set(kb));
                 parts.push(super::Val::Set(vb));
@@ -660,10 +690,9 @@ pub fn from_json(typ: &ColumnType, v: &Json) -> Result<Option<Bytes>, String> {
             let mut values: Vec<Option<Bytes>> = vec![None; fields.len()];
             for (key, v) in entries {
                 let name = unquote_key(key);
-                let pos = fields
-                    .iter()
-                    .position(|(f, _)| *f == name)
-                    .ok_or_else(|| format!("Unknown field '{name}' in value of user defined type"))?;
+                let pos = fields.iter().position(|(f, _)| *f == name).ok_or_else(|| {
+                    format!("Unknown field '{name}' in value of user defined type")
+                })?;
                 values[pos] = from_json(&fields[pos].1, v)?;
             }
             let mut out = Vec::new();

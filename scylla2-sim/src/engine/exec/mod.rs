@@ -156,9 +156,8 @@ pub fn compile_value(
             },
         },
         Term::Arith(..) | Term::Neg(_) | Term::Cast(..) | Term::JsonField { .. } => {
-            fn_terms::compile(term, typ, name, schema, binds)?.ok_or_else(|| {
-                invalid(format!("Invalid expression for \"{name}\""))
-            })
+            fn_terms::compile(term, typ, name, schema, binds)?
+                .ok_or_else(|| invalid(format!("Invalid expression for \"{name}\"")))
         }
         Term::List(items) => match typ {
             ColumnType::List(t, _) | ColumnType::Vector(t, _) | ColumnType::Set(t, _) => {
@@ -357,9 +356,8 @@ impl Eval<'_> {
                     Val::Set(b) => b,
                     _ => return Err(SimError::Invalid("Got null for INSERT JSON values".into())),
                 };
-                let text = std::str::from_utf8(&text).map_err(|_| {
-                    SimError::Invalid("Invalid UTF-8 in INSERT JSON values".into())
-                })?;
+                let text = std::str::from_utf8(&text)
+                    .map_err(|_| SimError::Invalid("Invalid UTF-8 in INSERT JSON values".into()))?;
                 match json::json_field(text, &j.column, &j.typ, &j.columns)? {
                     None if j.default_unset => Val::Unset,
                     None | Some(None) => Val::Null,

@@ -102,7 +102,10 @@ pub fn plan(
     };
     if group_ck.is_some() && !aggregating {
         // GROUP BY without aggregates: every selector shows its group's first row.
-        agg_cols = items.drain(..).map(|(i, spec)| (Out::Item(i), spec)).collect();
+        agg_cols = items
+            .drain(..)
+            .map(|(i, spec)| (Out::Item(i), spec))
+            .collect();
         if sel.selectors.is_empty() {
             agg_cols = ts
                 .star
@@ -159,9 +162,11 @@ pub fn plan(
                 .as_ref()
                 .is_some_and(|pk| pk.iter().any(|v| !matches!(v, where_::Vals::Eq(_))));
             if multi {
-                post_order
-                    .get_or_insert_with(Vec::new)
-                    .push((column.position, column.typ.clone(), *desc));
+                post_order.get_or_insert_with(Vec::new).push((
+                    column.position,
+                    column.typ.clone(),
+                    *desc,
+                ));
             }
             if i == 0 {
                 reversed = rev;

@@ -145,26 +145,39 @@ fn expr(
     Ok(match sel {
         Selector::Column(c) => {
             let ci = col(s, c)?;
-            (SelExpr::Item(SelItem::Col(ci)), s.columns[ci].typ.clone(), c.clone())
+            (
+                SelExpr::Item(SelItem::Col(ci)),
+                s.columns[ci].typ.clone(),
+                c.clone(),
+            )
         }
         Selector::WriteTime(c) | Selector::Ttl(c) => {
             let ci = col(s, c)?;
             let column = &s.columns[ci];
-            if matches!(column.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
+            if matches!(
+                column.kind,
+                ColumnKind::PartitionKey | ColumnKind::Clustering
+            ) {
                 return Err(SimError::Invalid(format!(
                     "Cannot use selection function writetime on PRIMARY KEY part {c}"
                 )));
             }
             if matches!(
                 column.typ,
-                ColumnType::List(_, false) | ColumnType::Set(_, false) | ColumnType::Map(_, _, false)
+                ColumnType::List(_, false)
+                    | ColumnType::Set(_, false)
+                    | ColumnType::Map(_, _, false)
             ) {
                 return Err(SimError::Invalid(format!(
                     "Cannot use selection function writetime on non-frozen collection {c}"
                 )));
             }
             if matches!(sel, Selector::Ttl(_)) {
-                (SelExpr::Item(SelItem::Ttl(ci)), ColumnType::Int, format!("ttl({c})"))
+                (
+                    SelExpr::Item(SelItem::Ttl(ci)),
+                    ColumnType::Int,
+                    format!("ttl({c})"),
+                )
             } else {
                 (
                     SelExpr::Item(SelItem::WriteTime(ci)),
@@ -207,7 +220,11 @@ fn expr(
             if from == to {
                 (e, to, name)
             } else if is_numeric(&from) && is_numeric(&to) {
-                (SelExpr::Apply(Scalar::Cast(from, to.clone()), vec![e]), to, name)
+                (
+                    SelExpr::Apply(Scalar::Cast(from, to.clone()), vec![e]),
+                    to,
+                    name,
+                )
             } else {
                 return Err(SimError::Invalid(format!(
                     "Type error: {name} cannot be used as a value of type {}",
@@ -229,7 +246,11 @@ fn expr(
                 )));
             }
             let name = format!("cast({name} as {})", type_name(&to));
-            (SelExpr::Apply(Scalar::Cast(from, to.clone()), vec![e]), to, name)
+            (
+                SelExpr::Apply(Scalar::Cast(from, to.clone()), vec![e]),
+                to,
+                name,
+            )
         }
         Selector::Arith(op, a, b) => {
             let is_marker = |x: &Selector| matches!(x, Selector::Term(Term::Bind(_), _));
@@ -275,7 +296,11 @@ fn expr(
                     type_name(&t)
                 )));
             }
-            (SelExpr::Apply(Scalar::Neg(t.clone()), vec![e]), t, format!("-{n}"))
+            (
+                SelExpr::Apply(Scalar::Neg(t.clone()), vec![e]),
+                t,
+                format!("-{n}"),
+            )
         }
         Selector::Call(f, _) if is_aggregate(f) => return Err(nested_aggregate()),
         Selector::Call(f, args) if f == "fromjson" && !args.is_empty() => {

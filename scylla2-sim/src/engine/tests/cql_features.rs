@@ -40,7 +40,10 @@ fn group_by_partition_and_clustering_prefix() {
     let mut e = env();
     grouped_table(&mut e);
     let r = e.rows("SELECT p, count(*), sum(v), max(v) FROM g WHERE p IN (1, 2) GROUP BY p");
-    assert_eq!(column_names(&r), ["p", "count", "system.sum(v)", "system.max(v)"]);
+    assert_eq!(
+        column_names(&r),
+        ["p", "count", "system.sum(v)", "system.max(v)"]
+    );
     let mut rows = r.rows.clone();
     rows.sort();
     assert_eq!(
@@ -53,7 +56,10 @@ fn group_by_partition_and_clustering_prefix() {
     let r = e.rows("SELECT c1, c2, avg(v), min(v) FROM g WHERE p = 2 GROUP BY p, c1");
     assert_eq!(
         r.rows,
-        vec![vec![ci(1), ci(1), ci(40), ci(40)], vec![ci(2), ci(1), ci(55), ci(50)]]
+        vec![
+            vec![ci(1), ci(1), ci(40), ci(40)],
+            vec![ci(2), ci(1), ci(55), ci(50)]
+        ]
     );
     // The partition key fixed by `=`, grouping may start at the clustering columns.
     let r = e.rows("SELECT c1, count(v) FROM g WHERE p = 1 GROUP BY c1 LIMIT 1");
@@ -62,10 +68,20 @@ fn group_by_partition_and_clustering_prefix() {
     let r = e.rows("SELECT c2, v FROM g WHERE p = 2 GROUP BY c1");
     assert_eq!(r.rows, vec![vec![ci(1), ci(40)], vec![ci(1), ci(50)]]);
     // No rows: no group at all; without GROUP BY one row of empty aggregates.
-    assert!(e.rows("SELECT count(*) FROM g WHERE p = 9 GROUP BY p").rows.is_empty());
-    assert_eq!(e.rows("SELECT count(*) FROM g WHERE p = 9").rows, vec![vec![cb(0)]]);
+    assert!(
+        e.rows("SELECT count(*) FROM g WHERE p = 9 GROUP BY p")
+            .rows
+            .is_empty()
+    );
+    assert_eq!(
+        e.rows("SELECT count(*) FROM g WHERE p = 9").rows,
+        vec![vec![cb(0)]]
+    );
     // LIMIT does not cut the rows an aggregate reads.
-    assert_eq!(e.rows("SELECT count(*) FROM g LIMIT 1").rows, vec![vec![cb(6)]]);
+    assert_eq!(
+        e.rows("SELECT count(*) FROM g LIMIT 1").rows,
+        vec![vec![cb(6)]]
+    );
     assert_eq!(
         invalid_msg(&mut e, "SELECT count(*) FROM g GROUP BY v"),
         "Group by is currently only supported on the columns of the PRIMARY KEY, got v"
@@ -154,12 +170,18 @@ fn select_json_and_insert_json() {
     e.q(r#"INSERT INTO js JSON '{"k": 1, "l": [5]}' DEFAULT UNSET"#);
     assert_eq!(e.rows("SELECT v, l FROM js WHERE k = 1").rows[0][0], ci(7));
     e.q(r#"INSERT INTO js JSON '{"k": 1}'"#);
-    assert_eq!(e.rows("SELECT v FROM js WHERE k = 1").rows, vec![vec![None]]);
+    assert_eq!(
+        e.rows("SELECT v FROM js WHERE k = 1").rows,
+        vec![vec![None]]
+    );
     // A bound JSON document.
     let p = e.prepare("INSERT INTO js JSON ?");
     assert_eq!(bind_names(&p), ["[json]"]);
     e.qv("INSERT INTO js JSON ?", vec![txt(r#"{"k": 2, "v": -4}"#)]);
-    assert_eq!(e.rows("SELECT v FROM js WHERE k = 2").rows, vec![vec![ci(-4)]]);
+    assert_eq!(
+        e.rows("SELECT v FROM js WHERE k = 2").rows,
+        vec![vec![ci(-4)]]
+    );
     assert_eq!(
         invalid_msg(&mut e, r#"INSERT INTO js JSON '{"k": 3, "nope": 1}'"#),
         "JSON values map contains unrecognized column: nope"
@@ -195,7 +217,8 @@ fn blob_conversion_functions() {
     e.q("INSERT INTO bl (k, b, t) VALUES (1, textAsBlob('hi'), 'yo')");
     e.q("INSERT INTO bl (k, b) VALUES (2, intAsBlob(7))");
     e.q("INSERT INTO bl (k, b) VALUES (3, bigintAsBlob(8))");
-    let r = e.rows("SELECT blobAsText(b), textAsBlob(t), blobAsInt(intAsBlob(k)) FROM bl WHERE k = 1");
+    let r =
+        e.rows("SELECT blobAsText(b), textAsBlob(t), blobAsInt(intAsBlob(k)) FROM bl WHERE k = 1");
     assert_eq!(
         column_names(&r),
         [
@@ -242,7 +265,15 @@ fn arithmetic_in_selectors_and_values() {
     );
     assert_eq!(
         column_names(&r),
-        ["v + 1", "v * b", "v % 4", "d / 2", "-v", "v - 2 * 3", "k + (int)?"]
+        [
+            "v + 1",
+            "v * b",
+            "v % 4",
+            "d / 2",
+            "-v",
+            "v - 2 * 3",
+            "k + (int)?"
+        ]
     );
     assert_eq!(r.columns[1].typ, ColumnType::BigInt);
     assert_eq!(r.columns[3].typ, ColumnType::Double);
@@ -259,25 +290,39 @@ fn arithmetic_in_selectors_and_values() {
         ]
     );
     assert!(
-        invalid_msg(&mut e, "SELECT v + ? FROM ar WHERE k = 1").starts_with("Ambiguous '+' operation")
+        invalid_msg(&mut e, "SELECT v + ? FROM ar WHERE k = 1")
+            .starts_with("Ambiguous '+' operation")
     );
     assert!(matches!(
         e.try_q("SELECT v / 0 FROM ar WHERE k = 1"),
         Err(SimError::FunctionFailure { .. })
     ));
     // In values: literals computed in the receiver's type, markers with a type hint.
-    e.q("UPDATE ar SET v = 2 * 3 + 1, b = (bigint)? * 2 WHERE k = 1 + 1".replace('?', "4").as_str());
+    e.q(
+        "UPDATE ar SET v = 2 * 3 + 1, b = (bigint)? * 2 WHERE k = 1 + 1"
+            .replace('?', "4")
+            .as_str(),
+    );
     assert_eq!(
         e.rows("SELECT v, b FROM ar WHERE k = 2").rows,
         vec![vec![ci(7), cb(8)]]
     );
-    e.qv("INSERT INTO ar (k, v) VALUES (3, (int)? - 1)", vec![int(10)]);
-    assert_eq!(e.rows("SELECT v FROM ar WHERE k = 3").rows, vec![vec![ci(9)]]);
+    e.qv(
+        "INSERT INTO ar (k, v) VALUES (3, (int)? - 1)",
+        vec![int(10)],
+    );
+    assert_eq!(
+        e.rows("SELECT v FROM ar WHERE k = 3").rows,
+        vec![vec![ci(9)]]
+    );
     // Counters still use the column operation.
     e.q("CREATE TABLE cn (k int PRIMARY KEY, c counter)");
     e.q("UPDATE cn SET c = c + 5 WHERE k = 1");
     e.q("UPDATE cn SET c = c - 2 WHERE k = 1");
-    assert_eq!(e.rows("SELECT c FROM cn WHERE k = 1").rows, vec![vec![cb(3)]]);
+    assert_eq!(
+        e.rows("SELECT c FROM cn WHERE k = 1").rows,
+        vec![vec![cb(3)]]
+    );
 }
 
 /// Cassandra 4.0 `SelectStatement.orderResults`: with IN on the partition key and ORDER BY,
@@ -295,7 +340,10 @@ fn in_with_order_by_merges_partitions() {
     assert_eq!(cs(&r), vec![ci(4), ci(3), ci(2), ci(1), ci(0)]);
     let r = e.rows("SELECT c FROM io WHERE p IN (1, 2) ORDER BY c ASC LIMIT 3");
     assert_eq!(cs(&r), vec![ci(1), ci(2), ci(3)]);
-    assert_eq!(names(&mut e, "SELECT c FROM io WHERE p IN (1, 2) ORDER BY c"), ["c"]);
+    assert_eq!(
+        names(&mut e, "SELECT c FROM io WHERE p IN (1, 2) ORDER BY c"),
+        ["c"]
+    );
     let paged = QueryParams {
         page_size: Some(100),
         ..QueryParams::default()
