@@ -6,7 +6,20 @@ use crate::cql::ast::*;
 impl Parser {
     pub(super) fn select(&mut self) -> PResult<Select> {
         self.expect_kw("select")?;
-        let json = self.eat_kw("json");
+        // `json` is also a valid column name: it is the keyword only when a selection
+        // follows (Cassandra 4.0 `Parser.g`, `(K_JSON selectClause)=>`).
+        let json = self.is_kw("json")
+            && !self.is_kw_at(1, "from")
+            && !self.is_kw_at(1, "as")
+            && !matches!(
+                self.peek_at(1),
+                None | Some(crate::cql::lexer::Tok::Sym(
+                    "," | "(" | "+" | "/" | "%" | "[" | "."
+                ))
+            );
+        if json {
+            self.pos += 1;
+        }
         let distinct = self.eat_kw("distinct");
         let mut selectors = Vec::new();
         if !self.eat_sym("*") {

@@ -162,6 +162,12 @@ fn select_json_and_insert_json() {
             r#"{"k": 1, "\"Name\"": "a\"b", "b": "0xcafe", "l": [1, 2], "m": {"x": 3}, "ts": "2024-02-29 12:34:56.789Z", "v": 7}"#
         )]]
     );
+    // `json` stays usable as a column name.
+    e.q("CREATE TABLE jc (k int PRIMARY KEY, json int)");
+    e.q("INSERT INTO jc (k, json) VALUES (1, 2)");
+    assert_eq!(names(&mut e, "SELECT json FROM jc"), ["json"]);
+    assert_eq!(names(&mut e, "SELECT json, k FROM jc"), ["json", "k"]);
+    assert_eq!(names(&mut e, "SELECT JSON json FROM jc"), ["[json]"]);
     assert_eq!(
         e.rows("SELECT JSON k, v AS value FROM js WHERE k = 1").rows,
         vec![vec![ct(r#"{"k": 1, "value": 7}"#)]]
