@@ -292,12 +292,13 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-/// `yyyy-MM-dd HH:mm:ss.SSSZ` of milliseconds since the epoch (UTC).
-pub fn timestamp_text(ms: i64) -> String {
+/// `yyyy-MM-dd<sep>HH:mm:ss.SSSZ` of milliseconds since the epoch (UTC): Cassandra's
+/// `TimestampSerializer` writes `T` as separator for CQL text, a space for JSON.
+pub fn timestamp_text(ms: i64, sep: char) -> String {
     let (y, mo, d) = civil(ms.div_euclid(86_400_000));
     let r = ms.rem_euclid(86_400_000);
     format!(
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}.{:03}Z",
+        "{y:04}-{mo:02}-{d:02}{sep}{:02}:{:02}:{:02}.{:03}Z",
         r / 3_600_000,
         r / 60_000 % 60,
         r / 1000 % 60,
@@ -395,10 +396,16 @@ pub fn cql_text(typ: &ColumnType, b: &[u8]) -> Option<String> {
         ColumnType::Uuid | ColumnType::Timeuuid => uuid::Uuid::from_slice(b).ok()?.to_string(),
         ColumnType::Inet => match b.len() {
             4 => Ipv4Addr::from(<[u8; 4]>::try_from(b).ok()?).to_string(),
-            16 => Ipv6Addr::from(<[u8; 16]>::try_from(b).ok()?).to_string(),
+            // Java's `getHostAddress`: every group, no `::` compression.
+            16 => Ipv6Addr::from(<[u8; 16]>::try_from(b).ok()?)
+                .segments()
+                .iter()
+                .map(|g| format!("{g:x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
             _ => return None,
         },
-        ColumnType::Timestamp => timestamp_text(i64::from_be_bytes(b.try_into().ok()?)),
+        ColumnType::Timestamp => timestamp_text(i64::from_be_bytes(b.try_into().ok()?), 'T'),
         ColumnType::Date => date_text(b)?,
         ColumnType::Time => time_text(b)?,
         ColumnType::Duration => duration_text(b)?,
@@ -427,6 +434,11 @@ fn list_json<'a>(t: &ColumnType, items: impl Iterator<Item = Option<&'a [u8]>>) 
 }
 
 fn to_json_opt(typ: &ColumnType, b: &[u8]) -> Option<String> {
+    let text_like = matches!(typ, ColumnType::Ascii | ColumnType::Text | ColumnType::Blob);
+    if b.is_empty() && !text_like {
+        // An empty value of a non-text type (Cassandra writes `""`).
+        return Some("\"\"".into());
+    }
     Some(match typ {
         ColumnType::TinyInt
         | ColumnType::SmallInt
@@ -437,12 +449,16 @@ fn to_json_opt(typ: &ColumnType, b: &[u8]) -> Option<String> {
         | ColumnType::Decimal
         | ColumnType::Boolean => cql_text(typ, b)?,
         ColumnType::Float | ColumnType::Double => {
+            // JSON has no NaN or infinities: Cassandra writes null.
             let s = cql_text(typ, b)?;
             if s.contains("NaN") || s.contains("Infinity") {
-                quote(&s)
+                "null".into()
             } else {
                 s
             }
+        }
+        ColumnType::Timestamp => {
+            quote(&timestamp_text(i64::from_be_bytes(b.try_into().ok()?), ' '))
         }
         ColumnType::List(t, _) | ColumnType::Set(t, _) => {
             list_json(t, split_items(b, 1)?.into_iter())

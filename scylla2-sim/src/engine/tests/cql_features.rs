@@ -98,7 +98,8 @@ fn group_by_partition_and_clustering_prefix() {
 }
 
 /// Cassandra 4.0 `CastFcts`: column name `cast(x as type)`, numbers narrowed as Java does,
-/// `CAST(x AS text)` the CQL literal text, a cast to the own type ignored, others refused.
+/// `CAST(x AS text)` the CQL literal text (`TypeSerializer.toCQLLiteral`: timestamps with
+/// `T`, as `TimestampSerializer` formats them), a cast to the own type ignored, others refused.
 #[test]
 fn cast_in_selectors() {
     let mut e = env();
@@ -136,7 +137,7 @@ fn cast_in_selectors() {
     );
     assert_eq!(
         e.rows("SELECT cast(t as text) FROM ct WHERE k = 1").rows[0],
-        vec![ct("2024-02-29 12:34:56.789Z")]
+        vec![ct("2024-02-29T12:34:56.789Z")]
     );
     assert_eq!(
         invalid_msg(&mut e, "SELECT cast(u as int) FROM ct WHERE k = 1"),
@@ -367,4 +368,27 @@ fn in_with_order_by_merges_partitions() {
         matches!(&err, SimError::Invalid(m) if m.starts_with("Cannot page queries with both ORDER BY and a IN restriction")),
         "{err:?}"
     );
+}
+
+/// Cassandra 4.0 `AbstractType.toJSONString` per type: NaN / infinities as null (JSON has
+/// none), dates, times and inets as strings (IPv6 as Java's `getHostAddress` writes it),
+/// sets and tuples as arrays, UDTs as objects, non-text map keys quoted.
+#[test]
+fn json_values_of_every_kind() {
+    let mut e = env();
+    e.q("CREATE TYPE pt (x int, \"Y\" text)");
+    e.q("CREATE TABLE jv (k int PRIMARY KEY, d double, dt date, tm time, ip inet, ip6 inet, s set<int>, tp tuple<int, text>, u frozen<pt>, m map<int, boolean>, du duration)");
+    e.q("INSERT INTO jv (k, d, dt, tm, ip, ip6, s, tp, u, m, du) VALUES (1, NaN, '2024-02-29', '12:34:56.789', '10.0.0.1', '2001:db8::1', {3, 1}, (1, 'a'), {x: 2, \"Y\": 'b'}, {5: true}, 1h30m)");
+    let r = e.rows("SELECT JSON d, dt, tm, ip, ip6, s, tp, u, m, du FROM jv WHERE k = 1");
+    assert_eq!(
+        r.rows[0][0],
+        ct(
+            r#"{"d": null, "dt": "2024-02-29", "tm": "12:34:56.789000000", "ip": "10.0.0.1", "ip6": "2001:db8:0:0:0:0:0:1", "s": [1, 3], "tp": [1, "a"], "u": {"x": 2, "\"Y\"": "b"}, "m": {"5": true}, "du": "1h30m"}"#
+        )
+    );
+    // And back: INSERT JSON reads the same shapes.
+    e.q(r#"INSERT INTO jv JSON '{"k": 2, "dt": "2024-02-29", "tm": "12:34:56.789", "ip6": "2001:db8::1", "s": [3, 1], "tp": [1, "a"], "u": {"x": 2, "\"Y\"": "b"}, "m": {"5": true}, "du": "1h30m"}'"#);
+    let a = e.rows("SELECT dt, tm, ip6, s, tp, u, m, du FROM jv WHERE k = 1");
+    let b = e.rows("SELECT dt, tm, ip6, s, tp, u, m, du FROM jv WHERE k = 2");
+    assert_eq!(a.rows, b.rows);
 }
