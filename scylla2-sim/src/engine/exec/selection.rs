@@ -13,7 +13,7 @@ use super::func::{self, Scalar, arith_type, cast_allowed, is_numeric, native_typ
 use super::group_by::Out;
 use super::select::SelItem;
 use super::{Binds, Eval, Expr, Val, compile_value};
-use crate::cql::ast::{CqlType, Selector, Term};
+use crate::cql::ast::{CqlType, Literal, Selector, Term};
 use crate::engine::schema::{ColumnKind, TableSchema};
 use crate::engine::types::names::type_name;
 use crate::model::{ColumnSpec, ColumnType, SimError};
@@ -96,7 +96,21 @@ pub fn plan(
 ) -> Result<Vec<(Out, ColumnSpec)>, SimError> {
     let mut out = Vec::with_capacity(selectors.len());
     for (selector, alias) in selectors {
+        // COUNT(literal) counts rows, like COUNT(*) (Cassandra `Selectable.WithFunction.Raw`).
+        let count_rows = matches!(selector, Selector::Call(f, a) if f == "count"
+            && matches!(a.as_slice(), [Selector::Term(Term::Literal(l), _)] if *l != Literal::Null));
         let (o, name, typ) = match selector {
+            _ if count_rows => (
+                Out::Agg(
+                    Agg {
+                        kind: AggKind::CountAll,
+                        typ: ColumnType::BigInt,
+                    },
+                    None,
+                ),
+                "count".to_string(),
+                ColumnType::BigInt,
+            ),
             Selector::CountAll => (
                 Out::Agg(
                     Agg {

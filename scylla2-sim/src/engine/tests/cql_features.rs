@@ -77,6 +77,10 @@ fn group_by_partition_and_clustering_prefix() {
         e.rows("SELECT count(*) FROM g WHERE p = 9").rows,
         vec![vec![cb(0)]]
     );
+    // COUNT of any literal counts rows and is named `count`.
+    let r = e.rows("SELECT count('x') FROM g WHERE p = 1");
+    assert_eq!(column_names(&r), ["count"]);
+    assert_eq!(r.rows, vec![vec![cb(3)]]);
     // LIMIT does not cut the rows an aggregate reads.
     assert_eq!(
         e.rows("SELECT count(*) FROM g LIMIT 1").rows,
