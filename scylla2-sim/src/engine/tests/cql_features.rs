@@ -359,6 +359,9 @@ fn in_with_order_by_merges_partitions() {
         page_size: Some(100),
         ..QueryParams::default()
     };
+    // IN of one literal value is an `=`: paging is fine.
+    let r = e.rows_p("SELECT c FROM io WHERE p IN (2) ORDER BY c DESC", &paged);
+    assert_eq!(cs(&r), vec![ci(3), ci(2)]);
     let err = e
         .engine
         .query(
