@@ -157,18 +157,15 @@ pub fn plan(
             let rev = *desc != column.desc;
             // IN on the partition key: the server sorts every partition's rows together
             // by the ORDER BY columns (Cassandra `SelectStatement.orderResults`).
-            let multi = keys
-                .pk
-                .as_ref()
-                .is_some_and(|pk| {
-                    // A literal IN of one value is an `=` (Cassandra
-                    // `SingleColumnRelation.newINRestriction`).
-                    pk.iter().any(|v| match v {
-                        where_::Vals::Eq(_) => false,
-                        where_::Vals::In(list) => list.len() > 1,
-                        where_::Vals::InBind(_) => true,
-                    })
-                });
+            let multi = keys.pk.as_ref().is_some_and(|pk| {
+                // A literal IN of one value is an `=` (Cassandra
+                // `SingleColumnRelation.newINRestriction`).
+                pk.iter().any(|v| match v {
+                    where_::Vals::Eq(_) => false,
+                    where_::Vals::In(list) => list.len() > 1,
+                    where_::Vals::InBind(_) => true,
+                })
+            });
             if multi {
                 post_order.get_or_insert_with(Vec::new).push((
                     column.position,
