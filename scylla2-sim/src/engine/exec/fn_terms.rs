@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::func::{self, Scalar, arith_type, cast_allowed, is_numeric, native_type};
+use super::func::{self, Scalar, cast_allowed, is_numeric, native_type, operation_type};
 use super::{Binds, Expr, compile_value};
 use crate::cql::ast::{CqlType, Literal, Term};
 use crate::engine::schema::TableSchema;
@@ -106,10 +106,14 @@ pub fn infer(t: &Term) -> Option<ColumnType> {
         }
         Term::Literal(Literal::Duration(_)) => ColumnType::Duration,
         Term::Cast(t, _, _) => cql_native(t).ok()?,
-        Term::Arith(_, a, b) => arith_type(&infer(a)?, &infer(b)?),
+        Term::Arith(op, a, b) => operation_type(*op, &infer(a)?, &infer(b)?)?.result_type()?,
         Term::Neg(a) => infer(a)?,
-        Term::Call(f, args) => match args.as_slice() {
-            [a] => func::resolve(f, infer(a).as_ref())?.2,
+        Term::Call(f, args) => match (f.as_str(), args.as_slice()) {
+            ("now" | "currenttimeuuid", []) => ColumnType::Timeuuid,
+            ("uuid", []) => ColumnType::Uuid,
+            ("currenttimestamp", []) => ColumnType::Timestamp,
+            ("currentdate", []) => ColumnType::Date,
+            (_, [a]) => func::resolve(f, infer(a).as_ref())?.2,
             _ => return None,
         },
         _ => return None,
@@ -157,23 +161,18 @@ pub fn compile(
                     term_text(b)
                 )));
             };
-            if !is_numeric(&lt) || !is_numeric(&rt) {
+            let Some(f) = operation_type(*op, &lt, &rt) else {
                 return Err(SimError::Invalid(format!(
                     "the '{op}' operation is not supported between {} and {}",
                     term_text(a),
                     term_text(b)
                 )));
-            }
-            let result = arith_type(&lt, &rt);
+            };
+            let result = f.result_type().unwrap_or_else(|| lt.clone());
             let ea = compile_value(a, &lt, name, schema, binds)?;
             let eb = compile_value(b, &rt, name, schema, binds)?;
             let e = Expr::Fn(Box::new(FnExpr {
-                f: Scalar::Arith {
-                    op: *op,
-                    left: lt,
-                    right: rt,
-                    result: result.clone(),
-                },
+                f,
                 args: vec![ea, eb],
             }));
             coerce(e, &result, typ, &term_text(term))?

@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use super::json;
 use crate::engine::types::names::type_name;
+use crate::engine::types::read_signed_vint;
 use crate::engine::types::validate::validate;
 use crate::model::{ColumnType, SimError};
 
@@ -23,6 +24,13 @@ pub enum Scalar {
         right: ColumnType,
         /// Result type.
         result: ColumnType,
+    },
+    /// `temporal + duration` / `temporal - duration` of a timestamp or date.
+    Temporal {
+        /// `+` or `-`.
+        op: char,
+        /// timestamp or date (also the result type).
+        typ: ColumnType,
     },
     /// `-x`.
     Neg(ColumnType),
@@ -57,6 +65,74 @@ fn int_size(t: &ColumnType) -> Option<usize> {
         ColumnType::Varint => 16,
         _ => return None,
     })
+}
+
+/// The result type of `l op r` (`OperationFcts`): numbers, or a timestamp / date plus or
+/// minus a duration; None when no such operation exists.
+pub fn operation_type(op: char, l: &ColumnType, r: &ColumnType) -> Option<Scalar> {
+    if is_numeric(l) && is_numeric(r) {
+        return Some(Scalar::Arith {
+            op,
+            left: l.clone(),
+            right: r.clone(),
+            result: arith_type(l, r),
+        });
+    }
+    let temporal = matches!(l, ColumnType::Timestamp | ColumnType::Date);
+    (temporal && *r == ColumnType::Duration && matches!(op, '+' | '-'))
+        .then(|| Scalar::Temporal { op, typ: l.clone() })
+}
+
+impl Scalar {
+    /// The type of the function's result.
+    pub fn result_type(&self) -> Option<ColumnType> {
+        match self {
+            Scalar::Arith { result, .. } => Some(result.clone()),
+            Scalar::Temporal { typ, .. } => Some(typ.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// `ms` plus `months`, `days` and `nanos` as Cassandra's `Duration.addTo` computes it with a
+/// UTC calendar (a day of month past the new month's end is clamped).
+fn add_duration(ms: i64, months: i64, days: i64, nanos: i64) -> Option<i64> {
+    let mut ms = ms;
+    if months != 0 {
+        let day = ms.div_euclid(86_400_000);
+        let time = ms.rem_euclid(86_400_000);
+        let (y, m, d) = civil_from_days(day);
+        let total = y.checked_mul(12)? + i64::from(m) - 1 + months;
+        let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+        let last = days_in_month(ny, nm);
+        let nd = d.min(last);
+        ms = crate::engine::types::literal::days_from_civil(ny, nm, nd)
+            .checked_mul(86_400_000)?
+            .checked_add(time)?;
+    }
+    ms.checked_add(days.checked_mul(86_400_000)?)?
+        .checked_add(nanos / 1_000_000)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Whether `t` is a number type.
@@ -234,6 +310,13 @@ impl Scalar {
                     _ => "modulo",
                 }
             ),
+            Scalar::Temporal { op, .. } => {
+                if *op == '+' {
+                    "_add".into()
+                } else {
+                    "_substract".into()
+                }
+            }
             Scalar::Neg(_) => "_negate".into(),
             Scalar::Cast(_, to) => format!("castas{}", type_name(to)),
             Scalar::BlobAs(t) => format!("blobas{}", type_name(t)),
@@ -308,6 +391,29 @@ impl Scalar {
                 encode(result, v)
                     .map(Some)
                     .ok_or_else(|| unsupported("this arithmetic"))
+            }
+            Scalar::Temporal { op, typ } => {
+                let (Some(a), Some(b)) = (arg, args.get(1).cloned().flatten()) else {
+                    return Ok(None);
+                };
+                if a.is_empty() || b.is_empty() {
+                    return Ok(None);
+                }
+                let bad = || SimError::Invalid("Invalid temporal or duration value".into());
+                let (months, rest) = read_signed_vint(&b).ok_or_else(bad)?;
+                let (days, rest) = read_signed_vint(rest).ok_or_else(bad)?;
+                let (nanos, _) = read_signed_vint(rest).ok_or_else(bad)?;
+                if *typ == ColumnType::Date && nanos != 0 {
+                    return Err(SimError::Invalid(format!(
+                        "The duration must have a day precision. Was: {}",
+                        json::cql_text(&ColumnType::Duration, &b).unwrap_or_default()
+                    )));
+                }
+                let sign = if *op == '+' { 1 } else { -1 };
+                let ms = epoch_ms(typ, &a).ok_or_else(bad)?;
+                let out = add_duration(ms, sign * months, sign * days, sign * nanos)
+                    .ok_or_else(|| SimError::Invalid("Temporal value out of range".into()))?;
+                Ok(time_to(typ, out))
             }
             Scalar::Neg(t) => {
                 let Some(a) = arg.filter(|a| !a.is_empty()) else {

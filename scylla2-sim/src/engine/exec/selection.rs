@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::aggregate::{Agg, AggKind, TimeFn};
 use super::fn_terms::infer;
-use super::func::{self, Scalar, arith_type, cast_allowed, is_numeric, native_type};
+use super::func::{self, Scalar, cast_allowed, is_numeric, native_type, operation_type};
 use super::group_by::Out;
 use super::select::SelItem;
 use super::{Binds, Eval, Expr, Val, compile_value};
@@ -282,22 +282,14 @@ fn expr(
             }
             let (ea, lt, na) = expr(s, a, None, binds)?;
             let (eb, rt, nb) = expr(s, b, None, binds)?;
-            if !is_numeric(&lt) || !is_numeric(&rt) {
+            let Some(f) = operation_type(*op, &lt, &rt) else {
                 return Err(SimError::Invalid(format!(
                     "the '{op}' operation is not supported between {na} and {nb}"
                 )));
-            }
-            let result = arith_type(&lt, &rt);
+            };
+            let result = f.result_type().unwrap_or(lt);
             (
-                SelExpr::Apply(
-                    Scalar::Arith {
-                        op: *op,
-                        left: lt,
-                        right: rt,
-                        result: result.clone(),
-                    },
-                    vec![ea, eb],
-                ),
+                SelExpr::Apply(f, vec![ea, eb]),
                 result,
                 format!("{na} {op} {nb}"),
             )

@@ -399,3 +399,38 @@ fn json_values_of_every_kind() {
     let b = e.rows("SELECT dt, tm, ip6, s, tp, u, m, du FROM jv WHERE k = 2");
     assert_eq!(a.rows, b.rows);
 }
+
+/// Cassandra 4.0 `OperationFcts.TemporalOperationFunction` and `Duration.addTo`: a timestamp
+/// or date plus or minus a duration (months on a UTC calendar, the day clamped to the month's
+/// end); a date only takes whole days.
+#[test]
+fn temporal_plus_duration() {
+    let mut e = env();
+    e.q("CREATE TABLE tm (k int PRIMARY KEY, t timestamp, d date)");
+    e.q("INSERT INTO tm (k, t, d) VALUES (1, '2024-01-31 10:00:00+0000', '2024-03-01')");
+    let r = e.rows("SELECT t + 1mo, d - 1d, t - 2h FROM tm WHERE k = 1");
+    assert_eq!(column_names(&r), ["t + 1mo", "d - 1d", "t - 2h"]);
+    assert_eq!(r.columns[0].typ, ColumnType::Timestamp);
+    let ms = |s: &str| crate::engine::types::literal::parse_timestamp(s).unwrap();
+    let day = |days: i64| {
+        Some(Bytes::copy_from_slice(
+            &((days + (1i64 << 31)) as u32).to_be_bytes(),
+        ))
+    };
+    assert_eq!(
+        r.rows[0],
+        vec![
+            cb(ms("2024-02-29 10:00:00+0000")),
+            day(19_782),
+            cb(ms("2024-01-31 08:00:00+0000")),
+        ]
+    );
+    assert_eq!(
+        invalid_msg(&mut e, "SELECT d + 1h FROM tm WHERE k = 1"),
+        "The duration must have a day precision. Was: 1h"
+    );
+    // In values and restrictions, current time functions included.
+    e.q("INSERT INTO tm (k, t) VALUES (2, toTimestamp(now()) - 1d)");
+    let r = e.rows("SELECT k FROM tm WHERE t > currentTimestamp() - 2d AND t < currentTimestamp() ALLOW FILTERING");
+    assert_eq!(r.rows, vec![vec![ci(2)]]);
+}
