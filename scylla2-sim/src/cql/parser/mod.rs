@@ -8,6 +8,8 @@ mod select;
 mod selector;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_expr;
 
 use std::fmt;
 

@@ -76,11 +76,8 @@ impl Parser {
             return Ok(inner);
         }
         if let Some(m) = self.bind_marker()? {
-            let text = match &m {
-                BindMarker::Anonymous(_) => "?".to_string(),
-                BindMarker::Named(n, _) => format!(":{n}"),
-            };
-            return Ok(Selector::Term(Term::Bind(m), text));
+            // Cassandra names every marker `?` (`AbstractMarker.Raw.getText`).
+            return Ok(Selector::Term(Term::Bind(m), "?".to_string()));
         }
         let literal = match self.peek() {
             Some(Tok::Str(s)) => Some((Literal::Str(s.clone()), format!("'{s}'"))),

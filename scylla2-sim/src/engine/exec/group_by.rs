@@ -2,7 +2,7 @@
 //! `ResultSetBuilder`): without GROUP BY, one row over everything read (even when nothing
 //! was); with `GROUP BY` a primary key prefix, one row per group, in read order. Selectors
 //! that do not aggregate show the group's first row. LIMIT counts groups; PER PARTITION
-//! LIMIT counts groups per partition.
+//! LIMIT counts groups per partition. Also the post-query ordering of IN with ORDER BY.
 
 use bytes::Bytes;
 
@@ -10,7 +10,7 @@ use super::aggregate::{Acc, Agg};
 use super::select::SelItem;
 use super::where_::{KeyPlan, Vals};
 use crate::engine::schema::{ColumnKind, TableSchema};
-use crate::model::{ColumnSpec, SimError};
+use crate::model::{ColumnSpec, ColumnType, SimError};
 
 /// One output column of an aggregating SELECT.
 #[derive(Debug, Clone)]
@@ -201,5 +201,33 @@ impl<'a> Grouper<'a> {
         }
         self.rows.truncate(limit as usize);
         self.rows
+    }
+}
+
+/// Sorts rows of several partitions by their trailing ordering keys (stable, as Cassandra's
+/// `Collections.sort`), then drops those keys.
+pub fn sort_rows(
+    rows: &mut [Vec<Option<Bytes>>],
+    order: &[(usize, ColumnType, bool)],
+    width: usize,
+) {
+    rows.sort_by(|a, b| {
+        for (i, (_, typ, desc)) in order.iter().enumerate() {
+            let (x, y) = (a.get(width + i), b.get(width + i));
+            let ord = match (x, y) {
+                (Some(Some(x)), Some(Some(y))) => crate::engine::types::order::compare(typ, x, y),
+                (Some(None), Some(Some(_))) => std::cmp::Ordering::Less,
+                (Some(Some(_)), Some(None)) => std::cmp::Ordering::Greater,
+                _ => std::cmp::Ordering::Equal,
+            };
+            let ord = if *desc { ord.reverse() } else { ord };
+            if ord.is_ne() {
+                return ord;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    for r in rows {
+        r.truncate(width);
     }
 }

@@ -606,7 +606,7 @@ fn run(
         return Ok(out);
     }
     if let Some(order) = &p.post_order {
-        sort_rows(&mut out.rows, order, cols.len());
+        super::group_by::sort_rows(&mut out.rows, order, cols.len());
         out.rows.truncate(group_limit as usize);
     }
     if more {
@@ -667,30 +667,6 @@ fn emit(
         out.rows.push(select(view)?);
     }
     Ok(true)
-}
-
-/// Sorts rows of several partitions by their trailing ordering keys (stable, as Cassandra's
-/// `Collections.sort`), then drops those keys.
-fn sort_rows(rows: &mut [Vec<Option<Bytes>>], order: &[(usize, ColumnType, bool)], width: usize) {
-    rows.sort_by(|a, b| {
-        for (i, (_, typ, desc)) in order.iter().enumerate() {
-            let (x, y) = (a.get(width + i), b.get(width + i));
-            let ord = match (x, y) {
-                (Some(Some(x)), Some(Some(y))) => order::compare(typ, x, y),
-                (Some(None), Some(Some(_))) => std::cmp::Ordering::Less,
-                (Some(Some(_)), Some(None)) => std::cmp::Ordering::Greater,
-                _ => std::cmp::Ordering::Equal,
-            };
-            let ord = if *desc { ord.reverse() } else { ord };
-            if ord.is_ne() {
-                return ord;
-            }
-        }
-        std::cmp::Ordering::Equal
-    });
-    for r in rows {
-        r.truncate(width);
-    }
 }
 
 /// Whether `view` passes every filter.

@@ -231,17 +231,13 @@ fn expr(
             let to = native(t)?;
             let (e, from, name) = expr(s, inner, Some(&to), binds)?;
             let name = format!("({}){name}", type_name(&to));
-            if from == to {
+            // A hint does not convert: the value must already be of the type
+            // (Cassandra `Selectable.WithTypeHint`).
+            if from == to || (from == ColumnType::Ascii && to == ColumnType::Text) {
                 (e, to, name)
-            } else if is_numeric(&from) && is_numeric(&to) {
-                (
-                    SelExpr::Apply(Scalar::Cast(from, to.clone()), vec![e]),
-                    to,
-                    name,
-                )
             } else {
                 return Err(SimError::Invalid(format!(
-                    "Type error: {name} cannot be used as a value of type {}",
+                    "Cannot assign value {name} to {name} of type {}",
                     type_name(&to)
                 )));
             }

@@ -304,6 +304,11 @@ fn arithmetic_in_selectors_and_values() {
         invalid_msg(&mut e, "SELECT v + ? FROM ar WHERE k = 1")
             .starts_with("Ambiguous '+' operation")
     );
+    // A type hint does not convert (Cassandra `Selectable.WithTypeHint`).
+    assert_eq!(
+        invalid_msg(&mut e, "SELECT (bigint)v FROM ar WHERE k = 1"),
+        "Cannot assign value (bigint)v to (bigint)v of type bigint"
+    );
     assert!(matches!(
         e.try_q("SELECT v / 0 FROM ar WHERE k = 1"),
         Err(SimError::FunctionFailure { .. })
