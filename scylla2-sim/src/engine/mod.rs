@@ -16,8 +16,7 @@
 //!   plans fail with `unconfigured table`.
 //! - Not supported: secondary indexes, materialized views, UDFs, non-frozen UDT field
 //!   updates, multi-column slices over clustering columns of mixed order, decimal
-//!   arithmetic, aggregates inside expressions, paging of aggregates (GROUP BY answers every
-//!   group in one page).
+//!   arithmetic, aggregates inside expressions.
 
 #[cfg(test)]
 mod bench;

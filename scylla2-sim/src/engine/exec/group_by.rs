@@ -1,8 +1,9 @@
 //! Aggregation of SELECT as Cassandra 4.0 does it (`AggregationSpecification`, `GroupMaker`,
 //! `ResultSetBuilder`): without GROUP BY, one row over everything read (even when nothing
 //! was); with `GROUP BY` a primary key prefix, one row per group, in read order. Selectors
-//! that do not aggregate show the group's first row. LIMIT counts groups; PER PARTITION
-//! LIMIT counts groups per partition. Also the post-query ordering of IN with ORDER BY.
+//! that do not aggregate show the group's first row. LIMIT counts groups (across pages);
+//! PER PARTITION LIMIT counts groups per partition; GROUP BY pages by groups, a page ending
+//! where the next group starts. Also the post-query ordering of IN with ORDER BY.
 
 use bytes::Bytes;
 
@@ -108,12 +109,15 @@ pub struct Grouper<'a> {
     in_partition: u32,
     per_partition_limit: u32,
     skipping: bool,
+    page: usize,
+    limit: u32,
     rows: Vec<Vec<Option<Bytes>>>,
 }
 
 impl<'a> Grouper<'a> {
-    /// A grouper keeping at most `per_partition_limit` groups per partition.
-    pub fn new(a: &'a Aggregation, per_partition_limit: u32) -> Self {
+    /// A grouper keeping at most `per_partition_limit` groups per partition, `limit` groups
+    /// in all, and `page` groups in this page.
+    pub fn new(a: &'a Aggregation, per_partition_limit: u32, page: usize, limit: u32) -> Self {
         Grouper {
             a,
             key: None,
@@ -123,18 +127,21 @@ impl<'a> Grouper<'a> {
             in_partition: 0,
             per_partition_limit,
             skipping: false,
+            page,
+            limit,
             rows: Vec::new(),
         }
     }
 
     /// Adds one row of partition `pk` with clustering values `ck`; `value` reads a selected
-    /// item of that row.
+    /// item of that row. False (row not taken) when the row starts a group past the page;
+    /// rows past LIMIT are dropped.
     pub fn feed(
         &mut self,
         pk: &Bytes,
         ck: &[Bytes],
         value: &dyn Fn(&SelItem) -> Result<Option<Bytes>, SimError>,
-    ) -> Result<(), SimError> {
+    ) -> Result<bool, SimError> {
         if let Some(n) = self.a.group_ck {
             let prefix = &ck[..n.min(ck.len())];
             let same = self
@@ -146,6 +153,9 @@ impl<'a> Grouper<'a> {
                 if self.has_row {
                     self.flush();
                 }
+                if self.rows.len() >= self.page && (self.rows.len() as u32) < self.limit {
+                    return Ok(false);
+                }
                 self.in_partition = if same_partition {
                     self.in_partition + 1
                 } else {
@@ -154,8 +164,8 @@ impl<'a> Grouper<'a> {
                 self.skipping = self.in_partition > self.per_partition_limit;
                 self.key = Some((pk.clone(), prefix.to_vec()));
             }
-            if self.skipping {
-                return Ok(());
+            if self.skipping || self.rows.len() as u32 >= self.limit {
+                return Ok(true);
             }
         }
         for (i, (out, _)) in self.a.cols.iter().enumerate() {
@@ -175,7 +185,7 @@ impl<'a> Grouper<'a> {
             }
         }
         self.has_row = true;
-        Ok(())
+        Ok(true)
     }
 
     fn flush(&mut self) {
@@ -195,11 +205,11 @@ impl<'a> Grouper<'a> {
     }
 
     /// The groups' rows, at most `limit`. Without GROUP BY there is always one row.
-    pub fn finish(mut self, limit: u32) -> Vec<Vec<Option<Bytes>>> {
+    pub fn finish(mut self) -> Vec<Vec<Option<Bytes>>> {
         if self.has_row || (self.a.group_ck.is_none() && self.rows.is_empty()) {
             self.flush();
         }
-        self.rows.truncate(limit as usize);
+        self.rows.truncate(self.limit as usize);
         self.rows
     }
 }

@@ -385,15 +385,17 @@ fn run(
             None => None,
         },
     );
+    // Aggregates over everything answer one row; GROUP BY pages by groups.
+    let pageable = p.aggs.as_ref().is_none_or(|a| a.group_ck.is_some());
     let state = match &params.paging_state {
-        Some(b) if p.aggs.is_none() => Some(
+        Some(b) if pageable => Some(
             PageState::decode(b)
                 .ok_or_else(|| SimError::ProtocolError("Invalid paging state".into()))?,
         ),
         _ => None,
     };
     let page = match params.page_size {
-        Some(n) if n > 0 && p.aggs.is_none() => n as usize,
+        Some(n) if n > 0 && pageable => n as usize,
         _ => usize::MAX,
     };
     let star_cols: Vec<(SelItem, ColumnSpec)>;
@@ -422,7 +424,16 @@ fn run(
         paging_state: None,
     };
     let mut total = state.as_ref().map_or(0, |st| st.total);
-    let mut grouper = p.aggs.as_ref().map(|a| Grouper::new(a, group_ppl));
+    // Groups returned by earlier pages count against LIMIT.
+    let groups_before = state.as_ref().map_or(0, |st| st.total);
+    let mut grouper = p.aggs.as_ref().map(|a| {
+        Grouper::new(
+            a,
+            group_ppl,
+            page,
+            group_limit.saturating_sub(groups_before),
+        )
+    });
     let mut last: Option<PageState> = None;
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
@@ -599,7 +610,15 @@ fn run(
         }
     }
     if let Some(g) = grouper {
-        out.rows = g.finish(group_limit);
+        out.rows = g.finish();
+        if more {
+            // Resume after the last row read: the next group starts there.
+            let done = groups_before.saturating_add(out.rows.len() as u32);
+            out.paging_state = last.map(|mut l| {
+                l.total = done;
+                l.encode()
+            });
+        }
         if p.json {
             super::json::rows_to_json(&mut out);
         }
@@ -659,7 +678,7 @@ fn emit(
     select: impl Fn(&RowView<'_>) -> Result<Vec<Option<Bytes>>, SimError>,
 ) -> Result<bool, SimError> {
     if let Some(g) = grouper {
-        g.feed(key, view.ck, &value)?;
+        return g.feed(key, view.ck, &value);
     } else {
         if out.rows.len() == page {
             return Ok(false);

@@ -439,3 +439,50 @@ fn temporal_plus_duration() {
     let r = e.rows("SELECT k FROM tm WHERE t > currentTimestamp() - 2d AND t < currentTimestamp() ALLOW FILTERING");
     assert_eq!(r.rows, vec![vec![ci(2)]]);
 }
+
+/// Cassandra 4.0 pages GROUP BY results by groups (`GroupByLimits`, the page size counts
+/// groups; LIMIT counts groups across pages); aggregates over everything answer one row.
+#[test]
+fn group_by_pages_by_groups() {
+    let mut e = env();
+    grouped_table(&mut e);
+    let collect = |e: &mut Env, q: &str, page: i32| {
+        let mut all = Vec::new();
+        let mut state = None;
+        for _ in 0..50 {
+            let params = QueryParams {
+                page_size: Some(page),
+                paging_state: state.clone(),
+                ..QueryParams::default()
+            };
+            let r = e.rows_p(q, &params);
+            assert!(
+                r.rows.len() <= page as usize,
+                "{q}: page of {}",
+                r.rows.len()
+            );
+            all.extend(r.rows);
+            match r.paging_state {
+                Some(s) => state = Some(s),
+                None => return all,
+            }
+        }
+        panic!("{q}: paging never ended");
+    };
+    let q = "SELECT p, c1, count(*), sum(v) FROM g GROUP BY p, c1";
+    let full = e.rows(q).rows;
+    assert_eq!(full.len(), 4);
+    for page in [1, 2, 3, 4, 5] {
+        assert_eq!(collect(&mut e, q, page), full, "page {page}");
+    }
+    let limited = "SELECT p, c1, count(*) FROM g GROUP BY p, c1 LIMIT 3";
+    assert_eq!(collect(&mut e, limited, 2).len(), 3);
+    let r = e.rows_p(
+        "SELECT count(*) FROM g",
+        &QueryParams {
+            page_size: Some(1),
+            ..QueryParams::default()
+        },
+    );
+    assert_eq!((r.rows, r.paging_state), (vec![vec![cb(6)]], None));
+}
