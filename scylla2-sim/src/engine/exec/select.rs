@@ -624,12 +624,13 @@ fn run(
         }
         return Ok(out);
     }
+    if more {
+        out.paging_state = last.map(|l| l.encode());
+    }
+    // Post-ordered queries are never paged: every row was read.
     if let Some(order) = &p.post_order {
         super::group_by::sort_rows(&mut out.rows, order, cols.len());
         out.rows.truncate(group_limit as usize);
-    }
-    if more {
-        out.paging_state = last.map(|l| l.encode());
     }
     if p.json {
         super::json::rows_to_json(&mut out);
