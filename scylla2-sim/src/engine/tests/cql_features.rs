@@ -486,3 +486,36 @@ fn group_by_pages_by_groups() {
     );
     assert_eq!((r.rows, r.paging_state), (vec![vec![cb(6)]], None));
 }
+
+/// Cassandra 4.0 `AggregateFcts`: sum and avg exist for varint (exact, avg truncated) and
+/// decimal (exact sum; avg as `avg + (value - avg) / count`, rounded half even).
+#[test]
+fn sum_and_avg_of_varint_and_decimal() {
+    let mut e = env();
+    e.q("CREATE TABLE nv (p int, c int, n varint, d decimal, PRIMARY KEY (p, c))");
+    e.q("INSERT INTO nv (p, c, n, d) VALUES (1, 1, 100000000000000000000, 1.5)");
+    e.q("INSERT INTO nv (p, c, n, d) VALUES (1, 2, 3, 2.25)");
+    e.q("INSERT INTO nv (p, c, n, d) VALUES (1, 3, 2, 3)");
+    let r = e.rows("SELECT sum(n), avg(n), sum(d), avg(d) FROM nv WHERE p = 1");
+    assert_eq!(r.columns[0].typ, ColumnType::Varint);
+    assert_eq!(r.columns[2].typ, ColumnType::Decimal);
+    let varint = |s: &str| {
+        Some(Bytes::from(
+            crate::engine::types::literal::varint_from_decimal(s).unwrap(),
+        ))
+    };
+    let dec = |scale: i32, unscaled: &[u8]| {
+        let mut b = scale.to_be_bytes().to_vec();
+        b.extend_from_slice(unscaled);
+        Some(Bytes::from(b))
+    };
+    assert_eq!(
+        r.rows[0],
+        vec![
+            varint("100000000000000000005"),
+            varint("33333333333333333335"),
+            dec(2, &[0x02, 0xa3]),
+            dec(2, &[0x00, 0xe1]),
+        ]
+    );
+}
