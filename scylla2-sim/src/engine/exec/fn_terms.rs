@@ -65,7 +65,9 @@ pub fn term_text(t: &Term) -> String {
         Term::Ident(i) => i.clone(),
         Term::Arith(op, a, b) => format!("{} {op} {}", term_text(a), term_text(b)),
         Term::Neg(a) => format!("-{}", term_text(a)),
-        Term::Cast(t, a, _) => format!("({t:?}){}", term_text(a)),
+        Term::Cast(CqlType::Native(t), a, false) => format!("({t}){}", term_text(a)),
+        Term::Cast(CqlType::Native(t), a, true) => format!("cast({} as {t})", term_text(a)),
+        Term::Cast(_, a, _) => term_text(a),
         Term::Call(f, args) => format!(
             "{f}({})",
             args.iter().map(term_text).collect::<Vec<_>>().join(", ")

@@ -77,9 +77,9 @@ fn native(t: &CqlType) -> Result<ColumnType, SimError> {
         CqlType::Native(n) => {
             native_type(n).ok_or_else(|| SimError::Invalid(format!("Unknown type {n}")))
         }
-        other => Err(SimError::Invalid(format!(
-            "Only native types can be used in casts and type hints, got {other:?}"
-        ))),
+        _ => Err(SimError::Invalid(
+            "Only native types can be used in casts and type hints".into(),
+        )),
     }
 }
 
