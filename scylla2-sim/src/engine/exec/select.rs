@@ -503,11 +503,19 @@ fn run(
             let live = part.static_live(now.secs)
                 || part.rows.iter().any(|(k, r)| part.row_live(k, r, now.secs));
             if live && passes(ps, &filters, &statics) {
-                if out.rows.len() == page {
+                // One row per partition, aggregated when the selection aggregates.
+                if !emit(
+                    grouper.as_mut(),
+                    &mut out,
+                    page,
+                    &statics,
+                    key,
+                    |item| item_value(ps, item, *token, &statics, ev),
+                    select,
+                )? {
                     more = true;
                     break 'parts;
                 }
-                out.rows.push(select(&statics)?);
                 total += 1;
                 last = Some(PageState::partition_done(*token, key, total));
                 if total >= limit {
