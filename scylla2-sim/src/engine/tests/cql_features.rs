@@ -646,3 +646,36 @@ fn group_by_matches_cassandra_select_group_by_test() {
         "Grouping on clustering columns is not allowed for SELECT DISTINCT queries"
     );
 }
+
+/// Cassandra 4.0 `SelectGroupByTest.testGroupByWithStaticColumnsWithoutPaging`: partitions
+/// holding only static cells form one group each (clustering null, count(b) 0).
+#[test]
+fn group_by_static_only_partitions() {
+    let mut e = env();
+    e.q("CREATE TABLE gs (a int, b int, c int, s int static, d int, PRIMARY KEY (a, b, c))");
+    for (a, s) in [(1, 1), (2, 2), (4, 3)] {
+        e.q(&format!("UPDATE gs SET s = {s} WHERE a = {a}"));
+    }
+    let row = |a: i32, s: i32| vec![ci(a), None, ci(s), cb(0), cb(1)];
+    assert_eq!(
+        e.rows("SELECT a, b, s, count(b), count(s) FROM gs GROUP BY a, b")
+            .rows,
+        vec![row(1, 1), row(2, 2), row(4, 3)]
+    );
+    assert_eq!(
+        e.rows(
+            "SELECT a, b, s, count(b), count(s) FROM gs WHERE a IN (1, 2, 3, 4) GROUP BY a LIMIT 2"
+        )
+        .rows,
+        vec![row(1, 1), row(2, 2)]
+    );
+    assert_eq!(
+        e.rows("SELECT DISTINCT a, s, count(s) FROM gs GROUP BY a LIMIT 2")
+            .rows,
+        vec![vec![ci(1), ci(1), cb(1)], vec![ci(2), ci(2), cb(1)]]
+    );
+    assert_eq!(
+        e.rows("SELECT * FROM gs WHERE a = 1 GROUP BY a, b").rows,
+        vec![vec![ci(1), None, None, ci(1), None]]
+    );
+}
