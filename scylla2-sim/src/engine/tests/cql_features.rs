@@ -343,7 +343,8 @@ fn arithmetic_in_selectors_and_values() {
 
 /// Cassandra 4.0 `SelectStatement.orderResults`: with IN on the partition key and ORDER BY,
 /// the rows of all partitions are sorted together by the ORDER BY columns (then LIMIT);
-/// such a query cannot be paged.
+/// such a query cannot be paged (ScyllaDB's `select_statement.cc` refuses it with the same
+/// message); an IN of one literal is an `=` (`SingleColumnRelation.newINRestriction`).
 #[test]
 fn in_with_order_by_merges_partitions() {
     let mut e = env();
