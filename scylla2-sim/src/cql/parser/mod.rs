@@ -288,14 +288,21 @@ impl Parser {
 
     /// The `+ term` / `- term` continuation of an addition whose left operand is `l`.
     pub(crate) fn term_add_rest(&mut self, mut l: Term) -> PResult<Term> {
+        // Each operator nests the tree one level: bounded like any nesting.
+        let base = self.depth;
         loop {
             let op = if self.eat_sym("+") {
                 '+'
             } else if self.eat_sym("-") {
                 '-'
             } else {
+                self.depth = base;
                 return Ok(l);
             };
+            if let Err(e) = self.enter() {
+                self.depth = base;
+                return Err(e);
+            }
             let r = self.term_mul()?;
             l = Term::Arith(op, Box::new(l), Box::new(r));
         }
@@ -308,6 +315,8 @@ impl Parser {
 
     /// The `* term` / `/ term` / `% term` continuation of a product whose left operand is `l`.
     pub(crate) fn term_mul_rest(&mut self, mut l: Term) -> PResult<Term> {
+        // Each operator nests the tree one level: bounded like any nesting.
+        let base = self.depth;
         loop {
             let op = if self.eat_sym("*") {
                 '*'
@@ -316,8 +325,13 @@ impl Parser {
             } else if self.eat_sym("%") {
                 '%'
             } else {
+                self.depth = base;
                 return Ok(l);
             };
+            if let Err(e) = self.enter() {
+                self.depth = base;
+                return Err(e);
+            }
             let r = self.term_group()?;
             l = Term::Arith(op, Box::new(l), Box::new(r));
         }

@@ -18,14 +18,21 @@ impl Parser {
 
     fn selector_add(&mut self) -> PResult<Selector> {
         let mut l = self.selector_mul()?;
+        // Each operator nests the tree one level: bounded like any nesting.
+        let base = self.depth;
         loop {
             let op = if self.eat_sym("+") {
                 '+'
             } else if self.eat_sym("-") {
                 '-'
             } else {
+                self.depth = base;
                 return Ok(l);
             };
+            if let Err(e) = self.enter() {
+                self.depth = base;
+                return Err(e);
+            }
             let r = self.selector_mul()?;
             l = Selector::Arith(op, Box::new(l), Box::new(r));
         }
@@ -33,6 +40,8 @@ impl Parser {
 
     fn selector_mul(&mut self) -> PResult<Selector> {
         let mut l = self.selector_group()?;
+        // Each operator nests the tree one level: bounded like any nesting.
+        let base = self.depth;
         loop {
             let op = if self.eat_sym("*") {
                 '*'
@@ -41,8 +50,13 @@ impl Parser {
             } else if self.eat_sym("%") {
                 '%'
             } else {
+                self.depth = base;
                 return Ok(l);
             };
+            if let Err(e) = self.enter() {
+                self.depth = base;
+                return Err(e);
+            }
             let r = self.selector_group()?;
             l = Selector::Arith(op, Box::new(l), Box::new(r));
         }

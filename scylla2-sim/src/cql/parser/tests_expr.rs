@@ -116,3 +116,14 @@ fn group_by_and_json() {
     );
     assert!(parse("INSERT INTO t JSON '{}' DEFAULT 1").is_err());
 }
+
+#[test]
+fn long_operator_chains_are_bounded() {
+    // Each operator nests the tree: untrusted input must not build one deep enough to
+    // overflow the stack when planned or dropped.
+    let chain = vec!["1"; 10_000].join(" + ");
+    assert!(parse(&format!("UPDATE t SET v = {chain} WHERE k = 1")).is_err());
+    assert!(parse(&format!("SELECT {chain} FROM t")).is_err());
+    let short = vec!["1"; 20].join(" * ");
+    assert!(parse(&format!("SELECT {short} FROM t")).is_ok());
+}
