@@ -39,7 +39,7 @@ pub enum Scalar {
     /// `blobAs<type>(b)`: checks the bytes are a valid value of the type.
     BlobAs(ColumnType),
     /// `<type>AsBlob(x)`: the bytes as they are.
-    AsBlob,
+    AsBlob(ColumnType),
     /// `toJson(x)`.
     ToJson(ColumnType),
     /// `fromJson(text)` into a value of the type.
@@ -320,7 +320,7 @@ impl Scalar {
             Scalar::Neg(_) => "_negate".into(),
             Scalar::Cast(_, to) => format!("castas{}", type_name(to)),
             Scalar::BlobAs(t) => format!("blobas{}", type_name(t)),
-            Scalar::AsBlob => "asblob".into(),
+            Scalar::AsBlob(t) => format!("{}asblob", type_name(t)),
             Scalar::ToJson(_) => "tojson".into(),
             Scalar::FromJson(_) => "fromjson".into(),
             Scalar::Time(_, to) => match to {
@@ -457,7 +457,7 @@ impl Scalar {
                 }
                 Ok(arg)
             }
-            Scalar::AsBlob => Ok(arg),
+            Scalar::AsBlob(_) => Ok(arg),
             Scalar::ToJson(t) => Ok(Some(Bytes::from(match &arg {
                 Some(a) => json::to_json(t, a),
                 None => "null".to_string(),
@@ -488,7 +488,7 @@ pub fn resolve(name: &str, arg: Option<&ColumnType>) -> Option<(Scalar, ColumnTy
         return Some((Scalar::BlobAs(t.clone()), ColumnType::Blob, t));
     }
     if let Some(t) = name.strip_suffix("asblob").and_then(native_type) {
-        return Some((Scalar::AsBlob, t, ColumnType::Blob));
+        return Some((Scalar::AsBlob(t.clone()), t, ColumnType::Blob));
     }
     let arg = arg?;
     let time = matches!(
