@@ -67,6 +67,22 @@ pub enum Term {
     Ident(String),
     /// A function call such as `now()`, `uuid()`, `toTimestamp(now())`.
     Call(String, Vec<Term>),
+    /// An arithmetic operation `a op b` (`op` one of `+ - * / %`).
+    Arith(char, Box<Term>, Box<Term>),
+    /// A negation `-a` of a non-literal.
+    Neg(Box<Term>),
+    /// A type hint `(type) term` or `CAST(term AS type)` (bool: written as CAST).
+    Cast(CqlType, Box<Term>, bool),
+    /// The value of column `column` in the JSON map `json` (INSERT JSON); `default_unset`:
+    /// an absent key leaves the column unset instead of writing null.
+    JsonField {
+        /// The JSON text (a string literal or a bind marker).
+        json: Box<Term>,
+        /// Column name.
+        column: String,
+        /// DEFAULT UNSET.
+        default_unset: bool,
+    },
 }
 
 /// A comparison operator.
@@ -226,6 +242,9 @@ pub struct Insert {
     pub if_not_exists: bool,
     /// USING.
     pub using: Using,
+    /// `INSERT ... JSON`: the JSON text (literal or marker) and DEFAULT UNSET; the columns and
+    /// values are filled from the table when the statement is planned.
+    pub json: Option<(Term, bool)>,
 }
 
 /// UPDATE.
@@ -282,6 +301,16 @@ pub enum Selector {
     Token(Vec<String>),
     /// Other function call on columns (min, max, sum, avg, count(col)...).
     Call(String, Vec<Selector>),
+    /// `CAST(selector AS type)`.
+    Cast(Box<Selector>, CqlType),
+    /// `a op b` with `op` one of `+ - * / %`.
+    Arith(char, Box<Selector>, Box<Selector>),
+    /// `-a`.
+    Neg(Box<Selector>),
+    /// A literal or bind marker, with its text as a column name shows it.
+    Term(Term, String),
+    /// A type hint `(type) selector`.
+    Hint(CqlType, Box<Selector>),
 }
 
 /// SELECT.
@@ -297,6 +326,8 @@ pub struct Select {
     pub selectors: Vec<(Selector, Option<String>)>,
     /// WHERE.
     pub where_: Vec<Relation>,
+    /// GROUP BY columns.
+    pub group_by: Vec<String>,
     /// ORDER BY (column, descending).
     pub order_by: Vec<(String, bool)>,
     /// PER PARTITION LIMIT.

@@ -22,7 +22,7 @@ pub enum Tok {
     Uuid(uuid::Uuid),
     /// A duration literal such as `1h30m` or `P1D` (original text).
     Duration(String),
-    /// A punctuation symbol or operator: `( ) , ; . * = < > <= >= != [ ] { } : ? + -`.
+    /// A punctuation symbol or operator: `( ) , ; . * = < > <= >= != [ ] { } : ? + - / %`.
     Sym(&'static str),
 }
 
@@ -79,8 +79,8 @@ struct Lexer<'a> {
 }
 
 const SYMS2: [&str; 4] = ["<=", ">=", "!=", "=="];
-const SYMS1: [&str; 17] = [
-    "(", ")", ",", ";", ".", "*", "=", "<", ">", "[", "]", "{", "}", ":", "?", "+", "-",
+const SYMS1: [&str; 19] = [
+    "(", ")", ",", ";", ".", "*", "=", "<", ">", "[", "]", "{", "}", ":", "?", "+", "-", "/", "%",
 ];
 
 fn is_ident_start(c: u8) -> bool {

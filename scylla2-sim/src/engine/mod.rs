@@ -14,8 +14,9 @@
 //! - Plans keep the column indexes of the schema they were made with; `SELECT *` follows the
 //!   current schema (see [`Engine::current_result_metadata`]). A dropped table makes its
 //!   plans fail with `unconfigured table`.
-//! - Not supported: secondary indexes, materialized views, JSON, GROUP BY, UDFs, non-frozen
-//!   UDT field updates, multi-column slices over clustering columns of mixed order.
+//! - Not supported: secondary indexes, materialized views, UDFs, non-frozen UDT field
+//!   updates, multi-column slices over clustering columns of mixed order, decimal
+//!   arithmetic, aggregates inside expressions.
 
 #[cfg(test)]
 mod bench;

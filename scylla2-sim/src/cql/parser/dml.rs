@@ -8,8 +8,8 @@ impl Parser {
         self.expect_kw("insert")?;
         self.expect_kw("into")?;
         let table = self.qualified_name()?;
-        if self.is_kw("json") {
-            return Err(self.unexpected("INSERT JSON is not supported"));
+        if self.eat_kw("json") {
+            return self.insert_json(table);
         }
         let columns = self.ident_list()?;
         self.expect_kw("values")?;
@@ -28,6 +28,46 @@ impl Parser {
             values,
             if_not_exists,
             using,
+            json: None,
+        }))
+    }
+
+    /// `INSERT INTO t JSON 'text' | ? [DEFAULT NULL | DEFAULT UNSET] [IF NOT EXISTS] [USING ...]`
+    /// (Cassandra 4.0 `Parser.g`, jsonInsertStatement).
+    fn insert_json(&mut self, table: QualifiedName) -> PResult<Statement> {
+        let json = match self.bind_marker()? {
+            Some(m) => Term::Bind(m),
+            None => match self.peek() {
+                Some(crate::cql::lexer::Tok::Str(s)) => {
+                    let s = s.clone();
+                    self.pos += 1;
+                    Term::Literal(Literal::Str(s))
+                }
+                _ => return Err(self.unexpected("no viable alternative")),
+            },
+        };
+        let mut default_unset = false;
+        if self.eat_kw("default") {
+            if self.eat_kw("unset") {
+                default_unset = true;
+            } else if !self.eat_kw("null") {
+                return Err(self.unexpected("no viable alternative"));
+            }
+        }
+        let mut if_not_exists = false;
+        if self.eat_kw("if") {
+            self.expect_kw("not")?;
+            self.expect_kw("exists")?;
+            if_not_exists = true;
+        }
+        let using = self.using()?;
+        Ok(Statement::Insert(Insert {
+            table,
+            columns: Vec::new(),
+            values: Vec::new(),
+            if_not_exists,
+            using,
+            json: Some((json, default_unset)),
         }))
     }
 
@@ -58,7 +98,9 @@ impl Parser {
             return Ok(Assignment::SetElement(col, key, self.term()?));
         }
         self.expect_sym("=")?;
-        let first = self.term()?;
+        // `c = c + v` / `c = c - v` (column operations), else `c = v + c` (prepend) or a
+        // value, arithmetic included (Cassandra 4.0 `Parser.g`: columnOperation, termAddition).
+        let first = self.term_group()?;
         if let Term::Ident(name) = &first {
             if *name == col {
                 if self.eat_sym("+") {
@@ -78,7 +120,14 @@ impl Parser {
             }
             return Err(self.unexpected("no viable alternative"));
         }
-        if self.eat_sym("+") {
+        if self.is_sym("+")
+            && matches!(
+                self.peek_at(1),
+                Some(crate::cql::lexer::Tok::Ident(_) | crate::cql::lexer::Tok::QuotedIdent(_))
+            )
+            && !matches!(self.peek_at(2), Some(crate::cql::lexer::Tok::Sym("(")))
+        {
+            self.pos += 1;
             let other = self.ident()?;
             if other != col {
                 return Err(self.error_here(format!(
@@ -87,7 +136,10 @@ impl Parser {
             }
             return Ok(Assignment::Prepend(col, first));
         }
-        Ok(Assignment::Set(col, first))
+        let value = self
+            .term_mul_rest(first)
+            .and_then(|l| self.term_add_rest(l))?;
+        Ok(Assignment::Set(col, value))
     }
 
     pub(super) fn update(&mut self) -> PResult<Statement> {

@@ -5,8 +5,11 @@
 mod ddl;
 mod dml;
 mod select;
+mod selector;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_expr;
 
 use std::fmt;
 
@@ -56,6 +59,34 @@ pub fn parse(query: &str) -> Result<Parsed, ParseError> {
         statement,
         bind_count: p.binds,
     })
+}
+
+/// Whether `w` names a native CQL type (as type hints and CAST accept).
+pub(crate) fn native_type_name(w: &str) -> bool {
+    matches!(
+        w.to_ascii_lowercase().as_str(),
+        "ascii"
+            | "bigint"
+            | "blob"
+            | "boolean"
+            | "counter"
+            | "decimal"
+            | "double"
+            | "duration"
+            | "float"
+            | "inet"
+            | "int"
+            | "smallint"
+            | "text"
+            | "time"
+            | "timestamp"
+            | "timeuuid"
+            | "tinyint"
+            | "uuid"
+            | "varchar"
+            | "varint"
+            | "date"
+    )
 }
 
 fn end_position(query: &str) -> (u32, u32) {
@@ -246,12 +277,104 @@ impl Parser {
         Ok(None)
     }
 
-    /// A value expression.
+    /// A value expression: a simple term or arithmetic over terms (`+ - * / %`, unary `-`),
+    /// with Cassandra 4.0's precedence (`Parser.g`: termAddition over termMultiplication).
     pub(crate) fn term(&mut self) -> PResult<Term> {
+        self.enter()?;
+        let t = self.term_mul().and_then(|l| self.term_add_rest(l));
+        self.depth -= 1;
+        t
+    }
+
+    /// The `+ term` / `- term` continuation of an addition whose left operand is `l`.
+    pub(crate) fn term_add_rest(&mut self, mut l: Term) -> PResult<Term> {
+        // Each operator nests the tree one level: bounded like any nesting.
+        let base = self.depth;
+        loop {
+            let op = if self.eat_sym("+") {
+                '+'
+            } else if self.eat_sym("-") {
+                '-'
+            } else {
+                self.depth = base;
+                return Ok(l);
+            };
+            if let Err(e) = self.enter() {
+                self.depth = base;
+                return Err(e);
+            }
+            let r = self.term_mul()?;
+            l = Term::Arith(op, Box::new(l), Box::new(r));
+        }
+    }
+
+    fn term_mul(&mut self) -> PResult<Term> {
+        let l = self.term_group()?;
+        self.term_mul_rest(l)
+    }
+
+    /// The `* term` / `/ term` / `% term` continuation of a product whose left operand is `l`.
+    pub(crate) fn term_mul_rest(&mut self, mut l: Term) -> PResult<Term> {
+        // Each operator nests the tree one level: bounded like any nesting.
+        let base = self.depth;
+        loop {
+            let op = if self.eat_sym("*") {
+                '*'
+            } else if self.eat_sym("/") {
+                '/'
+            } else if self.eat_sym("%") {
+                '%'
+            } else {
+                self.depth = base;
+                return Ok(l);
+            };
+            if let Err(e) = self.enter() {
+                self.depth = base;
+                return Err(e);
+            }
+            let r = self.term_group()?;
+            l = Term::Arith(op, Box::new(l), Box::new(r));
+        }
+    }
+
+    pub(crate) fn term_group(&mut self) -> PResult<Term> {
+        let negation = self.is_sym("-")
+            && !matches!(self.peek_at(1), Some(Tok::Ident(w)) if w.eq_ignore_ascii_case("infinity") || w.eq_ignore_ascii_case("nan"));
+        if negation {
+            self.pos += 1;
+            return Ok(Term::Neg(Box::new(self.simple_term()?)));
+        }
+        self.simple_term()
+    }
+
+    /// A term without arithmetic (nesting-checked).
+    pub(crate) fn simple_term(&mut self) -> PResult<Term> {
         self.enter()?;
         let t = self.term_inner();
         self.depth -= 1;
         t
+    }
+
+    /// Whether the cursor is on a type hint `(native_type)` followed by something a term or
+    /// selector can start with.
+    pub(crate) fn at_type_hint(&self) -> bool {
+        let native = matches!(self.peek_at(1), Some(Tok::Ident(w)) if native_type_name(w));
+        native
+            && matches!(self.peek_at(2), Some(Tok::Sym(")")))
+            && matches!(
+                self.peek_at(3),
+                Some(
+                    Tok::Sym("?" | ":" | "(" | "[" | "{" | "-")
+                        | Tok::Str(_)
+                        | Tok::Int(_)
+                        | Tok::Float(_)
+                        | Tok::Blob(_)
+                        | Tok::Uuid(_)
+                        | Tok::Duration(_)
+                        | Tok::Ident(_)
+                        | Tok::QuotedIdent(_)
+                )
+            )
     }
 
     pub(crate) fn enter(&mut self) -> PResult<()> {
@@ -291,6 +414,13 @@ impl Parser {
                 let items = self.term_list("]")?;
                 return Ok(Term::List(items));
             }
+            Tok::Sym("(") if self.at_type_hint() => {
+                self.pos += 1;
+                let typ = self.cql_type()?;
+                self.expect_sym(")")?;
+                let inner = self.simple_term()?;
+                return Ok(Term::Cast(typ, Box::new(inner), false));
+            }
             Tok::Sym("(") => {
                 self.pos += 1;
                 let items = self.term_list(")")?;
@@ -307,6 +437,14 @@ impl Parser {
                     "false" => Literal::Bool(false),
                     "null" => Literal::Null,
                     "nan" | "infinity" => Literal::Float(w.clone()),
+                    "cast" if matches!(self.peek_at(1), Some(Tok::Sym("("))) => {
+                        self.pos += 2;
+                        let inner = self.simple_term()?;
+                        self.expect_kw("as")?;
+                        let typ = self.cql_type()?;
+                        self.expect_sym(")")?;
+                        return Ok(Term::Cast(typ, Box::new(inner), true));
+                    }
                     _ if matches!(self.peek_at(1), Some(Tok::Sym("("))) => {
                         self.pos += 2;
                         let args = self.term_list(")")?;

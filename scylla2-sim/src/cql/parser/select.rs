@@ -2,70 +2,24 @@
 
 use super::{PResult, Parser};
 use crate::cql::ast::*;
-use crate::cql::lexer::Tok;
 
 impl Parser {
-    fn selector(&mut self) -> PResult<Selector> {
-        self.enter()?;
-        let s = self.selector_inner();
-        self.depth -= 1;
-        s
-    }
-
-    fn selector_inner(&mut self) -> PResult<Selector> {
-        let name = self.ident()?;
-        if !self.eat_sym("(") {
-            return Ok(Selector::Column(name));
-        }
-        match name.as_str() {
-            "count" => {
-                if self.eat_sym("*") || matches!(self.peek(), Some(Tok::Int(n)) if n == "1") {
-                    if !self.is_sym(")") {
-                        self.pos += 1;
-                    }
-                    self.expect_sym(")")?;
-                    return Ok(Selector::CountAll);
-                }
-                let inner = self.selector()?;
-                self.expect_sym(")")?;
-                Ok(Selector::Call(name, vec![inner]))
-            }
-            "writetime" | "ttl" => {
-                let c = self.ident()?;
-                self.expect_sym(")")?;
-                Ok(if name == "ttl" {
-                    Selector::Ttl(c)
-                } else {
-                    Selector::WriteTime(c)
-                })
-            }
-            "token" => {
-                let mut cols = vec![self.ident()?];
-                while self.eat_sym(",") {
-                    cols.push(self.ident()?);
-                }
-                self.expect_sym(")")?;
-                Ok(Selector::Token(cols))
-            }
-            _ => {
-                let mut args = Vec::new();
-                if !self.eat_sym(")") {
-                    loop {
-                        args.push(self.selector()?);
-                        if self.eat_sym(")") {
-                            break;
-                        }
-                        self.expect_sym(",")?;
-                    }
-                }
-                Ok(Selector::Call(name, args))
-            }
-        }
-    }
-
     pub(super) fn select(&mut self) -> PResult<Select> {
         self.expect_kw("select")?;
-        let json = self.eat_kw("json");
+        // `json` is also a valid column name: it is the keyword only when a selection
+        // follows (Cassandra 4.0 `Parser.g`, `(K_JSON selectClause)=>`).
+        let json = self.is_kw("json")
+            && !self.is_kw_at(1, "from")
+            && !self.is_kw_at(1, "as")
+            && !matches!(
+                self.peek_at(1),
+                None | Some(crate::cql::lexer::Tok::Sym(
+                    "," | "(" | "+" | "/" | "%" | "[" | "."
+                ))
+            );
+        if json {
+            self.pos += 1;
+        }
         let distinct = self.eat_kw("distinct");
         let mut selectors = Vec::new();
         if !self.eat_sym("*") {
@@ -89,8 +43,15 @@ impl Parser {
         } else {
             Vec::new()
         };
+        let mut group_by = Vec::new();
         if self.eat_kw("group") {
-            return Err(self.unexpected("GROUP BY is not supported"));
+            self.expect_kw("by")?;
+            loop {
+                group_by.push(self.ident()?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
         }
         let mut order_by = Vec::new();
         if self.eat_kw("order") {
@@ -135,6 +96,7 @@ impl Parser {
             json,
             selectors,
             where_,
+            group_by,
             order_by,
             per_partition_limit,
             limit,

@@ -26,24 +26,18 @@ pub enum AggKind {
     Avg,
 }
 
-/// A planned aggregate: function, argument column and its type.
+/// A planned aggregate: function and argument type.
 #[derive(Debug, Clone)]
 pub struct Agg {
     /// Function.
     pub kind: AggKind,
-    /// Argument column index (None for count(*)).
-    pub col: Option<usize>,
     /// Argument type (result type of min/max/sum/avg).
     pub typ: ColumnType,
 }
 
 impl Agg {
     /// Plans `name(arg)`; returns the aggregate and its result type.
-    pub fn plan(
-        name: &str,
-        col: usize,
-        typ: &ColumnType,
-    ) -> Result<Option<(Agg, ColumnType)>, SimError> {
+    pub fn plan(name: &str, typ: &ColumnType) -> Result<Option<(Agg, ColumnType)>, SimError> {
         let kind = match name {
             "count" => AggKind::Count,
             "min" => AggKind::Min,
@@ -65,7 +59,6 @@ impl Agg {
         Ok(Some((
             Agg {
                 kind,
-                col: Some(col),
                 typ: typ.clone(),
             },
             result,
@@ -77,6 +70,10 @@ impl Agg {
 enum Num {
     Int(u8),
     Float(u8),
+    /// varint (kept in 128 bits).
+    Big,
+    /// decimal: unscaled value and scale.
+    Decimal,
 }
 
 fn numeric(t: &ColumnType) -> Option<Num> {
@@ -87,8 +84,75 @@ fn numeric(t: &ColumnType) -> Option<Num> {
         ColumnType::BigInt | ColumnType::Counter => Num::Int(8),
         ColumnType::Float => Num::Float(4),
         ColumnType::Double => Num::Float(8),
+        ColumnType::Varint => Num::Big,
+        ColumnType::Decimal => Num::Decimal,
         _ => return None,
     })
+}
+
+/// A two's complement big-endian integer of up to 16 bytes.
+fn big_of(b: &[u8]) -> Option<i128> {
+    if b.is_empty() || b.len() > 16 {
+        return None;
+    }
+    let mut v: i128 = if b[0] & 0x80 != 0 { -1 } else { 0 };
+    for x in b {
+        v = (v << 8) | i128::from(*x);
+    }
+    Some(v)
+}
+
+/// The minimal two's complement bytes of `v` (varint).
+fn big_bytes(v: i128) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let mut start = 0;
+    while start < 15
+        && ((bytes[start] == 0 && bytes[start + 1] & 0x80 == 0)
+            || (bytes[start] == 0xff && bytes[start + 1] & 0x80 != 0))
+    {
+        start += 1;
+    }
+    bytes[start..].to_vec()
+}
+
+/// A decimal as (unscaled, scale).
+fn decimal_of(b: &[u8]) -> Option<(i128, i32)> {
+    let scale = i32::from_be_bytes(b.get(..4)?.try_into().ok()?);
+    Some((big_of(&b[4..])?, scale))
+}
+
+fn decimal_bytes((unscaled, scale): (i128, i32)) -> Bytes {
+    let mut out = scale.to_be_bytes().to_vec();
+    out.extend_from_slice(&big_bytes(unscaled));
+    Bytes::from(out)
+}
+
+/// `a` and `b` at the larger scale.
+fn align(a: (i128, i32), b: (i128, i32)) -> Option<(i128, i128, i32)> {
+    let scale = a.1.max(b.1);
+    let up = |v: (i128, i32)| -> Option<i128> {
+        let shift = u32::try_from(i64::from(scale) - i64::from(v.1)).ok()?;
+        v.0.checked_mul(10i128.checked_pow(shift)?)
+    };
+    Some((up(a)?, up(b)?, scale))
+}
+
+/// `v / d` rounded half to even (Java's `RoundingMode.HALF_EVEN`).
+fn div_half_even(v: i128, d: i128) -> i128 {
+    let (q, r) = (v / d, v % d);
+    let twice = (r.abs() * 2).cmp(&d.abs());
+    let away = match twice {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => q % 2 != 0,
+        std::cmp::Ordering::Less => false,
+    };
+    if !away {
+        q
+    } else if (v < 0) != (d < 0) {
+        q - 1
+    } else {
+        q + 1
+    }
 }
 
 fn int_of(b: &[u8]) -> i128 {
@@ -116,6 +180,10 @@ pub struct Acc {
     best: Option<Bytes>,
     sum_int: i128,
     sum_float: f64,
+    /// Decimal sum (or running average, as Cassandra computes `avg`).
+    dec: (i128, i32),
+    /// A varint or decimal too large for 128 bits was seen.
+    overflow: bool,
 }
 
 impl Acc {
@@ -146,6 +214,29 @@ impl Acc {
             AggKind::Sum | AggKind::Avg => match numeric(&agg.typ) {
                 Some(Num::Int(_)) => self.sum_int += int_of(v),
                 Some(Num::Float(_)) => self.sum_float += float_of(v),
+                Some(Num::Big) => match big_of(v).and_then(|x| self.sum_int.checked_add(x)) {
+                    Some(s) => self.sum_int = s,
+                    None => self.overflow = true,
+                },
+                Some(Num::Decimal) => {
+                    let next = decimal_of(v).and_then(|x| {
+                        if agg.kind == AggKind::Sum {
+                            let (a, b, scale) = align(self.dec, x)?;
+                            Some((a.checked_add(b)?, scale))
+                        } else {
+                            // Cassandra's avg: avg + (value - avg) / count, each division
+                            // rounded half even at the difference's scale.
+                            let (a, b, scale) = align(self.dec, x)?;
+                            let step = div_half_even(b.checked_sub(a)?, i128::from(self.count));
+                            let (a, s, scale) = align(self.dec, (step, scale))?;
+                            Some((a.checked_add(s)?, scale))
+                        }
+                    });
+                    match next {
+                        Some(d) => self.dec = d,
+                        None => self.overflow = true,
+                    }
+                }
                 None => {}
             },
             _ => {}
@@ -170,6 +261,23 @@ impl Acc {
                         };
                         let bytes = (v as i64).to_be_bytes();
                         Bytes::copy_from_slice(&bytes[8 - usize::from(size)..])
+                    }
+                    Num::Big => {
+                        if self.overflow {
+                            return None;
+                        }
+                        let v = if avg && self.count > 0 {
+                            self.sum_int / i128::from(self.count)
+                        } else {
+                            self.sum_int
+                        };
+                        Bytes::from(big_bytes(v))
+                    }
+                    Num::Decimal => {
+                        if self.overflow {
+                            return None;
+                        }
+                        decimal_bytes(self.dec)
                     }
                     Num::Float(size) => {
                         let v = if avg && self.count > 0 {

@@ -4,9 +4,14 @@
 
 pub mod aggregate;
 pub mod ddl;
+pub mod fn_terms;
+pub mod func;
+pub mod group_by;
+pub mod json;
 pub mod paging;
 pub mod read;
 pub mod select;
+pub mod selection;
 pub mod where_;
 pub mod write;
 
@@ -33,6 +38,10 @@ pub enum Expr {
     RandomUuid,
     /// currentTimestamp() / toTimestamp(now()).
     CurrentTimestamp,
+    /// A function of other expressions (arithmetic, casts, fromJson, blobAsX...).
+    Fn(Box<fn_terms::FnExpr>),
+    /// One column of an INSERT JSON map.
+    JsonField(Box<fn_terms::JsonFieldExpr>),
 }
 
 /// An evaluated value.
@@ -139,10 +148,17 @@ pub fn compile_value(
             ("totimestamp", ColumnType::Timestamp) if matches!(args.as_slice(), [Term::Call(n, a)] if n == "now" && a.is_empty()) => {
                 Ok(Expr::CurrentTimestamp)
             }
-            _ => Err(invalid(format!(
-                "Unknown function {f} or wrong argument types for \"{name}\""
-            ))),
+            _ => match fn_terms::compile(term, typ, name, schema, binds)? {
+                Some(e) => Ok(e),
+                None => Err(invalid(format!(
+                    "Unknown function {f} or wrong argument types for \"{name}\""
+                ))),
+            },
         },
+        Term::Arith(..) | Term::Neg(_) | Term::Cast(..) | Term::JsonField { .. } => {
+            fn_terms::compile(term, typ, name, schema, binds)?
+                .ok_or_else(|| invalid(format!("Invalid expression for \"{name}\"")))
+        }
         Term::List(items) => match typ {
             ColumnType::List(t, _) | ColumnType::Vector(t, _) | ColumnType::Set(t, _) => {
                 if let ColumnType::Vector(_, n) = typ
@@ -316,6 +332,38 @@ impl Eval<'_> {
             Expr::CurrentTimestamp => Val::Set(Bytes::copy_from_slice(
                 &(super::storage::now_micros() / 1000).to_be_bytes(),
             )),
+            Expr::Fn(f) => {
+                let mut args = Vec::with_capacity(f.args.len());
+                for a in &f.args {
+                    args.push(match self.eval(a)? {
+                        Val::Set(b) => Some(b),
+                        Val::Null => None,
+                        Val::Unset => {
+                            return Err(SimError::Invalid(format!(
+                                "Invalid unset value for argument in call to function system.{}",
+                                f.f.name()
+                            )));
+                        }
+                    });
+                }
+                match f.f.apply(&args)? {
+                    Some(b) => Val::Set(b),
+                    None => Val::Null,
+                }
+            }
+            Expr::JsonField(j) => {
+                let text = match self.eval(&j.json)? {
+                    Val::Set(b) => b,
+                    _ => return Err(SimError::Invalid("Got null for INSERT JSON values".into())),
+                };
+                let text = std::str::from_utf8(&text)
+                    .map_err(|_| SimError::Invalid("Invalid UTF-8 in INSERT JSON values".into()))?;
+                match json::json_field(text, &j.column, &j.typ, &j.columns)? {
+                    None if j.default_unset => Val::Unset,
+                    None | Some(None) => Val::Null,
+                    Some(Some(b)) => Val::Set(b),
+                }
+            }
         })
     }
 

@@ -7,14 +7,15 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::aggregate::{Acc, Agg, AggKind, TimeFn};
+use super::aggregate::TimeFn;
+use super::group_by::{Aggregation, Grouper, Out};
 use super::paging::PageState;
 use super::read::{RowView, stamp_of};
 pub use super::read::{cell_bytes, row_values};
 use super::where_::{self, KeyPlan, Range, Vals, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
 use super::{Binds, Eval, Expr, compile_opt};
-use crate::cql::ast::{Op, Select, Selector};
+use crate::cql::ast::{Op, Select};
 use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema};
 use crate::engine::storage::{Partition, Row, TableData};
 use crate::engine::types::order;
@@ -34,6 +35,8 @@ pub enum SelItem {
     Token,
     /// An argument-less function such as now().
     Fn(TimeFn),
+    /// An expression (cast, arithmetic, scalar function) of other items.
+    Expr(Box<super::selection::SelExpr>),
 }
 
 /// A planned SELECT.
@@ -44,7 +47,12 @@ pub struct SelectPlan {
     keys: KeyPlan,
     /// None = `*`.
     items: Option<Vec<(SelItem, ColumnSpec)>>,
-    aggs: Option<Vec<(Agg, ColumnSpec)>>,
+    aggs: Option<Aggregation>,
+    /// SELECT JSON.
+    json: bool,
+    /// IN on the partition key with ORDER BY: rows of all partitions sorted by these
+    /// clustering positions (type, descending) after the read.
+    post_order: Option<Vec<(usize, ColumnType, bool)>>,
     distinct: bool,
     reversed: bool,
     limit: Option<Expr>,
@@ -71,112 +79,47 @@ pub fn plan(
     let table = resolve_table(schema, &sel.table, keyspace)?;
     let ts = table.schema();
     let s = &*ts;
-    if sel.json {
-        return Err(SimError::Invalid(
-            "SELECT JSON is not supported by the simulator".into(),
-        ));
-    }
+    let planned = super::selection::plan(s, &sel.selectors, binds)?;
+    let aggregating = planned.iter().any(|(o, _)| matches!(o, Out::Agg(..)));
     let mut items = Vec::new();
-    let mut aggs: Vec<(Agg, ColumnSpec)> = Vec::new();
-    for (selector, alias) in &sel.selectors {
-        let (item, name, typ) = match selector {
-            Selector::Column(c) => {
-                let ci = col(s, c)?;
-                (SelItem::Col(ci), c.clone(), s.columns[ci].typ.clone())
-            }
-            Selector::WriteTime(c) | Selector::Ttl(c) => {
-                let ci = col(s, c)?;
-                let column = &s.columns[ci];
-                if matches!(
-                    column.kind,
-                    ColumnKind::PartitionKey | ColumnKind::Clustering
-                ) {
-                    return Err(SimError::Invalid(format!(
-                        "Cannot use selection function writetime on PRIMARY KEY part {c}"
-                    )));
-                }
-                if matches!(
-                    column.typ,
-                    ColumnType::List(_, false)
-                        | ColumnType::Set(_, false)
-                        | ColumnType::Map(_, _, false)
-                ) {
-                    return Err(SimError::Invalid(format!(
-                        "Cannot use selection function writetime on non-frozen collection {c}"
-                    )));
-                }
-                if matches!(selector, Selector::Ttl(_)) {
-                    (SelItem::Ttl(ci), format!("ttl({c})"), ColumnType::Int)
-                } else {
-                    (
-                        SelItem::WriteTime(ci),
-                        format!("writetime({c})"),
-                        ColumnType::BigInt,
-                    )
-                }
-            }
-            Selector::Token(cols) => {
-                let names: Vec<&str> = s.pk.iter().map(|i| s.columns[*i].name.as_str()).collect();
-                if cols.iter().map(String::as_str).ne(names.iter().copied()) {
-                    return Err(SimError::Invalid(
-                        "The token function arguments must be the partition key columns in order"
-                            .into(),
-                    ));
-                }
-                (
-                    SelItem::Token,
-                    format!("system.token({})", cols.join(", ")),
-                    ColumnType::BigInt,
-                )
-            }
-            Selector::CountAll => {
-                let agg = Agg {
-                    kind: AggKind::CountAll,
-                    col: None,
-                    typ: ColumnType::BigInt,
-                };
-                aggs.push((
-                    agg,
-                    s.spec(alias.as_deref().unwrap_or("count"), ColumnType::BigInt),
-                ));
-                continue;
-            }
-            Selector::Call(f, args) => match args.as_slice() {
-                [Selector::Column(c)] => {
-                    let ci = col(s, c)?;
-                    let Some((agg, typ)) = Agg::plan(f, ci, &s.columns[ci].typ)? else {
-                        return Err(SimError::Invalid(format!("Unknown function '{f}'")));
-                    };
-                    let name = format!("system.{f}({c})");
-                    aggs.push((agg, s.spec(alias.as_deref().unwrap_or(&name), typ)));
-                    continue;
-                }
-                [] | [Selector::Call(_, _)] => {
-                    let nested_now = matches!(args.as_slice(), [Selector::Call(n, a)] if n == "now" && a.is_empty());
-                    if !args.is_empty() && !nested_now {
-                        return Err(SimError::Invalid(format!("Unknown function '{f}'")));
-                    }
-                    let Some((tf, typ)) = TimeFn::plan(f, nested_now) else {
-                        return Err(SimError::Invalid(format!("Unknown function '{f}'")));
-                    };
-                    let name = if nested_now {
-                        format!("system.{f}(system.now())")
-                    } else {
-                        format!("system.{f}()")
-                    };
-                    (SelItem::Fn(tf), name, typ)
-                }
-                _ => return Err(SimError::Invalid(format!("Unknown function '{f}'"))),
-            },
-        };
-        items.push((item, s.spec(alias.as_deref().unwrap_or(&name), typ)));
-    }
-    if !aggs.is_empty() && !items.is_empty() {
-        return Err(SimError::Invalid(
-            "Aggregates cannot be mixed with other selectors in the simulator".into(),
-        ));
+    let mut agg_cols = Vec::new();
+    for (o, spec) in planned {
+        match o {
+            Out::Item(item) if !aggregating => items.push((item, spec)),
+            o => agg_cols.push((o, spec)),
+        }
     }
     let keys = where_::plan(s, &sel.where_, binds)?;
+    let group_ck = if sel.group_by.is_empty() {
+        None
+    } else {
+        Some(super::group_by::plan_group_by(
+            s,
+            &keys,
+            &sel.group_by,
+            sel.distinct,
+        )?)
+    };
+    if group_ck.is_some() && !aggregating {
+        // GROUP BY without aggregates: every selector shows its group's first row.
+        agg_cols = items
+            .drain(..)
+            .map(|(i, spec)| (Out::Item(i), spec))
+            .collect();
+        if sel.selectors.is_empty() {
+            agg_cols = ts
+                .star
+                .iter()
+                .zip(&ts.star_specs)
+                .map(|(ci, spec)| (Out::Item(SelItem::Col(*ci)), spec.clone()))
+                .collect();
+        }
+    }
+    if aggregating && group_ck.is_none() && sel.per_partition_limit.is_some() {
+        return Err(SimError::Invalid(
+            "PER PARTITION LIMIT is not allowed with aggregate queries.".into(),
+        ));
+    }
     // Any restriction evaluated per row needs ALLOW FILTERING, except `=` on an indexed column
     // (the simulator scans; a real node would read the index).
     let indexed: Vec<String> = table
@@ -198,6 +141,7 @@ pub fn plan(
         return Err(SimError::Invalid(FILTERING.into()));
     }
     let mut reversed = false;
+    let mut post_order = None;
     if !sel.order_by.is_empty() {
         if keys.pk.is_none() {
             return Err(SimError::Invalid("ORDER BY is only supported when the partition key is restricted by an EQ or an IN.".into()));
@@ -211,6 +155,24 @@ pub fn plan(
                 )));
             }
             let rev = *desc != column.desc;
+            // IN on the partition key: the server sorts every partition's rows together
+            // by the ORDER BY columns (Cassandra `SelectStatement.orderResults`).
+            let multi = keys.pk.as_ref().is_some_and(|pk| {
+                // A literal IN of one value is an `=` (Cassandra
+                // `SingleColumnRelation.newINRestriction`).
+                pk.iter().any(|v| match v {
+                    where_::Vals::Eq(_) => false,
+                    where_::Vals::In(list) => list.len() > 1,
+                    where_::Vals::InBind(_) => true,
+                })
+            });
+            if multi {
+                post_order.get_or_insert_with(Vec::new).push((
+                    column.position,
+                    column.typ.clone(),
+                    *desc,
+                ));
+            }
             if i == 0 {
                 reversed = rev;
             } else if rev != reversed {
@@ -242,8 +204,21 @@ pub fn plan(
         table: table.clone(),
         schema: ts.clone(),
         keys,
-        items: if star { None } else { Some(items) },
-        aggs: if aggs.is_empty() { None } else { Some(aggs) },
+        items: if star && group_ck.is_none() {
+            None
+        } else {
+            Some(items)
+        },
+        aggs: if agg_cols.is_empty() {
+            None
+        } else {
+            Some(Aggregation {
+                cols: agg_cols,
+                group_ck,
+            })
+        },
+        json: sel.json,
+        post_order,
         distinct: sel.distinct,
         reversed,
         limit,
@@ -264,8 +239,16 @@ impl SelectPlan {
 
     /// The result columns (for `*`: the table's current columns).
     pub fn result_columns(&self) -> Vec<ColumnSpec> {
+        let cols = self.selected_columns();
+        if self.json {
+            return vec![super::json::json_spec(&cols)];
+        }
+        cols
+    }
+
+    fn selected_columns(&self) -> Vec<ColumnSpec> {
         if let Some(aggs) = &self.aggs {
-            return aggs.iter().map(|(_, c)| c.clone()).collect();
+            return aggs.cols.iter().map(|(_, c)| c.clone()).collect();
         }
         match &self.items {
             Some(items) => items.iter().map(|(_, s)| s.clone()).collect(),
@@ -358,6 +341,18 @@ fn run(
     }
     let limit = limit.map_or(u32::MAX, |l| l as u32);
     let ppl = ppl.map_or(u32::MAX, |l| l as u32);
+    // Aggregates count groups, and post-ordered rows are trimmed after the sort: the read
+    // itself is unlimited then (Cassandra `SelectStatement.getDataLimits`).
+    let (group_limit, group_ppl) = (limit, ppl);
+    let (limit, ppl) = if p.aggs.is_some() || p.post_order.is_some() {
+        (u32::MAX, if p.aggs.is_some() { u32::MAX } else { ppl })
+    } else {
+        (limit, ppl)
+    };
+    if p.post_order.is_some() && params.page_size.is_some_and(|n| n > 0) {
+        // Cassandra `SelectStatement.execute`: post-query ordering cannot be paged.
+        return Err(SimError::Invalid("Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query".into()));
+    }
     let resolved_ranges: Vec<Range>;
     let ranges: &[Range] = if p.keys.has_clustering_restriction() {
         resolved_ranges = where_::resolve_ranges(&p.schema, &p.keys, ev)?;
@@ -390,22 +385,24 @@ fn run(
             None => None,
         },
     );
+    // Aggregates over everything answer one row; GROUP BY pages by groups.
+    let pageable = p.aggs.as_ref().is_none_or(|a| a.group_ck.is_some());
     let state = match &params.paging_state {
-        Some(b) if p.aggs.is_none() => Some(
+        Some(b) if pageable => Some(
             PageState::decode(b)
                 .ok_or_else(|| SimError::ProtocolError("Invalid paging state".into()))?,
         ),
         _ => None,
     };
     let page = match params.page_size {
-        Some(n) if n > 0 && p.aggs.is_none() => n as usize,
+        Some(n) if n > 0 && pageable => n as usize,
         _ => usize::MAX,
     };
     let star_cols: Vec<(SelItem, ColumnSpec)>;
     let cols: &[(SelItem, ColumnSpec)] = match &p.items {
         Some(items) => items,
         None => {
-            let specs = p.result_columns();
+            let specs = p.selected_columns();
             star_cols = specs
                 .into_iter()
                 .map(|spec| {
@@ -420,14 +417,23 @@ fn run(
     };
     let mut out = Rows {
         columns: match &p.aggs {
-            Some(aggs) => aggs.iter().map(|(_, c)| c.clone()).collect(),
+            Some(aggs) => aggs.cols.iter().map(|(_, c)| c.clone()).collect(),
             None => cols.iter().map(|(_, c)| c.clone()).collect(),
         },
         rows: Vec::new(),
         paging_state: None,
     };
     let mut total = state.as_ref().map_or(0, |st| st.total);
-    let mut accs: Vec<Acc> = vec![Acc::default(); p.aggs.as_ref().map_or(0, Vec::len)];
+    // Groups returned by earlier pages count against LIMIT.
+    let groups_before = state.as_ref().map_or(0, |st| st.total);
+    let mut grouper = p.aggs.as_ref().map(|a| {
+        Grouper::new(
+            a,
+            group_ppl,
+            page,
+            group_limit.saturating_sub(groups_before),
+        )
+    });
     let mut last: Option<PageState> = None;
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
@@ -480,10 +486,16 @@ fn run(
         }
         let pk_parts = split_partition_key(key, s.pk.len());
         let statics = RowView::statics(&pk_parts, part, now.secs);
-        let select = |view: &RowView<'_>| -> Vec<Option<Bytes>> {
-            cols.iter()
-                .map(|(item, _)| item_value(is, item, *token, view))
-                .collect()
+        let select = |view: &RowView<'_>| -> Result<Vec<Option<Bytes>>, SimError> {
+            let mut row = cols
+                .iter()
+                .map(|(item, _)| item_value(is, item, *token, view, ev))
+                .collect::<Result<Vec<_>, _>>()?;
+            // Post-ordering keys ride after the selected values until the sort.
+            for (pos, _, _) in p.post_order.iter().flatten() {
+                row.push(view.ck.get(*pos).cloned());
+            }
+            Ok(row)
         };
         let mut in_part = resuming.map_or(0, |st| st.in_partition);
         let mut emitted_any = in_part > 0;
@@ -491,11 +503,19 @@ fn run(
             let live = part.static_live(now.secs)
                 || part.rows.iter().any(|(k, r)| part.row_live(k, r, now.secs));
             if live && passes(ps, &filters, &statics) {
-                if out.rows.len() == page {
+                // One row per partition, aggregated when the selection aggregates.
+                if !emit(
+                    grouper.as_mut(),
+                    &mut out,
+                    page,
+                    &statics,
+                    key,
+                    |item| item_value(ps, item, *token, &statics, ev),
+                    select,
+                )? {
                     more = true;
                     break 'parts;
                 }
-                out.rows.push(select(&statics));
                 total += 1;
                 last = Some(PageState::partition_done(*token, key, total));
                 if total >= limit {
@@ -545,14 +565,14 @@ fn run(
                     continue 'parts;
                 }
                 if !emit(
-                    ps,
-                    p.aggs.as_deref(),
-                    &mut accs,
+                    grouper.as_mut(),
                     &mut out,
                     page,
                     &view,
+                    key,
+                    |item| item_value(ps, item, *token, &view, ev),
                     select,
-                ) {
+                )? {
                     more = true;
                     break 'parts;
                 }
@@ -579,14 +599,14 @@ fn run(
             && passes(ps, &filters, &statics)
         {
             if !emit(
-                ps,
-                p.aggs.as_deref(),
-                &mut accs,
+                grouper.as_mut(),
                 &mut out,
                 page,
                 &statics,
+                key,
+                |item| item_value(ps, item, *token, &statics, ev),
                 select,
-            ) {
+            )? {
                 more = true;
                 break 'parts;
             }
@@ -597,17 +617,31 @@ fn run(
             }
         }
     }
-    if let Some(aggs) = &p.aggs {
-        out.rows = vec![
-            aggs.iter()
-                .zip(&accs)
-                .map(|((agg, _), acc)| acc.finish(agg))
-                .collect(),
-        ];
+    if let Some(g) = grouper {
+        out.rows = g.finish();
+        if more {
+            // Resume after the last row read: the next group starts there.
+            let done = groups_before.saturating_add(out.rows.len() as u32);
+            out.paging_state = last.map(|mut l| {
+                l.total = done;
+                l.encode()
+            });
+        }
+        if p.json {
+            super::json::rows_to_json(&mut out);
+        }
         return Ok(out);
     }
     if more {
         out.paging_state = last.map(|l| l.encode());
+    }
+    // Post-ordered queries are never paged: every row was read.
+    if let Some(order) = &p.post_order {
+        super::group_by::sort_rows(&mut out.rows, order, cols.len());
+        out.rows.truncate(group_limit as usize);
+    }
+    if p.json {
+        super::json::rows_to_json(&mut out);
     }
     Ok(out)
 }
@@ -641,29 +675,26 @@ fn token_ok(t: i64, b: TokenBounds) -> bool {
     lo && hi
 }
 
-/// Feeds `view` to the aggregates' accumulators or, without aggregates, adds its `select`ed
-/// values to `out`; false (and nothing done) when that page is already full.
+/// Feeds `view` (of partition `key`) to the grouper or, without aggregates, adds its
+/// `select`ed values to `out`; false (and nothing done) when that page is already full.
 fn emit(
-    s: &TableSchema,
-    aggs: Option<&[(Agg, ColumnSpec)]>,
-    accs: &mut [Acc],
+    grouper: Option<&mut Grouper<'_>>,
     out: &mut Rows,
     page: usize,
     view: &RowView<'_>,
-    select: impl Fn(&RowView<'_>) -> Vec<Option<Bytes>>,
-) -> bool {
-    if let Some(aggs) = aggs {
-        for ((agg, _), acc) in aggs.iter().zip(accs) {
-            let v = agg.col.and_then(|ci| view.value(s, ci));
-            acc.feed(agg, v.as_ref());
-        }
+    key: &Bytes,
+    value: impl Fn(&SelItem) -> Result<Option<Bytes>, SimError>,
+    select: impl Fn(&RowView<'_>) -> Result<Vec<Option<Bytes>>, SimError>,
+) -> Result<bool, SimError> {
+    if let Some(g) = grouper {
+        return g.feed(key, view.ck, &value);
     } else {
         if out.rows.len() == page {
-            return false;
+            return Ok(false);
         }
-        out.rows.push(select(view));
+        out.rows.push(select(view)?);
     }
-    true
+    Ok(true)
 }
 
 /// Whether `view` passes every filter.
@@ -692,7 +723,25 @@ fn passes(s: &TableSchema, filters: &[Filter], view: &RowView<'_>) -> bool {
 }
 
 /// The value of one selected item in `view` (of the partition at `token`).
-fn item_value(s: &TableSchema, item: &SelItem, token: i64, view: &RowView<'_>) -> Option<Bytes> {
+fn item_value(
+    s: &TableSchema,
+    item: &SelItem,
+    token: i64,
+    view: &RowView<'_>,
+    ev: &Eval<'_>,
+) -> Result<Option<Bytes>, SimError> {
+    if let SelItem::Expr(e) = item {
+        return e.eval(&|i: &SelItem| item_value(s, i, token, view, ev), ev);
+    }
+    Ok(item_value_plain(s, item, token, view))
+}
+
+fn item_value_plain(
+    s: &TableSchema,
+    item: &SelItem,
+    token: i64,
+    view: &RowView<'_>,
+) -> Option<Bytes> {
     let RowView {
         part,
         row,
@@ -704,6 +753,7 @@ fn item_value(s: &TableSchema, item: &SelItem, token: i64, view: &RowView<'_>) -
         SelItem::Col(ci) => view.value(s, *ci),
         SelItem::Token => Some(Bytes::copy_from_slice(&token.to_be_bytes())),
         SelItem::Fn(f) => Some(f.eval()),
+        SelItem::Expr(_) => None,
         SelItem::WriteTime(ci) | SelItem::Ttl(ci) => {
             let c = &s.columns[*ci];
             let (r, shadow) = if c.kind == ColumnKind::Static {

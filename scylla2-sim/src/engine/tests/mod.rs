@@ -2,6 +2,7 @@
 //! clustering order and ranges, IN, paging, COUNT, writetime/ttl, batches, system tables,
 //! schema changes. Schema, DDL and system table tests are in [`schema`].
 
+mod cql_features;
 mod dml;
 mod fixtures;
 mod fuzz;

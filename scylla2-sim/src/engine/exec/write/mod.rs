@@ -114,6 +114,25 @@ pub fn plan(
     keyspace: Option<&str>,
     binds: &mut Binds,
 ) -> Result<WritePlan, SimError> {
+    if let Statement::Insert(ins) = st
+        && let Some((json, default_unset)) = &ins.json
+    {
+        // INSERT JSON: every column of the table takes its value from the JSON map
+        // (Cassandra `UpdateStatement.ParsedInsertJson`); absent keys are null, or unset with
+        // DEFAULT UNSET.
+        let table = resolve_table(schema, &ins.table, keyspace)?;
+        let mut expanded = ins.clone();
+        expanded.json = None;
+        for c in &table.schema().columns {
+            expanded.columns.push(c.name.clone());
+            expanded.values.push(Term::JsonField {
+                json: Box::new(json.clone()),
+                column: c.name.clone(),
+                default_unset: *default_unset,
+            });
+        }
+        return plan(schema, &Statement::Insert(expanded), keyspace, binds);
+    }
     let (name, using) = match st {
         Statement::Insert(i) => (&i.table, &i.using),
         Statement::Update(u) => (&u.table, &u.using),
