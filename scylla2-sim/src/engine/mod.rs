@@ -25,6 +25,7 @@ pub mod ring;
 pub mod schema;
 pub mod storage;
 pub mod system;
+pub mod tablets;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -107,6 +108,10 @@ type QueryCache = HashMap<(Option<String>, String), Arc<Prepared>>;
 pub(crate) struct Inner {
     pub(crate) schema: RwLock<Schema>,
     cache: Mutex<QueryCache>,
+    /// ScyllaDB mode (the cluster has shards): `tablets` keyspace option, system tables.
+    pub(crate) scylla: std::sync::atomic::AtomicBool,
+    /// Tablet maps of the tables of tablet keyspaces.
+    pub(crate) tablets: Mutex<tablets::Tablets>,
 }
 
 /// The cluster-wide engine; cheap to clone (shared state).
@@ -137,6 +142,8 @@ impl Engine {
             inner: Arc::new(Inner {
                 schema: RwLock::new(schema),
                 cache: Mutex::new(HashMap::new()),
+                scylla: std::sync::atomic::AtomicBool::new(false),
+                tablets: Mutex::new(tablets::Tablets::default()),
             }),
         }
     }
@@ -393,6 +400,22 @@ impl Engine {
         }
         let key = exec::where_::partition_key(&parts);
         Some((ks, murmur3_token(&key)))
+    }
+
+    /// (keyspace, table, token) a prepared statement targets with these values, when its
+    /// whole partition key is bound (ScyllaDB's `_may_use_token_aware_routing`).
+    pub fn routing_target<'s>(
+        &self,
+        stmt: &'s Prepared,
+        params: &QueryParams,
+    ) -> Option<(Arc<str>, &'s str, i64)> {
+        let table = match &stmt.plan {
+            Plan::Write(w) => w.table_name(),
+            Plan::Select(s) => s.table_name(),
+            _ => return None,
+        };
+        let (ks, token) = self.routing_token(stmt, params)?;
+        Some((ks, table, token))
     }
 
     /// Replica node indexes of `token` in `keyspace` among `nodes`.

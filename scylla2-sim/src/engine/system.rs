@@ -289,6 +289,7 @@ fn system_keyspace(name: &str, tables: &[(&str, SystemTable)]) -> Keyspace {
             .map(|(n, w)| (n.to_string(), make_table(&ks, n, *w)))
             .collect(),
         types: Vec::new(),
+        tablets: None,
     }
 }
 

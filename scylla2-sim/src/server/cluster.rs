@@ -35,6 +35,9 @@ pub enum StartError {
     /// No node with that index.
     #[error("no node {0}")]
     NoSuchNode(usize),
+    /// A tablet could not be moved (unknown table, or its keyspace does not use tablets).
+    #[error("cannot move the tablet: {0}")]
+    Tablet(String),
     /// The TLS configuration could not be used.
     #[error("TLS: {0}")]
     Tls(#[from] super::tls::SimTlsError),
@@ -160,8 +163,10 @@ impl ClusterBuilder {
         {
             return Err(StartError::Config("address range overflows"));
         }
+        let engine = Engine::new();
+        engine.set_scylla_mode(self.config.shards > 0);
         let shared = Arc::new(Shared {
-            engine: Engine::new(),
+            engine,
             config: self.config.clone(),
             nodes: RwLock::new(Vec::new()),
             infos: ArcSwap::from_pointee(Vec::new()),
@@ -369,7 +374,7 @@ impl Shared {
 /// # }
 /// ```
 pub struct Cluster {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -486,7 +491,7 @@ impl Cluster {
         }
     }
 
-    fn get(&self, i: usize) -> Result<Arc<Node>, StartError> {
+    pub(super) fn get(&self, i: usize) -> Result<Arc<Node>, StartError> {
         self.shared.node(i).ok_or(StartError::NoSuchNode(i))
     }
 

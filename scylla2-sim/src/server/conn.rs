@@ -110,6 +110,10 @@ pub(crate) struct Conn {
     pub rate_limit_ext: bool,
     /// SCYLLA_USE_METADATA_ID negotiated: result metadata ids on v4 too.
     pub metadata_id_ext: bool,
+    /// TABLETS_ROUTING_V1 negotiated: misrouted requests get a `tablets-routing-v1` payload.
+    pub tablets_routing: bool,
+    /// The tablet to attach to the answer being built (a misrouted EXECUTE).
+    pub tablet_hint: Option<crate::engine::tablets::TabletInfo>,
     pub cache: ahash::HashMap<bytes::Bytes, Arc<PreparedEntry>>,
     /// The request being answered asked for tracing: answers carry a tracing id.
     pub trace: bool,
@@ -190,6 +194,8 @@ where
         lwt_mark: false,
         rate_limit_ext: false,
         metadata_id_ext: false,
+        tablets_routing: false,
+        tablet_hint: None,
         cache: ahash::HashMap::default(),
         trace: false,
         partial: Vec::new(),

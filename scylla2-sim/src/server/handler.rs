@@ -327,7 +327,7 @@ impl Conn {
                     self.reply_error(out, version, stream, &SimError::Unprepared { id });
                     return Flow::Continue;
                 };
-                self.count(Some((&entry.stmt, &params)));
+                self.tablet_hint = self.count(Some((&entry.stmt, &params)));
                 let view = self.view.clone();
                 let r = view
                     .shared
@@ -384,7 +384,9 @@ impl Conn {
                         };
                         self.count(Some((stmt, &p)));
                     }
-                    None => self.count(None),
+                    None => {
+                        self.count(None);
+                    }
                 }
                 let kind = match kind {
                     BatchType::Logged => BatchKind::Logged,
@@ -403,22 +405,33 @@ impl Conn {
         Flow::Continue
     }
 
-    /// Counts a QUERY / EXECUTE / BATCH in this shard's statistics.
-    fn count(&self, routed: Option<(&Arc<Prepared>, &QueryParams)>) {
+    /// Counts a QUERY / EXECUTE / BATCH in this shard's statistics. For a table of a tablet
+    /// keyspace, "owned" means one of the tablet's replicas is this node and shard; a
+    /// misrouted request's tablet is returned when the connection negotiated
+    /// TABLETS_ROUTING_V1 (ScyllaDB's `tablet_effective_replication_map::check_locality`).
+    fn count(
+        &self,
+        routed: Option<(&Arc<Prepared>, &QueryParams)>,
+    ) -> Option<crate::engine::tablets::TabletInfo> {
         let node = &self.view.node;
-        let Some(stats) = node.stats.get(self.shard as usize) else {
-            return;
-        };
+        let stats = node.stats.get(self.shard as usize)?;
         stats.received.fetch_add(1, Ordering::Relaxed);
-        let Some((stmt, params)) = routed else {
-            return;
-        };
+        let (stmt, params) = routed?;
         let engine = &self.view.shared.engine;
-        let Some((ks, token)) = engine.routing_token(stmt, params) else {
-            return;
-        };
+        let (ks, table, token) = engine.routing_target(stmt, params)?;
         stats.with_token.fetch_add(1, Ordering::Relaxed);
         let infos = self.view.shared.infos.load();
+        if let Some(tablet) = engine.tablet(&ks, table, token, &infos) {
+            let here = tablet
+                .replicas
+                .iter()
+                .any(|r| r.node == node.index && r.shard == self.shard);
+            if here {
+                stats.owned.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
+            return self.tablets_routing.then_some(tablet);
+        }
         let replicas = engine.replicas(&ks, token, &infos);
         let is_replica = replicas
             .iter()
@@ -426,6 +439,22 @@ impl Conn {
         if is_replica && shard_of(token, node.shards, IGNORE_MSB) == self.shard {
             stats.owned.fetch_add(1, Ordering::Relaxed);
         }
+        None
+    }
+
+    /// Attaches the pending `tablets-routing-v1` payload to the answer started at `s`.
+    fn attach_tablet_hint(&mut self, out: &mut Vec<u8>, s: usize) {
+        let Some(tablet) = self.tablet_hint.take() else {
+            return;
+        };
+        let shared = &self.view.shared;
+        let replicas: Vec<(uuid::Uuid, i32)> = tablet
+            .replicas
+            .iter()
+            .filter_map(|r| Some((shared.node(r.node)?.host_id, r.shard as i32)))
+            .collect();
+        out[s + 1] |= FLAG_CUSTOM_PAYLOAD;
+        response::tablets_payload(out, tablet.first_token, tablet.last_token, &replicas);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -441,9 +470,13 @@ impl Conn {
     ) {
         let r = match r {
             Ok(r) => r,
-            Err(e) => return self.reply_error(out, version, stream, &e),
+            Err(e) => {
+                self.tablet_hint = None;
+                return self.reply_error(out, version, stream, &e);
+            }
         };
         let s = self.begin(out, version, stream, response::OP_RESULT);
+        self.attach_tablet_hint(out, s);
         let mut event = None;
         match &r {
             QueryResult::Void => response::result_void(out),
@@ -522,6 +555,8 @@ impl Conn {
                 ),
                 one("SCYLLA_HOST_ID", node.host_id.to_string()),
                 one("SCYLLA_USE_METADATA_ID", String::new()),
+                // cql_protocol_extension.cc: announced with an empty value.
+                one("TABLETS_ROUTING_V1", String::new()),
             ]);
             if shared.shard_port() != 0 {
                 // With TLS the shard-aware port serves TLS only: announced under its own key.
@@ -562,6 +597,7 @@ impl Conn {
         self.lwt_mark = sharded && opts.contains_key("SCYLLA_LWT_ADD_METADATA_MARK");
         self.rate_limit_ext = sharded && opts.contains_key("SCYLLA_RATE_LIMIT_ERROR");
         self.metadata_id_ext = sharded && opts.contains_key("SCYLLA_USE_METADATA_ID");
+        self.tablets_routing = sharded && opts.contains_key("TABLETS_ROUTING_V1");
         self.version = Some(version);
         self.compression = compression;
         if self.view.shared.config.users.is_some() {
