@@ -238,11 +238,21 @@ impl super::Engine {
         self.inner.scylla.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Answers as ScyllaDB (`true`) or Apache Cassandra (`false`, the default).
+    /// Answers as ScyllaDB (`true`) or Apache Cassandra (`false`, the default): the `tablets`
+    /// keyspace option, and the system keyspaces of that server (replaced).
     pub fn set_scylla_mode(&self, scylla: bool) {
         self.inner
             .scylla
             .store(scylla, std::sync::atomic::Ordering::Relaxed);
+        let mut schema = self.schema_write();
+        schema
+            .keyspaces
+            .retain(|name, _| !super::system::is_system_keyspace(name));
+        for ks in super::system::system_keyspaces(scylla) {
+            schema.keyspaces.insert(ks.name.to_string(), ks);
+        }
+        drop(schema);
+        self.clear_query_cache();
     }
 
     fn tablet_state(&self) -> std::sync::MutexGuard<'_, Tablets> {

@@ -117,6 +117,10 @@ pub(crate) struct Conn {
     pub cache: ahash::HashMap<bytes::Bytes, Arc<PreparedEntry>>,
     /// The request being answered asked for tracing: answers carry a tracing id.
     pub trace: bool,
+    /// The tracing id of the request being answered (when `trace`).
+    pub trace_id: [u8; 16],
+    /// The client's address (`system_traces.sessions.client`).
+    pub client: std::net::IpAddr,
     pub backlog: Arc<Backlog>,
     /// A large v5 envelope being assembled from non-self-contained segments.
     partial: Vec<u8>,
@@ -155,10 +159,13 @@ pub(crate) async fn run(
         view: view.clone(),
         id,
     };
+    let client = stream
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
     match tls {
         None => {
             let (rd, wr) = stream.into_split();
-            serve(view, rd, wr, shard, channels).await;
+            serve(view, rd, wr, (shard, client), channels).await;
         }
         Some(acceptor) => {
             let accepted = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
@@ -166,14 +173,20 @@ pub(crate) async fn run(
             // rustls has sent the client its alert.
             if let Ok(Ok(stream)) = accepted.await {
                 let (rd, wr) = tokio::io::split(stream);
-                serve(view, rd, wr, shard, channels).await;
+                serve(view, rd, wr, (shard, client), channels).await;
             }
         }
     }
 }
 
 /// Serves the protocol on a connection's two halves.
-async fn serve<R, W>(view: NodeView, rd: R, wr: W, shard: u32, (tx, rx, events): Channels)
+async fn serve<R, W>(
+    view: NodeView,
+    rd: R,
+    wr: W,
+    (shard, client): (u32, std::net::IpAddr),
+    (tx, rx, events): Channels,
+)
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -198,6 +211,8 @@ where
         tablet_hint: None,
         cache: ahash::HashMap::default(),
         trace: false,
+        trace_id: [0; 16],
+        client,
         partial: Vec::new(),
     };
     let reader = conn.read_loop(rd);

@@ -69,7 +69,7 @@ impl Conn {
         let s = response::begin(out, version, stream, opcode);
         if self.trace {
             out[s + 1] |= FLAG_TRACING;
-            out.extend_from_slice(&response::time_uuid());
+            out.extend_from_slice(&self.trace_id);
         }
         s
     }
@@ -202,16 +202,24 @@ impl Conn {
                 }
             }
         }
+        let trace = self.trace.then(|| self.trace_begin(&req));
         if let Some(d) = delay {
             let mut own = Vec::new();
             let flow = self.handle(version, stream, req, &mut own);
             self.send_later(own, d);
+            if let Some(t) = trace {
+                self.trace_end(t);
+            }
             return flow;
         }
-        self.handle(version, stream, req, out)
+        let flow = self.handle(version, stream, req, out);
+        if let Some(t) = trace {
+            self.trace_end(t);
+        }
+        flow
     }
 
-    fn query_text(&self, req: &Request) -> Option<String> {
+    pub(super) fn query_text(&self, req: &Request) -> Option<String> {
         match req {
             Request::Query { query, .. } | Request::Prepare { query, .. } => Some(query.clone()),
             Request::Execute { id, .. } => self.lookup(id).map(|e| e.query.to_string()),
@@ -523,7 +531,7 @@ impl Conn {
         let node = &self.view.node;
         let one = |k: &str, v: String| (k.to_string(), vec![v]);
         let mut m = vec![
-            one("CQL_VERSION", "3.4.5".into()),
+            one("CQL_VERSION", shared.engine.identity().cql_version),
             ("COMPRESSION".into(), vec!["lz4".into(), "snappy".into()]),
             (
                 "PROTOCOL_VERSIONS".into(),

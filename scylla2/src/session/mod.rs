@@ -7,6 +7,7 @@ pub mod keyspace;
 mod paging;
 mod pool;
 mod stats;
+mod tracing;
 
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ pub use close::CloseSummary;
 pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
 pub use stats::ConnectionStats;
+pub use self::tracing::{TracingEvent, TracingFetch, TracingInfo, TracingInfoError};
 
 use crate::connection::Connection;
 use crate::error::{ExecuteError, ExecutionError};
