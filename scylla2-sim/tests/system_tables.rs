@@ -63,13 +63,22 @@ async fn traced_requests_have_their_trace_in_both_modes() {
         let mut st = Statement::new("INSERT INTO tr.t (k, v) VALUES (1, 2)");
         st.set_tracing(true);
         let result = s.query_unpaged(st, ()).await.unwrap();
-        let id = result.tracing_id().expect("traced answer carries a tracing id");
-        let trace = s.get_tracing_info(&id).await.expect("the driver reads the trace");
+        let id = result
+            .tracing_id()
+            .expect("traced answer carries a tracing id");
+        let trace = s
+            .get_tracing_info(&id)
+            .await
+            .expect("the driver reads the trace");
         assert_eq!(trace.command.as_deref(), Some("QUERY"));
         // QueryMessage.traceQuery: "Execute CQL3 query" with the query and consistency.
         assert_eq!(trace.request.as_deref(), Some("Execute CQL3 query"));
         assert_eq!(
-            trace.parameters.as_ref().and_then(|p| p.get("query")).map(String::as_str),
+            trace
+                .parameters
+                .as_ref()
+                .and_then(|p| p.get("query"))
+                .map(String::as_str),
             Some("INSERT INTO tr.t (k, v) VALUES (1, 2)")
         );
         assert_eq!(trace.coordinator, Some(c.contact_points()[0].ip()));
@@ -86,9 +95,16 @@ async fn traced_requests_have_their_trace_in_both_modes() {
             .iter()
             .map(|c| c.name().to_string())
             .collect::<Vec<_>>();
-        assert_eq!(cols.iter().any(|c| c == "coordinator_port"), shards == 0, "{cols:?}");
+        assert_eq!(
+            cols.iter().any(|c| c == "coordinator_port"),
+            shards == 0,
+            "{cols:?}"
+        );
         // An untraced request leaves no trace and carries no id.
-        let plain = s.query_unpaged("SELECT v FROM tr.t WHERE k = 1", ()).await.unwrap();
+        let plain = s
+            .query_unpaged("SELECT v FROM tr.t WHERE k = 1", ())
+            .await
+            .unwrap();
         assert_eq!(plain.tracing_id(), None);
     }
 }
@@ -110,7 +126,11 @@ async fn versions_are_realistic_per_mode_and_configurable() {
         .map(|(_, v)| v)
         .collect();
     assert_eq!(cql, [&vec!["3.3.1".to_string()]]);
-    assert!(supported.iter().any(|(k, v)| k == "TABLETS_ROUTING_V1" && v == &[String::new()]));
+    assert!(
+        supported
+            .iter()
+            .any(|(k, v)| k == "TABLETS_ROUTING_V1" && v == &[String::new()])
+    );
     let custom = builder(45)
         .release_version("4.1.3")
         .cql_version("3.4.6")
@@ -135,7 +155,10 @@ async fn roles_are_listed_when_auth_is_on() {
         .await
         .unwrap();
     let mut roles: Vec<(String, bool, bool)> = s
-        .query_unpaged("SELECT role, can_login, is_superuser FROM system_auth.roles", ())
+        .query_unpaged(
+            "SELECT role, can_login, is_superuser FROM system_auth.roles",
+            (),
+        )
         .await
         .unwrap()
         .into_rows_result()
@@ -165,8 +188,12 @@ async fn peers_v2_exists_in_cassandra_mode_only() {
     let c = builder(48).nodes(2).shards(2).start().await.unwrap();
     let mut cl = Client::connect(c.contact_points()[0], 4).await;
     cl.handshake(&[]).await;
-    cl.send(1, common::QUERY, &common::query_body("SELECT * FROM system.peers_v2"))
-        .await;
+    cl.send(
+        1,
+        common::QUERY,
+        &common::query_body("SELECT * FROM system.peers_v2"),
+    )
+    .await;
     // ScyllaDB has no peers_v2: Invalid, as for any unknown table.
     let (code, _) = cl.recv().await.expect("answer").error();
     assert_eq!(code, 0x2200);
@@ -188,7 +215,10 @@ async fn official_driver_routes_by_tablets() {
         .unwrap();
     s.await_schema_agreement().await.unwrap();
     s.refresh_metadata().await.unwrap();
-    let ins = s.prepare("INSERT INTO tab.t (k, v) VALUES (?, ?)").await.unwrap();
+    let ins = s
+        .prepare("INSERT INTO tab.t (k, v) VALUES (?, ?)")
+        .await
+        .unwrap();
     let totals = |c: &Cluster| {
         c.request_stats()
             .iter()
@@ -209,7 +239,10 @@ async fn official_driver_routes_by_tablets() {
         // The driver applies learned tablets asynchronously.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(clean, "the official driver never routed every request to its tablet");
+    assert!(
+        clean,
+        "the official driver never routed every request to its tablet"
+    );
     c.reset_stats();
     for k in 1000..1300i32 {
         s.execute_unpaged(&ins, (k, 1i32)).await.unwrap();

@@ -38,7 +38,9 @@ async fn traced_query_and_prepared_statement_have_their_trace() {
     let (sim, session) = start(Duration::from_millis(40)).await;
     let traced = Query::new("SELECT v FROM tr.t WHERE k = 1").with_tracing(true);
     let result = session.execute(&traced, ()).await.expect("traced query");
-    let id = result.tracing_id().expect("a traced answer carries its tracing id");
+    let id = result
+        .tracing_id()
+        .expect("a traced answer carries its tracing id");
     let fetch = TracingFetch::default()
         .with_attempts(50)
         .with_interval(Duration::from_millis(5));
@@ -78,7 +80,10 @@ async fn traced_query_and_prepared_statement_have_their_trace() {
     let id2 = result.tracing_id().expect("tracing id");
     assert_ne!(id, id2);
     let trace = session.tracing_info_with(id2, fetch).await.expect("trace");
-    assert_eq!(trace.request.as_deref(), Some("Execute CQL3 prepared query"));
+    assert_eq!(
+        trace.request.as_deref(),
+        Some("Execute CQL3 prepared query")
+    );
 
     // Untraced statements carry no id.
     let plain = session
@@ -109,6 +114,12 @@ async fn incomplete_traces_give_up_after_the_attempts() {
     // An id that was never traced: the same.
     let unknown = uuid::Uuid::from_u128(42);
     let err = session.tracing_info(unknown).await.unwrap_err();
-    assert!(matches!(err, TracingInfoError::Incomplete { attempts: 10, .. }));
-    assert!(err.to_string().contains("still incomplete after 10 reads"), "{err}");
+    assert!(matches!(
+        err,
+        TracingInfoError::Incomplete { attempts: 10, .. }
+    ));
+    assert!(
+        err.to_string().contains("still incomplete after 10 reads"),
+        "{err}"
+    );
 }

@@ -14,12 +14,12 @@ use super::Engine;
 use super::schema::{ColumnKind, Keyspace};
 use super::storage::TableData;
 use super::system::{
-    Def, SUPPORTED_FEATURES, SystemTable, bigint, boolean, double, inet, int, put, t, table_columns,
-    text_map, texts, uuid,
+    Def, SUPPORTED_FEATURES, SystemTable, bigint, boolean, double, inet, int, put, t,
+    table_columns, text_map, texts, uuid,
 };
 use super::traces::TraceSession;
-use crate::model::{ClusterView, ColumnType, NodeInfo};
 use crate::engine::schema::TableSchema;
+use crate::model::{ClusterView, ColumnType, NodeInfo};
 
 /// What the emulated server reports about itself, beyond each node's `NodeInfo`.
 #[derive(Debug, Clone)]
@@ -147,7 +147,10 @@ pub(super) fn defs(name: &str, scylla: bool) -> Option<Vec<Def>> {
                 ("range_start", text()),
                 ("range_end", text()),
             ],
-            [("mean_partition_size", BigInt), ("partitions_count", BigInt)],
+            [
+                ("mean_partition_size", BigInt),
+                ("partitions_count", BigInt),
+            ],
         ),
         // SchemaKeyspace.Tables as of 4.0 (allow_auto_snapshot, incremental_backups and
         // memtable came later); ScyllaDB's schema_tables.cc has the pre-4.0 set.
@@ -230,11 +233,7 @@ pub(super) fn defs(name: &str, scylla: bool) -> Option<Vec<Def>> {
             } else {
                 regular.push(("source_port", Int));
             }
-            with_kinds(
-                [("session_id", Uuid)],
-                [("event_id", Timeuuid)],
-                regular,
-            )
+            with_kinds([("session_id", Uuid)], [("event_id", Timeuuid)], regular)
         }
         // AuthKeyspace.Roles (same columns in ScyllaDB).
         ("roles", _) => table_columns(
@@ -347,7 +346,10 @@ pub(super) fn materialize(
                 ("listen_address", inet(n.address)),
                 ("listen_port", int(STORAGE_PORT)),
                 ("native_protocol_version", t("4")),
-                ("partitioner", t("org.apache.cassandra.dht.Murmur3Partitioner")),
+                (
+                    "partitioner",
+                    t("org.apache.cassandra.dht.Murmur3Partitioner"),
+                ),
                 ("rpc_address", inet(n.address)),
                 // SystemKeyspace.persistLocalMetadata: the native transport port.
                 ("rpc_port", int(i32::from(n.port))),
@@ -386,7 +388,10 @@ pub(super) fn materialize(
                         ("is_superuser", boolean(role == "cassandra")),
                         // The hash is not the password's (PasswordAuthenticator keeps a bcrypt
                         // hash; nothing here needs to verify one).
-                        ("salted_hash", t("$2a$10$simulator.hash.not.a.real.bcrypt.value")),
+                        (
+                            "salted_hash",
+                            t("$2a$10$simulator.hash.not.a.real.bcrypt.value"),
+                        ),
                     ],
                 );
             }
@@ -427,7 +432,14 @@ fn trace_rows(which: SystemTable, s: &TableSchema, session: &TraceSession, data:
                 ("coordinator", inet(session.coordinator)),
                 // TraceKeyspace.makeStartSessionMutation: the broadcast (storage) port.
                 ("coordinator_port", int(STORAGE_PORT)),
-                ("duration", if complete { int(session.duration) } else { None }),
+                (
+                    "duration",
+                    if complete {
+                        int(session.duration)
+                    } else {
+                        None
+                    },
+                ),
                 ("parameters", text_map(params)),
                 ("request", t(session.request)),
                 ("started_at", bigint(session.started_at)),
@@ -454,7 +466,12 @@ fn trace_rows(which: SystemTable, s: &TableSchema, session: &TraceSession, data:
 
 /// One row per user table and local primary range (the ranges ending at this node's
 /// tokens), with the partitions stored in that range (`SizeEstimatesRecorder`).
-fn size_estimates(engine: &Engine, s: &TableSchema, cluster: &dyn ClusterView, data: &mut TableData) {
+fn size_estimates(
+    engine: &Engine,
+    s: &TableSchema,
+    cluster: &dyn ClusterView,
+    data: &mut TableData,
+) {
     let local = cluster.local();
     let mut all: Vec<i64> = local.tokens.clone();
     for p in cluster.peers() {
@@ -495,7 +512,10 @@ fn size_estimates(engine: &Engine, s: &TableSchema, cluster: &dyn ClusterView, d
                         ("table_name", t(name)),
                         ("range_start", t(&start.to_string())),
                         ("range_end", t(&end.to_string())),
-                        ("mean_partition_size", bigint(if count > 0 { 64 } else { 0 })),
+                        (
+                            "mean_partition_size",
+                            bigint(if count > 0 { 64 } else { 0 }),
+                        ),
                         ("partitions_count", bigint(count)),
                     ],
                 );
@@ -504,36 +524,38 @@ fn size_estimates(engine: &Engine, s: &TableSchema, cluster: &dyn ClusterView, d
     }
 }
 
+/// A `frozen<map<text, text>>` option of `system_schema.tables`.
+type Options = &'static [(&'static str, &'static str)];
+
 fn table_rows(scylla: bool, s: &TableSchema, ks: &Keyspace, data: &mut TableData) {
     for (name, table) in &ks.tables {
-        let (compaction, compression, speculative): (&[(&str, &str)], &[(&str, &str)], &str) =
-            if scylla {
-                (
-                    &[("class", "SizeTieredCompactionStrategy")],
-                    &[(
-                        "sstable_compression",
-                        "org.apache.cassandra.io.compress.LZ4Compressor",
-                    )],
-                    "99.0PERCENTILE",
-                )
-            } else {
-                // CompactionParams.DEFAULT / CompressionParams.DEFAULT (16 KiB chunks in 4.0).
-                (
-                    &[
-                        (
-                            "class",
-                            "org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy",
-                        ),
-                        ("max_threshold", "32"),
-                        ("min_threshold", "4"),
-                    ],
-                    &[
-                        ("chunk_length_in_kb", "16"),
-                        ("class", "org.apache.cassandra.io.compress.LZ4Compressor"),
-                    ],
-                    "99p",
-                )
-            };
+        let (compaction, compression, speculative): (Options, Options, &str) = if scylla {
+            (
+                &[("class", "SizeTieredCompactionStrategy")],
+                &[(
+                    "sstable_compression",
+                    "org.apache.cassandra.io.compress.LZ4Compressor",
+                )],
+                "99.0PERCENTILE",
+            )
+        } else {
+            // CompactionParams.DEFAULT / CompressionParams.DEFAULT (16 KiB chunks in 4.0).
+            (
+                &[
+                    (
+                        "class",
+                        "org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy",
+                    ),
+                    ("max_threshold", "32"),
+                    ("min_threshold", "4"),
+                ],
+                &[
+                    ("chunk_length_in_kb", "16"),
+                    ("class", "org.apache.cassandra.io.compress.LZ4Compressor"),
+                ],
+                "99p",
+            )
+        };
         let caching = [("keys", "ALL"), ("rows_per_partition", "NONE")];
         let flags: &[&str] = if table.schema().is_counter {
             &["compound", "counter"]

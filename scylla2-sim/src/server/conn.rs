@@ -186,8 +186,7 @@ async fn serve<R, W>(
     wr: W,
     (shard, client): (u32, std::net::IpAddr),
     (tx, rx, events): Channels,
-)
-where
+) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {

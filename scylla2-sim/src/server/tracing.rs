@@ -88,7 +88,12 @@ impl Conn {
             "Native-Transport-Requests-1".to_string()
         };
         let activities = [
-            (t.request.replace("Execute ", "Executing ").replace("Preparing", "Parsing"), 0),
+            (
+                t.request
+                    .replace("Execute ", "Executing ")
+                    .replace("Preparing", "Parsing"),
+                0,
+            ),
             ("Preparing statement".to_string(), elapsed / 3),
             ("Request complete".to_string(), elapsed),
         ];

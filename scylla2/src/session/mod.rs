@@ -21,12 +21,12 @@ use std::time::Duration;
 
 use scylla2_cql::response::result::PagingState;
 
+pub use self::tracing::{TracingEvent, TracingFetch, TracingInfo, TracingInfoError};
 pub use builder::SessionBuilder;
 pub use close::CloseSummary;
 pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
 pub use stats::ConnectionStats;
-pub use self::tracing::{TracingEvent, TracingFetch, TracingInfo, TracingInfoError};
 
 use crate::connection::Connection;
 use crate::error::{ExecuteError, ExecutionError};

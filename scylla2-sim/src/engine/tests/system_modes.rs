@@ -34,12 +34,19 @@ fn local_has_the_columns_of_the_server_emulated() {
     }
     assert!(!cols.iter().any(|n| n == "supported_features"));
     let r = e.rows("SELECT broadcast_port, listen_port, rpc_port, cql_version FROM system.local");
-    assert_eq!(r.rows, vec![vec![ci(7000), ci(7000), ci(9042), ct("3.4.5")]]);
+    assert_eq!(
+        r.rows,
+        vec![vec![ci(7000), ci(7000), ci(9042), ct("3.4.5")]]
+    );
     // ScyllaDB's system.local: supported_features, no 4.0 ports.
     let mut e = env_in(true, 3);
     let cols = names(&e.rows("SELECT * FROM system.local"));
     assert!(cols.iter().any(|n| n == "supported_features"));
-    assert!(!cols.iter().any(|n| n == "broadcast_port" || n == "rpc_port"));
+    assert!(
+        !cols
+            .iter()
+            .any(|n| n == "broadcast_port" || n == "rpc_port")
+    );
     assert!(!names(&e.rows("SELECT * FROM system.peers")).is_empty());
 }
 
@@ -47,11 +54,16 @@ fn local_has_the_columns_of_the_server_emulated() {
 fn peers_v2_exists_in_cassandra_mode_only() {
     // Cassandra 4.0 SystemKeyspace.PeersV2: keyed by (peer, peer_port), native address/port.
     let mut e = env_in(false, 3);
-    let r = e.rows("SELECT peer, peer_port, native_address, native_port, host_id FROM system.peers_v2");
+    let r =
+        e.rows("SELECT peer, peer_port, native_address, native_port, host_id FROM system.peers_v2");
     assert_eq!(r.rows.len(), 2);
     let peers = e.rows("SELECT peer, host_id FROM system.peers");
     for (v2, v1) in r.rows.iter().zip(&peers.rows) {
-        assert_eq!((&v2[0], &v2[4]), (&v1[0], &v1[1]), "same peers, same host ids");
+        assert_eq!(
+            (&v2[0], &v2[4]),
+            (&v1[0], &v1[1]),
+            "same peers, same host ids"
+        );
         assert_eq!(v2[0], v2[2], "native_address is the peer's address");
         assert_eq!((v2[1].clone(), v2[3].clone()), (ci(7000), ci(9042)));
     }
@@ -102,7 +114,13 @@ fn schema_tables_options_follow_the_server() {
     assert_eq!(&row[..3], &[ct("99p"), ct("99p"), ct("BLOCKING")]);
     let compression = row[3].as_deref().expect("compression");
     assert!(compression.windows(2).any(|w| w == b"16"));
-    assert!(row[4].as_deref().expect("compaction").windows(13).any(|w| w == b"min_threshold"));
+    assert!(
+        row[4]
+            .as_deref()
+            .expect("compaction")
+            .windows(13)
+            .any(|w| w == b"min_threshold")
+    );
     // ScyllaDB: no 4.0-only columns, its own speculative_retry and compression keys.
     let mut e = env_in(true, 1);
     e.q("CREATE TABLE o (k int PRIMARY KEY)");
@@ -128,11 +146,26 @@ fn tablets_option_per_mode() {
     assert!(r.rows.contains(&vec![ct("ks"), None]));
     // 5 rounds up to 8 tablets splitting the ring evenly.
     let nodes = e.cluster.nodes.clone();
-    let first = e.engine.tablet("tk", "t", i64::MIN + 1, &nodes).expect("tablet");
-    assert_eq!((first.first_token, first.last_token), (i64::MIN, i64::MIN / 4 * 3 - 1));
-    let last = e.engine.tablet("tk", "t", i64::MAX, &nodes).expect("tablet");
-    assert_eq!((last.first_token, last.last_token), (3 * (1i64 << 61) - 1, i64::MAX));
-    assert!(e.engine.tablet("ks", "t", 0, &nodes).is_none(), "vnode keyspace");
+    let first = e
+        .engine
+        .tablet("tk", "t", i64::MIN + 1, &nodes)
+        .expect("tablet");
+    assert_eq!(
+        (first.first_token, first.last_token),
+        (i64::MIN, i64::MIN / 4 * 3 - 1)
+    );
+    let last = e
+        .engine
+        .tablet("tk", "t", i64::MAX, &nodes)
+        .expect("tablet");
+    assert_eq!(
+        (last.first_token, last.last_token),
+        (3 * (1i64 << 61) - 1, i64::MAX)
+    );
+    assert!(
+        e.engine.tablet("ks", "t", 0, &nodes).is_none(),
+        "vnode keyspace"
+    );
     // ks_prop_defs::get_initial_tablets wording for bad options.
     let bad = e.try_q(
         "CREATE KEYSPACE tb WITH replication = {'class': 'NetworkTopologyStrategy', \
@@ -161,7 +194,10 @@ fn tablets_option_per_mode() {
             &nodes,
         )
         .expect("moves");
-    assert_eq!(e.engine.tablet("tk", "t", 0, &nodes).expect("t").replicas[0].node, 2);
+    assert_eq!(
+        e.engine.tablet("tk", "t", 0, &nodes).expect("t").replicas[0].node,
+        2
+    );
     e.q("DROP TABLE tk.t");
     e.q("CREATE TABLE tk.t (k int PRIMARY KEY)");
     let fresh = e.engine.tablet("tk", "t", 0, &nodes).expect("t");
@@ -170,7 +206,11 @@ fn tablets_option_per_mode() {
 
 /// The tablet of `token` in a fresh map of `tk.t`.
 fn first_map_tablet(e: &Env, token: i64) -> tablets::TabletInfo {
-    let map = tablets::TabletMap::new(5, &ring::Replication::NetworkTopology(vec![("*".into(), 1)]), &e.cluster.nodes);
+    let map = tablets::TabletMap::new(
+        5,
+        &ring::Replication::NetworkTopology(vec![("*".into(), 1)]),
+        &e.cluster.nodes,
+    );
     map.info(token)
 }
 
@@ -188,8 +228,16 @@ fn roles_show_the_identity() {
     assert_eq!(
         rows,
         vec![
-            vec![ct("app"), Some(Bytes::from_static(&[1])), Some(Bytes::from_static(&[0]))],
-            vec![ct("cassandra"), Some(Bytes::from_static(&[1])), Some(Bytes::from_static(&[1]))],
+            vec![
+                ct("app"),
+                Some(Bytes::from_static(&[1])),
+                Some(Bytes::from_static(&[0]))
+            ],
+            vec![
+                ct("cassandra"),
+                Some(Bytes::from_static(&[1])),
+                Some(Bytes::from_static(&[1]))
+            ],
         ]
     );
 }
