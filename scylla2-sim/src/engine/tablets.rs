@@ -152,13 +152,29 @@ fn place(i: usize, replication: &Replication, nodes: &[NodeInfo]) -> Vec<TabletR
     }
 }
 
-/// Every table's tablet map, by (keyspace, table).
+/// Every table's tablet map, by keyspace then table (looked up by `&str`: no allocation
+/// on the request path once a map exists).
 #[derive(Debug, Default)]
 pub(crate) struct Tablets {
-    maps: HashMap<(String, String), Arc<TabletMap>>,
+    maps: HashMap<String, HashMap<String, Arc<TabletMap>>>,
 }
 
 impl Tablets {
+    /// The map of a table, made with `make` when missing (allocates the names: not on the
+    /// path of an existing map).
+    fn entry(
+        &mut self,
+        keyspace: &str,
+        table: &str,
+        make: impl FnOnce() -> TabletMap,
+    ) -> &mut Arc<TabletMap> {
+        self.maps
+            .entry(keyspace.to_string())
+            .or_default()
+            .entry(table.to_string())
+            .or_insert_with(|| Arc::new(make()))
+    }
+
     /// The map of a table, made on first use with `make`.
     pub(crate) fn get_or_make(
         &mut self,
@@ -166,10 +182,10 @@ impl Tablets {
         table: &str,
         make: impl FnOnce() -> TabletMap,
     ) -> Arc<TabletMap> {
-        self.maps
-            .entry((keyspace.to_string(), table.to_string()))
-            .or_insert_with(|| Arc::new(make()))
-            .clone()
+        if let Some(map) = self.maps.get(keyspace).and_then(|t| t.get(table)) {
+            return map.clone();
+        }
+        self.entry(keyspace, table, make).clone()
     }
 
     /// Replaces the replicas of the tablet of `token`.
@@ -181,16 +197,15 @@ impl Tablets {
         replicas: Vec<TabletReplica>,
         make: impl FnOnce() -> TabletMap,
     ) {
-        let map = self
-            .maps
-            .entry((keyspace.to_string(), table.to_string()))
-            .or_insert_with(|| Arc::new(make()));
-        Arc::make_mut(map).set_replicas(token, replicas);
+        Arc::make_mut(self.entry(keyspace, table, make)).set_replicas(token, replicas);
     }
 
     /// Forgets the maps of tables `exists` says are gone (dropped tables and keyspaces).
     pub(crate) fn retain(&mut self, exists: impl Fn(&str, &str) -> bool) {
-        self.maps.retain(|(ks, t), _| exists(ks, t));
+        for (ks, tables) in &mut self.maps {
+            tables.retain(|t, _| exists(ks, t));
+        }
+        self.maps.retain(|_, tables| !tables.is_empty());
     }
 }
 
