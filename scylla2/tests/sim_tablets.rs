@@ -114,6 +114,26 @@ async fn requests_land_on_the_tablet_replica_after_learning() {
         got.len() > 3,
         "tablets spread over nodes and shards: {got:?}"
     );
+    // The payloads name replicas by the host ids system.local / system.peers show (the
+    // driver could only route by them because they agree; checked directly here).
+    // Whichever node answers, each (address, host id) it shows is the simulator's.
+    let nodes: Vec<(std::net::IpAddr, uuid::Uuid)> =
+        sim.nodes().iter().map(|n| (n.address, n.host_id)).collect();
+    for q in [
+        "SELECT rpc_address, host_id FROM system.local",
+        "SELECT peer, host_id FROM system.peers",
+    ] {
+        let result = session.execute(q, ()).await.expect(q);
+        let mut rows = 0;
+        for row in result
+            .rows::<(std::net::IpAddr, uuid::Uuid)>()
+            .expect("rows")
+        {
+            assert!(nodes.contains(&row.expect("row")), "{q}");
+            rows += 1;
+        }
+        assert!(rows >= 1, "{q}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
