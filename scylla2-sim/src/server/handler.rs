@@ -123,6 +123,10 @@ impl Conn {
                 op,
                 request::OP_QUERY | request::OP_PREPARE | request::OP_EXECUTE | request::OP_BATCH
             );
+        if self.trace {
+            // Every answer to this request (an error too) carries this id.
+            self.trace_id = response::time_uuid();
+        }
         let allowed = match self.phase {
             Phase::AwaitStartup => matches!(op, request::OP_OPTIONS | request::OP_STARTUP),
             Phase::Authenticating => {

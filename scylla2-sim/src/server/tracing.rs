@@ -38,9 +38,9 @@ fn consistency_name(code: u16) -> &'static str {
 }
 
 impl Conn {
-    /// Starts the trace of `req`: picks its tracing id and notes its parameters.
-    pub(super) fn trace_begin(&mut self, req: &Request) -> PendingTrace {
-        self.trace_id = response::time_uuid();
+    /// Starts the trace of `req` (whose tracing id was picked when its flags were read):
+    /// notes its parameters.
+    pub(super) fn trace_begin(&self, req: &Request) -> PendingTrace {
         let (request, params) = match req {
             Request::Query { params, .. } => ("Execute CQL3 query", Some(params)),
             Request::Execute { params, .. } => ("Execute CQL3 prepared query", Some(params)),
