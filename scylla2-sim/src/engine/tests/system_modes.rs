@@ -171,6 +171,22 @@ fn tablets_option_per_mode() {
         e.engine.tablet("ks", "t", 0, &nodes).is_none(),
         "vnode keyspace"
     );
+    // Without 'initial': scylla_keyspaces shows 0 (ks_prop_defs::get_initial_tablets) and
+    // the table gets one tablet per shard of the cluster (3 nodes × 2), rounded up to 8.
+    e.q(
+        "CREATE KEYSPACE ta WITH replication = {'class': 'NetworkTopologyStrategy', \
+         'replication_factor': 1} AND tablets = {'enabled': true}",
+    );
+    e.q("CREATE TABLE ta.t (k int PRIMARY KEY)");
+    let r = e.rows(
+        "SELECT initial_tablets FROM system_schema.scylla_keyspaces WHERE keyspace_name = 'ta'",
+    );
+    assert_eq!(r.rows, vec![vec![ci(0)]]);
+    let auto = e
+        .engine
+        .tablet("ta", "t", i64::MIN + 1, &nodes)
+        .expect("tablet");
+    assert_eq!(auto.last_token, i64::MIN / 4 * 3 - 1);
     // ks_prop_defs::get_initial_tablets wording for bad options.
     let bad = e.try_q(
         "CREATE KEYSPACE tb WITH replication = {'class': 'NetworkTopologyStrategy', \
