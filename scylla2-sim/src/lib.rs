@@ -15,6 +15,10 @@
 //! shard the QUERY/EXECUTE/BATCH received, those with a routing token, and those that landed
 //! on a replica AND on the shard owning the token. Faults: [`Cluster::inject`] with a
 //! [`FaultRule`], plus stop / start / pause / delay / drop-connection methods on [`Cluster`].
+//! With shards the cluster answers as ScyllaDB (its system tables, extensions, and tablets:
+//! keyspaces `WITH tablets = {'enabled': true}`, [`Cluster::tablet`], [`Cluster::move_tablet`],
+//! `tablets-routing-v1` payloads for misrouted requests); without, as Apache Cassandra 4.0.
+//! Traced requests are readable in `system_traces` ([`ClusterBuilder::trace_delay`]).
 //! The `scylla2-sim` binary serves a cluster from the command line.
 #![warn(missing_docs)]
 

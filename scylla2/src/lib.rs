@@ -132,6 +132,9 @@ pub use scylla2_cql::value::{
 pub use scylla2_cql::{Consistency, ProtocolVersion, SerialConsistency};
 /// Derive macros for rows, bound values and user-defined types (see the crate docs above).
 pub use scylla2_macros::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
-pub use session::{CloseSummary, ConnectionStats, Session, SessionBuilder};
+pub use session::{
+    CloseSummary, ConnectionStats, Session, SessionBuilder, TracingEvent, TracingFetch,
+    TracingInfo, TracingInfoError,
+};
 pub use statement::batch::BatchEntry;
 pub use statement::{Batch, PreparedStatement, Query, Statement, StatementOptions};

@@ -26,8 +26,11 @@ pub mod ring;
 pub mod schema;
 pub mod storage;
 pub mod system;
+pub mod system_tables;
+pub mod tablets;
 #[cfg(test)]
 mod tests;
+pub mod traces;
 pub mod types;
 
 use std::collections::HashMap;
@@ -108,6 +111,14 @@ type QueryCache = HashMap<(Option<String>, String), Arc<Prepared>>;
 pub(crate) struct Inner {
     pub(crate) schema: RwLock<Schema>,
     cache: Mutex<QueryCache>,
+    /// ScyllaDB mode (the cluster has shards): `tablets` keyspace option, system tables.
+    pub(crate) scylla: std::sync::atomic::AtomicBool,
+    /// Tablet maps of the tables of tablet keyspaces.
+    pub(crate) tablets: Mutex<tablets::Tablets>,
+    /// CQL version and roles the system tables show.
+    pub(crate) identity: RwLock<system_tables::Identity>,
+    /// Traces of traced requests.
+    pub(crate) traces: Mutex<traces::Traces>,
 }
 
 /// The cluster-wide engine; cheap to clone (shared state).
@@ -133,11 +144,15 @@ const QUERY_CACHE_LIMIT: usize = 4096;
 impl Engine {
     /// A new engine with the system keyspaces.
     pub fn new() -> Self {
-        let schema = system::initial_schema();
+        let schema = system::initial_schema(false);
         Engine {
             inner: Arc::new(Inner {
                 schema: RwLock::new(schema),
                 cache: Mutex::new(HashMap::new()),
+                scylla: std::sync::atomic::AtomicBool::new(false),
+                tablets: Mutex::new(tablets::Tablets::default()),
+                identity: RwLock::new(system_tables::Identity::default()),
+                traces: Mutex::new(traces::Traces::default()),
             }),
         }
     }
@@ -396,6 +411,22 @@ impl Engine {
         Some((ks, murmur3_token(&key)))
     }
 
+    /// (keyspace, table, token) a prepared statement targets with these values, when its
+    /// whole partition key is bound (ScyllaDB's `_may_use_token_aware_routing`).
+    pub fn routing_target<'s>(
+        &self,
+        stmt: &'s Prepared,
+        params: &QueryParams,
+    ) -> Option<(Arc<str>, &'s str, i64)> {
+        let table = match &stmt.plan {
+            Plan::Write(w) => w.table_name(),
+            Plan::Select(s) => s.table_name(),
+            _ => return None,
+        };
+        let (ks, token) = self.routing_token(stmt, params)?;
+        Some((ks, table, token))
+    }
+
     /// Replica node indexes of `token` in `keyspace` among `nodes`.
     pub fn replicas(&self, keyspace: &str, token: i64, nodes: &[NodeInfo]) -> Vec<usize> {
         let replication = match self.schema_read().keyspaces.get(keyspace) {
@@ -408,6 +439,24 @@ impl Engine {
     /// The current schema version.
     pub fn schema_version(&self) -> Uuid {
         self.schema_read().version
+    }
+
+    /// What the system tables report about the server (CQL version, roles).
+    pub fn identity(&self) -> system_tables::Identity {
+        self.inner
+            .identity
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets what the system tables report about the server.
+    pub fn set_identity(&self, identity: system_tables::Identity) {
+        *self
+            .inner
+            .identity
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = identity;
     }
 }
 

@@ -279,6 +279,8 @@ pub struct Keyspace {
     pub tables: BTreeMap<String, Arc<Table>>,
     /// User types in creation order.
     pub types: Vec<(String, UserType)>,
+    /// ScyllaDB tablets: `Some(initial tablet count, 0 = automatic)` when enabled.
+    pub tablets: Option<usize>,
 }
 
 /// Every keyspace.

@@ -315,6 +315,15 @@ impl TableData {
             .filter_map(|(t, k)| self.map.get(&k[..]).map(|p| (*t, k, &**p)))
     }
 
+    /// The token of every partition, merged into the scan index or not (statistics).
+    pub fn partition_tokens(&self) -> impl Iterator<Item = i64> + '_ {
+        self.index
+            .iter()
+            .chain(&self.pending)
+            .filter(|(_, k)| self.map.contains_key(&k[..]))
+            .map(|(t, _)| *t)
+    }
+
     /// Removes every partition.
     pub fn clear(&mut self) {
         self.map.clear();

@@ -17,7 +17,7 @@ use super::storage::{Partition, TableData, WriteCtx};
 use super::types::names::type_name;
 use super::types::order::encode_component;
 use super::types::write_collection;
-use crate::model::{ClusterView, ColumnType, NodeInfo, SimError};
+use crate::model::{ClusterView, ColumnType, SimError};
 
 /// A system table computed on read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,18 @@ pub enum SystemTable {
     Empty,
     /// system_sim.requests.
     Requests,
+    /// system.peers_v2 (Cassandra mode).
+    PeersV2,
+    /// system.size_estimates.
+    SizeEstimates,
+    /// system_traces.sessions.
+    TraceSessions,
+    /// system_traces.events.
+    TraceEvents,
+    /// system_auth.roles.
+    Roles,
+    /// system_schema.scylla_keyspaces (ScyllaDB mode).
+    ScyllaKeyspaces,
 }
 
 /// Whether a keyspace is a system keyspace (not user-modifiable).
@@ -68,10 +80,10 @@ fn frozen_list() -> ColumnType {
     ColumnType::List(Box::new(text()), true)
 }
 
-type Def = (&'static str, ColumnType, ColumnKind);
+pub(super) type Def = (&'static str, ColumnType, ColumnKind);
 
 /// The columns of a table in declaration order: partition key, clustering, then regular.
-fn table_columns<const P: usize, const C: usize, const R: usize>(
+pub(super) fn table_columns<const P: usize, const C: usize, const R: usize>(
     pk: [(&'static str, ColumnType); P],
     ck: [(&'static str, ColumnType); C],
     regular: [(&'static str, ColumnType); R],
@@ -92,76 +104,16 @@ fn by_keyspace<const C: usize, const R: usize>(
     table_columns([("keyspace_name", text())], ck, regular)
 }
 
-fn defs(which: &str) -> Vec<Def> {
-    let tokens = ColumnType::Set(Box::new(text()), false);
+fn defs(which: &str, scylla: bool) -> Vec<Def> {
+    if let Some(d) = super::system_tables::defs(which, scylla) {
+        return d;
+    }
     match which {
-        "local" => table_columns(
-            [("key", text())],
-            [],
-            [
-                ("bootstrapped", text()),
-                ("broadcast_address", ColumnType::Inet),
-                ("cluster_name", text()),
-                ("cql_version", text()),
-                ("data_center", text()),
-                ("gossip_generation", ColumnType::Int),
-                ("host_id", ColumnType::Uuid),
-                ("listen_address", ColumnType::Inet),
-                ("native_protocol_version", text()),
-                ("partitioner", text()),
-                ("rack", text()),
-                ("release_version", text()),
-                ("rpc_address", ColumnType::Inet),
-                ("schema_version", ColumnType::Uuid),
-                ("supported_features", text()),
-                ("tokens", tokens),
-            ],
-        ),
-        "peers" => table_columns(
-            [("peer", ColumnType::Inet)],
-            [],
-            [
-                ("data_center", text()),
-                ("host_id", ColumnType::Uuid),
-                ("preferred_ip", ColumnType::Inet),
-                ("rack", text()),
-                ("release_version", text()),
-                ("rpc_address", ColumnType::Inet),
-                ("schema_version", ColumnType::Uuid),
-                ("supported_features", text()),
-                ("tokens", tokens),
-            ],
-        ),
         "keyspaces" => by_keyspace(
             [],
             [
                 ("durable_writes", ColumnType::Boolean),
                 ("replication", frozen_map()),
-            ],
-        ),
-        "tables" => by_keyspace(
-            [("table_name", text())],
-            [
-                ("bloom_filter_fp_chance", ColumnType::Double),
-                ("caching", frozen_map()),
-                ("comment", text()),
-                ("compaction", frozen_map()),
-                ("compression", frozen_map()),
-                ("crc_check_chance", ColumnType::Double),
-                ("dclocal_read_repair_chance", ColumnType::Double),
-                ("default_time_to_live", ColumnType::Int),
-                (
-                    "extensions",
-                    ColumnType::Map(Box::new(text()), Box::new(ColumnType::Blob), true),
-                ),
-                ("flags", ColumnType::Set(Box::new(text()), true)),
-                ("gc_grace_seconds", ColumnType::Int),
-                ("id", ColumnType::Uuid),
-                ("max_index_interval", ColumnType::Int),
-                ("memtable_flush_period_in_ms", ColumnType::Int),
-                ("min_index_interval", ColumnType::Int),
-                ("read_repair_chance", ColumnType::Double),
-                ("speculative_retry", text()),
             ],
         ),
         "columns" => by_keyspace(
@@ -239,10 +191,10 @@ fn defs(which: &str) -> Vec<Def> {
     }
 }
 
-fn make_table(ks: &Arc<str>, name: &str, which: SystemTable) -> Arc<Table> {
+fn make_table(ks: &Arc<str>, name: &str, which: SystemTable, scylla: bool) -> Arc<Table> {
     let mut pk = 0;
     let mut ck = 0;
-    let columns = defs(name)
+    let columns = defs(name, scylla)
         .into_iter()
         .map(|(n, typ, kind)| {
             let position = match kind {
@@ -272,7 +224,7 @@ fn make_table(ks: &Arc<str>, name: &str, which: SystemTable) -> Arc<Table> {
     ))
 }
 
-fn system_keyspace(name: &str, tables: &[(&str, SystemTable)]) -> Keyspace {
+fn system_keyspace(name: &str, tables: &[(&str, SystemTable)], scylla: bool) -> Keyspace {
     let ks: Arc<str> = Arc::from(name);
     let mut map = BTreeMap::new();
     map.insert(
@@ -286,74 +238,84 @@ fn system_keyspace(name: &str, tables: &[(&str, SystemTable)]) -> Keyspace {
         durable_writes: true,
         tables: tables
             .iter()
-            .map(|(n, w)| (n.to_string(), make_table(&ks, n, *w)))
+            .map(|(n, w)| (n.to_string(), make_table(&ks, n, *w, scylla)))
             .collect(),
         types: Vec::new(),
+        tablets: None,
     }
 }
 
-/// The schema at start: the system keyspaces.
-pub fn initial_schema() -> Schema {
-    use SystemTable::*;
+/// The schema at start: the system keyspaces of Apache Cassandra 4.0 (`scylla` false) or
+/// ScyllaDB.
+pub fn initial_schema(scylla: bool) -> Schema {
     let mut s = Schema::default();
-    let kss = [
-        system_keyspace("system", &[("local", Local), ("peers", Peers)]),
-        system_keyspace(
-            "system_schema",
-            &[
-                ("keyspaces", Keyspaces),
-                ("tables", Tables),
-                ("columns", Columns),
-                ("types", Types),
-                ("views", Empty),
-                ("functions", Empty),
-                ("aggregates", Empty),
-                ("triggers", Empty),
-                ("indexes", Indexes),
-                ("dropped_columns", Empty),
-            ],
-        ),
-        system_keyspace("system_sim", &[("requests", Requests)]),
-    ];
-    for ks in kss {
+    for ks in system_keyspaces(scylla) {
         s.keyspaces.insert(ks.name.to_string(), ks);
     }
     s.version = uuid::Uuid::from_u64_pair(0x005c_11a2_0000_0001, 1);
     s
 }
 
-fn t(s: &str) -> Option<Bytes> {
+/// The system keyspaces of one server.
+pub(super) fn system_keyspaces(scylla: bool) -> Vec<Keyspace> {
+    use SystemTable::*;
+    let mut tables: BTreeMap<&str, Vec<(&str, SystemTable)>> = BTreeMap::new();
+    for (ks, t, w) in super::system_tables::mode_tables(scylla) {
+        tables.entry(ks).or_default().push((t, w));
+    }
+    tables.entry("system_schema").or_default().extend([
+        ("keyspaces", Keyspaces),
+        ("columns", Columns),
+        ("types", Types),
+        ("views", Empty),
+        ("functions", Empty),
+        ("aggregates", Empty),
+        ("triggers", Empty),
+        ("indexes", Indexes),
+        ("dropped_columns", Empty),
+    ]);
+    tables
+        .entry("system_sim")
+        .or_default()
+        .push(("requests", Requests));
+    tables
+        .into_iter()
+        .map(|(ks, t)| system_keyspace(ks, &t, scylla))
+        .collect()
+}
+
+pub(super) fn t(s: &str) -> Option<Bytes> {
     Some(Bytes::copy_from_slice(s.as_bytes()))
 }
-fn inet(a: IpAddr) -> Option<Bytes> {
+pub(super) fn inet(a: IpAddr) -> Option<Bytes> {
     Some(match a {
         IpAddr::V4(a) => Bytes::copy_from_slice(&a.octets()),
         IpAddr::V6(a) => Bytes::copy_from_slice(&a.octets()),
     })
 }
-fn uuid(u: uuid::Uuid) -> Option<Bytes> {
+pub(super) fn uuid(u: uuid::Uuid) -> Option<Bytes> {
     Some(Bytes::copy_from_slice(u.as_bytes()))
 }
-fn int(v: i32) -> Option<Bytes> {
+pub(super) fn int(v: i32) -> Option<Bytes> {
     Some(Bytes::copy_from_slice(&v.to_be_bytes()))
 }
-fn bigint(v: i64) -> Option<Bytes> {
+pub(super) fn bigint(v: i64) -> Option<Bytes> {
     Some(Bytes::copy_from_slice(&v.to_be_bytes()))
 }
-fn double(v: f64) -> Option<Bytes> {
+pub(super) fn double(v: f64) -> Option<Bytes> {
     Some(Bytes::copy_from_slice(&v.to_be_bytes()))
 }
-fn boolean(v: bool) -> Option<Bytes> {
+pub(super) fn boolean(v: bool) -> Option<Bytes> {
     Some(Bytes::copy_from_slice(&[u8::from(v)]))
 }
-fn texts<'a>(items: impl ExactSizeIterator<Item = &'a str>) -> Option<Bytes> {
+pub(super) fn texts<'a>(items: impl ExactSizeIterator<Item = &'a str>) -> Option<Bytes> {
     let n = items.len();
     Some(Bytes::from(write_collection(
         n,
         items.map(|s| Some(s.as_bytes())),
     )))
 }
-fn text_map<'a>(m: impl ExactSizeIterator<Item = (&'a str, &'a str)>) -> Option<Bytes> {
+pub(super) fn text_map<'a>(m: impl ExactSizeIterator<Item = (&'a str, &'a str)>) -> Option<Bytes> {
     let mut out = (m.len() as i32).to_be_bytes().to_vec();
     for (k, v) in m {
         super::types::write_value(&mut out, Some(k.as_bytes()));
@@ -363,7 +325,7 @@ fn text_map<'a>(m: impl ExactSizeIterator<Item = (&'a str, &'a str)>) -> Option<
 }
 
 /// Inserts a row given values for every column in declaration order.
-fn put(data: &mut TableData, s: &TableSchema, values: Vec<Option<Bytes>>) {
+pub(super) fn put(data: &mut TableData, s: &TableSchema, values: Vec<Option<Bytes>>) {
     let pk: Vec<Bytes> =
         s.pk.iter()
             .map(|i| values[*i].clone().unwrap_or_default())
@@ -392,29 +354,6 @@ fn put(data: &mut TableData, s: &TableSchema, values: Vec<Option<Bytes>>) {
     }
 }
 
-/// A node's schema version; a nil version (not filled by the server) means the current one.
-fn version(n: &NodeInfo, engine: &Engine) -> uuid::Uuid {
-    if n.schema_version.is_nil() {
-        engine.schema_version()
-    } else {
-        n.schema_version
-    }
-}
-
-/// The columns system.local and system.peers both end with: rack, release_version,
-/// rpc_address, schema_version, supported_features and tokens.
-fn node_columns(n: &NodeInfo, engine: &Engine) -> [Option<Bytes>; 6] {
-    let tokens: Vec<String> = n.tokens.iter().map(i64::to_string).collect();
-    [
-        t(&n.rack),
-        t(&n.release_version),
-        inet(n.address),
-        uuid(version(n, engine)),
-        t(SUPPORTED_FEATURES),
-        texts(tokens.iter().map(String::as_str)),
-    ]
-}
-
 /// Computes the rows of a system table.
 pub fn materialize(
     engine: &Engine,
@@ -423,47 +362,11 @@ pub fn materialize(
     cluster: &dyn ClusterView,
 ) -> Result<TableData, SimError> {
     let mut data = TableData::default();
+    if super::system_tables::materialize(engine, which, s, cluster, &mut data) {
+        data.merge();
+        return Ok(data);
+    }
     match which {
-        SystemTable::Local => {
-            let n = cluster.local();
-            put(
-                &mut data,
-                s,
-                [
-                    t("local"),
-                    t("COMPLETED"),
-                    inet(n.address),
-                    t("Test Cluster"),
-                    t("3.3.1"),
-                    t(&n.datacenter),
-                    int(1),
-                    uuid(n.host_id),
-                    inet(n.address),
-                    t("4"),
-                    t("org.apache.cassandra.dht.Murmur3Partitioner"),
-                ]
-                .into_iter()
-                .chain(node_columns(&n, engine))
-                .collect(),
-            );
-        }
-        SystemTable::Peers => {
-            for n in cluster.peers() {
-                put(
-                    &mut data,
-                    s,
-                    [
-                        inet(n.address),
-                        t(&n.datacenter),
-                        uuid(n.host_id),
-                        inet(n.address),
-                    ]
-                    .into_iter()
-                    .chain(node_columns(&n, engine))
-                    .collect(),
-                );
-            }
-        }
         SystemTable::Requests => {
             for r in cluster.request_stats() {
                 put(
@@ -479,9 +382,7 @@ pub fn materialize(
                 );
             }
         }
-        SystemTable::Empty => {}
         SystemTable::Keyspaces
-        | SystemTable::Tables
         | SystemTable::Columns
         | SystemTable::Types
         | SystemTable::Indexes => {
@@ -490,6 +391,7 @@ pub fn materialize(
                 schema_rows(&mut data, s, which, ks);
             }
         }
+        _ => {}
     }
     data.merge();
     Ok(data)
@@ -521,44 +423,6 @@ fn schema_rows(data: &mut TableData, s: &TableSchema, which: SystemTable, ks: &K
                         t(name),
                         texts(ut.fields.iter().map(|(n, _)| n.as_str())),
                         texts(types.iter().map(String::as_str)),
-                    ],
-                );
-            }
-        }
-        SystemTable::Tables => {
-            for (name, table) in &ks.tables {
-                let caching = [("keys", "ALL"), ("rows_per_partition", "NONE")];
-                let compaction = [(
-                    "class",
-                    "org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy",
-                )];
-                let compression = [
-                    ("chunk_length_in_kb", "64"),
-                    ("class", "org.apache.cassandra.io.compress.LZ4Compressor"),
-                ];
-                put(
-                    data,
-                    s,
-                    vec![
-                        t(&ks.name),
-                        t(name),
-                        double(0.01),
-                        text_map(caching.into_iter()),
-                        t(""),
-                        text_map(compaction.into_iter()),
-                        text_map(compression.into_iter()),
-                        double(1.0),
-                        double(0.0),
-                        int(table.default_ttl.load(std::sync::atomic::Ordering::Relaxed)),
-                        Some(Bytes::from_static(&[0, 0, 0, 0])),
-                        texts(["compound"].into_iter()),
-                        int(864_000),
-                        uuid(table.id),
-                        int(2048),
-                        int(0),
-                        int(128),
-                        double(0.0),
-                        t("99PERCENTILE"),
                     ],
                 );
             }

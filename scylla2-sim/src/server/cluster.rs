@@ -35,6 +35,9 @@ pub enum StartError {
     /// No node with that index.
     #[error("no node {0}")]
     NoSuchNode(usize),
+    /// A tablet could not be moved (unknown table, or its keyspace does not use tablets).
+    #[error("cannot move the tablet: {0}")]
+    Tablet(String),
     /// The TLS configuration could not be used.
     #[error("TLS: {0}")]
     Tls(#[from] super::tls::SimTlsError),
@@ -49,7 +52,12 @@ pub(crate) struct Config {
     pub shard_aware: bool,
     pub max_version: u8,
     pub users: Option<Vec<(String, String)>>,
-    pub release_version: String,
+    /// `release_version` of the system tables; None: per mode (see `ClusterBuilder`).
+    pub release_version: Option<String>,
+    /// `cql_version` of `system.local` and SUPPORTED; None: per mode.
+    pub cql_version: Option<String>,
+    /// How long a trace's `duration` stays null.
+    pub trace_delay: Duration,
     pub tokens_per_node: usize,
     pub seed: u64,
     pub base_ip: Ipv4Addr,
@@ -140,9 +148,24 @@ impl ClusterBuilder {
         self.config.tls = Some(tls);
         self
     }
-    /// `release_version` shown in system tables.
+    /// `release_version` shown in system tables. Default per mode: "4.0.0" in Cassandra mode;
+    /// "3.0.8" in ScyllaDB mode, the Cassandra-compatible version ScyllaDB reports there
+    /// (`version::release()` keeps its own version elsewhere).
     pub fn release_version(mut self, v: impl Into<String>) -> Self {
-        self.config.release_version = v.into();
+        self.config.release_version = Some(v.into());
+        self
+    }
+    /// CQL version of `system.local.cql_version` and SUPPORTED `CQL_VERSION`. Default per
+    /// mode: "3.4.5" (Cassandra 4.0's `QueryProcessor.CQL_VERSION`), "3.3.1" (ScyllaDB's
+    /// `query_processor::CQL_VERSION`).
+    pub fn cql_version(mut self, v: impl Into<String>) -> Self {
+        self.config.cql_version = Some(v.into());
+        self
+    }
+    /// Keeps a trace's `system_traces.sessions.duration` null for this long after the traced
+    /// request was answered, as a real node still writing the trace does (default zero).
+    pub fn trace_delay(mut self, delay: Duration) -> Self {
+        self.config.trace_delay = delay;
         self
     }
 
@@ -160,9 +183,36 @@ impl ClusterBuilder {
         {
             return Err(StartError::Config("address range overflows"));
         }
+        let scylla = self.config.shards > 0;
+        let mut config = self.config.clone();
+        let (release, cql) = if scylla {
+            ("3.0.8", "3.3.1")
+        } else {
+            ("4.0.0", "3.4.5")
+        };
+        config.release_version.get_or_insert_with(|| release.into());
+        config.cql_version.get_or_insert_with(|| cql.into());
+        let engine = Engine::new();
+        engine.set_scylla_mode(scylla);
+        engine.set_trace_delay(config.trace_delay);
+        // AuthKeyspace / CassandraRoleManager: the default superuser `cassandra` and the users.
+        let roles = match &config.users {
+            Some(users) => std::iter::once("cassandra".to_string())
+                .chain(users.iter().map(|(u, _)| u.clone()))
+                .filter({
+                    let mut seen = HashSet::new();
+                    move |r| seen.insert(r.clone())
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        engine.set_identity(crate::engine::system_tables::Identity {
+            cql_version: config.cql_version.clone().unwrap_or_default(),
+            roles,
+        });
         let shared = Arc::new(Shared {
-            engine: Engine::new(),
-            config: self.config.clone(),
+            engine,
+            config,
             nodes: RwLock::new(Vec::new()),
             infos: ArcSwap::from_pointee(Vec::new()),
             faults: Faults::default(),
@@ -310,7 +360,7 @@ impl Shared {
         n.info(
             self.port(),
             self.engine.schema_version(),
-            &self.config.release_version,
+            self.config.release_version.as_deref().unwrap_or_default(),
         )
     }
 
@@ -369,7 +419,7 @@ impl Shared {
 /// # }
 /// ```
 pub struct Cluster {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -403,7 +453,9 @@ impl Cluster {
                 shard_aware: true,
                 max_version: 5,
                 users: None,
-                release_version: "3.0.8".into(),
+                release_version: None,
+                cql_version: None,
+                trace_delay: Duration::ZERO,
                 tokens_per_node: 16,
                 seed: 1,
                 base_ip: Ipv4Addr::new(127, 0, 0, 1),
@@ -486,7 +538,7 @@ impl Cluster {
         }
     }
 
-    fn get(&self, i: usize) -> Result<Arc<Node>, StartError> {
+    pub(super) fn get(&self, i: usize) -> Result<Arc<Node>, StartError> {
         self.shared.node(i).ok_or(StartError::NoSuchNode(i))
     }
 

@@ -110,9 +110,17 @@ pub(crate) struct Conn {
     pub rate_limit_ext: bool,
     /// SCYLLA_USE_METADATA_ID negotiated: result metadata ids on v4 too.
     pub metadata_id_ext: bool,
+    /// TABLETS_ROUTING_V1 negotiated: misrouted requests get a `tablets-routing-v1` payload.
+    pub tablets_routing: bool,
+    /// The tablet to attach to the answer being built (a misrouted EXECUTE).
+    pub tablet_hint: Option<crate::engine::tablets::TabletInfo>,
     pub cache: ahash::HashMap<bytes::Bytes, Arc<PreparedEntry>>,
     /// The request being answered asked for tracing: answers carry a tracing id.
     pub trace: bool,
+    /// The tracing id of the request being answered (when `trace`).
+    pub trace_id: [u8; 16],
+    /// The client's address (`system_traces.sessions.client`).
+    pub client: std::net::IpAddr,
     pub backlog: Arc<Backlog>,
     /// A large v5 envelope being assembled from non-self-contained segments.
     partial: Vec<u8>,
@@ -151,10 +159,13 @@ pub(crate) async fn run(
         view: view.clone(),
         id,
     };
+    let client = stream
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
     match tls {
         None => {
             let (rd, wr) = stream.into_split();
-            serve(view, rd, wr, shard, channels).await;
+            serve(view, rd, wr, (shard, client), channels).await;
         }
         Some(acceptor) => {
             let accepted = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
@@ -162,15 +173,20 @@ pub(crate) async fn run(
             // rustls has sent the client its alert.
             if let Ok(Ok(stream)) = accepted.await {
                 let (rd, wr) = tokio::io::split(stream);
-                serve(view, rd, wr, shard, channels).await;
+                serve(view, rd, wr, (shard, client), channels).await;
             }
         }
     }
 }
 
 /// Serves the protocol on a connection's two halves.
-async fn serve<R, W>(view: NodeView, rd: R, wr: W, shard: u32, (tx, rx, events): Channels)
-where
+async fn serve<R, W>(
+    view: NodeView,
+    rd: R,
+    wr: W,
+    (shard, client): (u32, std::net::IpAddr),
+    (tx, rx, events): Channels,
+) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
@@ -190,8 +206,12 @@ where
         lwt_mark: false,
         rate_limit_ext: false,
         metadata_id_ext: false,
+        tablets_routing: false,
+        tablet_hint: None,
         cache: ahash::HashMap::default(),
         trace: false,
+        trace_id: [0; 16],
+        client,
         partial: Vec::new(),
     };
     let reader = conn.read_loop(rd);

@@ -69,7 +69,7 @@ impl Conn {
         let s = response::begin(out, version, stream, opcode);
         if self.trace {
             out[s + 1] |= FLAG_TRACING;
-            out.extend_from_slice(&response::time_uuid());
+            out.extend_from_slice(&self.trace_id);
         }
         s
     }
@@ -123,6 +123,10 @@ impl Conn {
                 op,
                 request::OP_QUERY | request::OP_PREPARE | request::OP_EXECUTE | request::OP_BATCH
             );
+        if self.trace {
+            // Every answer to this request (an error too) carries this id.
+            self.trace_id = response::time_uuid();
+        }
         let allowed = match self.phase {
             Phase::AwaitStartup => matches!(op, request::OP_OPTIONS | request::OP_STARTUP),
             Phase::Authenticating => {
@@ -202,16 +206,24 @@ impl Conn {
                 }
             }
         }
+        let trace = self.trace.then(|| self.trace_begin(&req));
         if let Some(d) = delay {
             let mut own = Vec::new();
             let flow = self.handle(version, stream, req, &mut own);
             self.send_later(own, d);
+            if let Some(t) = trace {
+                self.trace_end(t);
+            }
             return flow;
         }
-        self.handle(version, stream, req, out)
+        let flow = self.handle(version, stream, req, out);
+        if let Some(t) = trace {
+            self.trace_end(t);
+        }
+        flow
     }
 
-    fn query_text(&self, req: &Request) -> Option<String> {
+    pub(super) fn query_text(&self, req: &Request) -> Option<String> {
         match req {
             Request::Query { query, .. } | Request::Prepare { query, .. } => Some(query.clone()),
             Request::Execute { id, .. } => self.lookup(id).map(|e| e.query.to_string()),
@@ -330,7 +342,7 @@ impl Conn {
                     self.reply_error(out, version, stream, &SimError::Unprepared { id });
                     return Flow::Continue;
                 };
-                self.count(Some((&entry.stmt, &params)));
+                self.tablet_hint = self.count(Some((&entry.stmt, &params)));
                 let view = self.view.clone();
                 let r = view
                     .shared
@@ -387,7 +399,9 @@ impl Conn {
                         };
                         self.count(Some((stmt, &p)));
                     }
-                    None => self.count(None),
+                    None => {
+                        self.count(None);
+                    }
                 }
                 let kind = match kind {
                     BatchType::Logged => BatchKind::Logged,
@@ -406,22 +420,33 @@ impl Conn {
         Flow::Continue
     }
 
-    /// Counts a QUERY / EXECUTE / BATCH in this shard's statistics.
-    fn count(&self, routed: Option<(&Arc<Prepared>, &QueryParams)>) {
+    /// Counts a QUERY / EXECUTE / BATCH in this shard's statistics. For a table of a tablet
+    /// keyspace, "owned" means one of the tablet's replicas is this node and shard; a
+    /// misrouted request's tablet is returned when the connection negotiated
+    /// TABLETS_ROUTING_V1 (ScyllaDB's `tablet_effective_replication_map::check_locality`).
+    fn count(
+        &self,
+        routed: Option<(&Arc<Prepared>, &QueryParams)>,
+    ) -> Option<crate::engine::tablets::TabletInfo> {
         let node = &self.view.node;
-        let Some(stats) = node.stats.get(self.shard as usize) else {
-            return;
-        };
+        let stats = node.stats.get(self.shard as usize)?;
         stats.received.fetch_add(1, Ordering::Relaxed);
-        let Some((stmt, params)) = routed else {
-            return;
-        };
+        let (stmt, params) = routed?;
         let engine = &self.view.shared.engine;
-        let Some((ks, token)) = engine.routing_token(stmt, params) else {
-            return;
-        };
+        let (ks, table, token) = engine.routing_target(stmt, params)?;
         stats.with_token.fetch_add(1, Ordering::Relaxed);
         let infos = self.view.shared.infos.load();
+        if let Some(tablet) = engine.tablet(&ks, table, token, &infos) {
+            let here = tablet
+                .replicas
+                .iter()
+                .any(|r| r.node == node.index && r.shard == self.shard);
+            if here {
+                stats.owned.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
+            return self.tablets_routing.then_some(tablet);
+        }
         let replicas = engine.replicas(&ks, token, &infos);
         let is_replica = replicas
             .iter()
@@ -429,6 +454,22 @@ impl Conn {
         if is_replica && shard_of(token, node.shards, IGNORE_MSB) == self.shard {
             stats.owned.fetch_add(1, Ordering::Relaxed);
         }
+        None
+    }
+
+    /// Attaches the pending `tablets-routing-v1` payload to the answer started at `s`.
+    fn attach_tablet_hint(&mut self, out: &mut Vec<u8>, s: usize) {
+        let Some(tablet) = self.tablet_hint.take() else {
+            return;
+        };
+        let shared = &self.view.shared;
+        let replicas: Vec<(uuid::Uuid, i32)> = tablet
+            .replicas
+            .iter()
+            .filter_map(|r| Some((shared.node(r.node)?.host_id, r.shard as i32)))
+            .collect();
+        out[s + 1] |= FLAG_CUSTOM_PAYLOAD;
+        response::tablets_payload(out, tablet.first_token, tablet.last_token, &replicas);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -444,9 +485,13 @@ impl Conn {
     ) {
         let r = match r {
             Ok(r) => r,
-            Err(e) => return self.reply_error(out, version, stream, &e),
+            Err(e) => {
+                self.tablet_hint = None;
+                return self.reply_error(out, version, stream, &e);
+            }
         };
         let s = self.begin(out, version, stream, response::OP_RESULT);
+        self.attach_tablet_hint(out, s);
         let mut event = None;
         match &r {
             QueryResult::Void => response::result_void(out),
@@ -493,7 +538,7 @@ impl Conn {
         let node = &self.view.node;
         let one = |k: &str, v: String| (k.to_string(), vec![v]);
         let mut m = vec![
-            one("CQL_VERSION", "3.4.5".into()),
+            one("CQL_VERSION", shared.engine.identity().cql_version),
             ("COMPRESSION".into(), vec!["lz4".into(), "snappy".into()]),
             (
                 "PROTOCOL_VERSIONS".into(),
@@ -525,6 +570,8 @@ impl Conn {
                 ),
                 one("SCYLLA_HOST_ID", node.host_id.to_string()),
                 one("SCYLLA_USE_METADATA_ID", String::new()),
+                // cql_protocol_extension.cc: announced with an empty value.
+                one("TABLETS_ROUTING_V1", String::new()),
             ]);
             if shared.shard_port() != 0 {
                 // With TLS the shard-aware port serves TLS only: announced under its own key.
@@ -565,6 +612,7 @@ impl Conn {
         self.lwt_mark = sharded && opts.contains_key("SCYLLA_LWT_ADD_METADATA_MARK");
         self.rate_limit_ext = sharded && opts.contains_key("SCYLLA_RATE_LIMIT_ERROR");
         self.metadata_id_ext = sharded && opts.contains_key("SCYLLA_USE_METADATA_ID");
+        self.tablets_routing = sharded && opts.contains_key("TABLETS_ROUTING_V1");
         self.version = Some(version);
         self.compression = compression;
         if self.view.shared.config.users.is_some() {

@@ -6,6 +6,8 @@
 //! - `request` / `response` / `wire`: validated decoding, hand-written encoding, framing.
 //! - [`shard`]: Scylla's shard-of-token algorithm and token generation.
 //! - [`faults`]: fault-injection rules.
+//! - `tracing`: traces of traced requests (`system_traces`).
+//! - `tablets`: the cluster's tablet API (ScyllaDB mode): where a tablet lives, migrations.
 //! - [`tls`]: TLS on the CQL and shard-aware ports ([`SimTls`]).
 
 pub mod cluster;
@@ -16,7 +18,9 @@ mod node;
 mod request;
 mod response;
 pub mod shard;
+mod tablets;
 pub mod tls;
+mod tracing;
 mod wire;
 
 /// The engine the server drives.

@@ -95,6 +95,36 @@ pub(crate) fn bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
         None => int(out, -1),
     }
 }
+/// A custom payload (`[bytes map]`) holding ScyllaDB's `tablets-routing-v1` entry: the
+/// serialized `tuple<bigint, bigint, list<tuple<uuid, int>>>` of (first token exclusive, last
+/// token inclusive, replicas as (host id, shard)), as `result_message::add_tablet_info`
+/// builds it.
+pub(crate) fn tablets_payload(
+    out: &mut Vec<u8>,
+    first: i64,
+    last: i64,
+    replicas: &[(uuid::Uuid, i32)],
+) {
+    short(out, 1);
+    string(out, "tablets-routing-v1");
+    let at = out.len();
+    int(out, 0);
+    bytes(out, Some(&first.to_be_bytes()));
+    bytes(out, Some(&last.to_be_bytes()));
+    let list_at = out.len();
+    int(out, 0);
+    int(out, replicas.len() as i32);
+    for (host, shard) in replicas {
+        int(out, 4 + 16 + 4 + 4);
+        bytes(out, Some(host.as_bytes()));
+        bytes(out, Some(&shard.to_be_bytes()));
+    }
+    let list_len = (out.len() - list_at - 4) as i32;
+    out[list_at..list_at + 4].copy_from_slice(&list_len.to_be_bytes());
+    let len = (out.len() - at - 4) as i32;
+    out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+}
+
 fn string_list(out: &mut Vec<u8>, l: &[String]) {
     short(out, l.len() as u16);
     for s in l {

@@ -265,6 +265,12 @@ pub(crate) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     if let Some(v) = rate_limit {
         options.push((keys::SCYLLA_RATE_LIMIT_ERROR, v));
     }
+    // ScyllaDB attaches `tablets-routing-v1` payloads only to connections that asked for
+    // them in STARTUP (client_state's protocol extensions, docs/dev/protocol-extensions.md).
+    let tablets = supported.tablets_routing_v1();
+    if tablets {
+        options.push((keys::TABLETS_ROUTING_V1, ""));
+    }
     let ctx = ResponseContext {
         rate_limit_error_code: info_ctx
             .rate_limit_error_code
@@ -301,7 +307,7 @@ pub(crate) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         sharding,
         response_context: ctx,
         partitioner: supported.partitioner().map(str::to_owned),
-        tablets_routing: supported.tablets_routing_v1(),
+        tablets_routing: tablets,
         supported,
     };
     Ok(Attempt::Done(io.stream, io.read, info))

@@ -9,6 +9,7 @@ mod paging;
 mod pool;
 mod rows;
 mod stats;
+mod tracing;
 
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use scylla2_cql::response::result::PagingState;
 
+pub use self::tracing::{TracingEvent, TracingFetch, TracingInfo, TracingInfoError};
 pub use builder::SessionBuilder;
 pub use caching::{CachingSession, DEFAULT_CACHE_CAPACITY};
 pub use close::CloseSummary;

@@ -62,14 +62,37 @@ fn term_text(t: &Term) -> Option<String> {
     prop_text(&PropValue::Term(t.clone()))
 }
 
-/// Replication strategy and its `system_schema` map from `WITH replication = {...}`.
-fn replication(
-    props: &[(String, PropValue)],
-) -> Result<(Replication, BTreeMap<String, String>, bool), SimError> {
+/// What `WITH replication = {...} AND durable_writes = ... AND tablets = {...}` sets.
+struct KeyspaceOptions {
+    replication: Replication,
+    map: BTreeMap<String, String>,
+    durable: bool,
+    /// `Some(initial count)` when tablets are enabled (ScyllaDB mode only).
+    tablets: Option<Option<usize>>,
+}
+
+/// Replication strategy and its `system_schema` map from `WITH replication = {...}`; the
+/// `tablets` option only in ScyllaDB mode (Cassandra 4.0's `KeyspaceAttributes` rejects it as
+/// an unknown property).
+fn replication(props: &[(String, PropValue)], scylla: bool) -> Result<KeyspaceOptions, SimError> {
     let mut durable = true;
     let mut map = None;
+    let mut tablets = None;
     for (name, v) in props {
         match name.as_str() {
+            "tablets" if scylla => {
+                let PropValue::Term(Term::Map(entries)) = v else {
+                    return Err(SimError::SyntaxError("tablets must be a map".into()));
+                };
+                let mut opts = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let (Some(k), Some(v)) = (term_text(k), term_text(v)) else {
+                        return Err(SimError::ConfigError("Invalid tablets option".into()));
+                    };
+                    opts.push((k, v));
+                }
+                tablets = Some(crate::engine::tablets::parse_option(&opts)?);
+            }
             "replication" => match v {
                 PropValue::Term(Term::Map(entries)) => {
                     let mut m = BTreeMap::new();
@@ -133,7 +156,12 @@ fn replication(
         "class".into(),
         format!("org.apache.cassandra.locator.{short}"),
     );
-    Ok((strategy, map, durable))
+    Ok(KeyspaceOptions {
+        replication: strategy,
+        map,
+        durable,
+        tablets,
+    })
 }
 
 /// Executes a DDL statement.
@@ -143,12 +171,13 @@ pub fn execute(
     keyspace: Option<&str>,
 ) -> Result<QueryResult, SimError> {
     let mut schema = engine.schema_write();
-    let result = apply(&mut schema, st, keyspace)?;
+    let result = apply(&mut schema, st, keyspace, engine.scylla_mode())?;
     if !matches!(result, QueryResult::Void) {
         schema.version = Uuid::new_v4();
         drop(schema);
         // Plans of QUERY strings were checked against the old schema.
         engine.clear_query_cache();
+        engine.forget_dropped_tablets();
     }
     Ok(result)
 }
@@ -157,6 +186,7 @@ fn apply(
     schema: &mut Schema,
     st: &Statement,
     keyspace: Option<&str>,
+    scylla: bool,
 ) -> Result<QueryResult, SimError> {
     match st {
         Statement::CreateKeyspace {
@@ -174,16 +204,17 @@ fn apply(
                     message: format!("Cannot add existing keyspace \"{name}\""),
                 });
             }
-            let (replication, replication_map, durable_writes) = replication(properties)?;
+            let o = replication(properties, scylla)?;
             schema.keyspaces.insert(
                 name.clone(),
                 Keyspace {
                     name: Arc::from(name.as_str()),
-                    replication,
-                    replication_map,
-                    durable_writes,
+                    replication: o.replication,
+                    replication_map: o.map,
+                    durable_writes: o.durable,
                     tables: BTreeMap::new(),
                     types: Vec::new(),
+                    tablets: o.tablets.flatten(),
                 },
             );
             Ok(changed(
@@ -193,10 +224,19 @@ fn apply(
         }
         Statement::AlterKeyspace { name, properties } => {
             let ks = user_keyspace(schema, name)?;
-            let (replication, map, durable) = replication(properties)?;
-            ks.replication = replication;
-            ks.replication_map = map;
-            ks.durable_writes = durable;
+            let o = replication(properties, scylla)?;
+            if let Some(t) = o.tablets
+                && t.is_some() != ks.tablets.is_some()
+            {
+                // ScyllaDB cannot switch a keyspace between vnodes and tablets in place.
+                // alter_keyspace_statement.cc: invalid_request_exception.
+                return Err(SimError::Invalid(
+                    "Cannot alter replication strategy vnode/tablets flavor".into(),
+                ));
+            }
+            ks.replication = o.replication;
+            ks.replication_map = o.map;
+            ks.durable_writes = o.durable;
             Ok(changed(
                 ChangeType::Updated,
                 SchemaTarget::Keyspace(name.clone()),

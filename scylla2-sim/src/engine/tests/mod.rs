@@ -7,6 +7,7 @@ mod dml;
 mod fixtures;
 mod fuzz;
 mod schema;
+mod system_modes;
 
 use std::net::{IpAddr, Ipv4Addr};
 

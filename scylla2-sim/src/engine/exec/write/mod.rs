@@ -421,6 +421,11 @@ impl WritePlan {
         self.schema.keyspace.clone()
     }
 
+    /// The table's name.
+    pub fn table_name(&self) -> &str {
+        &self.schema.name
+    }
+
     /// Whether the table was dropped since planning.
     pub fn is_dropped(&self) -> bool {
         self.table.dropped.load(Ordering::Relaxed)
