@@ -13,7 +13,9 @@
 //!   stands for [`Engine::schema_version`].
 //! - Plans keep the column indexes of the schema they were made with; `SELECT *` follows the
 //!   current schema (see [`Engine::current_result_metadata`]). A dropped table makes its
-//!   plans fail with `unconfigured table`.
+//!   plans fail with the server's unknown-table error; the server answers UNPREPARED for
+//!   prepared statements a DROP or ALTER invalidated ([`Prepared::invalidated`]).
+//! - Errors are worded as the [`Flavor`] the engine was made with says.
 //! - Not supported: secondary indexes, materialized views, JSON, GROUP BY, UDFs, non-frozen
 //!   UDT field updates, multi-column slices over clustering columns of mixed order.
 
@@ -39,7 +41,8 @@ pub use murmur3::murmur3_token;
 
 use crate::cql::ast::{BatchType, Statement};
 use crate::model::{
-    BoundValue, ClusterView, ColumnSpec, NodeInfo, PreparedInfo, QueryParams, QueryResult, SimError,
+    BoundValue, ClusterView, ColumnSpec, Flavor, NodeInfo, PreparedInfo, QueryParams, QueryResult,
+    SimError,
 };
 use exec::Expr;
 use exec::select::SelectPlan;
@@ -130,9 +133,16 @@ impl std::fmt::Debug for Engine {
 const QUERY_CACHE_LIMIT: usize = 4096;
 
 impl Engine {
-    /// A new engine with the system keyspaces.
+    /// A new engine with the system keyspaces, answering as Apache Cassandra.
     pub fn new() -> Self {
-        let schema = system::initial_schema();
+        Self::with_flavor(Flavor::Cassandra)
+    }
+
+    /// A new engine with the system keyspaces whose errors, warnings and LWT results follow
+    /// `flavor`.
+    pub fn with_flavor(flavor: Flavor) -> Self {
+        let mut schema = system::initial_schema();
+        schema.flavor = flavor;
         Engine {
             inner: Arc::new(Inner {
                 schema: RwLock::new(schema),
@@ -267,6 +277,7 @@ impl Engine {
         let now = Now::new(params);
         match &stmt.plan {
             Plan::Use(ks) => {
+                // Both servers' `ClientState.setKeyspace` / `client_state::set_keyspace`.
                 if !self.schema_read().keyspaces.contains_key(ks) {
                     return Err(SimError::Invalid(format!("Keyspace '{ks}' does not exist")));
                 }

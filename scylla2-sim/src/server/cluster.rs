@@ -161,7 +161,11 @@ impl ClusterBuilder {
             return Err(StartError::Config("address range overflows"));
         }
         let shared = Arc::new(Shared {
-            engine: Engine::new(),
+            engine: Engine::with_flavor(if self.config.shards > 0 {
+                crate::model::Flavor::Scylla
+            } else {
+                crate::model::Flavor::Cassandra
+            }),
             config: self.config.clone(),
             nodes: RwLock::new(Vec::new()),
             infos: ArcSwap::from_pointee(Vec::new()),

@@ -60,6 +60,7 @@ impl Conn {
             v5: self.v5(),
             rate_limit_ext: self.rate_limit_ext,
             node: self.view.node.addr,
+            scylla: self.view.node.shards > 0,
         }
     }
 

@@ -11,7 +11,7 @@ use cassandra_protocol::compression::Compression;
 
 use crate::model::{
     ChangeType, ColumnSpec, ColumnType, PreparedInfo, Rows, SchemaChange, SchemaTarget, SimError,
-    WriteType,
+    WriteType, consistency_name,
 };
 
 pub(crate) const OP_ERROR: u8 = 0x00;
@@ -159,6 +159,8 @@ pub(crate) struct ErrorCtx {
     pub v5: bool,
     pub rate_limit_ext: bool,
     pub node: IpAddr,
+    /// ScyllaDB mode: ScyllaDB's wordings where they differ.
+    pub scylla: bool,
 }
 
 /// ERROR body (v4 §9, v5 §9).
@@ -177,6 +179,15 @@ pub(crate) fn error(out: &mut Vec<u8>, e: &SimError, ctx: ErrorCtx) {
             required,
             alive,
         } => {
+            let msg = if ctx.scylla {
+                // `exceptions::unavailable_exception(cl, required, alive)`.
+                format!(
+                    "Cannot achieve consistency level for cl {}. Requires {required}, alive {alive}",
+                    consistency_name(*consistency)
+                )
+            } else {
+                msg
+            };
             simple(out, 0x1000, &msg);
             short(out, *consistency);
             int(out, *required);
@@ -299,17 +310,16 @@ pub(crate) fn error(out: &mut Vec<u8>, e: &SimError, ctx: ErrorCtx) {
         SimError::RateLimitReached {
             op_type,
             rejected_by_coordinator,
+            ..
         } => {
+            // ScyllaDB's `cql_server::make_rate_limit_error`: without the extension the
+            // error goes out as a CONFIG_ERROR with the same message.
             if ctx.rate_limit_ext {
-                simple(
-                    out,
-                    RATE_LIMIT_ERROR_CODE,
-                    "Per-partition rate limit reached",
-                );
+                simple(out, RATE_LIMIT_ERROR_CODE, &msg);
                 out.push(*op_type);
                 out.push(u8::from(*rejected_by_coordinator));
             } else {
-                simple(out, 0x1001, "Per-partition rate limit reached");
+                simple(out, 0x2300, &msg);
             }
         }
     }
@@ -685,6 +695,7 @@ mod tests {
                 v5: false,
                 rate_limit_ext: false,
                 node: "127.0.0.1".parse().unwrap(),
+                scylla: false,
             },
         );
         end(&mut out, s, Compression::None);
@@ -700,6 +711,8 @@ mod tests {
         error(
             &mut out,
             &SimError::RateLimitReached {
+                keyspace: "ks".into(),
+                table: "t".into(),
                 op_type: 1,
                 rejected_by_coordinator: true,
             },
@@ -707,6 +720,7 @@ mod tests {
                 v5: true,
                 rate_limit_ext: true,
                 node: "127.0.0.1".parse().unwrap(),
+                scylla: true,
             },
         );
         assert_eq!(&out[..4], &[0, 0, 0xF0, 0]);

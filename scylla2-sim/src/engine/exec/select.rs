@@ -15,7 +15,7 @@ use super::where_::{self, KeyPlan, Range, Vals, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
 use super::{Binds, Eval, Expr, compile_opt};
 use crate::cql::ast::{Op, Select, Selector};
-use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema};
+use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema, unknown_table};
 use crate::engine::storage::{Partition, Row, TableData};
 use crate::engine::types::order;
 use crate::engine::{Engine, Now};
@@ -56,7 +56,7 @@ fn col(schema: &TableSchema, name: &str) -> Result<usize, SimError> {
         .by_name
         .get(name)
         .copied()
-        .ok_or_else(|| SimError::Invalid(format!("Undefined column name {name}")))
+        .ok_or_else(|| schema.unknown_column(name, false))
 }
 
 const FILTERING: &str = "Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING";
@@ -311,10 +311,7 @@ pub fn execute(
     cluster: &dyn ClusterView,
 ) -> Result<QueryResult, SimError> {
     if p.is_dropped() {
-        return Err(SimError::Invalid(format!(
-            "unconfigured table {}",
-            p.schema.name
-        )));
+        return Err(unknown_table(p.schema.flavor, &p.schema.name));
     }
     let current = p.table.schema();
     if let Some(sys) = &p.table.system {

@@ -13,9 +13,9 @@ use super::where_::{self, KeyPlan, Range, Vals};
 use super::{Binds, Eval, Expr, compile_opt, compile_value};
 use crate::cql::ast::{Assignment, Conditions, Deletion, Op, QualifiedName, Statement, Term};
 use crate::engine::Now;
-use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema};
+use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema, unknown_table};
 use crate::engine::storage::{WriteCtx, now_micros};
-use crate::model::{ColumnType, QueryResult, SimError};
+use crate::model::{ColumnType, Flavor, QueryResult, SimError};
 
 /// One SET operation of an UPDATE.
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ fn col(schema: &TableSchema, name: &str) -> Result<usize, SimError> {
         .by_name
         .get(name)
         .copied()
-        .ok_or_else(|| SimError::Invalid(format!("Undefined column name {name}")))
+        .ok_or_else(|| schema.unknown_column(name, true))
 }
 
 fn element_types(typ: &ColumnType) -> Option<(ColumnType, ColumnType)> {
@@ -335,9 +335,17 @@ fn frozen(t: &ColumnType) -> bool {
     )
 }
 
+/// Cassandra's `StatementRestrictions` wording, or ScyllaDB's (`modification_statement.cc`,
+/// which names one missing column).
 fn missing_pk(s: &TableSchema) -> String {
     let names: Vec<&str> = s.pk.iter().map(|i| s.columns[*i].name.as_str()).collect();
-    format!("Some partition key parts are missing: {}", names.join(", "))
+    match s.flavor {
+        Flavor::Cassandra => format!("Some partition key parts are missing: {}", names.join(", ")),
+        Flavor::Scylla => format!(
+            "Missing mandatory PRIMARY KEY part {}",
+            names.first().copied().unwrap_or_default()
+        ),
+    }
 }
 
 fn check_full_key(s: &TableSchema, keys: &KeyPlan, need_ck: bool) -> Result<(), SimError> {
@@ -494,10 +502,7 @@ pub fn execute(
     };
     // The common case, one partition by a single-column key: no intermediate collections.
     if p.is_dropped() {
-        return Err(SimError::Invalid(format!(
-            "unconfigured table {}",
-            p.schema.name
-        )));
+        return Err(unknown_table(p.schema.flavor, &p.schema.name));
     }
     let (token, key) = where_::single_partition(&p.schema, e, ev)?;
     if key.is_empty() {
@@ -522,10 +527,7 @@ pub fn execute_batch(
     let mut resolved: Vec<Resolved<'_>> = Vec::with_capacity(items.len());
     for (p, ev) in items {
         if p.is_dropped() {
-            return Err(SimError::Invalid(format!(
-                "unconfigured table {}",
-                p.schema.name
-            )));
+            return Err(unknown_table(p.schema.flavor, &p.schema.name));
         }
         let parts =
             where_::resolve_partitions(&p.schema, p.keys.pk.as_deref().unwrap_or_default(), ev)?;
