@@ -113,8 +113,9 @@ pub enum BoundValue {
     Unset,
 }
 
-/// Query parameters of a QUERY or EXECUTE (and the common part of BATCH).
-#[derive(Debug, Clone, Default)]
+/// Query parameters of a QUERY or EXECUTE (and the common part of BATCH). The default is
+/// consistency ONE and nothing else set.
+#[derive(Debug, Clone)]
 pub struct QueryParams {
     /// Consistency code.
     pub consistency: u16,
@@ -136,6 +137,23 @@ pub struct QueryParams {
     pub keyspace: Option<String>,
     /// v5 now_in_seconds.
     pub now_in_seconds: Option<i32>,
+}
+
+impl Default for QueryParams {
+    fn default() -> Self {
+        QueryParams {
+            consistency: 1,
+            values: Vec::new(),
+            names: None,
+            skip_metadata: false,
+            page_size: None,
+            paging_state: None,
+            serial_consistency: None,
+            timestamp: None,
+            keyspace: None,
+            now_in_seconds: None,
+        }
+    }
 }
 
 /// Rows of a result.

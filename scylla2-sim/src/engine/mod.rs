@@ -21,6 +21,7 @@
 
 #[cfg(test)]
 mod bench;
+pub mod consistency;
 pub mod exec;
 pub mod murmur3;
 pub mod ring;
@@ -44,6 +45,7 @@ use crate::model::{
     BoundValue, ClusterView, ColumnSpec, Flavor, NodeInfo, PreparedInfo, QueryParams, QueryResult,
     SimError,
 };
+use consistency::{Access, Placement, Tokens};
 use exec::Expr;
 use exec::select::SelectPlan;
 use exec::write::WritePlan;
@@ -275,6 +277,35 @@ impl Engine {
         exec::check_values(&stmt.info.bind_columns, values)?;
         let ev = exec::Eval { values };
         let now = Now::new(params);
+        let writes: Vec<(&WritePlan, &[BoundValue])> = match &stmt.plan {
+            Plan::Write(w) => vec![(&**w, values)],
+            Plan::Batch(_, _, plans) => plans.iter().map(|p| (p, values)).collect(),
+            _ => Vec::new(),
+        };
+        let cas = writes.iter().any(|(w, _)| w.is_conditional());
+        if let Plan::Select(s) = &stmt.plan {
+            self.check_read(s, &ev, params, cluster)?;
+        } else if !writes.is_empty() {
+            self.check_writes(&writes, params, cluster)?;
+        }
+        let result = self.run(session, stmt, &ev, params, &now, cluster)?;
+        if cas {
+            self.check_commit(&writes, &result, params, cluster)?;
+        }
+        Ok(result)
+    }
+
+    fn run(
+        &self,
+        session: &mut SessionState,
+        stmt: &Prepared,
+        ev: &exec::Eval<'_>,
+        params: &QueryParams,
+        now: &Now,
+        cluster: &dyn ClusterView,
+    ) -> Result<QueryResult, SimError> {
+        let values = ev.values;
+        let now = *now;
         match &stmt.plan {
             Plan::Use(ks) => {
                 // Both servers' `ClientState.setKeyspace` / `client_state::set_keyspace`.
@@ -288,8 +319,8 @@ impl Engine {
                 let ks = ks.as_deref().or(session.keyspace.as_deref());
                 exec::ddl::execute(self, st, ks)
             }
-            Plan::Write(w) => exec::write::execute(w, &ev, params.timestamp, &now),
-            Plan::Select(s) => exec::select::execute(self, s, &ev, params, &now, cluster),
+            Plan::Write(w) => exec::write::execute(w, ev, params.timestamp, &now),
+            Plan::Select(s) => exec::select::execute(self, s, ev, params, &now, cluster),
             Plan::Batch(kind, ts, plans) => {
                 let kind = match kind {
                     BatchType::Logged => BatchKind::Logged,
@@ -358,7 +389,6 @@ impl Engine {
         params: &QueryParams,
         cluster: &dyn ClusterView,
     ) -> Result<QueryResult, SimError> {
-        let _ = cluster;
         let ks = params.keyspace.clone().or_else(|| session.keyspace.clone());
         let mut prepared: Vec<(Arc<Prepared>, &[BoundValue])> =
             Vec::with_capacity(statements.len());
@@ -381,7 +411,134 @@ impl Engine {
             items.push((&**w, exec::Eval { values }));
         }
         exec::write::check_batch_kind(kind, items.iter().map(|(w, _)| *w))?;
-        exec::write::execute_batch(&items, params.timestamp, &Now::new(params))
+        let writes: Vec<(&WritePlan, &[BoundValue])> =
+            items.iter().map(|(w, ev)| (*w, ev.values)).collect();
+        self.check_writes(&writes, params, cluster)?;
+        let result = exec::write::execute_batch(&items, params.timestamp, &Now::new(params))?;
+        if writes.iter().any(|(w, _)| w.is_conditional()) {
+            self.check_commit(&writes, &result, params, cluster)?;
+        }
+        Ok(result)
+    }
+
+    /// The replication of `keyspace`, None for an unknown one (executing reports it).
+    fn replication(&self, keyspace: &str) -> Option<ring::Replication> {
+        self.schema_read()
+            .keyspaces
+            .get(keyspace)
+            .map(|k| k.replication.clone())
+    }
+
+    /// Calls `f` with the cluster as the consistency checks see it.
+    fn with_placement<T>(
+        &self,
+        cluster: &dyn ClusterView,
+        f: impl FnOnce(&Placement<'_>) -> T,
+    ) -> T {
+        let (nodes, local) = cluster.placement();
+        let flavor = self.schema_read().flavor;
+        f(&Placement {
+            nodes: &nodes,
+            local,
+            flavor,
+        })
+    }
+
+    /// A SELECT's consistency level against the live replicas of what it reads.
+    fn check_read(
+        &self,
+        s: &SelectPlan,
+        ev: &exec::Eval<'_>,
+        params: &QueryParams,
+        cluster: &dyn ClusterView,
+    ) -> Result<(), SimError> {
+        if s.is_system() {
+            return Ok(());
+        }
+        let Some(repl) = self.replication(&s.keyspace()) else {
+            return Ok(());
+        };
+        let owned;
+        let tokens = match s.tokens(ev) {
+            None => Tokens::All,
+            Some(Some(ts)) => {
+                owned = ts;
+                Tokens::Some(&owned)
+            }
+            Some(None) => return Ok(()),
+        };
+        self.with_placement(cluster, |p| {
+            consistency::check(Access::Read, params.consistency, &repl, tokens, p)
+        })
+    }
+
+    /// Writes' (or a conditional update's) consistency levels against the live replicas of
+    /// the partitions they touch.
+    fn check_writes(
+        &self,
+        writes: &[(&WritePlan, &[BoundValue])],
+        params: &QueryParams,
+        cluster: &dyn ClusterView,
+    ) -> Result<(), SimError> {
+        let cas = writes.iter().any(|(w, _)| w.is_conditional());
+        for (w, values) in writes {
+            let Some(repl) = self.replication(&w.keyspace()) else {
+                continue;
+            };
+            let Some(tokens) = w.tokens(&exec::Eval { values }) else {
+                continue;
+            };
+            self.with_placement(cluster, |p| {
+                if cas {
+                    let serial = params.serial_consistency.unwrap_or(consistency::SERIAL);
+                    consistency::check_cas(
+                        params.consistency,
+                        serial,
+                        &repl,
+                        Tokens::Some(&tokens),
+                        p,
+                    )
+                } else {
+                    consistency::check(
+                        Access::Write,
+                        params.consistency,
+                        &repl,
+                        Tokens::Some(&tokens),
+                        p,
+                    )
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The commit of a conditional update that applied: its consistency level against the
+    /// live replicas (Cassandra's `commitPaxos`); the update stays applied, as when a real
+    /// commit fails after its proposal was accepted.
+    fn check_commit(
+        &self,
+        writes: &[(&WritePlan, &[BoundValue])],
+        result: &QueryResult,
+        params: &QueryParams,
+        cluster: &dyn ClusterView,
+    ) -> Result<(), SimError> {
+        let applied = matches!(result, QueryResult::Rows(r)
+            if r.rows.first().and_then(|row| row.first()).is_some_and(|c| c.as_deref() == Some(&[1][..])));
+        if !applied {
+            return Ok(());
+        }
+        for (w, values) in writes {
+            let (Some(repl), Some(tokens)) = (
+                self.replication(&w.keyspace()),
+                w.tokens(&exec::Eval { values }),
+            ) else {
+                continue;
+            };
+            self.with_placement(cluster, |p| {
+                consistency::check_commit(params.consistency, &repl, Tokens::Some(&tokens), p)
+            })?;
+        }
+        Ok(())
     }
 
     /// (keyspace, token) a prepared statement targets with these values, when its whole

@@ -245,7 +245,8 @@ pub(crate) struct Shared {
     pub engine: Engine,
     pub config: Config,
     pub nodes: RwLock<Vec<Arc<Node>>>,
-    /// Node infos for replica placement (refreshed on topology / status changes).
+    /// Node infos for replica placement (refreshed on topology / status changes); `up` is
+    /// false for stopped and paused nodes alike (consistency levels count them down).
     pub infos: ArcSwap<Vec<NodeInfo>>,
     pub faults: Faults,
     pub next_conn: AtomicU64,
@@ -323,7 +324,11 @@ impl Shared {
             .nodes()
             .iter()
             .filter(|n| !n.removed.load(Ordering::Acquire))
-            .map(|n| self.node_info(n))
+            .map(|n| {
+                let mut info = self.node_info(n);
+                info.up &= !*n.paused.borrow();
+                info
+            })
             .collect();
         self.infos.store(Arc::new(infos));
     }
@@ -618,14 +623,17 @@ impl Cluster {
 
     /// Pauses node `i`: connections are accepted and requests read, but nothing is answered
     /// until [`Cluster::resume_node`].
+    /// Consistency levels count a paused node as down.
     pub fn pause_node(&self, i: usize) -> Result<(), StartError> {
         self.get(i)?.paused.send_replace(true);
+        self.shared.refresh_infos();
         Ok(())
     }
 
     /// Resumes a paused node; held requests are answered.
     pub fn resume_node(&self, i: usize) -> Result<(), StartError> {
         self.get(i)?.paused.send_replace(false);
+        self.shared.refresh_infos();
         Ok(())
     }
 

@@ -295,6 +295,22 @@ impl SelectPlan {
         self.schema.keyspace.clone()
     }
 
+    /// The tokens of the partitions this read is restricted to with these values: None for a
+    /// range scan, Some(None) when they cannot be evaluated (executing reports why).
+    pub fn tokens(&self, ev: &Eval<'_>) -> Option<Option<Vec<i64>>> {
+        let pk = self.keys.pk.as_deref()?;
+        Some(
+            where_::resolve_partitions(&self.schema, pk, ev)
+                .ok()
+                .map(|parts| parts.into_iter().map(|(t, _)| t).collect()),
+        )
+    }
+
+    /// Whether this reads a system table (placed on the local node only).
+    pub fn is_system(&self) -> bool {
+        self.table.system.is_some()
+    }
+
     /// Whether the table was dropped since planning.
     pub fn is_dropped(&self) -> bool {
         self.table.dropped.load(Ordering::Relaxed)

@@ -125,7 +125,7 @@ fn dropped_tables_invalidate_cached_plans() {
         .engine
         .execute(&mut e.session, &p, &QueryParams::default(), &e.cluster)
         .unwrap_err();
-    assert_eq!(err, SimError::Invalid("unconfigured table d".into()));
+    assert_eq!(err, SimError::Invalid("table d does not exist".into()));
 }
 
 #[test]

@@ -410,6 +410,14 @@ impl WritePlan {
         self.schema.keyspace.clone()
     }
 
+    /// The tokens of the partitions this write touches with these values (None when they
+    /// cannot be evaluated: executing reports why).
+    pub fn tokens(&self, ev: &Eval<'_>) -> Option<Vec<i64>> {
+        let pk = self.keys.pk.as_deref()?;
+        let parts = where_::resolve_partitions(&self.schema, pk, ev).ok()?;
+        Some(parts.into_iter().map(|(t, _)| t).collect())
+    }
+
     /// Whether the table was dropped since planning.
     pub fn is_dropped(&self) -> bool {
         self.table.dropped.load(Ordering::Relaxed)
