@@ -444,15 +444,19 @@ fn run(
     let mut last: Option<PageState> = None;
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
+    // The last partition key the request names (None for a range scan).
+    let mut final_key: Option<(i64, Bytes)> = None;
 
     let partitions: Box<dyn Iterator<Item = (i64, &Bytes, &Partition)>> = match p.keys.pk.as_deref()
     {
         Some([Vals::Eq(e)]) => {
             let (t, k) = where_::single_partition(&p.schema, e, ev)?;
+            final_key = Some((t, k.clone()));
             Box::new(data.get_entry(&k).map(|(k, part)| (t, k, part)).into_iter())
         }
         Some(pk) => {
             let keys = where_::resolve_partitions(&p.schema, pk, ev)?;
+            final_key = keys.last().cloned();
             let found: Vec<(i64, &Bytes, &Partition)> = keys
                 .iter()
                 .filter_map(|(t, k)| data.get_entry(k).map(|(k, part)| (*t, k, part)))
@@ -618,6 +622,25 @@ fn run(
                 .collect(),
         ];
         return Ok(out);
+    }
+    // A full page says "more pages" even when the data ends with it, and the next request
+    // gets an empty last page: the servers' pagers call a page exhausted only when it came
+    // back short (Cassandra's `AbstractQueryPager` with `DataLimits.isExhausted`, ScyllaDB's
+    // `query_pager`), or when the LIMIT is reached. A single partition is also exhausted once
+    // its PER PARTITION LIMIT is reached or its last row had no clustering
+    // (`SinglePartitionPager`); a list of partitions while a later key remains
+    // (`MultiPartitionPager`), found or not.
+    if !more && page != usize::MAX && out.rows.len() == page && total < limit {
+        more = match &last {
+            None => false,
+            Some(_) if p.keys.pk.is_none() => true,
+            Some(l) => {
+                (l.ck.as_ref().is_some_and(|c| !c.is_empty()) && l.in_partition < ppl)
+                    || final_key
+                        .as_ref()
+                        .is_some_and(|(t, k)| (*t, k) != (l.token, &l.key))
+            }
+        };
     }
     if more {
         out.paging_state = last.map(|l| l.encode());

@@ -304,3 +304,63 @@ fn default_time_to_live_applies_unless_overridden() {
     let r = e.rows("SELECT default_time_to_live FROM system_schema.tables WHERE keyspace_name = 'ks' AND table_name = 'dt'");
     assert_eq!(r.rows, vec![vec![ci(0)]]);
 }
+
+/// Page sizes of every page of `q` (paging with `page` rows) and whether each said "more".
+fn page_shape(e: &mut Env, q: &str, page: i32) -> Vec<(usize, bool)> {
+    let mut out = Vec::new();
+    let mut state = None;
+    loop {
+        let params = QueryParams {
+            page_size: Some(page),
+            paging_state: state.take(),
+            ..QueryParams::default()
+        };
+        let r = e.rows_p(q, &params);
+        out.push((r.rows.len(), r.paging_state.is_some()));
+        match r.paging_state {
+            Some(s) if out.len() < 20 => state = Some(s),
+            _ => return out,
+        }
+    }
+}
+
+/// A page that ends exactly with the data still says "more pages" and the next request
+/// returns an empty last page: Cassandra's pagers (`AbstractQueryPager`,
+/// `DataLimits.isExhausted`: exhausted only when a page comes back short) and ScyllaDB's
+/// `query_pager` (`_exhausted = rows < page_size || _max == 0`). Exceptions as in Cassandra:
+/// LIMIT reached, a single partition whose last row has no clustering
+/// (`SinglePartitionPager`), PER PARTITION LIMIT reached; an IN list says "more" while a
+/// later key remains (`MultiPartitionPager`).
+#[test]
+fn full_last_page_says_more_and_an_empty_page_follows() {
+    let mut e = env();
+    e.q("CREATE TABLE pb (p int, c int, PRIMARY KEY (p, c))");
+    e.q("CREATE TABLE flat (k int PRIMARY KEY, v int)");
+    for c in 0..4 {
+        e.q(&format!("INSERT INTO pb (p, c) VALUES (1, {c})"));
+        e.q(&format!("INSERT INTO flat (k, v) VALUES ({c}, {c})"));
+    }
+    let boundary = vec![(2, true), (2, true), (0, false)];
+    assert_eq!(page_shape(&mut e, "SELECT * FROM pb WHERE p = 1", 2), boundary);
+    assert_eq!(page_shape(&mut e, "SELECT * FROM pb", 2), boundary);
+    assert_eq!(page_shape(&mut e, "SELECT * FROM flat", 2), boundary);
+    assert_eq!(page_shape(&mut e, "SELECT * FROM pb WHERE p = 1", 3), vec![(3, true), (1, false)]);
+    // LIMIT reached with the page: done.
+    assert_eq!(page_shape(&mut e, "SELECT * FROM pb WHERE p = 1 LIMIT 4", 2), vec![(2, true), (2, false)]);
+    // One partition without clustering: its only row ends it.
+    assert_eq!(page_shape(&mut e, "SELECT * FROM flat WHERE k = 1", 1), vec![(1, false)]);
+    // PER PARTITION LIMIT reached in the only partition.
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM pb WHERE p = 1 PER PARTITION LIMIT 2", 2),
+        vec![(2, false)]
+    );
+    // IN: a later key keeps the pager going; the last key's only row ends it.
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM flat WHERE k IN (1, 2, 3)", 2),
+        vec![(2, true), (1, false)]
+    );
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM flat WHERE k IN (1, 2)", 2),
+        vec![(2, false)]
+    );
+}
