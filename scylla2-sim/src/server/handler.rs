@@ -55,6 +55,11 @@ impl Conn {
         self.v() >= 5
     }
 
+    /// Cassandra below v5 announces `duration` as a CUSTOM type ([`response::col_type`]).
+    fn custom_duration(&self) -> bool {
+        !self.v5() && self.view.node.shards == 0
+    }
+
     fn err_ctx(&self) -> ErrorCtx {
         ErrorCtx {
             v5: self.v5(),
@@ -312,7 +317,13 @@ impl Conn {
                         self.cache.insert(id, entry);
                         let s = self.begin(out, version, stream, response::OP_RESULT);
                         let with_id = version >= 5 || self.metadata_id_ext;
-                        response::result_prepared(out, &stmt.info, with_id, self.lwt_mark);
+                        response::result_prepared(
+                            out,
+                            &stmt.info,
+                            with_id,
+                            self.lwt_mark,
+                            self.custom_duration(),
+                        );
                         response::end(out, s, self.body_compression());
                     }
                     Err(e) => self.reply_error(out, version, stream, &e),
@@ -449,7 +460,10 @@ impl Conn {
         match &r {
             QueryResult::Void => response::result_void(out),
             QueryResult::Rows(rows) => {
-                let mut opts = MetaOpts::default();
+                let mut opts = MetaOpts {
+                    custom_duration: self.custom_duration(),
+                    ..MetaOpts::default()
+                };
                 let mut new_id = None;
                 if let Some(stmt) = stmt {
                     let same = rows.columns == stmt.info.result_columns;
