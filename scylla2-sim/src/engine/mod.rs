@@ -181,7 +181,12 @@ impl Engine {
                     let w = exec::write::plan(&schema, &parsed.statement, keyspace, &mut binds)?;
                     let pk = w.pk_binds();
                     let lwt = w.is_conditional();
-                    (Plan::Write(Box::new(w)), pk, Vec::new(), lwt)
+                    let cols = if lwt && schema.flavor == Flavor::Scylla {
+                        WritePlan::cas_result_columns(std::iter::once(&w))
+                    } else {
+                        Vec::new()
+                    };
+                    (Plan::Write(Box::new(w)), pk, cols, lwt)
                 }
                 Statement::Select(s) => {
                     let p = exec::select::plan(&schema, &s, keyspace, &mut binds)?;
@@ -203,7 +208,12 @@ impl Engine {
                         None => None,
                     };
                     let lwt = plans.iter().any(WritePlan::is_conditional);
-                    (Plan::Batch(kind, ts, plans), None, Vec::new(), lwt)
+                    let cols = if lwt && schema.flavor == Flavor::Scylla {
+                        WritePlan::cas_result_columns(plans.iter())
+                    } else {
+                        Vec::new()
+                    };
+                    (Plan::Batch(kind, ts, plans), None, cols, lwt)
                 }
                 other => (
                     Plan::Ddl(Box::new(other), keyspace.map(str::to_string)),
@@ -579,6 +589,19 @@ impl Engine {
 }
 
 impl Prepared {
+    /// Whether a DROP of its table or keyspace, or an ALTER of its table, invalidated this
+    /// prepared statement: both servers then forget it and answer UNPREPARED, so drivers
+    /// prepare it again (Cassandra's `QueryProcessor.MigrationSubscriber`, ScyllaDB's
+    /// `query_processor::migration_subscriber`).
+    pub fn invalidated(&self) -> bool {
+        match &self.plan {
+            Plan::Write(w) => w.is_invalidated(),
+            Plan::Select(s) => s.is_invalidated(),
+            Plan::Batch(_, _, plans) => plans.iter().any(WritePlan::is_invalidated),
+            _ => false,
+        }
+    }
+
     /// Whether the plan still refers to live tables.
     fn is_current(&self) -> bool {
         match &self.plan {

@@ -173,6 +173,23 @@ impl TableSchema {
         })
     }
 
+    /// Whether a plan made against `self` is invalidated now that the table is `current`:
+    /// ScyllaDB drops a table's prepared statements on any ALTER
+    /// (`query_processor::migration_subscriber::on_update_column_family`), Cassandra when the
+    /// columns changed (`TableMetadata.changeAffectsPreparedStatements`).
+    pub fn invalidates_plans(&self, current: &TableSchema) -> bool {
+        if std::ptr::eq(self, current) {
+            return false;
+        }
+        self.flavor == Flavor::Scylla
+            || self.columns.len() != current.columns.len()
+            || self
+                .columns
+                .iter()
+                .zip(&current.columns)
+                .any(|(a, b)| a.name != b.name || a.typ != b.typ || a.kind != b.kind)
+    }
+
     /// A copy with extra columns appended (ALTER TABLE ADD).
     pub fn with_added(&self, added: Vec<(String, ColumnType, bool)>) -> Self {
         let mut columns = self.columns.clone();

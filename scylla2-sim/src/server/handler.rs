@@ -251,11 +251,29 @@ impl Conn {
         map.get(id).cloned()
     }
 
+    /// The prepared statement `id`, unless unknown or invalidated by a DROP or ALTER since
+    /// it was prepared ([`Prepared::invalidated`]): then it is forgotten (on this connection
+    /// and on the node) and the caller answers UNPREPARED, as a real node does.
     fn lookup_cached(&mut self, id: &bytes::Bytes) -> Option<Arc<PreparedEntry>> {
         if let Some(e) = self.cache.get(id) {
-            return Some(e.clone());
+            if !e.stmt.invalidated() {
+                return Some(e.clone());
+            }
+            self.cache.remove(id);
         }
         let found = self.lookup(id)?;
+        if found.stmt.invalidated() {
+            let mut map = self
+                .view
+                .node
+                .prepared
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            if map.get(id).is_some_and(|e| Arc::ptr_eq(e, &found)) {
+                map.remove(id);
+            }
+            return None;
+        }
         self.cache.insert(id.clone(), found.clone());
         Some(found)
     }
@@ -465,7 +483,14 @@ impl Conn {
                     ..MetaOpts::default()
                 };
                 let mut new_id = None;
-                if let Some(stmt) = stmt {
+                // Cassandra sends the metadata of a conditional update's result whatever
+                // SKIP_METADATA says, and never METADATA_CHANGED for it: its columns depend
+                // on whether it applied (`ExecuteMessage.execute`, CASSANDRA-13992).
+                // ScyllaDB's LWT results have fixed columns, announced by PREPARE, and follow
+                // the flag like any other (`cql_server::response::write`).
+                let cassandra_lwt =
+                    stmt.is_some_and(|s| s.info.is_lwt) && self.view.node.shards == 0;
+                if let Some(stmt) = stmt.filter(|_| !cassandra_lwt) {
                     let same = rows.columns == stmt.info.result_columns;
                     if version >= 5 || self.metadata_id_ext {
                         let current = if same {

@@ -230,9 +230,11 @@ fn apply(
                     ))
                 }
                 None if *if_exists => Ok(QueryResult::Void),
-                None => Err(SimError::Invalid(format!(
-                    "Cannot drop non existing keyspace '{name}'."
-                ))),
+                // `DropKeyspaceStatement` / ScyllaDB's `drop_keyspace_statement`.
+                None => Err(SimError::Invalid(match schema.flavor {
+                    Flavor::Cassandra => format!("Keyspace '{name}' doesn't exist"),
+                    Flavor::Scylla => format!("Cannot drop non existing keyspace '{name}'."),
+                })),
             }
         }
         Statement::CreateTable(ct) => create_table(schema, ct, keyspace),

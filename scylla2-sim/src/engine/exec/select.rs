@@ -311,6 +311,12 @@ impl SelectPlan {
         self.table.system.is_some()
     }
 
+    /// Whether a DROP or an ALTER since planning invalidated this plan (see
+    /// [`TableSchema::invalidates_plans`]).
+    pub fn is_invalidated(&self) -> bool {
+        self.is_dropped() || self.schema.invalidates_plans(&self.table.schema())
+    }
+
     /// Whether the table was dropped since planning.
     pub fn is_dropped(&self) -> bool {
         self.table.dropped.load(Ordering::Relaxed)

@@ -364,3 +364,54 @@ fn full_last_page_says_more_and_an_empty_page_follows() {
         vec![(2, false)]
     );
 }
+
+/// LWT result shapes. Cassandra: `[applied]` alone when applied, plus the current row or
+/// condition columns when not (`ModificationStatement.buildCasResultSet`), and no result
+/// metadata in PREPARE. ScyllaDB: always `[applied]` plus every column (IF [NOT] EXISTS)
+/// or the condition's columns, from the row as it was (nulls when there was none), and the
+/// same columns in PREPARE (`modification_statement::build_cas_result_set_metadata`,
+/// `cas_request::build_cas_result_set`).
+#[test]
+fn lwt_result_shapes_per_flavor() {
+    use crate::model::Flavor;
+    for flavor in [Flavor::Cassandra, Flavor::Scylla] {
+        let mut e = Env {
+            engine: Engine::with_flavor(flavor),
+            session: SessionState::default(),
+            cluster: FakeCluster::new(1),
+        };
+        e.q("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+        e.q("USE ks");
+        e.q("CREATE TABLE l (k int PRIMARY KEY, v int, w int)");
+        let ins = e.prepare("INSERT INTO l (k, v) VALUES (?, ?) IF NOT EXISTS");
+        let upd = e.prepare("UPDATE l SET w = 1 WHERE k = ? IF v = ?");
+        let first = e.rows("INSERT INTO l (k, v) VALUES (1, 5) IF NOT EXISTS");
+        let again = e.rows("INSERT INTO l (k, v) VALUES (1, 6) IF NOT EXISTS");
+        let cond_ok = e.rows("UPDATE l SET w = 2 WHERE k = 1 IF v = 5");
+        let yes = Some(Bytes::from_static(&[1]));
+        let no = Some(Bytes::from_static(&[0]));
+        match flavor {
+            Flavor::Cassandra => {
+                assert!(ins.info.result_columns.is_empty());
+                assert!(upd.info.result_columns.is_empty());
+                assert_eq!(column_names(&first), ["[applied]"]);
+                assert_eq!(first.rows, vec![vec![yes.clone()]]);
+                assert_eq!(column_names(&again), ["[applied]", "k", "v", "w"]);
+                assert_eq!(again.rows, vec![vec![no, ci(1), ci(5), None]]);
+                assert_eq!(column_names(&cond_ok), ["[applied]"]);
+            }
+            Flavor::Scylla => {
+                let names = |p: &Prepared| -> Vec<String> {
+                    p.info.result_columns.iter().map(|c| c.name.clone()).collect()
+                };
+                assert_eq!(names(&ins), ["[applied]", "k", "v", "w"]);
+                assert_eq!(names(&upd), ["[applied]", "v"]);
+                assert_eq!(column_names(&first), ["[applied]", "k", "v", "w"]);
+                assert_eq!(first.rows, vec![vec![yes.clone(), None, None, None]]);
+                assert_eq!(again.rows, vec![vec![no, ci(1), ci(5), None]]);
+                assert_eq!(column_names(&cond_ok), ["[applied]", "v"]);
+                assert_eq!(cond_ok.rows, vec![vec![yes, ci(5)]]);
+            }
+        }
+    }
+}

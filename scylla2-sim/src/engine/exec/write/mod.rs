@@ -15,7 +15,7 @@ use crate::cql::ast::{Assignment, Conditions, Deletion, Op, QualifiedName, State
 use crate::engine::Now;
 use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema, unknown_table};
 use crate::engine::storage::{WriteCtx, now_micros};
-use crate::model::{ColumnType, Flavor, QueryResult, SimError};
+use crate::model::{ColumnSpec, ColumnType, Flavor, QueryResult, SimError};
 
 /// One SET operation of an UPDATE.
 #[derive(Debug, Clone)]
@@ -416,6 +416,53 @@ impl WritePlan {
         let pk = self.keys.pk.as_deref()?;
         let parts = where_::resolve_partitions(&self.schema, pk, ev).ok()?;
         Some(parts.into_iter().map(|(t, _)| t).collect())
+    }
+
+    /// ScyllaDB's columns of this conditional update's result besides `[applied]`
+    /// (`modification_statement::build_cas_result_set_metadata`): every column for
+    /// IF [NOT] EXISTS, else the condition's columns, in the table's order.
+    pub fn cas_columns(&self) -> Vec<usize> {
+        let s = &self.schema;
+        match &self.cond {
+            Cond::None => Vec::new(),
+            Cond::Exists | Cond::NotExists => s.star.clone(),
+            Cond::Columns(c) => s
+                .star
+                .iter()
+                .copied()
+                .filter(|i| c.iter().any(|(ci, _, _)| ci == i))
+                .collect(),
+        }
+    }
+
+    /// ScyllaDB's fixed result columns of conditional updates on one table, `[applied]`
+    /// first: the same whether the update applied or not, so they are in the PREPARED
+    /// answer and SKIP_METADATA holds for them.
+    pub fn cas_result_columns<'a>(plans: impl Iterator<Item = &'a WritePlan>) -> Vec<ColumnSpec> {
+        let mut idxs: Vec<usize> = Vec::new();
+        let mut first: Option<&WritePlan> = None;
+        for p in plans.filter(|p| p.is_conditional()) {
+            first.get_or_insert(p);
+            idxs.extend(p.cas_columns());
+        }
+        let Some(first) = first else {
+            return Vec::new();
+        };
+        let s = &first.schema;
+        let mut out = vec![s.spec("[applied]", ColumnType::Boolean)];
+        out.extend(
+            s.star
+                .iter()
+                .filter(|i| idxs.contains(i))
+                .map(|i| s.spec(&s.columns[*i].name, s.columns[*i].typ.clone())),
+        );
+        out
+    }
+
+    /// Whether a DROP or an ALTER since planning invalidated this plan (see
+    /// [`TableSchema::invalidates_plans`]).
+    pub fn is_invalidated(&self) -> bool {
+        self.is_dropped() || self.schema.invalidates_plans(&self.table.schema())
     }
 
     /// Whether the table was dropped since planning.
