@@ -31,6 +31,7 @@ pub mod system;
 #[cfg(test)]
 mod tests;
 pub mod types;
+pub mod warnings;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -295,8 +296,16 @@ impl Engine {
         let cas = writes.iter().any(|(w, _)| w.is_conditional());
         if let Plan::Select(s) = &stmt.plan {
             self.check_read(s, &ev, params, cluster)?;
+            if let Some((restricted, multi)) = s.aggregate_keys() {
+                warnings::check_aggregate(self.schema_read().flavor, restricted, multi);
+            }
         } else if !writes.is_empty() {
             self.check_writes(&writes, params, cluster)?;
+        }
+        if let Plan::Batch(kind, _, _) = &stmt.plan
+            && !cas
+        {
+            self.check_batch(*kind == BatchType::Logged, &writes)?;
         }
         let result = self.run(session, stmt, &ev, params, &now, cluster)?;
         if cas {
@@ -424,11 +433,39 @@ impl Engine {
         let writes: Vec<(&WritePlan, &[BoundValue])> =
             items.iter().map(|(w, ev)| (*w, ev.values)).collect();
         self.check_writes(&writes, params, cluster)?;
+        if !writes.iter().any(|(w, _)| w.is_conditional()) {
+            self.check_batch(kind == BatchKind::Logged, &writes)?;
+        }
         let result = exec::write::execute_batch(&items, params.timestamp, &Now::new(params))?;
         if writes.iter().any(|(w, _)| w.is_conditional()) {
             self.check_commit(&writes, &result, params, cluster)?;
         }
         Ok(result)
+    }
+
+    /// A batch's size failure and warnings ([`warnings::check_batch`]).
+    fn check_batch(
+        &self,
+        logged: bool,
+        writes: &[(&WritePlan, &[BoundValue])],
+    ) -> Result<(), SimError> {
+        let mut f = warnings::BatchFootprint::default();
+        let mut counted: Vec<*const BoundValue> = Vec::new();
+        for (w, values) in writes {
+            w.add_footprint(&exec::Eval { values }, &mut f);
+            // A BATCH string's statements share one list of values: count it once.
+            if !counted.contains(&values.as_ptr()) {
+                counted.push(values.as_ptr());
+                f.size += values
+                    .iter()
+                    .map(|v| match v {
+                        BoundValue::Set(b) => b.len() + 16,
+                        _ => 16,
+                    })
+                    .sum::<usize>();
+            }
+        }
+        warnings::check_batch(self.schema_read().flavor, logged, &f)
     }
 
     /// The replication of `keyspace`, None for an unknown one (executing reports it).

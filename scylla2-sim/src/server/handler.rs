@@ -15,7 +15,9 @@ use super::node::PreparedEntry;
 use super::request::{self, BatchItem, Request};
 use super::response::{self, ErrorCtx, Event, MetaOpts};
 use super::shard::{IGNORE_MSB, shard_of};
-use super::wire::{self, FLAG_COMPRESSION, FLAG_CUSTOM_PAYLOAD, FLAG_TRACING, RawHeader};
+use super::wire::{
+    self, FLAG_COMPRESSION, FLAG_CUSTOM_PAYLOAD, FLAG_TRACING, FLAG_WARNING, RawHeader,
+};
 use crate::model::{QueryParams, QueryResult, SimError};
 
 fn kind_of(op: u8) -> Option<RequestKind> {
@@ -279,6 +281,8 @@ impl Conn {
     }
 
     fn handle(&mut self, version: u8, stream: i16, req: Request, out: &mut Vec<u8>) -> Flow {
+        // Warnings belong to the request that raised them ([`Conn::result`] takes them).
+        drop(crate::engine::warnings::take());
         match req {
             Request::Options => {
                 let s = response::begin(out, version, stream, response::OP_SUPPORTED);
@@ -469,11 +473,17 @@ impl Conn {
         client_metadata_id: Option<&[u8]>,
         out: &mut Vec<u8>,
     ) {
+        let warnings = crate::engine::warnings::take();
         let r = match r {
             Ok(r) => r,
             Err(e) => return self.reply_error(out, version, stream, &e),
         };
         let s = self.begin(out, version, stream, response::OP_RESULT);
+        if !warnings.is_empty() {
+            // After the tracing id, before the body (v4 §2.2, flag 0x08).
+            out[s + 1] |= FLAG_WARNING;
+            response::string_list(out, &warnings);
+        }
         let mut event = None;
         match &r {
             QueryResult::Void => response::result_void(out),

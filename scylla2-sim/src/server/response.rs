@@ -95,7 +95,7 @@ pub(crate) fn bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
         None => int(out, -1),
     }
 }
-fn string_list(out: &mut Vec<u8>, l: &[String]) {
+pub(crate) fn string_list(out: &mut Vec<u8>, l: &[String]) {
     short(out, l.len() as u16);
     for s in l {
         string(out, s);

@@ -306,6 +306,20 @@ impl SelectPlan {
         )
     }
 
+    /// For an aggregate: whether the partition key is restricted, and by an IN.
+    pub fn aggregate_keys(&self) -> Option<(bool, bool)> {
+        self.aggs.as_ref()?;
+        let Some(pk) = self.keys.pk.as_deref() else {
+            return Some((false, false));
+        };
+        let multi = pk.iter().any(|v| match v {
+            Vals::In(items) => items.len() > 1,
+            Vals::InBind(_) => true,
+            Vals::Eq(_) => false,
+        });
+        Some((true, multi))
+    }
+
     /// Whether this reads a system table (placed on the local node only).
     pub fn is_system(&self) -> bool {
         self.table.system.is_some()

@@ -415,3 +415,72 @@ fn lwt_result_shapes_per_flavor() {
         }
     }
 }
+
+/// Client warnings as Apache Cassandra 4.0 words them (`BatchStatement.verifyBatchType` /
+/// `verifyBatchSize`, `SelectStatement.execute`); ScyllaDB sends none of them and only
+/// fails batches past its own threshold (`batch_statement::verify_batch_size`).
+#[test]
+fn warnings_for_batches_and_aggregates() {
+    use crate::engine::warnings;
+    use crate::model::Flavor;
+    for flavor in [Flavor::Cassandra, Flavor::Scylla] {
+        let mut e = Env {
+            engine: Engine::with_flavor(flavor),
+            session: SessionState::default(),
+            cluster: FakeCluster::new(1),
+        };
+        e.q("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+        e.q("USE ks");
+        e.q("CREATE TABLE wb (k int PRIMARY KEY, v blob)");
+        drop(warnings::take());
+        let ins = e.prepare("INSERT INTO wb (k, v) VALUES (?, ?)");
+        let batch = |e: &mut Env, kind: BatchKind, n: i32, blob: usize| {
+            let stmts: Vec<BatchStatement> = (0..n)
+                .map(|k| BatchStatement::Prepared {
+                    stmt: ins.clone(),
+                    values: vec![int(k), BoundValue::Set(Bytes::from(vec![7u8; blob]))],
+                })
+                .collect();
+            let r = e.engine.batch(&mut e.session, kind, &stmts, &QueryParams::default(), &e.cluster);
+            (r, warnings::take())
+        };
+        let cassandra = flavor == Flavor::Cassandra;
+        // 10 partitions: no warning; 11: the unlogged-batch one (Cassandra).
+        let (r, w) = batch(&mut e, BatchKind::Unlogged, 10, 1);
+        assert!(r.is_ok() && w.is_empty(), "{w:?}");
+        let (r, w) = batch(&mut e, BatchKind::Unlogged, 11, 1);
+        assert!(r.is_ok());
+        let unlogged = "Unlogged batch covering 11 partitions detected against table [ks.wb]. You should use a logged batch for atomicity, or asynchronous writes for performance.";
+        assert_eq!(w, if cassandra { vec![unlogged.to_string()] } else { vec![] });
+        let (_, w) = batch(&mut e, BatchKind::Logged, 11, 1);
+        assert!(w.is_empty(), "logged batches do not get it: {w:?}");
+        // Over 5 KiB: the size warning (Cassandra); over the fail threshold: "Batch too large".
+        let (r, w) = batch(&mut e, BatchKind::Logged, 2, 3000);
+        assert!(r.is_ok());
+        if cassandra {
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert!(w[0].starts_with("Batch for [ks.wb] is of size "), "{w:?}");
+            assert!(w[0].contains("exceeding specified threshold of 5120 by "), "{w:?}");
+        } else {
+            assert!(w.is_empty());
+        }
+        let (r, _) = batch(&mut e, BatchKind::Logged, 2, 30_000);
+        assert_eq!(r.is_err(), cassandra, "50 KiB fails on Cassandra only");
+        let (r, _) = batch(&mut e, BatchKind::Logged, 2, 600_000);
+        assert_eq!(r.unwrap_err(), SimError::Invalid("Batch too large".into()));
+        // A single partition never warns.
+        let (_, w) = batch(&mut e, BatchKind::Unlogged, 1, 6000);
+        assert!(w.is_empty());
+        // Aggregates.
+        e.q("SELECT count(*) FROM wb");
+        let w = warnings::take();
+        assert_eq!(w, if cassandra { vec!["Aggregation query used without partition key".to_string()] } else { vec![] });
+        e.q("SELECT count(*) FROM wb WHERE k IN (1, 2)");
+        let w = warnings::take();
+        let multi = "Aggregation query used on multiple partition keys (IN restriction)";
+        assert_eq!(w, if cassandra { vec![multi.to_string()] } else { vec![] });
+        e.q("SELECT count(*) FROM wb WHERE k = 1");
+        e.q("SELECT * FROM wb");
+        assert!(warnings::take().is_empty());
+    }
+}

@@ -418,6 +418,28 @@ impl WritePlan {
         Some(parts.into_iter().map(|(t, _)| t).collect())
     }
 
+    /// The partitions and table this write adds to a batch's footprint with these values
+    /// (no partitions when they cannot be evaluated: executing reports why).
+    pub fn add_footprint(
+        &self,
+        ev: &Eval<'_>,
+        f: &mut crate::engine::warnings::BatchFootprint,
+    ) {
+        if let Some(pk) = self.keys.pk.as_deref()
+            && let Ok(parts) = where_::resolve_partitions(&self.schema, pk, ev)
+        {
+            for p in parts {
+                if !f.partitions.contains(&p) {
+                    f.partitions.push(p);
+                }
+            }
+        }
+        let table = format!("{}.{}", self.schema.keyspace, self.schema.name);
+        if !f.tables.contains(&table) {
+            f.tables.push(table);
+        }
+    }
+
     /// ScyllaDB's columns of this conditional update's result besides `[applied]`
     /// (`modification_statement::build_cas_result_set_metadata`): every column for
     /// IF [NOT] EXISTS, else the condition's columns, in the table's order.
