@@ -180,9 +180,7 @@ fn sufficient(
     let need = block_for(cl, repl, factors, p);
     match cl {
         ANY => Ok(()),
-        LOCAL_ONE | LOCAL_QUORUM if c.local_live < need => {
-            Err(unavailable(cl, need, c.local_live))
-        }
+        LOCAL_ONE | LOCAL_QUORUM if c.local_live < need => Err(unavailable(cl, need, c.local_live)),
         LOCAL_ONE | LOCAL_QUORUM => Ok(()),
         EACH_QUORUM if matches!(repl, Replication::NetworkTopology(_)) => {
             for ((_, live), (_, rf)) in c.per_dc.iter().zip(factors) {
@@ -209,11 +207,18 @@ fn each_token(
 ) -> Result<(), SimError> {
     let uniform = p.nodes.iter().all(|n| n.up)
         && (matches!(repl, Replication::NetworkTopology(_))
-            || p.nodes.windows(2).all(|w| w[0].datacenter == w[1].datacenter));
+            || p.nodes
+                .windows(2)
+                .all(|w| w[0].datacenter == w[1].datacenter));
     if uniform {
         let any = match tokens {
             Tokens::Some(ts) => ts.first().copied(),
-            Tokens::All => p.nodes.iter().flat_map(|n| n.tokens.first()).next().copied(),
+            Tokens::All => p
+                .nodes
+                .iter()
+                .flat_map(|n| n.tokens.first())
+                .next()
+                .copied(),
         };
         return any.map_or(Ok(()), f);
     }

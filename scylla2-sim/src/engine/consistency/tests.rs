@@ -86,7 +86,11 @@ fn rf3_on_one_node_fails_quorum_and_all_but_not_one() {
 #[test]
 fn down_replicas_do_not_count() {
     let rf3 = Replication::Simple(3);
-    let one_down = [node(0, "dc1", true), node(1, "dc1", true), node(2, "dc1", false)];
+    let one_down = [
+        node(0, "dc1", true),
+        node(1, "dc1", true),
+        node(2, "dc1", false),
+    ];
     let p = place(&one_down);
     check(Access::Read, QUORUM, &rf3, Tokens::Some(&[7]), &p).unwrap();
     check(Access::Read, QUORUM, &rf3, Tokens::All, &p).unwrap();
@@ -94,7 +98,11 @@ fn down_replicas_do_not_count() {
         unavailable_of(check(Access::Write, ALL, &rf3, Tokens::Some(&[7]), &p)),
         (ALL, 3, 2)
     );
-    let two_down = [node(0, "dc1", true), node(1, "dc1", false), node(2, "dc1", false)];
+    let two_down = [
+        node(0, "dc1", true),
+        node(1, "dc1", false),
+        node(2, "dc1", false),
+    ];
     let p = place(&two_down);
     assert_eq!(
         unavailable_of(check(Access::Read, QUORUM, &rf3, Tokens::All, &p)),
@@ -157,7 +165,11 @@ fn local_and_each_quorum_follow_data_centers() {
 #[test]
 fn lwt_checks_paxos_read_and_levels() {
     let rf3 = Replication::Simple(3);
-    let nodes = [node(0, "dc1", true), node(1, "dc1", false), node(2, "dc1", false)];
+    let nodes = [
+        node(0, "dc1", true),
+        node(1, "dc1", false),
+        node(2, "dc1", false),
+    ];
     let p = place(&nodes);
     let t = Tokens::Some(&[9]);
     assert_eq!(
@@ -188,8 +200,16 @@ fn lwt_checks_paxos_read_and_levels() {
     check_commit(ANY, &rf3, t, &scylla).unwrap();
     for (cl, serial, needle) in [
         (ONE, ONE, "Must be one of SERIAL or LOCAL_SERIAL"),
-        (SERIAL, SERIAL, "is not supported as conditional update commit consistency"),
-        (EACH_QUORUM, SERIAL, "not compatible with replication strategy"),
+        (
+            SERIAL,
+            SERIAL,
+            "is not supported as conditional update commit consistency",
+        ),
+        (
+            EACH_QUORUM,
+            SERIAL,
+            "not compatible with replication strategy",
+        ),
     ] {
         assert!(
             matches!(check_cas(cl, serial, &rf3, t, &p1), Err(SimError::Invalid(m)) if m.contains(needle)),

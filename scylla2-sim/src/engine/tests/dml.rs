@@ -341,17 +341,33 @@ fn full_last_page_says_more_and_an_empty_page_follows() {
         e.q(&format!("INSERT INTO flat (k, v) VALUES ({c}, {c})"));
     }
     let boundary = vec![(2, true), (2, true), (0, false)];
-    assert_eq!(page_shape(&mut e, "SELECT * FROM pb WHERE p = 1", 2), boundary);
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM pb WHERE p = 1", 2),
+        boundary
+    );
     assert_eq!(page_shape(&mut e, "SELECT * FROM pb", 2), boundary);
     assert_eq!(page_shape(&mut e, "SELECT * FROM flat", 2), boundary);
-    assert_eq!(page_shape(&mut e, "SELECT * FROM pb WHERE p = 1", 3), vec![(3, true), (1, false)]);
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM pb WHERE p = 1", 3),
+        vec![(3, true), (1, false)]
+    );
     // LIMIT reached with the page: done.
-    assert_eq!(page_shape(&mut e, "SELECT * FROM pb WHERE p = 1 LIMIT 4", 2), vec![(2, true), (2, false)]);
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM pb WHERE p = 1 LIMIT 4", 2),
+        vec![(2, true), (2, false)]
+    );
     // One partition without clustering: its only row ends it.
-    assert_eq!(page_shape(&mut e, "SELECT * FROM flat WHERE k = 1", 1), vec![(1, false)]);
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM flat WHERE k = 1", 1),
+        vec![(1, false)]
+    );
     // PER PARTITION LIMIT reached in the only partition.
     assert_eq!(
-        page_shape(&mut e, "SELECT * FROM pb WHERE p = 1 PER PARTITION LIMIT 2", 2),
+        page_shape(
+            &mut e,
+            "SELECT * FROM pb WHERE p = 1 PER PARTITION LIMIT 2",
+            2
+        ),
         vec![(2, false)]
     );
     // IN: a later key keeps the pager going; the last key's only row ends it.
@@ -402,7 +418,11 @@ fn lwt_result_shapes_per_flavor() {
             }
             Flavor::Scylla => {
                 let names = |p: &Prepared| -> Vec<String> {
-                    p.info.result_columns.iter().map(|c| c.name.clone()).collect()
+                    p.info
+                        .result_columns
+                        .iter()
+                        .map(|c| c.name.clone())
+                        .collect()
                 };
                 assert_eq!(names(&ins), ["[applied]", "k", "v", "w"]);
                 assert_eq!(names(&upd), ["[applied]", "v"]);
@@ -441,7 +461,13 @@ fn warnings_for_batches_and_aggregates() {
                     values: vec![int(k), BoundValue::Set(Bytes::from(vec![7u8; blob]))],
                 })
                 .collect();
-            let r = e.engine.batch(&mut e.session, kind, &stmts, &QueryParams::default(), &e.cluster);
+            let r = e.engine.batch(
+                &mut e.session,
+                kind,
+                &stmts,
+                &QueryParams::default(),
+                &e.cluster,
+            );
             (r, warnings::take())
         };
         let cassandra = flavor == Flavor::Cassandra;
@@ -451,7 +477,14 @@ fn warnings_for_batches_and_aggregates() {
         let (r, w) = batch(&mut e, BatchKind::Unlogged, 11, 1);
         assert!(r.is_ok());
         let unlogged = "Unlogged batch covering 11 partitions detected against table [ks.wb]. You should use a logged batch for atomicity, or asynchronous writes for performance.";
-        assert_eq!(w, if cassandra { vec![unlogged.to_string()] } else { vec![] });
+        assert_eq!(
+            w,
+            if cassandra {
+                vec![unlogged.to_string()]
+            } else {
+                vec![]
+            }
+        );
         let (_, w) = batch(&mut e, BatchKind::Logged, 11, 1);
         assert!(w.is_empty(), "logged batches do not get it: {w:?}");
         // Over 5 KiB: the size warning (Cassandra); over the fail threshold: "Batch too large".
@@ -460,7 +493,10 @@ fn warnings_for_batches_and_aggregates() {
         if cassandra {
             assert_eq!(w.len(), 1, "{w:?}");
             assert!(w[0].starts_with("Batch for [ks.wb] is of size "), "{w:?}");
-            assert!(w[0].contains("exceeding specified threshold of 5120 by "), "{w:?}");
+            assert!(
+                w[0].contains("exceeding specified threshold of 5120 by "),
+                "{w:?}"
+            );
         } else {
             assert!(w.is_empty());
         }
@@ -474,11 +510,25 @@ fn warnings_for_batches_and_aggregates() {
         // Aggregates.
         e.q("SELECT count(*) FROM wb");
         let w = warnings::take();
-        assert_eq!(w, if cassandra { vec!["Aggregation query used without partition key".to_string()] } else { vec![] });
+        assert_eq!(
+            w,
+            if cassandra {
+                vec!["Aggregation query used without partition key".to_string()]
+            } else {
+                vec![]
+            }
+        );
         e.q("SELECT count(*) FROM wb WHERE k IN (1, 2)");
         let w = warnings::take();
         let multi = "Aggregation query used on multiple partition keys (IN restriction)";
-        assert_eq!(w, if cassandra { vec![multi.to_string()] } else { vec![] });
+        assert_eq!(
+            w,
+            if cassandra {
+                vec![multi.to_string()]
+            } else {
+                vec![]
+            }
+        );
         e.q("SELECT count(*) FROM wb WHERE k = 1");
         e.q("SELECT * FROM wb");
         assert!(warnings::take().is_empty());

@@ -283,14 +283,46 @@ fn secondary_indexes() {
 fn error_wording_follows_the_flavor() {
     use crate::model::Flavor;
     let cases: [(&str, &str, &str); 8] = [
-        ("SELECT * FROM nope", "table nope does not exist", "unconfigured table nope"),
-        ("SELECT * FROM zz.t", "keyspace zz does not exist", "Keyspace zz does not exist"),
-        ("SELECT nope FROM t", "Undefined column name nope in table ks.t", "Unrecognized name nope"),
-        ("SELECT * FROM t WHERE nope = 1", "Undefined column name nope in table ks.t", "Unrecognized name nope"),
-        ("INSERT INTO t (k, nope) VALUES (1, 2)", "Undefined column name nope in table ks.t", "Unknown identifier nope"),
-        ("INSERT INTO t (v) VALUES (1)", "Some partition key parts are missing: k", "Missing mandatory PRIMARY KEY part k"),
-        ("DROP TABLE nope", "Table 'ks.nope' doesn't exist", "unconfigured table nope"),
-        ("CREATE TABLE zz.t (k int PRIMARY KEY)", "Keyspace 'zz' doesn't exist", "Keyspace zz does not exist"),
+        (
+            "SELECT * FROM nope",
+            "table nope does not exist",
+            "unconfigured table nope",
+        ),
+        (
+            "SELECT * FROM zz.t",
+            "keyspace zz does not exist",
+            "Keyspace zz does not exist",
+        ),
+        (
+            "SELECT nope FROM t",
+            "Undefined column name nope in table ks.t",
+            "Unrecognized name nope",
+        ),
+        (
+            "SELECT * FROM t WHERE nope = 1",
+            "Undefined column name nope in table ks.t",
+            "Unrecognized name nope",
+        ),
+        (
+            "INSERT INTO t (k, nope) VALUES (1, 2)",
+            "Undefined column name nope in table ks.t",
+            "Unknown identifier nope",
+        ),
+        (
+            "INSERT INTO t (v) VALUES (1)",
+            "Some partition key parts are missing: k",
+            "Missing mandatory PRIMARY KEY part k",
+        ),
+        (
+            "DROP TABLE nope",
+            "Table 'ks.nope' doesn't exist",
+            "unconfigured table nope",
+        ),
+        (
+            "CREATE TABLE zz.t (k int PRIMARY KEY)",
+            "Keyspace 'zz' doesn't exist",
+            "Keyspace zz does not exist",
+        ),
     ];
     for flavor in [Flavor::Cassandra, Flavor::Scylla] {
         let mut e = Env {
@@ -302,8 +334,16 @@ fn error_wording_follows_the_flavor() {
         e.q("USE ks");
         e.q("CREATE TABLE t (k int PRIMARY KEY, v int)");
         for (q, cassandra, scylla) in cases {
-            let want = if flavor == Flavor::Cassandra { cassandra } else { scylla };
-            assert_eq!(e.try_q(q).unwrap_err(), SimError::Invalid(want.into()), "{q}");
+            let want = if flavor == Flavor::Cassandra {
+                cassandra
+            } else {
+                scylla
+            };
+            assert_eq!(
+                e.try_q(q).unwrap_err(),
+                SimError::Invalid(want.into()),
+                "{q}"
+            );
         }
         // Bad literal types are worded alike (`Constants.Literal` / `prepare_expr.cc`).
         assert_eq!(

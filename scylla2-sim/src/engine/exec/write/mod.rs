@@ -420,11 +420,7 @@ impl WritePlan {
 
     /// The partitions and table this write adds to a batch's footprint with these values
     /// (no partitions when they cannot be evaluated: executing reports why).
-    pub fn add_footprint(
-        &self,
-        ev: &Eval<'_>,
-        f: &mut crate::engine::warnings::BatchFootprint,
-    ) {
+    pub fn add_footprint(&self, ev: &Eval<'_>, f: &mut crate::engine::warnings::BatchFootprint) {
         if let Some(pk) = self.keys.pk.as_deref()
             && let Ok(parts) = where_::resolve_partitions(&self.schema, pk, ev)
         {
