@@ -269,7 +269,9 @@ impl Engine {
         }
     }
 
-    /// Executes a prepared statement.
+    /// Executes a prepared statement: first its consistency level against the live replicas
+    /// ([`consistency`]), then the statement; client warnings it raises are left for
+    /// [`warnings::take`].
     pub fn execute(
         &self,
         session: &mut SessionState,
@@ -399,7 +401,8 @@ impl Engine {
         Ok(p)
     }
 
-    /// Executes a BATCH message.
+    /// Executes a BATCH message (consistency checked and warnings raised as for
+    /// [`Engine::execute`]).
     pub fn batch(
         &self,
         session: &mut SessionState,
