@@ -532,6 +532,14 @@ impl Engine {
     ) -> Result<(), SimError> {
         let cas = writes.iter().any(|(w, _)| w.is_conditional());
         for (w, values) in writes {
+            // Both servers' `validateCounterForWrite` / `validate_counter_for_write`.
+            if let Some(table) = w.counter_table()
+                && params.consistency == consistency::ANY
+            {
+                return Err(SimError::Invalid(format!(
+                    "Consistency level ANY is not yet supported for counter table {table}"
+                )));
+            }
             let Some(repl) = self.replication(&w.keyspace()) else {
                 continue;
             };

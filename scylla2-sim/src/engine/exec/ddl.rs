@@ -262,6 +262,8 @@ fn apply(
         }
         Statement::Truncate(name) => {
             let ks = ks_of(name, keyspace)?;
+            // `TruncateStatement` validates through `Schema.validateTable`.
+            schema.table(ks, &name.name)?;
             let table = user_table(schema, ks, &name.name)?;
             table
                 .data

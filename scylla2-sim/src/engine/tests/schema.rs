@@ -282,7 +282,12 @@ fn secondary_indexes() {
 #[test]
 fn error_wording_follows_the_flavor() {
     use crate::model::Flavor;
-    let cases: [(&str, &str, &str); 8] = [
+    let cases: [(&str, &str, &str); 9] = [
+        (
+            "TRUNCATE nope",
+            "table nope does not exist",
+            "unconfigured table nope",
+        ),
         (
             "SELECT * FROM nope",
             "table nope does not exist",

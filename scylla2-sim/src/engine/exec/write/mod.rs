@@ -418,6 +418,11 @@ impl WritePlan {
         Some(parts.into_iter().map(|(t, _)| t).collect())
     }
 
+    /// The table's name when it is a counter table.
+    pub fn counter_table(&self) -> Option<&str> {
+        self.schema.is_counter.then_some(self.schema.name.as_str())
+    }
+
     /// The partitions and table this write adds to a batch's footprint with these values
     /// (no partitions when they cannot be evaluated: executing reports why).
     pub fn add_footprint(&self, ev: &Eval<'_>, f: &mut crate::engine::warnings::BatchFootprint) {
