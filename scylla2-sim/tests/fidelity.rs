@@ -91,7 +91,17 @@ async fn rf3_on_one_node_is_unavailable_at_quorum_and_all() {
     for shards in [0, 2] {
         let c = cluster(1, shards).await;
         let mut cl = ready(&c, 0, 4, &[]).await;
-        ok(&mut cl, "CREATE KEYSPACE u WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}").await;
+        let f = ok(&mut cl, "CREATE KEYSPACE u WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}").await;
+        // Cassandra warns (`SimpleStrategy.maybeWarnOnOptions`); ScyllaDB does not.
+        let (warnings, _) = split_warnings(&f);
+        if shards == 0 {
+            assert_eq!(
+                warnings,
+                ["Your replication factor 3 for keyspace u is higher than the number of nodes 1"]
+            );
+        } else {
+            assert!(warnings.is_empty());
+        }
         ok(&mut cl, "CREATE TABLE u.t (k int PRIMARY KEY, v int)").await;
         let f = query_at(&mut cl, "INSERT INTO u.t (k, v) VALUES (1, 1)", ALL).await;
         let (msg, cl_code, required, alive) = unavailable(&f);

@@ -338,7 +338,15 @@ impl Engine {
             }
             Plan::Ddl(st, ks) => {
                 let ks = ks.as_deref().or(session.keyspace.as_deref());
-                exec::ddl::execute(self, st, ks)
+                let result = exec::ddl::execute(self, st, ks)?;
+                if let QueryResult::SchemaChange(crate::model::SchemaChange {
+                    target: crate::model::SchemaTarget::Keyspace(name),
+                    change: crate::model::ChangeType::Created | crate::model::ChangeType::Updated,
+                }) = &result
+                {
+                    self.warn_replication(name, cluster);
+                }
+                Ok(result)
             }
             Plan::Write(w) => exec::write::execute(w, ev, params.timestamp, &now),
             Plan::Select(s) => exec::select::execute(self, s, ev, params, &now, cluster),
@@ -444,6 +452,37 @@ impl Engine {
             self.check_commit(&writes, &result, params, cluster)?;
         }
         Ok(result)
+    }
+
+    /// Cassandra's warning for a keyspace replicated to more nodes than there are
+    /// (`SimpleStrategy` / `NetworkTopologyStrategy.maybeWarnOnOptions`, per data center).
+    fn warn_replication(&self, keyspace: &str, cluster: &dyn ClusterView) {
+        if self.schema_read().flavor != Flavor::Cassandra {
+            return;
+        }
+        let Some(repl) = self.replication(keyspace) else {
+            return;
+        };
+        let (nodes, _) = cluster.placement();
+        match repl {
+            ring::Replication::Simple(rf) if rf > nodes.len() && !nodes.is_empty() => {
+                warnings::warn(format!(
+                    "Your replication factor {rf} for keyspace {keyspace} is higher than the number of nodes {}",
+                    nodes.len()
+                ));
+            }
+            ring::Replication::NetworkTopology(dcs) => {
+                for (dc, rf) in dcs.iter().filter(|(d, _)| d != "*") {
+                    let count = nodes.iter().filter(|n| n.datacenter == *dc).count();
+                    if *rf > count && count != 0 {
+                        warnings::warn(format!(
+                            "Your replication factor {rf} for keyspace {keyspace} is higher than the number of nodes {count} for datacenter {dc}"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A batch's size failure and warnings ([`warnings::check_batch`]).
