@@ -4,9 +4,22 @@
 //! the protocol, only serialized CQL values.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use uuid::Uuid;
+
+/// The server the simulator answers as: Apache Cassandra 4.0 (nodes without shards) or
+/// ScyllaDB (nodes with shards). It picks error wordings, client warnings, how `duration`
+/// is announced on v4 and the shape of LWT results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// Apache Cassandra 4.0.
+    #[default]
+    Cassandra,
+    /// ScyllaDB.
+    Scylla,
+}
 
 /// A CQL column type as the simulator models it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -100,8 +113,9 @@ pub enum BoundValue {
     Unset,
 }
 
-/// Query parameters of a QUERY or EXECUTE (and the common part of BATCH).
-#[derive(Debug, Clone, Default)]
+/// Query parameters of a QUERY or EXECUTE (and the common part of BATCH). The default is
+/// consistency ONE and nothing else set.
+#[derive(Debug, Clone)]
 pub struct QueryParams {
     /// Consistency code.
     pub consistency: u16,
@@ -123,6 +137,23 @@ pub struct QueryParams {
     pub keyspace: Option<String>,
     /// v5 now_in_seconds.
     pub now_in_seconds: Option<i32>,
+}
+
+impl Default for QueryParams {
+    fn default() -> Self {
+        QueryParams {
+            consistency: 1,
+            values: Vec::new(),
+            names: None,
+            skip_metadata: false,
+            page_size: None,
+            paging_state: None,
+            serial_consistency: None,
+            timestamp: None,
+            keyspace: None,
+            now_in_seconds: None,
+        }
+    }
 }
 
 /// Rows of a result.
@@ -231,8 +262,9 @@ pub enum SimError {
     /// 0x0100.
     #[error("bad credentials: {0}")]
     BadCredentials(String),
-    /// 0x1000.
-    #[error("unavailable")]
+    /// 0x1000. Displayed as Cassandra words it (`UnavailableException`); in ScyllaDB mode the
+    /// server writes ScyllaDB's wording (`exceptions::unavailable_exception`).
+    #[error("Cannot achieve consistency level {}", consistency_name(*.consistency))]
     Unavailable {
         /// Consistency.
         consistency: u16,
@@ -353,14 +385,41 @@ pub enum SimError {
         /// The unknown id.
         id: Bytes,
     },
-    /// Scylla's per-partition rate limit error (code from SUPPORTED).
-    #[error("rate limit reached")]
+    /// Scylla's per-partition rate limit error (code from SUPPORTED), worded as ScyllaDB's
+    /// `rate_limit_exception`.
+    #[error(
+        "Per-partition rate limit reached for {} in table {keyspace}.{table}, rejected by {}",
+        if *.op_type == 0 { "read" } else { "write" },
+        if *.rejected_by_coordinator { "coordinator" } else { "replicas" }
+    )]
     RateLimitReached {
+        /// Keyspace of the rate-limited table.
+        keyspace: String,
+        /// The rate-limited table.
+        table: String,
         /// 0 = read, 1 = write.
         op_type: u8,
         /// Rejected by the coordinator.
         rejected_by_coordinator: bool,
     },
+}
+
+/// The protocol name of a consistency code (`ConsistencyLevel` in both servers).
+pub fn consistency_name(code: u16) -> &'static str {
+    match code {
+        0 => "ANY",
+        1 => "ONE",
+        2 => "TWO",
+        3 => "THREE",
+        4 => "QUORUM",
+        5 => "ALL",
+        6 => "LOCAL_QUORUM",
+        7 => "EACH_QUORUM",
+        8 => "SERIAL",
+        9 => "LOCAL_SERIAL",
+        10 => "LOCAL_ONE",
+        _ => "UNKNOWN",
+    }
 }
 
 /// A node as the system tables show it.
@@ -415,4 +474,13 @@ pub trait ClusterView: Send + Sync {
     fn peers(&self) -> Vec<NodeInfo>;
     /// Statistics for `system_sim.requests`.
     fn request_stats(&self) -> Vec<RequestStats>;
+    /// The nodes replicas are placed on, `up` false for every node that is down (stopped or
+    /// paused), and the index of the local node. By default the local node and its peers.
+    fn placement(&self) -> (Arc<Vec<NodeInfo>>, usize) {
+        let local = self.local();
+        let index = local.index;
+        let mut all = vec![local];
+        all.extend(self.peers());
+        (Arc::new(all), index)
+    }
 }

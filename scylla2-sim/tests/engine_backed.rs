@@ -226,6 +226,13 @@ async fn scylla_use_metadata_id_on_v4() {
     assert_eq!(f.opcode, RESULT, "{:?}", String::from_utf8_lossy(&f.body));
     assert_eq!(rows_flags(&f) & 0x0C, 0x04, "same id + skip: NO_METADATA");
     query_ok(&mut cl, "ALTER TABLE eb.t ADD extra int").await;
+    // ScyllaDB forgets the table's prepared statements on ALTER
+    // (`query_processor::migration_subscriber::on_update_column_family`): UNPREPARED, and
+    // once prepared again, the old metadata id gets METADATA_CHANGED.
+    cl.send(6, EXECUTE, &exec(&meta)).await;
+    let f = cl.recv().await.unwrap();
+    assert_eq!(f.error().0, 0x2500, "UNPREPARED after ALTER");
+    prepare(&mut cl, "SELECT * FROM eb.t WHERE k = ?").await;
     cl.send(6, EXECUTE, &exec(&meta)).await;
     let f = cl.recv().await.unwrap();
     assert_eq!(

@@ -95,7 +95,13 @@ async fn python_driver_matrix() {
             (5, Some("lz4")),
         ] {
             let name = format!("{label} v{p} {}", comp.unwrap_or("uncompressed"));
-            configs.push(config(&name, c, Some(p), comp, None));
+            let cfg = config(&name, c, Some(p), comp, None);
+            // ScyllaDB mode (shards): its own warnings and wordings.
+            configs.push(if c.shard_aware_port() != 0 {
+                format!("{}, \"scylla\": true}}", cfg.trim_end_matches('}'))
+            } else {
+                cfg
+            });
         }
     }
     configs.push(config(

@@ -183,6 +183,8 @@ async fn scylla_driver_decodes_every_injected_error() {
         ),
         (
             SimError::RateLimitReached {
+                keyspace: "ks".into(),
+                table: "t".into(),
                 op_type: 1,
                 rejected_by_coordinator: true,
             },

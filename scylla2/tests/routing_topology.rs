@@ -126,7 +126,9 @@ async fn control_connection_fails_over() {
     .await;
     assert_ne!(moved_to.ip(), sim.nodes()[0].address);
     // Events arrive through the new control connection; routing follows the new schema.
-    query(&session, "CREATE KEYSPACE fo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
+    // RF 3: with node 0 down, LOCAL_QUORUM (the default) still finds 2 of 3 replicas; the
+    // simulator answers UNAVAILABLE as a real node does when too few are alive.
+    query(&session, "CREATE KEYSPACE fo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
         let ev = tokio::time::timeout_at(deadline, db.recv())
@@ -301,7 +303,9 @@ async fn a_node_down_at_startup_does_not_delay_connect_and_is_skipped() {
     );
     assert_eq!(session.nodes().len(), 3, "the down node is known");
     assert_eq!(session.open_connections(), 8);
-    run_all(&session, &["CREATE KEYSPACE down_start WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}", "CREATE TABLE down_start.t (k int PRIMARY KEY)"]).await;
+    // RF 3 so that LOCAL_QUORUM (the default) holds with one node down: with RF 2 a real
+    // node (and the simulator) answers UNAVAILABLE for the keys the down node replicates.
+    run_all(&session, &["CREATE KEYSPACE down_start WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}", "CREATE TABLE down_start.t (k int PRIMARY KEY)"]).await;
     let insert = prepare(&session, "INSERT INTO down_start.t (k) VALUES (?)")
         .await
         .with_idempotent(true);

@@ -13,13 +13,16 @@
 //!   stands for [`Engine::schema_version`].
 //! - Plans keep the column indexes of the schema they were made with; `SELECT *` follows the
 //!   current schema (see [`Engine::current_result_metadata`]). A dropped table makes its
-//!   plans fail with `unconfigured table`.
+//!   plans fail with the server's unknown-table error; the server answers UNPREPARED for
+//!   prepared statements a DROP or ALTER invalidated ([`Prepared::invalidated`]).
+//! - Errors are worded as the [`Flavor`] the engine was made with says.
 //! - Not supported: secondary indexes, materialized views, UDFs, non-frozen UDT field
 //!   updates, multi-column slices over clustering columns of mixed order, decimal
 //!   arithmetic, aggregates inside expressions.
 
 #[cfg(test)]
 mod bench;
+pub mod consistency;
 pub mod exec;
 pub mod murmur3;
 pub mod ring;
@@ -32,6 +35,7 @@ pub mod tablets;
 mod tests;
 pub mod traces;
 pub mod types;
+pub mod warnings;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -43,8 +47,10 @@ pub use murmur3::murmur3_token;
 
 use crate::cql::ast::{BatchType, Statement};
 use crate::model::{
-    BoundValue, ClusterView, ColumnSpec, NodeInfo, PreparedInfo, QueryParams, QueryResult, SimError,
+    BoundValue, ClusterView, ColumnSpec, Flavor, NodeInfo, PreparedInfo, QueryParams, QueryResult,
+    SimError,
 };
+use consistency::{Access, Placement, Tokens};
 use exec::Expr;
 use exec::select::SelectPlan;
 use exec::write::WritePlan;
@@ -142,14 +148,22 @@ impl std::fmt::Debug for Engine {
 const QUERY_CACHE_LIMIT: usize = 4096;
 
 impl Engine {
-    /// A new engine with the system keyspaces.
+    /// A new engine with the system keyspaces, answering as Apache Cassandra.
     pub fn new() -> Self {
-        let schema = system::initial_schema(false);
+        Self::with_flavor(Flavor::Cassandra)
+    }
+
+    /// A new engine with the system keyspaces whose errors, warnings, LWT results and system
+    /// tables follow `flavor`.
+    pub fn with_flavor(flavor: Flavor) -> Self {
+        let scylla = flavor == Flavor::Scylla;
+        let mut schema = system::initial_schema(scylla);
+        schema.flavor = flavor;
         Engine {
             inner: Arc::new(Inner {
                 schema: RwLock::new(schema),
                 cache: Mutex::new(HashMap::new()),
-                scylla: std::sync::atomic::AtomicBool::new(false),
+                scylla: std::sync::atomic::AtomicBool::new(scylla),
                 tablets: Mutex::new(tablets::Tablets::default()),
                 identity: RwLock::new(system_tables::Identity::default()),
                 traces: Mutex::new(traces::Traces::default()),
@@ -185,7 +199,12 @@ impl Engine {
                     let w = exec::write::plan(&schema, &parsed.statement, keyspace, &mut binds)?;
                     let pk = w.pk_binds();
                     let lwt = w.is_conditional();
-                    (Plan::Write(Box::new(w)), pk, Vec::new(), lwt)
+                    let cols = if lwt && schema.flavor == Flavor::Scylla {
+                        WritePlan::cas_result_columns(std::iter::once(&w))
+                    } else {
+                        Vec::new()
+                    };
+                    (Plan::Write(Box::new(w)), pk, cols, lwt)
                 }
                 Statement::Select(s) => {
                     let p = exec::select::plan(&schema, &s, keyspace, &mut binds)?;
@@ -207,7 +226,12 @@ impl Engine {
                         None => None,
                     };
                     let lwt = plans.iter().any(WritePlan::is_conditional);
-                    (Plan::Batch(kind, ts, plans), None, Vec::new(), lwt)
+                    let cols = if lwt && schema.flavor == Flavor::Scylla {
+                        WritePlan::cas_result_columns(plans.iter())
+                    } else {
+                        Vec::new()
+                    };
+                    (Plan::Batch(kind, ts, plans), None, cols, lwt)
                 }
                 other => (
                     Plan::Ddl(Box::new(other), keyspace.map(str::to_string)),
@@ -262,7 +286,9 @@ impl Engine {
         }
     }
 
-    /// Executes a prepared statement.
+    /// Executes a prepared statement: first its consistency level against the live replicas
+    /// ([`consistency`]), then the statement; client warnings it raises are left for
+    /// [`warnings::take`].
     pub fn execute(
         &self,
         session: &mut SessionState,
@@ -281,8 +307,46 @@ impl Engine {
         exec::check_values(&stmt.info.bind_columns, values)?;
         let ev = exec::Eval { values };
         let now = Now::new(params);
+        let writes: Vec<(&WritePlan, &[BoundValue])> = match &stmt.plan {
+            Plan::Write(w) => vec![(&**w, values)],
+            Plan::Batch(_, _, plans) => plans.iter().map(|p| (p, values)).collect(),
+            _ => Vec::new(),
+        };
+        let cas = writes.iter().any(|(w, _)| w.is_conditional());
+        if let Plan::Select(s) = &stmt.plan {
+            self.check_read(s, &ev, params, cluster)?;
+            if let Some((restricted, multi)) = s.aggregate_keys() {
+                warnings::check_aggregate(self.schema_read().flavor, restricted, multi);
+            }
+        } else if !writes.is_empty() {
+            self.check_writes(&writes, params, cluster)?;
+        }
+        if let Plan::Batch(kind, _, _) = &stmt.plan
+            && !cas
+        {
+            self.check_batch(*kind == BatchType::Logged, &writes)?;
+        }
+        let result = self.run(session, stmt, &ev, params, &now, cluster)?;
+        if cas {
+            self.check_commit(&writes, &result, params, cluster)?;
+        }
+        Ok(result)
+    }
+
+    fn run(
+        &self,
+        session: &mut SessionState,
+        stmt: &Prepared,
+        ev: &exec::Eval<'_>,
+        params: &QueryParams,
+        now: &Now,
+        cluster: &dyn ClusterView,
+    ) -> Result<QueryResult, SimError> {
+        let values = ev.values;
+        let now = *now;
         match &stmt.plan {
             Plan::Use(ks) => {
+                // Both servers' `ClientState.setKeyspace` / `client_state::set_keyspace`.
                 if !self.schema_read().keyspaces.contains_key(ks) {
                     return Err(SimError::Invalid(format!("Keyspace '{ks}' does not exist")));
                 }
@@ -291,10 +355,18 @@ impl Engine {
             }
             Plan::Ddl(st, ks) => {
                 let ks = ks.as_deref().or(session.keyspace.as_deref());
-                exec::ddl::execute(self, st, ks)
+                let result = exec::ddl::execute(self, st, ks)?;
+                if let QueryResult::SchemaChange(crate::model::SchemaChange {
+                    target: crate::model::SchemaTarget::Keyspace(name),
+                    change: crate::model::ChangeType::Created | crate::model::ChangeType::Updated,
+                }) = &result
+                {
+                    self.warn_replication(name, cluster);
+                }
+                Ok(result)
             }
-            Plan::Write(w) => exec::write::execute(w, &ev, params.timestamp, &now),
-            Plan::Select(s) => exec::select::execute(self, s, &ev, params, &now, cluster),
+            Plan::Write(w) => exec::write::execute(w, ev, params.timestamp, &now),
+            Plan::Select(s) => exec::select::execute(self, s, ev, params, &now, cluster),
             Plan::Batch(kind, ts, plans) => {
                 let kind = match kind {
                     BatchType::Logged => BatchKind::Logged,
@@ -354,7 +426,8 @@ impl Engine {
         Ok(p)
     }
 
-    /// Executes a BATCH message.
+    /// Executes a BATCH message (consistency checked and warnings raised as for
+    /// [`Engine::execute`]).
     pub fn batch(
         &self,
         session: &mut SessionState,
@@ -363,7 +436,6 @@ impl Engine {
         params: &QueryParams,
         cluster: &dyn ClusterView,
     ) -> Result<QueryResult, SimError> {
-        let _ = cluster;
         let ks = params.keyspace.clone().or_else(|| session.keyspace.clone());
         let mut prepared: Vec<(Arc<Prepared>, &[BoundValue])> =
             Vec::with_capacity(statements.len());
@@ -386,7 +458,201 @@ impl Engine {
             items.push((&**w, exec::Eval { values }));
         }
         exec::write::check_batch_kind(kind, items.iter().map(|(w, _)| *w))?;
-        exec::write::execute_batch(&items, params.timestamp, &Now::new(params))
+        let writes: Vec<(&WritePlan, &[BoundValue])> =
+            items.iter().map(|(w, ev)| (*w, ev.values)).collect();
+        self.check_writes(&writes, params, cluster)?;
+        if !writes.iter().any(|(w, _)| w.is_conditional()) {
+            self.check_batch(kind == BatchKind::Logged, &writes)?;
+        }
+        let result = exec::write::execute_batch(&items, params.timestamp, &Now::new(params))?;
+        if writes.iter().any(|(w, _)| w.is_conditional()) {
+            self.check_commit(&writes, &result, params, cluster)?;
+        }
+        Ok(result)
+    }
+
+    /// Cassandra's warning for a keyspace replicated to more nodes than there are
+    /// (`SimpleStrategy` / `NetworkTopologyStrategy.maybeWarnOnOptions`, per data center).
+    fn warn_replication(&self, keyspace: &str, cluster: &dyn ClusterView) {
+        if self.schema_read().flavor != Flavor::Cassandra {
+            return;
+        }
+        let Some(repl) = self.replication(keyspace) else {
+            return;
+        };
+        let (nodes, _) = cluster.placement();
+        match repl {
+            ring::Replication::Simple(rf) if rf > nodes.len() && !nodes.is_empty() => {
+                warnings::warn(format!(
+                    "Your replication factor {rf} for keyspace {keyspace} is higher than the number of nodes {}",
+                    nodes.len()
+                ));
+            }
+            ring::Replication::NetworkTopology(dcs) => {
+                for (dc, rf) in dcs.iter().filter(|(d, _)| d != "*") {
+                    let count = nodes.iter().filter(|n| n.datacenter == *dc).count();
+                    if *rf > count && count != 0 {
+                        warnings::warn(format!(
+                            "Your replication factor {rf} for keyspace {keyspace} is higher than the number of nodes {count} for datacenter {dc}"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A batch's size failure and warnings ([`warnings::check_batch`]).
+    fn check_batch(
+        &self,
+        logged: bool,
+        writes: &[(&WritePlan, &[BoundValue])],
+    ) -> Result<(), SimError> {
+        let mut f = warnings::BatchFootprint::default();
+        let mut counted: Vec<*const BoundValue> = Vec::new();
+        for (w, values) in writes {
+            w.add_footprint(&exec::Eval { values }, &mut f);
+            // A BATCH string's statements share one list of values: count it once.
+            if !counted.contains(&values.as_ptr()) {
+                counted.push(values.as_ptr());
+                f.size += values
+                    .iter()
+                    .map(|v| match v {
+                        BoundValue::Set(b) => b.len() + 16,
+                        _ => 16,
+                    })
+                    .sum::<usize>();
+            }
+        }
+        warnings::check_batch(self.schema_read().flavor, logged, &f)
+    }
+
+    /// The replication of `keyspace`, None for an unknown one (executing reports it).
+    fn replication(&self, keyspace: &str) -> Option<ring::Replication> {
+        self.schema_read()
+            .keyspaces
+            .get(keyspace)
+            .map(|k| k.replication.clone())
+    }
+
+    /// Calls `f` with the cluster as the consistency checks see it.
+    fn with_placement<T>(
+        &self,
+        cluster: &dyn ClusterView,
+        f: impl FnOnce(&Placement<'_>) -> T,
+    ) -> T {
+        let (nodes, local) = cluster.placement();
+        let flavor = self.schema_read().flavor;
+        f(&Placement {
+            nodes: &nodes,
+            local,
+            flavor,
+        })
+    }
+
+    /// A SELECT's consistency level against the live replicas of what it reads.
+    fn check_read(
+        &self,
+        s: &SelectPlan,
+        ev: &exec::Eval<'_>,
+        params: &QueryParams,
+        cluster: &dyn ClusterView,
+    ) -> Result<(), SimError> {
+        if s.is_system() {
+            return Ok(());
+        }
+        let Some(repl) = self.replication(&s.keyspace()) else {
+            return Ok(());
+        };
+        let owned;
+        let tokens = match s.tokens(ev) {
+            None => Tokens::All,
+            Some(Some(ts)) => {
+                owned = ts;
+                Tokens::Some(&owned)
+            }
+            Some(None) => return Ok(()),
+        };
+        self.with_placement(cluster, |p| {
+            consistency::check(Access::Read, params.consistency, &repl, tokens, p)
+        })
+    }
+
+    /// Writes' (or a conditional update's) consistency levels against the live replicas of
+    /// the partitions they touch.
+    fn check_writes(
+        &self,
+        writes: &[(&WritePlan, &[BoundValue])],
+        params: &QueryParams,
+        cluster: &dyn ClusterView,
+    ) -> Result<(), SimError> {
+        let cas = writes.iter().any(|(w, _)| w.is_conditional());
+        for (w, values) in writes {
+            // Both servers' `validateCounterForWrite` / `validate_counter_for_write`.
+            if let Some(table) = w.counter_table()
+                && params.consistency == consistency::ANY
+            {
+                return Err(SimError::Invalid(format!(
+                    "Consistency level ANY is not yet supported for counter table {table}"
+                )));
+            }
+            let Some(repl) = self.replication(&w.keyspace()) else {
+                continue;
+            };
+            let Some(tokens) = w.tokens(&exec::Eval { values }) else {
+                continue;
+            };
+            self.with_placement(cluster, |p| {
+                if cas {
+                    let serial = params.serial_consistency.unwrap_or(consistency::SERIAL);
+                    consistency::check_cas(
+                        params.consistency,
+                        serial,
+                        &repl,
+                        Tokens::Some(&tokens),
+                        p,
+                    )
+                } else {
+                    consistency::check(
+                        Access::Write,
+                        params.consistency,
+                        &repl,
+                        Tokens::Some(&tokens),
+                        p,
+                    )
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The commit of a conditional update that applied: its consistency level against the
+    /// live replicas (Cassandra's `commitPaxos`); the update stays applied, as when a real
+    /// commit fails after its proposal was accepted.
+    fn check_commit(
+        &self,
+        writes: &[(&WritePlan, &[BoundValue])],
+        result: &QueryResult,
+        params: &QueryParams,
+        cluster: &dyn ClusterView,
+    ) -> Result<(), SimError> {
+        let applied = matches!(result, QueryResult::Rows(r)
+            if r.rows.first().and_then(|row| row.first()).is_some_and(|c| c.as_deref() == Some(&[1][..])));
+        if !applied {
+            return Ok(());
+        }
+        for (w, values) in writes {
+            let (Some(repl), Some(tokens)) = (
+                self.replication(&w.keyspace()),
+                w.tokens(&exec::Eval { values }),
+            ) else {
+                continue;
+            };
+            self.with_placement(cluster, |p| {
+                consistency::check_commit(params.consistency, &repl, Tokens::Some(&tokens), p)
+            })?;
+        }
+        Ok(())
     }
 
     /// (keyspace, token) a prepared statement targets with these values, when its whole
@@ -461,6 +727,19 @@ impl Engine {
 }
 
 impl Prepared {
+    /// Whether a DROP of its table or keyspace, or an ALTER of its table, invalidated this
+    /// prepared statement: both servers then forget it and answer UNPREPARED, so drivers
+    /// prepare it again (Cassandra's `QueryProcessor.MigrationSubscriber`, ScyllaDB's
+    /// `query_processor::migration_subscriber`).
+    pub fn invalidated(&self) -> bool {
+        match &self.plan {
+            Plan::Write(w) => w.is_invalidated(),
+            Plan::Select(s) => s.is_invalidated(),
+            Plan::Batch(_, _, plans) => plans.iter().any(WritePlan::is_invalidated),
+            _ => false,
+        }
+    }
+
     /// Whether the plan still refers to live tables.
     fn is_current(&self) -> bool {
         match &self.plan {

@@ -13,7 +13,7 @@ use super::storage::TableData;
 use super::system::SystemTable;
 use super::types::names::type_name;
 use crate::cql::ast::{CqlType, QualifiedName};
-use crate::model::{ColumnSpec, ColumnType, SimError};
+use crate::model::{ColumnSpec, ColumnType, Flavor, SimError};
 
 /// The role of a column in its table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +84,8 @@ pub struct TableSchema {
     pub star_specs: Vec<ColumnSpec>,
     /// Result metadata id of `SELECT *`.
     pub star_id: Bytes,
+    /// The server whose wording this table's errors use.
+    pub flavor: Flavor,
 }
 
 impl TableSchema {
@@ -153,7 +155,39 @@ impl TableSchema {
             star,
             star_specs,
             star_id,
+            flavor: Flavor::default(),
         }
+    }
+
+    /// The error for an unknown column `name`: Cassandra's `TableMetadata.getExistingColumn`
+    /// wording, or ScyllaDB's (`unrecognized_entity_exception` in reads, `Unknown identifier`
+    /// in INSERT / UPDATE / DELETE, `update_statement.cc`).
+    pub fn unknown_column(&self, name: &str, in_write: bool) -> SimError {
+        SimError::Invalid(match self.flavor {
+            Flavor::Cassandra => format!(
+                "Undefined column name {name} in table {}.{}",
+                self.keyspace, self.name
+            ),
+            Flavor::Scylla if in_write => format!("Unknown identifier {name}"),
+            Flavor::Scylla => format!("Unrecognized name {name}"),
+        })
+    }
+
+    /// Whether a plan made against `self` is invalidated now that the table is `current`:
+    /// ScyllaDB drops a table's prepared statements on any ALTER
+    /// (`query_processor::migration_subscriber::on_update_column_family`), Cassandra when the
+    /// columns changed (`TableMetadata.changeAffectsPreparedStatements`).
+    pub fn invalidates_plans(&self, current: &TableSchema) -> bool {
+        if std::ptr::eq(self, current) {
+            return false;
+        }
+        self.flavor == Flavor::Scylla
+            || self.columns.len() != current.columns.len()
+            || self
+                .columns
+                .iter()
+                .zip(&current.columns)
+                .any(|(a, b)| a.name != b.name || a.typ != b.typ || a.kind != b.kind)
     }
 
     /// A copy with extra columns appended (ALTER TABLE ADD).
@@ -175,7 +209,9 @@ impl TableSchema {
             });
             slots += 1;
         }
-        Self::with_slots(self.keyspace.clone(), self.name.clone(), columns, slots)
+        let mut t = Self::with_slots(self.keyspace.clone(), self.name.clone(), columns, slots);
+        t.flavor = self.flavor;
+        t
     }
 
     /// A copy without the named columns (ALTER TABLE DROP); other slots are unchanged so
@@ -187,12 +223,14 @@ impl TableSchema {
             .filter(|c| !dropped.contains(&c.name))
             .cloned()
             .collect();
-        Self::with_slots(
+        let mut t = Self::with_slots(
             self.keyspace.clone(),
             self.name.clone(),
             columns,
             self.slots,
-        )
+        );
+        t.flavor = self.flavor;
+        t
     }
 
     /// Looks a column up by name.
@@ -283,6 +321,15 @@ pub struct Keyspace {
     pub tablets: Option<usize>,
 }
 
+/// The error for an unknown (or dropped) table: Cassandra's `Schema.validateTable` or
+/// ScyllaDB's `validation.cc` wording.
+pub fn unknown_table(flavor: Flavor, name: &str) -> SimError {
+    SimError::Invalid(match flavor {
+        Flavor::Cassandra => format!("table {name} does not exist"),
+        Flavor::Scylla => format!("unconfigured table {name}"),
+    })
+}
+
 /// Every keyspace.
 #[derive(Debug, Default)]
 pub struct Schema {
@@ -290,6 +337,8 @@ pub struct Schema {
     pub keyspaces: BTreeMap<String, Keyspace>,
     /// Schema version.
     pub version: Uuid,
+    /// The server whose wording errors use.
+    pub flavor: Flavor,
 }
 
 impl Schema {
@@ -298,11 +347,25 @@ impl Schema {
         let ks = self
             .keyspaces
             .get(keyspace)
-            .ok_or_else(|| SimError::Invalid(format!("Keyspace {keyspace} does not exist")))?;
+            .ok_or_else(|| self.unknown_keyspace(keyspace))?;
         ks.tables
             .get(name)
             .cloned()
-            .ok_or_else(|| SimError::Invalid(format!("unconfigured table {name}")))
+            .ok_or_else(|| self.unknown_table(name))
+    }
+
+    /// The error for an unknown keyspace: Cassandra's `Schema.validateTable` or ScyllaDB's
+    /// `validation.cc` wording.
+    pub fn unknown_keyspace(&self, keyspace: &str) -> SimError {
+        SimError::Invalid(match self.flavor {
+            Flavor::Cassandra => format!("keyspace {keyspace} does not exist"),
+            Flavor::Scylla => format!("Keyspace {keyspace} does not exist"),
+        })
+    }
+
+    /// The error for an unknown table (as in [`Schema::unknown_keyspace`]).
+    pub fn unknown_table(&self, name: &str) -> SimError {
+        unknown_table(self.flavor, name)
     }
 
     /// Converts a DDL type, resolving user types in `keyspace`.

@@ -260,6 +260,11 @@ impl super::Engine {
             .scylla
             .store(scylla, std::sync::atomic::Ordering::Relaxed);
         let mut schema = self.schema_write();
+        schema.flavor = if scylla {
+            crate::model::Flavor::Scylla
+        } else {
+            crate::model::Flavor::Cassandra
+        };
         schema
             .keyspaces
             .retain(|name, _| !super::system::is_system_keyspace(name));

@@ -192,7 +192,11 @@ impl ClusterBuilder {
         };
         config.release_version.get_or_insert_with(|| release.into());
         config.cql_version.get_or_insert_with(|| cql.into());
-        let engine = Engine::new();
+        let engine = Engine::with_flavor(if scylla {
+            crate::model::Flavor::Scylla
+        } else {
+            crate::model::Flavor::Cassandra
+        });
         engine.set_scylla_mode(scylla);
         engine.set_trace_delay(config.trace_delay);
         // AuthKeyspace / CassandraRoleManager: the default superuser `cassandra` and the users.
@@ -291,7 +295,8 @@ pub(crate) struct Shared {
     pub engine: Engine,
     pub config: Config,
     pub nodes: RwLock<Vec<Arc<Node>>>,
-    /// Node infos for replica placement (refreshed on topology / status changes).
+    /// Node infos for replica placement (refreshed on topology / status changes); `up` is
+    /// false for stopped and paused nodes alike (consistency levels count them down).
     pub infos: ArcSwap<Vec<NodeInfo>>,
     pub faults: Faults,
     pub next_conn: AtomicU64,
@@ -369,7 +374,11 @@ impl Shared {
             .nodes()
             .iter()
             .filter(|n| !n.removed.load(Ordering::Acquire))
-            .map(|n| self.node_info(n))
+            .map(|n| {
+                let mut info = self.node_info(n);
+                info.up &= !*n.paused.borrow();
+                info
+            })
             .collect();
         self.infos.store(Arc::new(infos));
     }
@@ -666,14 +675,17 @@ impl Cluster {
 
     /// Pauses node `i`: connections are accepted and requests read, but nothing is answered
     /// until [`Cluster::resume_node`].
+    /// Consistency levels count a paused node as down.
     pub fn pause_node(&self, i: usize) -> Result<(), StartError> {
         self.get(i)?.paused.send_replace(true);
+        self.shared.refresh_infos();
         Ok(())
     }
 
     /// Resumes a paused node; held requests are answered.
     pub fn resume_node(&self, i: usize) -> Result<(), StartError> {
         self.get(i)?.paused.send_replace(false);
+        self.shared.refresh_infos();
         Ok(())
     }
 

@@ -15,7 +15,9 @@ use super::node::PreparedEntry;
 use super::request::{self, BatchItem, Request};
 use super::response::{self, ErrorCtx, Event, MetaOpts};
 use super::shard::{IGNORE_MSB, shard_of};
-use super::wire::{self, FLAG_COMPRESSION, FLAG_CUSTOM_PAYLOAD, FLAG_TRACING, RawHeader};
+use super::wire::{
+    self, FLAG_COMPRESSION, FLAG_CUSTOM_PAYLOAD, FLAG_TRACING, FLAG_WARNING, RawHeader,
+};
 use crate::model::{QueryParams, QueryResult, SimError};
 
 fn kind_of(op: u8) -> Option<RequestKind> {
@@ -55,11 +57,17 @@ impl Conn {
         self.v() >= 5
     }
 
+    /// Cassandra below v5 announces `duration` as a CUSTOM type ([`response::col_type`]).
+    fn custom_duration(&self) -> bool {
+        !self.v5() && self.view.node.shards == 0
+    }
+
     fn err_ctx(&self) -> ErrorCtx {
         ErrorCtx {
             v5: self.v5(),
             rate_limit_ext: self.rate_limit_ext,
             node: self.view.node.addr,
+            scylla: self.view.node.shards > 0,
         }
     }
 
@@ -257,16 +265,36 @@ impl Conn {
         map.get(id).cloned()
     }
 
+    /// The prepared statement `id`, unless unknown or invalidated by a DROP or ALTER since
+    /// it was prepared ([`Prepared::invalidated`]): then it is forgotten (on this connection
+    /// and on the node) and the caller answers UNPREPARED, as a real node does.
     fn lookup_cached(&mut self, id: &bytes::Bytes) -> Option<Arc<PreparedEntry>> {
         if let Some(e) = self.cache.get(id) {
-            return Some(e.clone());
+            if !e.stmt.invalidated() {
+                return Some(e.clone());
+            }
+            self.cache.remove(id);
         }
         let found = self.lookup(id)?;
+        if found.stmt.invalidated() {
+            let mut map = self
+                .view
+                .node
+                .prepared
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            if map.get(id).is_some_and(|e| Arc::ptr_eq(e, &found)) {
+                map.remove(id);
+            }
+            return None;
+        }
         self.cache.insert(id.clone(), found.clone());
         Some(found)
     }
 
     fn handle(&mut self, version: u8, stream: i16, req: Request, out: &mut Vec<u8>) -> Flow {
+        // Warnings belong to the request that raised them ([`Conn::result`] takes them).
+        drop(crate::engine::warnings::take());
         match req {
             Request::Options => {
                 let s = response::begin(out, version, stream, response::OP_SUPPORTED);
@@ -326,7 +354,13 @@ impl Conn {
                         self.cache.insert(id, entry);
                         let s = self.begin(out, version, stream, response::OP_RESULT);
                         let with_id = version >= 5 || self.metadata_id_ext;
-                        response::result_prepared(out, &stmt.info, with_id, self.lwt_mark);
+                        response::result_prepared(
+                            out,
+                            &stmt.info,
+                            with_id,
+                            self.lwt_mark,
+                            self.custom_duration(),
+                        );
                         response::end(out, s, self.body_compression());
                     }
                     Err(e) => self.reply_error(out, version, stream, &e),
@@ -483,6 +517,7 @@ impl Conn {
         client_metadata_id: Option<&[u8]>,
         out: &mut Vec<u8>,
     ) {
+        let warnings = crate::engine::warnings::take();
         let r = match r {
             Ok(r) => r,
             Err(e) => {
@@ -491,14 +526,29 @@ impl Conn {
             }
         };
         let s = self.begin(out, version, stream, response::OP_RESULT);
+        if !warnings.is_empty() {
+            // After the tracing id, before the body (v4 §2.2, flag 0x08).
+            out[s + 1] |= FLAG_WARNING;
+            response::string_list(out, &warnings);
+        }
         self.attach_tablet_hint(out, s);
         let mut event = None;
         match &r {
             QueryResult::Void => response::result_void(out),
             QueryResult::Rows(rows) => {
-                let mut opts = MetaOpts::default();
+                let mut opts = MetaOpts {
+                    custom_duration: self.custom_duration(),
+                    ..MetaOpts::default()
+                };
                 let mut new_id = None;
-                if let Some(stmt) = stmt {
+                // Cassandra sends the metadata of a conditional update's result whatever
+                // SKIP_METADATA says, and never METADATA_CHANGED for it: its columns depend
+                // on whether it applied (`ExecuteMessage.execute`, CASSANDRA-13992).
+                // ScyllaDB's LWT results have fixed columns, announced by PREPARE, and follow
+                // the flag like any other (`cql_server::response::write`).
+                let cassandra_lwt =
+                    stmt.is_some_and(|s| s.info.is_lwt) && self.view.node.shards == 0;
+                if let Some(stmt) = stmt.filter(|_| !cassandra_lwt) {
                     let same = rows.columns == stmt.info.result_columns;
                     if version >= 5 || self.metadata_id_ext {
                         let current = if same {

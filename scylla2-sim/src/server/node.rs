@@ -218,6 +218,9 @@ impl ClusterView for NodeView {
     fn request_stats(&self) -> Vec<RequestStats> {
         self.shared.request_stats()
     }
+    fn placement(&self) -> (Arc<Vec<NodeInfo>>, usize) {
+        (self.shared.infos.load_full(), self.node.index)
+    }
 }
 
 /// Binds the node's listeners (CQL port and, with shards, the shard-aware port).

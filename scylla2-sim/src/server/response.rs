@@ -11,7 +11,7 @@ use cassandra_protocol::compression::Compression;
 
 use crate::model::{
     ChangeType, ColumnSpec, ColumnType, PreparedInfo, Rows, SchemaChange, SchemaTarget, SimError,
-    WriteType,
+    WriteType, consistency_name,
 };
 
 pub(crate) const OP_ERROR: u8 = 0x00;
@@ -125,7 +125,7 @@ pub(crate) fn tablets_payload(
     out[at..at + 4].copy_from_slice(&len.to_be_bytes());
 }
 
-fn string_list(out: &mut Vec<u8>, l: &[String]) {
+pub(crate) fn string_list(out: &mut Vec<u8>, l: &[String]) {
     short(out, l.len() as u16);
     for s in l {
         string(out, s);
@@ -189,6 +189,8 @@ pub(crate) struct ErrorCtx {
     pub v5: bool,
     pub rate_limit_ext: bool,
     pub node: IpAddr,
+    /// ScyllaDB mode: ScyllaDB's wordings where they differ.
+    pub scylla: bool,
 }
 
 /// ERROR body (v4 §9, v5 §9).
@@ -207,6 +209,15 @@ pub(crate) fn error(out: &mut Vec<u8>, e: &SimError, ctx: ErrorCtx) {
             required,
             alive,
         } => {
+            let msg = if ctx.scylla {
+                // `exceptions::unavailable_exception(cl, required, alive)`.
+                format!(
+                    "Cannot achieve consistency level for cl {}. Requires {required}, alive {alive}",
+                    consistency_name(*consistency)
+                )
+            } else {
+                msg
+            };
             simple(out, 0x1000, &msg);
             short(out, *consistency);
             int(out, *required);
@@ -329,17 +340,16 @@ pub(crate) fn error(out: &mut Vec<u8>, e: &SimError, ctx: ErrorCtx) {
         SimError::RateLimitReached {
             op_type,
             rejected_by_coordinator,
+            ..
         } => {
+            // ScyllaDB's `cql_server::make_rate_limit_error`: without the extension the
+            // error goes out as a CONFIG_ERROR with the same message.
             if ctx.rate_limit_ext {
-                simple(
-                    out,
-                    RATE_LIMIT_ERROR_CODE,
-                    "Per-partition rate limit reached",
-                );
+                simple(out, RATE_LIMIT_ERROR_CODE, &msg);
                 out.push(*op_type);
                 out.push(u8::from(*rejected_by_coordinator));
             } else {
-                simple(out, 0x1001, "Per-partition rate limit reached");
+                simple(out, 0x2300, &msg);
             }
         }
     }
@@ -349,8 +359,11 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// A CQL type option (v4 §4.2.5.2).
-pub(crate) fn col_type(out: &mut Vec<u8>, t: &ColumnType) {
+/// A CQL type option (v4 §4.2.5.2). `custom_duration`: announce `duration` as the CUSTOM
+/// `DurationType`, as Cassandra does below v5 (v4 has no id 0x0015: `DataType.fromType`
+/// falls back to CUSTOM for a type newer than the connection's version); ScyllaDB sends
+/// 0x0015 on every version (`type_codec::encode`).
+pub(crate) fn col_type(out: &mut Vec<u8>, t: &ColumnType, custom_duration: bool) {
     let id = |out: &mut Vec<u8>, v: u16| short(out, v);
     match t {
         ColumnType::Custom(c) => {
@@ -376,19 +389,23 @@ pub(crate) fn col_type(out: &mut Vec<u8>, t: &ColumnType) {
         ColumnType::Time => id(out, 0x12),
         ColumnType::SmallInt => id(out, 0x13),
         ColumnType::TinyInt => id(out, 0x14),
+        ColumnType::Duration if custom_duration => {
+            id(out, 0);
+            string(out, "org.apache.cassandra.db.marshal.DurationType");
+        }
         ColumnType::Duration => id(out, 0x15),
         ColumnType::List(e, _) => {
             id(out, 0x20);
-            col_type(out, e);
+            col_type(out, e, custom_duration);
         }
         ColumnType::Map(k, v, _) => {
             id(out, 0x21);
-            col_type(out, k);
-            col_type(out, v);
+            col_type(out, k, custom_duration);
+            col_type(out, v, custom_duration);
         }
         ColumnType::Set(e, _) => {
             id(out, 0x22);
-            col_type(out, e);
+            col_type(out, e, custom_duration);
         }
         ColumnType::Udt {
             keyspace,
@@ -402,14 +419,14 @@ pub(crate) fn col_type(out: &mut Vec<u8>, t: &ColumnType) {
             short(out, fields.len() as u16);
             for (n, t) in fields {
                 string(out, n);
-                col_type(out, t);
+                col_type(out, t, custom_duration);
             }
         }
         ColumnType::Tuple(ts) => {
             id(out, 0x31);
             short(out, ts.len() as u16);
             for t in ts {
-                col_type(out, t);
+                col_type(out, t, custom_duration);
             }
         }
         ColumnType::Vector(e, n) => {
@@ -472,14 +489,14 @@ fn global_spec(cols: &[ColumnSpec]) -> Option<(&str, &str)> {
         .then_some((first.keyspace.as_str(), first.table.as_str()))
 }
 
-fn col_specs(out: &mut Vec<u8>, cols: &[ColumnSpec], global: bool) {
+fn col_specs(out: &mut Vec<u8>, cols: &[ColumnSpec], global: bool, custom_duration: bool) {
     for c in cols {
         if !global {
             string(out, &c.keyspace);
             string(out, &c.table);
         }
         string(out, &c.name);
-        col_type(out, &c.typ);
+        col_type(out, &c.typ, custom_duration);
     }
 }
 
@@ -490,6 +507,8 @@ pub(crate) struct MetaOpts<'a> {
     pub no_metadata: bool,
     /// v5: the result metadata changed; send this new id (METADATA_CHANGED).
     pub new_metadata_id: Option<&'a [u8]>,
+    /// `duration` as a CUSTOM type (Cassandra below v5, see [`col_type`]).
+    pub custom_duration: bool,
 }
 
 fn rows_metadata(out: &mut Vec<u8>, cols: &[ColumnSpec], paging: Option<&[u8]>, o: MetaOpts<'_>) {
@@ -519,7 +538,7 @@ fn rows_metadata(out: &mut Vec<u8>, cols: &[ColumnSpec], paging: Option<&[u8]>, 
             string(out, ks);
             string(out, t);
         }
-        col_specs(out, cols, global.is_some());
+        col_specs(out, cols, global.is_some(), o.custom_duration);
     }
 }
 
@@ -588,6 +607,7 @@ pub(crate) fn result_prepared(
     info: &PreparedInfo,
     with_metadata_id: bool,
     lwt_mark: bool,
+    custom_duration: bool,
 ) {
     int(out, 4);
     short_bytes(out, &info.id);
@@ -609,12 +629,16 @@ pub(crate) fn result_prepared(
         string(out, ks);
         string(out, t);
     }
-    col_specs(out, &info.bind_columns, global.is_some());
+    col_specs(out, &info.bind_columns, global.is_some(), custom_duration);
     if info.result_columns.is_empty() {
         int(out, 0x04);
         int(out, 0);
     } else {
-        rows_metadata(out, &info.result_columns, None, MetaOpts::default());
+        let o = MetaOpts {
+            custom_duration,
+            ..MetaOpts::default()
+        };
+        rows_metadata(out, &info.result_columns, None, o);
     }
 }
 
@@ -715,6 +739,7 @@ mod tests {
                 v5: false,
                 rate_limit_ext: false,
                 node: "127.0.0.1".parse().unwrap(),
+                scylla: false,
             },
         );
         end(&mut out, s, Compression::None);
@@ -730,6 +755,8 @@ mod tests {
         error(
             &mut out,
             &SimError::RateLimitReached {
+                keyspace: "ks".into(),
+                table: "t".into(),
                 op_type: 1,
                 rejected_by_coordinator: true,
             },
@@ -737,6 +764,7 @@ mod tests {
                 v5: true,
                 rate_limit_ext: true,
                 node: "127.0.0.1".parse().unwrap(),
+                scylla: true,
             },
         );
         assert_eq!(&out[..4], &[0, 0, 0xF0, 0]);
@@ -768,7 +796,23 @@ mod tests {
                 Box::new(ColumnType::List(Box::new(ColumnType::Int), false)),
                 false,
             ),
+            false,
         );
         assert_eq!(out, vec![0, 0x21, 0, 0x0D, 0, 0x20, 0, 0x09]);
+        // duration: id 0x0015 (v5, ScyllaDB), or Cassandra's CUSTOM DurationType below v5
+        // (`DataType.fromType`: DURATION is a v5 type).
+        let mut out = Vec::new();
+        col_type(&mut out, &ColumnType::Duration, false);
+        assert_eq!(out, vec![0, 0x15]);
+        let mut out = Vec::new();
+        col_type(
+            &mut out,
+            &ColumnType::List(Box::new(ColumnType::Duration), false),
+            true,
+        );
+        let class = "org.apache.cassandra.db.marshal.DurationType";
+        let mut want = vec![0, 0x20, 0, 0, 0, class.len() as u8];
+        want.extend_from_slice(class.as_bytes());
+        assert_eq!(out, want);
     }
 }

@@ -25,6 +25,8 @@ pub(crate) const FLAG_COMPRESSION: u8 = 0x01;
 pub(crate) const FLAG_TRACING: u8 = 0x02;
 /// Request flag: custom payload precedes the body.
 pub(crate) const FLAG_CUSTOM_PAYLOAD: u8 = 0x04;
+/// Envelope flag: the body starts with the server's warnings (v4+).
+pub(crate) const FLAG_WARNING: u8 = 0x08;
 
 /// A malformed frame or segment. Each one ends the connection it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,7 +2,8 @@
 
 Usage: check_python_driver.py CONFIG_JSON
 CONFIG_JSON is a list of {"name", "hosts", "port", "protocol" (int or null = negotiate),
-"compression" (null, "lz4" or "snappy"), optional "auth": [user, password]}. Every config is checked in turn; the first failure
+"compression" (null, "lz4" or "snappy"), optional "auth": [user, password], optional "scylla":
+true for a ScyllaDB-mode cluster}. Every config is checked in turn; the first failure
 prints a traceback and exits 1. Prints "N passed, 0 failed" at the end.
 """
 
@@ -120,6 +121,18 @@ def check(cfg):
         session.execute(batch)
         got = session.execute("SELECT count(*) FROM users WHERE id = 100").one()[0]
         assert got == 4, got
+
+        # Server warnings reach the driver: Cassandra warns about an aggregate without a
+        # partition key (SelectStatement.execute); ScyllaDB sends no such warning.
+        rs = session.execute("SELECT count(*) FROM users")
+        want = [] if cfg.get("scylla") else ["Aggregation query used without partition key"]
+        assert (rs.response_future.warnings or []) == want, rs.response_future.warnings
+
+        # duration decodes on every version (Cassandra v4 announces it as a CUSTOM type).
+        session.execute("CREATE TABLE durations (k int PRIMARY KEY, d duration)")
+        session.execute("INSERT INTO durations (k, d) VALUES (1, 1h2m)")
+        d = session.execute("SELECT d FROM durations WHERE k = 1").one().d
+        assert (d.months, d.days, d.nanoseconds) == (0, 0, 3720 * 10**9), d
 
         # LWT applied and not applied.
         lwt = session.prepare("INSERT INTO accounts (id, balance) VALUES (?, ?) IF NOT EXISTS")

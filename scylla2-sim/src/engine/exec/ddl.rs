@@ -12,7 +12,9 @@ use crate::engine::Engine;
 use crate::engine::ring::Replication;
 use crate::engine::schema::{Column, ColumnKind, Keyspace, Schema, Table, TableSchema, UserType};
 use crate::engine::system::is_system_keyspace;
-use crate::model::{ChangeType, ColumnType, QueryResult, SchemaChange, SchemaTarget, SimError};
+use crate::model::{
+    ChangeType, ColumnType, Flavor, QueryResult, SchemaChange, SchemaTarget, SimError,
+};
 
 fn changed(change: ChangeType, target: SchemaTarget) -> QueryResult {
     QueryResult::SchemaChange(SchemaChange { change, target })
@@ -30,15 +32,24 @@ fn user_keyspace<'a>(schema: &'a mut Schema, ks: &str) -> Result<&'a mut Keyspac
             "{ks} keyspace is not user-modifiable."
         )));
     }
-    schema
-        .keyspaces
-        .get_mut(ks)
-        .ok_or_else(|| SimError::Invalid(format!("Keyspace {ks} does not exist")))
+    // Cassandra's schema statements (`CreateTableStatement`, `DropKeyspaceStatement`, ...)
+    // word it their own way; ScyllaDB's go through `validation.cc`.
+    let missing = match schema.flavor {
+        Flavor::Cassandra => SimError::Invalid(format!("Keyspace '{ks}' doesn't exist")),
+        Flavor::Scylla => schema.unknown_keyspace(ks),
+    };
+    schema.keyspaces.get_mut(ks).ok_or(missing)
 }
 
 /// A table of a user keyspace (system tables are not user-modifiable).
 fn user_table(schema: &Schema, ks: &str, name: &str) -> Result<Arc<Table>, SimError> {
-    let table = schema.table(ks, name)?;
+    let table = match schema.flavor {
+        // `AlterTableStatement` / `DropTableStatement` wording.
+        Flavor::Cassandra if schema.keyspaces.contains_key(ks) => schema
+            .table(ks, name)
+            .map_err(|_| SimError::Invalid(format!("Table '{ks}.{name}' doesn't exist")))?,
+        _ => schema.table(ks, name)?,
+    };
     if table.system.is_some() {
         return Err(SimError::Unauthorized(format!(
             "{ks} keyspace is not user-modifiable."
@@ -259,9 +270,11 @@ fn apply(
                     ))
                 }
                 None if *if_exists => Ok(QueryResult::Void),
-                None => Err(SimError::Invalid(format!(
-                    "Cannot drop non existing keyspace '{name}'."
-                ))),
+                // `DropKeyspaceStatement` / ScyllaDB's `drop_keyspace_statement`.
+                None => Err(SimError::Invalid(match schema.flavor {
+                    Flavor::Cassandra => format!("Keyspace '{name}' doesn't exist"),
+                    Flavor::Scylla => format!("Cannot drop non existing keyspace '{name}'."),
+                })),
             }
         }
         Statement::CreateTable(ct) => create_table(schema, ct, keyspace),
@@ -277,14 +290,20 @@ fn apply(
                     ))
                 }
                 None if *if_exists => Ok(QueryResult::Void),
-                None => Err(SimError::Invalid(format!(
-                    "unconfigured table {}",
-                    name.name
-                ))),
+                None => Err(match schema.flavor {
+                    Flavor::Cassandra => {
+                        SimError::Invalid(format!("Table '{ks}.{}' doesn't exist", name.name))
+                    }
+                    Flavor::Scylla => {
+                        crate::engine::schema::unknown_table(Flavor::Scylla, &name.name)
+                    }
+                }),
             }
         }
         Statement::Truncate(name) => {
             let ks = ks_of(name, keyspace)?;
+            // `TruncateStatement` validates through `Schema.validateTable`.
+            schema.table(ks, &name.name)?;
             let table = user_table(schema, ks, &name.name)?;
             table
                 .data
@@ -630,11 +649,11 @@ fn create_table(
             "Cannot mix counter and non counter columns in the same table".into(),
         ));
     }
+    let flavor = schema.flavor;
     let k = user_keyspace(schema, &ks)?;
-    let table = Table::new(
-        TableSchema::new(k.name.clone(), ct.name.name.clone(), columns),
-        None,
-    );
+    let mut ts = TableSchema::new(k.name.clone(), ct.name.name.clone(), columns);
+    ts.flavor = flavor;
+    let table = Table::new(ts, None);
     table.default_ttl.store(ttl, Ordering::Relaxed);
     k.tables.insert(ct.name.name.clone(), Arc::new(table));
     Ok(changed(

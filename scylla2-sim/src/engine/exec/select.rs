@@ -16,7 +16,7 @@ use super::where_::{self, KeyPlan, Range, Vals, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
 use super::{Binds, Eval, Expr, compile_opt};
 use crate::cql::ast::{Op, Select};
-use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema};
+use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema, unknown_table};
 use crate::engine::storage::{Partition, Row, TableData};
 use crate::engine::types::order;
 use crate::engine::{Engine, Now};
@@ -64,7 +64,7 @@ fn col(schema: &TableSchema, name: &str) -> Result<usize, SimError> {
         .by_name
         .get(name)
         .copied()
-        .ok_or_else(|| SimError::Invalid(format!("Undefined column name {name}")))
+        .ok_or_else(|| schema.unknown_column(name, false))
 }
 
 const FILTERING: &str = "Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING";
@@ -283,6 +283,42 @@ impl SelectPlan {
         &self.schema.name
     }
 
+    /// The tokens of the partitions this read is restricted to with these values: None for a
+    /// range scan, Some(None) when they cannot be evaluated (executing reports why).
+    pub fn tokens(&self, ev: &Eval<'_>) -> Option<Option<Vec<i64>>> {
+        let pk = self.keys.pk.as_deref()?;
+        Some(
+            where_::resolve_partitions(&self.schema, pk, ev)
+                .ok()
+                .map(|parts| parts.into_iter().map(|(t, _)| t).collect()),
+        )
+    }
+
+    /// For an aggregate: whether the partition key is restricted, and by an IN.
+    pub fn aggregate_keys(&self) -> Option<(bool, bool)> {
+        self.aggs.as_ref()?;
+        let Some(pk) = self.keys.pk.as_deref() else {
+            return Some((false, false));
+        };
+        let multi = pk.iter().any(|v| match v {
+            Vals::In(items) => items.len() > 1,
+            Vals::InBind(_) => true,
+            Vals::Eq(_) => false,
+        });
+        Some((true, multi))
+    }
+
+    /// Whether this reads a system table (placed on the local node only).
+    pub fn is_system(&self) -> bool {
+        self.table.system.is_some()
+    }
+
+    /// Whether a DROP or an ALTER since planning invalidated this plan (see
+    /// [`TableSchema::invalidates_plans`]).
+    pub fn is_invalidated(&self) -> bool {
+        self.is_dropped() || self.schema.invalidates_plans(&self.table.schema())
+    }
+
     /// Whether the table was dropped since planning.
     pub fn is_dropped(&self) -> bool {
         self.table.dropped.load(Ordering::Relaxed)
@@ -299,10 +335,7 @@ pub fn execute(
     cluster: &dyn ClusterView,
 ) -> Result<QueryResult, SimError> {
     if p.is_dropped() {
-        return Err(SimError::Invalid(format!(
-            "unconfigured table {}",
-            p.schema.name
-        )));
+        return Err(unknown_table(p.schema.flavor, &p.schema.name));
     }
     let current = p.table.schema();
     if let Some(sys) = &p.table.system {
@@ -442,15 +475,19 @@ fn run(
     let mut last: Option<PageState> = None;
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
+    // The last partition key the request names (None for a range scan).
+    let mut final_key: Option<(i64, Bytes)> = None;
 
     let partitions: Box<dyn Iterator<Item = (i64, &Bytes, &Partition)>> = match p.keys.pk.as_deref()
     {
         Some([Vals::Eq(e)]) => {
             let (t, k) = where_::single_partition(&p.schema, e, ev)?;
+            final_key = Some((t, k.clone()));
             Box::new(data.get_entry(&k).map(|(k, part)| (t, k, part)).into_iter())
         }
         Some(pk) => {
             let keys = where_::resolve_partitions(&p.schema, pk, ev)?;
+            final_key = keys.last().cloned();
             let found: Vec<(i64, &Bytes, &Partition)> = keys
                 .iter()
                 .filter_map(|(t, k)| data.get_entry(k).map(|(k, part)| (*t, k, part)))
@@ -636,6 +673,25 @@ fn run(
             super::json::rows_to_json(&mut out);
         }
         return Ok(out);
+    }
+    // A full page says "more pages" even when the data ends with it, and the next request
+    // gets an empty last page: the servers' pagers call a page exhausted only when it came
+    // back short (Cassandra's `AbstractQueryPager` with `DataLimits.isExhausted`, ScyllaDB's
+    // `query_pager`), or when the LIMIT is reached. A single partition is also exhausted once
+    // its PER PARTITION LIMIT is reached or its last row had no clustering
+    // (`SinglePartitionPager`); a list of partitions while a later key remains
+    // (`MultiPartitionPager`), found or not.
+    if !more && page != usize::MAX && out.rows.len() == page && total < limit {
+        more = match &last {
+            None => false,
+            Some(_) if p.keys.pk.is_none() => true,
+            Some(l) => {
+                (l.ck.as_ref().is_some_and(|c| !c.is_empty()) && l.in_partition < ppl)
+                    || final_key
+                        .as_ref()
+                        .is_some_and(|(t, k)| (*t, k) != (l.token, &l.key))
+            }
+        };
     }
     if more {
         out.paging_state = last.map(|l| l.encode());

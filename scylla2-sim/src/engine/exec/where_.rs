@@ -86,7 +86,7 @@ fn col_idx(schema: &TableSchema, name: &str) -> Result<usize, SimError> {
         .by_name
         .get(name)
         .copied()
-        .ok_or_else(|| SimError::Invalid(format!("Undefined column name {name}")))
+        .ok_or_else(|| schema.unknown_column(name, false))
 }
 
 fn in_vals(

@@ -125,7 +125,7 @@ fn dropped_tables_invalidate_cached_plans() {
         .engine
         .execute(&mut e.session, &p, &QueryParams::default(), &e.cluster)
         .unwrap_err();
-    assert_eq!(err, SimError::Invalid("unconfigured table d".into()));
+    assert_eq!(err, SimError::Invalid("table d does not exist".into()));
 }
 
 #[test]
@@ -303,4 +303,234 @@ fn default_time_to_live_applies_unless_overridden() {
     assert_eq!(ttl(&mut e, 3), None);
     let r = e.rows("SELECT default_time_to_live FROM system_schema.tables WHERE keyspace_name = 'ks' AND table_name = 'dt'");
     assert_eq!(r.rows, vec![vec![ci(0)]]);
+}
+
+/// Page sizes of every page of `q` (paging with `page` rows) and whether each said "more".
+fn page_shape(e: &mut Env, q: &str, page: i32) -> Vec<(usize, bool)> {
+    let mut out = Vec::new();
+    let mut state = None;
+    loop {
+        let params = QueryParams {
+            page_size: Some(page),
+            paging_state: state.take(),
+            ..QueryParams::default()
+        };
+        let r = e.rows_p(q, &params);
+        out.push((r.rows.len(), r.paging_state.is_some()));
+        match r.paging_state {
+            Some(s) if out.len() < 20 => state = Some(s),
+            _ => return out,
+        }
+    }
+}
+
+/// A page that ends exactly with the data still says "more pages" and the next request
+/// returns an empty last page: Cassandra's pagers (`AbstractQueryPager`,
+/// `DataLimits.isExhausted`: exhausted only when a page comes back short) and ScyllaDB's
+/// `query_pager` (`_exhausted = rows < page_size || _max == 0`). Exceptions as in Cassandra:
+/// LIMIT reached, a single partition whose last row has no clustering
+/// (`SinglePartitionPager`), PER PARTITION LIMIT reached; an IN list says "more" while a
+/// later key remains (`MultiPartitionPager`).
+#[test]
+fn full_last_page_says_more_and_an_empty_page_follows() {
+    let mut e = env();
+    e.q("CREATE TABLE pb (p int, c int, PRIMARY KEY (p, c))");
+    e.q("CREATE TABLE flat (k int PRIMARY KEY, v int)");
+    for c in 0..4 {
+        e.q(&format!("INSERT INTO pb (p, c) VALUES (1, {c})"));
+        e.q(&format!("INSERT INTO flat (k, v) VALUES ({c}, {c})"));
+    }
+    let boundary = vec![(2, true), (2, true), (0, false)];
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM pb WHERE p = 1", 2),
+        boundary
+    );
+    assert_eq!(page_shape(&mut e, "SELECT * FROM pb", 2), boundary);
+    assert_eq!(page_shape(&mut e, "SELECT * FROM flat", 2), boundary);
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM pb WHERE p = 1", 3),
+        vec![(3, true), (1, false)]
+    );
+    // LIMIT reached with the page: done.
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM pb WHERE p = 1 LIMIT 4", 2),
+        vec![(2, true), (2, false)]
+    );
+    // One partition without clustering: its only row ends it.
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM flat WHERE k = 1", 1),
+        vec![(1, false)]
+    );
+    // PER PARTITION LIMIT reached in the only partition.
+    assert_eq!(
+        page_shape(
+            &mut e,
+            "SELECT * FROM pb WHERE p = 1 PER PARTITION LIMIT 2",
+            2
+        ),
+        vec![(2, false)]
+    );
+    // IN: a later key keeps the pager going; the last key's only row ends it.
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM flat WHERE k IN (1, 2, 3)", 2),
+        vec![(2, true), (1, false)]
+    );
+    assert_eq!(
+        page_shape(&mut e, "SELECT * FROM flat WHERE k IN (1, 2)", 2),
+        vec![(2, false)]
+    );
+}
+
+/// LWT result shapes. Cassandra: `[applied]` alone when applied, plus the current row or
+/// condition columns when not (`ModificationStatement.buildCasResultSet`), and no result
+/// metadata in PREPARE. ScyllaDB: always `[applied]` plus every column (IF [NOT] EXISTS)
+/// or the condition's columns, from the row as it was (nulls when there was none), and the
+/// same columns in PREPARE (`modification_statement::build_cas_result_set_metadata`,
+/// `cas_request::build_cas_result_set`).
+#[test]
+fn lwt_result_shapes_per_flavor() {
+    use crate::model::Flavor;
+    for flavor in [Flavor::Cassandra, Flavor::Scylla] {
+        let mut e = Env {
+            engine: Engine::with_flavor(flavor),
+            session: SessionState::default(),
+            cluster: FakeCluster::new(1),
+        };
+        e.q("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+        e.q("USE ks");
+        e.q("CREATE TABLE l (k int PRIMARY KEY, v int, w int)");
+        let ins = e.prepare("INSERT INTO l (k, v) VALUES (?, ?) IF NOT EXISTS");
+        let upd = e.prepare("UPDATE l SET w = 1 WHERE k = ? IF v = ?");
+        let first = e.rows("INSERT INTO l (k, v) VALUES (1, 5) IF NOT EXISTS");
+        let again = e.rows("INSERT INTO l (k, v) VALUES (1, 6) IF NOT EXISTS");
+        let cond_ok = e.rows("UPDATE l SET w = 2 WHERE k = 1 IF v = 5");
+        let yes = Some(Bytes::from_static(&[1]));
+        let no = Some(Bytes::from_static(&[0]));
+        match flavor {
+            Flavor::Cassandra => {
+                assert!(ins.info.result_columns.is_empty());
+                assert!(upd.info.result_columns.is_empty());
+                assert_eq!(column_names(&first), ["[applied]"]);
+                assert_eq!(first.rows, vec![vec![yes.clone()]]);
+                assert_eq!(column_names(&again), ["[applied]", "k", "v", "w"]);
+                assert_eq!(again.rows, vec![vec![no, ci(1), ci(5), None]]);
+                assert_eq!(column_names(&cond_ok), ["[applied]"]);
+            }
+            Flavor::Scylla => {
+                let names = |p: &Prepared| -> Vec<String> {
+                    p.info
+                        .result_columns
+                        .iter()
+                        .map(|c| c.name.clone())
+                        .collect()
+                };
+                assert_eq!(names(&ins), ["[applied]", "k", "v", "w"]);
+                assert_eq!(names(&upd), ["[applied]", "v"]);
+                assert_eq!(column_names(&first), ["[applied]", "k", "v", "w"]);
+                assert_eq!(first.rows, vec![vec![yes.clone(), None, None, None]]);
+                assert_eq!(again.rows, vec![vec![no, ci(1), ci(5), None]]);
+                assert_eq!(column_names(&cond_ok), ["[applied]", "v"]);
+                assert_eq!(cond_ok.rows, vec![vec![yes, ci(5)]]);
+            }
+        }
+    }
+}
+
+/// Client warnings as Apache Cassandra 4.0 words them (`BatchStatement.verifyBatchType` /
+/// `verifyBatchSize`, `SelectStatement.execute`); ScyllaDB sends none of them and only
+/// fails batches past its own threshold (`batch_statement::verify_batch_size`).
+#[test]
+fn warnings_for_batches_and_aggregates() {
+    use crate::engine::warnings;
+    use crate::model::Flavor;
+    for flavor in [Flavor::Cassandra, Flavor::Scylla] {
+        let mut e = Env {
+            engine: Engine::with_flavor(flavor),
+            session: SessionState::default(),
+            cluster: FakeCluster::new(1),
+        };
+        e.q("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+        e.q("USE ks");
+        e.q("CREATE TABLE wb (k int PRIMARY KEY, v blob)");
+        drop(warnings::take());
+        let ins = e.prepare("INSERT INTO wb (k, v) VALUES (?, ?)");
+        let batch = |e: &mut Env, kind: BatchKind, n: i32, blob: usize| {
+            let stmts: Vec<BatchStatement> = (0..n)
+                .map(|k| BatchStatement::Prepared {
+                    stmt: ins.clone(),
+                    values: vec![int(k), BoundValue::Set(Bytes::from(vec![7u8; blob]))],
+                })
+                .collect();
+            let r = e.engine.batch(
+                &mut e.session,
+                kind,
+                &stmts,
+                &QueryParams::default(),
+                &e.cluster,
+            );
+            (r, warnings::take())
+        };
+        let cassandra = flavor == Flavor::Cassandra;
+        // 10 partitions: no warning; 11: the unlogged-batch one (Cassandra).
+        let (r, w) = batch(&mut e, BatchKind::Unlogged, 10, 1);
+        assert!(r.is_ok() && w.is_empty(), "{w:?}");
+        let (r, w) = batch(&mut e, BatchKind::Unlogged, 11, 1);
+        assert!(r.is_ok());
+        let unlogged = "Unlogged batch covering 11 partitions detected against table [ks.wb]. You should use a logged batch for atomicity, or asynchronous writes for performance.";
+        assert_eq!(
+            w,
+            if cassandra {
+                vec![unlogged.to_string()]
+            } else {
+                vec![]
+            }
+        );
+        let (_, w) = batch(&mut e, BatchKind::Logged, 11, 1);
+        assert!(w.is_empty(), "logged batches do not get it: {w:?}");
+        // Over 5 KiB: the size warning (Cassandra); over the fail threshold: "Batch too large".
+        let (r, w) = batch(&mut e, BatchKind::Logged, 2, 3000);
+        assert!(r.is_ok());
+        if cassandra {
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert!(w[0].starts_with("Batch for [ks.wb] is of size "), "{w:?}");
+            assert!(
+                w[0].contains("exceeding specified threshold of 5120 by "),
+                "{w:?}"
+            );
+        } else {
+            assert!(w.is_empty());
+        }
+        let (r, _) = batch(&mut e, BatchKind::Logged, 2, 30_000);
+        assert_eq!(r.is_err(), cassandra, "50 KiB fails on Cassandra only");
+        let (r, _) = batch(&mut e, BatchKind::Logged, 2, 600_000);
+        assert_eq!(r.unwrap_err(), SimError::Invalid("Batch too large".into()));
+        // A single partition never warns.
+        let (_, w) = batch(&mut e, BatchKind::Unlogged, 1, 6000);
+        assert!(w.is_empty());
+        // Aggregates.
+        e.q("SELECT count(*) FROM wb");
+        let w = warnings::take();
+        assert_eq!(
+            w,
+            if cassandra {
+                vec!["Aggregation query used without partition key".to_string()]
+            } else {
+                vec![]
+            }
+        );
+        e.q("SELECT count(*) FROM wb WHERE k IN (1, 2)");
+        let w = warnings::take();
+        let multi = "Aggregation query used on multiple partition keys (IN restriction)";
+        assert_eq!(
+            w,
+            if cassandra {
+                vec![multi.to_string()]
+            } else {
+                vec![]
+            }
+        );
+        e.q("SELECT count(*) FROM wb WHERE k = 1");
+        e.q("SELECT * FROM wb");
+        assert!(warnings::take().is_empty());
+    }
 }

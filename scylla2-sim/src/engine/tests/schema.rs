@@ -51,11 +51,11 @@ fn ddl_errors_and_schema_changes() {
     );
     assert_eq!(
         e.try_q("SELECT * FROM nope").unwrap_err(),
-        SimError::Invalid("unconfigured table nope".into())
+        SimError::Invalid("table nope does not exist".into())
     );
     assert_eq!(
         e.try_q("SELECT * FROM zz.nope").unwrap_err(),
-        SimError::Invalid("Keyspace zz does not exist".into())
+        SimError::Invalid("keyspace zz does not exist".into())
     );
     assert!(
         matches!(e.try_q("SELEC * FROM t1"), Err(SimError::SyntaxError(m)) if m.starts_with("line 1:0"))
@@ -273,4 +273,87 @@ fn secondary_indexes() {
     assert!(e.try_q("SELECT k FROM ix WHERE v = 1").is_err());
     assert!(e.try_q("DROP INDEX ix_v_idx").is_err());
     e.q("DROP INDEX IF EXISTS ix_v_idx");
+}
+
+/// Error wordings per server: Apache Cassandra 4.0 (`Schema.validateTable`,
+/// `TableMetadata.getExistingColumn`, `StatementRestrictions`, `DropTableStatement`,
+/// `CreateTableStatement`) and ScyllaDB (`validation.cc`, `unrecognized_entity_exception`,
+/// `update_statement.cc`, `modification_statement.cc`).
+#[test]
+fn error_wording_follows_the_flavor() {
+    use crate::model::Flavor;
+    let cases: [(&str, &str, &str); 9] = [
+        (
+            "TRUNCATE nope",
+            "table nope does not exist",
+            "unconfigured table nope",
+        ),
+        (
+            "SELECT * FROM nope",
+            "table nope does not exist",
+            "unconfigured table nope",
+        ),
+        (
+            "SELECT * FROM zz.t",
+            "keyspace zz does not exist",
+            "Keyspace zz does not exist",
+        ),
+        (
+            "SELECT nope FROM t",
+            "Undefined column name nope in table ks.t",
+            "Unrecognized name nope",
+        ),
+        (
+            "SELECT * FROM t WHERE nope = 1",
+            "Undefined column name nope in table ks.t",
+            "Unrecognized name nope",
+        ),
+        (
+            "INSERT INTO t (k, nope) VALUES (1, 2)",
+            "Undefined column name nope in table ks.t",
+            "Unknown identifier nope",
+        ),
+        (
+            "INSERT INTO t (v) VALUES (1)",
+            "Some partition key parts are missing: k",
+            "Missing mandatory PRIMARY KEY part k",
+        ),
+        (
+            "DROP TABLE nope",
+            "Table 'ks.nope' doesn't exist",
+            "unconfigured table nope",
+        ),
+        (
+            "CREATE TABLE zz.t (k int PRIMARY KEY)",
+            "Keyspace 'zz' doesn't exist",
+            "Keyspace zz does not exist",
+        ),
+    ];
+    for flavor in [Flavor::Cassandra, Flavor::Scylla] {
+        let mut e = Env {
+            engine: Engine::with_flavor(flavor),
+            session: SessionState::default(),
+            cluster: FakeCluster::new(1),
+        };
+        e.q("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+        e.q("USE ks");
+        e.q("CREATE TABLE t (k int PRIMARY KEY, v int)");
+        for (q, cassandra, scylla) in cases {
+            let want = if flavor == Flavor::Cassandra {
+                cassandra
+            } else {
+                scylla
+            };
+            assert_eq!(
+                e.try_q(q).unwrap_err(),
+                SimError::Invalid(want.into()),
+                "{q}"
+            );
+        }
+        // Bad literal types are worded alike (`Constants.Literal` / `prepare_expr.cc`).
+        assert_eq!(
+            e.try_q("INSERT INTO t (k, v) VALUES (1, 'x')").unwrap_err(),
+            SimError::Invalid("Invalid STRING constant (x) for \"v\" of type int".into())
+        );
+    }
 }

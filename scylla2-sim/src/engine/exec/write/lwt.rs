@@ -15,7 +15,7 @@ use crate::engine::exec::{Eval, Val};
 use crate::engine::schema::{ColumnKind, TableSchema};
 use crate::engine::storage::Partition;
 use crate::engine::types::order;
-use crate::model::{ColumnSpec, ColumnType, QueryResult, Rows, SimError};
+use crate::model::{ColumnSpec, ColumnType, Flavor, QueryResult, Rows, SimError};
 
 /// (applied, extra result columns, their values).
 type CheckResult = (bool, Vec<ColumnSpec>, Vec<Option<Bytes>>);
@@ -44,6 +44,17 @@ pub(super) fn execute_conditional(
     let s = &*first.schema;
     let applied_spec = s.spec("[applied]", ColumnType::Boolean);
     let mut data = first.table.data.write().unwrap_or_else(|e| e.into_inner());
+    // ScyllaDB: the fixed columns, filled from the row as it was before the update
+    // (`cas_request::build_cas_result_set`; nulls when there was no row).
+    let scylla = (s.flavor == Flavor::Scylla).then(|| {
+        let columns = WritePlan::cas_result_columns(items.iter().map(|(p, _)| *p));
+        let idxs: Vec<usize> = columns[1..]
+            .iter()
+            .filter_map(|c| s.by_name.get(&c.name).copied())
+            .collect();
+        let old = old_values(s, &idxs, data.get(&key), &key, &resolved[0].2, now);
+        (columns, old)
+    });
     let mut columns = vec![applied_spec];
     let mut row: Vec<Option<Bytes>> = vec![None];
     let mut applied = true;
@@ -67,11 +78,40 @@ pub(super) fn execute_conditional(
         row.truncate(1);
     }
     row[0] = Some(Bytes::from_static(if applied { &[1] } else { &[0] }));
+    if let Some((scylla_columns, old)) = scylla {
+        columns = scylla_columns;
+        row.truncate(1);
+        row.extend(old);
+    }
     Ok(QueryResult::Rows(Rows {
         columns,
         rows: vec![row],
         paging_state: None,
     }))
+}
+
+/// The values of columns `idxs` in the target row as stored (nulls when it does not exist).
+fn old_values(
+    s: &TableSchema,
+    idxs: &[usize],
+    part: Option<&Partition>,
+    key: &Bytes,
+    target: &RowTarget,
+    now: &Now,
+) -> Vec<Option<Bytes>> {
+    let (ck_enc, ck_vals) = match target {
+        RowTarget::Rows(rows) if rows.len() == 1 => (rows[0].0.clone(), rows[0].1.clone()),
+        _ => (Vec::new(), Vec::new()),
+    };
+    let Some(pt) = part else {
+        return vec![None; idxs.len()];
+    };
+    let row = pt.rows.get(&ck_enc);
+    let live = row.is_some_and(|r| pt.row_live(&ck_enc, r, now.secs)) || pt.static_live(now.secs);
+    if !live {
+        return vec![None; idxs.len()];
+    }
+    row_values(s, idxs, key, &ck_vals, pt, row, &ck_enc, now.secs)
 }
 
 /// Evaluates a statement's condition: (applied, extra columns, their values).

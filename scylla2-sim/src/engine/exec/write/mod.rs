@@ -13,9 +13,9 @@ use super::where_::{self, KeyPlan, Range, Vals};
 use super::{Binds, Eval, Expr, compile_opt, compile_value};
 use crate::cql::ast::{Assignment, Conditions, Deletion, Op, QualifiedName, Statement, Term};
 use crate::engine::Now;
-use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema};
+use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema, unknown_table};
 use crate::engine::storage::{WriteCtx, now_micros};
-use crate::model::{ColumnType, QueryResult, SimError};
+use crate::model::{ColumnSpec, ColumnType, Flavor, QueryResult, SimError};
 
 /// One SET operation of an UPDATE.
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ fn col(schema: &TableSchema, name: &str) -> Result<usize, SimError> {
         .by_name
         .get(name)
         .copied()
-        .ok_or_else(|| SimError::Invalid(format!("Undefined column name {name}")))
+        .ok_or_else(|| schema.unknown_column(name, true))
 }
 
 fn element_types(typ: &ColumnType) -> Option<(ColumnType, ColumnType)> {
@@ -354,9 +354,17 @@ fn frozen(t: &ColumnType) -> bool {
     )
 }
 
+/// Cassandra's `StatementRestrictions` wording, or ScyllaDB's (`modification_statement.cc`,
+/// which names one missing column).
 fn missing_pk(s: &TableSchema) -> String {
     let names: Vec<&str> = s.pk.iter().map(|i| s.columns[*i].name.as_str()).collect();
-    format!("Some partition key parts are missing: {}", names.join(", "))
+    match s.flavor {
+        Flavor::Cassandra => format!("Some partition key parts are missing: {}", names.join(", ")),
+        Flavor::Scylla => format!(
+            "Missing mandatory PRIMARY KEY part {}",
+            names.first().copied().unwrap_or_default()
+        ),
+    }
 }
 
 fn check_full_key(s: &TableSchema, keys: &KeyPlan, need_ck: bool) -> Result<(), SimError> {
@@ -424,6 +432,84 @@ impl WritePlan {
     /// The table's name.
     pub fn table_name(&self) -> &str {
         &self.schema.name
+    }
+
+    /// The tokens of the partitions this write touches with these values (None when they
+    /// cannot be evaluated: executing reports why).
+    pub fn tokens(&self, ev: &Eval<'_>) -> Option<Vec<i64>> {
+        let pk = self.keys.pk.as_deref()?;
+        let parts = where_::resolve_partitions(&self.schema, pk, ev).ok()?;
+        Some(parts.into_iter().map(|(t, _)| t).collect())
+    }
+
+    /// The table's name when it is a counter table.
+    pub fn counter_table(&self) -> Option<&str> {
+        self.schema.is_counter.then_some(self.schema.name.as_str())
+    }
+
+    /// The partitions and table this write adds to a batch's footprint with these values
+    /// (no partitions when they cannot be evaluated: executing reports why).
+    pub fn add_footprint(&self, ev: &Eval<'_>, f: &mut crate::engine::warnings::BatchFootprint) {
+        if let Some(pk) = self.keys.pk.as_deref()
+            && let Ok(parts) = where_::resolve_partitions(&self.schema, pk, ev)
+        {
+            for p in parts {
+                if !f.partitions.contains(&p) {
+                    f.partitions.push(p);
+                }
+            }
+        }
+        let table = format!("{}.{}", self.schema.keyspace, self.schema.name);
+        if !f.tables.contains(&table) {
+            f.tables.push(table);
+        }
+    }
+
+    /// ScyllaDB's columns of this conditional update's result besides `[applied]`
+    /// (`modification_statement::build_cas_result_set_metadata`): every column for
+    /// IF [NOT] EXISTS, else the condition's columns, in the table's order.
+    pub fn cas_columns(&self) -> Vec<usize> {
+        let s = &self.schema;
+        match &self.cond {
+            Cond::None => Vec::new(),
+            Cond::Exists | Cond::NotExists => s.star.clone(),
+            Cond::Columns(c) => s
+                .star
+                .iter()
+                .copied()
+                .filter(|i| c.iter().any(|(ci, _, _)| ci == i))
+                .collect(),
+        }
+    }
+
+    /// ScyllaDB's fixed result columns of conditional updates on one table, `[applied]`
+    /// first: the same whether the update applied or not, so they are in the PREPARED
+    /// answer and SKIP_METADATA holds for them.
+    pub fn cas_result_columns<'a>(plans: impl Iterator<Item = &'a WritePlan>) -> Vec<ColumnSpec> {
+        let mut idxs: Vec<usize> = Vec::new();
+        let mut first: Option<&WritePlan> = None;
+        for p in plans.filter(|p| p.is_conditional()) {
+            first.get_or_insert(p);
+            idxs.extend(p.cas_columns());
+        }
+        let Some(first) = first else {
+            return Vec::new();
+        };
+        let s = &first.schema;
+        let mut out = vec![s.spec("[applied]", ColumnType::Boolean)];
+        out.extend(
+            s.star
+                .iter()
+                .filter(|i| idxs.contains(i))
+                .map(|i| s.spec(&s.columns[*i].name, s.columns[*i].typ.clone())),
+        );
+        out
+    }
+
+    /// Whether a DROP or an ALTER since planning invalidated this plan (see
+    /// [`TableSchema::invalidates_plans`]).
+    pub fn is_invalidated(&self) -> bool {
+        self.is_dropped() || self.schema.invalidates_plans(&self.table.schema())
     }
 
     /// Whether the table was dropped since planning.
@@ -518,10 +604,7 @@ pub fn execute(
     };
     // The common case, one partition by a single-column key: no intermediate collections.
     if p.is_dropped() {
-        return Err(SimError::Invalid(format!(
-            "unconfigured table {}",
-            p.schema.name
-        )));
+        return Err(unknown_table(p.schema.flavor, &p.schema.name));
     }
     let (token, key) = where_::single_partition(&p.schema, e, ev)?;
     if key.is_empty() {
@@ -546,10 +629,7 @@ pub fn execute_batch(
     let mut resolved: Vec<Resolved<'_>> = Vec::with_capacity(items.len());
     for (p, ev) in items {
         if p.is_dropped() {
-            return Err(SimError::Invalid(format!(
-                "unconfigured table {}",
-                p.schema.name
-            )));
+            return Err(unknown_table(p.schema.flavor, &p.schema.name));
         }
         let parts =
             where_::resolve_partitions(&p.schema, p.keys.pk.as_deref().unwrap_or_default(), ev)?;
