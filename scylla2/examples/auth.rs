@@ -32,7 +32,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     println!("\n1. Connecting to {uri} without credentials");
-    match Session::builder().contact_point(uri.as_str()).connect().await {
+    match Session::builder()
+        .contact_point(uri.as_str())
+        .connect()
+        .await
+    {
         Ok(_) => println!("   connected: this cluster does not require authentication"),
         Err(e) => println!("   refused, as expected: {e}"),
     }

@@ -44,7 +44,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A tuple of statements and a tuple of value rows, one per statement.
     let batch = Batch::new(BatchType::Logged, (&open, &log));
     session
-        .execute(&batch, (("ann", "checking", 100i32), ("ann", 1i32, "opened checking")))
+        .execute(
+            &batch,
+            (
+                ("ann", "checking", 100i32),
+                ("ann", 1i32, "opened checking"),
+            ),
+        )
         .await?;
     println!("   account and log entry written");
 

@@ -12,11 +12,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use scylla2::Session;
 use scylla2::policies::load_balancing::{
     ClusterView, DefaultPolicy, FilterNodes, LoadBalancingPolicy, Plan, PreferNodes,
 };
 use scylla2::routing::{RoutingInfo, Target};
-use scylla2::Session;
 
 /// A policy of its own: every node in turn, whatever the statement (no token awareness),
 /// skipping nodes without a usable connection.
@@ -73,12 +73,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (uri, _sim) = match std::env::var("SCYLLA_URI") {
         Ok(uri) => (uri, None),
         Err(_) => {
-            let sim = scylla2_sim::Cluster::builder().nodes(3).port(0).start().await?;
+            let sim = scylla2_sim::Cluster::builder()
+                .nodes(3)
+                .port(0)
+                .start()
+                .await?;
             (sim.contact_points()[0].to_string(), Some(sim))
         }
     };
     println!("Connecting to {uri}");
-    let session = Session::builder().contact_point(uri.as_str()).connect().await?;
+    let session = Session::builder()
+        .contact_point(uri.as_str())
+        .connect()
+        .await?;
     let mut nodes = session.nodes();
     nodes.sort();
     println!("   the cluster has {} node(s): {nodes:?}", nodes.len());

@@ -65,9 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut state = None;
     let mut page_number = 0;
     loop {
-        let (page, paging) = session
-            .execute_single_page(&select, (1i32,), state)
-            .await?;
+        let (page, paging) = session.execute_single_page(&select, (1i32,), state).await?;
         page_number += 1;
         println!("   page {page_number}: {} rows", page.rows_num());
         match paging {

@@ -61,7 +61,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // A session and a prepared statement are cheap to clone (shared inside).
         let (session, insert) = (session.clone(), insert.clone());
         tasks.spawn(async move {
-            let result = session.execute(&insert, (n, i64::from(n) * i64::from(n))).await;
+            let result = session
+                .execute(&insert, (n, i64::from(n) * i64::from(n)))
+                .await;
             drop(permit);
             result
         });
@@ -92,12 +94,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut checked = 0;
     while let Some((n, result)) = results.next().await {
         let (square,): (i64,) = result?.single_row()?;
-        if square != i64::from(n) * i64::from(n) {
-            return Err(format!("row {n}: read {square}, expected {}", n * n).into());
+        let expected = i64::from(n) * i64::from(n);
+        if square != expected {
+            return Err(format!("row {n}: read {square}, expected {expected}").into());
         }
         checked += 1;
     }
-    println!("   {checked} rows read back and checked in {:?}", started.elapsed());
+    println!(
+        "   {checked} rows read back and checked in {:?}",
+        started.elapsed()
+    );
     println!("\nDone.");
     Ok(())
 }

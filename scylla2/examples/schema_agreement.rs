@@ -16,6 +16,7 @@ use std::time::Duration;
 use scylla2::Session;
 use scylla2::events::SessionEvent;
 use scylla2::topology::TopologyConfig;
+use tokio::sync::broadcast::error::TryRecvError;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,7 +24,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (uri, _sim) = match std::env::var("SCYLLA_URI") {
         Ok(uri) => (uri, None),
         Err(_) => {
-            let sim = scylla2_sim::Cluster::builder().nodes(3).port(0).start().await?;
+            let sim = scylla2_sim::Cluster::builder()
+                .nodes(3)
+                .port(0)
+                .start()
+                .await?;
             (sim.contact_points()[0].to_string(), Some(sim))
         }
     };
@@ -33,7 +38,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut topology = TopologyConfig::default();
     topology.await_schema_agreement = false;
     topology.schema_agreement_timeout = Duration::from_secs(30);
-    let builder = Session::builder().contact_point(uri.as_str()).topology(Some(topology));
+    let builder = Session::builder()
+        .contact_point(uri.as_str())
+        .topology(Some(topology));
     // Session events (agreement reached or timed out, among others), subscribed before
     // connecting so that none is missed.
     let mut events = builder.session_events();
@@ -68,21 +75,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Now the new tables can be used on any node.
     session
-        .execute("INSERT INTO example_schema.a (id, v) VALUES (1, 'ready')", ())
+        .execute(
+            "INSERT INTO example_schema.a (id, v) VALUES (1, 'ready')",
+            (),
+        )
         .await?;
     println!("   wrote to example_schema.a");
 
     println!("\n4. The session events about it");
     // `try_recv` reads what was published so far, without waiting.
-    while let Ok(event) = events.try_recv() {
-        match event {
-            SessionEvent::SchemaAgreementReached { version, elapsed } => {
+    loop {
+        match events.try_recv() {
+            Ok(SessionEvent::SchemaAgreementReached { version, elapsed }) => {
                 println!("   agreement on {version} reached in {elapsed:?}");
             }
-            SessionEvent::SchemaAgreementTimedOut { timeout } => {
+            Ok(SessionEvent::SchemaAgreementTimedOut { timeout }) => {
                 println!("   no agreement within {timeout:?}");
             }
-            _ => {} // connections opened, topology refreshes, …
+            Ok(_) => {} // connections opened, topology refreshes, …
+            // A receiver that fell behind lost the oldest events; it goes on with the others.
+            Err(TryRecvError::Lagged(missed)) => println!("   ({missed} events missed)"),
+            Err(_) => break, // nothing more for now
         }
     }
 

@@ -4,7 +4,7 @@
 //! idempotent) are never sent again.
 //!
 //! `cargo run -p scylla2 --example speculative_execution` runs it against an embedded
-//! simulated 3-node cluster (scylla2-sim, started inside this process) whose first node
+//! simulated 3-node cluster (scylla2-sim, started inside this process) whose third node
 //! answers 200 ms late; with `SCYLLA_URI=host:port` set it runs against that cluster instead
 //! (where no node is made slow).
 
@@ -39,7 +39,11 @@ impl SpeculativeExecution for ThreeTimesTheMedian {
 }
 
 /// Runs `reads` idempotent SELECTs of distinct partitions and prints how they went.
-async fn run_reads(session: &Session, label: &str, reads: i32) -> Result<(), Box<dyn std::error::Error>> {
+async fn run_reads(
+    session: &Session,
+    label: &str,
+    reads: i32,
+) -> Result<(), Box<dyn std::error::Error>> {
     // Only idempotent statements are sent speculatively: say so on the statement (or for the
     // whole session with `SessionBuilder::default_idempotent(true)`).
     let select = session
@@ -56,7 +60,9 @@ async fn run_reads(session: &Session, label: &str, reads: i32) -> Result<(), Box
         }
         slowest = slowest.max(info.latency);
     }
-    println!("   {label}: {reads} reads, {speculated} with a speculative attempt, slowest {slowest:?}");
+    println!(
+        "   {label}: {reads} reads, {speculated} with a speculative attempt, slowest {slowest:?}"
+    );
     Ok(())
 }
 
@@ -66,12 +72,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (uri, sim) = match std::env::var("SCYLLA_URI") {
         Ok(uri) => (uri, None),
         Err(_) => {
-            let sim = scylla2_sim::Cluster::builder().nodes(3).port(0).start().await?;
+            let sim = scylla2_sim::Cluster::builder()
+                .nodes(3)
+                .port(0)
+                .start()
+                .await?;
             (sim.contact_points()[0].to_string(), Some(sim))
         }
     };
     println!("Connecting to {uri}");
-    let setup = Session::builder().contact_point(uri.as_str()).connect().await?;
+    let setup = Session::builder()
+        .contact_point(uri.as_str())
+        .connect()
+        .await?;
     setup
         .execute(
             "CREATE KEYSPACE IF NOT EXISTS example_speculative WITH replication = \
@@ -92,17 +105,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         setup.execute(&insert, (k, "value")).await?;
     }
     if let Some(sim) = &sim {
-        // The simulator can make a node slow: every answer of node 0 now takes 200 ms.
-        sim.set_delay(0, None, Duration::from_millis(200))?;
-        println!("Node 0 of the simulated cluster now answers 200 ms late.");
+        // The simulator can make a node slow: every answer of its third node (index 2) now
+        // takes 200 ms longer.
+        sim.set_delay(2, None, Duration::from_millis(200))?;
+        println!("The third node of the simulated cluster now answers 200 ms late.");
     }
 
     println!("\n1. Without speculative execution (the default)");
     run_reads(&setup, "no speculation", 30).await?;
 
     println!("\n2. SpeculativeExecutionPolicy: one more attempt after a constant 20 ms");
-    let constant = ExecutionPolicies::default()
-        .with_speculative(Some(SpeculativeExecutionPolicy::constant(Duration::from_millis(20))));
+    let constant = ExecutionPolicies::default().with_speculative(Some(
+        SpeculativeExecutionPolicy::constant(Duration::from_millis(20)),
+    ));
     let session = Session::builder()
         .contact_point(uri.as_str())
         .execution_policies(constant)
@@ -123,7 +138,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     run_reads(&session, "99th percentile", 30).await?;
 
     println!("\n4. A SpeculativeExecution of its own (three times the median)");
-    let custom = ExecutionPolicies::default().with_speculative_policy(Arc::new(ThreeTimesTheMedian));
+    let custom =
+        ExecutionPolicies::default().with_speculative_policy(Arc::new(ThreeTimesTheMedian));
     let session = Session::builder()
         .contact_point(uri.as_str())
         .execution_policies(custom)

@@ -75,8 +75,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Nanosecond precision: CQL `time` keeps all of it.
         let at_time = NaiveTime::from_hms_nano_opt(13, 30, 0, 123_456_789).ok_or("invalid time")?;
         // A `timestamp` keeps milliseconds: finer precision is dropped when sent.
-        let happened = DateTime::<Utc>::from_timestamp_millis(1_728_048_600_123)
-            .ok_or("invalid timestamp")?;
+        let happened =
+            DateTime::<Utc>::from_timestamp_millis(1_728_048_600_123).ok_or("invalid timestamp")?;
         session
             .execute(&insert, (2i32, day, at_time, happened, took))
             .await?;

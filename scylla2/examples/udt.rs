@@ -96,7 +96,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         zip: Some(1842),
     };
     session.execute(&move_house, (&new_home, 1i32)).await?;
-    println!("   inserted {:?}, then moved to {:?}", customer.name, new_home.street);
+    println!(
+        "   inserted {:?}, then moved to {:?}",
+        customer.name, new_home.street
+    );
 
     println!("\n3. Reading the row back into the struct");
     let result = session
@@ -113,7 +116,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n4. Reading only the UDT, borrowed from the response");
     let result = session
-        .execute("SELECT home FROM example_udt.customers WHERE id = ?", (1i32,))
+        .execute(
+            "SELECT home FROM example_udt.customers WHERE id = ?",
+            (1i32,),
+        )
         .await?;
     // `home` borrows from `result`: no copy of its text.
     let (home,): (AddressRef<'_>,) = result.single_row()?;
@@ -121,7 +127,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n5. Reading it without a struct, as a dynamic CqlValue");
     let (value,): (CqlValue,) = session
-        .execute("SELECT home FROM example_udt.customers WHERE id = ?", (1i32,))
+        .execute(
+            "SELECT home FROM example_udt.customers WHERE id = ?",
+            (1i32,),
+        )
         .await?
         .single_row()?;
     for (field, value) in value.as_udt().unwrap_or(&[]) {
