@@ -148,8 +148,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     run_reads(&session, "3 x median", 30).await?;
 
     println!("\n5. A statement not marked idempotent is never sent twice");
-    // An INSERT … IF NOT EXISTS, a counter update or a list append must not be run twice;
-    // statements are not idempotent unless marked so.
+    // Statements are not idempotent unless marked so: an INSERT … IF NOT EXISTS, a counter
+    // update or a list append must not run twice. This UPDATE would be safe to repeat, but
+    // unmarked, the driver sends it to one node at a time only.
     let not_idempotent = session
         .prepare("UPDATE example_speculative.kv SET v = ? WHERE k = ?")
         .await?;
