@@ -123,8 +123,9 @@ pub(crate) struct Inner {
     /// Frames queued since the writer last took a batch (a hint for write coalescing, see
     /// `writer::write_loop`; races only make the hint slightly off).
     queued_frames: AtomicUsize,
-    /// Signalled by the request that moves `queued_frames` from 0 (the writer's wake-up).
-    queued_notify: tokio::sync::Notify,
+    /// The idle writer's wake-up: by the request that moves `queued_frames` from 0, by a
+    /// large frame, by closing.
+    writer_wake: writer::WriterWake,
     large: LargeFrames,
     /// The writer holds a batch until the next read ([`WriteCoalescing::UntilNextRead`]).
     holding: AtomicBool,
@@ -152,6 +153,7 @@ impl Inner {
         self.slots.fail_all();
         self.queue.close();
         self.large.close();
+        self.writer_wake.notify(writer::WriterWake::LARGE);
         // Stopping the tasks drops both socket halves, which closes the socket.
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
         for task in tasks {
@@ -296,7 +298,7 @@ impl Connection {
             slots: Slots::new(config.max_streams),
             queue: WriteQueue::with_capacity(capacity),
             queued_frames: AtomicUsize::new(0),
-            queued_notify: tokio::sync::Notify::new(),
+            writer_wake: writer::WriterWake::default(),
             large: LargeFrames::default(),
             holding: AtomicBool::new(false),
             hold_notify: tokio::sync::Notify::new(),

@@ -231,6 +231,7 @@ impl Inner {
                 // Larger than a queue buffer: its own allocation, written by the writer task.
                 return Err(self.broken());
             }
+            self.writer_wake.notify(super::writer::WriterWake::LARGE);
         }
         self.mark_queued(&mut guard);
         Ok(ResponseFuture {
@@ -245,7 +246,7 @@ impl Inner {
         guard.stage = Stage::Sent;
         super::writer::note_activity();
         if self.queued_frames.fetch_add(1, Ordering::Relaxed) == 0 {
-            self.queued_notify.notify_one();
+            self.writer_wake.notify(super::writer::WriterWake::QUEUED);
         }
     }
 

@@ -149,8 +149,10 @@ where
             // come from there. (The loop's state is declared after this await, so that it
             // does not lie between this state and the attempt's in the future's memory.)
             match crate::execution::attempt(&conn, statement, values, &opts).await {
-                Ok(result) => {
-                    return Ok(finish(result, node, &conn, 1, 0, started, track, latencies));
+                Ok(mut result) => {
+                    // Completed in place: the result is not moved through `finish`.
+                    finish(&mut result, node, &conn, 1, 0, started, track, latencies);
+                    return Ok(result);
                 }
                 Err(error) => (Some((node, conn, error)), None),
             }
@@ -285,10 +287,10 @@ where
                     };
                     arm!();
                 }
-                Event::Done((node, conn, Ok(result))) => {
+                Event::Done((node, conn, Ok(mut result))) => {
                     let speculative = extra as u16;
-                    return Ok(finish(
-                        result,
+                    finish(
+                        &mut result,
                         node,
                         &conn,
                         attempts,
@@ -296,7 +298,8 @@ where
                         started,
                         track,
                         latencies,
-                    ));
+                    );
+                    return Ok(result);
                 }
                 Event::Done((
                     node,
@@ -401,7 +404,7 @@ where
 /// result.
 #[allow(clippy::too_many_arguments)]
 fn finish(
-    mut result: QueryResult,
+    result: &mut QueryResult,
     node: SocketAddr,
     conn: &Connection,
     attempts: u16,
@@ -409,7 +412,7 @@ fn finish(
     started: Instant,
     track: bool,
     latencies: &LatencyTracker,
-) -> QueryResult {
+) {
     let latency = started.elapsed();
     if track {
         latencies.record(latency);
@@ -425,7 +428,6 @@ fn finish(
         speculative,
         latency,
     });
-    result
 }
 
 /// A failed attempt on `conn` of `node`, for the execution's error.

@@ -738,14 +738,22 @@ macro_rules! run_statement {
                         )
                         .await;
                         drop(source);
+                        // Looked at in place: the common result leaves as it came, without
+                        // being unpacked and packed again (each a copy of the result).
+                        let schema_change = match &result {
+                            Ok(r) => {
+                                cluster.after_result(&info, r);
+                                r.schema_change().is_some()
+                            }
+                            Err(_) => false,
+                        };
+                        if !schema_change {
+                            break 'done result;
+                        }
                         let result = match result {
                             Ok(result) => result,
                             Err(e) => break 'done Err(e),
                         };
-                        cluster.after_result(&info, &result);
-                        if result.schema_change().is_none() {
-                            break 'done Ok(result);
-                        }
                         // Boxed with the result: only after a schema change.
                         Box::pin(async move {
                             cluster.after_schema_change().await;
