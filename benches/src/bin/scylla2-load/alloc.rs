@@ -3,7 +3,7 @@
 //!
 //! Tracing mode, for finding where allocations come from: with `SCYLLA2_LOAD_ALLOC_TRACE=N`
 //! in the environment, the child captures a backtrace of every allocation made while
-//! [`start_tracing`] is on (the measured phase), and [`report_traces`] prints the `N` most
+//! `start_tracing` is on (the measured phase), and [`report_traces`] prints the `N` most
 //! frequent stacks (aggregated by their symbolized frames) on stderr. Capturing allocates;
 //! a thread-local guard keeps those allocations out of the counts and out of the traces.
 
