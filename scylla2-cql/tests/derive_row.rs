@@ -88,7 +88,8 @@ fn option_field_reads_null_and_plain_field_rejects_it_naming_the_field() {
     assert!(matches!(**source, DeserializeError::UnexpectedNull { .. }));
     assert_eq!(
         err.to_string(),
-        "User.name (column \"name\"): unexpected null for Rust type &str"
+        "User.name (column \"name\"): unexpected null for Rust type &str: the value may be \
+         null, read it as Option<&str>"
     );
 }
 

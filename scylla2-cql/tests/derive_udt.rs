@@ -96,7 +96,8 @@ fn missing_trailing_fields_on_the_wire_are_null() {
     let err = deserialize_value::<Address>(&address_type(), &frame).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Address.street (UDT field \"street\"): unexpected null for Rust type alloc::string::String"
+        "Address.street (UDT field \"street\"): unexpected null for Rust type \
+         alloc::string::String: the value may be null, read it as Option<alloc::string::String>"
     );
     // A null UDT needs an Option.
     let frame = Bytes::from_static(&[0xff, 0xff, 0xff, 0xff]);

@@ -306,7 +306,8 @@ fn rows_check_counts_and_name_failing_columns() {
     let err = <(i32, &str) as DeserializeRow>::deserialize(row()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "column 1 (b): unexpected null for Rust type &str"
+        "column 1 (b): unexpected null for Rust type &str: the value may be null, read it \
+         as Option<&str>"
     );
     let err = <(i32, i32)>::check_types(&specs).unwrap_err();
     assert!(matches!(err, DeserializeError::Column { index: 1, .. }));

@@ -152,6 +152,17 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
 }
 
 async fn serve(builder: ClusterBuilder, ca_out: Option<PathBuf>) -> ExitCode {
+    // The interrupt handler is installed before the contact points are printed: a client
+    // that reads them and sends SIGINT at once must not kill the process unhandled.
+    #[cfg(unix)]
+    let mut interrupt =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+            Ok(signal) => Some(signal),
+            Err(e) => {
+                eprintln!("scylla2-sim: cannot wait for Ctrl-C: {e}");
+                None
+            }
+        };
     let cluster = match builder.start().await {
         Ok(c) => c,
         Err(e) => {
@@ -182,6 +193,14 @@ async fn serve(builder: ClusterBuilder, ca_out: Option<PathBuf>) -> ExitCode {
             path.display()
         );
     }
+    #[cfg(unix)]
+    match interrupt.as_mut() {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+    #[cfg(not(unix))]
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("scylla2-sim: cannot wait for Ctrl-C: {e}");
     }

@@ -50,7 +50,7 @@ pub fn plan_group_by(
             .by_name
             .get(name)
             .copied()
-            .ok_or_else(|| SimError::Invalid(format!("Undefined column name {name}")))?;
+            .ok_or_else(|| s.unknown_column(name, false))?;
         let c = &s.columns[ci];
         if !matches!(c.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
             return Err(SimError::Invalid(format!(

@@ -65,7 +65,7 @@ fn col(schema: &TableSchema, name: &str) -> Result<usize, SimError> {
         .by_name
         .get(name)
         .copied()
-        .ok_or_else(|| SimError::Invalid(format!("Undefined column name {name}")))
+        .ok_or_else(|| schema.unknown_column(name, false))
 }
 
 fn is_aggregate(f: &str) -> bool {
