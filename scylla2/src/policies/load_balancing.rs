@@ -191,7 +191,7 @@ impl Iterator for PlanIter {
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let sim = scylla2_sim::Cluster::builder().port(0).datacenters([("dc1", 1), ("analytics", 1)]).start().await?;
+/// # let sim = scylla2_sim::Cluster::builder().port(0).nodes(2).datacenters([("dc1", 1), ("analytics", 1)]).start().await?;
 /// # let (dc1, uri) = (sim.contact_points()[0], sim.contact_points()[1].to_string());
 /// let session = scylla2::Session::builder()
 ///     .contact_point(uri) // the node of `analytics`: only its metadata is read there

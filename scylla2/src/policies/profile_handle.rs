@@ -51,10 +51,13 @@ use crate::statement::{ExecutionDefaults, StatementOptions};
 ///     .default_execution_profile(handle.clone())
 ///     .connect()
 ///     .await?;
-/// // THREE replicas cannot answer on one node: UNAVAILABLE.
-/// assert!(session.execute("SELECT key FROM system.local", ()).await.is_err());
+/// session.execute("CREATE KEYSPACE ks WITH replication = \
+///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+/// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY)", ()).await?;
+/// // THREE replicas cannot answer with one: UNAVAILABLE.
+/// assert!(session.execute("SELECT id FROM ks.t", ()).await.is_err());
 /// handle.map_to(ExecutionProfile::new().with_consistency(Consistency::One));
-/// assert_eq!(session.execute("SELECT key FROM system.local", ()).await?.rows_num(), 1);
+/// assert_eq!(session.execute("SELECT id FROM ks.t", ()).await?.rows_num(), 0);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]

@@ -315,7 +315,8 @@ impl QueryResult {
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
     /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
-    /// let (key,): (&str,) = session.execute("SELECT key FROM system.local", ()).await?.single_row()?;
+    /// let result = session.execute("SELECT key FROM system.local", ()).await?;
+    /// let (key,): (&str,) = result.single_row()?; // borrowed from `result`
     /// assert_eq!(key, "local");
     /// let peers = session.execute("SELECT peer FROM system.peers", ()).await?; // one node: none
     /// assert!(matches!(peers.single_row::<(std::net::IpAddr,)>(), Err(scylla2::RowsError::NoRows)));

@@ -141,7 +141,7 @@ impl SessionBuilder {
     /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, v text)", ()).await?;
     /// let big = "x".repeat(10_000); // compressed on the wire, whole here
     /// session.execute("INSERT INTO ks.t (id, v) VALUES (1, ?)", (big.as_str(),)).await?;
-    /// let (v,): (&str,) = session.execute("SELECT v FROM ks.t", ()).await?.single_row()?;
+    /// let (v,): (String,) = session.execute("SELECT v FROM ks.t", ()).await?.single_row()?;
     /// assert_eq!(v, big);
     /// # Ok(()) }
     /// ```
@@ -264,10 +264,13 @@ impl SessionBuilder {
     ///     .connect()
     ///     .await?;
     /// assert_eq!(session.defaults().consistency, Consistency::One);
-    /// // A statement's own consistency wins (THREE cannot be met by one node).
-    /// let three = Query::new("SELECT key FROM system.local").with_consistency(Consistency::Three);
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY)", ()).await?;
+    /// assert!(session.execute("SELECT id FROM ks.t", ()).await.is_ok());
+    /// // A statement's own consistency wins (THREE cannot be met by one replica).
+    /// let three = Query::new("SELECT id FROM ks.t").with_consistency(Consistency::Three);
     /// assert!(session.execute(&three, ()).await.is_err());
-    /// assert!(session.execute("SELECT key FROM system.local", ()).await.is_ok());
     /// # Ok(()) }
     /// ```
     pub fn default_consistency(mut self, consistency: Consistency) -> Self {

@@ -60,7 +60,7 @@ fn incomplete(rows: usize, result: &QueryResult) -> ExecuteError {
 /// use scylla2::Session;
 ///
 /// let session = Session::builder().contact_point(uri).connect().await?;
-/// let (version,): (&str,) = session
+/// let (version,): (String,) = session
 ///     .execute("SELECT release_version FROM system.local", ())
 ///     .await?
 ///     .single_row()?;

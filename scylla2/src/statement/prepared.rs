@@ -86,7 +86,7 @@ pub(crate) enum Reprepared {
 /// assert_eq!(quorum.id(), insert.id());
 /// session.execute(&quorum, (3i32, "n3")).await?;
 /// let select = session.prepare("SELECT name FROM ks.t WHERE id = ?").await?;
-/// let (name,): (&str,) = session.execute(&select, (3i32,)).await?.single_row()?;
+/// let (name,): (String,) = session.execute(&select, (3i32,)).await?.single_row()?;
 /// assert_eq!(name, "n3");
 /// # Ok(()) }
 /// ```
