@@ -34,7 +34,27 @@ pub enum KeyspaceNameError {
     },
 }
 
-/// Why a request failed.
+/// Why a request failed: what [`ExecuteError::kind`] returns, and the error of `prepare`
+/// and `use_keyspace`. Errors found before sending (bad values, a closed session) say that
+/// nothing was sent.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// use scylla2::ExecutionError;
+/// use scylla2::cql::response::DbError;
+///
+/// let err = session.prepare("SELECT nothing FROM nowhere.t").await.unwrap_err();
+/// assert!(matches!(err, ExecutionError::Db { error: DbError::Invalid, .. }));
+/// println!("{err}"); // the server's message: the keyspace does not exist
+/// // One bind marker, no value: refused locally.
+/// let insert = session.prepare("SELECT key FROM system.local WHERE key = ?").await?;
+/// let err = session.execute(&insert, ()).await.unwrap_err();
+/// assert!(matches!(err.kind(), ExecutionError::Values(_)));
+/// assert!(err.attempts().is_empty()); // nothing was sent
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExecutionError {

@@ -110,9 +110,9 @@ impl SessionBuilder {
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
     /// # let uri = sim.contact_points()[0].to_string();
-    /// # let admin = scylla2::Session::builder().contact_point(uri.clone()).connect().await?;
-    /// # admin.execute("CREATE KEYSPACE ks WITH replication = \
-    /// #     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// let admin = scylla2::Session::builder().contact_point(uri.clone()).connect().await?;
+    /// admin.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
     /// let session = scylla2::Session::builder().contact_point(uri).keyspace("ks").connect().await?;
     /// session.execute("CREATE TABLE t (id int PRIMARY KEY)", ()).await?; // ks.t
     /// assert_eq!(session.keyspace().as_deref().map(String::as_str), Some("ks"));
@@ -361,6 +361,7 @@ impl SessionBuilder {
     ///     .default_execution_profile(profile.clone());
     /// // Later: every execution without a profile of its own uses the new one.
     /// profile.map_to(ExecutionProfile::new().with_consistency(scylla2::Consistency::Quorum));
+    /// assert_eq!(profile.profile().consistency, Some(scylla2::Consistency::Quorum));
     /// # let _ = builder;
     /// ```
     pub fn default_execution_profile(
@@ -460,16 +461,32 @@ impl SessionBuilder {
     /// follows it too, never waiting more than half a second.
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
     /// use std::sync::Arc;
     /// use std::time::Duration;
     /// use scylla2::policies::ConstantReconnectionPolicy;
     ///
+    /// use scylla2::events::SessionEvent;
+    ///
     /// let builder = scylla2::Session::builder()
-    ///     .contact_point("127.0.0.1:9042")
+    ///     .contact_point(uri)
     ///     .reconnection_policy(Arc::new(ConstantReconnectionPolicy::new(
-    ///         Duration::from_millis(500),
+    ///         Duration::from_millis(20),
     ///     )));
-    /// # let _ = builder;
+    /// let session = builder.connect().await?;
+    /// let mut events = session.session_events();
+    /// sim.drop_connections(0)?; // the node closes every connection: the pools reconnect
+    /// let reopened = async {
+    ///     loop {
+    ///         if let Ok(SessionEvent::ConnectionOpened { node, .. }) = events.recv().await {
+    ///             break node;
+    ///         }
+    ///     }
+    /// };
+    /// assert_eq!(tokio::time::timeout(Duration::from_secs(5), reopened).await?, sim.contact_points()[0]);
+    /// # Ok(()) }
     /// ```
     pub fn reconnection_policy(mut self, policy: Arc<dyn ReconnectionPolicy>) -> Self {
         self.reconnection = Some(policy);
