@@ -34,7 +34,27 @@ pub enum KeyspaceNameError {
     },
 }
 
-/// Why a request failed.
+/// Why a request failed: what [`ExecuteError::kind`] returns, and the error of `prepare`
+/// and `use_keyspace`. Errors found before sending (bad values, a closed session) say that
+/// nothing was sent.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// use scylla2::ExecutionError;
+/// use scylla2::cql::response::DbError;
+///
+/// let err = session.prepare("SELECT nothing FROM nowhere.t").await.unwrap_err();
+/// assert!(matches!(err, ExecutionError::Db { error: DbError::Invalid, .. }));
+/// println!("{err}"); // the server's message: the keyspace does not exist
+/// // One bind marker, no value: refused locally.
+/// let insert = session.prepare("SELECT key FROM system.local WHERE key = ?").await?;
+/// let err = session.execute(&insert, ()).await.unwrap_err();
+/// assert!(matches!(err.kind(), ExecutionError::Values(_)));
+/// assert!(err.attempts().is_empty()); // nothing was sent
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExecutionError {
@@ -126,6 +146,20 @@ impl ExecutionError {
 }
 
 /// Why a session could not be created.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use scylla2::{Session, SessionError};
+///
+/// let no_point = Session::builder().connect().await;
+/// assert!(matches!(no_point, Err(SessionError::NoContactPoints)));
+/// let refused = Session::builder().contact_point("127.0.0.1:1").connect().await;
+/// match refused {
+///     Err(SessionError::Connect(errors)) => assert_eq!(errors[0].0.port(), 1),
+///     other => panic!("expected a connection error, got {other:?}"),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionError {
@@ -173,6 +207,20 @@ impl std::fmt::Display for AddressErrors<'_> {
 }
 
 /// Why a result could not be read as rows of a type.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// use scylla2::RowsError;
+///
+/// let result = session.execute("SELECT key FROM system.local", ()).await?;
+/// // `key` is text, not an int: refused once, for the whole result.
+/// assert!(matches!(result.rows::<(i32,)>(), Err(RowsError::Deserialize(_))));
+/// let write = session.execute("USE system", ()).await?;
+/// assert!(matches!(write.rows::<(i32,)>(), Err(RowsError::NotRows("set keyspace"))));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum RowsError {
@@ -212,10 +260,13 @@ pub enum RowStreamError {
 /// attempt with its node, shard and error, so that a caller can see which nodes were tried.
 ///
 /// ```
-/// # async fn demo(session: &scylla2::Session) {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
 /// use scylla2::ExecutionError;
+/// use scylla2::cql::response::DbError;
 ///
-/// match session.execute("SELECT v FROM ks.t WHERE k = 1", ()).await {
+/// match session.execute("SELECT v FROM ks.missing WHERE k = 1", ()).await {
 ///     Ok(result) => println!("{} rows", result.rows_num()),
 ///     Err(e) => {
 ///         if let ExecutionError::Timeout(after) = e.kind() {
@@ -224,9 +275,12 @@ pub enum RowStreamError {
 ///         for attempt in e.attempts() {
 ///             eprintln!("{} (shard {:?}): {}", attempt.node, attempt.shard, attempt.error);
 ///         }
+///         // The server's answer, typed: an unknown keyspace is INVALID.
+///         assert!(matches!(e.kind(), ExecutionError::Db { error: DbError::Invalid, .. }));
+///         assert_eq!(e.statement_kind(), Some("query"));
 ///     }
 /// }
-/// # }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct ExecuteError(Box<Failure>);

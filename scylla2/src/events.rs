@@ -16,7 +16,29 @@ use crate::routing::Shard;
 /// Capacity of each event channel.
 pub const EVENT_CAPACITY: usize = 1024;
 
-/// Something the session did or saw.
+/// Something the session did or saw. Subscribe with
+/// [`SessionBuilder::session_events`](crate::SessionBuilder::session_events) (from before
+/// `connect`) or [`Session::session_events`](crate::Session::session_events).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let uri = sim.contact_points()[0].to_string();
+/// use scylla2::events::SessionEvent;
+///
+/// let builder = scylla2::Session::builder().contact_point(uri);
+/// let mut events = builder.session_events(); // sees what `connect` does
+/// let session = builder.connect().await?;
+/// let mut opened = Vec::new();
+/// while let Ok(event) = events.try_recv() {
+///     if let SessionEvent::ConnectionOpened { node, .. } = event {
+///         opened.push(node);
+///     }
+/// }
+/// assert!(opened.contains(&sim.contact_points()[0]));
+/// # drop(session);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionEvent {

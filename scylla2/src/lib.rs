@@ -15,25 +15,33 @@
 //!   every execution (routed or not) goes through.
 //! - [`events`]: database and session event channels.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+//! # let uri = sim.contact_points()[0].to_string(); // e.g. "127.0.0.1:9042"
 //! use scylla2::Session;
 //!
-//! let session = Session::builder()
-//!     .contact_point("127.0.0.1:9042")
-//!     .keyspace("ks")
-//!     .connect()
+//! let session = Session::builder().contact_point(uri).connect().await?;
+//! session
+//!     .execute(
+//!         "CREATE KEYSPACE ks WITH replication = \
+//!          {'class': 'SimpleStrategy', 'replication_factor': 1}",
+//!         (),
+//!     )
 //!     .await?;
+//! session.use_keyspace("ks").await?;
+//! session.execute("CREATE TABLE t (id int PRIMARY KEY, name text)", ()).await?;
 //! let insert = session.prepare("INSERT INTO t (id, name) VALUES (?, ?)").await?;
 //! session.execute(&insert, (1i32, "one")).await?;
 //! let result = session.execute("SELECT id, name FROM t WHERE id = ?", (1i32,)).await?;
 //! // Rows borrow from the response: no copy, no allocation for `&str`.
+//! let mut read = Vec::new();
 //! for row in result.rows::<(i32, &str)>()? {
 //!     let (id, name) = row?;
-//!     println!("{id}: {name}");
+//!     read.push((id, name));
 //! }
-//! # Ok(())
-//! # }
+//! assert_eq!(read, [(1, "one")]);
+//! # Ok(()) }
 //! ```
 //!
 //! # Values and derives with `scylla2` alone

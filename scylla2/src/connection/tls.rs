@@ -60,21 +60,27 @@ enum NameChoice {
 /// [`Self::with_server_name`] uses one name for every node (a cluster-wide certificate);
 /// [`Self::with_server_name_resolver`] decides per node (e.g. behind an address translator).
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).tls(scylla2_sim::SimTls::self_signed()?).start().await?;
+/// # let (uri, ca_pem) = (sim.contact_points()[0].to_string(), sim.tls_ca_pem().ok_or("no CA")?);
 /// use scylla2::connection::TlsContext;
 /// use scylla2::Session;
 ///
-/// let ca = std::fs::read("ca.pem")?;
-/// let tls = TlsContext::from_pem(&ca, None)?;
+/// let ca = ca_pem.as_bytes(); // e.g. `std::fs::read("ca.pem")?`
+/// let tls = TlsContext::from_pem(ca, None)?;
 /// let session = Session::builder()
-///     .contact_point("db.example.com:9142")
+///     .contact_point(uri) // e.g. "db.example.com:9142"
 ///     .tls(tls)
 ///     .connect()
 ///     .await?;
-/// # drop(session);
-/// # Ok(())
-/// # }
+/// assert_eq!(session.execute("SELECT key FROM system.local", ()).await?.rows_num(), 1);
+/// // A CA that did not sign the node's certificate: the handshake fails.
+/// let other_ca = scylla2_sim::SimTls::self_signed()?.ca_pem().ok_or("no CA")?;
+/// let untrusted = TlsContext::from_pem(other_ca.as_bytes(), None)?;
+/// let refused = Session::builder().contact_point(sim.contact_points()[0].to_string()).tls(untrusted).connect().await;
+/// assert!(refused.is_err());
+/// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct TlsContext {
@@ -133,16 +139,30 @@ impl TlsContext {
     /// the client certificate chain and private key of `client_cert_and_key` (both PEM) for
     /// servers that require mutual TLS. Crypto by `ring`; TLS 1.2 and 1.3.
     ///
-    /// ```no_run
-    /// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).tls(scylla2_sim::SimTls::self_signed()?.require_client_cert()).start().await?;
+    /// # let (ca, (cert, key)) = (sim.tls_ca_pem().ok_or("no CA")?, sim.tls_client_identity("app")?);
     /// use scylla2::connection::TlsContext;
     ///
-    /// let ca = std::fs::read("ca.pem")?;
-    /// let (cert, key) = (std::fs::read("client.pem")?, std::fs::read("client.key")?);
-    /// let tls = TlsContext::from_pem(&ca, Some((&cert, &key)))?;
-    /// # drop(tls);
-    /// # Ok(())
-    /// # }
+    /// // e.g. `std::fs::read("ca.pem")?`, `std::fs::read("client.pem")?`, `…("client.key")?`
+    /// let (ca, cert, key) = (ca.as_bytes(), cert.as_bytes(), key.as_bytes());
+    /// let tls = TlsContext::from_pem(ca, Some((cert, key)))?;
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point(sim.contact_points()[0].to_string())
+    ///     .tls(tls)
+    ///     .connect()
+    ///     .await?;
+    /// assert_eq!(session.execute("SELECT key FROM system.local", ()).await?.rows_num(), 1);
+    /// // Without a client certificate the node refuses the connection.
+    /// let anonymous = TlsContext::from_pem(ca, None)?;
+    /// let refused = scylla2::Session::builder()
+    ///     .contact_point(sim.contact_points()[0].to_string())
+    ///     .tls(anonymous)
+    ///     .connect()
+    ///     .await;
+    /// assert!(refused.is_err());
+    /// # Ok(()) }
     /// ```
     pub fn from_pem(
         ca_pem: &[u8],

@@ -189,6 +189,20 @@ impl Iterator for PlanIter {
 ///         }));
 ///     }
 /// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).nodes(2).datacenters([("dc1", 1), ("analytics", 1)]).start().await?;
+/// # let (dc1, uri) = (sim.contact_points()[0], sim.contact_points()[1].to_string());
+/// let session = scylla2::Session::builder()
+///     .contact_point(uri) // the node of `analytics`: only its metadata is read there
+///     .load_balancing(std::sync::Arc::new(NoAnalytics))
+///     .connect()
+///     .await?;
+/// for _ in 0..4 {
+///     let result = session.execute("SELECT key FROM system.local", ()).await?;
+///     assert_eq!(result.execution().node, Some(dc1));
+/// }
+/// # Ok(()) }
 /// ```
 pub trait LoadBalancingPolicy: Send + Sync + fmt::Debug {
     /// Fills `plan` for a statement described by `request`.

@@ -9,7 +9,32 @@ use scylla2_cql::{Consistency, SerialConsistency};
 
 use super::ExecutionPolicies;
 
-/// Execution settings shared by the statements that use the profile.
+/// Execution settings shared by the statements that use the profile (set with
+/// `with_profile`, or for a whole session with
+/// [`SessionBuilder::default_execution_profile`](crate::SessionBuilder::default_execution_profile)).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use scylla2::{Consistency, ExecutionError, Query};
+/// use scylla2::policies::ExecutionProfile;
+///
+/// // e.g. one profile for the latency-critical reads of a service.
+/// let fast = Arc::new(
+///     ExecutionProfile::new()
+///         .with_consistency(Consistency::LocalOne)
+///         .with_timeout(Duration::from_millis(50)),
+/// );
+/// let query = Query::new("SELECT key FROM system.local").with_profile(fast.clone());
+/// assert_eq!(session.execute(&query, ()).await?.rows_num(), 1);
+/// sim.set_delay(0, None, Duration::from_millis(300))?; // the node slows down
+/// let err = session.execute(&query, ()).await.unwrap_err();
+/// assert!(matches!(err.kind(), ExecutionError::Timeout(_))); // the profile's timeout
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ExecutionProfile {

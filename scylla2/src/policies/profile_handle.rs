@@ -35,6 +35,31 @@ use crate::statement::{ExecutionDefaults, StatementOptions};
 /// assert_eq!(handle.profile().consistency, Some(Consistency::One));
 /// # let _ = query;
 /// ```
+///
+/// Re-pointed at run time, against a one-node cluster:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let uri = sim.contact_points()[0].to_string();
+/// use scylla2::Consistency;
+/// use scylla2::policies::{ExecutionProfile, ExecutionProfileHandle};
+///
+/// let handle = ExecutionProfileHandle::new(ExecutionProfile::new().with_consistency(Consistency::Three));
+/// let session = scylla2::Session::builder()
+///     .contact_point(uri)
+///     .default_execution_profile(handle.clone())
+///     .connect()
+///     .await?;
+/// session.execute("CREATE KEYSPACE ks WITH replication = \
+///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+/// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY)", ()).await?;
+/// // THREE replicas cannot answer with one: UNAVAILABLE.
+/// assert!(session.execute("SELECT id FROM ks.t", ()).await.is_err());
+/// handle.map_to(ExecutionProfile::new().with_consistency(Consistency::One));
+/// assert_eq!(session.execute("SELECT id FROM ks.t", ()).await?.rows_num(), 0);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct ExecutionProfileHandle {
     current: Arc<ArcSwap<ExecutionProfile>>,

@@ -118,11 +118,27 @@ pub fn may_have_been_applied(error: &ExecutionError) -> bool {
 /// have been applied ([`may_have_been_applied`]).
 ///
 /// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).nodes(2).start().await?;
+/// # let uri = sim.contact_points()[0].to_string();
 /// use std::sync::Arc;
-/// use scylla2::policies::{DefaultRetryPolicy, ExecutionPolicies};
+/// use scylla2::Query;
+/// use scylla2::policies::{DefaultRetryPolicy, ExecutionPolicies, FallthroughRetryPolicy};
+/// use scylla2_sim::{FaultRule, SimError};
 ///
 /// let policies = ExecutionPolicies::default().with_retry(Arc::new(DefaultRetryPolicy));
-/// # let _ = policies;
+/// let session = scylla2::Session::builder().contact_point(uri.clone()).execution_policies(policies).connect().await?;
+/// let query = Query::new("SELECT key FROM system.local WHERE key = 'local'").with_idempotent(true);
+/// // The next such request is answered OVERLOADED: retried on the other node.
+/// sim.inject(FaultRule::error(SimError::Overloaded("busy".into())).query_contains("WHERE key"));
+/// let result = session.execute(&query, ()).await?;
+/// assert_eq!(result.execution().attempts, 2);
+/// // The same with `FallthroughRetryPolicy`: the error is the caller's.
+/// let never = ExecutionPolicies::default().with_retry(Arc::new(FallthroughRetryPolicy));
+/// let session = scylla2::Session::builder().contact_point(uri).execution_policies(never).connect().await?;
+/// sim.inject(FaultRule::error(SimError::Overloaded("busy".into())).query_contains("WHERE key"));
+/// assert!(session.execute(&query, ()).await.is_err());
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultRetryPolicy;

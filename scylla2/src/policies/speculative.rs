@@ -77,7 +77,30 @@ impl SpeculativeExecution for SpeculativeExecutionPolicy {
     }
 }
 
-/// The driver's speculative execution policy.
+/// The driver's speculative execution policy. Only idempotent statements are executed
+/// speculatively.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).nodes(2).start().await?;
+/// # let uri = sim.contact_points()[0].to_string();
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use scylla2::Query;
+/// use scylla2::policies::{ExecutionPolicies, SpeculativeExecutionPolicy};
+/// use scylla2_sim::{FaultAction, FaultRule};
+///
+/// let speculative = SpeculativeExecutionPolicy::constant(Duration::from_millis(20));
+/// let policies = ExecutionPolicies::default().with_speculative(Some(speculative));
+/// let session = scylla2::Session::builder().contact_point(uri).execution_policies(policies).connect().await?;
+/// // The first attempt is answered after 2 s; the second, on the other node, at once.
+/// sim.inject(FaultRule::new(FaultAction::Delay(Duration::from_secs(2))).query_contains("WHERE key"));
+/// let query = Query::new("SELECT key FROM system.local WHERE key = 'local'").with_idempotent(true);
+/// let result = session.execute(&query, ()).await?;
+/// assert_eq!(result.execution().speculative, 1);
+/// assert!(result.execution().latency < Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct SpeculativeExecutionPolicy {

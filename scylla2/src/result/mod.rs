@@ -17,7 +17,26 @@ use crate::statement::prepared::ResultColumns;
 
 pub use pretty::PrettyTable;
 
-/// What a request returned.
+/// What a request returned: rows (decoded lazily, borrowing from the response), or void,
+/// a keyspace change, a schema change; with the execution's metadata.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// session.execute("CREATE KEYSPACE ks WITH replication = \
+///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+/// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, name text)", ()).await?;
+/// let insert = session.execute("INSERT INTO ks.t (id, name) VALUES (1, 'one')", ()).await?;
+/// assert!(insert.is_void());
+/// let result = session.execute("SELECT id, name FROM ks.t", ()).await?;
+/// assert_eq!(result.rows_num(), 1);
+/// assert_eq!(result.column_index("name"), Some(1));
+/// assert_eq!(result.execution().node, Some(sim.contact_points()[0])); // who answered
+/// let (id, name): (i32, &str) = result.single_row()?;
+/// assert_eq!((id, name), (1, "one"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct QueryResult {
     kind: ResultKind,
@@ -165,6 +184,19 @@ impl QueryResult {
 
     /// The column specs of the rows: the result's own, or the prepared statement's when the
     /// rows came without metadata.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// use scylla2::cql::types::CqlType;
+    ///
+    /// let result = session.execute("SELECT key, release_version FROM system.local", ()).await?;
+    /// let specs = result.column_specs().ok_or("not rows")?;
+    /// let columns: Vec<(&str, &CqlType)> = specs.iter().map(|c| (c.name.as_str(), &c.typ)).collect();
+    /// assert_eq!(columns, [("key", &CqlType::Text), ("release_version", &CqlType::Text)]);
+    /// # Ok(()) }
+    /// ```
     pub fn column_specs(&self) -> Option<&[ColumnSpec]> {
         let rows = self.raw_rows()?;
         match rows.columns() {
@@ -177,7 +209,30 @@ impl QueryResult {
     }
 
     /// Iterates the rows as `T`, decoded lazily and borrowing from the response (e.g.
-    /// `(i32, &str)`). The column types are checked once, here.
+    /// `(i32, &str)`), a struct deriving `DeserializeRow`, or [`RowView`](crate::RowView) to
+    /// read columns by name. The column types are checked once, here.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, name text)", ()).await?;
+    /// for (id, name) in [(1i32, "one"), (2, "two")] {
+    ///     session.execute("INSERT INTO ks.t (id, name) VALUES (?, ?)", (id, name)).await?;
+    /// }
+    /// let result = session.execute("SELECT id, name FROM ks.t", ()).await?;
+    /// let mut names: Vec<&str> = Vec::new(); // borrowed from `result`: no copy
+    /// for row in result.rows::<(i32, &str)>()? {
+    ///     names.push(row?.1);
+    /// }
+    /// names.sort();
+    /// assert_eq!(names, ["one", "two"]);
+    /// // The wrong types are an error for the whole result, before any row.
+    /// assert!(matches!(result.rows::<(String, i32)>(), Err(scylla2::RowsError::Deserialize(_))));
+    /// # Ok(()) }
+    /// ```
     pub fn rows<'r, T: DeserializeRow<'r, 'r>>(
         &'r self,
     ) -> Result<TypedRowIter<'r, 'r, T>, RowsError> {
@@ -194,7 +249,19 @@ impl QueryResult {
         })
     }
 
-    /// The first row as `T`.
+    /// The first row as `T`; [`RowsError::NoRows`] without rows.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// let (key,): (String,) = session.execute("SELECT key FROM system.local", ()).await?.first_row()?;
+    /// assert_eq!(key, "local");
+    /// let none = session.execute("SELECT key FROM system.local WHERE key = 'other'", ()).await?;
+    /// assert!(matches!(none.first_row::<(String,)>(), Err(scylla2::RowsError::NoRows)));
+    /// assert_eq!(none.maybe_first_row::<(String,)>()?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn first_row<'r, T: DeserializeRow<'r, 'r>>(&'r self) -> Result<T, RowsError> {
         match self.rows::<T>()?.next() {
             Some(row) => Ok(row?),
@@ -221,17 +288,21 @@ impl QueryResult {
     /// `[applied]` column, whatever other columns the server sent with it (the current
     /// values when it was not applied). An error for a result without that column.
     ///
-    /// ```no_run
-    /// # async fn demo(session: &scylla2::Session) -> Result<(), Box<dyn std::error::Error>> {
-    /// let r = session
-    ///     .execute("INSERT INTO ks.users (id, name) VALUES (1, 'a') IF NOT EXISTS", ())
-    ///     .await?;
-    /// if !r.applied()? {
-    ///     let existing: String = r.first_row::<scylla2::RowView>()?.get_by_name("name")?;
-    ///     println!("already there: {existing}");
-    /// }
-    /// # Ok(())
-    /// # }
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.users (id int PRIMARY KEY, name text)", ()).await?;
+    /// let insert = "INSERT INTO ks.users (id, name) VALUES (1, ?) IF NOT EXISTS";
+    /// assert!(session.execute(insert, ("a",)).await?.applied()?);
+    /// let r = session.execute(insert, ("b",)).await?;
+    /// assert!(!r.applied()?);
+    /// // Not applied: the row that was there comes with the answer.
+    /// let existing: &str = r.first_row::<scylla2::RowView>()?.get_by_name("name")?;
+    /// assert_eq!(existing, "a");
+    /// # Ok(()) }
     /// ```
     pub fn applied(&self) -> Result<bool, RowsError> {
         let row = self.first_row::<scylla2_cql::value::RowView<'_, '_>>()?;
@@ -239,6 +310,18 @@ impl QueryResult {
     }
 
     /// The only row as `T`; an error when there are none or several.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// let result = session.execute("SELECT key FROM system.local", ()).await?;
+    /// let (key,): (&str,) = result.single_row()?; // borrowed from `result`
+    /// assert_eq!(key, "local");
+    /// let peers = session.execute("SELECT peer FROM system.peers", ()).await?; // one node: none
+    /// assert!(matches!(peers.single_row::<(std::net::IpAddr,)>(), Err(scylla2::RowsError::NoRows)));
+    /// # Ok(()) }
+    /// ```
     pub fn single_row<'r, T: DeserializeRow<'r, 'r>>(&'r self) -> Result<T, RowsError> {
         match self.rows_num() {
             0 => Err(RowsError::NoRows),

@@ -77,17 +77,21 @@ impl QueryResult {
     /// through [`CqlValue`]. An error when this is not a Rows result or a value does not
     /// decode.
     ///
-    /// ```no_run
-    /// # async fn demo(session: scylla2::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, name text)", ()).await?;
+    /// session.execute("INSERT INTO ks.t (id, name) VALUES (1, 'one')", ()).await?;
     /// let result = session.execute("SELECT id, name FROM ks.t", ()).await?;
     /// print!("{}", result.pretty()?);
-    /// //  id | name
-    /// // ----+------
-    /// //   1 |  one
-    /// //
-    /// // (1 rows)
-    /// # Ok(())
-    /// # }
+    /// assert_eq!(
+    ///     result.pretty()?.to_string(),
+    ///     " id | name\n----+------\n  1 |  one\n\n(1 rows)\n"
+    /// );
+    /// # Ok(()) }
     /// ```
     pub fn pretty(&self) -> Result<PrettyTable, RowsError> {
         let names: Vec<String> = self

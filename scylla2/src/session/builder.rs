@@ -17,7 +17,28 @@ use crate::events::{Events, SessionEvent};
 use crate::policies::{ExecutionPolicies, ReconnectionPolicy};
 use crate::statement::ExecutionDefaults;
 
-/// Configures and connects a [`Session`].
+/// Configures and connects a [`Session`]. Every setting has a default; only a contact point
+/// is required.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let uri = sim.contact_points()[0].to_string(); // e.g. "127.0.0.1:9042"
+/// use std::time::Duration;
+/// use scylla2::{Consistency, Session};
+/// use scylla2::connection::Compression;
+///
+/// let session = Session::builder()
+///     .contact_point(uri)
+///     .compression(Some(Compression::Lz4))
+///     .request_timeout(Some(Duration::from_secs(2)))
+///     .default_consistency(Consistency::LocalQuorum)
+///     .default_page_size(1_000)
+///     .connect()
+///     .await?;
+/// assert_eq!(session.execute("SELECT key FROM system.local", ()).await?.rows_num(), 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct SessionBuilder {
     contact_points: Vec<String>,
@@ -59,6 +80,18 @@ impl SessionBuilder {
     }
 
     /// Adds a contact point, `host:port` (names are resolved at connect time).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// let session = scylla2::Session::builder().contact_point(uri).connect().await?;
+    /// assert_eq!(session.nodes(), sim.contact_points());
+    /// // Not `host:port`: refused before anything is resolved.
+    /// let err = scylla2::Session::builder().contact_point("localhost").connect().await;
+    /// assert!(matches!(err, Err(scylla2::SessionError::InvalidContactPoint(_))));
+    /// # Ok(()) }
+    /// ```
     pub fn contact_point(mut self, host_port: impl Into<String>) -> Self {
         self.contact_points.push(host_port.into());
         self
@@ -72,12 +105,46 @@ impl SessionBuilder {
     }
 
     /// The keyspace every connection uses (validated locally at connect time).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// let admin = scylla2::Session::builder().contact_point(uri.clone()).connect().await?;
+    /// admin.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// let session = scylla2::Session::builder().contact_point(uri).keyspace("ks").connect().await?;
+    /// session.execute("CREATE TABLE t (id int PRIMARY KEY)", ()).await?; // ks.t
+    /// assert_eq!(session.keyspace().as_deref().map(String::as_str), Some("ks"));
+    /// # Ok(()) }
+    /// ```
     pub fn keyspace(mut self, keyspace: impl Into<String>) -> Self {
         self.keyspace = Some(keyspace.into());
         self
     }
 
     /// Compression, if the server offers it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// use scylla2::connection::Compression;
+    ///
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point(uri)
+    ///     .compression(Some(Compression::Lz4))
+    ///     .connect()
+    ///     .await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, v text)", ()).await?;
+    /// let big = "x".repeat(10_000); // compressed on the wire, whole here
+    /// session.execute("INSERT INTO ks.t (id, v) VALUES (1, ?)", (big.as_str(),)).await?;
+    /// let (v,): (String,) = session.execute("SELECT v FROM ks.t", ()).await?.single_row()?;
+    /// assert_eq!(v, big);
+    /// # Ok(()) }
+    /// ```
     pub fn compression(mut self, compression: Option<Compression>) -> Self {
         self.connection.compression = compression;
         self
@@ -103,6 +170,22 @@ impl SessionBuilder {
     }
 
     /// Username and password authentication.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).password_auth([("app", "s3cret")]).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point(uri.clone())
+    ///     .user("app", "s3cret")
+    ///     .connect()
+    ///     .await?;
+    /// assert_eq!(session.execute("SELECT key FROM system.local", ()).await?.rows_num(), 1);
+    /// // A wrong password fails the connection, with the server's reason.
+    /// let wrong = scylla2::Session::builder().contact_point(uri).user("app", "nope").connect().await;
+    /// assert!(matches!(wrong, Err(scylla2::SessionError::Connect(_))));
+    /// # Ok(()) }
+    /// ```
     pub fn user(self, username: impl Into<String>, password: impl Into<String>) -> Self {
         self.authenticator(Arc::new(PlainTextAuthenticator::new(username, password)))
     }
@@ -112,16 +195,18 @@ impl SessionBuilder {
     /// for the server names nodes are verified against. Set it after
     /// [`Self::connection_config`], which replaces the whole connection configuration.
     ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).tls(scylla2_sim::SimTls::self_signed()?).start().await?;
+    /// # let (uri, ca_pem) = (sim.contact_points()[0].to_string(), sim.tls_ca_pem().ok_or("no CA")?);
     /// use scylla2::Session;
     /// use scylla2::connection::TlsContext;
     ///
-    /// let tls = TlsContext::from_pem(&std::fs::read("ca.pem")?, None)?;
-    /// let session = Session::builder().contact_point("db.example.com:9142").tls(tls).connect().await?;
-    /// # drop(session);
-    /// # Ok(())
-    /// # }
+    /// // The CA that signed the nodes' certificates (e.g. `std::fs::read("ca.pem")?`).
+    /// let tls = TlsContext::from_pem(ca_pem.as_bytes(), None)?;
+    /// let session = Session::builder().contact_point(uri).tls(tls).connect().await?;
+    /// assert_eq!(session.execute("SELECT key FROM system.local", ()).await?.rows_num(), 1);
+    /// # Ok(()) }
     /// ```
     #[cfg(feature = "rustls-023")]
     pub fn tls(mut self, context: crate::connection::TlsContext) -> Self {
@@ -143,12 +228,51 @@ impl SessionBuilder {
 
     /// Default request timeout (`None`: no timeout), enforced at millisecond precision (see
     /// `StatementOptions::timeout`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// use std::time::Duration;
+    ///
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point(uri)
+    ///     .request_timeout(Some(Duration::from_millis(50)))
+    ///     .connect()
+    ///     .await?;
+    /// sim.set_delay(0, None, Duration::from_millis(300))?; // a slow node
+    /// let err = session.execute("SELECT key FROM system.local", ()).await.unwrap_err();
+    /// assert!(matches!(err.kind(), scylla2::ExecutionError::Timeout(_)));
+    /// # Ok(()) }
+    /// ```
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.defaults.timeout = timeout;
         self
     }
 
     /// Default consistency.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// use scylla2::{Consistency, Query};
+    ///
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point(uri)
+    ///     .default_consistency(Consistency::One)
+    ///     .connect()
+    ///     .await?;
+    /// assert_eq!(session.defaults().consistency, Consistency::One);
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY)", ()).await?;
+    /// assert!(session.execute("SELECT id FROM ks.t", ()).await.is_ok());
+    /// // A statement's own consistency wins (THREE cannot be met by one replica).
+    /// let three = Query::new("SELECT id FROM ks.t").with_consistency(Consistency::Three);
+    /// assert!(session.execute(&three, ()).await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn default_consistency(mut self, consistency: Consistency) -> Self {
         self.defaults.consistency = consistency;
         self
@@ -163,6 +287,28 @@ impl SessionBuilder {
     /// Default page size in rows (5 000) of paged executions: `Session::execute_single_page`
     /// and `Session::execute_paged`. `Session::execute` is never paged: it returns the whole
     /// result or an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point(uri)
+    ///     .default_page_size(2)
+    ///     .connect()
+    ///     .await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (p int, c int, PRIMARY KEY (p, c))", ()).await?;
+    /// for c in 0..3i32 {
+    ///     session.execute("INSERT INTO ks.t (p, c) VALUES (0, ?)", (c,)).await?;
+    /// }
+    /// let (page, more) = session.execute_single_page("SELECT c FROM ks.t", (), None).await?;
+    /// assert_eq!((page.rows_num(), more.finished()), (2, false));
+    /// // `execute` is never paged.
+    /// assert_eq!(session.execute("SELECT c FROM ks.t", ()).await?.rows_num(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn default_page_size(mut self, rows: i32) -> Self {
         self.defaults.page_size = rows;
         self
@@ -172,20 +318,24 @@ impl SessionBuilder {
     /// is tried on, in order (see [`LoadBalancingPolicy`]). Without one, the driver's own
     /// token-, shard- and distance-aware plan. Has no effect with topology disabled.
     ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), scylla2::SessionError> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).nodes(2).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
     /// use std::sync::Arc;
     /// use scylla2::policies::load_balancing::{DefaultPolicy, PreferNodes};
     ///
+    /// let preferred = sim.contact_points()[1]; // e.g. the nodes of one rack
     /// let session = scylla2::Session::builder()
-    ///     .contact_point("127.0.0.1:9042")
-    ///     .load_balancing(Arc::new(PreferNodes::new(Arc::new(DefaultPolicy), |node| {
-    ///         node.rack.as_deref() == Some("rack-a")
+    ///     .contact_point(uri)
+    ///     .load_balancing(Arc::new(PreferNodes::new(Arc::new(DefaultPolicy), move |node| {
+    ///         node.address == preferred
     ///     })))
     ///     .connect()
     ///     .await?;
-    /// # Ok(())
-    /// # }
+    /// let result = session.execute("SELECT key FROM system.local", ()).await?;
+    /// assert_eq!(result.execution().node, Some(preferred));
+    /// # Ok(()) }
     /// ```
     ///
     /// [`LoadBalancingPolicy`]: crate::policies::LoadBalancingPolicy
@@ -211,6 +361,7 @@ impl SessionBuilder {
     ///     .default_execution_profile(profile.clone());
     /// // Later: every execution without a profile of its own uses the new one.
     /// profile.map_to(ExecutionProfile::new().with_consistency(scylla2::Consistency::Quorum));
+    /// assert_eq!(profile.profile().consistency, Some(scylla2::Consistency::Quorum));
     /// # let _ = builder;
     /// ```
     pub fn default_execution_profile(
@@ -251,21 +402,25 @@ impl SessionBuilder {
     /// (`Session::schema`, [`SessionEvent::SchemaRefreshed`]); off by default. Needs the
     /// topology (the control connection reads it).
     ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
     /// let session = scylla2::Session::builder()
-    ///     .contact_point("127.0.0.1:9042")
+    ///     .contact_point(uri)
     ///     .schema_metadata(true)
     ///     .connect()
     ///     .await?;
-    /// let schema = session.schema().expect("schema metadata on");
-    /// if let Some(table) = schema.table("ks", "t") {
-    ///     for column in &table.columns {
-    ///         println!("{} {} ({:?})", column.name, column.cql_type, column.kind);
-    ///     }
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, v text)", ()).await?;
+    /// let schema = session.schema().ok_or("schema metadata on, routing active")?;
+    /// let table = schema.table("ks", "t").ok_or("no table ks.t")?;
+    /// for column in &table.columns {
+    ///     println!("{} {} ({:?})", column.name, column.cql_type, column.kind);
     /// }
-    /// # Ok(())
-    /// # }
+    /// assert_eq!(table.columns.len(), 2);
+    /// # Ok(()) }
     /// ```
     pub fn schema_metadata(mut self, on: bool) -> Self {
         self.schema_metadata = on;
@@ -274,6 +429,27 @@ impl SessionBuilder {
 
     /// Retry and speculative execution policies of every execution, routed or not (they
     /// replace `TopologyConfig::policies`, which applies when this is not called).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use scylla2::policies::{DefaultRetryPolicy, ExecutionPolicies, SpeculativeExecutionPolicy};
+    ///
+    /// let policies = ExecutionPolicies::default()
+    ///     .with_retry(Arc::new(DefaultRetryPolicy))
+    ///     // Idempotent statements get a second attempt after 50 ms without an answer.
+    ///     .with_speculative(Some(SpeculativeExecutionPolicy::constant(Duration::from_millis(50))));
+    /// let session = scylla2::Session::builder()
+    ///     .contact_point(uri)
+    ///     .execution_policies(policies)
+    ///     .connect()
+    ///     .await?;
+    /// assert!(session.execution_policies().speculative.is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn execution_policies(mut self, policies: ExecutionPolicies) -> Self {
         self.policies = Some(policies);
         self
@@ -285,16 +461,32 @@ impl SessionBuilder {
     /// follows it too, never waiting more than half a second.
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
     /// use std::sync::Arc;
     /// use std::time::Duration;
     /// use scylla2::policies::ConstantReconnectionPolicy;
     ///
+    /// use scylla2::events::SessionEvent;
+    ///
     /// let builder = scylla2::Session::builder()
-    ///     .contact_point("127.0.0.1:9042")
+    ///     .contact_point(uri)
     ///     .reconnection_policy(Arc::new(ConstantReconnectionPolicy::new(
-    ///         Duration::from_millis(500),
+    ///         Duration::from_millis(20),
     ///     )));
-    /// # let _ = builder;
+    /// let session = builder.connect().await?;
+    /// let mut events = session.session_events();
+    /// sim.drop_connections(0)?; // the node closes every connection: the pools reconnect
+    /// let reopened = async {
+    ///     loop {
+    ///         if let Ok(SessionEvent::ConnectionOpened { node, .. }) = events.recv().await {
+    ///             break node;
+    ///         }
+    ///     }
+    /// };
+    /// assert_eq!(tokio::time::timeout(Duration::from_secs(5), reopened).await?, sim.contact_points()[0]);
+    /// # Ok(()) }
     /// ```
     pub fn reconnection_policy(mut self, policy: Arc<dyn ReconnectionPolicy>) -> Self {
         self.reconnection = Some(policy);
@@ -309,6 +501,18 @@ impl SessionBuilder {
     }
 
     /// Resolves the contact points, opens the connections, applies the keyspace.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// let session = scylla2::Session::builder().contact_point(uri).connect().await?;
+    /// assert_eq!(session.nodes(), sim.contact_points()); // every node was discovered
+    /// // Nothing listening: every address's error is reported.
+    /// let err = scylla2::Session::builder().contact_point("127.0.0.1:1").connect().await;
+    /// assert!(matches!(err, Err(scylla2::SessionError::Connect(ref errors)) if errors.len() == 1));
+    /// # Ok(()) }
+    /// ```
     pub async fn connect(self) -> Result<Session, SessionError> {
         if self.contact_points.is_empty() {
             return Err(SessionError::NoContactPoints);

@@ -109,22 +109,27 @@ impl Cache {
 /// [`capacity`](Self::capacity) texts are kept; the least recently used ones (by clock
 /// approximation) are evicted first.
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use scylla2::Session;
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// session.execute("CREATE KEYSPACE ks WITH replication = \
+///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
 /// use scylla2::session::CachingSession;
 ///
-/// let session = Session::builder().contact_point("127.0.0.1:9042").connect().await?;
+/// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, v text)", ()).await?;
 /// let cached = CachingSession::new(session, 1024);
-/// for id in 0..100i32 {
+/// for id in 0..10i32 {
 ///     // Prepared on the first iteration only; the others execute the cached statement.
 ///     cached
 ///         .execute("INSERT INTO ks.t (id, v) VALUES (?, ?)", (id, "value"))
 ///         .await?;
 /// }
-/// assert_eq!(cached.len(), 1);
-/// # Ok(())
-/// # }
+/// assert_eq!(cached.preparations(), 1);
+/// assert!(cached.cached("INSERT INTO ks.t (id, v) VALUES (?, ?)").is_some());
+/// let count = cached.session().execute("SELECT id FROM ks.t", ()).await?.rows_num();
+/// assert_eq!(count, 10);
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct CachingSession {

@@ -35,13 +35,20 @@ impl Session {
     /// tasks then fail with a connection error.
     ///
     /// ```
-    /// # async fn demo(session: scylla2::Session) {
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
     /// use std::time::Duration;
     ///
+    /// let clone = session.clone();
     /// let summary = session.close(Duration::from_secs(5)).await;
     /// println!("{} requests finished, {} cut off", summary.drained, summary.failed);
-    /// assert!(session.execute("SELECT now() FROM system.local", ()).await.is_err());
-    /// # }
+    /// assert_eq!(summary.failed, 0);
+    /// // Every clone is closed: new executions are refused at once.
+    /// let err = clone.execute("SELECT now() FROM system.local", ()).await.unwrap_err();
+    /// assert!(matches!(err.kind(), scylla2::ExecutionError::SessionClosed));
+    /// assert!(clone.is_closed());
+    /// # Ok(()) }
     /// ```
     pub async fn close(&self, deadline: Duration) -> CloseSummary {
         let started = Instant::now();

@@ -52,6 +52,27 @@ fn incomplete(rows: usize, result: &QueryResult) -> ExecuteError {
 
 /// A session with a cluster. Cheap to clone; the connections close when the last clone is
 /// dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let uri = sim.contact_points()[0].to_string(); // e.g. "127.0.0.1:9042"
+/// use scylla2::Session;
+///
+/// let session = Session::builder().contact_point(uri).connect().await?;
+/// let (version,): (String,) = session
+///     .execute("SELECT release_version FROM system.local", ())
+///     .await?
+///     .single_row()?;
+/// assert!(!version.is_empty());
+/// // Clones share the connections: hand one to each task.
+/// let clone = session.clone();
+/// let rows = tokio::spawn(async move {
+///     clone.execute("SELECT key FROM system.local", ()).await.map(|r| r.rows_num())
+/// });
+/// assert_eq!(rows.await??, 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Session {
     inner: Arc<SessionInner>,
@@ -113,6 +134,29 @@ impl Session {
     /// Values are checked against a prepared statement's bind markers before anything is
     /// sent; a bad count or type is [`ExecutionError::Values`]. A failure says which nodes
     /// were tried ([`ExecuteError::attempts`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, name text)", ()).await?;
+    /// // A query string with bound values, a prepared statement, a `Query` with options:
+    /// session.execute("INSERT INTO ks.t (id, name) VALUES (?, ?)", (1i32, "one")).await?;
+    /// let insert = session.prepare("INSERT INTO ks.t (id, name) VALUES (?, ?)").await?;
+    /// session.execute(&insert, (2i32, "two")).await?;
+    /// let all = scylla2::Query::new("SELECT id, name FROM ks.t")
+    ///     .with_consistency(scylla2::Consistency::One);
+    /// let result = session.execute(&all, ()).await?;
+    /// let mut rows: Vec<(i32, String)> = result.rows()?.collect::<Result<_, _>>()?;
+    /// rows.sort();
+    /// assert_eq!(rows, [(1, "one".to_string()), (2, "two".to_string())]);
+    /// // Values are checked against the bind markers before anything is sent.
+    /// let err = session.execute(&insert, ("not an int", "x")).await.unwrap_err();
+    /// assert!(matches!(err.kind(), scylla2::ExecutionError::Values(_)));
+    /// # Ok(()) }
+    /// ```
     pub async fn execute<S, V>(&self, statement: &S, values: V) -> Result<QueryResult, ExecuteError>
     where
         S: Statement<V> + ?Sized,
@@ -174,6 +218,33 @@ impl Session {
 
     /// Runs one page of `statement`, resuming from `paging_state` (`None` for the first
     /// page); returns the rows and whether more pages follow.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (p int, c int, PRIMARY KEY (p, c))", ()).await?;
+    /// let insert = session.prepare("INSERT INTO ks.t (p, c) VALUES (0, ?)").await?;
+    /// for c in 0..5i32 {
+    ///     session.execute(&insert, (c,)).await?;
+    /// }
+    /// let select = scylla2::Query::new("SELECT c FROM ks.t WHERE p = 0").with_page_size(2);
+    /// let (mut state, mut seen) = (None, Vec::new());
+    /// loop {
+    ///     let (page, next) = session.execute_single_page(&select, (), state).await?;
+    ///     for row in page.rows::<(i32,)>()? {
+    ///         seen.push(row?.0);
+    ///     }
+    ///     match next.into_paging_state() {
+    ///         Some(more) => state = Some(more), // e.g. handed to the next web request
+    ///         None => break,
+    ///     }
+    /// }
+    /// assert_eq!(seen, [0, 1, 2, 3, 4]);
+    /// # Ok(()) }
+    /// ```
     pub async fn execute_single_page<S, V>(
         &self,
         statement: &S,
@@ -220,7 +291,30 @@ impl Session {
 
     /// Runs `statement` page after page as a stream of pages; each next page is requested as
     /// soon as the previous one arrived, while the caller reads it. The fetches run as Tokio
-    /// tasks: call this inside a Tokio runtime.
+    /// tasks: call this inside a Tokio runtime. Read it page by page
+    /// ([`PageStream::next_page`]), row by row borrowed ([`PageStream::rows`]) or as a
+    /// `Stream` of owned rows ([`PageStream::rows_stream`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (p int, c int, PRIMARY KEY (p, c))", ()).await?;
+    /// let insert = session.prepare("INSERT INTO ks.t (p, c) VALUES (0, ?)").await?;
+    /// for c in 0..5i32 {
+    ///     session.execute(&insert, (c,)).await?;
+    /// }
+    /// let select = scylla2::Query::new("SELECT c FROM ks.t WHERE p = 0").with_page_size(2);
+    /// let mut pages = session.execute_paged(select, ());
+    /// let mut sizes = Vec::new();
+    /// while let Some(page) = pages.next_page().await {
+    ///     sizes.push(page?.rows_num());
+    /// }
+    /// assert_eq!(sizes, [2, 2, 1]);
+    /// # Ok(()) }
+    /// ```
     pub fn execute_paged<S, V>(&self, statement: S, values: V) -> PageStream
     where
         S: Statement<V> + Send + Sync + 'static,
@@ -236,6 +330,25 @@ impl Session {
     /// statements between its shards), so that executions routed there need no re-prepare.
     /// Those extra PREPAREs may fail (a node that did not prepare it re-prepares on
     /// UNPREPARED later); waiting for them is bounded by the statement's timeout.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, name text)", ()).await?;
+    /// // Options given to the `Query` stay with the prepared statement.
+    /// let query = scylla2::Query::new("INSERT INTO ks.t (id, name) VALUES (?, ?)")
+    ///     .with_idempotent(true);
+    /// let insert = session.prepare(query).await?;
+    /// assert_eq!(insert.bind_markers().len(), 2);
+    /// assert_eq!(insert.pk_indexes(), [0]); // `id`, the partition key, is marker 0
+    /// session.execute(&insert, (1i32, "one")).await?;
+    /// // A syntax error is the server's answer, typed.
+    /// assert!(session.prepare("SELEKT 1").await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn prepare(
         &self,
         query: impl Into<Query>,
@@ -276,6 +389,20 @@ impl Session {
 
     /// Switches every connection, present and future, to `keyspace`. The name is validated
     /// locally first.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.use_keyspace("ks").await?;
+    /// assert_eq!(session.keyspace().as_deref().map(String::as_str), Some("ks"));
+    /// session.execute("CREATE TABLE t (id int PRIMARY KEY)", ()).await?; // ks.t
+    /// // A name that is not a valid keyspace name is refused before anything is sent.
+    /// assert!(session.use_keyspace("no spaces; please").await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ExecutionError> {
         self.inner.check_open()?;
         let name = keyspace::validate_keyspace_name(keyspace)?;
@@ -346,19 +473,67 @@ impl Session {
     }
 
     /// Database events (topology, status and schema changes) as the servers pushed them.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// use scylla2::events::DatabaseEvent;
+    ///
+    /// let mut events = session.database_events();
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// let event = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await??;
+    /// match event {
+    ///     DatabaseEvent::SchemaChange(change) => assert_eq!(change.target.keyspace(), "ks"),
+    ///     other => panic!("unexpected {other:?}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn database_events(
         &self,
     ) -> tokio::sync::broadcast::Receiver<crate::events::DatabaseEvent> {
         self.inner.events.database()
     }
 
-    /// Session events (connections, node state, refreshes, schema agreement).
+    /// Session events (connections, node state, refreshes, schema agreement). Subscribe on
+    /// the builder ([`SessionBuilder::session_events`]) to see the events of `connect` too.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// use scylla2::events::SessionEvent;
+    ///
+    /// let mut events = session.session_events();
+    /// sim.drop_connections(0)?; // the node closes every connection it has
+    /// let closed = loop {
+    ///     match tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await?? {
+    ///         SessionEvent::ConnectionClosed { node, .. } => break node,
+    ///         _ => continue,
+    ///     }
+    /// };
+    /// assert_eq!(closed.ip(), sim.contact_points()[0].ip());
+    /// # Ok(()) }
+    /// ```
     pub fn session_events(&self) -> tokio::sync::broadcast::Receiver<crate::events::SessionEvent> {
         self.inner.events.session()
     }
 
     /// Waits until every live node reports the same schema version (or the configured
-    /// timeout); returns the agreed version.
+    /// timeout); returns the agreed version. `execute` already waits for it after a schema
+    /// change; call it after changes made elsewhere.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// let version = session.await_schema_agreement().await?;
+    /// assert_eq!(session.check_schema_agreement().await?, Some(version));
+    /// # Ok(()) }
+    /// ```
     pub async fn await_schema_agreement(
         &self,
     ) -> Result<uuid::Uuid, crate::topology::TopologyError> {
@@ -372,13 +547,15 @@ impl Session {
     /// version: `Some(version)` when they agree, `None` while they do not (see
     /// [`await_schema_agreement`](Self::await_schema_agreement) to wait).
     ///
-    /// ```no_run
-    /// # async fn demo(session: &scylla2::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
     /// if session.check_schema_agreement().await?.is_none() {
     ///     eprintln!("schema change still propagating");
     /// }
-    /// # Ok(())
-    /// # }
+    /// # assert!(session.check_schema_agreement().await?.is_some());
+    /// # Ok(()) }
     /// ```
     pub async fn check_schema_agreement(
         &self,
@@ -393,12 +570,15 @@ impl Session {
     /// of the contact points' connections without topology; every other connection uses the
     /// same); `None` while no connection is open.
     ///
-    /// ```no_run
-    /// # async fn demo(session: &scylla2::Session) {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
     /// if session.protocol_version() == Some(scylla2::ProtocolVersion::V5) {
     ///     println!("v5: segments with checksums");
     /// }
-    /// # }
+    /// # assert_eq!(session.protocol_version(), Some(scylla2::ProtocolVersion::V5));
+    /// # Ok(()) }
     /// ```
     pub fn protocol_version(&self) -> Option<scylla2_cql::ProtocolVersion> {
         if let Some(version) = self
@@ -419,6 +599,22 @@ impl Session {
     /// The latest schema snapshot, when the session keeps one
     /// ([`SessionBuilder::schema_metadata`]) and routing is active; see
     /// [`crate::topology::schema`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let uri = sim.contact_points()[0].to_string();
+    /// let session = scylla2::Session::builder().contact_point(uri).schema_metadata(true).connect().await?;
+    /// session.execute("CREATE KEYSPACE ks WITH replication = \
+    ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+    /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, name text)", ()).await?;
+    /// // Current once `execute` returns: the refresh follows the schema change.
+    /// let schema = session.schema().ok_or("schema metadata is off")?;
+    /// let table = schema.table("ks", "t").ok_or("no table ks.t")?;
+    /// let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    /// assert_eq!(names, ["id", "name"]);
+    /// # Ok(()) }
+    /// ```
     pub fn schema(&self) -> Option<Arc<crate::topology::schema::SchemaSnapshot>> {
         self.inner.cluster.as_ref()?.schema.load_full()
     }

@@ -19,7 +19,33 @@ use crate::statement::Statement;
 type PageResult = Result<(QueryResult, PagingStateResponse), ExecuteError>;
 type Fetch = dyn Fn(Option<PagingState>) -> JoinHandle<PageResult> + Send + Sync;
 
-/// The pages of a statement, each requested while the previous one is being read.
+/// The pages of a statement, each requested while the previous one is being read
+/// ([`Session::execute_paged`](crate::Session::execute_paged)). A `Stream` of pages, also
+/// read with [`next_page`](Self::next_page); [`rows`](Self::rows) and
+/// [`rows_stream`](Self::rows_stream) read rows across pages instead.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// session.execute("CREATE KEYSPACE ks WITH replication = \
+///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+/// session.execute("CREATE TABLE ks.users (team int, id int, name text, PRIMARY KEY (team, id))", ()).await?;
+/// for (id, name) in [(1i32, "ann"), (2, "bob"), (3, "cy")] {
+///     session.execute("INSERT INTO ks.users (team, id, name) VALUES (0, ?, ?)", (id, name)).await?;
+/// }
+/// let select = scylla2::Query::new("SELECT name FROM ks.users WHERE team = 0").with_page_size(2);
+/// let mut pages = session.execute_paged(select, ());
+/// let mut names = Vec::new();
+/// while let Some(page) = pages.next_page().await {
+///     let page = page?;
+///     for row in page.rows::<(&str,)>()? {
+///         names.push(row?.0.to_string());
+///     }
+/// }
+/// assert_eq!(names, ["ann", "bob", "cy"]);
+/// # Ok(()) }
+/// ```
 pub struct PageStream {
     fetch: Box<Fetch>,
     pending: Option<JoinHandle<PageResult>>,

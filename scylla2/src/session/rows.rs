@@ -54,17 +54,26 @@ impl PageStream {
 ///
 /// A row borrows the stream until the next call, which the borrow checker enforces:
 ///
-/// ```no_run
-/// # async fn demo(session: &scylla2::Session) -> Result<(), Box<dyn std::error::Error>> {
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// session.execute("CREATE KEYSPACE ks WITH replication = \
+///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+/// session.execute("CREATE TABLE ks.users (team int, id int, name text, PRIMARY KEY (team, id))", ()).await?;
+/// for (id, name) in [(1i32, "ann"), (2, "bob"), (3, "cy")] {
+///     session.execute("INSERT INTO ks.users (team, id, name) VALUES (0, ?, ?)", (id, name)).await?;
+/// }
 /// let mut rows = session
-///     .execute_paged("SELECT id, name FROM ks.users", ())
+///     .execute_paged(scylla2::Query::new("SELECT id, name FROM ks.users").with_page_size(2), ())
 ///     .rows();
+/// let mut read = Vec::new();
 /// while let Some(row) = rows.next_row::<(i32, &str)>().await {
 ///     let (id, name) = row?; // `name` points into the page: no copy
-///     println!("{id}: {name}");
+///     read.push(format!("{id}: {name}"));
 /// }
-/// # Ok(())
-/// # }
+/// assert_eq!(read, ["1: ann", "2: bob", "3: cy"]);
+/// # Ok(()) }
 /// ```
 #[derive(Debug)]
 pub struct RowStream {
@@ -171,22 +180,27 @@ fn rows_error(e: ResponseError) -> RowsError {
 
 /// The rows of a paged execution as a `Stream` of owned `T`; see [`PageStream::rows_stream`].
 ///
-/// ```no_run
-/// # async fn demo(session: &scylla2::Session) -> Result<(), Box<dyn std::error::Error>> {
-/// use std::future::poll_fn;
-/// use std::pin::Pin;
-/// use futures_core::Stream;
-///
-/// let mut rows = session
-///     .execute_paged("SELECT id, name FROM ks.users", ())
-///     .rows_stream::<(i32, String)>();
-/// // With the `futures` crate: `while let Some(row) = rows.next().await`.
-/// while let Some(row) = poll_fn(|cx| Pin::new(&mut rows).poll_next(cx)).await {
-///     let (id, name) = row?;
-///     println!("{id}: {name}");
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// session.execute("CREATE KEYSPACE ks WITH replication = \
+///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+/// session.execute("CREATE TABLE ks.users (team int, id int, name text, PRIMARY KEY (team, id))", ()).await?;
+/// for (id, name) in [(1i32, "ann"), (2, "bob"), (3, "cy")] {
+///     session.execute("INSERT INTO ks.users (team, id, name) VALUES (0, ?, ?)", (id, name)).await?;
 /// }
-/// # Ok(())
-/// # }
+/// use futures_util::StreamExt; // or `futures::StreamExt`
+///
+/// let rows = session
+///     .execute_paged(scylla2::Query::new("SELECT id, name FROM ks.users").with_page_size(2), ())
+///     .rows_stream::<(i32, String)>();
+/// // Stream combinators over owned rows, across pages.
+/// let names: Vec<String> = rows.map(|row| row.map(|(_, name)| name)).collect::<Vec<_>>().await
+///     .into_iter()
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(names, ["ann", "bob", "cy"]);
+/// # Ok(()) }
 /// ```
 #[derive(Debug)]
 pub struct TypedRowStream<T> {

@@ -158,21 +158,23 @@ impl Session {
     /// executed `with_tracing(true)`. Reads at consistency ONE, retrying (10 reads, 3 ms
     /// apart) while the trace is still being written; see [`Session::tracing_info_with`].
     ///
-    /// ```no_run
-    /// # async fn demo(session: scylla2::Session) -> Result<(), Box<dyn std::error::Error>> {
-    /// use scylla2::statement::Query;
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+    /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+    /// use scylla2::Query;
     ///
-    /// let traced = Query::new("SELECT * FROM ks.t WHERE k = 1").with_tracing(true);
+    /// let traced = Query::new("SELECT key FROM system.local").with_tracing(true);
     /// let result = session.execute(&traced, ()).await?;
-    /// if let Some(id) = result.tracing_id() {
-    ///     let trace = session.tracing_info(id).await?;
-    ///     println!("{:?} took {:?} µs", trace.request, trace.duration);
-    ///     for event in &trace.events {
-    ///         println!("{:>8?} µs  {:?}", event.source_elapsed, event.activity);
-    ///     }
+    /// let id = result.tracing_id().ok_or("a traced request has a tracing id")?;
+    /// let trace = session.tracing_info(id).await?;
+    /// println!("{:?} took {:?} µs", trace.request, trace.duration);
+    /// for event in &trace.events {
+    ///     println!("{:>8?} µs  {:?}", event.source_elapsed, event.activity);
     /// }
-    /// # Ok(())
-    /// # }
+    /// assert_eq!(trace.request.as_deref(), Some("Execute CQL3 query"));
+    /// assert_eq!(trace.parameters["query"], "SELECT key FROM system.local");
+    /// # Ok(()) }
     /// ```
     ///
     /// [`QueryResult::tracing_id`]: crate::QueryResult::tracing_id

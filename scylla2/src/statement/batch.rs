@@ -276,7 +276,36 @@ impl<T: BatchItem, V: SerializeRow + Sync> BatchStatementsImpl<Vec<V>> for Vec<T
     }
 }
 
-/// A batch of statements `T` (a tuple, or a `Vec` for the dynamic form).
+/// A batch of statements `T` (a tuple, or a `Vec` for the dynamic form), executed with one
+/// row of values per statement.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// session.execute("CREATE KEYSPACE ks WITH replication = \
+///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+/// use scylla2::{Batch, BatchType};
+///
+/// session.execute("CREATE TABLE ks.t (p int, c int, v text, PRIMARY KEY (p, c))", ()).await?;
+/// let insert = session.prepare("INSERT INTO ks.t (p, c, v) VALUES (?, ?, ?)").await?;
+/// // A tuple: statements of any kind, one value row each (`()` for no bind markers).
+/// let batch = Batch::new(
+///     BatchType::Logged,
+///     (&insert, "INSERT INTO ks.t (p, c, v) VALUES (0, 1, 'b')"),
+/// );
+/// session.execute(&batch, ((0i32, 0i32, "a"), ())).await?;
+/// // A Vec: any number of the same statement, a Vec of rows.
+/// let rows: Vec<(i32, i32, &str)> = (2..5).map(|c| (0, c, "x")).collect();
+/// session.execute(&Batch::new(BatchType::Unlogged, vec![&insert; rows.len()]), rows).await?;
+/// assert_eq!(session.execute("SELECT c FROM ks.t WHERE p = 0", ()).await?.rows_num(), 5);
+/// // A statement count that differs from the value rows is refused before sending.
+/// let err = session.execute(&Batch::new(BatchType::Unlogged, vec![&insert]), Vec::<(i32, i32, &str)>::new())
+///     .await
+///     .unwrap_err();
+/// assert!(matches!(err.kind(), scylla2::ExecutionError::BatchValuesMismatch { .. }));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Batch<T> {
     /// Logged, unlogged or counter.

@@ -348,7 +348,28 @@ pub(crate) trait StatementImpl<V: ?Sized> {
     }
 }
 
-/// An unprepared CQL statement with its options.
+/// An unprepared CQL statement with its options (`with_*`, shared by every statement kind).
+/// A plain `&str` runs with the session's defaults; a `Query` carries options of its own,
+/// and [`Session::prepare`](crate::Session::prepare) keeps them.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// use std::time::Duration;
+/// use scylla2::{Consistency, Query};
+///
+/// let query = Query::new("SELECT key FROM system.local")
+///     .with_consistency(Consistency::One)
+///     .with_timeout(Duration::from_secs(1))
+///     .with_idempotent(true)
+///     .with_page_size(100);
+/// assert_eq!(query.text(), "SELECT key FROM system.local");
+/// assert_eq!(query.options.consistency, Some(Consistency::One));
+/// let result = session.execute(&query, ()).await?;
+/// assert_eq!(result.rows_num(), 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Query {
     text: Arc<str>,

@@ -63,7 +63,33 @@ pub(crate) enum Reprepared {
 }
 
 /// A statement prepared by `Session::prepare`. Cheap to clone; clones share the server-side
-/// state (id, metadata) and carry their own options.
+/// state (id, metadata) and carry their own options. Its bound values are checked against
+/// its bind markers before anything is sent, and its partition key routes it to a replica.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
+/// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
+/// session.execute("CREATE KEYSPACE ks WITH replication = \
+///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
+/// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, name text)", ()).await?;
+/// let insert = session.prepare("INSERT INTO ks.t (id, name) VALUES (?, ?)").await?;
+/// assert_eq!(insert.text(), "INSERT INTO ks.t (id, name) VALUES (?, ?)");
+/// let markers: Vec<&str> = insert.bind_markers().iter().map(|m| m.name.as_str()).collect();
+/// assert_eq!(markers, ["id", "name"]);
+/// assert!(!insert.is_lwt());
+/// for id in 0..3i32 {
+///     session.execute(&insert, (id, format!("n{id}"))).await?;
+/// }
+/// // A clone with other options shares the prepared id.
+/// let quorum = insert.clone().with_consistency(scylla2::Consistency::Quorum);
+/// assert_eq!(quorum.id(), insert.id());
+/// session.execute(&quorum, (3i32, "n3")).await?;
+/// let select = session.prepare("SELECT name FROM ks.t WHERE id = ?").await?;
+/// let (name,): (String,) = session.execute(&select, (3i32,)).await?.single_row()?;
+/// assert_eq!(name, "n3");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct PreparedStatement {
     shared: Arc<Shared>,

@@ -467,7 +467,7 @@ impl WritePlan {
 
     /// ScyllaDB's columns of this conditional update's result besides `[applied]`
     /// (`modification_statement::build_cas_result_set_metadata`): every column for
-    /// IF [NOT] EXISTS, else the condition's columns, in the table's order.
+    /// IF \[NOT\] EXISTS, else the condition's columns, in the table's order.
     pub fn cas_columns(&self) -> Vec<usize> {
         let s = &self.schema;
         match &self.cond {
