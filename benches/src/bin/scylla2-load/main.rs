@@ -8,6 +8,8 @@
 //!              [--write-coalescing yield|next-read] [--rate R]
 //! ```
 //!
+//! `--help` describes each flag and its default (the `FLAGS` table below).
+//!
 //! Without `--uri` it starts `scylla2-sim` (3 nodes × 4 shards on 127.0.77.x) in a separate
 //! process. It creates the schema, prefills `K` keys when a workload reads, then runs each
 //! (workload, concurrency, driver) in a fresh child process (itself, re-executed with the
