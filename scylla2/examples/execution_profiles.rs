@@ -165,7 +165,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         try_run(
             &session,
             "the same statement, timeout now 1 s",
-            &read,
+            &timed_insert,
             (4, "four"),
         )
         .await;

@@ -54,10 +54,10 @@ mod tests {
     #[test]
     fn parses_loadavg() {
         assert_eq!(
-            parse_loadavg("3.14 2.50 1.00 4/1234 56789\n"),
-            Some([3.14, 2.5, 1.0])
+            parse_loadavg("3.25 2.50 1.00 4/1234 56789\n"),
+            Some([3.25, 2.5, 1.0])
         );
-        assert_eq!(parse_loadavg("3.14 x 1.00"), None);
+        assert_eq!(parse_loadavg("3.25 x 1.00"), None);
         assert_eq!(parse_loadavg(""), None);
     }
 }
