@@ -1,6 +1,6 @@
 //! The coordinating process: starts the simulator (unless `--uri`), creates the schema,
 //! prefills the keys reads need, runs every (workload, concurrency, driver) in a child
-//! process of its own, and prints the table (and JSON).
+//! process of its own, and prints the table, the machine's load average (and JSON).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -11,6 +11,7 @@ use crate::Args;
 use crate::drivers::{self, Driver};
 use crate::report::{self, Report};
 use crate::run::Workload;
+use crate::sys;
 
 /// Where the simulator binary is: `--sim`, else next to this executable, else built with cargo
 /// into the same target directory and profile.
@@ -138,6 +139,8 @@ fn run_child(
 
 /// Coordinator mode.
 pub fn run(args: &Args) -> Result<(), String> {
+    // Sampled before the simulator starts: the load of the rest of the machine.
+    let load_before = sys::load_average();
     let (sim, points) = if args.uri.is_empty() {
         let (sim, points) = start_sim(args)?;
         eprintln!("scylla2-sim started: {}", points.join(","));
@@ -177,6 +180,10 @@ pub fn run(args: &Args) -> Result<(), String> {
     }
     drop(sim);
     println!("{}", report::table(&reports));
+    println!(
+        "{}",
+        report::load_note(load_before, sys::load_average(), sys::cpus())
+    );
     for r in reports.iter().filter(|r| r.errors > 0) {
         println!(
             "{} {} at {}: {} errors, first: {}",

@@ -8,6 +8,8 @@
 //!              [--write-coalescing yield|next-read] [--rate R]
 //! ```
 //!
+//! `--help` describes each flag and its default (the `FLAGS` table below).
+//!
 //! Without `--uri` it starts `scylla2-sim` (3 nodes × 4 shards on 127.0.77.x) in a separate
 //! process. It creates the schema, prefills `K` keys when a workload reads, then runs each
 //! (workload, concurrency, driver) in a fresh child process (itself, re-executed with the
@@ -44,11 +46,160 @@ use run::{RunParams, Workload};
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
 
-const USAGE: &str = "usage: scylla2-load [--uri host:port[,host:port...]] \
-[--workload insert|select|mixed[,...]] [--requests N] [--concurrency C[,C...]] [--threads T] \
-[--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json] [--warmup N] \
-[--compression lz4|snappy] [--sim PATH] [--no-progress] [--write-coalescing yield|next-read] \
-[--rate R]";
+/// One command-line flag, as `--help` shows it.
+struct Flag {
+    /// The flag, e.g. `--requests`.
+    name: &'static str,
+    /// Its value's placeholder; `None`: a switch without a value.
+    value: Option<&'static str>,
+    /// What it does, ending with its default.
+    help: &'static str,
+    /// A valid value (tests pass it to the parser); empty for a switch.
+    #[cfg_attr(not(test), allow(dead_code))]
+    example: &'static str,
+}
+
+/// Every flag the parser accepts but `--help` and `--child`, in the order `--help` lists them.
+/// [`parse`] refuses any flag not here, so the parser and the help cannot drift apart.
+const FLAGS: &[Flag] = &[
+    Flag {
+        name: "--uri",
+        value: Some("HOST:PORT[,HOST:PORT...]"),
+        help: "contact points of a running cluster. Default: none; start scylla2-sim \
+               (3 nodes x 4 shards on 127.0.77.x) for the run",
+        example: "127.0.0.1:9042",
+    },
+    Flag {
+        name: "--workload",
+        value: Some("insert|select|mixed[,...]"),
+        help: "workloads, run in this order; a reading one prefills the keys first. \
+               Default: insert",
+        example: "insert,select,mixed",
+    },
+    Flag {
+        name: "--requests",
+        value: Some("N"),
+        help: "measured requests per (workload, concurrency, driver). Default: 100000",
+        example: "10",
+    },
+    Flag {
+        name: "--concurrency",
+        value: Some("C[,C...]"),
+        help: "requests in flight; each level is a run of its own. Default: 128",
+        example: "128,2048",
+    },
+    Flag {
+        name: "--threads",
+        value: Some("T"),
+        help: "tokio worker threads of each driver process. Default: 1",
+        example: "2",
+    },
+    Flag {
+        name: "--driver",
+        value: Some("scylla2|scylla|both"),
+        help: "drivers to measure, each in a process of its own. Default: both",
+        example: "scylla2",
+    },
+    Flag {
+        name: "--keys",
+        value: Some("K"),
+        help: "requests use keys 0..K. Default: --requests, at most 100000",
+        example: "1000",
+    },
+    Flag {
+        name: "--time-limit",
+        value: Some("SECS"),
+        help: "each measured run stops after this many seconds. Default: 600",
+        example: "60",
+    },
+    Flag {
+        name: "--warmup",
+        value: Some("N"),
+        help: "unmeasured requests before each measured run. Default: 20 x the \
+               concurrency, at least 20000, at most --requests",
+        example: "0",
+    },
+    Flag {
+        name: "--compression",
+        value: Some("lz4|snappy"),
+        help: "both drivers compress frames in the measured runs. Default: none",
+        example: "lz4",
+    },
+    Flag {
+        name: "--write-coalescing",
+        value: Some("yield|next-read"),
+        help: "scylla2 flushes its write batch when its task yields, or holds it until \
+               the next read (WriteCoalescing::until_next_read). Default: yield",
+        example: "next-read",
+    },
+    Flag {
+        name: "--rate",
+        value: Some("R"),
+        help: "open loop: R requests per second per driver process, the concurrency only \
+               caps those in flight. Default: none (closed loop)",
+        example: "1000.5",
+    },
+    Flag {
+        name: "--json",
+        value: None,
+        help: "print the reports as JSON after the table. Default: off",
+        example: "",
+    },
+    Flag {
+        name: "--sim",
+        value: Some("PATH"),
+        help: "the scylla2-sim binary to start. Default: next to this executable, \
+               else built with cargo",
+        example: "/bin/true",
+    },
+    Flag {
+        name: "--no-progress",
+        value: None,
+        help: "no live progress line on stderr. Default: a line every second",
+        example: "",
+    },
+];
+
+/// Flags the parser accepts that `--help` does not list: the coordinator passes them to the
+/// child processes it starts.
+const HIDDEN_FLAGS: &[&str] = &["--child"];
+
+/// The `--help` text: every flag of [`FLAGS`] with its value and default.
+fn usage() -> String {
+    let mut s = String::from(
+        "scylla2-load: throughput, latency, CPU, allocations, write syscalls and memory per \
+         request of scylla2 and the official `scylla` driver, each (workload, concurrency, \
+         driver) in a process of its own; prints a table with the ratios scylla2 / scylla.\n\n\
+         usage: scylla2-load [FLAGS]\n\nflags:\n",
+    );
+    for f in FLAGS {
+        s.push_str("  ");
+        s.push_str(f.name);
+        if let Some(v) = f.value {
+            s.push(' ');
+            s.push_str(v);
+        }
+        s.push_str("\n      ");
+        s.push_str(f.help);
+        s.push('\n');
+    }
+    s.push_str(
+        "  -h, --help\n      print this help and exit\n\n\
+         environment:\n  SCYLLA2_LOAD_ALLOC_TRACE=N\n      each driver process prints the N \
+         most frequent allocation stacks of its measured run on stderr (slower run, exact \
+         counts)\n",
+    );
+    s
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+enum Command {
+    /// Run (or, with `--child`, be one driver's child process).
+    Run(Box<Args>),
+    /// Print [`usage`] and exit successfully.
+    Help,
+}
 
 /// Parsed command line.
 #[derive(Debug, Clone)]
@@ -88,7 +239,7 @@ pub struct Args {
     pub child: Option<String>,
 }
 
-fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
+fn parse(mut it: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut a = Args {
         uri: Vec::new(),
         workloads: vec![Workload::Insert],
@@ -112,6 +263,14 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             .map_err(|_| format!("{name}: invalid value {v:?}"))
     }
     while let Some(arg) = it.next() {
+        if arg == "-h" || arg == "--help" {
+            return Ok(Command::Help);
+        }
+        if !FLAGS.iter().any(|f| f.name == arg) && !HIDDEN_FLAGS.contains(&arg.as_str()) {
+            return Err(format!(
+                "unknown argument {arg:?} (scylla2-load --help lists the flags)"
+            ));
+        }
         let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--uri" => a.uri = value()?.split(',').map(str::to_owned).collect(),
@@ -165,8 +324,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--sim" => a.sim = Some(value()?),
             "--no-progress" => a.progress = false,
             "--child" => a.child = Some(value()?),
-            "-h" | "--help" => return Err(USAGE.to_owned()),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+            other => return Err(format!("flag {other:?} is listed but not handled")),
         }
     }
     if a.requests == 0 || a.threads == 0 || a.concurrency.contains(&0) {
@@ -175,7 +333,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     if a.keys == Some(0) {
         return Err("--keys must be positive".to_owned());
     }
-    Ok(a)
+    Ok(Command::Run(Box::new(a)))
 }
 
 impl Args {
@@ -234,9 +392,13 @@ fn child(args: &Args, driver: &str) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = match parse(std::env::args().skip(1)) {
-        Ok(a) => a,
+        Ok(Command::Run(a)) => a,
+        Ok(Command::Help) => {
+            print!("{}", usage());
+            return ExitCode::SUCCESS;
+        }
         Err(msg) => {
-            eprintln!("{msg}");
+            eprintln!("scylla2-load: {msg}");
             return ExitCode::from(2);
         }
     };
@@ -258,7 +420,10 @@ mod tests {
     use super::*;
 
     fn args(s: &str) -> Result<Args, String> {
-        parse(s.split_whitespace().map(str::to_owned))
+        match parse(s.split_whitespace().map(str::to_owned))? {
+            Command::Run(a) => Ok(*a),
+            Command::Help => Err("help".to_owned()),
+        }
     }
 
     #[test]
@@ -289,6 +454,78 @@ mod tests {
         assert!(args("--write-coalescing nagle").is_err());
         assert_eq!(args("").expect("valid").rate, None);
         assert_eq!(args("--rate 150000").expect("valid").rate, Some(150_000.0));
+    }
+
+    /// Every flag the parser's `match` names (its string literals starting with `-`) is in
+    /// `--help` or is hidden, and every flag `--help` lists is accepted with its example
+    /// value: a flag added to one and not the other fails here.
+    #[test]
+    fn help_lists_every_flag_the_parser_accepts() {
+        let help = usage();
+        let listed = |flag: &str| {
+            help.lines().any(|l| {
+                let l = l.trim_start();
+                l.split([' ', ',']).next() == Some(flag) || l.starts_with(&format!("-h, {flag}"))
+            })
+        };
+        let source = include_str!("main.rs");
+        let body_start = source.find("fn parse(").expect("parse fn");
+        let body_end = body_start + source[body_start..].find("\n}\n").expect("parse end");
+        let mut handled = Vec::new();
+        for line in source[body_start..body_end].lines() {
+            let line = line.trim();
+            if !(line.contains("=>") || line.starts_with("if arg ==")) {
+                continue;
+            }
+            for lit in line.split('"').skip(1).step_by(2) {
+                if lit.starts_with('-') && lit.len() > 1 {
+                    handled.push(lit.to_owned());
+                }
+            }
+        }
+        assert!(handled.len() > FLAGS.len(), "{handled:?}");
+        for flag in &handled {
+            assert!(
+                listed(flag) || HIDDEN_FLAGS.contains(&flag.as_str()),
+                "the parser accepts {flag} but --help does not list it:\n{help}"
+            );
+        }
+        for f in FLAGS {
+            assert!(listed(f.name), "{} missing from --help:\n{help}", f.name);
+            assert!(f.help.contains("Default: "), "{} gives no default", f.name);
+            assert!(
+                handled.contains(&f.name.to_owned()),
+                "{} is not parsed",
+                f.name
+            );
+            let line = match f.value {
+                Some(_) => format!("{} {}", f.name, f.example),
+                None => f.name.to_owned(),
+            };
+            assert!(args(&line).is_ok(), "{line}: {:?}", args(&line).err());
+        }
+        assert!(matches!(
+            parse(["--help".to_owned()].into_iter()),
+            Ok(Command::Help)
+        ));
+        assert!(matches!(
+            parse(["-h".to_owned()].into_iter()),
+            Ok(Command::Help)
+        ));
+        let d = args("").expect("defaults");
+        for (flag, default) in [
+            ("--requests", d.requests.to_string()),
+            ("--concurrency", d.concurrency[0].to_string()),
+            ("--threads", d.threads.to_string()),
+            ("--time-limit", d.time_limit.as_secs().to_string()),
+        ] {
+            let f = FLAGS.iter().find(|f| f.name == flag).expect("flag");
+            assert!(
+                f.help.ends_with(&format!("Default: {default}")),
+                "{flag}: help says {:?}, the parser defaults to {default}",
+                f.help
+            );
+        }
     }
 
     #[test]

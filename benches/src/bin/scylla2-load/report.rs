@@ -218,7 +218,7 @@ pub fn table(reports: &[Report]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8}",
+        "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8}",
         "workload",
         "driver",
         "in-fl",
@@ -237,10 +237,32 @@ pub fn table(reports: &[Report]) -> String {
         "writes/rq",
         "RSS MiB"
     );
+    // Which way each figure (and so each ratio) is better, under its column.
+    let _ = writeln!(
+        s,
+        "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8}",
+        "",
+        "better",
+        "",
+        "",
+        "",
+        UP,
+        DOWN,
+        DOWN,
+        DOWN,
+        DOWN,
+        DOWN,
+        DOWN,
+        DOWN,
+        DOWN,
+        DOWN,
+        DOWN,
+        DOWN
+    );
     let row = |s: &mut String, r: &Report| {
         let _ = writeln!(
             s,
-            "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>10.4} {:>10.4} {:>9.5} {:>9.1} {:>8} {:>8.1}",
+            "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>10.4} {:>10.4} {:>9.5} {:>9.1} {:>9} {:>8.1}",
             r.workload,
             r.driver,
             r.concurrency,
@@ -280,7 +302,7 @@ pub fn table(reports: &[Report]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8}",
+            "{:<8} {:<8} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8}",
             r.workload,
             "ratio",
             r.concurrency,
@@ -301,6 +323,52 @@ pub fn table(reports: &[Report]) -> String {
                 _ => "-".to_owned(),
             },
             ratio(ours.peak_rss_kib as f64, r.peak_rss_kib as f64)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "ratio rows: scylla2 / scylla. ↑ higher is better (throughput): above 1 is scylla2 \
+         ahead. ↓ lower is better (latency, CPU, allocations, bytes, write syscalls, \
+         RSS): below 1 is scylla2 ahead."
+    );
+    s
+}
+
+/// The mark of a column where higher is better.
+const UP: &str = "↑ higher";
+/// The mark of a column where lower is better.
+const DOWN: &str = "↓ lower";
+
+/// The load-average line printed under the table: the 1, 5 and 15 minute load averages
+/// sampled `before` and `after` the runs (`None`: unknown, e.g. no `/proc/loadavg`), the
+/// CPUs this process may use, and a warning when a 1-minute load average exceeds them:
+/// other work then competed for the CPUs, so timings (throughput, latency) drift between
+/// runs, while the counts (allocations, bytes, write syscalls per request) stay comparable.
+pub fn load_note(before: Option<[f64; 3]>, after: Option<[f64; 3]>, cpus: Option<usize>) -> String {
+    let fmt = |l: Option<[f64; 3]>| {
+        l.map_or("unknown".to_owned(), |[a, b, c]| {
+            format!("{a:.2} {b:.2} {c:.2}")
+        })
+    };
+    let mut s = format!(
+        "load average (1, 5, 15 min): {} before the runs, {} after; {} CPUs",
+        fmt(before),
+        fmt(after),
+        cpus.map_or("unknown".to_owned(), |n| n.to_string())
+    );
+    let busiest = [before, after]
+        .into_iter()
+        .flatten()
+        .map(|l| l[0])
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+    if let (Some(load), Some(cpus)) = (busiest, cpus)
+        && load > cpus as f64
+    {
+        let _ = write!(
+            s,
+            "\nWARNING: a load average of {load:.2} exceeds the {cpus} CPUs: other processes \
+             competed for them, so throughput, latency and CPU time are noisy; compare the \
+             counts (allocations, bytes, write syscalls per request) rather than the timings."
         );
     }
     s
@@ -351,6 +419,23 @@ mod tests {
     }
 
     #[test]
+    fn load_note_warns_above_the_cpu_count() {
+        let quiet = load_note(Some([0.5, 0.4, 0.3]), Some([1.5, 0.9, 0.4]), Some(2));
+        assert!(quiet.contains("0.50 0.40 0.30 before"), "{quiet}");
+        assert!(quiet.contains("1.50 0.90 0.40 after; 2 CPUs"), "{quiet}");
+        assert!(!quiet.contains("WARNING"), "{quiet}");
+        let busy = load_note(Some([0.5, 0.4, 0.3]), Some([6.25, 3.0, 1.0]), Some(4));
+        assert!(
+            busy.contains("WARNING: a load average of 6.25 exceeds the 4 CPUs"),
+            "{busy}"
+        );
+        let unknown = load_note(None, None, None);
+        assert!(unknown.contains("unknown before the runs, unknown after; unknown CPUs"));
+        assert!(!unknown.contains("WARNING"), "{unknown}");
+        assert!(load_note(Some([3.0; 3]), None, Some(2)).contains("WARNING"));
+    }
+
+    #[test]
     fn table_has_a_ratio_row_per_pair() {
         let a = Report {
             driver: "scylla2".into(),
@@ -388,6 +473,14 @@ mod tests {
         };
         assert_eq!(cell(column("CPU s/1k")), "0.50", "{t}");
         assert_eq!(cell(column("user s/1k")), "0.25", "{t}");
+        // The direction row: throughput up, the rest down, each under its column.
+        let better = t.lines().nth(1).expect("direction row");
+        let mark = |end: usize| better.chars().take(end).collect::<String>();
+        assert!(mark(column("req/s")).ends_with("↑ higher"), "{t}");
+        for name in ["p50 µs", "CPU s/1k", "allocs/rq", "writes/rq", "RSS MiB"] {
+            assert!(mark(column(name)).ends_with("↓ lower"), "{name}:\n{t}");
+        }
+        assert!(t.contains("higher is better (throughput)"), "{t}");
         assert_eq!(json_str("a\"b\n"), "\"a\\\"b\\u000a\"");
     }
 }

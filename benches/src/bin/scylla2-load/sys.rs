@@ -1,6 +1,6 @@
 //! Process figures from the kernel: CPU time (`getrusage`) and peak RSS (`VmHWM` in
 //! `/proc/self/status`: `ru_maxrss` would keep the pre-`exec` high-water mark of the
-//! coordinator that spawned this child).
+//! coordinator that spawned this child), and the machine's load average (`/proc/loadavg`).
 
 /// CPU seconds (user, system) and peak resident set in KiB of this process so far.
 pub fn rusage() -> (f64, f64, u64) {
@@ -29,4 +29,35 @@ pub fn peak_rss_kib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         });
     hwm.unwrap_or_else(|| rusage().2)
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`); `None` where unreadable.
+pub fn load_average() -> Option<[f64; 3]> {
+    parse_loadavg(&std::fs::read_to_string("/proc/loadavg").ok()?)
+}
+
+/// The first three fields of a `/proc/loadavg` line.
+fn parse_loadavg(s: &str) -> Option<[f64; 3]> {
+    let mut it = s.split_whitespace().map(|f| f.parse::<f64>().ok());
+    Some([it.next()??, it.next()??, it.next()??])
+}
+
+/// The CPUs this process may run on; `None` where unknown.
+pub fn cpus() -> Option<usize> {
+    std::thread::available_parallelism().ok().map(|n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_loadavg() {
+        assert_eq!(
+            parse_loadavg("3.25 2.50 1.00 4/1234 56789\n"),
+            Some([3.25, 2.5, 1.0])
+        );
+        assert_eq!(parse_loadavg("3.25 x 1.00"), None);
+        assert_eq!(parse_loadavg(""), None);
+    }
 }
