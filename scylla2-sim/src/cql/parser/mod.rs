@@ -97,6 +97,11 @@ fn end_position(query: &str) -> (u32, u32) {
 
 pub(crate) type PResult<T> = Result<T, ParseError>;
 
+/// CQL's additive operators.
+pub(crate) const ADDITIVE: &[(&str, char)] = &[("+", '+'), ("-", '-')];
+/// CQL's multiplicative operators (they bind tighter).
+pub(crate) const MULTIPLICATIVE: &[(&str, char)] = &[("*", '*'), ("/", '/'), ("%", '%')];
+
 pub(crate) struct Parser {
     toks: Vec<Spanned>,
     pos: usize,
@@ -287,25 +292,10 @@ impl Parser {
     }
 
     /// The `+ term` / `- term` continuation of an addition whose left operand is `l`.
-    pub(crate) fn term_add_rest(&mut self, mut l: Term) -> PResult<Term> {
-        // Each operator nests the tree one level: bounded like any nesting.
-        let base = self.depth;
-        loop {
-            let op = if self.eat_sym("+") {
-                '+'
-            } else if self.eat_sym("-") {
-                '-'
-            } else {
-                self.depth = base;
-                return Ok(l);
-            };
-            if let Err(e) = self.enter() {
-                self.depth = base;
-                return Err(e);
-            }
-            let r = self.term_mul()?;
-            l = Term::Arith(op, Box::new(l), Box::new(r));
-        }
+    pub(crate) fn term_add_rest(&mut self, l: Term) -> PResult<Term> {
+        self.binary_chain(l, ADDITIVE, Self::term_mul, |op, a, b| {
+            Term::Arith(op, Box::new(a), Box::new(b))
+        })
     }
 
     fn term_mul(&mut self) -> PResult<Term> {
@@ -314,17 +304,28 @@ impl Parser {
     }
 
     /// The `* term` / `/ term` / `% term` continuation of a product whose left operand is `l`.
-    pub(crate) fn term_mul_rest(&mut self, mut l: Term) -> PResult<Term> {
-        // Each operator nests the tree one level: bounded like any nesting.
+    pub(crate) fn term_mul_rest(&mut self, l: Term) -> PResult<Term> {
+        self.binary_chain(l, MULTIPLICATIVE, Self::term_group, |op, a, b| {
+            Term::Arith(op, Box::new(a), Box::new(b))
+        })
+    }
+
+    /// A left-associative chain `l op operand op operand …` of the operators `ops` (terms and
+    /// selectors alike). Each operator nests the tree one level: bounded like any nesting.
+    pub(crate) fn binary_chain<T>(
+        &mut self,
+        mut l: T,
+        ops: &[(&str, char)],
+        operand: fn(&mut Self) -> PResult<T>,
+        combine: fn(char, T, T) -> T,
+    ) -> PResult<T> {
         let base = self.depth;
         loop {
-            let op = if self.eat_sym("*") {
-                '*'
-            } else if self.eat_sym("/") {
-                '/'
-            } else if self.eat_sym("%") {
-                '%'
-            } else {
+            let Some(op) = ops
+                .iter()
+                .find(|(sym, _)| self.eat_sym(sym))
+                .map(|(_, op)| *op)
+            else {
                 self.depth = base;
                 return Ok(l);
             };
@@ -332,8 +333,8 @@ impl Parser {
                 self.depth = base;
                 return Err(e);
             }
-            let r = self.term_group()?;
-            l = Term::Arith(op, Box::new(l), Box::new(r));
+            let r = operand(self)?;
+            l = combine(op, l, r);
         }
     }
 

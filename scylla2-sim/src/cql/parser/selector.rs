@@ -3,7 +3,7 @@
 //! (`+ - * / %`, unary `-`) with Cassandra 4.0's precedence (`Parser.g`: selectionAddition
 //! over selectionMultiplication over selectionGroup).
 
-use super::{PResult, Parser};
+use super::{ADDITIVE, MULTIPLICATIVE, PResult, Parser};
 use crate::cql::ast::*;
 use crate::cql::lexer::Tok;
 
@@ -17,49 +17,17 @@ impl Parser {
     }
 
     fn selector_add(&mut self) -> PResult<Selector> {
-        let mut l = self.selector_mul()?;
-        // Each operator nests the tree one level: bounded like any nesting.
-        let base = self.depth;
-        loop {
-            let op = if self.eat_sym("+") {
-                '+'
-            } else if self.eat_sym("-") {
-                '-'
-            } else {
-                self.depth = base;
-                return Ok(l);
-            };
-            if let Err(e) = self.enter() {
-                self.depth = base;
-                return Err(e);
-            }
-            let r = self.selector_mul()?;
-            l = Selector::Arith(op, Box::new(l), Box::new(r));
-        }
+        let l = self.selector_mul()?;
+        self.binary_chain(l, ADDITIVE, Self::selector_mul, |op, a, b| {
+            Selector::Arith(op, Box::new(a), Box::new(b))
+        })
     }
 
     fn selector_mul(&mut self) -> PResult<Selector> {
-        let mut l = self.selector_group()?;
-        // Each operator nests the tree one level: bounded like any nesting.
-        let base = self.depth;
-        loop {
-            let op = if self.eat_sym("*") {
-                '*'
-            } else if self.eat_sym("/") {
-                '/'
-            } else if self.eat_sym("%") {
-                '%'
-            } else {
-                self.depth = base;
-                return Ok(l);
-            };
-            if let Err(e) = self.enter() {
-                self.depth = base;
-                return Err(e);
-            }
-            let r = self.selector_group()?;
-            l = Selector::Arith(op, Box::new(l), Box::new(r));
-        }
+        let l = self.selector_group()?;
+        self.binary_chain(l, MULTIPLICATIVE, Self::selector_group, |op, a, b| {
+            Selector::Arith(op, Box::new(a), Box::new(b))
+        })
     }
 
     fn selector_group(&mut self) -> PResult<Selector> {
