@@ -383,7 +383,7 @@ impl Schema {
         let f = frozen || nested;
         Ok(match t {
             CqlType::Native(n) => {
-                native(n).ok_or_else(|| SimError::Invalid(format!("Unknown type {n}")))?
+                native_type(n).ok_or_else(|| SimError::Invalid(format!("Unknown type {n}")))?
             }
             CqlType::List(e) => {
                 ColumnType::List(Box::new(self.resolve(keyspace, e, false, true)?), f)
@@ -424,7 +424,9 @@ impl Schema {
     }
 }
 
-fn native(n: &str) -> Option<ColumnType> {
+/// A native type by its CQL name (`varchar` is `text`): table columns, casts, type hints
+/// and the blobAsX / XAsBlob functions all read types through this one table.
+pub(crate) fn native_type(n: &str) -> Option<ColumnType> {
     Some(match n {
         "ascii" => ColumnType::Ascii,
         "bigint" => ColumnType::BigInt,

@@ -235,6 +235,37 @@ impl LoadBalancingPolicy for DefaultPolicy {
 /// A node predicate of [`PreferNodes`] and [`FilterNodes`].
 pub type NodePredicate = dyn Fn(&NodeInfo) -> bool + Send + Sync;
 
+/// What [`PreferNodes`] and [`FilterNodes`] hold: the wrapped policy and a node predicate.
+struct Wrapped {
+    inner: Arc<dyn LoadBalancingPolicy>,
+    predicate: Box<NodePredicate>,
+}
+
+impl Wrapped {
+    fn new(
+        inner: Arc<dyn LoadBalancingPolicy>,
+        predicate: impl Fn(&NodeInfo) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            inner,
+            predicate: Box::new(predicate),
+        }
+    }
+
+    /// Whether `target`'s node matches the predicate.
+    fn matches(&self, cluster: &ClusterView<'_>, target: &Target) -> bool {
+        cluster
+            .node(target.node)
+            .is_some_and(|n| (self.predicate)(n))
+    }
+
+    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Wraps a policy: its targets on nodes matching a predicate first (e.g. a rack, a data
 /// center, a set of hosts), the others after, each group in the inner policy's order.
 ///
@@ -246,10 +277,7 @@ pub type NodePredicate = dyn Fn(&NodeInfo) -> bool + Send + Sync;
 ///     node.rack.as_deref() == Some("rack-a")
 /// });
 /// ```
-pub struct PreferNodes {
-    inner: Arc<dyn LoadBalancingPolicy>,
-    prefer: Box<NodePredicate>,
-}
+pub struct PreferNodes(Wrapped);
 
 impl PreferNodes {
     /// `inner`'s plan, nodes matching `prefer` first.
@@ -257,18 +285,13 @@ impl PreferNodes {
         inner: Arc<dyn LoadBalancingPolicy>,
         prefer: impl Fn(&NodeInfo) -> bool + Send + Sync + 'static,
     ) -> Self {
-        Self {
-            inner,
-            prefer: Box::new(prefer),
-        }
+        Self(Wrapped::new(inner, prefer))
     }
 }
 
 impl fmt::Debug for PreferNodes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PreferNodes")
-            .field("inner", &self.inner)
-            .finish_non_exhaustive()
+        self.0.debug("PreferNodes", f)
     }
 }
 
@@ -281,8 +304,8 @@ impl LoadBalancingPolicy for PreferNodes {
         plan: &mut Plan,
     ) {
         let mut inner = Plan::new();
-        self.inner.plan(request, cluster, default, &mut inner);
-        let preferred = |t: &Target| cluster.node(t.node).is_some_and(|n| (self.prefer)(n));
+        self.0.inner.plan(request, cluster, default, &mut inner);
+        let preferred = |t: &Target| self.0.matches(cluster, t);
         plan.extend(inner.targets().iter().copied().filter(preferred));
         plan.extend(inner.targets().iter().copied().filter(|t| !preferred(t)));
     }
@@ -299,10 +322,7 @@ impl LoadBalancingPolicy for PreferNodes {
 ///     node.datacenter.as_deref() == Some("dc1")
 /// });
 /// ```
-pub struct FilterNodes {
-    inner: Arc<dyn LoadBalancingPolicy>,
-    keep: Box<NodePredicate>,
-}
+pub struct FilterNodes(Wrapped);
 
 impl FilterNodes {
     /// `inner`'s plan, without nodes not matching `keep`.
@@ -310,18 +330,13 @@ impl FilterNodes {
         inner: Arc<dyn LoadBalancingPolicy>,
         keep: impl Fn(&NodeInfo) -> bool + Send + Sync + 'static,
     ) -> Self {
-        Self {
-            inner,
-            keep: Box::new(keep),
-        }
+        Self(Wrapped::new(inner, keep))
     }
 }
 
 impl fmt::Debug for FilterNodes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FilterNodes")
-            .field("inner", &self.inner)
-            .finish_non_exhaustive()
+        self.0.debug("FilterNodes", f)
     }
 }
 
@@ -335,9 +350,9 @@ impl LoadBalancingPolicy for FilterNodes {
     ) {
         // The filter reads the default plan lazily, so that a plan of kept nodes is still
         // full when the first ones are filtered out.
-        let keep = |t: &Target| cluster.node(t.node).is_some_and(|n| (self.keep)(n));
+        let keep = |t: &Target| self.0.matches(cluster, t);
         let mut kept = default.filter(keep);
-        self.inner.plan(request, cluster, &mut kept, plan);
+        self.0.inner.plan(request, cluster, &mut kept, plan);
         let unfiltered = *plan;
         *plan = Plan::new();
         plan.extend(unfiltered.targets().iter().copied().filter(keep));

@@ -516,29 +516,4 @@ pub fn resolve(name: &str, arg: Option<&ColumnType>) -> Option<(Scalar, ColumnTy
     }
 }
 
-/// A native type by its CQL name (`varchar` is `text`).
-pub fn native_type(name: &str) -> Option<ColumnType> {
-    Some(match name {
-        "ascii" => ColumnType::Ascii,
-        "bigint" => ColumnType::BigInt,
-        "blob" => ColumnType::Blob,
-        "boolean" => ColumnType::Boolean,
-        "counter" => ColumnType::Counter,
-        "decimal" => ColumnType::Decimal,
-        "double" => ColumnType::Double,
-        "duration" => ColumnType::Duration,
-        "float" => ColumnType::Float,
-        "inet" => ColumnType::Inet,
-        "int" => ColumnType::Int,
-        "smallint" => ColumnType::SmallInt,
-        "text" | "varchar" => ColumnType::Text,
-        "time" => ColumnType::Time,
-        "timestamp" => ColumnType::Timestamp,
-        "timeuuid" => ColumnType::Timeuuid,
-        "tinyint" => ColumnType::TinyInt,
-        "uuid" => ColumnType::Uuid,
-        "varint" => ColumnType::Varint,
-        "date" => ColumnType::Date,
-        _ => return None,
-    })
-}
+pub(crate) use crate::engine::schema::native_type;
