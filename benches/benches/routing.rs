@@ -13,8 +13,8 @@ use std::num::NonZeroU16;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use scylla2::routing::murmur3::murmur3_token;
-use scylla2::routing::partition_key::token_of_row;
+use scylla2::routing::murmur3_token;
+use scylla2::routing::token_of_row;
 use scylla2::routing::{
     DistancePolicy, NodeInfo, QueryPlan, ReplicationStrategy, RoutingInfo, Sharder, Token,
     TopologySnapshot,

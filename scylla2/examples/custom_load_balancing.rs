@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use scylla2::Session;
-use scylla2::policies::load_balancing::{
+use scylla2::policies::{
     ClusterView, DefaultPolicy, FilterNodes, LoadBalancingPolicy, Plan, PreferNodes,
 };
 use scylla2::routing::{RoutingInfo, Target};

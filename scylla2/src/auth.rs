@@ -4,20 +4,7 @@
 
 use std::fmt;
 
-/// Why authentication could not proceed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuthError {
-    /// The server asked for an authenticator this provider does not implement.
-    #[error("unsupported server authenticator {0:?}")]
-    UnsupportedAuthenticator(String),
-    /// The server sent a challenge this authenticator cannot answer.
-    #[error("unexpected authentication challenge")]
-    UnexpectedChallenge,
-    /// The server rejected the credentials (AUTHENTICATION error).
-    #[error("authentication rejected by the server: {0}")]
-    Rejected(String),
-}
+use crate::error::AuthError;
 
 /// One connection's authentication exchange (SASL-style).
 pub trait Authenticator: Send {

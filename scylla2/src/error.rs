@@ -6,12 +6,24 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use scylla2_cql::frame::Opcode;
-use scylla2_cql::request::RequestError;
-use scylla2_cql::response::{DbError, ResponseError};
-use scylla2_cql::value::{DeserializeError, SerializeError};
 
-pub use crate::connection::{ConnectionError, HandshakeError};
+pub use crate::connection::error::{ConnectionError, HandshakeError, ProtocolViolation};
+#[cfg(feature = "rustls-023")]
+pub use crate::connection::tls::{TlsError, TlsFailure};
+// The internals' errors, with the internals (the `unstable` feature).
+#[cfg(feature = "unstable")]
+pub use crate::routing::{partition_key::PartitionKeyError, tablets::TabletPayloadError};
+pub use crate::session::TracingInfoError;
+pub use crate::topology::schema::SchemaError;
+// The codec's errors, as the driver's errors carry them.
+pub use scylla2_cql::frame::{CompressionError, FrameError, Opcode, SegmentError};
+pub use scylla2_cql::request::RequestError;
+pub use scylla2_cql::response::{
+    DbError, FailureReasons, RateLimitOperation, ResponseError, WriteType,
+};
+pub use scylla2_cql::types::TypeParseError;
+pub use scylla2_cql::value::{DeserializeError, SerializeError};
+pub use scylla2_cql::wire::WireError;
 
 /// A keyspace name that CQL would not accept; found locally, nothing is sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,8 +54,8 @@ pub enum KeyspaceNameError {
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
 /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
-/// use scylla2::ExecutionError;
-/// use scylla2::cql::response::DbError;
+/// use scylla2::error::ExecutionError;
+/// use scylla2::error::DbError;
 ///
 /// let err = session.prepare("SELECT nothing FROM nowhere.t").await.unwrap_err();
 /// assert!(matches!(err, ExecutionError::Db { error: DbError::Invalid, .. }));
@@ -149,7 +161,7 @@ impl ExecutionError {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use scylla2::{Session, SessionError};
+/// use scylla2::{Session, error::SessionError};
 ///
 /// let no_point = Session::builder().connect().await;
 /// assert!(matches!(no_point, Err(SessionError::NoContactPoints)));
@@ -212,7 +224,7 @@ impl std::fmt::Display for AddressErrors<'_> {
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
 /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
-/// use scylla2::RowsError;
+/// use scylla2::error::RowsError;
 ///
 /// let result = session.execute("SELECT key FROM system.local", ()).await?;
 /// // `key` is text, not an int: refused once, for the whole result.
@@ -263,8 +275,8 @@ pub enum RowStreamError {
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
 /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
-/// use scylla2::ExecutionError;
-/// use scylla2::cql::response::DbError;
+/// use scylla2::error::ExecutionError;
+/// use scylla2::error::DbError;
 ///
 /// match session.execute("SELECT v FROM ks.missing WHERE k = 1", ()).await {
 ///     Ok(result) => println!("{} rows", result.rows_num()),
@@ -440,4 +452,44 @@ mod tests {
              5s; 127.0.0.2:9042: I/O error: connection refused"
         );
     }
+}
+
+/// Why authentication could not proceed (an [`Authenticator`](crate::auth::Authenticator)
+/// failed, or the server rejected the credentials).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The server asked for an authenticator this provider does not implement.
+    #[error("unsupported server authenticator {0:?}")]
+    UnsupportedAuthenticator(String),
+    /// The server sent a challenge this authenticator cannot answer.
+    #[error("unexpected authentication challenge")]
+    UnexpectedChallenge,
+    /// The server rejected the credentials (AUTHENTICATION error).
+    #[error("authentication rejected by the server: {0}")]
+    Rejected(String),
+}
+
+/// Errors of the topology layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopologyError {
+    /// A metadata query failed.
+    #[error("metadata query failed: {0}")]
+    Execution(#[from] ExecutionError),
+    /// Metadata rows did not decode.
+    #[error("metadata rows did not decode: {0}")]
+    Rows(#[from] RowsError),
+    /// No node accepted a control connection.
+    #[error(
+        "no control connection could be opened: {}",
+        AddressErrors(.0)
+    )]
+    NoControlConnection(Vec<(SocketAddr, ConnectionError)>),
+    /// There is no control connection right now.
+    #[error("no control connection")]
+    ControlConnectionDown,
+    /// Schema agreement was not reached in time.
+    #[error("schema agreement not reached within {0:?}")]
+    SchemaAgreementTimeout(Duration),
 }

@@ -10,6 +10,8 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 pub use scylla2_cql::response::Event as DatabaseEvent;
+pub use scylla2_cql::response::result::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
+pub use scylla2_cql::response::{StatusChange, TopologyChange};
 
 use crate::routing::Shard;
 

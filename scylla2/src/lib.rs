@@ -2,18 +2,24 @@
 //!
 //! An async CQL driver for ScyllaDB and Apache Cassandra (protocol v4 and v5).
 //!
-//! - [`session`]: [`Session`], its builder, `execute`/`prepare`/paging.
-//! - [`statement`]: queries, prepared statements, batches and their options.
-//! - [`execution`]: one attempt on one connection (re-prepare on UNPREPARED), response decoding.
-//! - [`result`]: results and lazily decoded, borrowed rows.
-//! - [`connection`]: one connection: socket, handshake, write queue, reader, stream slots.
-//! - [`auth`]: SASL-style authentication.
-//! - [`error`]: errors, nested by layer.
-//! - [`routing`]: tokens, shards, replica placement, node distance, allocation-free plans.
-//! - [`topology`]: control connection, metadata refresh, per-shard node pools.
-//! - [`policies`]: retry, speculative execution, execution profiles, and the one attempt loop
-//!   every execution (routed or not) goes through.
-//! - [`events`]: database and session event channels.
+//! Every item has one import path. The crate root holds what every program names: the
+//! [`Session`] and its builder, the statements ([`Query`], [`PreparedStatement`], [`Batch`])
+//! and their options, results and rows ([`QueryResult`], [`PageStream`], [`RowStream`]),
+//! consistency levels, and the value traits, types and derives. The modules hold the rest:
+//!
+//! - [`error`] — every error type, nested by layer.
+//! - [`policies`] — load balancing, retry, speculative execution, reconnection, execution
+//!   profiles.
+//! - [`connection`] — connection settings (compression, write coalescing, TLS).
+//! - [`topology`] — topology and pool settings, address translation, schema metadata.
+//! - [`routing`] — tokens, shards, replication strategies and node distances.
+//! - [`events`] — database and session event channels.
+//! - [`auth`] — authenticators.
+//! - `metrics` (feature `metrics`): per-node counters and latency histograms.
+//!
+//! The driver's internals (a raw connection, the ring, routing snapshots, query plans, tablet
+//! stores) are public only with the `unstable` feature, which the project's own tests and
+//! benches use; they carry no stability promise.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,11 +53,12 @@
 //! # Values and derives with `scylla2` alone
 //!
 //! The value traits and types ([`SerializeRow`], [`SerializeValue`], [`DeserializeRow`],
-//! [`DeserializeValue`], [`CqlValue`], [`PagingState`], …) are re-exported here, the whole
-//! codec crate is [`cql`], and so are the derive macros. The derives find the codec through
-//! the application's `Cargo.toml` (`scylla2-cql` when it is a dependency, otherwise this
-//! crate's re-export `scylla2::cql`, renamed dependencies included), so no attribute is
-//! needed; `#[scylla2(crate = path)]` overrides it. The optional value types come with this
+//! [`DeserializeValue`], [`CqlValue`], [`PagingState`], …) and the derive macros are at the
+//! crate root. The derives find the codec through the application's `Cargo.toml`
+//! (`scylla2-cql` when it is a dependency, otherwise the codec this crate carries, renamed
+//! dependencies included), so no attribute is needed; `#[scylla2(crate = path)]` overrides
+//! it. Codec-level items that the driver does not re-export (frames, requests, responses)
+//! are the `scylla2-cql` crate's. The optional value types come with this
 //! crate's features `chrono-04`, `time-03`, `num-bigint-04` and `bigdecimal-04`.
 //!
 //! ```
@@ -90,7 +97,7 @@
 //! execution profile may override consistency, timeout and policies), builds a plan of
 //! `(node, connection)` targets, and runs it through the one attempt loop of [`policies`]:
 //! retry policy, speculative execution of idempotent statements, execution metadata on the
-//! result; each attempt ([`execution`]) re-prepares once on UNPREPARED. On a connection, the frame is
+//! result; each attempt re-prepares once on UNPREPARED. On a connection, the frame is
 //! sized, given a stream id, and serialized straight into the connection's swap-buffer
 //! write queue; one writer task writes everything queued in one call (framed into a v5
 //! segment in place when v5 is negotiated). One reader task splits whole frames off a large
@@ -107,42 +114,46 @@
 //! [`events::SessionEvent::RoutingUnavailable`]), the plan rotates over the contact points'
 //! connections instead; the attempt loop is the same.
 #![warn(missing_docs)]
+// A type in a public signature that no public path names is a hole in the API.
+#![warn(unnameable_types)]
 
 pub mod auth;
 pub mod connection;
 pub mod error;
 pub mod events;
-pub mod execution;
+mod execution;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod policies;
-pub mod result;
+mod result;
 pub mod routing;
-pub mod session;
-pub mod statement;
+mod session;
+mod statement;
 pub mod topology;
 
-/// The CQL codec crate (`scylla2-cql`): values, frames, requests and responses. The derives
-/// find it here when `scylla2` is the application's only dependency.
+/// The codec crate (`scylla2-cql`), for the code the derive macros generate when `scylla2` is
+/// the application's only dependency. Not an API: applications use this crate's items, or
+/// depend on `scylla2-cql` for codec-level ones.
+#[doc(hidden)]
 pub use scylla2_cql as cql;
 
-pub use error::{
-    AttemptError, ExecuteError, ExecutionError, RowStreamError, RowsError, SessionError,
-};
-pub use result::{PagingStateResponse, QueryResult};
+pub use result::{PagingStateResponse, PrettyTable, QueryResult};
 pub use scylla2_cql::request::BatchType;
-pub use scylla2_cql::response::result::PagingState;
+pub use scylla2_cql::response::result::{PagingState, TypedRowIter};
+pub use scylla2_cql::types::{ColumnSpec, CqlType, UdtType};
 pub use scylla2_cql::value::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint,
-    CqlVector, DeserializeError, DeserializeRow, DeserializeValue, MaybeUnset, NamedValues, Row,
-    RowView, SerializeError, SerializeRow, SerializeValue, Unset,
+    CqlVector, DeserializeRow, DeserializeValue, MaybeEmpty, MaybeUnset, NamedValues, Row, RowView,
+    SerializeRow, SerializeValue, Unset,
 };
 pub use scylla2_cql::{Consistency, ProtocolVersion, SerialConsistency};
 /// Derive macros for rows, bound values and user-defined types (see the crate docs above).
 pub use scylla2_macros::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
 pub use session::{
-    CloseSummary, ConnectionStats, Session, SessionBuilder, TracingEvent, TracingFetch,
-    TracingInfo, TracingInfoError,
+    CachingSession, CloseSummary, ConnectionStats, DEFAULT_CACHE_CAPACITY, PageStream, RowStream,
+    Session, SessionBuilder, TracingEvent, TracingFetch, TracingInfo, TypedRowStream,
 };
-pub use statement::batch::BatchEntry;
-pub use statement::{Batch, PreparedStatement, Query, Statement, StatementOptions};
+pub use statement::{
+    Batch, BatchEntry, BatchItem, BatchStatements, CustomPayload, ExecutionDefaults,
+    PreparedStatement, Query, ResultColumns, Statement, StatementOptions,
+};

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use histogram::{AtomicHistogram, Histogram};
 
-use crate::connection::ConnectionError;
+use crate::error::ConnectionError;
 use crate::error::ExecutionError;
 use crate::events::SessionEvent;
 

@@ -9,9 +9,9 @@
 mod common;
 
 use common::counting::{OPS, allocations, create_table, measure};
+use scylla2::CachingSession;
 use scylla2::Session;
 use scylla2::policies::{ExecutionProfile, ExecutionProfileHandle};
-use scylla2::session::CachingSession;
 
 #[global_allocator]
 static GLOBAL: common::counting::Counting = common::counting::Counting;

@@ -7,7 +7,7 @@ mod common;
 mod routing_support;
 
 use routing_support::{cluster, session};
-use scylla2::session::CachingSession;
+use scylla2::CachingSession;
 use scylla2_sim::Cluster;
 
 /// PREPAREs received per node since the last reset.

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use common::{next, prepare, query};
-use scylla2::{ExecutionError, Query, Session};
+use scylla2::{Query, Session, error::ExecutionError};
 use scylla2_cql::value::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlVarint, CqlVector,
     SerializeError,

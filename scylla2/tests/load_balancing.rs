@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use scylla2::Session;
-use scylla2::policies::load_balancing::{
+use scylla2::policies::{
     ClusterView, DefaultPolicy, FilterNodes, LoadBalancingPolicy, Plan, PreferNodes,
 };
 use scylla2::routing::{RoutingInfo, Target};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use common::counting::{IN_FLIGHT, OPS, insert, measure, select};
 use scylla2::Session;
-use scylla2::policies::load_balancing::{DefaultPolicy, FilterNodes, PreferNodes};
+use scylla2::policies::{DefaultPolicy, FilterNodes, PreferNodes};
 
 #[global_allocator]
 static GLOBAL: common::counting::Counting = common::counting::Counting;

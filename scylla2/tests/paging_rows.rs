@@ -10,7 +10,10 @@ use std::pin::Pin;
 
 use common::{next, prepare, query};
 use futures_core::Stream;
-use scylla2::{Query, RowStreamError, RowsError, Session};
+use scylla2::{
+    Query, Session,
+    error::{RowStreamError, RowsError},
+};
 
 const ROWS: i32 = 6_000;
 

@@ -8,9 +8,11 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use scylla2::routing::Token;
-use scylla2::routing::partition_key::{
-    KEY_STACK_BYTES, PartitionKeyError, ROW_STACK_BYTES, VALUE_STACK_BYTES, token_of_row,
-    token_of_serialized_row,
+use scylla2::{
+    error::PartitionKeyError,
+    routing::{
+        KEY_STACK_BYTES, ROW_STACK_BYTES, VALUE_STACK_BYTES, token_of_row, token_of_serialized_row,
+    },
 };
 use scylla2_cql::types::{ColumnSpec, CqlType};
 use scylla2_cql::value::{

@@ -47,5 +47,8 @@ async fn a_page_prints_as_cqlsh_prints_it() {
     assert_eq!(table.to_string(), expected);
     // Not a Rows result: a typed error.
     let void = common::query(&session, format!("INSERT INTO {ks}.t (id) VALUES (3)")).await;
-    assert!(matches!(void.pretty(), Err(scylla2::RowsError::NotRows(_))));
+    assert!(matches!(
+        void.pretty(),
+        Err(scylla2::error::RowsError::NotRows(_))
+    ));
 }

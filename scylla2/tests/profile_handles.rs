@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use scylla2::policies::{ExecutionProfile, ExecutionProfileHandle};
-use scylla2::{ExecutionError, Session};
+use scylla2::{Session, error::ExecutionError};
 
 fn timeout(t: Duration) -> ExecutionProfile {
     ExecutionProfile::new().with_timeout(t)
@@ -44,7 +44,7 @@ async fn map_to_re_points_executions_at_run_time() {
         .with_profile_handle(own_handle.clone());
     // Every answer now takes 300 ms.
     sim.set_delay(0, None, Duration::from_millis(300)).unwrap();
-    let is_timeout = |r: Result<scylla2::QueryResult, scylla2::ExecuteError>| {
+    let is_timeout = |r: Result<scylla2::QueryResult, scylla2::error::ExecuteError>| {
         matches!(
             r.map_err(|e| e.into_kind()),
             Err(ExecutionError::Timeout(_))

@@ -11,7 +11,7 @@ use std::num::NonZeroU16;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arc_swap::ArcSwap;
-use scylla2::routing::partition_key::token_of_row;
+use scylla2::routing::token_of_row;
 use scylla2::routing::{
     DistancePolicy, NodeInfo, QueryPlan, ReplicationStrategy, RoutingInfo, Sharder, TabletStore,
     Token, TopologySnapshot,

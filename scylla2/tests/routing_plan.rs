@@ -9,11 +9,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU16;
 
 use routing_support::nts;
-use scylla2::routing::tablets::{TabletPayloadError, decode_tablet_payload};
 use scylla2::routing::{
     DistancePolicy, NodeDistance, NodeInfo, QueryPlan, ReplicationStrategy, RoutingInfo, Sharder,
     Tablet, TabletReplica, TabletStore, Target, Token, TopologySnapshot,
 };
+use scylla2::{error::TabletPayloadError, routing::decode_tablet_payload};
 use uuid::Uuid;
 
 /// Six nodes with one token each: 0..3 in dc1 (racks r1, r1, r2), 3..6 in dc2 (r1, r2, r3).

@@ -7,7 +7,7 @@ mod routing_support;
 use std::time::{Duration, Instant};
 
 use common::{prepare, query};
-use scylla2::connection::ConnectionError;
+use scylla2::error::ConnectionError;
 use scylla2::error::ExecutionError;
 use scylla2::policies::{
     DefaultRetryPolicy, DowngradingConsistencyRetryPolicy, ExecutionPolicies,

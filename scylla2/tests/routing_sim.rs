@@ -250,7 +250,7 @@ async fn lwt_statements_go_to_the_primary_replica() {
 }
 
 fn token_of_key(k: i32) -> Token {
-    scylla2::routing::murmur3::murmur3_token(&k.to_be_bytes())
+    scylla2::routing::murmur3_token(&k.to_be_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

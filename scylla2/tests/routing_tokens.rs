@@ -6,9 +6,12 @@
 
 use std::num::NonZeroU16;
 
-use scylla2::routing::murmur3::{murmur3_token, murmur3_x64_128_first};
-use scylla2::routing::partition_key::{PartitionKeyError, token_of_components, token_of_row};
 use scylla2::routing::{Sharder, Token};
+use scylla2::routing::{murmur3_token, murmur3_x64_128_first};
+use scylla2::{
+    error::PartitionKeyError,
+    routing::{token_of_components, token_of_row},
+};
 use scylla2_cql::types::{ColumnSpec, CqlType};
 use scylla2_cql::value::{NamedValues, Unset};
 use uuid::Uuid;

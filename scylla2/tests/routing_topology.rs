@@ -215,7 +215,7 @@ async fn schema_agreement_times_out_without_hanging() {
     );
     assert!(matches!(
         err,
-        scylla2::topology::TopologyError::SchemaAgreementTimeout(_)
+        scylla2::error::TopologyError::SchemaAgreementTimeout(_)
     ));
     await_event(&mut events, 2, "timed-out event", |ev| {
         matches!(ev, SessionEvent::SchemaAgreementTimedOut { .. }).then_some(())

@@ -9,7 +9,7 @@ mod common;
 
 use scylla2::Session;
 use scylla2::events::SessionEvent;
-use scylla2::topology::schema::{ClusteringOrder, ColumnKind};
+use scylla2::topology::{ClusteringOrder, ColumnKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_snapshot_follows_the_schema() {

@@ -188,7 +188,7 @@ async fn bad_input_is_a_typed_error_before_sending() {
     assert!(
         matches!(
             err.kind(),
-            ExecutionError::Connection(scylla2::connection::ConnectionError::FrameTooLarge { .. })
+            ExecutionError::Connection(scylla2::error::ConnectionError::FrameTooLarge { .. })
         ),
         "{err:?}"
     );

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scylla2::{ExecutionError, Session};
+use scylla2::{Session, error::ExecutionError};
 use scylla2_sim::{Cluster, FaultAction, FaultRule, RequestKind};
 
 const QUERY: &str = "SELECT release_version FROM system.local";

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use scylla2::ProtocolVersion;
 use scylla2::auth::PlainTextAuthenticator;
-use scylla2::connection::{Compression, Connection, ConnectionConfig, ConnectionError};
+use scylla2::{
+    connection::{Compression, Connection, ConnectionConfig},
+    error::ConnectionError,
+};
 use scylla2_cql::frame::{HeaderFlags, Opcode};
 use scylla2_cql::request::Options;
 use scylla2_sim::Cluster;

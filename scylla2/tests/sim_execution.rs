@@ -10,8 +10,8 @@ mod common;
 
 use std::time::Duration;
 
-use scylla2::cql::value::Row;
-use scylla2::{CqlValue, ExecutionError, Session};
+use scylla2::Row;
+use scylla2::{CqlValue, Session, error::ExecutionError};
 use scylla2_sim::{Cluster, FaultAction, FaultRule, RequestKind, SimError};
 
 async fn sim(version: u8) -> Option<Cluster> {

@@ -7,9 +7,12 @@ mod common;
 
 use std::time::Duration;
 
-use scylla2::connection::{Connection, ConnectionConfig, ConnectionError};
 use scylla2::error::ExecutionError;
 use scylla2::{Query, Session};
+use scylla2::{
+    connection::{Connection, ConnectionConfig},
+    error::ConnectionError,
+};
 use scylla2_cql::frame::HeaderFlags;
 use scylla2_cql::request::Options;
 use scylla2_sim::{FaultAction, FaultRule, RequestKind};

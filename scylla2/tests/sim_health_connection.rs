@@ -12,10 +12,13 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scylla2::connection::{Connection, ConnectionConfig, ConnectionError};
 use scylla2::events::SessionEvent;
-use scylla2::routing::murmur3::murmur3_token;
-use scylla2::{ExecutionError, Session};
+use scylla2::routing::murmur3_token;
+use scylla2::{Session, error::ExecutionError};
+use scylla2::{
+    connection::{Connection, ConnectionConfig},
+    error::ConnectionError,
+};
 use scylla2_cql::frame::HeaderFlags;
 use scylla2_cql::request::Options;
 use scylla2_sim::{Cluster, FaultAction, FaultRule, RequestKind};
@@ -85,7 +88,8 @@ async fn lost_answers_replace_the_connection_instead_of_wedging_its_shard() {
     let mut timeouts = 0;
     while let Some(r) = lost.join_next().await {
         if matches!(
-            r.expect("joins").map_err(scylla2::ExecuteError::into_kind),
+            r.expect("joins")
+                .map_err(scylla2::error::ExecuteError::into_kind),
             Err(ExecutionError::Timeout(_))
         ) {
             timeouts += 1;

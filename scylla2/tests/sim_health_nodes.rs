@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use scylla2::connection::ConnectionConfig;
 use scylla2::events::SessionEvent;
 use scylla2::policies::ConstantReconnectionPolicy;
-use scylla2::{ExecutionError, Session, SessionBuilder};
+use scylla2::{Session, SessionBuilder, error::ExecutionError};
 use scylla2_sim::{Cluster, Event};
 use tokio::sync::broadcast;
 
@@ -112,7 +112,7 @@ async fn a_paused_node_is_routed_around_within_one_request_timeout() {
                 let r = session.execute(&*select, (k,)).await;
                 let node = r
                     .map(|r| r.execution().node.expect("the answering node"))
-                    .map_err(scylla2::ExecuteError::into_kind);
+                    .map_err(scylla2::error::ExecuteError::into_kind);
                 outcomes.push((started, node));
                 k = k.wrapping_add(32);
             }

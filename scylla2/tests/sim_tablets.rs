@@ -11,8 +11,8 @@ mod routing_support;
 use std::time::Duration;
 
 use routing_support::{builder, session, totals};
+use scylla2::PreparedStatement;
 use scylla2::Session;
-use scylla2::statement::PreparedStatement;
 use scylla2_sim::Cluster;
 
 const KEYSPACE: &str = "tablets_ks";

@@ -12,10 +12,11 @@ mod routing_support;
 use std::net::SocketAddr;
 
 use common::counting::{IN_FLIGHT, OPS, create_table, insert, measure, select};
-use scylla2::connection::{
-    Connection, ConnectionConfig, ConnectionError, TlsContext, TlsError, TlsFailure,
+use scylla2::{Session, error::SessionError};
+use scylla2::{
+    connection::{Connection, ConnectionConfig, TlsContext},
+    error::{ConnectionError, TlsError, TlsFailure},
 };
-use scylla2::{Session, SessionError};
 use scylla2_sim::Cluster;
 use scylla2_sim::server::SimTls;
 

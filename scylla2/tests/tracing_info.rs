@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use scylla2::statement::Query;
-use scylla2::{Session, TracingFetch, TracingInfoError};
+use scylla2::Query;
+use scylla2::{Session, TracingFetch, error::TracingInfoError};
 use scylla2_sim::Cluster;
 
 async fn start(trace_delay: Duration) -> (Cluster, Session) {

@@ -10,7 +10,7 @@ use scylla2::events::SessionEvent;
 use scylla2::policies::{
     ExecutionPolicies, ExecutionProfile, FallthroughRetryPolicy, SpeculativeExecutionPolicy,
 };
-use scylla2::{ExecutionError, Query, Session};
+use scylla2::{Query, Session, error::ExecutionError};
 use scylla2_sim::{Cluster, FaultAction, FaultRule, RequestKind, SimError};
 
 async fn sim() -> Cluster {

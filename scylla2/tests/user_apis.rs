@@ -5,7 +5,7 @@
 
 mod common;
 
-use scylla2::{CqlValue, Row, RowView, RowsError};
+use scylla2::{CqlValue, Row, RowView, error::RowsError};
 
 async fn setup(max_version: u8) -> Option<(common::TestCluster, scylla2::Session, String)> {
     common::keyspace_session(max_version, "ua", |ks| {

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use scylla2::routing::Token;
-use scylla2::routing::partition_key::token_of_row;
+use scylla2::routing::token_of_row;
 use scylla2_sim::{Cluster, ClusterBuilder};
 
 /// 3 nodes × 4 shards on ephemeral ports (the regular and the shard-aware) in two data

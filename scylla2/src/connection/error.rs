@@ -163,7 +163,7 @@ pub enum HandshakeError {
     },
     /// The authenticator refused to continue.
     #[error("authentication failed: {0}")]
-    Authentication(#[from] crate::auth::AuthError),
+    Authentication(#[from] crate::error::AuthError),
     /// The configured compression is not offered by the server.
     #[error("compression {0} not offered by the server")]
     CompressionUnsupported(&'static str),

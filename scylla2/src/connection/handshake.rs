@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::config::ConnectionConfig;
 use super::error::{ConnectionError, HandshakeError};
 use super::framing::{ReadFramer, envelope_framer, segment_format};
-use crate::auth::AuthError;
+use crate::error::AuthError;
 
 /// Limit on AUTH_CHALLENGE rounds, so that a confused server cannot keep us forever.
 const MAX_AUTH_ROUNDS: usize = 16;

@@ -7,21 +7,21 @@
 //! large read buffer as `Bytes` (no copy) and hands each to the slot of its stream id, waking
 //! the request future that polls it. Nothing on this path allocates in steady state.
 //!
-//! With a [`TlsContext`] (feature `rustls-023`, module [`tls`]) the same reader and writer
+//! With a [`TlsContext`] (feature `rustls-023`) the same reader and writer
 //! run over the halves of a TLS stream; without one they are compiled for the plain TCP
 //! halves and contain no TLS code.
 
-pub mod config;
-pub mod error;
-mod framing;
-pub mod handshake;
+pub(crate) mod config;
+pub(crate) mod error;
+pub(crate) mod framing;
+pub(crate) mod handshake;
 mod health;
 mod reader;
 mod send;
 pub(crate) mod slots;
 mod socket;
 #[cfg(feature = "rustls-023")]
-pub mod tls;
+pub(crate) mod tls;
 mod writer;
 
 #[cfg(test)]
@@ -70,7 +70,6 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use bytes::BytesMut;
 use scylla2_cql::ProtocolVersion;
-use scylla2_cql::frame::HeaderFlags;
 use scylla2_cql::request::Request;
 use tokio::io::AsyncRead;
 use tokio::net::TcpStream;
@@ -78,13 +77,23 @@ use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
 
 pub use config::{Compression, ConnectionConfig, WriteCoalescing};
-pub use error::{ConnectionError, HandshakeError, ProtocolViolation};
+// Errors have their one path in `crate::error`.
+/// The `rustls` crate this feature is built on (version 0.23), for building a
+/// [`rustls::ClientConfig`] of the same version as the driver's.
+#[cfg(feature = "rustls-023")]
+pub use ::rustls;
+pub(crate) use error::{ConnectionError, HandshakeError};
 pub use framing::Envelope;
 pub use handshake::{ConnectionInfo, ShardingInfo};
+pub use scylla2_cql::frame::{EnvelopeHeader, HeaderFlags};
+pub use scylla2_cql::response::{ResponseContext, Supported};
+#[cfg(feature = "unstable")]
 pub use send::ResponseFuture;
+#[cfg(not(feature = "unstable"))]
+pub(crate) use send::ResponseFuture;
 pub use slots::MAX_STREAMS;
 #[cfg(feature = "rustls-023")]
-pub use tls::{TlsContext, TlsError, TlsFailure};
+pub use tls::TlsContext;
 
 use slots::Slots;
 use writer::{LargeFrames, WriteQueue};

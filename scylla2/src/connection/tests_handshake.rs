@@ -378,7 +378,7 @@ async fn authentication_v4_and_v5() {
             matches!(
                 err,
                 ConnectionError::Handshake(HandshakeError::Authentication(
-                    crate::auth::AuthError::Rejected(_)
+                    crate::error::AuthError::Rejected(_)
                 ))
             ),
             "{err:?}"

@@ -24,10 +24,6 @@ use super::error::ConnectionError;
 use super::handshake::{self, Attempt};
 use super::{Connection, writer};
 
-/// The `rustls` crate this feature is built on (version 0.23), for building a
-/// [`rustls::ClientConfig`] of the same version as the driver's.
-pub use rustls;
-
 /// The TLS stream of an established connection.
 type Stream = tokio_rustls::client::TlsStream<TcpStream>;
 
@@ -115,7 +111,7 @@ impl TlsContext {
     /// ```
     /// use std::sync::Arc;
     /// use scylla2::connection::TlsContext;
-    /// use scylla2::connection::tls::rustls;
+    /// use scylla2::connection::rustls;
     ///
     /// let mut roots = rustls::RootCertStore::empty();
     /// # let ca: Vec<rustls::pki_types::CertificateDer<'static>> = Vec::new();
@@ -201,7 +197,7 @@ impl TlsContext {
     /// certificate shared by the whole cluster.
     ///
     /// ```
-    /// # fn demo(tls: scylla2::connection::TlsContext) -> Result<(), scylla2::connection::TlsError> {
+    /// # fn demo(tls: scylla2::connection::TlsContext) -> Result<(), scylla2::error::TlsError> {
     /// let tls = tls.with_server_name("db.example.com")?;
     /// # drop(tls);
     /// # Ok(())
@@ -219,7 +215,7 @@ impl TlsContext {
     /// certificate must hold; `None` keeps the default (see [`TlsContext`]).
     ///
     /// ```
-    /// use scylla2::connection::tls::rustls::pki_types::ServerName;
+    /// use scylla2::connection::rustls::pki_types::ServerName;
     ///
     /// # fn demo(tls: scylla2::connection::TlsContext) {
     /// let tls = tls.with_server_name_resolver(|node| {
@@ -259,7 +255,7 @@ impl TlsContext {
     /// The name `node`'s certificate is verified against (see [`TlsContext`]).
     ///
     /// ```
-    /// # fn demo(tls: scylla2::connection::TlsContext) -> Result<(), scylla2::connection::TlsError> {
+    /// # fn demo(tls: scylla2::connection::TlsContext) -> Result<(), scylla2::error::TlsError> {
     /// let node = "10.0.0.7:9142".parse().unwrap();
     /// assert_eq!(tls.server_name(node).to_str(), "10.0.0.7"); // no contact point name
     /// let tls = tls.with_server_name("db.example.com")?;

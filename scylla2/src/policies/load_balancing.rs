@@ -167,7 +167,7 @@ impl Iterator for PlanIter {
 /// block: it runs on every execution.
 ///
 /// ```
-/// use scylla2::policies::load_balancing::{ClusterView, LoadBalancingPolicy, Plan};
+/// use scylla2::policies::{ClusterView, LoadBalancingPolicy, Plan};
 /// use scylla2::routing::{RoutingInfo, Target};
 ///
 /// /// Never sends anything to nodes of the `analytics` data center.
@@ -271,7 +271,7 @@ impl Wrapped {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use scylla2::policies::load_balancing::{DefaultPolicy, PreferNodes};
+/// use scylla2::policies::{DefaultPolicy, PreferNodes};
 ///
 /// let rack_a = PreferNodes::new(Arc::new(DefaultPolicy), |node| {
 ///     node.rack.as_deref() == Some("rack-a")
@@ -316,7 +316,7 @@ impl LoadBalancingPolicy for PreferNodes {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use scylla2::policies::load_balancing::{DefaultPolicy, FilterNodes};
+/// use scylla2::policies::{DefaultPolicy, FilterNodes};
 ///
 /// let local_only = FilterNodes::new(Arc::new(DefaultPolicy), |node| {
 ///     node.datacenter.as_deref() == Some("dc1")

@@ -1,19 +1,24 @@
-//! Execution policies: [`load_balancing`], [`retry`] policies, [`speculative`] execution
-//! and execution [`profile`]s (and the pools' [`reconnection`] policies), applied by the driver's one attempt loop (`execute`) to every execution,
+//! Execution policies: load balancing ([`LoadBalancingPolicy`]), retries ([`RetryPolicy`]),
+//! speculative execution ([`SpeculativeExecution`]), execution profiles
+//! ([`ExecutionProfile`], [`ExecutionProfileHandle`]) and the pools' reconnection
+//! ([`ReconnectionPolicy`]), applied by the driver's one attempt loop to every execution,
 //! whether its plan is routed (token- and shard-aware) or the unrouted contact-point rotation.
 
 mod execute;
-pub mod load_balancing;
-pub mod profile;
-pub mod profile_handle;
-pub mod reconnection;
-pub mod retry;
-pub mod speculative;
+pub(crate) mod load_balancing;
+pub(crate) mod profile;
+pub(crate) mod profile_handle;
+pub(crate) mod reconnection;
+pub(crate) mod retry;
+pub(crate) mod speculative;
 
 use std::sync::Arc;
 
 pub(crate) use execute::run;
-pub use load_balancing::LoadBalancingPolicy;
+pub use load_balancing::{
+    ClusterView, DefaultPolicy, FilterNodes, LoadBalancingPolicy, MAX_PLAN, NodePredicate, Plan,
+    PreferNodes,
+};
 pub use profile::ExecutionProfile;
 pub use profile_handle::ExecutionProfileHandle;
 pub use reconnection::{
@@ -21,7 +26,7 @@ pub use reconnection::{
 };
 pub use retry::{
     DefaultRetryPolicy, DowngradingConsistencyRetryPolicy, FallthroughRetryPolicy, RetryDecision,
-    RetryPolicy, RetryRequest,
+    RetryPolicy, RetryRequest, may_have_been_applied, not_sent,
 };
 pub use speculative::{
     LatencyTracker, SpeculativeDelay, SpeculativeExecution, SpeculativeExecutionPolicy,

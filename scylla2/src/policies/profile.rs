@@ -19,7 +19,7 @@ use super::ExecutionPolicies;
 /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use scylla2::{Consistency, ExecutionError, Query};
+/// use scylla2::{Consistency, Query, error::ExecutionError};
 /// use scylla2::policies::ExecutionProfile;
 ///
 /// // e.g. one profile for the latency-critical reads of a service.

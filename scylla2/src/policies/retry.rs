@@ -8,7 +8,7 @@ use scylla2_cql::Consistency;
 use scylla2_cql::response::DbError;
 use scylla2_cql::response::error::WriteType;
 
-use crate::connection::ConnectionError;
+use crate::error::ConnectionError;
 use crate::error::ExecutionError;
 
 /// A failed attempt, as the policy sees it.

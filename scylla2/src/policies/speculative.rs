@@ -31,7 +31,7 @@ pub enum SpeculativeDelay {
 /// ```
 /// use std::time::Duration;
 /// use scylla2::policies::LatencyTracker;
-/// use scylla2::policies::speculative::SpeculativeExecution;
+/// use scylla2::policies::SpeculativeExecution;
 ///
 /// /// One speculative attempt, after twice the median latency (5 ms until it is known).
 /// #[derive(Debug)]

@@ -189,7 +189,7 @@ impl QueryResult {
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let sim = scylla2_sim::Cluster::builder().port(0).start().await?;
     /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
-    /// use scylla2::cql::types::CqlType;
+    /// use scylla2::CqlType;
     ///
     /// let result = session.execute("SELECT key, release_version FROM system.local", ()).await?;
     /// let specs = result.column_specs().ok_or("not rows")?;
@@ -230,7 +230,7 @@ impl QueryResult {
     /// names.sort();
     /// assert_eq!(names, ["one", "two"]);
     /// // The wrong types are an error for the whole result, before any row.
-    /// assert!(matches!(result.rows::<(String, i32)>(), Err(scylla2::RowsError::Deserialize(_))));
+    /// assert!(matches!(result.rows::<(String, i32)>(), Err(scylla2::error::RowsError::Deserialize(_))));
     /// # Ok(()) }
     /// ```
     pub fn rows<'r, T: DeserializeRow<'r, 'r>>(
@@ -258,7 +258,7 @@ impl QueryResult {
     /// let (key,): (String,) = session.execute("SELECT key FROM system.local", ()).await?.first_row()?;
     /// assert_eq!(key, "local");
     /// let none = session.execute("SELECT key FROM system.local WHERE key = 'other'", ()).await?;
-    /// assert!(matches!(none.first_row::<(String,)>(), Err(scylla2::RowsError::NoRows)));
+    /// assert!(matches!(none.first_row::<(String,)>(), Err(scylla2::error::RowsError::NoRows)));
     /// assert_eq!(none.maybe_first_row::<(String,)>()?, None);
     /// # Ok(()) }
     /// ```
@@ -319,7 +319,7 @@ impl QueryResult {
     /// let (key,): (&str,) = result.single_row()?; // borrowed from `result`
     /// assert_eq!(key, "local");
     /// let peers = session.execute("SELECT peer FROM system.peers", ()).await?; // one node: none
-    /// assert!(matches!(peers.single_row::<(std::net::IpAddr,)>(), Err(scylla2::RowsError::NoRows)));
+    /// assert!(matches!(peers.single_row::<(std::net::IpAddr,)>(), Err(scylla2::error::RowsError::NoRows)));
     /// # Ok(()) }
     /// ```
     pub fn single_row<'r, T: DeserializeRow<'r, 'r>>(&'r self) -> Result<T, RowsError> {

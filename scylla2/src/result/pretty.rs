@@ -24,7 +24,7 @@ const FLOAT_PRECISION: i32 = 5;
 ///
 /// ```
 /// use scylla2::CqlValue;
-/// use scylla2::result::PrettyTable;
+/// use scylla2::PrettyTable;
 ///
 /// let table = PrettyTable::new(
 ///     ["id", "name"],

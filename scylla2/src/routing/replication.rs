@@ -74,10 +74,11 @@ impl ReplicationStrategy {
         }
     }
 
+    unstable_pub_fn! {
     /// Appends to `out` the replicas (node indexes of `ring`) of the token range ending at
     /// ring entry `start`, in placement order (primary first). Used when a topology snapshot
     /// is built, never per request.
-    pub fn place(&self, ring: &Ring, start: usize, out: &mut Vec<u32>) {
+    fn place(&self, ring: &Ring, start: usize, out: &mut Vec<u32>) {
         out.clear();
         let entries = ring.entries();
         if entries.is_empty() {
@@ -113,6 +114,7 @@ impl ReplicationStrategy {
             }
             Self::Local | Self::Other { .. } => {}
         }
+    }
     }
 }
 

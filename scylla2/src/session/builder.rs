@@ -89,7 +89,7 @@ impl SessionBuilder {
     /// assert_eq!(session.nodes(), sim.contact_points());
     /// // Not `host:port`: refused before anything is resolved.
     /// let err = scylla2::Session::builder().contact_point("localhost").connect().await;
-    /// assert!(matches!(err, Err(scylla2::SessionError::InvalidContactPoint(_))));
+    /// assert!(matches!(err, Err(scylla2::error::SessionError::InvalidContactPoint(_))));
     /// # Ok(()) }
     /// ```
     pub fn contact_point(mut self, host_port: impl Into<String>) -> Self {
@@ -183,7 +183,7 @@ impl SessionBuilder {
     /// assert_eq!(session.execute("SELECT key FROM system.local", ()).await?.rows_num(), 1);
     /// // A wrong password fails the connection, with the server's reason.
     /// let wrong = scylla2::Session::builder().contact_point(uri).user("app", "nope").connect().await;
-    /// assert!(matches!(wrong, Err(scylla2::SessionError::Connect(_))));
+    /// assert!(matches!(wrong, Err(scylla2::error::SessionError::Connect(_))));
     /// # Ok(()) }
     /// ```
     pub fn user(self, username: impl Into<String>, password: impl Into<String>) -> Self {
@@ -242,7 +242,7 @@ impl SessionBuilder {
     ///     .await?;
     /// sim.set_delay(0, None, Duration::from_millis(300))?; // a slow node
     /// let err = session.execute("SELECT key FROM system.local", ()).await.unwrap_err();
-    /// assert!(matches!(err.kind(), scylla2::ExecutionError::Timeout(_)));
+    /// assert!(matches!(err.kind(), scylla2::error::ExecutionError::Timeout(_)));
     /// # Ok(()) }
     /// ```
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
@@ -323,7 +323,7 @@ impl SessionBuilder {
     /// # let sim = scylla2_sim::Cluster::builder().port(0).nodes(2).start().await?;
     /// # let uri = sim.contact_points()[0].to_string();
     /// use std::sync::Arc;
-    /// use scylla2::policies::load_balancing::{DefaultPolicy, PreferNodes};
+    /// use scylla2::policies::{DefaultPolicy, PreferNodes};
     ///
     /// let preferred = sim.contact_points()[1]; // e.g. the nodes of one rack
     /// let session = scylla2::Session::builder()
@@ -510,7 +510,7 @@ impl SessionBuilder {
     /// assert_eq!(session.nodes(), sim.contact_points()); // every node was discovered
     /// // Nothing listening: every address's error is reported.
     /// let err = scylla2::Session::builder().contact_point("127.0.0.1:1").connect().await;
-    /// assert!(matches!(err, Err(scylla2::SessionError::Connect(ref errors)) if errors.len() == 1));
+    /// assert!(matches!(err, Err(scylla2::error::SessionError::Connect(ref errors)) if errors.len() == 1));
     /// # Ok(()) }
     /// ```
     pub async fn connect(self) -> Result<Session, SessionError> {

@@ -115,7 +115,7 @@ impl Cache {
 /// # let session = scylla2::Session::builder().contact_point(sim.contact_points()[0].to_string()).connect().await?;
 /// session.execute("CREATE KEYSPACE ks WITH replication = \
 ///     {'class': 'SimpleStrategy', 'replication_factor': 1}", ()).await?;
-/// use scylla2::session::CachingSession;
+/// use scylla2::CachingSession;
 ///
 /// session.execute("CREATE TABLE ks.t (id int PRIMARY KEY, v text)", ()).await?;
 /// let cached = CachingSession::new(session, 1024);

@@ -16,7 +16,7 @@ pub struct CloseSummary {
     /// Requests in flight when the close began that finished before the deadline.
     pub drained: usize,
     /// Requests still waiting at the deadline: they failed with
-    /// [`ExecutionError::SessionClosed`](crate::ExecutionError::SessionClosed).
+    /// [`ExecutionError::SessionClosed`](crate::error::ExecutionError::SessionClosed).
     pub failed: usize,
     /// How long the close took.
     pub elapsed: Duration,
@@ -24,7 +24,7 @@ pub struct CloseSummary {
 
 impl Session {
     /// Closes the session, for every clone of it: new executions are refused at once with
-    /// [`ExecutionError::SessionClosed`](crate::ExecutionError::SessionClosed), the requests
+    /// [`ExecutionError::SessionClosed`](crate::error::ExecutionError::SessionClosed), the requests
     /// in flight may finish until `deadline` has passed, then those still waiting fail with
     /// the same error, and every connection (the control connection included) is closed and
     /// every background task of the session (control, pools, reconnections, connection
@@ -46,7 +46,7 @@ impl Session {
     /// assert_eq!(summary.failed, 0);
     /// // Every clone is closed: new executions are refused at once.
     /// let err = clone.execute("SELECT now() FROM system.local", ()).await.unwrap_err();
-    /// assert!(matches!(err.kind(), scylla2::ExecutionError::SessionClosed));
+    /// assert!(matches!(err.kind(), scylla2::error::ExecutionError::SessionClosed));
     /// assert!(clone.is_closed());
     /// # Ok(()) }
     /// ```

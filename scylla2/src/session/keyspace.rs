@@ -5,10 +5,10 @@
 use crate::error::KeyspaceNameError;
 
 /// Longest keyspace name Cassandra and Scylla accept.
-pub const MAX_KEYSPACE_NAME: usize = 48;
+pub(crate) const MAX_KEYSPACE_NAME: usize = 48;
 
 /// Validates `name` and returns it in the form to put after `USE`.
-pub fn validate_keyspace_name(name: &str) -> Result<String, KeyspaceNameError> {
+pub(crate) fn validate_keyspace_name(name: &str) -> Result<String, KeyspaceNameError> {
     if let Some(inner) = name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
         // Quoted: "" stands for one quote; a lone quote is invalid.
         let mut chars = inner.chars().peekable();
@@ -54,7 +54,7 @@ pub fn validate_keyspace_name(name: &str) -> Result<String, KeyspaceNameError> {
 
 /// The CQL form of a keyspace name as the server reports it (e.g. in Set_keyspace): as is
 /// when it would read the same unquoted (lowercase letters, digits, `_`), quoted otherwise.
-pub fn quote_if_needed(name: &str) -> String {
+pub(crate) fn quote_if_needed(name: &str) -> String {
     let plain = !name.is_empty()
         && name
             .chars()

@@ -4,7 +4,7 @@
 mod builder;
 mod caching;
 mod close;
-pub mod keyspace;
+pub(crate) mod keyspace;
 mod paging;
 mod pool;
 mod rows;
@@ -27,7 +27,6 @@ pub use self::tracing::{TracingEvent, TracingFetch, TracingInfo, TracingInfoErro
 pub use builder::SessionBuilder;
 pub use caching::{CachingSession, DEFAULT_CACHE_CAPACITY};
 pub use close::CloseSummary;
-pub use keyspace::validate_keyspace_name;
 pub use paging::PageStream;
 pub use rows::{RowStream, TypedRowStream};
 pub use stats::ConnectionStats;
@@ -154,7 +153,7 @@ impl Session {
     /// assert_eq!(rows, [(1, "one".to_string()), (2, "two".to_string())]);
     /// // Values are checked against the bind markers before anything is sent.
     /// let err = session.execute(&insert, ("not an int", "x")).await.unwrap_err();
-    /// assert!(matches!(err.kind(), scylla2::ExecutionError::Values(_)));
+    /// assert!(matches!(err.kind(), scylla2::error::ExecutionError::Values(_)));
     /// # Ok(()) }
     /// ```
     pub async fn execute<S, V>(&self, statement: &S, values: V) -> Result<QueryResult, ExecuteError>
@@ -534,12 +533,10 @@ impl Session {
     /// assert_eq!(session.check_schema_agreement().await?, Some(version));
     /// # Ok(()) }
     /// ```
-    pub async fn await_schema_agreement(
-        &self,
-    ) -> Result<uuid::Uuid, crate::topology::TopologyError> {
+    pub async fn await_schema_agreement(&self) -> Result<uuid::Uuid, crate::error::TopologyError> {
         match &self.inner.cluster {
             Some(cluster) => cluster.await_schema_agreement().await,
-            None => Err(crate::topology::TopologyError::ControlConnectionDown),
+            None => Err(crate::error::TopologyError::ControlConnectionDown),
         }
     }
 
@@ -559,10 +556,10 @@ impl Session {
     /// ```
     pub async fn check_schema_agreement(
         &self,
-    ) -> Result<Option<uuid::Uuid>, crate::topology::TopologyError> {
+    ) -> Result<Option<uuid::Uuid>, crate::error::TopologyError> {
         match &self.inner.cluster {
             Some(cluster) => cluster.check_schema_agreement().await,
-            None => Err(crate::topology::TopologyError::ControlConnectionDown),
+            None => Err(crate::error::TopologyError::ControlConnectionDown),
         }
     }
 
@@ -598,7 +595,7 @@ impl Session {
 
     /// The latest schema snapshot, when the session keeps one
     /// ([`SessionBuilder::schema_metadata`]) and routing is active; see
-    /// [`crate::topology::schema`].
+    /// [`SchemaSnapshot`](crate::topology::SchemaSnapshot).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -66,7 +66,7 @@ pub(crate) async fn open_connection(
 /// Why opening a connection failed.
 #[derive(Debug)]
 pub(crate) enum OpenError {
-    Connection(SocketAddr, crate::connection::ConnectionError),
+    Connection(SocketAddr, crate::error::ConnectionError),
     Use(ExecutionError),
 }
 

@@ -282,7 +282,7 @@ async fn contact_points_are_resolved_and_checked() {
     assert!(s.execute("SELECT ok", ()).await.unwrap().is_void());
     let err = Session::builder().connect().await.unwrap_err();
     assert!(
-        matches!(err, crate::SessionError::NoContactPoints),
+        matches!(err, crate::error::SessionError::NoContactPoints),
         "{err:?}"
     );
     let err = Session::builder()
@@ -291,7 +291,7 @@ async fn contact_points_are_resolved_and_checked() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, crate::SessionError::InvalidContactPoint(_)),
+        matches!(err, crate::error::SessionError::InvalidContactPoint(_)),
         "{err:?}"
     );
     // Nothing listening: every failure is reported with its address.
@@ -304,7 +304,7 @@ async fn contact_points_are_resolved_and_checked() {
         .await
         .unwrap_err();
     match err {
-        crate::SessionError::Connect(failures) => assert_eq!(failures[0].0, closed_addr),
+        crate::error::SessionError::Connect(failures) => assert_eq!(failures[0].0, closed_addr),
         other => panic!("{other:?}"),
     }
 }

@@ -303,7 +303,7 @@ impl<T: BatchItem, V: SerializeRow + Sync> BatchStatementsImpl<Vec<V>> for Vec<T
 /// let err = session.execute(&Batch::new(BatchType::Unlogged, vec![&insert]), Vec::<(i32, i32, &str)>::new())
 ///     .await
 ///     .unwrap_err();
-/// assert!(matches!(err.kind(), scylla2::ExecutionError::BatchValuesMismatch { .. }));
+/// assert!(matches!(err.kind(), scylla2::error::ExecutionError::BatchValuesMismatch { .. }));
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]

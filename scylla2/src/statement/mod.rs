@@ -74,8 +74,8 @@ macro_rules! option_setters {
     };
 }
 
-pub mod batch;
-pub mod prepared;
+pub(crate) mod batch;
+pub(crate) mod prepared;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,12 +87,11 @@ use scylla2_cql::types::ColumnSpec;
 use scylla2_cql::value::SerializeRow;
 use scylla2_cql::{Consistency, SerialConsistency};
 
-pub use batch::{Batch, BatchStatements};
-pub use prepared::PreparedStatement;
+pub use batch::{Batch, BatchEntry, BatchItem, BatchStatements};
+pub use prepared::{PreparedStatement, ResultColumns};
 
 use crate::connection::{Connection, ConnectionError, ResponseFuture};
 use crate::error::ExecutionError;
-use crate::statement::prepared::ResultColumns;
 
 /// A custom payload: `(key, value)` entries sent before a request's body.
 pub type CustomPayload = Arc<[(String, Vec<u8>)]>;

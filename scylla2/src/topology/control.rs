@@ -15,9 +15,10 @@ use scylla2_cql::response::{Event, Response, StatusChange};
 use tokio::sync::{Notify, broadcast};
 
 use super::pool::PoolContext;
-use super::{Cluster, TopologyError, metadata};
+use super::{Cluster, metadata};
 use crate::connection::{Connection, ConnectionError, Envelope};
 use crate::error::ExecutionError;
+use crate::error::TopologyError;
 use crate::events::SessionEvent;
 
 /// Delay coalescing refreshes triggered by bursts of events.

@@ -10,8 +10,9 @@ use scylla2_cql::request::{Query, QueryParameters};
 use scylla2_cql::response::DbError;
 use uuid::Uuid;
 
-use super::{AddressTranslator, TopologyError};
+use super::AddressTranslator;
 use crate::connection::Connection;
+use crate::error::TopologyError;
 use crate::error::{ExecutionError, RowsError};
 use crate::execution::{Decoded, decode};
 use crate::result::QueryResult;

@@ -13,7 +13,7 @@
 mod control;
 pub(crate) mod metadata;
 pub(crate) mod pool;
-pub mod schema;
+pub(crate) mod schema;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,9 +25,13 @@ use tokio::task::AbortHandle;
 use uuid::Uuid;
 
 pub use pool::PoolConfig;
+pub use schema::{
+    ClusteringOrder, ColumnKind, ColumnMetadata, KeyspaceMetadata, SchemaSnapshot, TableMetadata,
+    UserTypeMetadata,
+};
 
-use crate::connection::{Connection, ConnectionConfig, ConnectionError};
-use crate::error::{ExecutionError, RowsError};
+use crate::connection::{Connection, ConnectionConfig};
+use crate::error::{ExecutionError, TopologyError};
 use crate::events::{Events, SessionEvent};
 use crate::routing::tablets::TABLETS_ROUTING_V1;
 use crate::routing::{
@@ -68,7 +72,7 @@ pub struct TopologyConfig {
     /// The load balancing policy (`None`: the driver's own token-, shard- and distance-aware
     /// plan, on its fastest path).
     pub load_balancing: Option<Arc<dyn crate::policies::load_balancing::LoadBalancingPolicy>>,
-    /// Keep a snapshot of the schema (`Session::schema`, see [`schema`]); off by default.
+    /// Keep a snapshot of the schema (`Session::schema`, see [`SchemaSnapshot`]); off by default.
     pub schema_metadata: bool,
 }
 
@@ -88,30 +92,6 @@ impl Default for TopologyConfig {
             schema_metadata: false,
         }
     }
-}
-
-/// Errors of the topology layer.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TopologyError {
-    /// A metadata query failed.
-    #[error("metadata query failed: {0}")]
-    Execution(#[from] ExecutionError),
-    /// Metadata rows did not decode.
-    #[error("metadata rows did not decode: {0}")]
-    Rows(#[from] RowsError),
-    /// No node accepted a control connection.
-    #[error(
-        "no control connection could be opened: {}",
-        crate::error::AddressErrors(.0)
-    )]
-    NoControlConnection(Vec<(SocketAddr, ConnectionError)>),
-    /// There is no control connection right now.
-    #[error("no control connection")]
-    ControlConnectionDown,
-    /// Schema agreement was not reached in time.
-    #[error("schema agreement not reached within {0:?}")]
-    SchemaAgreementTimeout(Duration),
 }
 
 /// The routing snapshot with the pools of its nodes (same indexes), swapped as one.

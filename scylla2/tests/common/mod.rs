@@ -60,9 +60,9 @@ pub async fn engine_available(uri: &str) -> bool {
         .prepare("SELECT release_version FROM system.local")
         .await
         .err();
-    let query = query.map(scylla2::ExecuteError::into_kind);
+    let query = query.map(scylla2::error::ExecuteError::into_kind);
     let stub = [query, prepare].into_iter().flatten().any(|e| {
-        matches!(&e, scylla2::ExecutionError::Db { message, .. } if message.contains("engine stub"))
+        matches!(&e, scylla2::error::ExecutionError::Db { message, .. } if message.contains("engine stub"))
     });
     if stub {
         eprintln!("skipped: the simulator's CQL engine is not merged into its server yet");
