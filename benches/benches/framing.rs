@@ -9,9 +9,10 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use std::hint::black_box;
 
 use scylla2_benches::fixtures;
+use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{
-    DEFAULT_MAX_FRAME_SIZE, EnvelopeHeader, HEADER_SIZE, HeaderFlags, Opcode, ProtocolVersion,
-    SegmentDecoder, SegmentFormat, encode_envelopes,
+    DEFAULT_MAX_FRAME_SIZE, EnvelopeHeader, HEADER_SIZE, HeaderFlags, Opcode, SegmentDecoder,
+    SegmentFormat, encode_envelopes,
 };
 
 /// One RESULT envelope of `size` bytes in all whose body is row-like text (compressible the

@@ -6,7 +6,8 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use scylla2_cql::frame::{HeaderFlags, Opcode, ProtocolVersion};
+use scylla2_cql::frame::{HeaderFlags, Opcode};
+use scylla2_cql::ProtocolVersion;
 use scylla2_cql::response::{Response, ResponseContext, ResultResponse};
 use scylla2_cql::value::Row;
 

@@ -10,8 +10,9 @@
 //! - [`value`]: serialization (exact size + write, type-checked) and zero-copy deserialization.
 //! - [`wire`]: the protocol's primitive notations (`[int]`, `[string]`, `[bytes]`, …).
 #![warn(missing_docs)]
+#![warn(unnameable_types)]
 
-pub mod consistency;
+mod consistency;
 pub mod error;
 pub mod frame;
 pub mod request;
@@ -21,7 +22,7 @@ pub mod value;
 pub mod wire;
 
 pub use consistency::{Consistency, SerialConsistency};
-pub use frame::ProtocolVersion;
+pub use frame::header::ProtocolVersion;
 
 /// The derive macros (`DeserializeRow`, `SerializeRow`, `SerializeValue`, `DeserializeValue`
 /// for user-defined types); see the `scylla2-macros` crate.

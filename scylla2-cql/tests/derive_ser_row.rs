@@ -290,9 +290,9 @@ fn send_names_matches_markers_in_any_order_and_names_each_value() {
 #[test]
 fn send_names_rows_are_refused_in_a_batch_and_plain_rows_accepted() {
     use scylla2_cql::Consistency;
-    use scylla2_cql::frame::ProtocolVersion;
+    use scylla2_cql::ProtocolVersion;
     use scylla2_cql::request::Request;
-    use scylla2_cql::request::batch::{Batch, BatchStatement, BatchStatementKind, BatchType};
+    use scylla2_cql::request::{Batch, BatchStatement, BatchStatementKind, BatchType};
 
     let named = Named {
         score: 1.0,

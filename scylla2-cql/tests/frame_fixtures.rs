@@ -3,8 +3,9 @@
 //! feeding, and the lz4/snappy captures decompressing to the uncompressed capture's body.
 
 use bytes::{Bytes, BytesMut};
+use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{
-    Compression, EnvelopeDecoder, FrameError, HEADER_SIZE, HeaderFlags, Opcode, ProtocolVersion,
+    Compression, EnvelopeDecoder, FrameError, HEADER_SIZE, HeaderFlags, Opcode,
 };
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cassandra-v4/");

@@ -3,9 +3,10 @@
 
 use bytes::{BufMut, BytesMut};
 use proptest::prelude::*;
+use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{
-    Compression, EnvelopeDecoder, EnvelopeHeader, HEADER_SIZE, HeaderFlags, Opcode,
-    ProtocolVersion, SegmentDecoder, SegmentFormat, encode_envelopes,
+    Compression, EnvelopeDecoder, EnvelopeHeader, HEADER_SIZE, HeaderFlags, Opcode, SegmentDecoder,
+    SegmentFormat, encode_envelopes,
 };
 
 /// A body: mostly small, sometimes over one segment (128 KiB), compressible or not.

@@ -5,8 +5,9 @@ mod common;
 
 use bytes::Bytes;
 use common::{expected, fixture, manifest, to_hex};
-use scylla2_cql::frame::{Compression, EnvelopeHeader, HeaderFlags, Opcode, ProtocolVersion};
-use scylla2_cql::response::result::ResultMetadata;
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::{Compression, EnvelopeHeader, HeaderFlags, Opcode};
+use scylla2_cql::response::ResultMetadata;
 use scylla2_cql::response::{
     DbError, DecodedResponse, Event, Response, ResponseContext, ResultResponse, SchemaChange,
     SchemaChangeTarget, SchemaChangeType,

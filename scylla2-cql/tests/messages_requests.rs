@@ -6,7 +6,8 @@ mod common;
 
 use common::{RawRow, body, frame, hex, manifest, to_hex};
 use proptest::prelude::*;
-use scylla2_cql::frame::{HeaderFlags, ProtocolVersion};
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::HeaderFlags;
 use scylla2_cql::request::{
     AuthResponse, Batch, BatchStatement, BatchStatementKind, BatchType, Execute, Options, Prepare,
     Query, QueryParameters, Register, Request, RequestError, Startup, WithCustomPayload,

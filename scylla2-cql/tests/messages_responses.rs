@@ -6,7 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use bytes::Bytes;
 use scylla2_cql::Consistency;
-use scylla2_cql::frame::{HeaderFlags, Opcode, ProtocolVersion};
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::{HeaderFlags, Opcode};
 use scylla2_cql::response::{
     AuthChallenge, AuthSuccess, Authenticate, DbError, DecodedResponse, Event, FailureReasons,
     RateLimitOperation, Response, ResponseContext, ResponseError, ResultResponse,

@@ -43,7 +43,7 @@ pub(crate) fn expand_serialize(input: Input) -> TokenStream {
             ) -> ::core::result::Result<(), #krate::value::SerializeError> {
                 let __scylla2_def = #ds::ser_udt_type::<Self>(__scylla2_typ)?;
                 #(#checks)*
-                #krate::value::serialize::check_value_size(self.__scylla2_content_size())
+                #krate::value::derive_support::check_value_size(self.__scylla2_content_size())
             }
 
             fn value_size(&self) -> usize {

@@ -4,10 +4,10 @@
 //! examples and benchmarks. Independent of scylla2's own codec by design: protocol bytes go
 //! through the `cassandra-protocol` crate, so a mistake in scylla2-cql cannot be mirrored here.
 //!
-//! - [`cql`]: lexer, parser and AST of the CQL the simulator understands.
-//! - [`engine`]: schema, storage and statement execution (no protocol bytes).
-//! - [`server`]: listeners, connections, protocol, sharding, statistics and fault injection.
-//! - [`model`]: types shared by the engine and the server.
+//! - `cql`: lexer, parser and AST of the CQL the simulator understands.
+//! - `engine`: schema, storage and statement execution (no protocol bytes).
+//! - `server`: listeners, connections, protocol, sharding, statistics and fault injection.
+//! - `model`: types shared by the engine and the server.
 //!
 //! Start a cluster with [`Cluster::builder`]; every node listens on its own loopback address
 //! (127.0.0.1, .2, ...) and all share one CQL port (and one shard-aware port with shards).
@@ -21,13 +21,17 @@
 //! Traced requests are readable in `system_traces` ([`ClusterBuilder::trace_delay`]).
 //! The `scylla2-sim` binary serves a cluster from the command line.
 #![warn(missing_docs)]
+#![warn(unnameable_types)]
 
-pub mod cql;
-pub mod engine;
-pub mod model;
-pub mod server;
+mod cql;
+mod engine;
+mod model;
+mod server;
 
-pub use model::{NodeInfo, RequestStats, SimError, WriteType};
+pub use engine::tablets::{TabletInfo, TabletReplica};
+pub use model::{
+    ChangeType, NodeInfo, RequestStats, SchemaChange, SchemaTarget, SimError, WriteType,
+};
 pub use server::{
     Cluster, ClusterBuilder, Event, FaultAction, FaultRule, RequestKind, SimTls, SimTlsError,
     StartError,

@@ -17,7 +17,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use scylla2_sim::server::SimTls;
+use scylla2_sim::SimTls;
 use scylla2_sim::{Cluster, ClusterBuilder};
 
 const USAGE: &str = "usage: scylla2-sim [--nodes N] [--shards S] [--port P] \

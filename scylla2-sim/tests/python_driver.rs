@@ -186,7 +186,7 @@ finally:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_driver_over_tls() {
-    use scylla2_sim::server::SimTls;
+    use scylla2_sim::SimTls;
 
     let Some(python) = python_env::interpreter() else {
         eprintln!("SCYLLA2_SKIP_PYTHON=1: python driver TLS test skipped");

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use scylla2::Session;
 use scylla2::events::DatabaseEvent;
-use scylla2_cql::response::result::SchemaChangeTarget;
+use scylla2_cql::response::SchemaChangeTarget;
 
 /// Keyspace → tables.
 type Picture = BTreeMap<String, BTreeSet<String>>;

@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .port(0)
                 .shard_aware_port(0)
                 .shards(2)
-                .tls(scylla2_sim::server::SimTls::self_signed()?)
+                .tls(scylla2_sim::SimTls::self_signed()?)
                 .start()
                 .await?;
             let uri = sim.contact_points()[0].to_string();

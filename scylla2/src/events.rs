@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 pub use scylla2_cql::response::Event as DatabaseEvent;
-pub use scylla2_cql::response::result::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
+pub use scylla2_cql::response::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
 pub use scylla2_cql::response::{StatusChange, TopologyChange};
 
 use crate::routing::Shard;

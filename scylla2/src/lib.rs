@@ -139,7 +139,7 @@ pub use scylla2_cql as cql;
 
 pub use result::{PagingStateResponse, PrettyTable, QueryResult};
 pub use scylla2_cql::request::BatchType;
-pub use scylla2_cql::response::result::{PagingState, TypedRowIter};
+pub use scylla2_cql::response::{PagingState, TypedRowIter};
 pub use scylla2_cql::types::{ColumnSpec, CqlType, UdtType};
 pub use scylla2_cql::value::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint,

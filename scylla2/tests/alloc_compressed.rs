@@ -19,7 +19,8 @@ mod common;
 use common::counting::{OPS, check_insert_select, create_table, measure};
 use scylla2::Session;
 use scylla2::connection::{Compression, Connection, ConnectionConfig};
-use scylla2_cql::frame::{HeaderFlags, Opcode, ProtocolVersion};
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::{HeaderFlags, Opcode};
 use scylla2_cql::request::Options;
 
 #[global_allocator]

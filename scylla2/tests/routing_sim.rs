@@ -98,8 +98,7 @@ async fn replicas_of_random_tokens_equal_the_simulators() {
                 .map(|(a, _)| a)
                 .collect();
             let mut theirs: Vec<SocketAddr> = sim
-                .engine()
-                .replicas(ks, token, &nodes)
+                .replicas(ks, token)
                 .into_iter()
                 .map(|i| SocketAddr::new(nodes[i].address, sim.port()))
                 .collect();

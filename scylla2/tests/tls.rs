@@ -18,7 +18,7 @@ use scylla2::{
     error::{ConnectionError, TlsError, TlsFailure},
 };
 use scylla2_sim::Cluster;
-use scylla2_sim::server::SimTls;
+use scylla2_sim::SimTls;
 
 #[global_allocator]
 static GLOBAL: common::counting::Counting = common::counting::Counting;

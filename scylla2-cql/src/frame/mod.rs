@@ -23,19 +23,20 @@
 //!   and call [`seal_uncompressed_segment`] / [`seal_lz4_segment`]; or use [`encode_segment`]
 //!   on a finished payload, or [`encode_envelopes`] to pack and split a run of envelopes.
 
-pub mod compression;
+pub(crate) mod compression;
 pub mod crc;
-pub mod decoder;
-pub mod error;
-pub mod header;
-pub mod segment;
+pub(crate) mod decoder;
+pub(crate) mod error;
+pub(crate) mod header;
+pub(crate) mod segment;
 
 pub use compression::{Compression, CompressionError, Compressor};
 pub use decoder::{
-    DEFAULT_MAX_FRAME_SIZE, Envelope, EnvelopeDecoder, FrameDecoder, SegmentDecoder,
+    DEFAULT_MAX_FRAME_SIZE, Envelope, EnvelopeDecoder, FrameDecoder, OutputBuffer, SegmentDecoder,
 };
 pub use error::{CrcKind, FrameError, SegmentError};
-pub use header::{EnvelopeHeader, HEADER_SIZE, HeaderError, HeaderFlags, Opcode, ProtocolVersion};
+pub(crate) use header::ProtocolVersion;
+pub use header::{EnvelopeHeader, HEADER_SIZE, HeaderError, HeaderFlags, Opcode};
 pub use segment::{
     LZ4_HEADER_SIZE, MAX_SEGMENT_PAYLOAD, SegmentFormat, SegmentHeader, TRAILER_SIZE,
     UNCOMPRESSED_HEADER_SIZE, encode_envelopes, encode_segment, lz4_header, seal_lz4_segment,

@@ -14,15 +14,15 @@ use bytes::BufMut;
 use crate::frame::header::{EnvelopeHeader, HEADER_SIZE, HeaderFlags, Opcode, ProtocolVersion};
 use crate::value::SerializeError;
 
-pub mod auth_response;
-pub mod batch;
-pub mod execute;
-pub mod options;
-pub mod params;
-pub mod prepare;
-pub mod query;
-pub mod register;
-pub mod startup;
+pub(crate) mod auth_response;
+pub(crate) mod batch;
+pub(crate) mod execute;
+pub(crate) mod options;
+pub(crate) mod params;
+pub(crate) mod prepare;
+pub(crate) mod query;
+pub(crate) mod register;
+pub(crate) mod startup;
 
 pub use auth_response::AuthResponse;
 pub use batch::{Batch, BatchStatement, BatchStatementKind, BatchType};

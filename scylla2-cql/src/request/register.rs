@@ -6,18 +6,21 @@ use super::{Request, RequestError, check_short_count, checked_string_size};
 use crate::frame::{Opcode, ProtocolVersion};
 use crate::wire::put_string;
 
-/// Event type: nodes added to or removed from the cluster.
-pub const TOPOLOGY_CHANGE: &str = "TOPOLOGY_CHANGE";
-/// Event type: nodes going up or down.
-pub const STATUS_CHANGE: &str = "STATUS_CHANGE";
-/// Event type: schema changes.
-pub const SCHEMA_CHANGE: &str = "SCHEMA_CHANGE";
-
 /// REGISTER: event types, written in the given order.
 #[derive(Debug, Clone, Copy)]
 pub struct Register<'a> {
-    /// Event type names (see [`TOPOLOGY_CHANGE`], [`STATUS_CHANGE`], [`SCHEMA_CHANGE`]).
+    /// Event type names (see [`Register::TOPOLOGY_CHANGE`], [`Register::STATUS_CHANGE`],
+    /// [`Register::SCHEMA_CHANGE`]).
     pub events: &'a [&'a str],
+}
+
+impl Register<'_> {
+    /// Event type: nodes added to or removed from the cluster.
+    pub const TOPOLOGY_CHANGE: &'static str = "TOPOLOGY_CHANGE";
+    /// Event type: nodes going up or down.
+    pub const STATUS_CHANGE: &'static str = "STATUS_CHANGE";
+    /// Event type: schema changes.
+    pub const SCHEMA_CHANGE: &'static str = "SCHEMA_CHANGE";
 }
 
 impl Request for Register<'_> {

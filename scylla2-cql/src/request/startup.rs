@@ -7,20 +7,22 @@ use super::{Request, RequestError, check_short_count, checked_string_size};
 use crate::frame::{Opcode, ProtocolVersion};
 use crate::wire::put_string;
 
-/// The STARTUP option naming the CQL version (mandatory; `"3.0.0"`).
-pub const CQL_VERSION: &str = "CQL_VERSION";
-/// The STARTUP option choosing the compression algorithm.
-pub const COMPRESSION: &str = "COMPRESSION";
-/// The STARTUP option naming the driver.
-pub const DRIVER_NAME: &str = "DRIVER_NAME";
-/// The STARTUP option giving the driver's version.
-pub const DRIVER_VERSION: &str = "DRIVER_VERSION";
-
 /// STARTUP: the options, written in the given order.
 #[derive(Debug, Clone, Copy)]
 pub struct Startup<'a> {
     /// `(key, value)` pairs.
     pub options: &'a [(&'a str, &'a str)],
+}
+
+impl Startup<'_> {
+    /// The option naming the CQL version (mandatory; `"3.0.0"`).
+    pub const CQL_VERSION: &'static str = "CQL_VERSION";
+    /// The option choosing the compression algorithm.
+    pub const COMPRESSION: &'static str = "COMPRESSION";
+    /// The option naming the driver.
+    pub const DRIVER_NAME: &'static str = "DRIVER_NAME";
+    /// The option giving the driver's version.
+    pub const DRIVER_VERSION: &'static str = "DRIVER_VERSION";
 }
 
 impl Request for Startup<'_> {

@@ -14,19 +14,19 @@ use crate::types::TypeParseError;
 use crate::value::DeserializeError;
 use crate::wire::{WireError, WireReader};
 
-pub mod auth;
-pub mod error;
-pub mod event;
-pub mod result;
-pub mod supported;
-pub mod tablets;
+pub(crate) mod auth;
+pub(crate) mod error;
+pub(crate) mod event;
+pub(crate) mod result;
+pub(crate) mod supported;
+pub(crate) mod tablets;
 
 pub use auth::{AuthChallenge, AuthSuccess, Authenticate};
 pub use error::{DbError, ErrorResponse, FailureReasons, RateLimitOperation, WriteType};
 pub use event::{Event, StatusChange, TopologyChange};
 pub use result::{
-    PagingState, Prepared, PreparedMetadata, ResultMetadata, ResultResponse, Rows, SchemaChange,
-    SchemaChangeTarget, SchemaChangeType, TableSpec,
+    PagingState, Prepared, PreparedMetadata, RawRowIter, ResultMetadata, ResultResponse, RowCursor,
+    Rows, SchemaChange, SchemaChangeTarget, SchemaChangeType, TableSpec, TypedRowIter,
 };
 pub use supported::Supported;
 pub use tablets::{TABLETS_ROUTING_V1_KEY, TabletRouting};

@@ -7,37 +7,6 @@ use std::str::FromStr;
 use super::{ResponseContext, ResponseError};
 use crate::wire::WireReader;
 
-/// Key: CQL versions.
-pub const CQL_VERSION: &str = "CQL_VERSION";
-/// Key: compression algorithms.
-pub const COMPRESSION: &str = "COMPRESSION";
-/// Key: protocol versions (`"4/v4"`, `"5/v5-beta"`, …).
-pub const PROTOCOL_VERSIONS: &str = "PROTOCOL_VERSIONS";
-/// Scylla: shard owning this connection.
-pub const SCYLLA_SHARD: &str = "SCYLLA_SHARD";
-/// Scylla: number of shards of the node.
-pub const SCYLLA_NR_SHARDS: &str = "SCYLLA_NR_SHARDS";
-/// Scylla: partitioner class.
-pub const SCYLLA_PARTITIONER: &str = "SCYLLA_PARTITIONER";
-/// Scylla: sharding algorithm.
-pub const SCYLLA_SHARDING_ALGORITHM: &str = "SCYLLA_SHARDING_ALGORITHM";
-/// Scylla: the sharding algorithm's ignore-msb parameter.
-pub const SCYLLA_SHARDING_IGNORE_MSB: &str = "SCYLLA_SHARDING_IGNORE_MSB";
-/// Scylla: shard-aware port.
-pub const SCYLLA_SHARD_AWARE_PORT: &str = "SCYLLA_SHARD_AWARE_PORT";
-/// Scylla: shard-aware TLS port.
-pub const SCYLLA_SHARD_AWARE_PORT_SSL: &str = "SCYLLA_SHARD_AWARE_PORT_SSL";
-/// Scylla: host id of the node.
-pub const SCYLLA_HOST_ID: &str = "SCYLLA_HOST_ID";
-/// Scylla: LWT mark in PREPARED metadata flags (`LWT_OPTIMIZATION_META_BIT_MASK=<u32>`).
-pub const SCYLLA_LWT_ADD_METADATA_MARK: &str = "SCYLLA_LWT_ADD_METADATA_MARK";
-/// Scylla: rate-limit error code (`ERROR_CODE=<i32>`).
-pub const SCYLLA_RATE_LIMIT_ERROR: &str = "SCYLLA_RATE_LIMIT_ERROR";
-/// Scylla: tablet routing information in custom payloads.
-pub const TABLETS_ROUTING_V1: &str = "TABLETS_ROUTING_V1";
-/// Scylla: result metadata ids on v4.
-pub const SCYLLA_USE_METADATA_ID: &str = "SCYLLA_USE_METADATA_ID";
-
 const LWT_MASK_PREFIX: &str = "LWT_OPTIMIZATION_META_BIT_MASK=";
 const RATE_LIMIT_PREFIX: &str = "ERROR_CODE=";
 
@@ -48,7 +17,40 @@ pub struct Supported {
     pub options: Vec<(String, Vec<String>)>,
 }
 
+/// The keys servers send (standard and ScyllaDB extensions), which STARTUP echoes for the
+/// extensions a client accepts.
 impl Supported {
+    /// Key: CQL versions.
+    pub const CQL_VERSION: &'static str = "CQL_VERSION";
+    /// Key: compression algorithms.
+    pub const COMPRESSION: &'static str = "COMPRESSION";
+    /// Key: protocol versions (`"4/v4"`, `"5/v5-beta"`, …).
+    pub const PROTOCOL_VERSIONS: &'static str = "PROTOCOL_VERSIONS";
+    /// Scylla: shard owning this connection.
+    pub const SCYLLA_SHARD: &'static str = "SCYLLA_SHARD";
+    /// Scylla: number of shards of the node.
+    pub const SCYLLA_NR_SHARDS: &'static str = "SCYLLA_NR_SHARDS";
+    /// Scylla: partitioner class.
+    pub const SCYLLA_PARTITIONER: &'static str = "SCYLLA_PARTITIONER";
+    /// Scylla: sharding algorithm.
+    pub const SCYLLA_SHARDING_ALGORITHM: &'static str = "SCYLLA_SHARDING_ALGORITHM";
+    /// Scylla: the sharding algorithm's ignore-msb parameter.
+    pub const SCYLLA_SHARDING_IGNORE_MSB: &'static str = "SCYLLA_SHARDING_IGNORE_MSB";
+    /// Scylla: shard-aware port.
+    pub const SCYLLA_SHARD_AWARE_PORT: &'static str = "SCYLLA_SHARD_AWARE_PORT";
+    /// Scylla: shard-aware TLS port.
+    pub const SCYLLA_SHARD_AWARE_PORT_SSL: &'static str = "SCYLLA_SHARD_AWARE_PORT_SSL";
+    /// Scylla: host id of the node.
+    pub const SCYLLA_HOST_ID: &'static str = "SCYLLA_HOST_ID";
+    /// Scylla: LWT mark in PREPARED metadata flags (`LWT_OPTIMIZATION_META_BIT_MASK=<u32>`).
+    pub const SCYLLA_LWT_ADD_METADATA_MARK: &'static str = "SCYLLA_LWT_ADD_METADATA_MARK";
+    /// Scylla: rate-limit error code (`ERROR_CODE=<i32>`).
+    pub const SCYLLA_RATE_LIMIT_ERROR: &'static str = "SCYLLA_RATE_LIMIT_ERROR";
+    /// Scylla: tablet routing information in custom payloads.
+    pub const TABLETS_ROUTING_V1: &'static str = "TABLETS_ROUTING_V1";
+    /// Scylla: result metadata ids on v4.
+    pub const SCYLLA_USE_METADATA_ID: &'static str = "SCYLLA_USE_METADATA_ID";
+
     /// Decodes a `[string multimap]`.
     pub fn decode(r: &mut WireReader<'_>) -> Result<Self, ResponseError> {
         let n = r.read_count_u16()?;
@@ -104,17 +106,17 @@ impl Supported {
 
     /// Supported CQL versions.
     pub fn cql_versions(&self) -> &[String] {
-        self.get(CQL_VERSION).unwrap_or_default()
+        self.get(Self::CQL_VERSION).unwrap_or_default()
     }
 
     /// Supported compression algorithms.
     pub fn compression(&self) -> &[String] {
-        self.get(COMPRESSION).unwrap_or_default()
+        self.get(Self::COMPRESSION).unwrap_or_default()
     }
 
     /// Supported protocol versions as sent (`"4/v4"`).
     pub fn protocol_versions(&self) -> &[String] {
-        self.get(PROTOCOL_VERSIONS).unwrap_or_default()
+        self.get(Self::PROTOCOL_VERSIONS).unwrap_or_default()
     }
 
     /// Supported protocol version numbers, skipping beta ones.
@@ -131,62 +133,62 @@ impl Supported {
 
     /// Scylla: the shard owning this connection.
     pub fn shard(&self) -> Result<Option<u32>, ResponseError> {
-        self.parse(SCYLLA_SHARD)
+        self.parse(Self::SCYLLA_SHARD)
     }
 
     /// Scylla: the node's shard count.
     pub fn nr_shards(&self) -> Result<Option<u32>, ResponseError> {
-        self.parse(SCYLLA_NR_SHARDS)
+        self.parse(Self::SCYLLA_NR_SHARDS)
     }
 
     /// Scylla: the partitioner class name.
     pub fn partitioner(&self) -> Option<&str> {
-        self.first(SCYLLA_PARTITIONER)
+        self.first(Self::SCYLLA_PARTITIONER)
     }
 
     /// Scylla: the sharding algorithm name.
     pub fn sharding_algorithm(&self) -> Option<&str> {
-        self.first(SCYLLA_SHARDING_ALGORITHM)
+        self.first(Self::SCYLLA_SHARDING_ALGORITHM)
     }
 
     /// Scylla: the sharding algorithm's ignore-msb bits.
     pub fn sharding_ignore_msb(&self) -> Result<Option<u8>, ResponseError> {
-        self.parse(SCYLLA_SHARDING_IGNORE_MSB)
+        self.parse(Self::SCYLLA_SHARDING_IGNORE_MSB)
     }
 
     /// Scylla: the shard-aware port.
     pub fn shard_aware_port(&self) -> Result<Option<u16>, ResponseError> {
-        self.parse(SCYLLA_SHARD_AWARE_PORT)
+        self.parse(Self::SCYLLA_SHARD_AWARE_PORT)
     }
 
     /// Scylla: the shard-aware TLS port.
     pub fn shard_aware_port_ssl(&self) -> Result<Option<u16>, ResponseError> {
-        self.parse(SCYLLA_SHARD_AWARE_PORT_SSL)
+        self.parse(Self::SCYLLA_SHARD_AWARE_PORT_SSL)
     }
 
     /// Scylla: the node's host id.
     pub fn host_id(&self) -> Result<Option<uuid::Uuid>, ResponseError> {
-        self.parse(SCYLLA_HOST_ID)
+        self.parse(Self::SCYLLA_HOST_ID)
     }
 
     /// Scylla: the LWT bit mask of PREPARED metadata flags.
     pub fn lwt_mask(&self) -> Result<Option<u32>, ResponseError> {
-        self.parse_prefixed(SCYLLA_LWT_ADD_METADATA_MARK, LWT_MASK_PREFIX)
+        self.parse_prefixed(Self::SCYLLA_LWT_ADD_METADATA_MARK, LWT_MASK_PREFIX)
     }
 
     /// Scylla: the rate-limit error code.
     pub fn rate_limit_error_code(&self) -> Result<Option<i32>, ResponseError> {
-        self.parse_prefixed(SCYLLA_RATE_LIMIT_ERROR, RATE_LIMIT_PREFIX)
+        self.parse_prefixed(Self::SCYLLA_RATE_LIMIT_ERROR, RATE_LIMIT_PREFIX)
     }
 
     /// Scylla: whether tablet routing payloads are supported.
     pub fn tablets_routing_v1(&self) -> bool {
-        self.contains(TABLETS_ROUTING_V1)
+        self.contains(Self::TABLETS_ROUTING_V1)
     }
 
     /// Scylla: whether result metadata ids are supported on v4.
     pub fn use_metadata_id(&self) -> bool {
-        self.contains(SCYLLA_USE_METADATA_ID)
+        self.contains(Self::SCYLLA_USE_METADATA_ID)
     }
 
     /// The decoding context these options give, assuming the driver echoes (enables) every

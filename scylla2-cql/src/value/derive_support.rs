@@ -76,6 +76,8 @@ use super::deserialize::{ColumnIterator, DeserializeError, DeserializeValue, Fra
 use super::serialize::{SerializeError, SerializeValue};
 use crate::types::{ColumnSpec, CqlType, UdtType};
 
+pub use super::serialize::check_value_size;
+
 /// Wraps a field's deserialization error with the struct, field and column names.
 pub fn de_field_error(
     rust_type: &'static str,

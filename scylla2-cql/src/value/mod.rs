@@ -43,25 +43,25 @@ macro_rules! for_each_tuple {
     };
 }
 
-pub mod content;
-pub mod cql_value;
+pub(crate) mod content;
+pub(crate) mod cql_value;
 mod cql_value_access;
 mod cql_value_codec;
 mod de_collections;
 mod de_impls;
 mod de_row;
 pub mod derive_support;
-pub mod deserialize;
+pub(crate) mod deserialize;
 mod features;
-pub mod newtypes;
+pub(crate) mod newtypes;
 mod row_view;
 mod ser_collections;
 pub(crate) mod ser_impls;
 mod ser_row;
-pub mod serialize;
+pub(crate) mod serialize;
 pub mod vint;
 
-pub use content::{InlineContent, ValueContent};
+pub use content::{INLINE_CONTENT_BYTES, InlineContent, ValueContent};
 pub use cql_value::CqlValue;
 pub use de_collections::{FieldReader, ListIter, MapIter, SetIter};
 pub use de_row::Row;
@@ -70,7 +70,7 @@ pub use deserialize::{
 };
 pub use newtypes::{
     Counter, CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlVarint, CqlVector,
-    MaybeEmpty, MaybeUnset, Unset,
+    DATE_EPOCH, MaybeEmpty, MaybeUnset, Unset,
 };
 pub use row_view::RowView;
 pub use ser_row::NamedValues;

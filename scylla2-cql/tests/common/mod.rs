@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use bytes::Bytes;
-use scylla2_cql::frame::{EnvelopeHeader, HEADER_SIZE, HeaderFlags, ProtocolVersion};
+use scylla2_cql::ProtocolVersion;
+use scylla2_cql::frame::{EnvelopeHeader, HEADER_SIZE, HeaderFlags};
 use scylla2_cql::request::{Request, write_envelope};
 use scylla2_cql::types::{ColumnSpec, CqlType, UdtType};
 use scylla2_cql::value::{SerializeError, SerializeRow, SerializeValue};

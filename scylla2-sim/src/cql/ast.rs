@@ -214,9 +214,7 @@ pub enum Conditions {
     None,
     /// IF EXISTS.
     Exists,
-    /// IF NOT EXISTS.
-    NotExists,
-    /// IF col op term AND ...
+    /// IF col op term AND ... (INSERT's IF NOT EXISTS is the insert's own flag)
     Columns(Vec<(String, Op, Term)>),
 }
 

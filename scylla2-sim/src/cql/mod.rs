@@ -5,4 +5,4 @@ pub mod ast;
 pub mod lexer;
 pub mod parser;
 
-pub use parser::{ParseError, parse};
+pub use parser::parse;

@@ -82,8 +82,6 @@ pub struct TableSchema {
     pub star: Vec<usize>,
     /// Result columns of `SELECT *`.
     pub star_specs: Vec<ColumnSpec>,
-    /// Result metadata id of `SELECT *`.
-    pub star_id: Bytes,
     /// The server whose wording this table's errors use.
     pub flavor: Flavor,
 }
@@ -139,7 +137,6 @@ impl TableSchema {
                 typ: columns[*i].typ.clone(),
             })
             .collect();
-        let star_id = metadata_id(&star_specs);
         let is_counter = columns.iter().any(|c| c.typ == ColumnType::Counter);
         let has_static = !statics.is_empty();
         TableSchema {
@@ -154,7 +151,6 @@ impl TableSchema {
             has_static,
             star,
             star_specs,
-            star_id,
             flavor: Flavor::default(),
         }
     }

@@ -79,11 +79,6 @@ impl TabletMap {
         self.last_tokens.len()
     }
 
-    /// Whether the map has no tablet (never: at least one).
-    pub fn is_empty(&self) -> bool {
-        self.last_tokens.is_empty()
-    }
-
     /// Index of the tablet holding `token`.
     pub fn tablet_of(&self, token: i64) -> usize {
         self.last_tokens

@@ -530,9 +530,20 @@ impl Cluster {
             .collect()
     }
 
-    /// The cluster-wide engine (schema and data).
-    pub fn engine(&self) -> &Engine {
-        &self.shared.engine
+    /// The replicas of `token` in `keyspace`, as indexes into [`Cluster::nodes`] in placement
+    /// order, by the keyspace's replication strategy (empty for an unknown keyspace): what
+    /// the simulator itself uses to answer consistency levels, for tests that compare a
+    /// driver's routing with it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sim = scylla2_sim::Cluster::builder().nodes(3).port(0).start().await?;
+    /// assert!(sim.replicas("no_such_keyspace", 0).is_empty());
+    /// assert_eq!(sim.replicas("system", 42).len(), 1); // LocalStrategy: the node itself
+    /// # sim.shutdown(); Ok(()) }
+    /// ```
+    pub fn replicas(&self, keyspace: &str, token: i64) -> Vec<usize> {
+        self.shared.engine.replicas(keyspace, token, &self.nodes())
     }
 
     /// Request counters per node and shard.

@@ -28,7 +28,5 @@ pub(crate) use crate::engine as eng;
 
 pub use cluster::{Cluster, ClusterBuilder, StartError};
 pub use faults::{FaultAction, FaultRule, RequestKind};
-pub use request::RequestError;
 pub use response::Event;
 pub use tls::{SimTls, SimTlsError};
-pub use wire::WireError;

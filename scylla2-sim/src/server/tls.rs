@@ -70,7 +70,7 @@ enum Identity {
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use scylla2_sim::Cluster;
-/// use scylla2_sim::server::SimTls;
+/// use scylla2_sim::SimTls;
 ///
 /// let tls = SimTls::self_signed()?.require_client_cert();
 /// let (cert, key) = tls.client_identity("client")?;
@@ -135,9 +135,9 @@ impl SimTls {
     /// every node.
     ///
     /// ```no_run
-    /// # fn demo() -> Result<(), scylla2_sim::server::SimTlsError> {
+    /// # fn demo() -> Result<(), scylla2_sim::SimTlsError> {
     /// let (cert, key) = (std::fs::read("node.pem").unwrap(), std::fs::read("node.key").unwrap());
-    /// let tls = scylla2_sim::server::SimTls::from_pem(&cert, &key)?;
+    /// let tls = scylla2_sim::SimTls::from_pem(&cert, &key)?;
     /// # drop(tls);
     /// # Ok(())
     /// # }
@@ -158,8 +158,8 @@ impl SimTls {
     /// [`Self::from_pem`] from files.
     ///
     /// ```no_run
-    /// # fn demo() -> Result<(), scylla2_sim::server::SimTlsError> {
-    /// let tls = scylla2_sim::server::SimTls::from_pem_files("node.pem", "node.key")?;
+    /// # fn demo() -> Result<(), scylla2_sim::SimTlsError> {
+    /// let tls = scylla2_sim::SimTls::from_pem_files("node.pem", "node.key")?;
     /// # drop(tls);
     /// # Ok(())
     /// # }
@@ -187,9 +187,9 @@ impl SimTls {
     /// Clients must present a certificate signed by a CA of `ca_pem`.
     ///
     /// ```no_run
-    /// # fn demo() -> Result<(), scylla2_sim::server::SimTlsError> {
+    /// # fn demo() -> Result<(), scylla2_sim::SimTlsError> {
     /// let clients_ca = std::fs::read("clients-ca.pem").unwrap();
-    /// let tls = scylla2_sim::server::SimTls::self_signed()?.client_ca_pem(&clients_ca)?;
+    /// let tls = scylla2_sim::SimTls::self_signed()?.client_ca_pem(&clients_ca)?;
     /// # drop(tls);
     /// # Ok(())
     /// # }

@@ -15,7 +15,6 @@ use scylla2_cql::frame::{
     Compression, Envelope, HEADER_SIZE, HeaderFlags, Opcode, SegmentFormat, encode_envelopes,
 };
 use scylla2_cql::request::{AuthResponse, Options, Request, Startup, write_envelope};
-use scylla2_cql::response::supported as keys;
 use scylla2_cql::response::{DbError, Response, ResponseContext, Supported};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -243,33 +242,33 @@ pub(crate) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         offered.iter().any(|o| o.eq_ignore_ascii_case(c.name()))
             && (version == ProtocolVersion::V4 || *c == Compression::Lz4)
     });
-    let lwt = supported.first(keys::SCYLLA_LWT_ADD_METADATA_MARK);
-    let rate_limit = supported.first(keys::SCYLLA_RATE_LIMIT_ERROR);
+    let lwt = supported.first(Supported::SCYLLA_LWT_ADD_METADATA_MARK);
+    let rate_limit = supported.first(Supported::SCYLLA_RATE_LIMIT_ERROR);
     let mut options: Vec<(&str, &str)> = vec![
-        (scylla2_cql::request::startup::CQL_VERSION, "3.0.0"),
+        (scylla2_cql::request::Startup::CQL_VERSION, "3.0.0"),
         (
-            scylla2_cql::request::startup::DRIVER_NAME,
+            scylla2_cql::request::Startup::DRIVER_NAME,
             config.driver_name,
         ),
         (
-            scylla2_cql::request::startup::DRIVER_VERSION,
+            scylla2_cql::request::Startup::DRIVER_VERSION,
             config.driver_version,
         ),
     ];
     if let Some(c) = compression {
-        options.push((scylla2_cql::request::startup::COMPRESSION, c.name()));
+        options.push((scylla2_cql::request::Startup::COMPRESSION, c.name()));
     }
     if let Some(v) = lwt {
-        options.push((keys::SCYLLA_LWT_ADD_METADATA_MARK, v));
+        options.push((Supported::SCYLLA_LWT_ADD_METADATA_MARK, v));
     }
     if let Some(v) = rate_limit {
-        options.push((keys::SCYLLA_RATE_LIMIT_ERROR, v));
+        options.push((Supported::SCYLLA_RATE_LIMIT_ERROR, v));
     }
     // ScyllaDB attaches `tablets-routing-v1` payloads only to connections that asked for
     // them in STARTUP (client_state's protocol extensions, docs/dev/protocol-extensions.md).
     let tablets = supported.tablets_routing_v1();
     if tablets {
-        options.push((keys::TABLETS_ROUTING_V1, ""));
+        options.push((Supported::TABLETS_ROUTING_V1, ""));
     }
     let ctx = ResponseContext {
         rate_limit_error_code: info_ctx

@@ -462,7 +462,8 @@ pub(crate) enum AllocError {
 mod tests {
     use super::*;
     use bytes::Bytes;
-    use scylla2_cql::frame::{EnvelopeHeader, HeaderFlags, Opcode, ProtocolVersion};
+    use scylla2_cql::ProtocolVersion;
+    use scylla2_cql::frame::{EnvelopeHeader, HeaderFlags, Opcode};
     use std::sync::Arc;
     use std::task::Wake;
 

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use scylla2_cql::frame::Opcode;
-use scylla2_cql::response::result::{Prepared, ResultResponse};
 use scylla2_cql::response::{DbError, Response};
+use scylla2_cql::response::{Prepared, ResultResponse};
 
 use crate::connection::{Connection, ConnectionError, Envelope};
 use crate::error::ExecutionError;

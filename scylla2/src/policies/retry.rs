@@ -6,7 +6,7 @@
 
 use scylla2_cql::Consistency;
 use scylla2_cql::response::DbError;
-use scylla2_cql::response::error::WriteType;
+use scylla2_cql::response::WriteType;
 
 use crate::error::ConnectionError;
 use crate::error::ExecutionError;

@@ -6,8 +6,8 @@ mod pretty;
 
 use std::sync::Arc;
 
-use scylla2_cql::response::result::TypedRowIter;
-use scylla2_cql::response::result::{PagingState, ResultResponse, Rows, SchemaChange};
+use scylla2_cql::response::TypedRowIter;
+use scylla2_cql::response::{PagingState, ResultResponse, Rows, SchemaChange};
 use scylla2_cql::response::{ResponseError, ResponseExtras};
 use scylla2_cql::types::ColumnSpec;
 use scylla2_cql::value::DeserializeRow;

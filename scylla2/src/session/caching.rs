@@ -321,14 +321,14 @@ mod tests {
     }
 
     fn fake_statement() -> PreparedStatement {
-        use scylla2_cql::response::result::{PreparedMetadata, ResultMetadata};
+        use scylla2_cql::response::{PreparedMetadata, ResultMetadata};
         use scylla2_cql::wire::WireReader;
         // No_metadata, no columns.
         let body = bytes::Bytes::from_static(&[0, 0, 0, 4, 0, 0, 0, 0]);
         let result = ResultMetadata::decode(&mut WireReader::new(&body), &body).unwrap();
         PreparedStatement::new(
             "SELECT 1",
-            scylla2_cql::response::result::Prepared {
+            scylla2_cql::response::Prepared {
                 id: bytes::Bytes::from_static(b"id"),
                 result_metadata_id: None,
                 bind: PreparedMetadata {

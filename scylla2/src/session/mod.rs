@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use scylla2_cql::response::result::PagingState;
+use scylla2_cql::response::PagingState;
 
 pub use self::tracing::{TracingEvent, TracingFetch, TracingInfo, TracingInfoError};
 pub use builder::SessionBuilder;

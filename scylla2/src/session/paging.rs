@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use scylla2_cql::response::result::PagingState;
+use scylla2_cql::response::PagingState;
 use tokio::task::JoinHandle;
 
 use super::Session;

@@ -10,7 +10,7 @@ use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
 use scylla2_cql::response::ResponseError;
-use scylla2_cql::response::result::RowCursor;
+use scylla2_cql::response::RowCursor;
 use scylla2_cql::value::DeserializeRow;
 
 use super::PageStream;
@@ -165,7 +165,7 @@ impl RowStream {
 fn page_rows(
     page: &QueryResult,
 ) -> Option<(
-    &scylla2_cql::response::result::Rows,
+    &scylla2_cql::response::Rows,
     &[scylla2_cql::types::ColumnSpec],
 )> {
     Some((page.raw_rows()?, page.column_specs().unwrap_or(&[])))

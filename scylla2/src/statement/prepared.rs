@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use scylla2_cql::request::{Execute, Prepare};
-use scylla2_cql::response::result::{Prepared, PreparedMetadata};
+use scylla2_cql::response::{Prepared, PreparedMetadata};
 use scylla2_cql::types::ColumnSpec;
 use scylla2_cql::value::SerializeRow;
 

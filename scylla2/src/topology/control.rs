@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use scylla2_cql::frame::Opcode;
 use scylla2_cql::request::Register;
-use scylla2_cql::request::register::{SCHEMA_CHANGE, STATUS_CHANGE, TOPOLOGY_CHANGE};
-use scylla2_cql::response::result::SchemaChangeTarget;
+use scylla2_cql::response::SchemaChangeTarget;
 use scylla2_cql::response::{Event, Response, StatusChange};
 use tokio::sync::{Notify, broadcast};
 
@@ -35,7 +34,11 @@ type Opened = (Arc<Connection>, broadcast::Receiver<Envelope>);
 
 async fn register(conn: &Connection) -> Result<(), ExecutionError> {
     let request = Register {
-        events: &[TOPOLOGY_CHANGE, STATUS_CHANGE, SCHEMA_CHANGE],
+        events: &[
+            Register::TOPOLOGY_CHANGE,
+            Register::STATUS_CHANGE,
+            Register::SCHEMA_CHANGE,
+        ],
     };
     let envelope = conn.send(&request, Default::default()).await?;
     match envelope.header.opcode {

@@ -7,9 +7,9 @@ use super::{ResponseContext, ResponseError};
 use crate::frame::ProtocolVersion;
 use crate::wire::WireReader;
 
-pub mod prepared;
-pub mod rows;
-pub mod schema_change;
+pub(crate) mod prepared;
+pub(crate) mod rows;
+pub(crate) mod schema_change;
 
 pub use prepared::{Prepared, PreparedMetadata};
 pub use rows::{PagingState, RawRowIter, ResultMetadata, RowCursor, Rows, TableSpec, TypedRowIter};

@@ -205,22 +205,22 @@ impl ResultMetadata {
         })
     }
 
-    /// New result metadata id (flag [`METADATA_CHANGED`], v5).
+    /// New result metadata id (flag `METADATA_CHANGED`, v5).
     pub fn new_metadata_id(&self) -> Option<&Bytes> {
         self.described.as_ref()?.new_metadata_id.as_ref()
     }
 
-    /// The table of all columns (flag [`GLOBAL_TABLES_SPEC`]).
+    /// The table of all columns (flag `GLOBAL_TABLES_SPEC`).
     pub fn global_table_spec(&self) -> Option<&TableSpec> {
         self.described.as_ref()?.global_table_spec.as_ref()
     }
 
-    /// Column specs; `None` with [`NO_METADATA`].
+    /// Column specs; `None` with `NO_METADATA`.
     pub fn columns(&self) -> Option<&[ColumnSpec]> {
         self.described.as_ref()?.columns.as_deref()
     }
 
-    /// The column specs, taken out; `None` with [`NO_METADATA`].
+    /// The column specs, taken out; `None` with `NO_METADATA`.
     pub fn into_columns(self) -> Option<Vec<ColumnSpec>> {
         self.described?.columns
     }

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::{write_signed_vint, write_value};
+use super::write_signed_vint;
 use crate::cql::ast::Literal;
 use crate::model::ColumnType;
 
@@ -400,15 +400,6 @@ pub fn parse_duration(s: &str) -> Option<(i64, i64, i64)> {
     } else {
         Some((months, days, nanos))
     }
-}
-
-/// Serializes items as a CQL collection value.
-pub fn collection(items: &[Option<Vec<u8>>]) -> Vec<u8> {
-    let mut out = (items.len() as i32).to_be_bytes().to_vec();
-    for i in items {
-        write_value(&mut out, i.as_deref());
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! reading and decompressing allocate nothing.
 
 use bytes::BytesMut;
-use scylla2_cql::frame::decoder::OutputBuffer;
+use scylla2_cql::frame::OutputBuffer;
 
 /// Yields before a new buffer is allocated: with thousands of requests in flight the
 /// requests that still pin every buffer may need a few scheduler rounds to run and drop

@@ -389,7 +389,6 @@ fn plan_cond(s: &TableSchema, c: &Conditions, binds: &mut Binds) -> Result<Cond,
     Ok(match c {
         Conditions::None => Cond::None,
         Conditions::Exists => Cond::Exists,
-        Conditions::NotExists => Cond::NotExists,
         Conditions::Columns(list) => {
             let mut out = Vec::with_capacity(list.len());
             for (name, op, t) in list {
