@@ -198,10 +198,13 @@ async fn gather(inner: &Inner) {
         let before = activity();
         tokio::task::yield_now().await;
         yields += 1;
-        if activity() == before {
+        let now_queued = inner.queued_frames.load(Ordering::Relaxed);
+        // Frames queued during the yield count as work too: on a multi-threaded runtime
+        // they come from other threads, whose work this thread's count does not see.
+        if activity() == before && now_queued == queued {
             break;
         }
-        queued = inner.queued_frames.load(Ordering::Relaxed);
+        queued = now_queued;
     }
 }
 
