@@ -49,8 +49,9 @@ enum Mode {
     Echo,
     /// Echo, but hold requests whose body starts with `slow` until `release` is notified.
     HoldSlow(Arc<Notify>),
-    /// Collect `n` requests, then answer them all in reverse order.
-    BatchReverse(usize),
+    /// Collect `n` requests, wait until `release` is notified, then answer them all in
+    /// reverse order.
+    BatchReverse(usize, Arc<Notify>),
     /// Never answer; close the socket when `close` is notified.
     Silent(Arc<Notify>),
     /// Read nothing until `go` is notified, then echo.
@@ -103,9 +104,10 @@ async fn fake_server(mode: Mode) -> SocketAddr {
                     let f = frame(stream, Opcode::Result, &body);
                     wr.lock().await.write_all(&f).await.unwrap();
                 }
-                Mode::BatchReverse(n) => {
+                Mode::BatchReverse(n, release) => {
                     batch.push((stream, body));
                     if batch.len() == *n {
+                        release.notified().await;
                         let mut out = Vec::new();
                         for (s, b) in batch.drain(..).rev() {
                             out.extend_from_slice(&frame(s, Opcode::Result, &b));
@@ -423,7 +425,11 @@ async fn connection_death_wakes_every_waiter() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_32k_streams_in_flight() {
-    let addr = fake_server(Mode::BatchReverse(MAX_STREAMS)).await;
+    // The server answers only after the test saw every id taken: answering as soon as it has
+    // all the requests let the ids be freed before this task looked (a descheduled test
+    // thread on a loaded machine), and the wait below never ended.
+    let release = Arc::new(Notify::new());
+    let addr = fake_server(Mode::BatchReverse(MAX_STREAMS, release.clone())).await;
     let conn = Arc::new(client(addr, &ConnectionConfig::default()).await);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..MAX_STREAMS as u32 {
@@ -436,9 +442,13 @@ async fn full_32k_streams_in_flight() {
             assert_eq!(&env.body[..], &i.to_be_bytes());
         });
     }
-    while conn.in_flight() < MAX_STREAMS {
-        tokio::task::yield_now().await;
-    }
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while conn.in_flight() < MAX_STREAMS {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("every stream id taken within 60 s");
     let err = conn
         .send(&Raw::query("one too many"), HeaderFlags::default())
         .await
@@ -447,6 +457,7 @@ async fn full_32k_streams_in_flight() {
         err,
         ConnectionError::StreamsExhausted(MAX_STREAMS)
     ));
+    release.notify_one();
     while let Some(r) = tasks.join_next().await {
         r.unwrap();
     }
