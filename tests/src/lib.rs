@@ -1,9 +1,9 @@
 //! Integration tests across crates live in `tests/`: among them those that compare scylla2
 //! with the official `scylla` crate, kept here so that only this crate depends on it.
 //!
-//! The user guide's code blocks (`docs/guide/`) are this crate's doctests: each chapter is
-//! included below, so `cargo test` compiles every block (and runs those not marked
-//! `no_run`), and the guide cannot drift from the API.
+//! The user guide's code blocks (`docs/guide/`) and the READMEs' are this crate's doctests:
+//! each file is included below, so `cargo test` compiles every block (and runs those not
+//! marked `no_run`), and the documentation cannot drift from the API.
 
 /// The user guide, one chapter per item, for its doctests.
 #[cfg(doctest)]
@@ -44,4 +44,24 @@ pub mod guide {
     /// Chapter 12.
     #[doc = include_str!("../../docs/guide/12-migrating.md")]
     pub struct Migrating;
+}
+
+/// The READMEs, for their doctests.
+#[cfg(doctest)]
+pub mod readmes {
+    /// The repository's README.
+    #[doc = include_str!("../../README.md")]
+    pub struct Repository;
+    /// The driver's README.
+    #[doc = include_str!("../../scylla2/README.md")]
+    pub struct Driver;
+    /// The codec's README.
+    #[doc = include_str!("../../scylla2-cql/README.md")]
+    pub struct Codec;
+    /// The simulator's README.
+    #[doc = include_str!("../../scylla2-sim/README.md")]
+    pub struct Simulator;
+    /// The derives' README.
+    #[doc = include_str!("../../scylla2-macros/README.md")]
+    pub struct Derives;
 }
