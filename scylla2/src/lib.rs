@@ -100,7 +100,8 @@
 //! result; each attempt re-prepares once on UNPREPARED. On a connection, the frame is
 //! sized, given a stream id, and serialized straight into the connection's swap-buffer
 //! write queue; one writer task writes everything queued in one call (framed into a v5
-//! segment in place when v5 is negotiated). One reader task splits whole frames off a large
+//! segment in place when v5 is negotiated), or the request writes it itself when it is
+//! its connection's only one in flight. One reader task splits whole frames off a large
 //! read buffer as `Bytes` and hands each to its stream's slot, waking the request. Rows are
 //! decoded lazily from that frame. In steady state nothing on this path allocates (see
 //! `tests/alloc.rs`).

@@ -78,25 +78,26 @@ impl WriteFramer {
         }
     }
 
-    /// Writes one dequeued batch. `framed` is the queue slice with its reserved header
-    /// ([`SEGMENT_HEADER`] bytes) and trailer ([`SEGMENT_TRAILER`] bytes) around the data,
-    /// which is at most one segment's payload on v5 (see `writer::queue_capacity`).
-    pub(crate) async fn write_batch(
-        &mut self,
-        framed: &mut [u8],
-        sink: &mut (impl AsyncWrite + Unpin),
-    ) -> Result<(), ConnectionError> {
+    /// Frames one dequeued batch for the wire and returns the bytes to write. `framed` is the
+    /// queue slice with its reserved header ([`SEGMENT_HEADER`] bytes) and trailer
+    /// ([`SEGMENT_TRAILER`] bytes) around the data, which is at most one segment's payload on
+    /// v5 (see `writer::queue_capacity`): on v4 the data as is; on v5 one self-contained
+    /// segment, sealed in place or (lz4) compressed into the scratch buffer.
+    pub(crate) fn prepare_batch<'a>(
+        &'a mut self,
+        framed: &'a mut [u8],
+    ) -> Result<&'a [u8], ConnectionError> {
         let data_end = framed.len() - SEGMENT_TRAILER;
         let data_len = data_end - SEGMENT_HEADER;
-        match self.segments {
-            None => sink.write_all(&framed[SEGMENT_HEADER..data_end]).await?,
+        Ok(match self.segments {
+            None => &framed[SEGMENT_HEADER..data_end],
             Some(SegmentFormat::Uncompressed) => {
                 let start = SEGMENT_HEADER - UNCOMPRESSED_HEADER_SIZE;
                 let header = uncompressed_header(data_len, true)?;
                 framed[start..SEGMENT_HEADER].copy_from_slice(&header);
                 let crc = trailer(&framed[SEGMENT_HEADER..data_end]);
                 framed[data_end..].copy_from_slice(&crc);
-                sink.write_all(&framed[start..]).await?;
+                &framed[start..]
             }
             Some(_) => {
                 // lz4 (v5 §2.2): compress into the scratch buffer after room for the header;
@@ -117,18 +118,28 @@ impl WriteFramer {
                         self.scratch[..LZ4_HEADER_SIZE].copy_from_slice(&header);
                         let crc = trailer(&self.scratch[LZ4_HEADER_SIZE..end]);
                         self.scratch[end..end + TRAILER_SIZE].copy_from_slice(&crc);
-                        sink.write_all(&self.scratch[..end + TRAILER_SIZE]).await?;
+                        &self.scratch[..end + TRAILER_SIZE]
                     }
                     _ => {
                         let header = lz4_header(data_len, 0, true)?;
                         framed[..LZ4_HEADER_SIZE].copy_from_slice(&header);
                         let crc = trailer(&framed[SEGMENT_HEADER..data_end]);
                         framed[data_end..].copy_from_slice(&crc);
-                        sink.write_all(framed).await?;
+                        framed
                     }
                 }
             }
-        }
+        })
+    }
+
+    /// Frames one dequeued batch ([`Self::prepare_batch`]) and writes it.
+    pub(crate) async fn write_batch(
+        &mut self,
+        framed: &mut [u8],
+        sink: &mut (impl AsyncWrite + Unpin),
+    ) -> Result<(), ConnectionError> {
+        let bytes = self.prepare_batch(framed)?;
+        sink.write_all(bytes).await?;
         Ok(())
     }
 

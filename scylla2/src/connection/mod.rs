@@ -3,7 +3,8 @@
 //!
 //! Sending a request sizes its frame, takes a stream id, and serializes the frame straight
 //! into a slot of the connection's swap-buffer write queue; the writer task dequeues
-//! everything queued and writes it in one call. The reader task splits whole frames off a
+//! everything queued and writes it in one call (on plain TCP, a request that is the
+//! connection's only one in flight writes the queue itself instead: `Inner::write_direct`). The reader task splits whole frames off a
 //! large read buffer as `Bytes` (no copy) and hands each to the slot of its stream id, waking
 //! the request future that polls it. Nothing on this path allocates in steady state.
 //!
@@ -136,6 +137,11 @@ pub(crate) struct Inner {
     /// large frame, by closing.
     writer_wake: writer::WriterWake,
     large: LargeFrames,
+    /// The socket, for requests that write their frame themselves (plain TCP only; see
+    /// `Inner::write_direct`).
+    direct: Option<Arc<tokio::net::tcp::OwnedWriteHalf>>,
+    /// The framer and what a direct write left: held by whoever writes to the socket.
+    write_side: tokio::sync::Mutex<writer::WriteSide>,
     /// The writer holds a batch until the next read ([`WriteCoalescing::UntilNextRead`]).
     holding: AtomicBool,
     /// Signalled by the reader after a read while `holding`.
@@ -163,6 +169,12 @@ impl Inner {
         self.queue.close();
         self.large.close();
         self.writer_wake.notify(writer::WriterWake::LARGE);
+        // The handle requests write through keeps the socket open after the tasks stop: shut
+        // it down, so that the server sees the connection end now.
+        if let Some(socket) = self.direct.as_deref() {
+            let stream: &tokio::net::TcpStream = socket.as_ref();
+            let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Both);
+        }
         // Stopping the tasks drops both socket halves, which closes the socket.
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
         for task in tasks {
@@ -278,6 +290,7 @@ impl Connection {
     ) -> Result<Self, ConnectionError> {
         let addrs = (stream.peer_addr()?, stream.local_addr()?);
         let (read_half, write_half) = stream.into_split();
+        let write_half = writer::SharedWrite(Arc::new(write_half));
         Ok(Self::start_halves(
             read_half, write_half, addrs, read_buf, info, config,
         ))
@@ -309,6 +322,11 @@ impl Connection {
             queued_frames: AtomicUsize::new(0),
             writer_wake: writer::WriterWake::default(),
             large: LargeFrames::default(),
+            direct: write_half.direct(),
+            write_side: tokio::sync::Mutex::new(writer::WriteSide::new(framing::WriteFramer::new(
+                info.version,
+                info.compression,
+            ))),
             holding: AtomicBool::new(false),
             hold_notify: tokio::sync::Notify::new(),
             max_frame_size: config.max_frame_size,

@@ -163,7 +163,8 @@ fn dispatch(inner: &Inner, envelope: Envelope) -> Result<(), ProtocolViolation> 
         return Ok(());
     }
     match inner.slots.deliver(header.stream, envelope) {
-        Delivery::Delivered | Delivery::Discarded => {}
+        Delivery::Delivered => super::writer::note_delivered(),
+        Delivery::Discarded => {}
         // A response for an id nobody uses: the server is confused, but the requests that
         // are waiting are still answerable; ignore it.
         Delivery::Unexpected => {}

@@ -50,11 +50,12 @@ impl Drop for StreamGuard<'_> {
     fn drop(&mut self) {
         match self.stage {
             Stage::Unsent => self.inner.slots.release(self.id),
-            Stage::Sent => {
-                if self.inner.slots.abandon(self.id) {
-                    self.inner.note_orphaned();
-                }
-            }
+            Stage::Sent => match self.inner.slots.abandon(self.id) {
+                slots::Abandoned::Orphaned => self.inner.note_orphaned(),
+                // Delivered on some thread and never taken: counted there as a follower.
+                slots::Abandoned::ResponseDropped => super::writer::note_taken(),
+                slots::Abandoned::Nothing => {}
+            },
             Stage::Done => {}
         }
     }
@@ -124,7 +125,10 @@ impl Future for ResponseFuture<'_> {
         let inner = this.guard.inner;
         let result = match inner.slots.poll(this.guard.id, cx.waker()) {
             slots::Poll::Pending => return Poll::Pending,
-            slots::Poll::Ready(envelope) => Ok(envelope),
+            slots::Poll::Ready(envelope) => {
+                super::writer::note_taken();
+                Ok(envelope)
+            }
             slots::Poll::Failed => Err(inner.broken()),
             // An expired slot is orphaned by `poll` itself: the id waits for the late
             // response.
@@ -245,7 +249,9 @@ impl Inner {
     fn mark_queued(&self, guard: &mut StreamGuard<'_>) {
         guard.stage = Stage::Sent;
         super::writer::note_activity();
-        if self.queued_frames.fetch_add(1, Ordering::Relaxed) == 0 {
+        if self.queued_frames.fetch_add(1, Ordering::Relaxed) == 0
+            && !(super::writer::no_followers() && self.write_direct())
+        {
             self.writer_wake.notify(super::writer::WriterWake::QUEUED);
         }
     }

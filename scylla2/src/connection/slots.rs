@@ -70,6 +70,17 @@ impl Slot {
     }
 }
 
+/// What abandoning a request's stream id did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Abandoned {
+    /// No response yet: the id waits for the late one.
+    Orphaned,
+    /// The response had arrived and was not taken: dropped, the id freed.
+    ResponseDropped,
+    /// Nothing to do (the connection failed, or the id was already released).
+    Nothing,
+}
+
 /// What the reader did with a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Delivery {
@@ -288,26 +299,26 @@ impl Slots {
         }
     }
 
-    /// The request future of `id` is dropped before it took its response; whether its id
-    /// is now orphaned (held until a late response).
-    pub(crate) fn abandon(&self, id: i16) -> bool {
+    /// The request future of `id` is dropped before it took its response: its id is orphaned
+    /// (held until a late response), or freed with the response it did not take.
+    pub(crate) fn abandon(&self, id: i16) -> Abandoned {
         let Some(slot) = self.existing_slot(id as usize) else {
-            return false;
+            return Abandoned::Nothing;
         };
         let mut state = slot.lock();
         match &*state {
             SlotState::Waiting(..) | SlotState::Expired => {
                 *state = SlotState::Orphaned;
                 self.orphaned.fetch_add(1, Ordering::Relaxed);
-                true
+                Abandoned::Orphaned
             }
             SlotState::Ready(_) => {
                 *state = SlotState::Free;
                 drop(state);
                 self.free_id(id);
-                false
+                Abandoned::ResponseDropped
             }
-            SlotState::Failed | SlotState::Free | SlotState::Orphaned => false,
+            SlotState::Failed | SlotState::Free | SlotState::Orphaned => Abandoned::Nothing,
         }
     }
 
@@ -505,7 +516,7 @@ mod tests {
     fn orphaned_id_is_held_until_its_late_response() {
         let slots = Slots::new(4);
         let id = slots.allocate(NO_DEADLINE).unwrap();
-        assert!(slots.abandon(id));
+        assert_eq!(slots.abandon(id), Abandoned::Orphaned);
         assert_eq!(slots.orphaned(), 1);
         // Still taken: the next allocation must not reuse it.
         assert_ne!(slots.allocate(NO_DEADLINE).unwrap(), id);

@@ -1,5 +1,6 @@
 //! The write path: the swap-buffer write queue requests serialize into, the side queue for
-//! frames larger than a queue buffer, and the writer task that drains both to the socket.
+//! frames larger than a queue buffer, the writer task that drains both to the socket, and
+//! the direct write a lone request makes itself.
 //!
 //! Each dequeue returns every frame queued since the previous one as one contiguous slice,
 //! written with a single call (on TLS: encrypted at once by rustls, then flushed, so that no
@@ -12,20 +13,24 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 use scylla2_cql::ProtocolVersion;
 use swap_buffer_queue::SynchronizedQueue;
 use swap_buffer_queue::write::WriteVecBuffer;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
 
 use super::Inner;
 use super::config::WriteCoalescing;
 use super::error::ConnectionError;
+use super::framing::WriteFramer;
 
 /// Bytes reserved before the queued data (room for a v5 segment header, lz4 format being the
 /// larger one).
@@ -54,10 +59,83 @@ pub(crate) trait Sink: AsyncWrite + Unpin + Send + 'static {
     /// Whether written bytes may wait in a buffer of the sink until it is flushed (TLS
     /// records that the socket did not take at once); the writer then flushes each batch.
     const BUFFERED: bool;
+
+    /// The socket requests may write to themselves ([`Inner::write_direct`]): plain TCP only.
+    fn direct(&self) -> Option<Arc<OwnedWriteHalf>> {
+        None
+    }
 }
 
-impl Sink for OwnedWriteHalf {
+/// Plain TCP's write half, shared by the writer task and the direct writes of requests
+/// (both write through `&TcpStream`: readiness, then a non-blocking write).
+#[derive(Debug, Clone)]
+pub(crate) struct SharedWrite(pub(crate) Arc<OwnedWriteHalf>);
+
+impl SharedWrite {
+    fn stream(&self) -> &TcpStream {
+        (*self.0).as_ref()
+    }
+}
+
+impl AsyncWrite for SharedWrite {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let stream = self.stream();
+        loop {
+            ready!(stream.poll_write_ready(cx))?;
+            match stream.try_write(buf) {
+                // Readiness was stale: `try_write` cleared it, so the next poll waits.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(socket2::SockRef::from(self.stream()).shutdown(std::net::Shutdown::Write))
+    }
+}
+
+impl Sink for SharedWrite {
     const BUFFERED: bool = false;
+
+    fn direct(&self) -> Option<Arc<OwnedWriteHalf>> {
+        Some(self.0.clone())
+    }
+}
+
+/// What writing to the socket needs beside the socket, owned by whoever writes (the writer
+/// task, or a request writing directly): the framer, and what a direct write left unwritten.
+pub(crate) struct WriteSide {
+    framer: WriteFramer,
+    /// Bytes a direct write could not hand to the socket at once (it was full): the writer
+    /// task writes them before anything else, and no direct write happens until it did.
+    /// Reused, so that it allocates only the first time a socket is full.
+    pending: Vec<u8>,
+}
+
+impl WriteSide {
+    pub(crate) fn new(framer: WriteFramer) -> Self {
+        Self {
+            framer,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for WriteSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteSide")
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Flushes what a buffering sink still holds (nothing to do on plain TCP: compiled out).
@@ -119,6 +197,8 @@ impl WriterWake {
     pub(crate) const QUEUED: u8 = 1;
     /// A large frame was queued, or the connection is closing.
     pub(crate) const LARGE: u8 = 2;
+    /// A direct write left bytes for the writer.
+    pub(crate) const PENDING: u8 = 4;
 
     /// Sets `bit` and wakes the writer if it waits. A bit already set needs no wake-up: its
     /// setter woke the waiter, or the waiter sees it when it checks after registering.
@@ -166,6 +246,33 @@ thread_local! {
 /// Records work on this thread (a frame queued, a read done).
 pub(crate) fn note_activity() {
     ACTIVITY.with(|a| a.set(a.get().wrapping_add(1)));
+}
+
+thread_local! {
+    /// Responses delivered on this thread to requests whose tasks have not taken them yet:
+    /// each such task is about to run, and a loader's or a pipeline's sends its next request
+    /// when it does, so while some are pending a frame queued now is likely followed by
+    /// more. One more per response delivered, one less per response taken. On a
+    /// multi-threaded runtime a response may be taken on another thread than the one that
+    /// delivered it: the count then stays high on the first (its frames go through the
+    /// writer task, as without direct writes) and floors at zero on the second.
+    static FOLLOWERS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Records a response delivered to a waiting request by a reader on this thread.
+pub(crate) fn note_delivered() {
+    FOLLOWERS.with(|f| f.set(f.get().saturating_add(1)));
+}
+
+/// Records a response taken by its request on this thread.
+pub(crate) fn note_taken() {
+    FOLLOWERS.with(|f| f.set(f.get().saturating_sub(1)));
+}
+
+/// Whether no response delivered on this thread is still waiting for its task: nothing
+/// suggests that another frame is about to be queued.
+pub(crate) fn no_followers() -> bool {
+    FOLLOWERS.with(|f| f.get() == 0)
 }
 
 /// This thread's activity count, with the thread's identity (a task may move between
@@ -273,7 +380,6 @@ async fn write_loop<S: Sink>(
     sink: &mut S,
     coalescing: WriteCoalescing,
 ) -> Result<(), ConnectionError> {
-    let mut framer = super::framing::WriteFramer::new(inner.version, inner.compression);
     let hold_config = match coalescing {
         WriteCoalescing::Yield => None,
         WriteCoalescing::UntilNextRead {
@@ -289,9 +395,16 @@ async fn write_loop<S: Sink>(
             // that the first one can be followed by the others before dequeuing (`gather`).
             let bits = poll_fn(|cx| inner.writer_wake.poll_wait(cx)).await;
             if bits & WriterWake::LARGE != 0 {
-                if write_large_frames(inner, &mut framer, sink).await? {
+                if write_large_frames(inner, sink).await? {
                     return Ok(());
                 }
+                continue;
+            }
+            if bits & WriterWake::QUEUED == 0 {
+                // Only what a direct write left: write it, and sleep again unless frames
+                // were queued meanwhile.
+                let mut side = inner.write_side.lock().await;
+                write_pending(&mut side, sink).await?;
                 continue;
             }
         }
@@ -305,12 +418,16 @@ async fn write_loop<S: Sink>(
             match hold(inner, bound.as_mut(), max_delay).await {
                 HoldEnd::Write => gather(inner).await,
                 HoldEnd::Large => {
-                    if write_large_frames(inner, &mut framer, sink).await? {
+                    if write_large_frames(inner, sink).await? {
                         return Ok(());
                     }
                 }
             }
         }
+        // The write side is held from here to the end of the batch: a direct write never
+        // interleaves with it.
+        let mut side = inner.write_side.lock().await;
+        write_pending(&mut side, sink).await?;
         inner.queued_frames.store(0, Ordering::Relaxed);
         tokio::select! {
             biased;
@@ -318,11 +435,12 @@ async fn write_loop<S: Sink>(
                 let Ok(mut slice) = dequeued else {
                     return Ok(());
                 };
-                framer.write_batch(slice.frame_mut(), sink).await?;
+                side.framer.write_batch(slice.frame_mut(), sink).await?;
                 flush(sink).await?;
             }
             () = inner.large.notify.notified() => {
-                if write_large_frames(inner, &mut framer, sink).await? {
+                drop(side);
+                if write_large_frames(inner, sink).await? {
                     return Ok(());
                 }
             }
@@ -330,14 +448,76 @@ async fn write_loop<S: Sink>(
     }
 }
 
+/// Writes what a direct write left unwritten, if anything.
+async fn write_pending<S: Sink>(side: &mut WriteSide, sink: &mut S) -> Result<(), ConnectionError> {
+    if !side.pending.is_empty() {
+        sink.write_all(&side.pending).await?;
+        flush(sink).await?;
+        side.pending.clear();
+    }
+    Ok(())
+}
+
+impl Inner {
+    /// Writes the frames queued so far from the calling request's task, without waking the
+    /// writer task, when nothing suggests that another frame is about to come (the request
+    /// is the connection's only one in flight, and no response this thread delivered is
+    /// still waiting for its task: see `no_followers`), the socket is plain TCP, and
+    /// nobody else is writing. The socket takes the bytes at once in the common case; what it
+    /// does not take is left to the writer task (copied into a reused buffer), which writes
+    /// it before anything else. `false`: the caller wakes the writer task instead.
+    ///
+    /// At one request in flight this saves the writer task's wake-up and poll per request,
+    /// the largest of the three task polls a request costs.
+    pub(crate) fn write_direct(&self) -> bool {
+        let Some(socket) = self.direct.as_deref() else {
+            return false;
+        };
+        if self.slots.in_use() != 1 {
+            return false;
+        }
+        let Ok(mut side) = self.write_side.try_lock() else {
+            return false;
+        };
+        if !side.pending.is_empty() {
+            return false;
+        }
+        self.queued_frames.store(0, Ordering::Relaxed);
+        // Fails when an enqueue on another thread is still in progress, or the queue closed:
+        // the writer task takes over (it is woken by the caller).
+        let Ok(mut slice) = self.queue.try_dequeue() else {
+            return false;
+        };
+        let WriteSide { framer, pending } = &mut *side;
+        let result = framer.prepare_batch(slice.frame_mut()).and_then(|bytes| {
+            let stream: &TcpStream = socket.as_ref();
+            let written = match stream.try_write(bytes) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+                Err(e) => return Err(e.into()),
+            };
+            if written < bytes.len() {
+                pending.extend_from_slice(&bytes[written..]);
+            }
+            Ok(written < bytes.len())
+        });
+        drop(slice);
+        drop(side);
+        match result {
+            Ok(false) => {}
+            Ok(true) => self.writer_wake.notify(WriterWake::PENDING),
+            Err(error) => self.kill(error),
+        }
+        true
+    }
+}
+
 /// Writes every queued large frame; `true` when the connection is closed.
-async fn write_large_frames<S: Sink>(
-    inner: &Inner,
-    framer: &mut super::framing::WriteFramer,
-    sink: &mut S,
-) -> Result<bool, ConnectionError> {
+async fn write_large_frames<S: Sink>(inner: &Inner, sink: &mut S) -> Result<bool, ConnectionError> {
+    let mut side = inner.write_side.lock().await;
+    write_pending(&mut side, sink).await?;
     while let Some(frame) = inner.large.pop() {
-        framer.write_large(&frame, sink).await?;
+        side.framer.write_large(&frame, sink).await?;
         flush(sink).await?;
     }
     Ok(inner.large.closed.load(Ordering::Acquire))
