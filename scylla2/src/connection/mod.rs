@@ -28,6 +28,8 @@ mod writer;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_direct;
+#[cfg(test)]
 mod tests_handshake;
 
 /// A response envelope (header + `body`) of protocol `version`, as test servers write it.

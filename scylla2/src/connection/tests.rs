@@ -16,13 +16,13 @@ use tokio::sync::{Mutex, Notify};
 use super::*;
 
 /// Test-only stand-in request: an opcode and raw body bytes.
-struct Raw {
+pub(super) struct Raw {
     opcode: Opcode,
     body: Vec<u8>,
 }
 
 impl Raw {
-    fn query(body: impl Into<Vec<u8>>) -> Self {
+    pub(super) fn query(body: impl Into<Vec<u8>>) -> Self {
         Self {
             opcode: Opcode::Query,
             body: body.into(),
@@ -44,7 +44,7 @@ impl Request for Raw {
 
 /// What the fake server does with each request.
 #[derive(Clone)]
-enum Mode {
+pub(super) enum Mode {
     /// Reply at once with a RESULT whose body echoes the request body.
     Echo,
     /// Echo, but hold requests whose body starts with `slow` until `release` is notified.
@@ -72,7 +72,11 @@ async fn read_request(sock: &mut tokio::net::tcp::OwnedReadHalf) -> Option<(i16,
 }
 
 async fn fake_server(mode: Mode) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    fake_server_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), mode)
+}
+
+/// [`fake_server`] accepting its one connection on `listener`.
+pub(super) fn fake_server_on(listener: TcpListener, mode: Mode) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let (sock, _) = listener.accept().await.unwrap();

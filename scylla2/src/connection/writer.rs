@@ -118,7 +118,7 @@ pub(crate) struct WriteSide {
     /// Bytes a direct write could not hand to the socket at once (it was full): the writer
     /// task writes them before anything else, and no direct write happens until it did.
     /// Reused, so that it allocates only the first time a socket is full.
-    pending: Vec<u8>,
+    pub(super) pending: Vec<u8>,
 }
 
 impl WriteSide {
