@@ -21,6 +21,7 @@ use std::task::{Context, Poll, Waker, ready};
 
 use scylla2_cql::ProtocolVersion;
 use swap_buffer_queue::SynchronizedQueue;
+use swap_buffer_queue::error::TryDequeueError;
 use swap_buffer_queue::write::WriteVecBuffer;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -425,26 +426,37 @@ async fn write_loop<S: Sink>(
             }
         }
         // The write side is held from here to the end of the batch: a direct write never
-        // interleaves with it.
+        // interleaves with it. It is never held while waiting for frames: a direct write
+        // that finds it taken leaves its frame to this task, which then sleeps until woken.
         let mut side = inner.write_side.lock().await;
         write_pending(&mut side, sink).await?;
         inner.queued_frames.store(0, Ordering::Relaxed);
-        tokio::select! {
-            biased;
-            dequeued = inner.queue.dequeue_async() => {
-                let Ok(mut slice) = dequeued else {
-                    return Ok(());
-                };
-                side.framer.write_batch(slice.frame_mut(), sink).await?;
-                flush(sink).await?;
-            }
-            () = inner.large.notify.notified() => {
-                drop(side);
-                if write_large_frames(inner, sink).await? {
-                    return Ok(());
+        let mut slice = match inner.queue.try_dequeue() {
+            Ok(slice) => slice,
+            // A direct write took the frames this task was woken for: sleep again (a frame
+            // queued from now on wakes it, or is written directly).
+            Err(TryDequeueError::Empty) => continue,
+            Err(TryDequeueError::Closed) => return Ok(()),
+            // An enqueue on another thread is still copying its frame: wait for it.
+            Err(TryDequeueError::Pending | TryDequeueError::Conflict) => {
+                tokio::select! {
+                    biased;
+                    dequeued = inner.queue.dequeue_async() => match dequeued {
+                        Ok(slice) => slice,
+                        Err(_) => return Ok(()),
+                    },
+                    () = inner.large.notify.notified() => {
+                        drop(side);
+                        if write_large_frames(inner, sink).await? {
+                            return Ok(());
+                        }
+                        continue;
+                    }
                 }
             }
-        }
+        };
+        side.framer.write_batch(slice.frame_mut(), sink).await?;
+        flush(sink).await?;
     }
 }
 
