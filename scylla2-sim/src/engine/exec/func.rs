@@ -101,7 +101,7 @@ fn add_duration(ms: i64, months: i64, days: i64, nanos: i64) -> Option<i64> {
     if months != 0 {
         let day = ms.div_euclid(86_400_000);
         let time = ms.rem_euclid(86_400_000);
-        let (y, m, d) = civil_from_days(day);
+        let (y, m, d) = crate::engine::types::literal::civil_from_days(day);
         let total = y.checked_mul(12)? + i64::from(m) - 1 + months;
         let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
         let last = days_in_month(ny, nm);
@@ -121,18 +121,6 @@ fn days_in_month(y: i64, m: u32) -> u32 {
         2 => 28,
         _ => 31,
     }
-}
-
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Whether `t` is a number type.

@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use bytes::Bytes;
 
 use crate::cql::ast::Literal;
-use crate::engine::types::literal::{encode_literal, varint_from_decimal};
+use crate::engine::types::literal::{civil_from_days, encode_literal, varint_from_decimal};
 use crate::engine::types::{read_unsigned_vint, split_items, split_value, write_value};
 use crate::model::{ColumnSpec, ColumnType, Rows, SimError};
 
@@ -280,22 +280,10 @@ pub fn java_float(v: f64) -> String {
     }
 }
 
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// `yyyy-MM-dd<sep>HH:mm:ss.SSSZ` of milliseconds since the epoch (UTC): Cassandra's
 /// `TimestampSerializer` writes `T` as separator for CQL text, a space for JSON.
 pub fn timestamp_text(ms: i64, sep: char) -> String {
-    let (y, mo, d) = civil(ms.div_euclid(86_400_000));
+    let (y, mo, d) = civil_from_days(ms.div_euclid(86_400_000));
     let r = ms.rem_euclid(86_400_000);
     format!(
         "{y:04}-{mo:02}-{d:02}{sep}{:02}:{:02}:{:02}.{:03}Z",
@@ -308,7 +296,7 @@ pub fn timestamp_text(ms: i64, sep: char) -> String {
 
 fn date_text(b: &[u8]) -> Option<String> {
     let v = u32::from_be_bytes(b.try_into().ok()?);
-    let (y, m, d) = civil(i64::from(v) - (1i64 << 31));
+    let (y, m, d) = civil_from_days(i64::from(v) - (1i64 << 31));
     Some(format!("{y:04}-{m:02}-{d:02}"))
 }
 
