@@ -143,7 +143,7 @@ pub(crate) struct Inner {
     /// `Inner::write_direct`).
     direct: Option<Arc<tokio::net::tcp::OwnedWriteHalf>>,
     /// The framer and what a direct write left: held by whoever writes to the socket.
-    write_side: tokio::sync::Mutex<writer::WriteSide>,
+    write_side: writer::WriteSideCell,
     /// The writer holds a batch until the next read ([`WriteCoalescing::UntilNextRead`]).
     holding: AtomicBool,
     /// Signalled by the reader after a read while `holding`.
@@ -325,10 +325,9 @@ impl Connection {
             writer_wake: writer::WriterWake::default(),
             large: LargeFrames::default(),
             direct: write_half.direct(),
-            write_side: tokio::sync::Mutex::new(writer::WriteSide::new(framing::WriteFramer::new(
-                info.version,
-                info.compression,
-            ))),
+            write_side: writer::WriteSideCell::new(writer::WriteSide::new(
+                framing::WriteFramer::new(info.version, info.compression),
+            )),
             holding: AtomicBool::new(false),
             hold_notify: tokio::sync::Notify::new(),
             max_frame_size: config.max_frame_size,
