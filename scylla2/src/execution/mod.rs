@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use scylla2_cql::frame::Opcode;
+use scylla2_cql::frame::{HeaderFlags, Opcode};
 use scylla2_cql::response::{DbError, Response};
 use scylla2_cql::response::{Prepared, ResultResponse};
 
@@ -26,14 +26,32 @@ pub(crate) enum Decoded {
     Prepared(Box<Prepared>),
 }
 
+/// The body of a Void RESULT: its kind, 0x0001.
+const VOID: [u8; 4] = [0, 0, 0, 1];
+
 /// Decodes a response envelope; ERROR becomes [`ExecutionError::Db`].
 pub(crate) fn decode(
     conn: &Connection,
     envelope: Envelope,
     prepared_columns: Option<Arc<ResultColumns>>,
 ) -> Result<Decoded, ExecutionError> {
+    decode_envelope(&conn.info().response_context, envelope, prepared_columns)
+}
+
+/// [`decode`], with the connection's response context.
+fn decode_envelope(
+    ctx: &scylla2_cql::response::ResponseContext,
+    envelope: Envelope,
+    prepared_columns: Option<Arc<ResultColumns>>,
+) -> Result<Decoded, ExecutionError> {
     let h = envelope.header;
-    let ctx = &conn.info().response_context;
+    // The usual answer to a write, without the general decoder: a RESULT of kind Void
+    // (v4 §4.2.5.1: the body is the kind alone) with no tracing id, warnings or custom
+    // payload before it. Anything else, malformed bodies included, takes the general path.
+    const EXTRAS: u8 = HeaderFlags::TRACING | HeaderFlags::WARNING | HeaderFlags::CUSTOM_PAYLOAD;
+    if h.opcode == Opcode::Result && !h.flags.contains(EXTRAS) && envelope.body[..] == VOID {
+        return Ok(Decoded::Result(QueryResult::void(prepared_columns)));
+    }
     let decoded = Response::decode(h.opcode, h.flags, h.version, envelope.body, ctx)?;
     match decoded.response {
         Response::Result(ResultResponse::Prepared(p)) => Ok(Decoded::Prepared(p)),
@@ -135,5 +153,59 @@ where
     };
     if let (Some(new_id), Some(columns)) = (rows.metadata.new_metadata_id(), rows.columns()) {
         statement.on_new_result_metadata(new_id, columns);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use scylla2_cql::ProtocolVersion;
+    use scylla2_cql::frame::{EnvelopeHeader, HeaderFlags, Opcode};
+    use scylla2_cql::response::ResponseContext;
+
+    use super::{Decoded, decode_envelope};
+    use crate::connection::Envelope;
+
+    fn result(flags: u8, body: &[u8]) -> Envelope {
+        Envelope {
+            header: EnvelopeHeader {
+                version: ProtocolVersion::V4,
+                is_response: true,
+                flags: HeaderFlags(flags),
+                stream: 1,
+                opcode: Opcode::Result,
+                length: body.len() as u32,
+            },
+            body: Bytes::copy_from_slice(body),
+        }
+    }
+
+    fn decode(flags: u8, body: &[u8]) -> Result<Decoded, crate::error::ExecutionError> {
+        decode_envelope(&ResponseContext::default(), result(flags, body), None)
+    }
+
+    /// The Void shortcut gives what the general decoder gives, and leaves every other body
+    /// (extras, trailing bytes, other kinds) to it.
+    #[test]
+    fn the_void_shortcut_agrees_with_the_general_decoder() {
+        let Ok(Decoded::Result(r)) = decode(0, &[0, 0, 0, 1]) else {
+            panic!("a Void result was not decoded");
+        };
+        assert!(r.is_void());
+        assert!(r.warnings().is_empty() && r.tracing_id().is_none());
+        // Warnings before the kind: the general path reads them.
+        let mut warned = vec![0, 1, 0, 4];
+        warned.extend_from_slice(b"warn");
+        warned.extend_from_slice(&[0, 0, 0, 1]);
+        let Ok(Decoded::Result(r)) = decode(HeaderFlags::WARNING, &warned) else {
+            panic!("a Void result with a warning was not decoded");
+        };
+        assert!(r.is_void());
+        assert_eq!(r.warnings(), ["warn"]);
+        // A byte after the kind is malformed, shortcut or not.
+        assert!(decode(0, &[0, 0, 0, 1, 0]).is_err());
+        // Too short, and another kind (Set_keyspace with a truncated string).
+        assert!(decode(0, &[0, 0, 1]).is_err());
+        assert!(decode(0, &[0, 0, 0, 3, 0, 9]).is_err());
     }
 }

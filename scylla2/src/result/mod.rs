@@ -113,6 +113,16 @@ impl QueryResult {
         })
     }
 
+    /// A Void result (no extras), as [`Self::new`] makes it from `ResultResponse::Void`.
+    pub(crate) fn void(prepared_columns: Option<Arc<ResultColumns>>) -> Self {
+        Self {
+            kind: ResultKind::Void,
+            extras: None,
+            prepared_columns,
+            execution: crate::policies::ExecutionInfo::default(),
+        }
+    }
+
     /// How the request was executed: the node and shard that answered, attempts,
     /// speculative attempts and latency (routed sessions; defaults otherwise).
     pub fn execution(&self) -> &crate::policies::ExecutionInfo {
