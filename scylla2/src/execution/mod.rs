@@ -28,6 +28,8 @@ pub(crate) enum Decoded {
 
 /// The body of a Void RESULT: its kind, 0x0001.
 const VOID: [u8; 4] = [0, 0, 0, 1];
+/// The kind that starts a Rows RESULT, 0x0002.
+const ROWS: [u8; 4] = [0, 0, 0, 2];
 
 /// Decodes a response envelope; ERROR becomes [`ExecutionError::Db`].
 pub(crate) fn decode(
@@ -49,8 +51,25 @@ fn decode_envelope(
     // (v4 §4.2.5.1: the body is the kind alone) with no tracing id, warnings or custom
     // payload before it. Anything else, malformed bodies included, takes the general path.
     const EXTRAS: u8 = HeaderFlags::TRACING | HeaderFlags::WARNING | HeaderFlags::CUSTOM_PAYLOAD;
-    if h.opcode == Opcode::Result && !h.flags.contains(EXTRAS) && envelope.body[..] == VOID {
-        return Ok(Decoded::Result(QueryResult::void(prepared_columns)));
+    if h.opcode == Opcode::Result && !h.flags.contains(EXTRAS) {
+        if envelope.body[..] == VOID {
+            return Ok(Decoded::Result(QueryResult::void(prepared_columns)));
+        }
+        // The usual answer to a read, the same way: a Rows RESULT read straight into the
+        // result, without the general decoder's enum layers. A malformed body falls through
+        // to the general decoder, which reports what is wrong with it.
+        if envelope.body.starts_with(&ROWS) {
+            let mut r = scylla2_cql::wire::WireReader::new(&envelope.body[ROWS.len()..]);
+            let body = &envelope.body;
+            if let Ok(rows) = scylla2_cql::response::Rows::decode(&mut r, body)
+                && r.is_empty()
+            {
+                return Ok(Decoded::Result(QueryResult::from_rows(
+                    rows,
+                    prepared_columns,
+                )));
+            }
+        }
     }
     let decoded = Response::decode(h.opcode, h.flags, h.version, envelope.body, ctx)?;
     match decoded.response {
@@ -207,5 +226,78 @@ mod tests {
         // Too short, and another kind (Set_keyspace with a truncated string).
         assert!(decode(0, &[0, 0, 1]).is_err());
         assert!(decode(0, &[0, 0, 0, 3, 0, 9]).is_err());
+    }
+
+    /// A Rows body (global table spec, more pages, one int column, two rows).
+    fn rows_body() -> Vec<u8> {
+        let mut b = vec![0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 1];
+        b.extend_from_slice(&[0, 0, 0, 3, 1, 2, 3]); // paging state
+        b.extend_from_slice(&[0, 1, b'k', 0, 1, b't', 0, 1, b'v', 0, 9]);
+        b.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 7, 0, 0, 0, 4, 0, 0, 0, 8]);
+        b
+    }
+
+    /// What the general decoder makes of a RESULT body: its rows, or an error.
+    fn general(body: &[u8]) -> Result<scylla2_cql::response::Rows, ()> {
+        use scylla2_cql::response::{Response, ResultResponse};
+        let decoded = Response::decode(
+            Opcode::Result,
+            HeaderFlags(0),
+            ProtocolVersion::V4,
+            Bytes::copy_from_slice(body),
+            &ResponseContext::default(),
+        )
+        .map_err(|_| ())?;
+        match decoded.response {
+            Response::Result(ResultResponse::Rows(rows)) => Ok(rows),
+            _ => Err(()),
+        }
+    }
+
+    /// The shortcut and the general decoder agree on `body`: the same rows, or both fail.
+    fn agree(body: &[u8]) {
+        match (decode(0, body), general(body)) {
+            (Ok(Decoded::Result(r)), Ok(rows)) => assert_eq!(r.raw_rows(), Some(&rows)),
+            (Err(_), Err(())) => {}
+            (Ok(_), Err(())) => panic!("the shortcut accepted what the decoder refuses"),
+            (Ok(Decoded::Prepared(_)), Ok(_)) => panic!("rows decoded as a prepared result"),
+            (Err(e), Ok(_)) => panic!("the shortcut refused valid rows: {e}"),
+        }
+    }
+
+    /// The Rows shortcut gives the general decoder's rows, and a malformed body still gets
+    /// the general decoder's answer.
+    #[test]
+    fn the_rows_shortcut_agrees_with_the_general_decoder() {
+        let body = rows_body();
+        agree(&body);
+        let Ok(Decoded::Result(r)) = decode(0, &body) else {
+            panic!("the rows were not decoded");
+        };
+        let values: Vec<i32> = r
+            .rows::<(i32,)>()
+            .unwrap()
+            .map(|row| row.unwrap().0)
+            .collect();
+        assert_eq!(values, [7, 8]);
+        assert!(
+            matches!(
+                r.paging_state(),
+                crate::result::PagingStateResponse::HasMorePages { .. }
+            ),
+            "the paging state was lost"
+        );
+        // A trailing byte (rows are read lazily: reported when the rows are read), every
+        // truncation, a row count beyond the content.
+        let mut trailing = body.clone();
+        trailing.push(0);
+        agree(&trailing);
+        for len in 4..body.len() {
+            agree(&body[..len]);
+        }
+        let mut overcounted = body.clone();
+        overcounted[body.len() - 17] = 9;
+        agree(&overcounted);
+        assert!(general(&overcounted).is_err());
     }
 }

@@ -123,6 +123,16 @@ impl QueryResult {
         }
     }
 
+    /// A Rows result (no extras), as [`Self::new`] makes it from `ResultResponse::Rows`.
+    pub(crate) fn from_rows(rows: Rows, prepared_columns: Option<Arc<ResultColumns>>) -> Self {
+        Self {
+            kind: ResultKind::Rows(rows),
+            extras: None,
+            prepared_columns,
+            execution: crate::policies::ExecutionInfo::default(),
+        }
+    }
+
     /// How the request was executed: the node and shard that answered, attempts,
     /// speculative attempts and latency (routed sessions; defaults otherwise).
     pub fn execution(&self) -> &crate::policies::ExecutionInfo {
