@@ -32,6 +32,7 @@ const VOID: [u8; 4] = [0, 0, 0, 1];
 const ROWS: [u8; 4] = [0, 0, 0, 2];
 
 /// Decodes a response envelope; ERROR becomes [`ExecutionError::Db`].
+#[inline(always)]
 pub(crate) fn decode(
     conn: &Connection,
     envelope: Envelope,
@@ -40,7 +41,9 @@ pub(crate) fn decode(
     decode_envelope(&conn.info().response_context, envelope, prepared_columns)
 }
 
-/// [`decode`], with the connection's response context.
+/// [`decode`], with the connection's response context. Inlined into the attempt, so that
+/// the shortcuts' result is built where the attempt returns it; the general path is a call.
+#[inline(always)]
 fn decode_envelope(
     ctx: &scylla2_cql::response::ResponseContext,
     envelope: Envelope,
@@ -71,6 +74,17 @@ fn decode_envelope(
             }
         }
     }
+    decode_general(ctx, envelope, prepared_columns)
+}
+
+/// [`decode_envelope`] through the codec's general decoder.
+#[inline(never)]
+fn decode_general(
+    ctx: &scylla2_cql::response::ResponseContext,
+    envelope: Envelope,
+    prepared_columns: Option<Arc<ResultColumns>>,
+) -> Result<Decoded, ExecutionError> {
+    let h = envelope.header;
     let decoded = Response::decode(h.opcode, h.flags, h.version, envelope.body, ctx)?;
     match decoded.response {
         Response::Result(ResultResponse::Prepared(p)) => Ok(Decoded::Prepared(p)),
