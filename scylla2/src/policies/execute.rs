@@ -119,9 +119,10 @@ where
     async move {
         statement.check_values(values)?;
         let options = statement.options();
-        let mut opts = options.resolve(defaults, paging);
-        let session_policies = policies;
+        // Read once: the options and the policies come from the same profile.
         let profile = options.current_profile(defaults);
+        let mut opts = options.resolve_with(defaults, paging, profile.as_deref());
+        let session_policies = policies;
         let policies = profile
             .as_deref()
             .and_then(|p| p.policies.as_ref())

@@ -199,7 +199,18 @@ impl StatementOptions {
         paging: Paging<'a>,
     ) -> Resolved<'a> {
         let profile = self.current_profile(defaults);
-        let p = profile.as_deref();
+        self.resolve_with(defaults, paging, profile.as_deref())
+    }
+
+    /// [`Self::resolve`] with the profile the execution already read (`current_profile`):
+    /// a profile handle is read once per execution, so that its settings and its policies
+    /// come from the same profile even when the handle is re-pointed meanwhile.
+    pub(crate) fn resolve_with<'a>(
+        &'a self,
+        defaults: &ExecutionDefaults,
+        paging: Paging<'a>,
+        p: Option<&crate::policies::ExecutionProfile>,
+    ) -> Resolved<'a> {
         let (page_size, paging_state) = match paging {
             Paging::Unpaged => (None, None),
             Paging::Page(state) => (
