@@ -147,8 +147,8 @@ impl WriteSideCell {
 
     /// The side, for the writer task's batch. Only the writer task takes it, so it is
     /// there (a direct write using it holds the lock for a short synchronous section, which
-    /// this waits for); `None` only after a batch failed, when the connection is dead, and
-    /// the writer then stops.
+    /// this waits for); `None` only after the writer stopped with it taken (a failed write,
+    /// or the queue closed), when the connection is dead or closing.
     fn take(&self) -> Option<Box<WriteSide>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
