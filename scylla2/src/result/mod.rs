@@ -105,29 +105,29 @@ impl QueryResult {
             || !extras.warnings.is_empty()
             || extras.custom_payload.is_some())
         .then(|| Box::new(extras));
-        Some(Self {
+        Some(Self::of_kind(kind, extras, prepared_columns))
+    }
+
+    /// A Void result without extras: what [`Self::new`] makes of `ResultResponse::Void`.
+    pub(crate) fn void(prepared_columns: Option<Arc<ResultColumns>>) -> Self {
+        Self::of_kind(ResultKind::Void, None, prepared_columns)
+    }
+
+    /// A Rows result without extras: what [`Self::new`] makes of `ResultResponse::Rows`.
+    pub(crate) fn from_rows(rows: Rows, prepared_columns: Option<Arc<ResultColumns>>) -> Self {
+        Self::of_kind(ResultKind::Rows(rows), None, prepared_columns)
+    }
+
+    /// The one constructor behind [`Self::new`], [`Self::void`] and [`Self::from_rows`].
+    #[inline(always)]
+    fn of_kind(
+        kind: ResultKind,
+        extras: Option<Box<ResponseExtras>>,
+        prepared_columns: Option<Arc<ResultColumns>>,
+    ) -> Self {
+        Self {
             kind,
             extras,
-            prepared_columns,
-            execution: crate::policies::ExecutionInfo::default(),
-        })
-    }
-
-    /// A Void result (no extras), as [`Self::new`] makes it from `ResultResponse::Void`.
-    pub(crate) fn void(prepared_columns: Option<Arc<ResultColumns>>) -> Self {
-        Self {
-            kind: ResultKind::Void,
-            extras: None,
-            prepared_columns,
-            execution: crate::policies::ExecutionInfo::default(),
-        }
-    }
-
-    /// A Rows result (no extras), as [`Self::new`] makes it from `ResultResponse::Rows`.
-    pub(crate) fn from_rows(rows: Rows, prepared_columns: Option<Arc<ResultColumns>>) -> Self {
-        Self {
-            kind: ResultKind::Rows(rows),
-            extras: None,
             prepared_columns,
             execution: crate::policies::ExecutionInfo::default(),
         }
