@@ -119,6 +119,7 @@
 #![warn(unnameable_types)]
 
 pub mod auth;
+mod clock;
 pub mod connection;
 pub mod error;
 pub mod events;

@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 use super::Inner;
 use super::error::ConnectionError;
 use super::slots;
+use crate::clock::Stamp;
 
 /// A request on the connection passed its deadline; a probe decides.
 const SUSPECT: u8 = 1;
@@ -150,7 +151,7 @@ pub(crate) async fn expire_requests(inner: Arc<Inner>) {
             biased;
             () = slots.rearm.notified() => {}
             () = tokio::time::sleep_until(slots.instant(due)) => {
-                let (_, expired) = slots.expire(slots.ticks(Some(tokio::time::Instant::now())));
+                let (_, expired) = slots.expire(slots.ticks(Some(Stamp::now())));
                 if expired > 0 {
                     inner.note_timeouts();
                 }
@@ -178,7 +179,7 @@ pub(crate) async fn heartbeat(inner: Arc<Inner>, interval: Option<Duration>, tim
             }
         }
         let options = scylla2_cql::request::Options;
-        let deadline = tokio::time::Instant::now().checked_add(timeout);
+        let deadline = Stamp::now().checked_add(timeout);
         match inner.send(&options, HeaderFlags::default(), deadline).await {
             Ok(_) => inner.health.clear(SUSPECT),
             Err(ConnectionError::DeadlinePassed) => {

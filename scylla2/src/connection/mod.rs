@@ -98,6 +98,7 @@ pub use slots::MAX_STREAMS;
 #[cfg(feature = "rustls-023")]
 pub use tls::TlsContext;
 
+use crate::clock::Stamp;
 use slots::Slots;
 use writer::{LargeFrames, WriteQueue};
 
@@ -506,6 +507,20 @@ impl Connection {
     where
         R: Request + Sync + ?Sized,
     {
+        self.inner
+            .start_send(request, flags, deadline.map(Stamp::from_instant))
+    }
+
+    /// [`Self::start_send`] with a deadline read from the driver's own clock (an execution's).
+    pub(crate) fn start_send_by<'a, R>(
+        &'a self,
+        request: &R,
+        flags: HeaderFlags,
+        deadline: Option<Stamp>,
+    ) -> Result<ResponseFuture<'a>, ConnectionError>
+    where
+        R: Request + Sync + ?Sized,
+    {
         self.inner.start_send(request, flags, deadline)
     }
 
@@ -521,7 +536,9 @@ impl Connection {
     where
         R: Request + Sync + ?Sized,
     {
-        self.inner.send(request, flags, deadline).await
+        self.inner
+            .send(request, flags, deadline.map(Stamp::from_instant))
+            .await
     }
 }
 

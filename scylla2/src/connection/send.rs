@@ -8,11 +8,11 @@ use std::pin::{Pin, pin};
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
+use crate::clock::Stamp;
 use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{Compressor, EnvelopeHeader, HEADER_SIZE, HeaderFlags};
 use scylla2_cql::request::{Request, write_envelope};
 use swap_buffer_queue::error::TryEnqueueError;
-use tokio::time::Instant;
 
 use super::Inner;
 use super::error::ConnectionError;
@@ -149,7 +149,7 @@ impl Inner {
         &self,
         request: &R,
         flags: HeaderFlags,
-        deadline: Option<Instant>,
+        deadline: Option<Stamp>,
     ) -> Result<super::Envelope, ConnectionError>
     where
         R: Request + Sync + ?Sized,
@@ -167,7 +167,7 @@ impl Inner {
         &'a self,
         request: &R,
         flags: HeaderFlags,
-        deadline: Option<Instant>,
+        deadline: Option<Stamp>,
     ) -> Result<ResponseFuture<'a>, ConnectionError>
     where
         R: Request + Sync + ?Sized,

@@ -20,6 +20,8 @@ use std::task::Waker;
 
 use tokio::time::Instant;
 
+use crate::clock::Stamp;
+
 use super::framing::Envelope;
 
 /// Largest number of streams a connection can have in flight (v4/v5: ids 0..=32767).
@@ -38,6 +40,9 @@ pub(crate) type Ticks = u64;
 
 /// The deadline of a request without one (and of an idle expiry task).
 pub(crate) const NO_DEADLINE: Ticks = Ticks::MAX;
+
+/// How far the expiry task's timer is set for ticks beyond the clock's range.
+const FAR: std::time::Duration = std::time::Duration::from_secs(30 * 365 * 86_400);
 
 /// State of one stream id's slot.
 #[derive(Debug, Default)]
@@ -105,8 +110,8 @@ pub(crate) struct Slots {
     /// Ids held by requests that stopped waiting (dropped or past their deadline) until
     /// their late answers arrive: a server that never answers them fills the connection.
     orphaned: AtomicUsize,
-    /// The instant deadlines count from.
-    epoch: Instant,
+    /// The reading deadlines count from.
+    epoch: Stamp,
     /// When the expiry task is due: at most the earliest deadline of a waiting slot
     /// ([`NO_DEADLINE`]: no deadline pending, or a sweep in progress).
     armed: AtomicU64,
@@ -145,7 +150,7 @@ impl Slots {
             closed: AtomicBool::new(false),
             taken: AtomicUsize::new(0),
             orphaned: AtomicUsize::new(0),
-            epoch: Instant::now(),
+            epoch: Stamp::now(),
             armed: AtomicU64::new(NO_DEADLINE),
             rearm: tokio::sync::Notify::new(),
         }
@@ -153,17 +158,19 @@ impl Slots {
 
     /// `deadline` in this table's ticks, rounded up so that nothing expires early (a
     /// deadline before the epoch is due at once).
-    pub(crate) fn ticks(&self, deadline: Option<Instant>) -> Ticks {
+    #[inline]
+    pub(crate) fn ticks(&self, deadline: Option<Stamp>) -> Ticks {
+        // Microseconds: at most `u64::MAX / 1000`, never `NO_DEADLINE`.
         deadline.map_or(NO_DEADLINE, |d| {
-            let since = d.saturating_duration_since(self.epoch);
-            let micros = since.as_micros() + u128::from(since.subsec_nanos() % 1000 != 0);
-            Ticks::try_from(micros).unwrap_or(NO_DEADLINE - 1)
+            d.nanos().saturating_sub(self.epoch.nanos()).div_ceil(1000)
         })
     }
 
-    /// The instant of `ticks`.
+    /// The instant of `ticks` (for the expiry task's timer).
     pub(crate) fn instant(&self, ticks: Ticks) -> Instant {
-        self.epoch + std::time::Duration::from_micros(ticks)
+        self.epoch
+            .checked_add(std::time::Duration::from_micros(ticks))
+            .map_or_else(|| Stamp::now().to_instant() + FAR, Stamp::to_instant)
     }
 
     /// When the expiry task is due ([`NO_DEADLINE`]: when notified).
@@ -636,13 +643,24 @@ mod tests {
     fn deadlines_convert_to_ticks_and_back() {
         let slots = Slots::new(4);
         assert_eq!(slots.ticks(None), NO_DEADLINE);
-        let at = slots.epoch + std::time::Duration::from_millis(1500);
+        let at = slots
+            .epoch
+            .checked_add(std::time::Duration::from_millis(1500))
+            .unwrap();
         assert_eq!(slots.ticks(Some(at)), 1_500_000);
-        assert_eq!(slots.instant(1_500_000), at);
+        assert_eq!(slots.instant(1_500_000), at.to_instant());
+        // Rounded up: nothing expires early.
+        let just_after = at.checked_add(std::time::Duration::from_nanos(1));
+        assert_eq!(slots.ticks(just_after), 1_500_001);
         // Before the epoch: due at once.
-        let before = slots.epoch.checked_sub(std::time::Duration::from_secs(1));
+        let before = slots
+            .epoch
+            .to_instant()
+            .checked_sub(std::time::Duration::from_secs(1));
         if let Some(before) = before {
-            assert_eq!(slots.ticks(Some(before)), 0);
+            assert_eq!(slots.ticks(Some(Stamp::from_instant(before))), 0);
         }
+        // Beyond the clock's range: a timer far in the future, no panic.
+        assert!(slots.instant(NO_DEADLINE - 1) > tokio::time::Instant::now());
     }
 }

@@ -163,12 +163,12 @@ async fn reprepare_until(
     prepared: &crate::statement::PreparedStatement,
     conn: &Connection,
     force: bool,
-    deadline: Option<tokio::time::Instant>,
+    deadline: Option<crate::clock::Stamp>,
 ) -> Result<Reprepared, ExecutionError> {
     let reprepare = prepared.reprepare(conn, force);
     match deadline {
         None => reprepare.await,
-        Some(at) => tokio::time::timeout_at(at, reprepare)
+        Some(at) => tokio::time::timeout_at(at.to_instant(), reprepare)
             .await
             .map_err(|_| ConnectionError::DeadlinePassed)?,
     }

@@ -12,7 +12,9 @@ use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
+
+use crate::clock::Stamp;
 
 use super::retry::{RetryDecision, RetryRequest, may_have_been_applied};
 use super::speculative::LatencyTracker;
@@ -134,7 +136,7 @@ where
         let delay = speculative
             .filter(|_| max_extra > 0)
             .map(|s| s.delay(latencies));
-        let started = Instant::now();
+        let started = Stamp::now();
         // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
         // The attempts' stream slots hold it; the connections' expiry tasks enforce it.
         opts.deadline = opts.timeout.and_then(|t| started.checked_add(t));
@@ -199,7 +201,7 @@ where
         };
         // Only speculation needs a timer of the execution's own.
         let mut timer = pin!(None::<Sleep>);
-        let mut timer_at: Option<Instant> = None;
+        let mut timer_at: Option<Stamp> = None;
         // Sets the timer to the next speculation (none: no timer).
         macro_rules! arm {
             () => {{
@@ -207,8 +209,10 @@ where
                 if at != timer_at {
                     timer_at = at;
                     match (at, timer.as_mut().as_pin_mut()) {
-                        (Some(at), Some(t)) => t.reset(at),
-                        (Some(at), None) => timer.set(Some(tokio::time::sleep_until(at))),
+                        (Some(at), Some(t)) => t.reset(at.to_instant()),
+                        (Some(at), None) => {
+                            timer.set(Some(tokio::time::sleep_until(at.to_instant())))
+                        }
                         (None, _) => timer.set(None),
                     }
                 }
@@ -410,7 +414,7 @@ fn finish(
     conn: &Connection,
     attempts: u16,
     speculative: u16,
-    started: Instant,
+    started: Stamp,
     track: bool,
     latencies: &LatencyTracker,
 ) {

@@ -185,7 +185,7 @@ pub(crate) struct Resolved<'a> {
     pub(crate) timestamp: Option<i64>,
     pub(crate) timeout: Option<Duration>,
     /// When the execution times out (set by the execution from `timeout` and its start).
-    pub(crate) deadline: Option<tokio::time::Instant>,
+    pub(crate) deadline: Option<crate::clock::Stamp>,
     pub(crate) idempotent: bool,
     pub(crate) tracing: bool,
     pub(crate) custom_payload: Option<&'a [(String, Vec<u8>)]>,
@@ -269,7 +269,7 @@ pub(crate) fn start_with_options<'c, R: Request + Sync + ?Sized>(
     opts: &Resolved<'_>,
 ) -> Result<ResponseFuture<'c>, ConnectionError> {
     match opts.custom_payload {
-        None => conn.start_send(request, request_flags(opts.tracing, false), opts.deadline),
+        None => conn.start_send_by(request, request_flags(opts.tracing, false), opts.deadline),
         Some(payload) => {
             // Only statements with a custom payload pay for this small vector.
             let entries: Vec<(&str, &[u8])> = payload
@@ -277,7 +277,7 @@ pub(crate) fn start_with_options<'c, R: Request + Sync + ?Sized>(
                 .map(|(k, v)| (k.as_str(), v.as_slice()))
                 .collect();
             let with = WithCustomPayload::new(&entries, request);
-            conn.start_send(&with, request_flags(opts.tracing, true), opts.deadline)
+            conn.start_send_by(&with, request_flags(opts.tracing, true), opts.deadline)
         }
     }
 }
