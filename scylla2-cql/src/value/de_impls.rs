@@ -214,7 +214,7 @@ pub(crate) fn decode_str<'a>(typ: &CqlType, bytes: &'a [u8]) -> Result<&'a str, 
     if matches!(typ, CqlType::Ascii) && !bytes.is_ascii() {
         return Err(invalid(typ, "non-ASCII byte in an ascii value"));
     }
-    std::str::from_utf8(bytes).map_err(|_| invalid(typ, "invalid UTF-8"))
+    crate::wire::utf8(bytes).map_err(|_| invalid(typ, "invalid UTF-8"))
 }
 
 de_non_null!(&'frame str, CqlType::Text | CqlType::Ascii, |typ, v| {
