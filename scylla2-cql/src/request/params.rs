@@ -95,6 +95,7 @@ impl<'a, V: SerializeRow + ?Sized> QueryParameters<'a, V> {
     }
 
     /// Exact size of the parameters for `version`.
+    #[inline]
     pub fn size(&self, version: ProtocolVersion) -> Result<usize, RequestError> {
         let flags = self.flags(version)?;
         let mut size = 2 + flags_size(version);
@@ -112,6 +113,7 @@ impl<'a, V: SerializeRow + ?Sized> QueryParameters<'a, V> {
     }
 
     /// Writes the parameters; call only after [`Self::size`] succeeded for `version`.
+    #[inline]
     pub fn write(&self, version: ProtocolVersion, buf: &mut &mut [u8]) {
         // Validated by `size`; recomputing the flags is cheap and allocation-free.
         let flags = self.flags(version).unwrap_or(0);

@@ -36,7 +36,7 @@ const ROWS: [u8; 4] = [0, 0, 0, 2];
 pub(crate) fn decode(
     conn: &Connection,
     envelope: Envelope,
-    prepared_columns: Option<Arc<ResultColumns>>,
+    prepared_columns: Option<&Arc<ResultColumns>>,
 ) -> Result<Decoded, ExecutionError> {
     decode_envelope(&conn.info().response_context, envelope, prepared_columns)
 }
@@ -47,7 +47,7 @@ pub(crate) fn decode(
 fn decode_envelope(
     ctx: &scylla2_cql::response::ResponseContext,
     envelope: Envelope,
-    prepared_columns: Option<Arc<ResultColumns>>,
+    prepared_columns: Option<&Arc<ResultColumns>>,
 ) -> Result<Decoded, ExecutionError> {
     let h = envelope.header;
     // The usual answer to a write, without the general decoder: a RESULT of kind Void
@@ -56,7 +56,8 @@ fn decode_envelope(
     const EXTRAS: u8 = HeaderFlags::TRACING | HeaderFlags::WARNING | HeaderFlags::CUSTOM_PAYLOAD;
     if h.opcode == Opcode::Result && !h.flags.contains(EXTRAS) {
         if envelope.body[..] == VOID {
-            return Ok(Decoded::Result(QueryResult::void(prepared_columns)));
+            // No rows to decode: the columns are not kept.
+            return Ok(Decoded::Result(QueryResult::void(None)));
         }
         // The usual answer to a read, the same way: a Rows RESULT read straight into the
         // result, without the general decoder's enum layers. A malformed body falls through
@@ -69,12 +70,12 @@ fn decode_envelope(
             {
                 return Ok(Decoded::Result(QueryResult::from_rows(
                     rows,
-                    prepared_columns,
+                    prepared_columns.cloned(),
                 )));
             }
         }
     }
-    decode_general(ctx, envelope, prepared_columns)
+    decode_general(ctx, envelope, prepared_columns.cloned())
 }
 
 /// [`decode_envelope`] through the codec's general decoder.
@@ -120,11 +121,11 @@ where
         let columns = statement.result_columns();
         // Two statements: `start(..)?.await` would keep the `?` temporary in this future
         // across the await.
-        let response = statement.start(conn, values, opts, columns.as_deref())?;
+        let response = statement.start(conn, values, opts, columns.as_deref().map(|c| &**c))?;
         let envelope = response.await?;
         // Only what the re-prepare needs stays alive across its await, not the decoded
         // result (which would enlarge every attempt's future by its size).
-        let (id, message) = match decode(conn, envelope, columns) {
+        let (id, message) = match decode(conn, envelope, columns.as_deref()) {
             Ok(Decoded::Result(result)) => {
                 refresh_metadata(statement, &result);
                 return Ok(result);

@@ -341,8 +341,9 @@ pub(crate) trait StatementImpl<V: ?Sized> {
 
     /// The result columns known from PREPARE (rows come without metadata), loaded once per
     /// attempt: the metadata id sent and the columns decoding the answer are this one
-    /// snapshot, so that they match even when the metadata changes meanwhile.
-    fn result_columns(&self) -> Option<Arc<ResultColumns>> {
+    /// snapshot, so that they match even when the metadata changes meanwhile (borrowed while
+    /// they are the ones the statement was prepared with).
+    fn result_columns(&self) -> Option<std::borrow::Cow<'_, Arc<ResultColumns>>> {
         None
     }
 
@@ -507,7 +508,7 @@ impl<V: ?Sized, S: StatementImpl<V> + ?Sized> StatementImpl<V> for &S {
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
         (**self).prepared_with_id(id)
     }
-    fn result_columns(&self) -> Option<Arc<ResultColumns>> {
+    fn result_columns(&self) -> Option<std::borrow::Cow<'_, Arc<ResultColumns>>> {
         (**self).result_columns()
     }
     fn on_new_result_metadata(&self, metadata_id: &bytes::Bytes, columns: &[ColumnSpec]) {

@@ -5,8 +5,9 @@
 //! Re-prepares after UNPREPARED are shared per node: executions that got UNPREPARED from the
 //! same node while one of them re-prepares wait for that PREPARE instead of sending their own.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -35,6 +36,13 @@ struct Shared {
     text: String,
     id: Bytes,
     bind: PreparedMetadata,
+    /// The result columns as prepared: what executions use, borrowed, until the server first
+    /// announces other ones (`result_changed`), so that the common execution does not load
+    /// `result` (an `ArcSwap` load and a reference count, about 45 instructions).
+    prepared_result: Arc<ResultColumns>,
+    /// Whether `result` was ever replaced (new metadata, v5, or a re-prepare).
+    result_changed: AtomicBool,
+    /// The current result columns.
     result: ArcSwap<ResultColumns>,
     is_lwt: bool,
     /// Per node (by IP address: a node's shard-aware connections use another port), the
@@ -99,16 +107,18 @@ pub struct PreparedStatement {
 
 impl PreparedStatement {
     pub(crate) fn new(text: &str, prepared: Prepared) -> Self {
-        let result = ResultColumns {
+        let result = Arc::new(ResultColumns {
             metadata_id: prepared.result_metadata_id,
             columns: prepared.result.into_columns().unwrap_or_default(),
-        };
+        });
         Self {
             shared: Arc::new(Shared {
                 text: text.to_owned(),
                 id: prepared.id,
                 bind: prepared.bind,
-                result: ArcSwap::from_pointee(result),
+                prepared_result: result.clone(),
+                result_changed: AtomicBool::new(false),
+                result: ArcSwap::new(result),
                 is_lwt: prepared.is_lwt,
                 reprepares: Mutex::new(Vec::new()),
                 reprepare_count: AtomicU64::new(0),
@@ -211,6 +221,8 @@ impl PreparedStatement {
     /// Records new result metadata (Metadata_changed, v5).
     pub(crate) fn store_result(&self, result: ResultColumns) {
         self.shared.result.store(Arc::new(result));
+        // Release: an execution that sees the flag loads the columns stored before it.
+        self.shared.result_changed.store(true, Ordering::Release);
     }
 }
 
@@ -264,8 +276,12 @@ impl<V: SerializeRow + Sync + ?Sized> super::StatementImpl<V> for PreparedStatem
         (*self.shared.id == *id).then_some(self)
     }
 
-    fn result_columns(&self) -> Option<Arc<ResultColumns>> {
-        Some(self.shared.result.load_full())
+    fn result_columns(&self) -> Option<Cow<'_, Arc<ResultColumns>>> {
+        Some(if self.shared.result_changed.load(Ordering::Acquire) {
+            Cow::Owned(self.shared.result.load_full())
+        } else {
+            Cow::Borrowed(&self.shared.prepared_result)
+        })
     }
 
     fn routing_info<'s>(&'s self, values: &V) -> crate::routing::RoutingInfo<'s> {
