@@ -89,7 +89,7 @@ enum Event {
     Timer,
 }
 
-/// Runs `statement` over `plan` with the retry and speculative policies (a statement's
+/// Runs `statement` over the plan `make_plan` builds with the retry and speculative policies (a statement's
 /// profile overrides `policies`), and records the execution metadata on the result.
 ///
 /// The clock is read once when the execution starts and once when its answer arrives: the
@@ -102,10 +102,12 @@ enum Event {
 /// speculation the first attempt is awaited before the loop's state exists, and the loop
 /// only runs when that attempt failed.
 // A function returning an `async move` block rather than an `async fn`, so that the
-// arguments are not kept twice in the future (see `one`).
+// arguments are not kept twice in the future (see `one`). The plan (about 150 bytes) is built
+// inside the future rather than passed in: an argument is copied into the future when it is
+// created.
 #[allow(clippy::manual_async_fn)]
-pub(crate) fn run<'a, S, V, P>(
-    mut plan: P,
+pub(crate) fn run<'a, S, V, P, F>(
+    make_plan: F,
     statement: &'a S,
     values: &'a V,
     defaults: &'a ExecutionDefaults,
@@ -117,9 +119,11 @@ where
     S: Statement<V> + ?Sized,
     V: ?Sized,
     P: Iterator<Item = (SocketAddr, Arc<Connection>)> + 'a,
+    F: FnOnce() -> P + 'a,
 {
     async move {
         statement.check_values(values)?;
+        let mut plan = make_plan();
         let options = statement.options();
         // Read once: the options and the policies come from the same profile.
         let profile = options.current_profile(defaults);

@@ -695,7 +695,7 @@ macro_rules! run_statement {
         match $cluster {
             None => {
                 $crate::policies::run(
-                    $unrouted, statement, values, $defaults, $paging, $policies, $latencies,
+                    || $unrouted, statement, values, $defaults, $paging, $policies, $latencies,
                 )
                 .await
             }
@@ -708,7 +708,7 @@ macro_rules! run_statement {
                 'done: {
                     let after_schema_change = {
                         let result = $crate::policies::run(
-                            source.plan(&info),
+                            || source.plan(&info),
                             statement,
                             values,
                             $defaults,
