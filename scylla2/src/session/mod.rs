@@ -174,18 +174,22 @@ impl Session {
                 crate::statement::Paging::Unpaged,
                 &inner.policies,
                 &inner.latencies,
-            )
-            .map_err(|e| {
+            );
+            // Looked at in place: the common result leaves as it came (each unpacking and
+            // packing again is a copy of the result).
+            if let Ok(r) = &result {
+                if let Some(rows) = r.raw_rows().filter(|r| r.paging_state().is_some()) {
+                    return Err(incomplete(rows.rows_count(), r));
+                }
+                if r.set_keyspace().is_none() {
+                    return result;
+                }
+            }
+            let result = result.map_err(|e| {
                 inner
                     .closed_if_closing(e)
                     .of_statement(statement.statement_kind())
             })?;
-            if let Some(rows) = result.raw_rows().filter(|r| r.paging_state().is_some()) {
-                return Err(incomplete(rows.rows_count(), &result));
-            }
-            if result.set_keyspace().is_none() {
-                return Ok(result);
-            }
             // Boxed with the result: only after a USE.
             Box::pin(async move {
                 if let Some(keyspace) = result.set_keyspace() {

@@ -695,7 +695,13 @@ macro_rules! run_statement {
         match $cluster {
             None => {
                 $crate::policies::run(
-                    || $unrouted, statement, values, $defaults, $paging, $policies, $latencies,
+                    || $unrouted,
+                    statement,
+                    values,
+                    $defaults,
+                    $paging,
+                    $policies,
+                    $latencies,
                 )
                 .await
             }
