@@ -89,41 +89,46 @@ enum Event {
     Timer,
 }
 
-/// Runs `statement` over the plan `make_plan` builds with the retry and speculative policies (a statement's
-/// profile overrides `policies`), and records the execution metadata on the result.
-///
-/// The clock is read once when the execution starts and once when its answer arrives: the
-/// request deadline, the speculative attempts' start times and the latency all derive from
-/// the first reading. The deadline travels with the attempts into their connections' stream
-/// slots, where each connection's expiry task enforces it, so an execution registers no
-/// timer unless it speculates; latencies are recorded only when a percentile-based
-/// speculative policy reads them. The loop and the first attempt live in this one future,
-/// awaited directly by the session, so that no wrapper future moves it; without
-/// speculation the first attempt is awaited before the loop's state exists, and the loop
-/// only runs when that attempt failed.
-// A function returning an `async move` block rather than an `async fn`, so that the
-// arguments are not kept twice in the future (see `one`). The plan (about 150 bytes) is built
-// inside the future rather than passed in: an argument is copied into the future when it is
-// created.
-#[allow(clippy::manual_async_fn)]
-pub(crate) fn run<'a, S, V, P, F>(
-    make_plan: F,
-    statement: &'a S,
-    values: &'a V,
-    defaults: &'a ExecutionDefaults,
-    paging: crate::statement::Paging<'a>,
-    policies: &'a ExecutionPolicies,
-    latencies: &'a LatencyTracker,
-) -> impl Future<Output = Result<QueryResult, ExecuteError>> + 'a
-where
-    S: Statement<V> + ?Sized,
-    V: ?Sized,
-    P: Iterator<Item = (SocketAddr, Arc<Connection>)> + 'a,
-    F: FnOnce() -> P + 'a,
-{
-    async move {
-        statement.check_values(values)?;
-        let mut plan = make_plan();
+/// What an execution settles before its first attempt: its statement's values checked, its
+/// options and policies read (a profile handle once, so that both come from the same
+/// profile), the clock read once. The request deadline, the speculative attempts' start
+/// times and the latency all derive from that reading. The deadline travels with the
+/// attempts into their connections' stream slots, where each connection's expiry task
+/// enforces it, so an execution registers no timer unless it speculates; latencies are
+/// recorded only when a percentile-based speculative policy reads them.
+pub(crate) struct Setup<'a> {
+    /// The options every attempt sends (with the deadline).
+    pub(crate) opts: Resolved<'a>,
+    /// The statement's profile, when it has one (its policies override the session's).
+    profile: Option<crate::policies::profile_handle::ProfileRef<'a>>,
+    /// Whether the execution's latency is recorded (a policy reads latencies).
+    pub(crate) track: bool,
+    /// Speculative attempts allowed (0: none).
+    max_extra: usize,
+    /// The speculative delay.
+    delay: Option<std::time::Duration>,
+    /// When the execution started.
+    pub(crate) started: Stamp,
+    /// When the next speculative attempt is due (`delay` after the previous one was due).
+    next_speculation: Option<Stamp>,
+}
+
+impl<'a> Setup<'a> {
+    /// Settles the execution of `statement` with `_values` (checked before; here for their
+    /// type), see the type.
+    #[inline]
+    pub(crate) fn new<S, V>(
+        statement: &'a S,
+        _values: &V,
+        defaults: &'a ExecutionDefaults,
+        paging: crate::statement::Paging<'a>,
+        policies: &ExecutionPolicies,
+        latencies: &LatencyTracker,
+    ) -> Self
+    where
+        S: Statement<V> + ?Sized,
+        V: ?Sized,
+    {
         let options = statement.options();
         // Read once: the options and the policies come from the same profile.
         let profile = options.current_profile(defaults);
@@ -144,27 +149,156 @@ where
         // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
         // The attempts' stream slots hold it; the connections' expiry tasks enforce it.
         opts.deadline = opts.timeout.and_then(|t| started.checked_add(t));
-        // When the next speculative attempt is due (`delay` after the previous one was due).
-        let mut next_speculation = delay.and_then(|d| started.checked_add(d));
-        let Some((node, conn)) = plan.next() else {
-            return Err(ExecutionError::NoConnection.into());
-        };
-        let (failed, first) = if next_speculation.is_none() {
-            // No speculation (the default): the first attempt is awaited right here, without
-            // the slots, the event loop and the `one` wrapper around it. Its answer is the
-            // execution's in the common case; a failure goes to the loop below, as if it had
-            // come from there. (The loop's state is declared after this await, so that it
-            // does not lie between this state and the attempt's in the future's memory.)
-            match crate::execution::attempt(&conn, statement, values, &opts).await {
-                Ok(mut result) => {
-                    // Completed in place: the result is not moved through `finish`.
-                    finish(&mut result, node, &conn, 1, 0, started, track, latencies);
-                    return Ok(result);
+        let next_speculation = delay.and_then(|d| started.checked_add(d));
+        Self {
+            opts,
+            profile,
+            track,
+            max_extra,
+            delay,
+            started,
+            next_speculation,
+        }
+    }
+
+    /// Whether the first attempt is awaited alone: no speculation (the default).
+    #[inline]
+    pub(crate) fn plain(&self) -> bool {
+        self.next_speculation.is_none()
+    }
+}
+
+/// How [`run_loop`] takes over an execution.
+pub(crate) enum First {
+    /// The first attempt, awaited alone (see [`run_attempts!`]), failed: the loop starts
+    /// with the retry policy's decision on it.
+    Failed(SocketAddr, Arc<Connection>, ExecutionError),
+    /// The first attempt starts in the loop (it speculates).
+    Start(SocketAddr, Arc<Connection>),
+}
+
+/// Runs `statement` over the plan `$make_plan` builds (a closure, evaluated after the
+/// values are checked) with the retry and speculative policies (a statement's profile
+/// overrides `$policies`), and records the execution metadata on the result.
+///
+/// Without speculation (the default) the first attempt is awaited right here, in the
+/// caller's future: no future of the loop's own lies between the session and the attempt,
+/// so the result reaches the caller without being moved through one more future level
+/// (each a copy of it). A failure goes to [`run_loop`], as if it had come from there; a
+/// speculating execution runs in the loop from its first attempt.
+macro_rules! run_attempts {
+    (
+        $make_plan:expr,
+        $statement:expr,
+        $values:expr,
+        $defaults:expr,
+        $paging:expr,
+        $policies:expr,
+        $latencies:expr $(,)?
+    ) => {{
+        let statement = $statement;
+        let values = $values;
+        let policies = $policies;
+        let latencies = $latencies;
+        match statement.check_values(values) {
+            Err(e) => Err(e.into()),
+            Ok(()) => {
+                let setup = $crate::policies::Setup::new(
+                    statement, values, $defaults, $paging, policies, latencies,
+                );
+                let mut plan = ($make_plan)();
+                match plan.next() {
+                    None => Err($crate::error::ExecutionError::NoConnection.into()),
+                    Some((node, conn)) if setup.plain() => {
+                        match $crate::execution::attempt(&conn, statement, values, &setup.opts)
+                            .await
+                        {
+                            Ok(mut result) => {
+                                // Completed in place: the result is not moved through `finish`.
+                                $crate::policies::finish(
+                                    &mut result,
+                                    node,
+                                    &conn,
+                                    1,
+                                    0,
+                                    setup.started,
+                                    setup.track,
+                                    latencies,
+                                );
+                                Ok(result)
+                            }
+                            Err(error) => {
+                                // The loop's future shares its room in the caller's future
+                                // with the attempt's, which has ended.
+                                $crate::policies::run_loop(
+                                    plan,
+                                    statement,
+                                    values,
+                                    setup,
+                                    policies,
+                                    latencies,
+                                    $crate::policies::First::Failed(node, conn, error),
+                                )
+                                .await
+                            }
+                        }
+                    }
+                    Some((node, conn)) => {
+                        $crate::policies::run_loop(
+                            plan,
+                            statement,
+                            values,
+                            setup,
+                            policies,
+                            latencies,
+                            $crate::policies::First::Start(node, conn),
+                        )
+                        .await
+                    }
                 }
-                Err(error) => (Some((node, conn, error)), None),
             }
-        } else {
-            (None, Some((node, conn)))
+        }
+    }};
+}
+pub(crate) use run_attempts;
+
+/// The attempt loop after (or, when speculating, from) the first attempt: retries as the
+/// retry policy decides, speculative attempts of idempotent statements (the first polled in
+/// place, the ones beside it boxed when they start), the first answer wins.
+// A function returning an `async move` block rather than an `async fn`, so that the
+// arguments are not kept twice in the future (see `one`).
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn run_loop<'a, S, V, P>(
+    mut plan: P,
+    statement: &'a S,
+    values: &'a V,
+    setup: Setup<'a>,
+    session_policies: &'a ExecutionPolicies,
+    latencies: &'a LatencyTracker,
+    first: First,
+) -> impl Future<Output = Result<QueryResult, ExecuteError>> + 'a
+where
+    S: Statement<V> + ?Sized,
+    V: ?Sized,
+    P: Iterator<Item = (SocketAddr, Arc<Connection>)> + 'a,
+{
+    async move {
+        let Setup {
+            opts,
+            profile,
+            track,
+            max_extra,
+            delay,
+            started,
+            mut next_speculation,
+        } = setup;
+        let policies = profile
+            .as_deref()
+            .and_then(|p| p.policies.as_ref())
+            .unwrap_or(session_policies);
+        let (failed, first) = match first {
+            First::Failed(node, conn, error) => (Some((node, conn, error)), None),
+            First::Start(node, conn) => (None, Some((node, conn))),
         };
         // The attempt that failed and awaits the retry policy's decision.
         let mut failed = failed;
@@ -412,7 +546,7 @@ where
 /// Records the execution's latency (when a policy reads latencies) and its metadata on the
 /// result.
 #[allow(clippy::too_many_arguments)]
-fn finish(
+pub(crate) fn finish(
     result: &mut QueryResult,
     node: SocketAddr,
     conn: &Connection,

@@ -694,7 +694,7 @@ macro_rules! run_statement {
         let values = $values;
         match $cluster {
             None => {
-                $crate::policies::run(
+                $crate::policies::run_attempts!(
                     || $unrouted,
                     statement,
                     values,
@@ -703,7 +703,6 @@ macro_rules! run_statement {
                     $policies,
                     $latencies,
                 )
-                .await
             }
             Some(cluster) => {
                 let info = statement.routing_info(values);
@@ -713,7 +712,7 @@ macro_rules! run_statement {
                 // `QueryResult` in every execution's future); moved into the box it does not.
                 'done: {
                     let after_schema_change = {
-                        let result = $crate::policies::run(
+                        let result = $crate::policies::run_attempts!(
                             || source.plan(&info),
                             statement,
                             values,
@@ -721,8 +720,7 @@ macro_rules! run_statement {
                             $paging,
                             $policies,
                             $latencies,
-                        )
-                        .await;
+                        );
                         drop(source);
                         // Looked at in place: the common result leaves as it came, without
                         // being unpacked and packed again (each a copy of the result).
