@@ -115,8 +115,9 @@ pub(crate) struct Setup<'a> {
 
 impl<'a> Setup<'a> {
     /// Settles the execution of `statement` with `_values` (checked before; here for their
-    /// type), see the type.
-    #[inline]
+    /// type), see the type. Inlined, so that its fields are written in place in the
+    /// execution's future.
+    #[inline(always)]
     pub(crate) fn new<S, V>(
         statement: &'a S,
         _values: &V,
