@@ -177,6 +177,7 @@ async fn reprepare_until(
 
 /// v5 (§4.2.5.2, Metadata_changed): rows carrying a new result metadata id update the
 /// prepared statement, so later executions send the new id and decode with new columns.
+#[inline]
 fn refresh_metadata<S, V>(statement: &S, result: &QueryResult)
 where
     S: Statement<V> + ?Sized,

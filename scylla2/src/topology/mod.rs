@@ -224,7 +224,7 @@ impl Cluster {
     /// the request's table, as owned `Arc`s so that no `ArcSwap` guard is held while the
     /// request is in flight (guards held across awaits by many concurrent requests exhaust
     /// arc-swap's per-thread fast slots and every load takes its slow path).
-    pub(crate) fn plan_source(&self, info: &RoutingInfo<'_>) -> PlanSource {
+    pub(crate) fn plan_source(&self, info: &RoutingInfo<'_>) -> PlanSource<'_> {
         let tablets = match (info.keyspace, info.table) {
             (Some(ks), Some(table))
                 if self.has_tablets.load(std::sync::atomic::Ordering::Acquire) =>
@@ -238,7 +238,7 @@ impl Cluster {
         PlanSource {
             state: self.state.load_full(),
             tablets,
-            policy: self.config.load_balancing.clone(),
+            policy: self.config.load_balancing.as_deref(),
         }
     }
 
@@ -562,13 +562,14 @@ fn same_routing(a: &Metadata, b: &Metadata) -> bool {
 }
 
 /// What a plan borrows: the cluster state and the learned tablets of the request's table.
-pub(crate) struct PlanSource {
+pub(crate) struct PlanSource<'c> {
     state: Arc<ClusterState>,
     tablets: Option<Arc<crate::routing::TableTablets>>,
-    policy: Option<Arc<dyn crate::policies::load_balancing::LoadBalancingPolicy>>,
+    /// The session's load balancing policy (borrowed from the cluster's configuration).
+    policy: Option<&'c dyn crate::policies::load_balancing::LoadBalancingPolicy>,
 }
 
-impl PlanSource {
+impl PlanSource<'_> {
     /// A plan of connections for a request (`info` as given to [`Cluster::plan_source`]):
     /// the driver's own, or the one the session's load balancing policy makes of it.
     pub(crate) fn plan<'a>(&'a self, info: &RoutingInfo<'_>) -> RoutedPlan<'a> {
