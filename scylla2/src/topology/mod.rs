@@ -573,14 +573,14 @@ impl PlanSource<'_> {
     /// A plan of connections for a request (`info` as given to [`Cluster::plan_source`]):
     /// the driver's own, or the one the session's load balancing policy makes of it.
     pub(crate) fn plan<'a>(&'a self, info: &RoutingInfo<'_>) -> RoutedPlan<'a> {
-        let default = QueryPlan::new(&self.state.routing, info, self.tablets.as_deref());
-        let plan = match &self.policy {
-            None => Targets::Default(default),
-            Some(policy) => Targets::Policy(self.policy_plan(&**policy, info, default)),
-        };
+        let default = || QueryPlan::new(&self.state.routing, info, self.tablets.as_deref());
+        // Built where it ends up (the plan is about 100 bytes; each binding is a copy).
         RoutedPlan {
             state: &self.state,
-            plan,
+            plan: match self.policy {
+                None => Targets::Default(default()),
+                Some(policy) => Targets::Policy(self.policy_plan(policy, info, default())),
+            },
             last_resort: None,
         }
     }
