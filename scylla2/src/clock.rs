@@ -12,8 +12,9 @@
 //! counts from the first reading of `Instant`. Conversions to and from tokio's `Instant`
 //! (for the rare timers an execution arms: speculation, a re-prepare's deadline; and for
 //! deadlines given to the public connection API) go through one reference pair of readings
-//! taken once. Request deadlines and latencies follow the real clock, so a test runtime whose
-//! tokio clock is paused does not move them.
+//! taken once. Deadlines and latencies follow real time, also in a test runtime whose tokio
+//! clock is paused: the expiry task's timer, which follows tokio's clock, may then fire
+//! before a deadline, and the task checks again (yielding) until real time reaches it.
 
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -207,6 +207,44 @@ async fn cancelled_requests_hold_their_ids_and_never_misdeliver() {
     }
 }
 
+/// Deadlines follow real time, also when tokio's clock is paused (a test runtime): tokio's
+/// auto-advance does not expire a request early (it did while deadlines were tokio instants),
+/// and the heartbeat probe that follows a timeout gets its own real-time deadline, so the
+/// connection survives. (The expiry timer, on tokio's clock, fires early; the task checks
+/// again until real time reaches the deadline.)
+#[tokio::test(flavor = "current_thread")]
+async fn deadlines_follow_real_time_under_a_paused_tokio_clock() {
+    let release = Arc::new(Notify::new());
+    let addr = fake_server(Mode::HoldSlow(release.clone())).await;
+    let config = ConnectionConfig {
+        heartbeat_interval: None,
+        ..ConnectionConfig::default()
+    };
+    let conn = client(addr, &config).await;
+    tokio::time::pause();
+    let real = std::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+    let r = conn
+        .send_until(&Raw::query("slow"), HeaderFlags::default(), Some(deadline))
+        .await;
+    let waited = real.elapsed();
+    assert!(matches!(r, Err(ConnectionError::DeadlinePassed)), "{r:?}");
+    assert!(
+        waited >= Duration::from_millis(200),
+        "expired early: {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(5), "expired late: {waited:?}");
+    // The probe sent after the timeout is answered at once: the connection is usable again.
+    let env = conn
+        .send_until(&Raw::query("fast"), HeaderFlags::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(&env.body[..], b"fast");
+    assert!(!conn.is_closed());
+    tokio::time::resume();
+    release.notify_waiters();
+}
+
 #[tokio::test]
 async fn deadlines_expire_in_the_slots_and_late_answers_are_discarded() {
     let release = Arc::new(Notify::new());
