@@ -57,13 +57,20 @@ impl Stamp {
 
     /// The tokio instant of this reading (for a timer).
     pub(crate) fn to_instant(self) -> tokio::time::Instant {
+        // About 30 years, as tokio's own "far future".
+        const FAR: Duration = Duration::from_secs(30 * 365 * 86_400);
         let (instant, stamp) = reference();
         let at = if self >= stamp {
-            instant.checked_add(self.since(stamp))
+            // Beyond the range of `Instant`: a timer that does not fire (not one at once).
+            instant
+                .checked_add(self.since(stamp))
+                .or_else(|| instant.checked_add(FAR))
+                .unwrap_or(instant)
         } else {
-            instant.checked_sub(stamp.since(self))
+            // Before the range of `Instant` (before boot): due now.
+            instant.checked_sub(stamp.since(self)).unwrap_or(instant)
         };
-        tokio::time::Instant::from_std(at.unwrap_or(instant))
+        tokio::time::Instant::from_std(at)
     }
 
     /// The reading of a tokio instant.
