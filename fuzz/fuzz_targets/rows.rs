@@ -43,10 +43,10 @@ fuzz_target!(|data: &[u8]| {
         None => {
             // Rows::decode bounds rows * columns by the body, but a No_metadata result with
             // no rows may claim any column count: cap what the fuzzer allocates.
-            if rows.metadata.columns_count > 4096 {
+            if rows.metadata.columns_count() > 4096 {
                 return;
             }
-            cached = cached_columns(rows.metadata.columns_count);
+            cached = cached_columns(rows.metadata.columns_count());
             &cached
         }
     };

@@ -7,11 +7,11 @@ use bytes::Bytes;
 use common::{expected, fixture, manifest, to_hex};
 use scylla2_cql::ProtocolVersion;
 use scylla2_cql::frame::{Compression, EnvelopeHeader, HeaderFlags, Opcode};
-use scylla2_cql::response::ResultMetadata;
 use scylla2_cql::response::{
     DbError, DecodedResponse, Event, Response, ResponseContext, ResultResponse, SchemaChange,
     SchemaChangeTarget, SchemaChangeType,
 };
+use scylla2_cql::response::{PagingState, ResultMetadata};
 use scylla2_cql::types::{ColumnSpec, CqlType};
 use scylla2_cql::value::{ColumnIterator, DeserializeError, DeserializeRow, FrameSlice};
 use serde_json::Value;
@@ -79,19 +79,25 @@ fn check_columns(file: &str, columns: &[ColumnSpec], expected: &Value) {
     }
 }
 
-fn check_result_metadata(file: &str, md: &ResultMetadata, exp: &Value) {
+/// `paging`: the paging state of the rows `md` belongs to (PREPARED's metadata has none).
+fn check_result_metadata(
+    file: &str,
+    md: &ResultMetadata,
+    paging: Option<PagingState>,
+    exp: &Value,
+) {
     assert_eq!(
         i64::from(md.flags),
         exp["flags"].as_i64().unwrap(),
         "{file}"
     );
     assert_eq!(
-        md.columns_count as i64,
+        md.columns_count() as i64,
         exp["columns_count"].as_i64().unwrap(),
         "{file}"
     );
     assert_eq!(
-        md.paging_state.as_ref().map(|p| to_hex(p.as_bytes())),
+        paging.as_ref().map(|p| to_hex(p.as_bytes())),
         exp["paging_state"].as_str().map(str::to_owned),
         "{file}"
     );
@@ -354,14 +360,19 @@ fn every_captured_frame_decodes_to_the_manifest_summary() {
                         p.bind.global_table_spec.as_ref().unwrap().table,
                         b["global_table_spec"][1]
                     );
-                    check_result_metadata(file, &p.result, &d["result_metadata"]);
+                    check_result_metadata(file, &p.result, None, &d["result_metadata"]);
                     if let Some(cols) = p.result.columns() {
                         prepared_select = Some(cols.to_vec());
                     }
                 }
                 ResultResponse::Rows(rows) => {
                     assert_eq!(d["kind"], "rows");
-                    check_result_metadata(file, &rows.metadata, &d["metadata"]);
+                    check_result_metadata(
+                        file,
+                        &rows.metadata,
+                        rows.paging_state(),
+                        &d["metadata"],
+                    );
                     assert_eq!(
                         rows.rows_count() as i64,
                         d["rows_count"].as_i64().unwrap(),
@@ -448,7 +459,6 @@ fn no_metadata_rows_need_the_prepared_columns() {
     };
     let c = rows.content().as_ptr() as usize;
     assert!(c > ptr && c < ptr + body.len());
-    let _: &Bytes = rows.content();
 }
 
 /// An events row, borrowed from the frame where it can be.

@@ -76,6 +76,10 @@ pub enum ResponseError {
         /// Specs given.
         specs: usize,
     },
+    /// A decoder was given a reader over other bytes than the body it slices values from
+    /// (a bug of the caller, reported rather than panicking).
+    #[error("a decoded slice lies outside the response body it should come from")]
+    SliceOutsideBody,
     /// Bytes left after a message that should have consumed them all.
     #[error("{count} trailing bytes after a {opcode:?} message")]
     TrailingBytes {

@@ -37,26 +37,80 @@ pub use pretty::PrettyTable;
 /// assert_eq!((id, name), (1, "one"));
 /// # Ok(()) }
 /// ```
+///
+/// 128 bytes: every result moves through several future levels between the connection and
+/// the caller, and a move of up to 128 bytes is a few register moves where a larger one is a
+/// `memcpy` call (about 30 instructions each, 8 per request).
 #[derive(Debug, Clone)]
 pub struct QueryResult {
-    kind: ResultKind,
-    /// Tracing id, warnings and custom payload; boxed, and only when the response had any
-    /// (warnings and payloads allocate anyway): every result moves through several future
-    /// levels, and 64 bytes less in each move is measurable.
-    extras: Option<Box<ResponseExtras>>,
+    /// The rows of a Rows result (`None` for the other kinds).
+    rows: Option<Rows>,
+    /// What most results come without: the set keyspace and schema change kinds, the
+    /// tracing id, warnings and custom payload. Boxed, and only when the response had any
+    /// (they allocate anyway).
+    rare: Option<Box<Rare>>,
     /// The prepared statement's result columns, for rows sent without metadata.
     prepared_columns: Option<Arc<ResultColumns>>,
     /// How the request was executed (node, shard, attempts, latency); set by routed
     /// executions.
-    execution: crate::policies::ExecutionInfo,
+    execution: Execution,
 }
 
+/// The parts of a result kept out of line (see [`QueryResult::rare`]).
 #[derive(Debug, Clone)]
-enum ResultKind {
-    Void,
-    Rows(Rows),
+struct Rare {
+    kind: RareKind,
+    extras: ResponseExtras,
+}
+
+/// The kinds of result without rows.
+#[derive(Debug, Clone)]
+enum RareKind {
+    /// Void, or Rows (then in [`QueryResult::rows`]).
+    None,
     SetKeyspace(String),
     SchemaChange(SchemaChange),
+}
+
+/// [`crate::policies::ExecutionInfo`] in 48 bytes instead of 64.
+#[derive(Debug, Clone, Copy, Default)]
+struct Execution {
+    node: Option<std::net::SocketAddr>,
+    /// The shard, or [`NO_SHARD`].
+    shard: u32,
+    attempts: u16,
+    speculative: u16,
+    latency_nanos: u64,
+}
+
+/// [`Execution::shard`] of a connection without shards (a shard number is far below it).
+const NO_SHARD: u32 = u32::MAX;
+
+impl From<crate::policies::ExecutionInfo> for Execution {
+    #[inline]
+    fn from(info: crate::policies::ExecutionInfo) -> Self {
+        Self {
+            node: info.node,
+            shard: info.shard.map_or(NO_SHARD, |s| s.min(NO_SHARD - 1)),
+            attempts: info.attempts,
+            speculative: info.speculative,
+            // 584 years of nanoseconds.
+            latency_nanos: u64::try_from(info.latency.as_nanos()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+impl From<Execution> for crate::policies::ExecutionInfo {
+    #[inline]
+    fn from(e: Execution) -> Self {
+        Self {
+            node: e.node,
+            shard: (e.shard != NO_SHARD).then_some(e.shard),
+            attempts: e.attempts,
+            speculative: e.speculative,
+            latency: std::time::Duration::from_nanos(e.latency_nanos),
+        }
+    }
 }
 
 /// Whether more pages follow a page.
@@ -93,83 +147,92 @@ impl QueryResult {
         extras: ResponseExtras,
         prepared_columns: Option<Arc<ResultColumns>>,
     ) -> Option<Self> {
-        let kind = match result {
-            ResultResponse::Void => ResultKind::Void,
-            ResultResponse::Rows(rows) => ResultKind::Rows(rows),
-            ResultResponse::SetKeyspace(ks) => ResultKind::SetKeyspace(ks),
-            ResultResponse::SchemaChange(change) => ResultKind::SchemaChange(change),
+        let (rows, kind) = match result {
+            ResultResponse::Void => (None, RareKind::None),
+            ResultResponse::Rows(rows) => (Some(rows), RareKind::None),
+            ResultResponse::SetKeyspace(ks) => (None, RareKind::SetKeyspace(ks)),
+            ResultResponse::SchemaChange(change) => (None, RareKind::SchemaChange(change)),
             // A Prepared result does not answer QUERY/EXECUTE/BATCH.
             _ => return None,
         };
-        let extras = (extras.tracing_id.is_some()
+        let rare = (!matches!(kind, RareKind::None)
+            || extras.tracing_id.is_some()
             || !extras.warnings.is_empty()
             || extras.custom_payload.is_some())
-        .then(|| Box::new(extras));
-        Some(Self::of_kind(kind, extras, prepared_columns))
+        .then(|| Box::new(Rare { kind, extras }));
+        Some(Self::of_parts(rows, rare, prepared_columns))
     }
 
     /// A Void result without extras: what [`Self::new`] makes of `ResultResponse::Void`.
     pub(crate) fn void(prepared_columns: Option<Arc<ResultColumns>>) -> Self {
-        Self::of_kind(ResultKind::Void, None, prepared_columns)
+        Self::of_parts(None, None, prepared_columns)
     }
 
     /// A Rows result without extras: what [`Self::new`] makes of `ResultResponse::Rows`.
     pub(crate) fn from_rows(rows: Rows, prepared_columns: Option<Arc<ResultColumns>>) -> Self {
-        Self::of_kind(ResultKind::Rows(rows), None, prepared_columns)
+        Self::of_parts(Some(rows), None, prepared_columns)
     }
 
     /// The one constructor behind [`Self::new`], [`Self::void`] and [`Self::from_rows`].
     #[inline(always)]
-    fn of_kind(
-        kind: ResultKind,
-        extras: Option<Box<ResponseExtras>>,
+    fn of_parts(
+        rows: Option<Rows>,
+        rare: Option<Box<Rare>>,
         prepared_columns: Option<Arc<ResultColumns>>,
     ) -> Self {
         Self {
-            kind,
-            extras,
+            rows,
+            rare,
             prepared_columns,
-            execution: crate::policies::ExecutionInfo::default(),
+            execution: Execution::default(),
         }
+    }
+
+    /// The kind of a result without rows (`None` for void and rows).
+    fn rare_kind(&self) -> &RareKind {
+        self.rare.as_ref().map_or(&RareKind::None, |r| &r.kind)
+    }
+
+    /// The response's extras, if it had any.
+    fn extras(&self) -> Option<&ResponseExtras> {
+        self.rare.as_ref().map(|r| &r.extras)
     }
 
     /// How the request was executed: the node and shard that answered, attempts,
     /// speculative attempts and latency (routed sessions; defaults otherwise).
-    pub fn execution(&self) -> &crate::policies::ExecutionInfo {
-        &self.execution
+    pub fn execution(&self) -> crate::policies::ExecutionInfo {
+        self.execution.into()
     }
 
+    #[inline]
     pub(crate) fn set_execution(&mut self, info: crate::policies::ExecutionInfo) {
-        self.execution = info;
+        self.execution = info.into();
     }
 
     /// Whether the result is Void (e.g. after an INSERT).
     pub fn is_void(&self) -> bool {
-        matches!(self.kind, ResultKind::Void)
+        self.rows.is_none() && matches!(self.rare_kind(), RareKind::None)
     }
 
     /// The keyspace a `USE` switched to.
     pub fn set_keyspace(&self) -> Option<&str> {
-        match &self.kind {
-            ResultKind::SetKeyspace(ks) => Some(ks),
+        match self.rare_kind() {
+            RareKind::SetKeyspace(ks) => Some(ks),
             _ => None,
         }
     }
 
     /// The schema change a DDL statement made.
     pub fn schema_change(&self) -> Option<&SchemaChange> {
-        match &self.kind {
-            ResultKind::SchemaChange(c) => Some(c),
+        match self.rare_kind() {
+            RareKind::SchemaChange(c) => Some(c),
             _ => None,
         }
     }
 
     /// The raw rows, if this is a Rows result.
     pub fn raw_rows(&self) -> Option<&Rows> {
-        match &self.kind {
-            ResultKind::Rows(rows) => Some(rows),
-            _ => None,
-        }
+        self.rows.as_ref()
     }
 
     /// Number of rows (0 for results without rows).
@@ -179,25 +242,23 @@ impl QueryResult {
 
     /// The tracing session id, when tracing was requested.
     pub fn tracing_id(&self) -> Option<uuid::Uuid> {
-        self.extras.as_ref().and_then(|e| e.tracing_id)
+        self.extras().and_then(|e| e.tracing_id)
     }
 
     /// Warnings the server attached.
     pub fn warnings(&self) -> &[String] {
-        self.extras.as_ref().map_or(&[], |e| &e.warnings)
+        self.extras().map_or(&[], |e| &e.warnings)
     }
 
     /// The custom payload the server attached.
     pub fn custom_payload(&self) -> Option<&scylla2_cql::response::CustomPayload> {
-        self.extras.as_ref().and_then(|e| e.custom_payload.as_ref())
+        self.extras().and_then(|e| e.custom_payload.as_ref())
     }
 
     /// Whether more pages follow, and the state to fetch the next one.
     pub fn paging_state(&self) -> PagingStateResponse {
         match self.raw_rows().and_then(Rows::paging_state) {
-            Some(state) => PagingStateResponse::HasMorePages {
-                state: state.clone(),
-            },
+            Some(state) => PagingStateResponse::HasMorePages { state },
             None => PagingStateResponse::NoMorePages,
         }
     }
@@ -256,11 +317,13 @@ impl QueryResult {
     pub fn rows<'r, T: DeserializeRow<'r, 'r>>(
         &'r self,
     ) -> Result<TypedRowIter<'r, 'r, T>, RowsError> {
-        let rows = match &self.kind {
-            ResultKind::Rows(rows) => rows,
-            ResultKind::Void => return Err(RowsError::NotRows("void")),
-            ResultKind::SetKeyspace(_) => return Err(RowsError::NotRows("set keyspace")),
-            ResultKind::SchemaChange(_) => return Err(RowsError::NotRows("schema change")),
+        let rows = match (&self.rows, self.rare_kind()) {
+            (Some(rows), _) => rows,
+            (None, RareKind::None) => return Err(RowsError::NotRows("void")),
+            (None, RareKind::SetKeyspace(_)) => return Err(RowsError::NotRows("set keyspace")),
+            (None, RareKind::SchemaChange(_)) => {
+                return Err(RowsError::NotRows("schema change"));
+            }
         };
         let specs = self.column_specs().unwrap_or(&[]);
         rows.iter(specs).map_err(|e| match e {
@@ -348,5 +411,82 @@ impl QueryResult {
             1 => self.first_row(),
             n => Err(RowsError::MoreThanOneRow(n)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policies::ExecutionInfo;
+    use std::time::Duration;
+
+    #[test]
+    fn a_result_moves_in_128_bytes_or_less() {
+        // See the struct's documentation: a larger result is a `memcpy` call per move.
+        assert!(std::mem::size_of::<QueryResult>() <= 128);
+        assert!(std::mem::size_of::<Result<QueryResult, crate::error::ExecuteError>>() <= 128);
+        assert!(std::mem::size_of::<Result<QueryResult, crate::error::ExecutionError>>() <= 128);
+    }
+
+    #[test]
+    fn execution_info_is_kept_exactly() {
+        let node = Some("[::1]:9042".parse().unwrap());
+        for info in [
+            ExecutionInfo::default(),
+            ExecutionInfo {
+                node,
+                shard: Some(0),
+                attempts: 3,
+                speculative: 1,
+                latency: Duration::new(1, 999_999_999),
+            },
+            ExecutionInfo {
+                node: Some("10.0.0.1:19042".parse().unwrap()),
+                shard: Some(NO_SHARD - 1),
+                attempts: u16::MAX,
+                speculative: u16::MAX,
+                latency: Duration::from_nanos(u64::MAX),
+            },
+        ] {
+            let mut result = QueryResult::void(None);
+            result.set_execution(info);
+            assert_eq!(result.execution(), info);
+        }
+        // Beyond the packed range: the largest shard and latency it holds.
+        let mut result = QueryResult::void(None);
+        result.set_execution(ExecutionInfo {
+            shard: Some(u32::MAX),
+            latency: Duration::MAX,
+            ..ExecutionInfo::default()
+        });
+        assert_eq!(result.execution().shard, Some(NO_SHARD - 1));
+        assert_eq!(result.execution().latency, Duration::from_nanos(u64::MAX));
+    }
+
+    #[test]
+    fn kinds_are_told_apart() {
+        use scylla2_cql::response::ResultResponse;
+        let void = QueryResult::new(ResultResponse::Void, ResponseExtras::default(), None);
+        let void = void.expect("void answers a query");
+        assert!(void.is_void() && void.raw_rows().is_none() && void.set_keyspace().is_none());
+        assert!(matches!(
+            void.rows::<(i32,)>(),
+            Err(RowsError::NotRows("void"))
+        ));
+        let ks = ResultResponse::SetKeyspace("ks".into());
+        let ks = QueryResult::new(ks, ResponseExtras::default(), None).expect("set keyspace");
+        assert!(!ks.is_void());
+        assert_eq!(ks.set_keyspace(), Some("ks"));
+        assert!(matches!(
+            ks.rows::<(i32,)>(),
+            Err(RowsError::NotRows("set keyspace"))
+        ));
+        let extras = ResponseExtras {
+            warnings: vec!["careful".into()],
+            ..ResponseExtras::default()
+        };
+        let warned = QueryResult::new(ResultResponse::Void, extras, None).expect("void");
+        assert!(warned.is_void());
+        assert_eq!(warned.warnings(), ["careful"]);
     }
 }

@@ -44,7 +44,7 @@ use pool::{Pools, use_keyspace_on};
 fn incomplete(rows: usize, result: &QueryResult) -> ExecuteError {
     ExecuteError::after_attempts(
         ExecutionError::IncompleteResult { rows },
-        *result.execution(),
+        result.execution(),
         Vec::new(),
     )
 }

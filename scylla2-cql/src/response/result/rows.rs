@@ -142,19 +142,18 @@ pub(crate) fn read_count(
     Ok(n as usize)
 }
 
-/// Rows metadata (also the result metadata of PREPARED).
+/// Rows metadata (also the result metadata of PREPARED). The paging state that may follow
+/// the column count is kept by the [`Rows`] it belongs to ([`Rows::paging_state`]).
 ///
 /// The parts a prepared statement's rows come without (new metadata id, table and column
 /// specs) are kept boxed, and only when the response carried any: a result moves through
-/// several future levels of the driver, and its size is copied each time.
+/// several future levels of the driver, and its size is copied each time (16 bytes here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultMetadata {
     /// Raw flags.
     pub flags: i32,
-    /// Number of columns of each row.
-    pub columns_count: usize,
-    /// Paging state when more pages follow.
-    pub paging_state: Option<PagingState>,
+    /// Number of columns of each row (a non-negative `[int]` on the wire).
+    columns_count: u32,
     described: Option<Box<Described>>,
 }
 
@@ -171,10 +170,18 @@ impl ResultMetadata {
     /// [<col_spec>...]` from `r`, a reader over `body`. Allocates nothing with No_metadata
     /// (unless the metadata changed, v5).
     pub fn decode(r: &mut WireReader<'_>, body: &Bytes) -> Result<Self, ResponseError> {
+        Self::decode_with_paging(r, body).map(|(metadata, _)| metadata)
+    }
+
+    /// [`Self::decode`], with the paging state's bytes (a slice of what `r` reads).
+    fn decode_with_paging<'b>(
+        r: &mut WireReader<'b>,
+        body: &Bytes,
+    ) -> Result<(Self, Option<&'b [u8]>), ResponseError> {
         let flags = r.read_i32()?;
-        let columns_count = read_count(r, "column")?;
+        let columns_count = read_u32_count(r, "column")?;
         let paging_state = if flags & HAS_MORE_PAGES != 0 {
-            r.read_bytes()?.map(|s| PagingState(slice_of(body, s)))
+            r.read_bytes()?
         } else {
             None
         };
@@ -190,19 +197,25 @@ impl ResultMetadata {
                 columns: None,
             })
         } else {
-            let (global_table_spec, columns) = read_specs(r, flags, columns_count)?;
+            let (global_table_spec, columns) = read_specs(r, flags, columns_count as usize)?;
             Some(Described {
                 new_metadata_id,
                 global_table_spec,
                 columns: Some(columns),
             })
         };
-        Ok(Self {
+        let metadata = Self {
             flags,
             columns_count,
-            paging_state,
             described: described.map(Box::new),
-        })
+        };
+        Ok((metadata, paging_state))
+    }
+
+    /// Number of columns of each row.
+    #[inline]
+    pub fn columns_count(&self) -> usize {
+        self.columns_count as usize
     }
 
     /// New result metadata id (flag `METADATA_CHANGED`, v5).
@@ -236,49 +249,85 @@ impl ResultMetadata {
     }
 }
 
+/// Reads a non-negative `[int]` count as `u32`.
+fn read_u32_count(r: &mut WireReader<'_>, what: &'static str) -> Result<u32, ResponseError> {
+    // A non-negative `i32` always fits.
+    read_count(r, what).map(|n| n as u32)
+}
+
+/// `paging_len` of a [`Rows`] without a paging state.
+const NO_PAGING_STATE: u32 = u32::MAX;
+
 /// A Rows result.
+///
+/// 64 bytes, so that moving it (a result moves through several future levels of the driver)
+/// is a few register moves rather than a `memcpy` call: one slice of the body holds both the
+/// paging state (when there is one, at its start) and the rows' content (at its end).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rows {
     /// The metadata.
     pub metadata: ResultMetadata,
-    rows_count: usize,
-    content: Bytes,
+    /// The body from the paging state (or, without one, from the rows' content) to its end.
+    data: Bytes,
+    rows_count: u32,
+    /// Where the rows' content starts in `data`.
+    content_start: u32,
+    /// Length of the paging state at the start of `data`, or [`NO_PAGING_STATE`].
+    paging_len: u32,
 }
 
 impl Rows {
     /// Decodes the rest of a Rows result from `r`, a reader over `body`, consuming it all.
     pub fn decode(r: &mut WireReader<'_>, body: &Bytes) -> Result<Self, ResponseError> {
-        let metadata = ResultMetadata::decode(r, body)?;
-        let rows_count = read_count(r, "row")?;
+        let (metadata, paging) = ResultMetadata::decode_with_paging(r, body)?;
+        let rows_count = read_u32_count(r, "row")?;
         let content = r.read_slice(r.len())?;
         // Every cell takes at least its 4-byte length.
-        let cells = rows_count.checked_mul(metadata.columns_count);
-        let fits = match cells.and_then(|c| c.checked_mul(4)) {
-            Some(min) => min <= content.len() && (metadata.columns_count > 0 || rows_count == 0),
-            None => false,
-        };
+        let cells = u64::from(rows_count) * u64::from(metadata.columns_count);
+        let fits = cells.checked_mul(4).is_some_and(|min| {
+            min <= content.len() as u64 && (metadata.columns_count > 0 || rows_count == 0)
+        });
         if !fits {
             return Err(ResponseError::InvalidCount {
                 what: "row",
-                count: rows_count as i64,
+                count: rows_count.into(),
                 remaining: content.len(),
             });
         }
+        // `paging` and `content` are slices of `body` (what `r` reads), in that order: `data`
+        // spans from the start of the first to the end of the second.
+        let base = body.as_ptr() as usize;
+        let offset = |s: &[u8]| (s.as_ptr() as usize).checked_sub(base);
+        let from = offset(paging.unwrap_or(content));
+        let to = offset(content).map(|o| o + content.len());
+        let (from, to) = match (from, to) {
+            (Some(from), Some(to)) if from <= to && to <= body.len() => (from, to),
+            _ => return Err(ResponseError::SliceOutsideBody),
+        };
+        // Bodies are far below 4 GiB (frames are at most 256 MiB).
+        let small = |n: usize| u32::try_from(n).map_err(|_| ResponseError::SliceOutsideBody);
         Ok(Self {
             metadata,
+            data: body.slice(from..to),
             rows_count,
-            content: slice_of(body, content),
+            content_start: small(to - content.len() - from)?,
+            paging_len: match paging {
+                Some(p) => small(p.len()).map(|n| n.min(NO_PAGING_STATE - 1))?,
+                None => NO_PAGING_STATE,
+            },
         })
     }
 
     /// Number of rows.
     pub fn rows_count(&self) -> usize {
-        self.rows_count
+        self.rows_count as usize
     }
 
     /// The rows' bytes.
-    pub fn content(&self) -> &Bytes {
-        &self.content
+    pub fn content(&self) -> &[u8] {
+        self.data
+            .get(self.content_start as usize..)
+            .unwrap_or_default()
     }
 
     /// The column specs this result carries (`None` with No_metadata).
@@ -286,9 +335,17 @@ impl Rows {
         self.metadata.columns()
     }
 
-    /// The paging state for the next page.
-    pub fn paging_state(&self) -> Option<&PagingState> {
-        self.metadata.paging_state.as_ref()
+    /// The paging state for the next page (a slice of the response, not a copy).
+    pub fn paging_state(&self) -> Option<PagingState> {
+        if self.paging_len == NO_PAGING_STATE {
+            return None;
+        }
+        Some(PagingState(self.data.slice(..self.paging_len as usize)))
+    }
+
+    /// Whether the response carried a paging state (more pages follow).
+    pub fn has_paging_state(&self) -> bool {
+        self.paging_len != NO_PAGING_STATE
     }
 
     /// Iterates rows as raw columns, described by `specs`: the result's own
@@ -297,17 +354,17 @@ impl Rows {
         &'r self,
         specs: &'m [ColumnSpec],
     ) -> Result<RawRowIter<'r, 'm>, ResponseError> {
-        if specs.len() != self.metadata.columns_count {
+        if specs.len() != self.metadata.columns_count() {
             return Err(ResponseError::ColumnSpecsMismatch {
-                columns_count: self.metadata.columns_count,
+                columns_count: self.metadata.columns_count(),
                 specs: specs.len(),
             });
         }
         Ok(RawRowIter {
             specs,
-            frame: &self.content,
-            reader: WireReader::new(&self.content),
-            remaining: self.rows_count,
+            frame: &self.data,
+            reader: WireReader::new(self.content()),
+            remaining: self.rows_count(),
             done: false,
         })
     }
@@ -331,7 +388,7 @@ impl Rows {
         &'r self,
     ) -> Result<TypedRowIter<'r, 'r, T>, ResponseError> {
         let specs = self.columns().ok_or(ResponseError::ColumnSpecsMismatch {
-            columns_count: self.metadata.columns_count,
+            columns_count: self.metadata.columns_count(),
             specs: 0,
         })?;
         self.iter(specs)
@@ -357,7 +414,7 @@ impl RowCursor {
 impl Rows {
     /// Whether rows remain after `cursor`.
     pub fn has_row_at(&self, cursor: &RowCursor) -> bool {
-        cursor.read < self.rows_count
+        cursor.read < self.rows_count()
     }
 
     /// The row at `cursor` as raw columns described by `specs` (see [`Self::raw_rows`]),
@@ -369,20 +426,20 @@ impl Rows {
         specs: &'m [ColumnSpec],
         cursor: &mut RowCursor,
     ) -> Option<Result<ColumnIterator<'r, 'm>, ResponseError>> {
-        let content: &'r [u8] = &self.content;
+        let content: &'r [u8] = self.content();
         let end = RowCursor {
             offset: content.len(),
-            read: self.rows_count,
+            read: self.rows_count(),
         };
-        if cursor.read >= self.rows_count {
+        if cursor.read >= self.rows_count() {
             let left = content.len().saturating_sub(cursor.offset);
             *cursor = end;
             return (left > 0).then(|| Err(crate::wire::WireError::TrailingBytes(left).into()));
         }
-        if specs.len() != self.metadata.columns_count {
+        if specs.len() != self.metadata.columns_count() {
             *cursor = end;
             return Some(Err(ResponseError::ColumnSpecsMismatch {
-                columns_count: self.metadata.columns_count,
+                columns_count: self.metadata.columns_count(),
                 specs: specs.len(),
             }));
         }
@@ -397,7 +454,7 @@ impl Rows {
         let len = bytes.len() - reader.len();
         cursor.offset += len;
         cursor.read += 1;
-        Some(Ok(ColumnIterator::new(specs, &self.content, &bytes[..len])))
+        Some(Ok(ColumnIterator::new(specs, &self.data, &bytes[..len])))
     }
 }
 
@@ -470,5 +527,68 @@ impl<'r, 'm, T: DeserializeRow<'r, 'm>> Iterator for TypedRowIter<'r, 'm, T> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.raw.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Rows body with No_metadata, 1 column, `paging` as the paging state (`Some(None)`: the
+    /// flag with a null `[bytes]`), and one row of one 4-byte cell.
+    fn body(paging: Option<Option<&[u8]>>) -> Bytes {
+        let mut b = Vec::new();
+        let flags = NO_METADATA | if paging.is_some() { HAS_MORE_PAGES } else { 0 };
+        b.extend_from_slice(&flags.to_be_bytes());
+        b.extend_from_slice(&1i32.to_be_bytes());
+        match paging {
+            Some(Some(state)) => {
+                b.extend_from_slice(&(state.len() as i32).to_be_bytes());
+                b.extend_from_slice(state);
+            }
+            Some(None) => b.extend_from_slice(&(-1i32).to_be_bytes()),
+            None => {}
+        }
+        b.extend_from_slice(&1i32.to_be_bytes()); // rows
+        b.extend_from_slice(&4i32.to_be_bytes()); // cell length
+        b.extend_from_slice(&[0, 0, 0, 7]);
+        Bytes::from(b)
+    }
+
+    #[test]
+    fn rows_keep_the_paging_state_and_the_content_in_one_slice() {
+        assert_eq!(
+            std::mem::size_of::<Rows>(),
+            64,
+            "see the struct's documentation"
+        );
+        for paging in [
+            None,
+            Some(None),
+            Some(Some(&[][..])),
+            Some(Some(&[1, 2, 3][..])),
+        ] {
+            let body = body(paging);
+            let rows = Rows::decode(&mut WireReader::new(&body), &body).unwrap();
+            assert_eq!(rows.rows_count(), 1, "{paging:?}");
+            assert_eq!(rows.metadata.columns_count(), 1, "{paging:?}");
+            assert_eq!(rows.content(), [0, 0, 0, 4, 0, 0, 0, 7], "{paging:?}");
+            let expected = paging
+                .flatten()
+                .map(|s| PagingState::new(Bytes::copy_from_slice(s)));
+            assert_eq!(rows.paging_state(), expected, "{paging:?}");
+            assert_eq!(rows.has_paging_state(), expected.is_some(), "{paging:?}");
+            // Zero copy: the content lies in the body.
+            let at = rows.content().as_ptr() as usize - body.as_ptr() as usize;
+            assert_eq!(at, body.len() - 8, "{paging:?}");
+        }
+    }
+
+    #[test]
+    fn a_reader_over_other_bytes_is_an_error_not_a_panic() {
+        let body = body(Some(Some(&[9])));
+        let other = Bytes::copy_from_slice(&body);
+        let err = Rows::decode(&mut WireReader::new(&other), &body).unwrap_err();
+        assert_eq!(err, ResponseError::SliceOutsideBody);
     }
 }
