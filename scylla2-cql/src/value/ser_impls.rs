@@ -50,8 +50,11 @@ pub(crate) fn inline_content<C: Content + ?Sized>(value: &C) -> ValueContent<'_>
 }
 
 /// Implements the [`SerializeValue`] methods from a [`Content`] impl.
+// `#[inline]`: these run for every bound value of every request, and without it a
+// non-generic impl (`str`, `i64`, …) is a call from the driver's crate.
 macro_rules! via_content {
     () => {
+        #[inline]
         fn check_type(
             &self,
             typ: &$crate::types::CqlType,
@@ -59,10 +62,12 @@ macro_rules! via_content {
             $crate::value::ser_impls::Content::check(self, typ)
         }
 
+        #[inline]
         fn value_size(&self) -> usize {
             4 + $crate::value::ser_impls::Content::content_size(self)
         }
 
+        #[inline]
         fn write_value(&self, buf: &mut &mut [u8]) {
             $crate::value::serialize::put_len(
                 buf,
@@ -121,6 +126,7 @@ pub(crate) fn out_of_range<T: ?Sized>(typ: &CqlType, reason: &'static str) -> Se
 macro_rules! fixed_scalar {
     ($ty:ty, $size:expr, $fixed:expr, $pat:pat, |$v:ident, $buf:ident| $write:expr) => {
         impl Content for $ty {
+            #[inline]
             fn check(&self, typ: &CqlType) -> Result<(), SerializeError> {
                 match typ {
                     $pat => Ok(()),
@@ -322,6 +328,7 @@ impl SerializeValue for CqlDecimal {
 }
 
 impl Content for str {
+    #[inline]
     fn check(&self, typ: &CqlType) -> Result<(), SerializeError> {
         match typ {
             CqlType::Text => check_value_size(self.len()),
@@ -330,9 +337,11 @@ impl Content for str {
             _ => Err(mismatch::<Self>(typ)),
         }
     }
+    #[inline]
     fn content_size(&self) -> usize {
         self.len()
     }
+    #[inline]
     fn write_content(&self, buf: &mut &mut [u8]) {
         buf.put_slice(self.as_bytes());
     }
