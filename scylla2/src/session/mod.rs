@@ -178,7 +178,7 @@ impl Session {
             // Looked at in place: the common result leaves as it came (each unpacking and
             // packing again is a copy of the result).
             if let Ok(r) = &result {
-                if let Some(rows) = r.raw_rows().filter(|r| r.paging_state().is_some()) {
+                if let Some(rows) = r.raw_rows().filter(|r| r.has_paging_state()) {
                     return Err(incomplete(rows.rows_count(), r));
                 }
                 if r.set_keyspace().is_none() {

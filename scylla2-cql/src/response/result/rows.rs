@@ -219,6 +219,7 @@ impl ResultMetadata {
     }
 
     /// New result metadata id (flag `METADATA_CHANGED`, v5).
+    #[inline]
     pub fn new_metadata_id(&self) -> Option<&Bytes> {
         self.described.as_ref()?.new_metadata_id.as_ref()
     }
@@ -229,6 +230,7 @@ impl ResultMetadata {
     }
 
     /// Column specs; `None` with `NO_METADATA`.
+    #[inline]
     pub fn columns(&self) -> Option<&[ColumnSpec]> {
         self.described.as_ref()?.columns.as_deref()
     }
@@ -239,11 +241,13 @@ impl ResultMetadata {
     }
 
     /// Whether more pages follow.
+    #[inline]
     pub fn has_more_pages(&self) -> bool {
         self.flags & HAS_MORE_PAGES != 0
     }
 
     /// Whether the column specs were omitted.
+    #[inline]
     pub fn no_metadata(&self) -> bool {
         self.flags & NO_METADATA != 0
     }
@@ -319,11 +323,13 @@ impl Rows {
     }
 
     /// Number of rows.
+    #[inline]
     pub fn rows_count(&self) -> usize {
         self.rows_count as usize
     }
 
     /// The rows' bytes.
+    #[inline]
     pub fn content(&self) -> &[u8] {
         self.data
             .get(self.content_start as usize..)
@@ -331,11 +337,13 @@ impl Rows {
     }
 
     /// The column specs this result carries (`None` with No_metadata).
+    #[inline]
     pub fn columns(&self) -> Option<&[ColumnSpec]> {
         self.metadata.columns()
     }
 
     /// The paging state for the next page (a slice of the response, not a copy).
+    #[inline]
     pub fn paging_state(&self) -> Option<PagingState> {
         if self.paging_len == NO_PAGING_STATE {
             return None;
@@ -344,6 +352,7 @@ impl Rows {
     }
 
     /// Whether the response carried a paging state (more pages follow).
+    #[inline]
     pub fn has_paging_state(&self) -> bool {
         self.paging_len != NO_PAGING_STATE
     }
