@@ -25,6 +25,7 @@
 
 pub(crate) mod compression;
 pub mod crc;
+mod crc_clmul;
 pub(crate) mod decoder;
 pub(crate) mod error;
 pub(crate) mod header;
