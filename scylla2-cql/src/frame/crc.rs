@@ -145,7 +145,7 @@ pub fn crc32_ieee(bytes: &[u8]) -> u32 {
     crc32fast::hash(bytes)
 }
 
-/// Payloads from 16 bytes up to this length take the folding of `crc_clmul` (x86-64); longer
+/// Payloads from 4 bytes up to this length take the folding of `crc_clmul` (x86-64); longer
 /// ones `crc32fast`'s four-way and wide-register folding, shorter ones its table.
 #[cfg(target_arch = "x86_64")]
 const CLMUL_MAX: usize = 256;
@@ -157,10 +157,17 @@ const CLMUL_MAX: usize = 256;
 #[inline(always)]
 pub fn crc32(payload: &[u8]) -> u32 {
     #[cfg(target_arch = "x86_64")]
-    if (16..CLMUL_MAX).contains(&payload.len()) && super::crc_clmul::available() {
-        // SAFETY: the CPU has what `register_after` needs (`available`), and the payload is
-        // at least 16 bytes long.
-        return !unsafe { super::crc_clmul::register_after(!CRC32_SEED_CRC, payload) };
+    if (4..CLMUL_MAX).contains(&payload.len()) && super::crc_clmul::available() {
+        use super::crc_clmul::{register_after, register_after_short};
+        let register = !CRC32_SEED_CRC;
+        return !if payload.len() < 16 {
+            // SAFETY: the CPU has what it needs (`available`).
+            unsafe { register_after_short(register, payload) }
+        } else {
+            // SAFETY: the CPU has what it needs (`available`), and the payload is at least 16
+            // bytes long.
+            unsafe { register_after(register, payload) }
+        };
     }
     // `Hasher::new_with_initial` detects the CPU's features on every call (about 18
     // instructions, two checksums per request); a copy of one made once skips that.

@@ -116,6 +116,54 @@ pub(crate) unsafe fn register_after(register: u32, data: &[u8]) -> u32 {
     reduce(acc, k1k2)
 }
 
+/// [`register_after`] for 4 to 15 bytes: the bytes, the register XORed into the first four,
+/// placed at the end of one zeroed block (read as two overlapping words: no copy).
+///
+/// # Safety
+///
+/// [`available`] returned `true`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "pclmulqdq,ssse3")]
+pub(crate) unsafe fn register_after_short(register: u32, data: &[u8]) -> u32 {
+    let len = data.len();
+    // The bytes as a little-endian integer: the first and the last word, overlapping by
+    // `2 * word - len` identical bytes (so that OR keeps them).
+    let value = if len >= 8 {
+        match (data.first_chunk::<8>(), data.last_chunk::<8>()) {
+            (Some(a), Some(b)) => {
+                u128::from(u64::from_le_bytes(*a))
+                    | u128::from(u64::from_le_bytes(*b)) << (8 * (len - 8))
+            }
+            _ => return register_bytewise(register, data),
+        }
+    } else {
+        match (data.first_chunk::<4>(), data.last_chunk::<4>()) {
+            (Some(a), Some(b)) => {
+                u128::from(u32::from_le_bytes(*a))
+                    | u128::from(u32::from_le_bytes(*b)) << (8 * (len - 4))
+            }
+            _ => return register_bytewise(register, data),
+        }
+    };
+    let block = (value ^ u128::from(register)) << (8 * (16 - len));
+    let block = _mm_set_epi64x((block >> 64) as i64, block as i64);
+    reduce(block, _mm_set_epi64x(K2, K1))
+}
+
+/// Bit-at-a-time register update: what [`register_after_short`] falls back to for fewer
+/// than 4 bytes (its callers never pass them).
+#[cold]
+fn register_bytewise(mut register: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        register ^= u32::from(b);
+        for _ in 0..8 {
+            let mask = 0u32.wrapping_sub(register & 1);
+            register = (register >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    register
+}
+
 /// `lo(acc) * K1 ^ hi(acc) * K2 ^ block`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "pclmulqdq,ssse3")]
@@ -213,6 +261,20 @@ mod tests {
                     let bytes = &data[start..start + len];
                     // SAFETY: checked `available` above; `len >= 16`.
                     let got = unsafe { register_after(register, bytes) };
+                    let expected = register_bitwise(register, bytes);
+                    assert_eq!(
+                        got, expected,
+                        "register {register:#x} start {start} len {len}"
+                    );
+                }
+            }
+        }
+        for register in [0, u32::MAX, 0xBB88_812C, 0x0000_00FF, 0xFF00_0000] {
+            for start in 0..16 {
+                for len in 0..16 {
+                    let bytes = &data[start..start + len];
+                    // SAFETY: checked `available` above.
+                    let got = unsafe { register_after_short(register, bytes) };
                     let expected = register_bitwise(register, bytes);
                     assert_eq!(
                         got, expected,
