@@ -90,13 +90,14 @@ impl<'a> QueryPlan<'a> {
             (None, Some(token), Some(ks)) => snap.replica_range(ks, token),
             _ => (&[] as &[u32], [0; PLAN_CLASSES]),
         };
-        Self {
+        let rotation = next_rotation();
+        let mut plan = Self {
             snap,
             replicas,
             replica_ends,
             tablet,
             token: info.token,
-            rotation: next_rotation(),
+            rotation,
             lwt: info.is_lwt,
             next_stage: 0,
             tablet_stage: false,
@@ -106,6 +107,34 @@ impl<'a> QueryPlan<'a> {
             index: 0,
             start: 0,
             replica_mask: 0,
+        };
+        // The first stage (the ring replicas of the first non-empty class) entered here, as
+        // `enter_next_stage` would: most plans end in it, and entering it inline saves the
+        // call and the stage loop.
+        if tablet.is_none() {
+            let mut begin = 0;
+            for (class, &end) in replica_ends.iter().enumerate() {
+                if end > begin {
+                    plan.next_stage = class as u8 + 1;
+                    plan.offset = u32::from(begin);
+                    plan.len = u32::from(end - begin);
+                    plan.start = plan.stage_start(true, plan.len);
+                    break;
+                }
+                begin = end;
+            }
+        }
+        plan
+    }
+
+    /// Where a stage of `len` targets starts: its rotation, or 0 for LWT replicas.
+    #[inline]
+    fn stage_start(&self, replica_stage: bool, len: u32) -> u32 {
+        if replica_stage && self.lwt {
+            0
+        } else {
+            // `rotation < 2^32`, so `rotation * len >> 32 < len`.
+            ((u64::from(self.rotation) * u64::from(len)) >> 32) as u32
         }
     }
 
@@ -152,12 +181,7 @@ impl<'a> QueryPlan<'a> {
             // Plans never hold more than u32::MAX targets (node indexes are u32).
             self.offset = offset as u32;
             self.len = len as u32;
-            self.start = if replica_stage && self.lwt {
-                0
-            } else {
-                // `rotation < 2^32`, so `rotation * len >> 32 < len`.
-                ((u64::from(self.rotation) * len as u64) >> 32) as u32
-            };
+            self.start = self.stage_start(replica_stage, len as u32);
             return true;
         }
         false
