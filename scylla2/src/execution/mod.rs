@@ -46,7 +46,7 @@ pub(crate) fn decode(
 #[inline(always)]
 fn decode_envelope(
     ctx: &scylla2_cql::response::ResponseContext,
-    envelope: Envelope,
+    mut envelope: Envelope,
     prepared_columns: Option<&Arc<ResultColumns>>,
 ) -> Result<Decoded, ExecutionError> {
     let h = envelope.header;
@@ -62,17 +62,15 @@ fn decode_envelope(
         // The usual answer to a read, the same way: a Rows RESULT read straight into the
         // result, without the general decoder's enum layers. A malformed body falls through
         // to the general decoder, which reports what is wrong with it.
-        if envelope.body.starts_with(&ROWS) {
-            let mut r = scylla2_cql::wire::WireReader::new(&envelope.body[ROWS.len()..]);
-            let body = &envelope.body;
-            if let Ok(rows) = scylla2_cql::response::Rows::decode(&mut r, body)
-                && r.is_empty()
-            {
-                return Ok(Decoded::Result(QueryResult::from_rows(
-                    rows,
-                    prepared_columns.cloned(),
-                )));
-            }
+        // The rows keep the body itself (no second reference to count and drop).
+        if envelope.body.starts_with(&ROWS)
+            && let Ok(rows) =
+                scylla2_cql::response::Rows::decode_taking(&mut envelope.body, ROWS.len())
+        {
+            return Ok(Decoded::Result(QueryResult::from_rows(
+                rows,
+                prepared_columns.cloned(),
+            )));
         }
     }
     decode_general(ctx, envelope, prepared_columns.cloned())

@@ -9,7 +9,7 @@
 
 use std::marker::PhantomData;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 use super::super::{ResponseError, slice_of};
 use crate::types::{ColumnSpec, CqlType};
@@ -280,9 +280,19 @@ pub struct Rows {
     paging_len: u32,
 }
 
-impl Rows {
-    /// Decodes the rest of a Rows result from `r`, a reader over `body`, consuming it all.
-    pub fn decode(r: &mut WireReader<'_>, body: &Bytes) -> Result<Self, ResponseError> {
+/// What [`Rows`] decodes besides its bytes, and where those lie in the body.
+struct Parts {
+    metadata: ResultMetadata,
+    rows_count: u32,
+    content_start: u32,
+    paging_len: u32,
+}
+
+impl Parts {
+    /// Reads the rest of a Rows result from `r`, a reader over `body`, consuming it all;
+    /// with the range of `body` the result keeps (from the paging state, or the content, to
+    /// the end of the content).
+    fn decode(r: &mut WireReader<'_>, body: &Bytes) -> Result<(Self, usize, usize), ResponseError> {
         let (metadata, paging) = ResultMetadata::decode_with_paging(r, body)?;
         let rows_count = read_u32_count(r, "row")?;
         let content = r.read_slice(r.len())?;
@@ -298,8 +308,8 @@ impl Rows {
                 remaining: content.len(),
             });
         }
-        // `paging` and `content` are slices of `body` (what `r` reads), in that order: `data`
-        // spans from the start of the first to the end of the second.
+        // `paging` and `content` are slices of `body` (what `r` reads), in that order: the
+        // range spans from the start of the first to the end of the second.
         let base = body.as_ptr() as usize;
         let offset = |s: &[u8]| (s.as_ptr() as usize).checked_sub(base);
         let from = offset(paging.unwrap_or(content));
@@ -310,16 +320,48 @@ impl Rows {
         };
         // Bodies are far below 4 GiB (frames are at most 256 MiB).
         let small = |n: usize| u32::try_from(n).map_err(|_| ResponseError::SliceOutsideBody);
-        Ok(Self {
+        let parts = Self {
             metadata,
-            data: body.slice(from..to),
             rows_count,
             content_start: small(to - content.len() - from)?,
             paging_len: match paging {
                 Some(p) => small(p.len()).map(|n| n.min(NO_PAGING_STATE - 1))?,
                 None => NO_PAGING_STATE,
             },
-        })
+        };
+        Ok((parts, from, to))
+    }
+
+    #[inline]
+    fn with_data(self, data: Bytes) -> Rows {
+        Rows {
+            metadata: self.metadata,
+            data,
+            rows_count: self.rows_count,
+            content_start: self.content_start,
+            paging_len: self.paging_len,
+        }
+    }
+}
+
+impl Rows {
+    /// Decodes the rest of a Rows result from `r`, a reader over `body`, consuming it all.
+    pub fn decode(r: &mut WireReader<'_>, body: &Bytes) -> Result<Self, ResponseError> {
+        let (parts, from, to) = Parts::decode(r, body)?;
+        Ok(parts.with_data(body.slice(from..to)))
+    }
+
+    /// A Rows result from `body[start..]` (a RESULT body after its kind), to its end; keeps
+    /// `body` itself rather than a new reference to it (no reference count change, and
+    /// nothing left to drop): on success `body` is left empty, on error unchanged.
+    pub fn decode_taking(body: &mut Bytes, start: usize) -> Result<Self, ResponseError> {
+        let mut r = WireReader::new(body.get(start..).unwrap_or_default());
+        let (parts, from, to) = Parts::decode(&mut r, body)?;
+        let mut data = std::mem::take(body);
+        // `from <= to <= data.len()` (checked by `Parts::decode`).
+        data.truncate(to);
+        data.advance(from);
+        Ok(parts.with_data(data))
     }
 
     /// Number of rows.
@@ -591,6 +633,25 @@ mod tests {
             let at = rows.content().as_ptr() as usize - body.as_ptr() as usize;
             assert_eq!(at, body.len() - 8, "{paging:?}");
         }
+    }
+
+    #[test]
+    fn decoding_by_taking_the_body_gives_the_same_rows() {
+        for paging in [None, Some(None), Some(Some(&[1, 2, 3][..]))] {
+            let body = body(paging);
+            let borrowed = Rows::decode(&mut WireReader::new(&body), &body).unwrap();
+            // After a 4-byte prefix (a RESULT's kind), as the driver's callers have it.
+            let mut prefixed = Bytes::from([&[0, 0, 0, 2][..], &body[..]].concat());
+            let taken = Rows::decode_taking(&mut prefixed, 4).unwrap();
+            assert_eq!(taken, borrowed, "{paging:?}");
+            assert!(prefixed.is_empty(), "{paging:?}");
+        }
+        // A malformed body (a row count beyond the content) is left as it was.
+        let rows_9 = [0, 0, 0, 9, 0, 0, 0, 1];
+        let mut bad = Bytes::from([&[0, 0, 0, 2][..], &body(None)[..8], &rows_9].concat());
+        let before = bad.clone();
+        assert!(Rows::decode_taking(&mut bad, 4).is_err());
+        assert_eq!(bad, before);
     }
 
     #[test]
