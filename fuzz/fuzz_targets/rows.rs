@@ -2,7 +2,8 @@
 //! as raw cells, as dynamic rows (`Row` of `CqlValue`s) and as a few typed tuples. With
 //! No_metadata the columns come from a fixed list of types (as a driver would supply a
 //! prepared statement's). Decoding and iteration must never panic nor loop, and every yielded
-//! raw row must have exactly one cell per column.
+//! raw row must have exactly one cell per column. `Rows::decode_taking` (the driver's
+//! shortcut) must give the same rows or the same error.
 #![no_main]
 
 use bytes::Bytes;
@@ -34,7 +35,20 @@ fn cached_columns(count: usize) -> Vec<ColumnSpec> {
 fuzz_target!(|data: &[u8]| {
     let body = Bytes::copy_from_slice(data);
     let mut r = WireReader::new(&body);
-    let Ok(rows) = Rows::decode(&mut r, &body) else {
+    let decoded = Rows::decode(&mut r, &body);
+    // The driver's shortcut (the body taken, after a 4-byte kind) agrees, and leaves the body
+    // as it was on error.
+    let mut prefixed = Bytes::from([&[0, 0, 0, 2][..], data].concat());
+    let before = prefixed.clone();
+    match (&decoded, Rows::decode_taking(&mut prefixed, 4)) {
+        (Ok(a), Ok(b)) => assert_eq!(*a, b),
+        (Err(a), Err(b)) => {
+            assert_eq!(*a, b);
+            assert_eq!(prefixed, before);
+        }
+        (a, b) => panic!("decode {a:?} but decode_taking {b:?}"),
+    }
+    let Ok(rows) = decoded else {
         return;
     };
     let cached;
