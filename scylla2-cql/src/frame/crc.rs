@@ -114,9 +114,10 @@ pub const fn crc24(bytes: &[u8]) -> u32 {
     }
 }
 
-/// Bit-at-a-time reflected CRC-32 register update (not inverted at either end). Only used at
-/// compile time, for [`CRC32_SEED_CRC`].
-const fn crc32_update_bitwise(mut state: u32, bytes: &[u8]) -> u32 {
+/// Bit-at-a-time reflected CRC-32 register update (not inverted at either end): at compile
+/// time for [`CRC32_SEED_CRC`], and the definition `crc_clmul` falls back to and is tested
+/// against.
+pub(super) const fn crc32_update_bitwise(mut state: u32, bytes: &[u8]) -> u32 {
     let mut i = 0;
     while i < bytes.len() {
         state ^= bytes[i] as u32;

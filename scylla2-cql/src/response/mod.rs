@@ -78,8 +78,11 @@ pub enum ResponseError {
     },
     /// A decoder was given a reader over other bytes than the body it slices values from
     /// (a bug of the caller, reported rather than panicking).
-    #[error("a decoded slice lies outside the response body it should come from")]
-    SliceOutsideBody,
+    #[error("the {what} decoded lie outside the response body they were read from")]
+    SliceOutsideBody {
+        /// What was decoded (e.g. "rows").
+        what: &'static str,
+    },
     /// Bytes left after a message that should have consumed them all.
     #[error("{count} trailing bytes after a {opcode:?} message")]
     TrailingBytes {

@@ -316,10 +316,12 @@ impl Parts {
         let to = offset(content).map(|o| o + content.len());
         let (from, to) = match (from, to) {
             (Some(from), Some(to)) if from <= to && to <= body.len() => (from, to),
-            _ => return Err(ResponseError::SliceOutsideBody),
+            _ => return Err(ResponseError::SliceOutsideBody { what: "rows" }),
         };
         // Bodies are far below 4 GiB (frames are at most 256 MiB).
-        let small = |n: usize| u32::try_from(n).map_err(|_| ResponseError::SliceOutsideBody);
+        let small = |n: usize| {
+            u32::try_from(n).map_err(|_| ResponseError::SliceOutsideBody { what: "rows" })
+        };
         let parts = Self {
             metadata,
             rows_count,
@@ -659,6 +661,6 @@ mod tests {
         let body = body(Some(Some(&[9])));
         let other = Bytes::copy_from_slice(&body);
         let err = Rows::decode(&mut WireReader::new(&other), &body).unwrap_err();
-        assert_eq!(err, ResponseError::SliceOutsideBody);
+        assert_eq!(err, ResponseError::SliceOutsideBody { what: "rows" });
     }
 }
