@@ -11,7 +11,7 @@
 //! the exact size per decompression, `decode_with` decompresses into buffers the caller
 //! supplies (a large reused one, split like the read buffer: no allocation in steady state).
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::compression::{Compression, CompressionError, lz4_block_into};
 use super::crc::crc32;
@@ -73,9 +73,16 @@ fn envelope_size(header: &EnvelopeHeader, max: usize) -> Result<usize, FrameErro
 }
 
 /// Splits a whole envelope (header + body, already size-checked) into an [`Envelope`].
+///
+/// The body is `whole` itself, advanced past the header: no second reference to the
+/// buffer is made and none dropped (each is an atomic count change).
+#[inline]
 fn split_envelope(header: EnvelopeHeader, mut whole: Bytes) -> Envelope {
-    let body = whole.split_off(HEADER_SIZE);
-    Envelope { header, body }
+    whole.advance(HEADER_SIZE);
+    Envelope {
+        header,
+        body: whole,
+    }
 }
 
 /// Decoder of unsegmented envelopes: v4 framing, and v5 before the STARTUP handshake is over.
@@ -301,7 +308,11 @@ impl SegmentDecoder {
             });
         }
         if header.uncompressed_len == 0 {
-            return Ok(segment.slice(start..end));
+            // The segment itself, narrowed to its payload (no new reference counted).
+            let mut payload = segment;
+            payload.truncate(end);
+            payload.advance(start);
+            return Ok(payload);
         }
         // The 17-bit field bounds the claimed length to 128 KiB.
         let claimed = header.uncompressed_len;
@@ -329,7 +340,13 @@ impl SegmentDecoder {
                 remaining,
             });
         }
-        Ok(split_envelope(header, self.current.split_to(size)))
+        // The payload's last envelope (often its only one) takes the payload itself.
+        let whole = if size == remaining {
+            std::mem::take(&mut self.current)
+        } else {
+            self.current.split_to(size)
+        };
+        Ok(split_envelope(header, whole))
     }
 
     /// Adds a non-self-contained payload to the split envelope; returns it once complete.
@@ -567,6 +584,35 @@ mod tests {
                 max: 4
             }))
         ));
+        assert_eq!(out.capacity(), 0);
+    }
+
+    #[test]
+    fn uncompressed_payloads_hand_out_views_of_the_read_buffer() {
+        // A segment of three envelopes (bodies of 1, 0 and 3 bytes), then one of one.
+        let first: Vec<u8> = [
+            &[0x85, 0, 0, 1, 0x08, 0, 0, 0, 1, 7][..],
+            &[0x85, 0, 0, 2, 0x08, 0, 0, 0, 0][..],
+            &[0x85, 0, 0, 3, 0x08, 0, 0, 0, 3, 1, 2, 3][..],
+        ]
+        .concat();
+        let second = [0x85, 0, 0, 4, 0x08, 0, 0, 0, 2, 9, 9];
+        let mut buf = BytesMut::with_capacity(256);
+        encode_segment(&first, true, SegmentFormat::Uncompressed, &mut buf).unwrap();
+        encode_segment(&second, true, SegmentFormat::Uncompressed, &mut buf).unwrap();
+        let region = buf.as_ptr();
+        let mut d = SegmentDecoder::new(SegmentFormat::Uncompressed, 1000);
+        let mut out = BytesMut::new();
+        let mut got = Vec::new();
+        while let Some(env) = d.decode_with(&mut buf, &mut out).unwrap() {
+            got.push(env);
+        }
+        let bodies: Vec<(i16, &[u8])> =
+            got.iter().map(|e| (e.header.stream, &e.body[..])).collect();
+        let expected: [(i16, &[u8]); 4] = [(1, &[7]), (2, &[]), (3, &[1, 2, 3]), (4, &[9, 9])];
+        assert_eq!(bodies, expected);
+        assert!(got.iter().all(|e| inside(&e.body, region, 256)));
+        assert!(buf.is_empty() && !d.in_split_envelope());
         assert_eq!(out.capacity(), 0);
     }
 
