@@ -508,20 +508,23 @@ impl Connection {
         R: Request + Sync + ?Sized,
     {
         self.inner
-            .start_send(request, flags, deadline.map(Stamp::from_instant))
+            .start_send(request, flags, deadline.map(Stamp::from_instant), None)
     }
 
-    /// [`Self::start_send`] with a deadline read from the driver's own clock (an execution's).
+    /// [`Self::start_send`] with a deadline read from the driver's own clock (an execution's)
+    /// and, when given, the waker of the task that awaits the response next, registered
+    /// with the stream id (see [`Inner::start_send`]).
     pub(crate) fn start_send_by<'a, R>(
         &'a self,
         request: &R,
         flags: HeaderFlags,
         deadline: Option<Stamp>,
+        waker: Option<&std::task::Waker>,
     ) -> Result<ResponseFuture<'a>, ConnectionError>
     where
         R: Request + Sync + ?Sized,
     {
-        self.inner.start_send(request, flags, deadline)
+        self.inner.start_send(request, flags, deadline, waker)
     }
 
     /// [`Self::send`], failing with [`ConnectionError::DeadlinePassed`] when no response

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::clock::Stamp;
 use scylla2_cql::ProtocolVersion;
@@ -142,6 +142,15 @@ impl Future for ResponseFuture<'_> {
     }
 }
 
+impl ResponseFuture<'_> {
+    /// Whether the frame is in the write queue (or with the writer) already: false while
+    /// it still waits for room, which only polling this future makes progress on.
+    #[inline]
+    pub(crate) fn is_queued(&self) -> bool {
+        self.queueing.is_none()
+    }
+}
+
 impl Inner {
     /// Sends `request` and waits for its response until `deadline` (then
     /// [`ConnectionError::DeadlinePassed`]): [`Self::start_send`], then its response.
@@ -154,7 +163,7 @@ impl Inner {
     where
         R: Request + Sync + ?Sized,
     {
-        let response = self.start_send(request, flags, deadline)?;
+        let response = self.start_send(request, flags, deadline, None)?;
         response.await
     }
 
@@ -163,11 +172,16 @@ impl Inner {
     /// the stream's slot and enforced by the connection's expiry task, so that a request
     /// registers no timer of its own, not even while it waits for room in a full write queue.
     /// Errors found while sizing are returned before anything is queued.
+    ///
+    /// `waker`, when given, is registered with the stream id at once: the waker of the task
+    /// that polls the response next, which then need not poll it until woken (the attempt's
+    /// [`Exchange`](crate::execution::Exchange)).
     pub(crate) fn start_send<'a, R>(
         &'a self,
         request: &R,
         flags: HeaderFlags,
         deadline: Option<Stamp>,
+        waker: Option<&Waker>,
     ) -> Result<ResponseFuture<'a>, ConnectionError>
     where
         R: Request + Sync + ?Sized,
@@ -182,7 +196,7 @@ impl Inner {
                 largest_value: None,
             });
         }
-        let id = match self.slots.allocate(self.slots.ticks(deadline)) {
+        let id = match self.slots.allocate(self.slots.ticks(deadline), waker) {
             Ok(id) => id,
             Err(AllocError::Exhausted) => {
                 return Err(ConnectionError::StreamsExhausted(self.slots.max_streams()));

@@ -277,9 +277,14 @@ impl Slots {
         self.chunks.get(id / CHUNK)?.get()?.get(id % CHUNK)
     }
 
-    /// Takes the lowest free id and puts its slot in the waiting state with `deadline`; an
-    /// error when all ids are in use or the connection is closed.
-    pub(crate) fn allocate(&self, deadline: Ticks) -> Result<i16, AllocError> {
+    /// Takes the lowest free id and puts its slot in the waiting state with `deadline` and
+    /// `waker` (a clone; none until the first poll without one); an error when all ids are in
+    /// use or the connection is closed.
+    pub(crate) fn allocate(
+        &self,
+        deadline: Ticks,
+        waker: Option<&Waker>,
+    ) -> Result<i16, AllocError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(AllocError::Closed);
         }
@@ -292,7 +297,7 @@ impl Slots {
                 if previous & mask == 0 {
                     self.taken.fetch_add(1, Ordering::Relaxed);
                     let id = w * 64 + bit;
-                    *self.slot(id).lock() = SlotState::Waiting(None, deadline);
+                    *self.slot(id).lock() = SlotState::Waiting(waker.cloned(), deadline);
                     // Release: the slot's deadline is visible to the sweep that next takes
                     // `armed`; a sweep in progress left NO_DEADLINE there, so this notifies.
                     if deadline != NO_DEADLINE
@@ -590,26 +595,29 @@ mod tests {
     fn allocates_lowest_first_and_exhausts() {
         let slots = Slots::new(130);
         let ids: Vec<_> = (0..130)
-            .map(|_| slots.allocate(NO_DEADLINE).unwrap())
+            .map(|_| slots.allocate(NO_DEADLINE, None).unwrap())
             .collect();
         assert_eq!(ids, (0..130).collect::<Vec<i16>>());
-        assert_eq!(slots.allocate(NO_DEADLINE), Err(AllocError::Exhausted));
+        assert_eq!(
+            slots.allocate(NO_DEADLINE, None),
+            Err(AllocError::Exhausted)
+        );
         assert_eq!(slots.in_use(), 130);
         slots.release(64);
-        assert_eq!(slots.allocate(NO_DEADLINE), Ok(64));
+        assert_eq!(slots.allocate(NO_DEADLINE, None), Ok(64));
     }
 
     #[test]
     fn orphaned_id_is_held_until_its_late_response() {
         let slots = Slots::new(4);
-        let id = slots.allocate(NO_DEADLINE).unwrap();
+        let id = slots.allocate(NO_DEADLINE, None).unwrap();
         assert_eq!(slots.abandon(id), Abandoned::Orphaned);
         assert_eq!(slots.orphaned(), 1);
         // Still taken: the next allocation must not reuse it.
-        assert_ne!(slots.allocate(NO_DEADLINE).unwrap(), id);
+        assert_ne!(slots.allocate(NO_DEADLINE, None).unwrap(), id);
         assert_eq!(slots.deliver(id, env(id)), Delivery::Discarded);
         assert_eq!(slots.orphaned(), 0);
-        assert_eq!(slots.allocate(NO_DEADLINE).unwrap(), id);
+        assert_eq!(slots.allocate(NO_DEADLINE, None).unwrap(), id);
         // A second response on the same id now belongs to the new user only.
         assert_eq!(slots.deliver(id, env(id)), Delivery::Delivered);
     }
@@ -619,7 +627,7 @@ mod tests {
         let slots = Slots::new(4);
         let counter = Arc::new(CountWake(Default::default()));
         let waker = Waker::from(counter.clone());
-        let id = slots.allocate(NO_DEADLINE).unwrap();
+        let id = slots.allocate(NO_DEADLINE, None).unwrap();
         assert!(matches!(slots.poll(id, &waker), Poll::Pending));
         assert_eq!(slots.deliver(id, env(id)), Delivery::Delivered);
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
@@ -631,12 +639,32 @@ mod tests {
     }
 
     #[test]
+    fn a_waker_given_at_allocation_is_woken_without_a_poll() {
+        let slots = Slots::new(4);
+        let counter = Arc::new(CountWake(Default::default()));
+        let waker = Waker::from(counter.clone());
+        let id = slots.allocate(NO_DEADLINE, Some(&waker)).unwrap();
+        assert_eq!(slots.deliver(id, env(id)), Delivery::Delivered);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        // Expiry and death wake it too.
+        let late = slots.allocate(10, Some(&waker)).unwrap();
+        assert_eq!(slots.expire(10).1, 1);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+        assert!(matches!(slots.poll(id, &waker), Poll::Ready(_)));
+        assert!(matches!(slots.poll(late, &waker), Poll::Expired));
+        let dying = slots.allocate(NO_DEADLINE, Some(&waker)).unwrap();
+        slots.fail_all();
+        assert_eq!(counter.0.load(Ordering::SeqCst), 3);
+        assert!(matches!(slots.poll(dying, &waker), Poll::Failed));
+    }
+
+    #[test]
     fn fail_all_wakes_everyone_and_refuses_new_ids() {
         let slots = Slots::new(1000);
         let counter = Arc::new(CountWake(Default::default()));
         let waker = Waker::from(counter.clone());
         let ids: Vec<_> = (0..600)
-            .map(|_| slots.allocate(NO_DEADLINE).unwrap())
+            .map(|_| slots.allocate(NO_DEADLINE, None).unwrap())
             .collect();
         for &id in &ids {
             assert!(matches!(slots.poll(id, &waker), Poll::Pending));
@@ -647,7 +675,7 @@ mod tests {
             ids.iter()
                 .all(|&id| matches!(slots.poll(id, &waker), Poll::Failed))
         );
-        assert_eq!(slots.allocate(NO_DEADLINE), Err(AllocError::Closed));
+        assert_eq!(slots.allocate(NO_DEADLINE, None), Err(AllocError::Closed));
     }
 
     /// The slot lock under contention: a requester thread allocates, polls and takes while a
@@ -673,7 +701,7 @@ mod tests {
         let mut received = 0;
         for _ in 0..ROUNDS / 8 {
             let ids: Vec<_> = (0..8)
-                .map(|_| slots.allocate(NO_DEADLINE).unwrap())
+                .map(|_| slots.allocate(NO_DEADLINE, None).unwrap())
                 .collect();
             for &id in &ids {
                 tx.send(id).unwrap();
@@ -706,9 +734,12 @@ mod tests {
     fn full_range_of_ids() {
         let slots = Slots::new(MAX_STREAMS);
         for i in 0..MAX_STREAMS {
-            assert_eq!(slots.allocate(NO_DEADLINE).unwrap() as usize, i);
+            assert_eq!(slots.allocate(NO_DEADLINE, None).unwrap() as usize, i);
         }
-        assert_eq!(slots.allocate(NO_DEADLINE), Err(AllocError::Exhausted));
+        assert_eq!(
+            slots.allocate(NO_DEADLINE, None),
+            Err(AllocError::Exhausted)
+        );
     }
 
     #[test]
@@ -717,14 +748,16 @@ mod tests {
         let counter = Arc::new(CountWake(Default::default()));
         let waker = Waker::from(counter.clone());
         assert_eq!(slots.armed(), NO_DEADLINE);
-        let late = slots.allocate(500).unwrap();
+        let late = slots.allocate(500, None).unwrap();
         assert_eq!(slots.armed(), 500);
         // An earlier deadline lowers the arming and notifies the expiry task.
-        let early = slots.allocate(100).unwrap();
+        let early = slots.allocate(100, None).unwrap();
         assert_eq!(slots.armed(), 100);
-        let none = slots.allocate(NO_DEADLINE).unwrap();
+        let none = slots.allocate(NO_DEADLINE, None).unwrap();
         // One past the first chunk, to cover the scan of a second chunk.
-        let far: Vec<_> = (0..CHUNK).map(|_| slots.allocate(900).unwrap()).collect();
+        let far: Vec<_> = (0..CHUNK)
+            .map(|_| slots.allocate(900, None).unwrap())
+            .collect();
         for id in [late, early, none] {
             assert!(matches!(slots.poll(id, &waker), Poll::Pending));
         }
@@ -749,7 +782,7 @@ mod tests {
         // A request without a deadline never expires.
         assert!(matches!(slots.poll(none, &waker), Poll::Pending));
         // Dying fails expired-but-unreported slots too.
-        let again = slots.allocate(5).unwrap();
+        let again = slots.allocate(5, None).unwrap();
         slots.expire(10);
         slots.fail_all();
         assert!(matches!(slots.poll(again, &waker), Poll::Failed));
@@ -758,7 +791,7 @@ mod tests {
     #[test]
     fn a_small_table_allocates_only_its_slots() {
         let slots = Slots::new(100);
-        let id = slots.allocate(5).unwrap();
+        let id = slots.allocate(5, None).unwrap();
         assert_eq!(slots.chunks[0].get().map(|c| c.len()), Some(100));
         // The bits past 100 in the last word are permanently taken and have no slot.
         assert_eq!(slots.expire(10), (NO_DEADLINE, 1));

@@ -39,7 +39,7 @@ async fn a_direct_write_the_socket_cannot_take_is_finished_by_the_writer() {
     let request = Raw::query(big.clone());
     let first = conn
         .inner
-        .start_send(&request, HeaderFlags::default(), None)
+        .start_send(&request, HeaderFlags::default(), None, None)
         .unwrap();
     {
         // Taken right after the request's own write: the writer task cannot have run yet

@@ -4,17 +4,68 @@
 //! retry policy, speculative execution, profiles, execution metadata) is
 //! [`crate::policies`]' one loop, used by routed and unrouted sessions alike.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use scylla2_cql::frame::{HeaderFlags, Opcode};
 use scylla2_cql::response::{DbError, Response};
 use scylla2_cql::response::{Prepared, ResultResponse};
 
-use crate::connection::{Connection, ConnectionError, Envelope};
+use crate::connection::{Connection, ConnectionError, Envelope, ResponseFuture};
 use crate::error::ExecutionError;
 use crate::result::QueryResult;
 use crate::statement::Statement;
 use crate::statement::prepared::{Reprepared, ResultColumns};
+
+/// One request's exchange: queued on its first poll with that poll's waker registered with
+/// its stream id, then its response awaited.
+///
+/// Queueing inside a poll is what lets the first poll end there: the stream's slot holds the
+/// waker of this very poll, and whatever happens to the slot next (the answer, the deadline,
+/// the connection's death) wakes it, so returning `Pending` at once is sound and the
+/// response future's first poll (the slot's lock, its state and a waker comparison) is
+/// skipped. A frame still waiting for room in the write queue is polled at once, as that
+/// wait progresses only by polling.
+pub(crate) enum Exchange<'c, F> {
+    /// Not queued yet: the closure serializes and queues it with the given waker.
+    Unsent(F),
+    /// Queued: the response's future.
+    Sent(ResponseFuture<'c>),
+    /// Finished (its output given, or the closure failed).
+    Done,
+}
+
+impl<'c, F> Future for Exchange<'c, F>
+where
+    F: FnOnce(&Waker) -> Result<ResponseFuture<'c>, ExecutionError> + Unpin,
+{
+    type Output = Result<Envelope, ExecutionError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if matches!(this, Self::Unsent(_)) {
+            let Self::Unsent(start) = std::mem::replace(this, Self::Done) else {
+                return Poll::Ready(Err(ConnectionError::Closed.into()));
+            };
+            let response = start(cx.waker())?;
+            let queued = response.is_queued();
+            *this = Self::Sent(response);
+            if queued {
+                return Poll::Pending;
+            }
+        }
+        let Self::Sent(response) = this else {
+            // Polled after it finished, which the `Future` contract forbids.
+            return Poll::Ready(Err(ConnectionError::Closed.into()));
+        };
+        let output = std::task::ready!(Pin::new(response).poll(cx));
+        *this = Self::Done;
+        Poll::Ready(output.map_err(ExecutionError::from))
+    }
+}
 
 /// A decoded RESULT.
 // Boxing the common variant would allocate per response; Prepared is the boxed one.
@@ -117,10 +168,11 @@ where
     loop {
         // One snapshot of the result metadata: its id is sent, its columns decode the rows.
         let columns = statement.result_columns();
-        // Two statements: `start(..)?.await` would keep the `?` temporary in this future
-        // across the await.
-        let response = statement.start(conn, values, opts, columns.as_deref().map(|c| &**c))?;
-        let envelope = response.await?;
+        let columns_now = columns.as_deref().map(|c| &**c);
+        let envelope = Exchange::Unsent(|waker: &Waker| {
+            statement.start(conn, values, opts, waker, columns_now)
+        })
+        .await?;
         // Only what the re-prepare needs stays alive across its await, not the decoded
         // result (which would enlarge every attempt's future by its size).
         let (id, message) = match decode(conn, envelope, columns.as_deref()) {

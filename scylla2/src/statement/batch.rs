@@ -3,6 +3,8 @@
 //! sending), and a dynamic form (a `Vec` of statements with a `Vec` of value rows, whose
 //! counts are checked before sending).
 
+use std::task::Waker;
+
 use scylla2_cql::request::{Batch as BatchRequest, BatchStatement, BatchStatementKind, BatchType};
 use scylla2_cql::value::SerializeRow;
 
@@ -127,6 +129,7 @@ pub(crate) trait BatchStatementsImpl<V: ?Sized> {
         conn: &'c Connection,
         values: &V,
         opts: &Resolved<'_>,
+        waker: &Waker,
     ) -> Result<ResponseFuture<'c>, ExecutionError>;
 
     /// The prepared statement with this id.
@@ -195,6 +198,7 @@ macro_rules! tuple_batch {
                 conn: &'c Connection,
                 values: &($($v,)+),
                 opts: &Resolved<'_>,
+                waker: &Waker,
             ) -> Result<ResponseFuture<'c>, ExecutionError> {
                 let statements: [BatchStatement<'_, dyn SerializeRow + Sync + '_>; _] = [$(
                     BatchStatement {
@@ -203,7 +207,7 @@ macro_rules! tuple_batch {
                     },
                 )+];
                 let request = request(batch_type, &statements, opts);
-                Ok(start_with_options(conn, &request, opts)?)
+                Ok(start_with_options(conn, &request, opts, waker)?)
             }
 
             fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
@@ -251,6 +255,7 @@ impl<T: BatchItem, V: SerializeRow + Sync> BatchStatementsImpl<Vec<V>> for Vec<T
         conn: &'c Connection,
         values: &Vec<V>,
         opts: &Resolved<'_>,
+        waker: &Waker,
     ) -> Result<ResponseFuture<'c>, ExecutionError> {
         let statements: Vec<BatchStatement<'_, dyn SerializeRow + Sync + '_>> = self
             .iter()
@@ -261,7 +266,7 @@ impl<T: BatchItem, V: SerializeRow + Sync> BatchStatementsImpl<Vec<V>> for Vec<T
             })
             .collect();
         let request = request(batch_type, &statements, opts);
-        Ok(start_with_options(conn, &request, opts)?)
+        Ok(start_with_options(conn, &request, opts, waker)?)
     }
 
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
@@ -350,9 +355,11 @@ where
         conn: &'c Connection,
         values: &V,
         opts: &Resolved<'_>,
+        waker: &Waker,
         _columns: Option<&ResultColumns>,
     ) -> Result<ResponseFuture<'c>, ExecutionError> {
-        self.statements.start(self.batch_type, conn, values, opts)
+        self.statements
+            .start(self.batch_type, conn, values, opts, waker)
     }
 
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {

@@ -78,6 +78,7 @@ pub(crate) mod batch;
 pub(crate) mod prepared;
 
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::Duration;
 
 use scylla2_cql::request::{
@@ -261,15 +262,18 @@ impl Resolved<'_> {
 }
 
 /// Serializes `request` into `conn`'s write queue with the resolved tracing flag, custom
-/// payload and deadline; the returned future waits for the response. Synchronous, so that
-/// no future level lies between an attempt and the connection's response future.
+/// payload and deadline; the returned future waits for the response, `waker` (the waker of
+/// the task that awaits it next) registered already. Synchronous, so that no future level
+/// lies between an attempt and the connection's response future.
 pub(crate) fn start_with_options<'c, R: Request + Sync + ?Sized>(
     conn: &'c Connection,
     request: &R,
     opts: &Resolved<'_>,
+    waker: &Waker,
 ) -> Result<ResponseFuture<'c>, ConnectionError> {
+    let (deadline, waker) = (opts.deadline, Some(waker));
     match opts.custom_payload {
-        None => conn.start_send_by(request, request_flags(opts.tracing, false), opts.deadline),
+        None => conn.start_send_by(request, request_flags(opts.tracing, false), deadline, waker),
         Some(payload) => {
             // Only statements with a custom payload pay for this small vector.
             let entries: Vec<(&str, &[u8])> = payload
@@ -277,7 +281,7 @@ pub(crate) fn start_with_options<'c, R: Request + Sync + ?Sized>(
                 .map(|(k, v)| (k.as_str(), v.as_slice()))
                 .collect();
             let with = WithCustomPayload::new(&entries, request);
-            conn.start_send_by(&with, request_flags(opts.tracing, true), opts.deadline)
+            conn.start_send_by(&with, request_flags(opts.tracing, true), deadline, waker)
         }
     }
 }
@@ -330,6 +334,7 @@ pub(crate) trait StatementImpl<V: ?Sized> {
         conn: &'c Connection,
         values: &V,
         opts: &Resolved<'_>,
+        waker: &Waker,
         columns: Option<&ResultColumns>,
     ) -> Result<ResponseFuture<'c>, ExecutionError>;
 
@@ -476,12 +481,14 @@ fn start_query<'c, V: SerializeRow + Sync + ?Sized>(
     conn: &'c Connection,
     values: &V,
     opts: &Resolved<'_>,
+    waker: &Waker,
 ) -> Result<ResponseFuture<'c>, ExecutionError> {
     let request = QueryRequest {
         query: text,
         params: opts.params(values),
     };
-    start_with_options(conn, &request, opts).map_err(|e| name_largest_value(e.into(), values, None))
+    start_with_options(conn, &request, opts, waker)
+        .map_err(|e| name_largest_value(e.into(), values, None))
 }
 
 /// A reference runs as what it points to (e.g. a `&'static str` given to
@@ -501,9 +508,10 @@ impl<V: ?Sized, S: StatementImpl<V> + ?Sized> StatementImpl<V> for &S {
         conn: &'c Connection,
         values: &V,
         opts: &Resolved<'_>,
+        waker: &Waker,
         columns: Option<&ResultColumns>,
     ) -> Result<ResponseFuture<'c>, ExecutionError> {
-        (**self).start(conn, values, opts, columns)
+        (**self).start(conn, values, opts, waker, columns)
     }
     fn prepared_with_id(&self, id: &[u8]) -> Option<&PreparedStatement> {
         (**self).prepared_with_id(id)
@@ -534,9 +542,10 @@ macro_rules! text_statement {
                 conn: &'c Connection,
                 values: &V,
                 opts: &Resolved<'_>,
+                waker: &Waker,
                 _columns: Option<&ResultColumns>,
             ) -> Result<ResponseFuture<'c>, ExecutionError> {
-                start_query(self, conn, values, opts)
+                start_query(self, conn, values, opts, waker)
             }
         }
     )*};
@@ -556,8 +565,9 @@ impl<V: SerializeRow + Sync + ?Sized> StatementImpl<V> for Query {
         conn: &'c Connection,
         values: &V,
         opts: &Resolved<'_>,
+        waker: &Waker,
         _columns: Option<&ResultColumns>,
     ) -> Result<ResponseFuture<'c>, ExecutionError> {
-        start_query(&self.text, conn, values, opts)
+        start_query(&self.text, conn, values, opts, waker)
     }
 }

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Waker;
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -255,6 +256,7 @@ impl<V: SerializeRow + Sync + ?Sized> super::StatementImpl<V> for PreparedStatem
         conn: &'c Connection,
         values: &V,
         opts: &Resolved<'_>,
+        waker: &Waker,
         columns: Option<&ResultColumns>,
     ) -> Result<ResponseFuture<'c>, ExecutionError> {
         let mut params = opts.params(values);
@@ -267,7 +269,7 @@ impl<V: SerializeRow + Sync + ?Sized> super::StatementImpl<V> for PreparedStatem
             result_metadata_id: columns.and_then(|c| c.metadata_id.as_deref()),
             params,
         };
-        start_with_options(conn, &request, opts).map_err(|e| {
+        start_with_options(conn, &request, opts, waker).map_err(|e| {
             super::name_largest_value(e.into(), values, Some(&self.shared.bind.columns))
         })
     }
