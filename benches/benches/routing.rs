@@ -109,6 +109,7 @@ fn bench_plan(c: &mut Criterion) {
                 keyspace: Some(KEYSPACE),
                 table: Some(TABLE),
                 is_lwt: false,
+                keyspace_slot: None,
             };
             let mut acc = 0u32;
             for t in QueryPlan::new(&snap, &info, None) {

@@ -115,6 +115,7 @@ fn planning_allocates_nothing() {
                     keyspace: Some("ks"),
                     table: None,
                     is_lwt,
+                    keyspace_slot: None,
                 };
                 let table = TabletStore::table(&tablet_guard, "ks", "tablet_table");
                 for target in QueryPlan::new(&snap, &info, table) {

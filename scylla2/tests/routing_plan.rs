@@ -10,8 +10,8 @@ use std::num::NonZeroU16;
 
 use routing_support::nts;
 use scylla2::routing::{
-    DistancePolicy, NodeDistance, NodeInfo, QueryPlan, ReplicationStrategy, RoutingInfo, Sharder,
-    Tablet, TabletReplica, TabletStore, Target, Token, TopologySnapshot,
+    DistancePolicy, KeyspaceSlot, NodeDistance, NodeInfo, QueryPlan, ReplicationStrategy,
+    RoutingInfo, Sharder, Tablet, TabletReplica, TabletStore, Target, Token, TopologySnapshot,
 };
 use scylla2::{error::TabletPayloadError, routing::decode_tablet_payload};
 use uuid::Uuid;
@@ -69,6 +69,7 @@ fn info(token: i64) -> RoutingInfo<'static> {
         keyspace: Some("ks"),
         table: None,
         is_lwt: false,
+        keyspace_slot: None,
     }
 }
 
@@ -170,6 +171,62 @@ fn unknown_keyspace_is_like_no_token() {
         ..info(-2500)
     };
     let plan = node_ids(QueryPlan::new(&snap, &unknown, None));
+    let local: HashSet<u32> = plan[..3].iter().copied().collect();
+    assert_eq!(local, HashSet::from([0, 1, 2]));
+}
+
+/// A statement's keyspace slot routes exactly as the keyspace's name does, across
+/// snapshots that place its keyspace at other indexes (the slot is refreshed), and an
+/// unknown keyspace routes as without a token either way.
+#[test]
+fn a_keyspace_slot_routes_as_the_name_does_across_snapshots() {
+    let policy = DistancePolicy::local_dc("dc1");
+    let first = snapshot(&policy);
+    let simple =
+        ReplicationStrategy::from_map([("class", "SimpleStrategy"), ("replication_factor", "3")]);
+    // "simple" first here: another replica table index than in `first`.
+    let second = TopologySnapshot::new(
+        nodes(),
+        [
+            ("simple".to_owned(), simple),
+            ("ks".to_owned(), nts("2", "1")),
+        ],
+        &policy,
+    );
+    let slot = KeyspaceSlot::default();
+    for keyspace in ["simple", "ks"] {
+        let slot = KeyspaceSlot::default();
+        for snap in [&first, &second, &first, &first] {
+            for token in [-2500, 500, 2999] {
+                // LWT: the replicas (three for both keyspaces) in placement order, so that
+                // they compare exactly; the rotated fallback after them compares as a set.
+                let by_name = RoutingInfo {
+                    keyspace: Some(keyspace),
+                    is_lwt: true,
+                    ..info(token)
+                };
+                let by_slot = RoutingInfo {
+                    keyspace_slot: Some(&slot),
+                    ..by_name
+                };
+                let named = node_ids(QueryPlan::new(snap, &by_name, None));
+                let slotted = node_ids(QueryPlan::new(snap, &by_slot, None));
+                assert_eq!(slotted[..3], named[..3], "{keyspace} at {token}");
+                let set = |p: &[u32]| p.iter().copied().collect::<HashSet<u32>>();
+                assert_eq!(
+                    set(&slotted[3..]),
+                    set(&named[3..]),
+                    "{keyspace} at {token}"
+                );
+            }
+        }
+    }
+    let unknown = RoutingInfo {
+        keyspace: Some("nope"),
+        keyspace_slot: Some(&slot),
+        ..info(-2500)
+    };
+    let plan = node_ids(QueryPlan::new(&first, &unknown, None));
     let local: HashSet<u32> = plan[..3].iter().copied().collect();
     assert_eq!(local, HashSet::from([0, 1, 2]));
 }

@@ -41,6 +41,7 @@ pub use plan::{RoutingInfo, Target};
 pub use replication::ReplicationStrategy;
 pub use ring::NodeInfo;
 pub use sharding::{DEFAULT_LOCAL_PORT_RANGE, Shard, ShardPorts, Sharder};
+pub use snapshot::KeyspaceSlot;
 
 // Internals: the ring, the routing snapshot, plans, tablet stores and partition key
 // hashing, public only for the project's benches and tests (no stability promise).

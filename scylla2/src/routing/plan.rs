@@ -11,7 +11,7 @@ use std::cell::Cell;
 use super::Token;
 use super::distance::PLAN_CLASSES;
 use super::sharding::Shard;
-use super::snapshot::TopologySnapshot;
+use super::snapshot::{KeyspaceSlot, TopologySnapshot};
 use super::tablets::{TableTablets, TabletReplica};
 
 /// What a request tells routing about itself.
@@ -25,6 +25,10 @@ pub struct RoutingInfo<'a> {
     pub table: Option<&'a str>,
     /// Whether the statement is a conditional (LWT) one: replicas in placement order.
     pub is_lwt: bool,
+    /// The statement's memo of where its keyspace is in the routing snapshot (prepared
+    /// statements keep one; `None` looks the keyspace's name up every time). One slot per
+    /// keyspace name: it is keyed by the snapshot only.
+    pub keyspace_slot: Option<&'a KeyspaceSlot>,
 }
 
 /// One step of a plan: a node (index into [`TopologySnapshot::nodes`]) and, when known, the
@@ -87,7 +91,7 @@ impl<'a> QueryPlan<'a> {
             _ => None,
         };
         let (replicas, replica_ends) = match (tablet, info.token, info.keyspace) {
-            (None, Some(token), Some(ks)) => snap.replica_range(ks, token),
+            (None, Some(token), Some(ks)) => snap.replica_range_with(ks, info.keyspace_slot, token),
             _ => (&[] as &[u32], [0; PLAN_CLASSES]),
         };
         let rotation = next_rotation();

@@ -3,6 +3,8 @@
 //! replication strategy and every ring range the replicas split by distance class, shared by
 //! all keyspaces with that strategy. Requests read it through an `ArcSwap` without locking.
 
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
 use ahash::AHashMap;
 use uuid::Uuid;
 
@@ -43,6 +45,52 @@ pub struct TopologySnapshot {
     sharders: Vec<Option<Sharder>>,
     /// The ring's tokens with an index by their top bits, for `range_of` in O(1).
     tokens: TokenIndex,
+    /// This snapshot's number (never 0), for the [`KeyspaceSlot`]s that memo its keyspaces.
+    generation: u32,
+}
+
+/// Snapshot numbers: one per snapshot built in this process.
+static GENERATIONS: AtomicU32 = AtomicU32::new(1);
+
+fn next_generation() -> u32 {
+    loop {
+        // Wraps after 2^32 snapshots; 0 is the empty slot's.
+        let g = GENERATIONS.fetch_add(1, Ordering::Relaxed);
+        if g != 0 {
+            return g;
+        }
+    }
+}
+
+/// A statement's memo of its keyspace's replica table in the latest snapshot that routed it:
+/// the keyspace's name is looked up (a hash of the name and a comparison, about 120
+/// instructions per request measured) only when the snapshot changed since. Prepared
+/// statements keep one and pass it in [`RoutingInfo::keyspace_slot`](super::RoutingInfo).
+///
+/// ```
+/// use scylla2::routing::KeyspaceSlot;
+///
+/// let slot = KeyspaceSlot::default(); // empty: the first lookup fills it
+/// # let _ = slot;
+/// ```
+#[derive(Debug, Default)]
+pub struct KeyspaceSlot(AtomicU64);
+
+impl KeyspaceSlot {
+    /// The table index memoized for the snapshot numbered `generation`.
+    #[inline]
+    fn get(&self, generation: u32) -> Option<u32> {
+        let v = self.0.load(Ordering::Relaxed);
+        ((v >> 32) as u32 == generation).then_some(v as u32)
+    }
+
+    #[inline]
+    fn set(&self, generation: u32, table: u32) {
+        self.0.store(
+            u64::from(generation) << 32 | u64::from(table),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// The ring's tokens (sorted) and, for each of `2^bits` equal slices of the token space, the
@@ -139,6 +187,7 @@ impl TopologySnapshot {
             keyspaces: AHashMap::new(),
             sharders,
             tokens,
+            generation: next_generation(),
         };
         let mut placed = Vec::new();
         for (name, strategy) in keyspaces {
@@ -242,9 +291,31 @@ impl TopologySnapshot {
         keyspace: &str,
         token: Token,
     ) -> (&[u32], [u16; PLAN_CLASSES]) {
+        self.replica_range_with(keyspace, None, token)
+    }
+
+    /// [`Self::replica_range`], the keyspace's table read from `slot` when it holds this
+    /// snapshot's (and written there otherwise).
+    #[inline]
+    pub(crate) fn replica_range_with(
+        &self,
+        keyspace: &str,
+        slot: Option<&KeyspaceSlot>,
+        token: Token,
+    ) -> (&[u32], [u16; PLAN_CLASSES]) {
         const EMPTY: (&[u32], [u16; PLAN_CLASSES]) = (&[], [0; PLAN_CLASSES]);
-        let Some(&table) = self.keyspaces.get(keyspace) else {
-            return EMPTY;
+        let memo = slot.and_then(|s| s.get(self.generation));
+        let table = match memo {
+            Some(table) => table,
+            None => {
+                let Some(&table) = self.keyspaces.get(keyspace) else {
+                    return EMPTY;
+                };
+                if let Some(slot) = slot {
+                    slot.set(self.generation, table);
+                }
+                table
+            }
         };
         let (Some(table), Some(range)) =
             (self.tables.get(table as usize), self.tokens.range_of(token))

@@ -46,6 +46,9 @@ struct Shared {
     /// The current result columns.
     result: ArcSwap<ResultColumns>,
     is_lwt: bool,
+    /// Where the statement's keyspace is in the routing snapshot (see
+    /// [`KeyspaceSlot`](crate::routing::KeyspaceSlot)).
+    keyspace_slot: crate::routing::KeyspaceSlot,
     /// Per node (by IP address: a node's shard-aware connections use another port), the
     /// coordination of re-prepares. Entries are added on the first UNPREPARED from a node,
     /// so there are at most as many as nodes.
@@ -121,6 +124,7 @@ impl PreparedStatement {
                 result_changed: AtomicBool::new(false),
                 result: ArcSwap::new(result),
                 is_lwt: prepared.is_lwt,
+                keyspace_slot: crate::routing::KeyspaceSlot::default(),
                 reprepares: Mutex::new(Vec::new()),
                 reprepare_count: AtomicU64::new(0),
             }),
@@ -297,6 +301,7 @@ impl<V: SerializeRow + Sync + ?Sized> super::StatementImpl<V> for PreparedStatem
             keyspace: spec.map(|c| c.keyspace.as_str()),
             table: spec.map(|c| c.table.as_str()),
             is_lwt: self.shared.is_lwt,
+            keyspace_slot: Some(&self.shared.keyspace_slot),
         }
     }
 
