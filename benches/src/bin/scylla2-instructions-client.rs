@@ -184,7 +184,7 @@ async fn setup(a: &Args) -> Result<(), String> {
             .map_err(|e| format!("{cql}: {e}"))?;
     }
     drop(session);
-    let driver = drivers::Scylla2::connect(&a.contact, None, false).await?;
+    let driver = drivers::Scylla2::connect(&a.contact, None, drivers::WriteRule::Adaptive).await?;
     for k in 0..a.keys {
         driver.insert(k as i64).await?;
     }
@@ -196,7 +196,11 @@ fn run(rt: &Runtime, a: &Args) -> Result<(), String> {
         return rt.block_on(setup(a));
     }
     if a.driver == "scylla2" {
-        let driver = rt.block_on(drivers::Scylla2::connect(&a.contact, None, false))?;
+        let driver = rt.block_on(drivers::Scylla2::connect(
+            &a.contact,
+            None,
+            drivers::WriteRule::Adaptive,
+        ))?;
         measure(rt, driver, a)
     } else {
         let driver = rt.block_on(drivers::Official::connect(&a.contact, None))?;

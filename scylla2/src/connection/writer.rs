@@ -366,6 +366,73 @@ fn should_hold(inner: &Inner, min_outstanding: usize) -> bool {
         && inner.queue.len() < inner.queue.capacity() / 2
 }
 
+/// When the writer holds a batch (see [`WriteCoalescing`]).
+struct HoldRule {
+    /// Outstanding requests for a hold, and its bound; `None`: never.
+    config: Option<(usize, std::time::Duration)>,
+    /// Adaptive only: one batch in this many is held while holding does not pay.
+    probe_every: Option<u32>,
+    /// The moving score of the last holds, in 256ths of "every one paid" (adaptive).
+    score: u32,
+    /// Batches that could have been held since the last probe (adaptive).
+    since_probe: u32,
+}
+
+/// A score from which holds are taken to pay: half of them, lately.
+const PAYS: u32 = 128;
+
+impl HoldRule {
+    fn new(coalescing: WriteCoalescing) -> Self {
+        let (config, probe_every) = match coalescing {
+            WriteCoalescing::Yield => (None, None),
+            WriteCoalescing::UntilNextRead {
+                min_outstanding,
+                max_delay,
+            } => (Some((min_outstanding.max(1), max_delay)), None),
+            WriteCoalescing::Adaptive {
+                min_outstanding,
+                max_delay,
+                probe_every,
+            } => (
+                Some((min_outstanding.max(1), max_delay)),
+                Some(probe_every.max(1)),
+            ),
+        };
+        Self {
+            config,
+            probe_every,
+            // Holding is taken to pay until holds show otherwise.
+            score: 256,
+            since_probe: 0,
+        }
+    }
+
+    /// Whether this batch, which could be held, is.
+    fn wants(&mut self) -> bool {
+        let Some(every) = self.probe_every else {
+            return true;
+        };
+        if self.score >= PAYS {
+            return true;
+        }
+        self.since_probe += 1;
+        if self.since_probe >= every {
+            self.since_probe = 0;
+            return true;
+        }
+        false
+    }
+
+    /// What a hold gave: whether frames were queued on the connection while it lasted.
+    fn record(&mut self, paid: bool) {
+        if paid {
+            self.score += (256 - self.score) / 8;
+        } else {
+            self.score -= self.score.div_ceil(8);
+        }
+    }
+}
+
 /// Why a hold ended.
 enum HoldEnd {
     /// The connection's reader handled a read, or the bound passed.
@@ -421,13 +488,7 @@ async fn write_loop<S: Sink>(
     sink: &mut S,
     coalescing: WriteCoalescing,
 ) -> Result<(), ConnectionError> {
-    let hold_config = match coalescing {
-        WriteCoalescing::Yield => None,
-        WriteCoalescing::UntilNextRead {
-            min_outstanding,
-            max_delay,
-        } => Some((min_outstanding.max(1), max_delay)),
-    };
+    let mut holds = HoldRule::new(coalescing);
     // The hold's bound: one timer entry per connection, created on the first hold.
     let mut bound: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     loop {
@@ -453,14 +514,19 @@ async fn write_loop<S: Sink>(
             }
         }
         gather(inner).await;
-        if let Some((min_outstanding, max_delay)) = hold_config
+        if let Some((min_outstanding, max_delay)) = holds.config
             && should_hold(inner, min_outstanding)
+            && holds.wants()
         {
             let bound = bound.get_or_insert_with(|| {
                 Box::pin(tokio::time::sleep_until(tokio::time::Instant::now()))
             });
+            let before = inner.queued_frames.load(Ordering::Relaxed);
             match hold(inner, bound.as_mut(), max_delay).await {
-                HoldEnd::Write => gather(inner).await,
+                HoldEnd::Write => {
+                    holds.record(inner.queued_frames.load(Ordering::Relaxed) > before);
+                    gather(inner).await;
+                }
                 HoldEnd::Large => {
                     if write_large_frames(inner, sink).await? {
                         return Ok(());
@@ -583,4 +649,59 @@ async fn write_large_frames<S: Sink>(inner: &Inner, sink: &mut S) -> Result<bool
     }
     inner.write_side.put(side);
     Ok(inner.large.closed.load(Ordering::Acquire))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{HoldRule, WriteCoalescing};
+
+    /// The batches held among the next `n` that could be.
+    fn held(rule: &mut HoldRule, n: usize) -> Vec<bool> {
+        (0..n).map(|_| rule.wants()).collect()
+    }
+
+    #[test]
+    fn the_hold_rules() {
+        assert!(HoldRule::new(WriteCoalescing::Yield).config.is_none());
+        // Until the next read: every batch that could be held is, paying or not.
+        let mut always = HoldRule::new(WriteCoalescing::until_next_read());
+        assert_eq!(always.config, Some((4, Duration::from_millis(1))));
+        for _ in 0..20 {
+            always.record(false);
+        }
+        assert!(held(&mut always, 10).iter().all(|&h| h));
+        // Adaptive: holds while they pay; a few that do not stop it but for one probe in
+        // `probe_every`; holds that pay again bring it back.
+        let mut adaptive = HoldRule::new(WriteCoalescing::Adaptive {
+            min_outstanding: 0,
+            max_delay: Duration::from_millis(2),
+            probe_every: 4,
+        });
+        assert_eq!(adaptive.config, Some((1, Duration::from_millis(2))));
+        assert_eq!(held(&mut adaptive, 3), [true; 3]);
+        // One failure in a paying run changes nothing.
+        for paid in [true, false, true, true] {
+            adaptive.record(paid);
+            assert!(adaptive.wants());
+        }
+        let mut failures = 0;
+        while adaptive.wants() {
+            adaptive.record(false);
+            failures += 1;
+        }
+        assert!((5..=8).contains(&failures), "{failures}");
+        assert_eq!(
+            held(&mut adaptive, 7),
+            [false, false, true, false, false, false, true]
+        );
+        let mut successes = 0;
+        while !adaptive.wants() || successes == 0 {
+            adaptive.record(true);
+            successes += 1;
+        }
+        assert!(successes <= 8, "{successes}");
+        assert_eq!(held(&mut adaptive, 5), [true; 5]);
+    }
 }

@@ -150,7 +150,9 @@ impl SessionBuilder {
         self
     }
 
-    /// How connections gather queued frames into one socket write.
+    /// How connections gather queued frames into one socket write (default
+    /// [`WriteCoalescing::adaptive`](crate::connection::WriteCoalescing::adaptive): the
+    /// batch is held for the next read only while that pays).
     pub fn write_coalescing(mut self, coalescing: crate::connection::WriteCoalescing) -> Self {
         self.connection.write_coalescing = coalescing;
         self

@@ -74,7 +74,8 @@ async fn prepare_cluster(points: &[String], keys: u64, prefill: bool) -> Result<
         return Ok(());
     }
     eprintln!("prefilling {keys} keys ...");
-    let driver = Arc::new(drivers::Scylla2::connect(points, None, false).await?);
+    let driver =
+        Arc::new(drivers::Scylla2::connect(points, None, drivers::WriteRule::Adaptive).await?);
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..256 {
@@ -116,8 +117,8 @@ fn run_child(
     if let Some(c) = args.compression {
         cmd.args(["--compression", c.name()]);
     }
-    if args.hold_writes {
-        cmd.args(["--write-coalescing", "next-read"]);
+    if args.writes != drivers::WriteRule::Adaptive {
+        cmd.args(["--write-coalescing", args.writes.name()]);
     }
     if let Some(rate) = args.rate {
         cmd.args(["--rate", &rate.to_string()]);

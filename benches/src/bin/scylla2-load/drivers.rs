@@ -15,6 +15,48 @@ pub const SELECT_CQL: &str = "SELECT v FROM load.kv WHERE k = ?";
 /// The value every INSERT writes (64 bytes, static so the tool itself allocates nothing).
 pub const VALUE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+/// How scylla2's writers gather their batches (`--write-coalescing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteRule {
+    /// `WriteCoalescing::Yield`.
+    Yield,
+    /// `WriteCoalescing::until_next_read`.
+    NextRead,
+    /// `WriteCoalescing::adaptive`, the driver's default.
+    #[default]
+    Adaptive,
+}
+
+impl WriteRule {
+    /// The rule named `name` (`yield`, `next-read`, `adaptive`).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "yield" => Some(Self::Yield),
+            "next-read" => Some(Self::NextRead),
+            "adaptive" => Some(Self::Adaptive),
+            _ => None,
+        }
+    }
+
+    /// Its name, as [`Self::parse`] takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Yield => "yield",
+            Self::NextRead => "next-read",
+            Self::Adaptive => "adaptive",
+        }
+    }
+
+    /// The setting it stands for (`None`: the driver's default, left as it is).
+    fn coalescing(self) -> Option<scylla2::connection::WriteCoalescing> {
+        match self {
+            Self::Yield => Some(scylla2::connection::WriteCoalescing::Yield),
+            Self::NextRead => Some(scylla2::connection::WriteCoalescing::until_next_read()),
+            Self::Adaptive => None,
+        }
+    }
+}
+
 /// Response compression asked for by both drivers (scylla2 negotiates v5 with lz4 segments
 /// when it can, v4 bodies otherwise; the official driver compresses v4 bodies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,12 +105,12 @@ pub struct Scylla2 {
 }
 
 impl Scylla2 {
-    /// Connects to `contact_points` (asking for `compression`, holding write batches until
-    /// the next read with `hold_writes`) and prepares both statements.
+    /// Connects to `contact_points` (asking for `compression`, gathering write batches by
+    /// `writes`) and prepares both statements.
     pub async fn connect(
         contact_points: &[String],
         compression: Option<Compression>,
-        hold_writes: bool,
+        writes: WriteRule,
     ) -> Result<Self, DriverError> {
         let mut builder = scylla2::Session::builder()
             .contact_points(contact_points.iter().cloned())
@@ -76,9 +118,8 @@ impl Scylla2 {
                 Compression::Lz4 => scylla2::connection::Compression::Lz4,
                 Compression::Snappy => scylla2::connection::Compression::Snappy,
             }));
-        if hold_writes {
-            builder =
-                builder.write_coalescing(scylla2::connection::WriteCoalescing::until_next_read());
+        if let Some(coalescing) = writes.coalescing() {
+            builder = builder.write_coalescing(coalescing);
         }
         let session = builder
             .connect()

@@ -5,7 +5,7 @@
 //!              [--requests N] [--concurrency C[,C...]] [--threads T]
 //!              [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json]
 //!              [--warmup N] [--compression lz4|snappy] [--sim PATH] [--no-progress]
-//!              [--write-coalescing yield|next-read] [--rate R]
+//!              [--write-coalescing yield|next-read|adaptive] [--rate R]
 //! ```
 //!
 //! `--help` describes each flag and its default (the `FLAGS` table below).
@@ -127,10 +127,11 @@ const FLAGS: &[Flag] = &[
     },
     Flag {
         name: "--write-coalescing",
-        value: Some("yield|next-read"),
-        help: "scylla2 flushes its write batch when its task yields, or holds it until \
-               the next read (WriteCoalescing::until_next_read). Default: yield",
-        example: "next-read",
+        value: Some("yield|next-read|adaptive"),
+        help: "scylla2 flushes its write batch when its task yields, holds it until \
+               the next read (WriteCoalescing::until_next_read), or does so while holding \
+               pays (WriteCoalescing::adaptive, the driver's default). Default: adaptive",
+        example: "yield",
     },
     Flag {
         name: "--rate",
@@ -224,9 +225,8 @@ pub struct Args {
     pub warmup: Option<u64>,
     /// Compression both drivers ask for in the measured runs (`lz4` or `snappy`).
     pub compression: Option<drivers::Compression>,
-    /// scylla2 holds write batches until the next read
-    /// (`WriteCoalescing::until_next_read`, opt-in) instead of its default.
-    pub hold_writes: bool,
+    /// How scylla2 gathers its write batches (`--write-coalescing`).
+    pub writes: drivers::WriteRule,
     /// Open-loop rate, requests per second per child (`None`: closed loop).
     pub rate: Option<f64>,
     /// Print JSON after the table.
@@ -251,7 +251,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Command, String> {
         time_limit: Duration::from_secs(600),
         warmup: None,
         compression: None,
-        hold_writes: false,
+        writes: drivers::WriteRule::Adaptive,
         rate: None,
         json: false,
         sim: None,
@@ -307,11 +307,9 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Command, String> {
                 )
             }
             "--write-coalescing" => {
-                a.hold_writes = match value()?.as_str() {
-                    "yield" => false,
-                    "next-read" => true,
-                    other => return Err(format!("unknown write coalescing {other:?}")),
-                }
+                let v = value()?;
+                a.writes = drivers::WriteRule::parse(&v)
+                    .ok_or_else(|| format!("unknown write coalescing {v:?}"))?;
             }
             "--rate" => {
                 let rate: f64 = num("--rate", &value()?)?;
@@ -375,8 +373,7 @@ fn child(args: &Args, driver: &str) -> Result<(), String> {
     let report = rt.block_on(async {
         match driver {
             "scylla2" => {
-                let d = drivers::Scylla2::connect(&args.uri, args.compression, args.hold_writes)
-                    .await?;
+                let d = drivers::Scylla2::connect(&args.uri, args.compression, args.writes).await?;
                 run::measure(d, driver, params).await
             }
             "scylla" => {
@@ -445,12 +442,14 @@ mod tests {
             Some(drivers::Compression::Snappy)
         );
         assert!(args("--compression zstd").is_err());
-        assert!(!args("").expect("valid").hold_writes);
-        assert!(
-            args("--write-coalescing next-read")
-                .expect("valid")
-                .hold_writes
+        assert_eq!(
+            args("").expect("valid").writes,
+            drivers::WriteRule::Adaptive
         );
+        for rule in [drivers::WriteRule::Yield, drivers::WriteRule::NextRead] {
+            let flag = format!("--write-coalescing {}", rule.name());
+            assert_eq!(args(&flag).expect("valid").writes, rule);
+        }
         assert!(args("--write-coalescing nagle").is_err());
         assert_eq!(args("").expect("valid").rate, None);
         assert_eq!(args("--rate 150000").expect("valid").rate, Some(150_000.0));
