@@ -432,6 +432,14 @@ fn wakes(w: &Wakes) -> usize {
     w.0.load(std::sync::atomic::Ordering::SeqCst)
 }
 
+/// Asserts that a poll gave the answer `body`.
+fn assert_answered<E: std::fmt::Debug>(polled: std::task::Poll<Result<Envelope, E>>, body: &[u8]) {
+    match polled {
+        std::task::Poll::Ready(Ok(env)) => assert_eq!(&env.body[..], body),
+        other => panic!("expected the answer, got {other:?}"),
+    }
+}
+
 async fn until_woken(w: &Wakes) {
     for _ in 0..400 {
         if wakes(w) > 0 {
@@ -443,7 +451,7 @@ async fn until_woken(w: &Wakes) {
 
 #[tokio::test]
 async fn a_waker_registered_when_queued_is_woken_by_an_answer_before_the_first_poll() {
-    use std::task::{Context, Poll};
+    use std::task::Context;
     let addr = fake_server(Mode::Echo).await;
     let conn = client(addr, &ConnectionConfig::default()).await;
     let (woken, waker) = counting_waker();
@@ -455,10 +463,7 @@ async fn a_waker_registered_when_queued_is_woken_by_an_answer_before_the_first_p
     until_woken(&woken).await;
     assert_eq!(wakes(&woken), 1);
     let mut cx = Context::from_waker(&waker);
-    match std::pin::Pin::new(&mut response).poll(&mut cx) {
-        Poll::Ready(Ok(env)) => assert_eq!(&env.body[..], b"early"),
-        other => panic!("expected the answer, got {other:?}"),
-    }
+    assert_answered(std::pin::Pin::new(&mut response).poll(&mut cx), b"early");
     all_ids_freed(&conn).await;
 }
 
@@ -478,10 +483,10 @@ async fn an_exchange_queues_on_its_first_poll_and_ends_that_poll() {
     assert_eq!(conn.in_flight(), 1, "queued by the first poll");
     // Woken through the waker the first poll registered with the stream id.
     until_woken(&woken).await;
-    match std::pin::Pin::new(&mut exchange).poll(&mut cx) {
-        Poll::Ready(Ok(env)) => assert_eq!(&env.body[..], b"exchanged"),
-        other => panic!("expected the answer, got {other:?}"),
-    }
+    assert_answered(
+        std::pin::Pin::new(&mut exchange).poll(&mut cx),
+        b"exchanged",
+    );
     all_ids_freed(&conn).await;
     // A start that fails is the exchange's output at once; a poll after that is an error too.
     let mut failing = Exchange::Unsent(|_: &Waker| Err(ConnectionError::Closed.into()));
@@ -493,7 +498,7 @@ async fn an_exchange_queues_on_its_first_poll_and_ends_that_poll() {
 
 #[tokio::test]
 async fn a_first_poll_by_another_waker_registers_that_one() {
-    use std::task::{Context, Poll};
+    use std::task::Context;
     let addr = fake_server(Mode::Echo).await;
     let conn = client(addr, &ConnectionConfig::default()).await;
     let (queued_with, first) = counting_waker();
@@ -508,10 +513,7 @@ async fn a_first_poll_by_another_waker_registers_that_one() {
     assert!(std::pin::Pin::new(&mut response).poll(&mut cx).is_pending());
     until_woken(&polled_with).await;
     assert_eq!((wakes(&queued_with), wakes(&polled_with)), (0, 1));
-    match std::pin::Pin::new(&mut response).poll(&mut cx) {
-        Poll::Ready(Ok(env)) => assert_eq!(&env.body[..], b"moved"),
-        other => panic!("expected the answer, got {other:?}"),
-    }
+    assert_answered(std::pin::Pin::new(&mut response).poll(&mut cx), b"moved");
     all_ids_freed(&conn).await;
 }
 
