@@ -184,7 +184,7 @@ async fn setup(a: &Args) -> Result<(), String> {
             .map_err(|e| format!("{cql}: {e}"))?;
     }
     drop(session);
-    let driver = drivers::Scylla2::connect(&a.contact, None, drivers::WriteRule::Adaptive).await?;
+    let driver = drivers::Scylla2::connect(&a.contact, None, drivers::WriteRule::Yield).await?;
     for k in 0..a.keys {
         driver.insert(k as i64).await?;
     }
@@ -199,7 +199,7 @@ fn run(rt: &Runtime, a: &Args) -> Result<(), String> {
         let driver = rt.block_on(drivers::Scylla2::connect(
             &a.contact,
             None,
-            drivers::WriteRule::Adaptive,
+            drivers::WriteRule::Yield,
         ))?;
         measure(rt, driver, a)
     } else {

@@ -62,7 +62,7 @@ pub struct ConnectionConfig {
     /// are done. `None` (default): a quarter of `max_streams`.
     pub max_orphaned_streams: Option<usize>,
     /// How the writer gathers queued frames into one write (default
-    /// [`WriteCoalescing::adaptive`]).
+    /// [`WriteCoalescing::Yield`]).
     pub write_coalescing: WriteCoalescing,
     /// Client TLS for every connection (feature `rustls-023`); `None` (default): plain TCP.
     #[cfg(feature = "rustls-023")]
@@ -109,7 +109,7 @@ impl Default for ConnectionConfig {
             heartbeat_timeout: Duration::from_secs(5),
             frame_read_timeout: Duration::from_secs(5),
             max_orphaned_streams: None,
-            write_coalescing: WriteCoalescing::adaptive(),
+            write_coalescing: WriteCoalescing::Yield,
             #[cfg(feature = "rustls-023")]
             tls: None,
             driver_name: "scylla2",
@@ -173,12 +173,15 @@ impl WriteCoalescing {
     }
 
     /// [`Self::Adaptive`] with [`Self::until_next_read`]'s hold (4 requests outstanding, a
-    /// 1 ms bound), probing one batch in 16 while holding does not pay: the default.
-    /// Measured with scylla2-load (3 nodes x 4 shards, one client thread, 3 interleaved
-    /// pairs against [`Self::Yield`]): write system calls per request 0.015-0.031 against
-    /// 0.027-0.039 at 2 048 in flight and 0.186-0.189 against 0.240-0.346 at 128, median
-    /// and 99th percentile latencies in the same ranges; open loop at 100 000 requests per
-    /// second, latencies in the same ranges as well.
+    /// 1 ms bound), probing one batch in 16 while holding does not pay. Measured with
+    /// scylla2-load (3 nodes x 4 shards, one client thread, 3 interleaved pairs against
+    /// [`Self::Yield`]): write system calls per request 0.015-0.031 against 0.027-0.039 at
+    /// 2 048 in flight and 0.186-0.189 against 0.240-0.346 at 128, median and 99th
+    /// percentile latencies in the same ranges; open loop at 100 000 requests per second,
+    /// latencies in the same ranges as well. Opt-in, not the default: a held batch waits
+    /// for answers to requests sent before it, about one round trip, which requests with
+    /// deadlines shorter than that pay in full (64 tasks sending with 0-60 µs timeouts
+    /// saw every request time out in one run of three, where the default answers some).
     ///
     /// ```
     /// use scylla2::connection::WriteCoalescing;

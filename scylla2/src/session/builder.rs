@@ -151,8 +151,8 @@ impl SessionBuilder {
     }
 
     /// How connections gather queued frames into one socket write (default
-    /// [`WriteCoalescing::adaptive`](crate::connection::WriteCoalescing::adaptive): the
-    /// batch is held for the next read only while that pays).
+    /// [`WriteCoalescing::Yield`](crate::connection::WriteCoalescing::Yield); opt-in holds
+    /// until the next read: `until_next_read`, `adaptive`).
     pub fn write_coalescing(mut self, coalescing: crate::connection::WriteCoalescing) -> Self {
         self.connection.write_coalescing = coalescing;
         self

@@ -75,7 +75,7 @@ async fn prepare_cluster(points: &[String], keys: u64, prefill: bool) -> Result<
     }
     eprintln!("prefilling {keys} keys ...");
     let driver =
-        Arc::new(drivers::Scylla2::connect(points, None, drivers::WriteRule::Adaptive).await?);
+        Arc::new(drivers::Scylla2::connect(points, None, drivers::WriteRule::Yield).await?);
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..256 {
@@ -117,7 +117,7 @@ fn run_child(
     if let Some(c) = args.compression {
         cmd.args(["--compression", c.name()]);
     }
-    if args.writes != drivers::WriteRule::Adaptive {
+    if args.writes != drivers::WriteRule::Yield {
         cmd.args(["--write-coalescing", args.writes.name()]);
     }
     if let Some(rate) = args.rate {

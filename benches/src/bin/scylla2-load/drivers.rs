@@ -18,12 +18,12 @@ pub const VALUE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456
 /// How scylla2's writers gather their batches (`--write-coalescing`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WriteRule {
-    /// `WriteCoalescing::Yield`.
+    /// `WriteCoalescing::Yield`, the driver's default.
+    #[default]
     Yield,
     /// `WriteCoalescing::until_next_read`.
     NextRead,
-    /// `WriteCoalescing::adaptive`, the driver's default.
-    #[default]
+    /// `WriteCoalescing::adaptive`.
     Adaptive,
 }
 
@@ -50,9 +50,9 @@ impl WriteRule {
     /// The setting it stands for (`None`: the driver's default, left as it is).
     fn coalescing(self) -> Option<scylla2::connection::WriteCoalescing> {
         match self {
-            Self::Yield => Some(scylla2::connection::WriteCoalescing::Yield),
+            Self::Yield => None,
             Self::NextRead => Some(scylla2::connection::WriteCoalescing::until_next_read()),
-            Self::Adaptive => None,
+            Self::Adaptive => Some(scylla2::connection::WriteCoalescing::adaptive()),
         }
     }
 }

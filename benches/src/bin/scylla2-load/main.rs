@@ -130,8 +130,8 @@ const FLAGS: &[Flag] = &[
         value: Some("yield|next-read|adaptive"),
         help: "scylla2 flushes its write batch when its task yields, holds it until \
                the next read (WriteCoalescing::until_next_read), or does so while holding \
-               pays (WriteCoalescing::adaptive, the driver's default). Default: adaptive",
-        example: "yield",
+               pays (WriteCoalescing::adaptive). Default: yield (the driver's default)",
+        example: "adaptive",
     },
     Flag {
         name: "--rate",
@@ -251,7 +251,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Command, String> {
         time_limit: Duration::from_secs(600),
         warmup: None,
         compression: None,
-        writes: drivers::WriteRule::Adaptive,
+        writes: drivers::WriteRule::Yield,
         rate: None,
         json: false,
         sim: None,
@@ -442,11 +442,8 @@ mod tests {
             Some(drivers::Compression::Snappy)
         );
         assert!(args("--compression zstd").is_err());
-        assert_eq!(
-            args("").expect("valid").writes,
-            drivers::WriteRule::Adaptive
-        );
-        for rule in [drivers::WriteRule::Yield, drivers::WriteRule::NextRead] {
+        assert_eq!(args("").expect("valid").writes, drivers::WriteRule::Yield);
+        for rule in [drivers::WriteRule::NextRead, drivers::WriteRule::Adaptive] {
             let flag = format!("--write-coalescing {}", rule.name());
             assert_eq!(args(&flag).expect("valid").writes, rule);
         }
