@@ -21,6 +21,7 @@ mod reader;
 mod send;
 pub(crate) mod slots;
 mod socket;
+mod spin;
 #[cfg(feature = "rustls-023")]
 pub(crate) mod tls;
 mod writer;
@@ -31,6 +32,8 @@ mod tests;
 mod tests_direct;
 #[cfg(test)]
 mod tests_handshake;
+#[cfg(test)]
+mod tests_wakers;
 
 /// A response envelope (header + `body`) of protocol `version`, as test servers write it.
 #[cfg(test)]

@@ -14,19 +14,16 @@
 //!   wakes at the earliest one and fails the requests whose deadline passed. A request pays
 //!   one atomic `fetch_min` for its deadline instead of registering a timer of its own.
 
-use std::cell::UnsafeCell;
-use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::Waker;
-
-use crossbeam_utils::Backoff;
 
 use tokio::time::Instant;
 
 use crate::clock::Stamp;
 
 use super::framing::Envelope;
+use super::spin::{SpinGuard, SpinLock};
 
 /// Largest number of streams a connection can have in flight (v4/v5: ids 0..=32767).
 pub const MAX_STREAMS: usize = 32_768;
@@ -68,90 +65,15 @@ enum SlotState {
     Failed,
 }
 
-/// One stream id's state behind a spin lock.
-///
-/// Every critical section is a few moves (a state assignment, a waker clone or drop): a
-/// spin lock costs a swap to take and a store to give back, where `std::sync::Mutex` adds
-/// its poison bookkeeping (two reads of the panic count) and a contended-state check on
-/// every unlock, four times per request (measured: 58 to 104 instructions per request less). The lock is
-/// contended only when the reader delivers to a slot while its request polls it from
-/// another thread; a waiter then spins briefly and yields its thread
-/// ([`Backoff::snooze`]).
-#[derive(Default)]
-struct Slot {
-    locked: AtomicBool,
-    state: UnsafeCell<SlotState>,
-}
-
-// SAFETY: `state` is reached only through a `SlotGuard`, and a guard exists only while its
-// thread holds `locked`: taken by a `swap(true, Acquire)` that returned `false` (so by one
-// thread at a time), given back by the guard's drop with a `Release` store, which orders
-// every access of one holder before those of the next. `SlotState` is `Send` (a `Waker`, an
-// `Envelope` of `Bytes`), so handing it between threads this way is sound.
-unsafe impl Sync for Slot {}
-
-impl std::fmt::Debug for Slot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Slot")
-            .field("locked", &self.locked.load(Ordering::Relaxed))
-            .finish_non_exhaustive()
-    }
-}
+/// One stream id's state, behind a spin lock of its own ([`SpinLock`]: every critical
+/// section here is a few moves, a state assignment, a waker clone or drop).
+#[derive(Debug, Default)]
+struct Slot(SpinLock<SlotState>);
 
 impl Slot {
     #[inline]
-    fn lock(&self) -> SlotGuard<'_> {
-        if self.locked.swap(true, Ordering::Acquire) {
-            self.lock_contended();
-        }
-        SlotGuard { slot: self }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn lock_contended(&self) {
-        let backoff = Backoff::new();
-        loop {
-            while self.locked.load(Ordering::Relaxed) {
-                backoff.snooze();
-            }
-            if !self.locked.swap(true, Ordering::Acquire) {
-                return;
-            }
-        }
-    }
-}
-
-/// The held lock of a [`Slot`]: its state, given back on drop (also on unwinding, so a
-/// panic in a critical section, which leaves a whole state since each is one assignment,
-/// does not wedge the slot).
-struct SlotGuard<'a> {
-    slot: &'a Slot,
-}
-
-impl Deref for SlotGuard<'_> {
-    type Target = SlotState;
-
-    #[inline]
-    fn deref(&self) -> &SlotState {
-        // SAFETY: this guard holds the slot's lock (see `Slot`'s `Sync` proof).
-        unsafe { &*self.slot.state.get() }
-    }
-}
-
-impl DerefMut for SlotGuard<'_> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut SlotState {
-        // SAFETY: this guard holds the slot's lock, and `&mut self` makes this the only
-        // reference made through it.
-        unsafe { &mut *self.slot.state.get() }
-    }
-}
-
-impl Drop for SlotGuard<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.slot.locked.store(false, Ordering::Release);
+    fn lock(&self) -> SpinGuard<'_, SlotState> {
+        self.0.lock()
     }
 }
 
