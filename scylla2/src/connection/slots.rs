@@ -199,8 +199,9 @@ impl Slots {
         self.chunks.get(id / CHUNK)?.get()?.get(id % CHUNK)
     }
 
-    /// Takes the lowest free id and puts its slot in the waiting state with `deadline` and
-    /// `waker` (a clone; none until the first poll without one); an error when all ids are in
+    /// Takes the lowest free id and puts its slot in the waiting state with `deadline` and a
+    /// clone of `waker`, which the answer, the deadline or the connection's death then wakes
+    /// (`None`: the request's first poll registers its waker); an error when all ids are in
     /// use or the connection is closed.
     pub(crate) fn allocate(
         &self,
