@@ -166,10 +166,11 @@ def check(cfg):
             session.execute(inc, (5, 1))
         assert session.execute("SELECT n FROM counters WHERE id = 1").one().n == 15
 
-        # TTL.
-        session.execute("INSERT INTO accounts (id, balance) VALUES (2, 1) USING TTL 1")
+        # TTL: 3 seconds, so that the first read lands inside it on a machine busy with other
+        # tests (a 1-second TTL was once read back already expired in CI).
+        session.execute("INSERT INTO accounts (id, balance) VALUES (2, 1) USING TTL 3")
         assert session.execute("SELECT balance FROM accounts WHERE id = 2").one() is not None
-        deadline = time.time() + 5
+        deadline = time.time() + 10
         while session.execute("SELECT balance FROM accounts WHERE id = 2").one() is not None:
             assert time.time() < deadline, "TTL did not expire"
             time.sleep(0.2)
