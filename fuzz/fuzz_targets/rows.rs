@@ -3,7 +3,8 @@
 //! No_metadata the columns come from a fixed list of types (as a driver would supply a
 //! prepared statement's). Decoding and iteration must never panic nor loop, and every yielded
 //! raw row must have exactly one cell per column. `Rows::decode_taking` (the driver's
-//! shortcut) must give the same rows or the same error.
+//! shortcut) must give the same rows or the same error, and the tuples' one-pass row reads the
+//! same rows (or an error at the same row) as finding each row's end first.
 #![no_main]
 
 use bytes::Bytes;
@@ -92,17 +93,33 @@ fuzz_target!(|data: &[u8]| {
     assert!(seen <= rows.rows_count());
 });
 
-/// Iterates every row as `T`, stopping at the first error (the iterator must end by itself).
-fn typed<'r, T: DeserializeRow<'r, 'r>>(rows: &'r Rows, columns: &'r [ColumnSpec]) {
+/// Iterates every row as `T`, stopping at the first error (the iterator must end by itself),
+/// and checks the one-pass read (`deserialize_prefix`, which the tuples override) against the
+/// two-pass one (each row's end found first, then `deserialize`): the same rows, an error at
+/// the same place.
+fn typed<'r, T: DeserializeRow<'r, 'r> + PartialEq + std::fmt::Debug>(
+    rows: &'r Rows,
+    columns: &'r [ColumnSpec],
+) {
     let Ok(iter) = rows.iter::<T>(columns) else {
         return;
     };
+    let mut two_pass = rows
+        .raw_rows(columns)
+        .expect("iter succeeded with the same columns")
+        .map(|row| row.and_then(T::deserialize));
     let mut n = 0;
     for row in iter {
         n += 1;
         assert!(n <= rows.rows_count() + 1);
+        match (&row, two_pass.next()) {
+            (Ok(a), Some(Ok(b))) => assert_eq!(*a, b),
+            (Err(_), Some(Err(_))) => {}
+            (a, b) => panic!("row {n}: one pass {a:?}, two passes {b:?}"),
+        }
         if row.is_err() {
-            break;
+            return;
         }
     }
+    assert!(two_pass.next().is_none(), "two passes found more rows");
 }

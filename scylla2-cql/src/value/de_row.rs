@@ -34,8 +34,17 @@ macro_rules! tuple_row {
                 Ok(())
             }
 
+            #[inline]
             fn deserialize(
                 mut row: ColumnIterator<'frame, 'meta>,
+            ) -> Result<Self, DeserializeError> {
+                Self::deserialize_prefix(&mut row)
+            }
+
+            /// Each column read once, in order; the bytes after the row are left unread.
+            #[inline]
+            fn deserialize_prefix(
+                row: &mut ColumnIterator<'frame, 'meta>,
             ) -> Result<Self, DeserializeError> {
                 if row.columns_remaining() != $n {
                     return Err(DeserializeError::WrongColumnCount {

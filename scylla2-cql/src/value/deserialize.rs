@@ -293,4 +293,47 @@ pub trait DeserializeRow<'frame, 'meta>: Sized {
 
     /// Reads one row, whose columns were checked by [`Self::check_types`].
     fn deserialize(row: ColumnIterator<'frame, 'meta>) -> Result<Self, DeserializeError>;
+
+    /// Reads one row from the front of `columns`, whose bytes may run on past the row (the
+    /// rest of a page), and leaves `columns` at the row's end: what the row iterators call.
+    ///
+    /// The default finds the row's end first (each column's length) and then calls
+    /// [`Self::deserialize`] on exactly that row, so an implementation that reads columns out
+    /// of order or leaves some unread stays right. The tuples read each column once instead;
+    /// an implementation that reads every column of the row in order may do the same.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use scylla2_cql::types::{ColumnSpec, CqlType};
+    /// use scylla2_cql::value::{ColumnIterator, DeserializeRow};
+    ///
+    /// let spec = |name: &str| ColumnSpec {
+    ///     keyspace: "ks".into(),
+    ///     table: "t".into(),
+    ///     name: name.into(),
+    ///     typ: CqlType::Int,
+    /// };
+    /// let specs = [spec("a"), spec("b")];
+    /// // Two rows of two int columns each, back to back.
+    /// let page = Bytes::from_static(&[
+    ///     0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2, //
+    ///     0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 4,
+    /// ]);
+    /// let mut columns = ColumnIterator::new(&specs, &page, &page);
+    /// assert_eq!(<(i32, i32)>::deserialize_prefix(&mut columns)?, (1, 2));
+    /// assert_eq!(columns.remaining_bytes().len(), 16); // the second row
+    /// # Ok::<(), scylla2_cql::value::DeserializeError>(())
+    /// ```
+    #[inline]
+    fn deserialize_prefix(
+        columns: &mut ColumnIterator<'frame, 'meta>,
+    ) -> Result<Self, DeserializeError> {
+        let specs = columns.specs_remaining();
+        let start = columns.remaining_bytes();
+        for column in columns.by_ref() {
+            column?;
+        }
+        let row = &start[..start.len() - columns.remaining_bytes().len()];
+        Self::deserialize(ColumnIterator::new(specs, columns.frame, row))
+    }
 }

@@ -565,6 +565,14 @@ pub struct RawRowIter<'r, 'm> {
     done: bool,
 }
 
+impl RawRowIter<'_, '_> {
+    /// Ends the iteration after the last row: the error when bytes follow it.
+    fn finish(&mut self) -> Option<DeserializeError> {
+        self.done = true;
+        self.reader.expect_end().err().map(DeserializeError::from)
+    }
+}
+
 impl<'r, 'm> Iterator for RawRowIter<'r, 'm> {
     type Item = Result<ColumnIterator<'r, 'm>, DeserializeError>;
 
@@ -574,11 +582,7 @@ impl<'r, 'm> Iterator for RawRowIter<'r, 'm> {
             return None;
         }
         if self.remaining == 0 {
-            self.done = true;
-            return match self.reader.expect_end() {
-                Ok(()) => None,
-                Err(e) => Some(Err(e.into())),
-            };
+            return self.finish().map(Err);
         }
         let start = self.reader.remaining();
         for _ in 0..self.specs.len() {
@@ -611,11 +615,24 @@ pub struct TypedRowIter<'r, 'm, T> {
 impl<'r, 'm, T: DeserializeRow<'r, 'm>> Iterator for TypedRowIter<'r, 'm, T> {
     type Item = Result<T, DeserializeError>;
 
+    /// Each row read in one pass ([`DeserializeRow::deserialize_prefix`]): its columns straight
+    /// from the page, the page reader then moved to the row's end.
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let row = self.raw.next()?;
-        let item = row.and_then(T::deserialize);
-        if item.is_err() {
-            self.raw.done = true;
+        let raw = &mut self.raw;
+        if raw.done {
+            return None;
+        }
+        if raw.remaining == 0 {
+            return raw.finish().map(Err);
+        }
+        let mut columns = ColumnIterator::new(raw.specs, raw.frame, raw.reader.remaining());
+        let item = T::deserialize_prefix(&mut columns);
+        if item.is_ok() {
+            raw.remaining -= 1;
+            raw.reader = WireReader::new(columns.remaining_bytes());
+        } else {
+            raw.done = true;
         }
         Some(item)
     }
