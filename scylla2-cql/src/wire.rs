@@ -303,7 +303,18 @@ pub fn put_long_string(buf: &mut impl BufMut, s: &str) {
 }
 
 /// Writes a `[short bytes]`.
+#[inline]
 pub fn put_short_bytes(buf: &mut impl BufMut, b: &[u8]) {
+    // Prepared statement and result metadata ids are MD5 digests (16 bytes), written with
+    // every EXECUTE: as one fixed-size write they are a few register moves, where a copy of
+    // a length known only at run time is a `memcpy` call.
+    if let Ok(id) = <&[u8; 16]>::try_from(b) {
+        let mut out = [0u8; 18];
+        out[..2].copy_from_slice(&16u16.to_be_bytes());
+        out[2..].copy_from_slice(id);
+        buf.put_slice(&out);
+        return;
+    }
     buf.put_u16(b.len() as u16);
     buf.put_slice(b);
 }

@@ -129,7 +129,10 @@ impl<'a, V: SerializeRow + ?Sized> QueryParameters<'a, V> {
         if let Some(state) = self.paging_state {
             put_bytes(buf, Some(state));
         }
-        self.trailing().write(buf);
+        // Most requests have none of them: then not even their struct is built.
+        if flags & TRAILING != 0 {
+            self.trailing().write(buf);
+        }
     }
 
     fn trailing(&self) -> TrailingOptions<'a> {
@@ -149,6 +152,10 @@ macro_rules! trailing_options {
     };
 }
 pub(crate) use trailing_options;
+
+/// The flags of the [`TrailingOptions`].
+const TRAILING: u32 =
+    WITH_SERIAL_CONSISTENCY | WITH_DEFAULT_TIMESTAMP | WITH_KEYSPACE | WITH_NOW_IN_SECONDS;
 
 /// The options that end both `<query_parameters>` and a BATCH, in wire order: serial
 /// consistency, default timestamp, and the v5-only keyspace and now-in-seconds.
