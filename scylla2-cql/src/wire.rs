@@ -435,4 +435,22 @@ mod tests {
             &[0, 3, b'a', b'b', b'c', 0xff, 0xff, 0xff, 0xff, 0, 2, 1, 2]
         );
     }
+
+    #[test]
+    fn short_bytes_of_every_length_around_an_id_are_written_alike() {
+        // 16 bytes (a prepared id) take the fixed-size write; the others the general one.
+        for len in [0, 1, 15, 16, 17, 32] {
+            let value: Vec<u8> = (1..=len as u8).collect();
+            let mut out = vec![0xaa; short_bytes_size(&value) + 1];
+            let mut w: &mut [u8] = &mut out;
+            put_short_bytes(&mut w, &value);
+            assert_eq!(w.len(), 1, "{len}: exactly the size was written");
+            assert_eq!(out[..2], (len as u16).to_be_bytes(), "{len}");
+            assert_eq!(out[2..2 + len], value[..], "{len}");
+            assert_eq!(out[2 + len], 0xaa, "{len}");
+            let mut grown = bytes::BytesMut::new();
+            put_short_bytes(&mut grown, &value);
+            assert_eq!(grown[..], out[..2 + len], "{len}: into a growing buffer too");
+        }
+    }
 }
