@@ -450,7 +450,11 @@ mod tests {
             assert_eq!(out[2 + len], 0xaa, "{len}");
             let mut grown = bytes::BytesMut::new();
             put_short_bytes(&mut grown, &value);
-            assert_eq!(grown[..], out[..2 + len], "{len}: into a growing buffer too");
+            assert_eq!(
+                grown[..],
+                out[..2 + len],
+                "{len}: into a growing buffer too"
+            );
         }
     }
 }

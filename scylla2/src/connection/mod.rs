@@ -21,13 +21,13 @@ mod reader;
 mod send;
 pub(crate) mod slots;
 mod socket;
-mod spin;
+pub(crate) mod spin;
 #[cfg(feature = "rustls-023")]
 pub(crate) mod tls;
 mod writer;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod tests_direct;
 #[cfg(test)]

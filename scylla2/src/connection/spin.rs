@@ -1,4 +1,5 @@
-//! A spin lock for short critical sections: the stream slots' (`slots.rs`).
+//! A spin lock for short critical sections: the stream slots' (`slots.rs`) and the pools'
+//! connection of each shard (`topology::pool`).
 //!
 //! Taking it is one `swap`, giving it back one `Release` store. `std::sync::Mutex` adds its
 //! poison bookkeeping (two reads of the panic count) and a contended-state check on every

@@ -44,7 +44,7 @@ impl Request for Raw {
 
 /// What the fake server does with each request.
 #[derive(Clone)]
-pub(super) enum Mode {
+pub(crate) enum Mode {
     /// Reply at once with a RESULT whose body echoes the request body.
     Echo,
     /// Echo, but hold requests whose body starts with `slow` until `release` is notified.
@@ -71,7 +71,7 @@ async fn read_request(sock: &mut tokio::net::tcp::OwnedReadHalf) -> Option<(i16,
     Some((header.stream, body))
 }
 
-pub(super) async fn fake_server(mode: Mode) -> SocketAddr {
+pub(crate) async fn fake_server(mode: Mode) -> SocketAddr {
     fake_server_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), mode)
 }
 
@@ -137,7 +137,7 @@ pub(super) async fn all_ids_freed(conn: &Connection) {
     .expect("a stream id leaked: a late answer never freed it");
 }
 
-pub(super) async fn client(addr: SocketAddr, config: &ConnectionConfig) -> Connection {
+pub(crate) async fn client(addr: SocketAddr, config: &ConnectionConfig) -> Connection {
     let stream = TcpStream::connect(addr).await.unwrap();
     let info = ConnectionInfo::assumed(ProtocolVersion::V4, None);
     Connection::start(stream, BytesMut::new(), info, config).unwrap()

@@ -120,7 +120,7 @@ pub(super) async fn fill(pool: &Arc<NodePool>, ctx: &Arc<PoolContext>) -> Filled
                     .filter(|e| matches!(e, SessionEvent::ConnectionReplaced { .. }))
                     .count();
                 ctx.replaced.fetch_add(replaced as u64, Ordering::Relaxed);
-                pool.conns.store(Arc::new(conns));
+                pool.publish(conns);
                 for event in events {
                     ctx.events.publish(event);
                 }
@@ -195,7 +195,7 @@ fn drop_closed(pool: &NodePool, ctx: &PoolContext) {
             *slot = None;
         }
     }
-    pool.conns.store(Arc::new(conns));
+    pool.publish(conns);
     for shard in closed {
         ctx.events.publish(SessionEvent::ConnectionClosed {
             node: pool.address,
@@ -236,7 +236,7 @@ async fn open_first(pool: &NodePool, ctx: &PoolContext) -> Result<(), Connection
         }
     };
     place(&mut conns, Arc::new(conn), shard, pool.address, &mut events);
-    pool.conns.store(Arc::new(conns));
+    pool.publish(conns);
     if sharding.is_some() {
         ctx.sharding_learned.notify_one();
     }
