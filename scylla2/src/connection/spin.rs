@@ -6,7 +6,9 @@
 //! unlock; at four slot locks per request that was 58 to 104 instructions per request
 //! (callgrind, measured when the slots moved to this lock). A slot's lock is contended only
 //! when the reader delivers to a slot while its request polls it from another thread; a
-//! waiter then spins briefly and yields its thread ([`Backoff::snooze`]).
+//! shard's connection lock when requests on several threads pick that shard at once, for
+//! the few instructions of an `Arc` clone. A waiter spins briefly and yields its thread
+//! ([`Backoff::snooze`]).
 
 use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
