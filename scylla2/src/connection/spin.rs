@@ -6,9 +6,9 @@
 //! unlock; at four slot locks per request that was 58 to 104 instructions per request
 //! (callgrind, measured when the slots moved to this lock). A slot's lock is contended only
 //! when the reader delivers to a slot while its request polls it from another thread; a
-//! shard's connection lock when requests on several threads pick that shard at once, for
-//! the few instructions of an `Arc` clone. A waiter spins briefly and yields its thread
-//! ([`Backoff::snooze`]).
+//! shard's connection lock when requests on several threads pick that shard at once, and
+//! those never wait: [`SpinLock::try_lock`] fails and they read the pool's connections
+//! instead. A waiter spins briefly and yields its thread ([`Backoff::snooze`]).
 
 use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
@@ -47,6 +47,17 @@ impl<T> SpinLock<T> {
             self.lock_contended();
         }
         SpinGuard { lock: self }
+    }
+
+    /// Takes the lock if no one holds it, without waiting: for readers that have another way
+    /// to their value (a shard's connection: the pool's `conns`).
+    #[inline]
+    pub(crate) fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
+        if self.locked.swap(true, Ordering::Acquire) {
+            None
+        } else {
+            Some(SpinGuard { lock: self })
+        }
     }
 
     #[cold]
@@ -101,6 +112,17 @@ mod tests {
     use std::sync::Arc;
 
     use super::SpinLock;
+
+    #[test]
+    fn try_lock_fails_only_while_held() {
+        let lock = SpinLock::<u8>::default();
+        let mut held = lock.try_lock().expect("free");
+        *held = 7;
+        assert!(lock.try_lock().is_none());
+        drop(held);
+        assert_eq!(*lock.try_lock().expect("given back"), 7);
+        assert_eq!(*lock.lock(), 7);
+    }
 
     /// Two threads adding under the lock lose no update; a panic while holding it gives it
     /// back.

@@ -125,8 +125,9 @@ pub(crate) struct NodePool {
     pub(crate) conns: ArcSwap<Conns>,
     /// Each shard's connection when the node has shards and one connection per shard (the
     /// common pick): copies of `conns`' slots, set by [`Self::publish`] before `conns`, so
-    /// that a pick takes a spin lock and clones an `Arc` instead of loading `conns` (an
-    /// `ArcSwap` load and its guard's release: about 45 instructions per request). Sized by
+    /// that a pick takes a spin lock (without waiting: when another thread holds it, the
+    /// pick loads `conns`) and clones an `Arc` instead of loading `conns` (an `ArcSwap` load
+    /// and its guard's release, and the checks of the pool's shape). Sized by
     /// the first sharding learned; shards beyond it, and every other pool shape, take
     /// `conns`. A connection found here is used only while usable, as one from `conns` is.
     by_shard: OnceLock<Box<[ShardConnection]>>,
@@ -247,8 +248,10 @@ impl NodePool {
         if let (Some(shard), Some(by_shard)) = (shard, self.by_shard.get())
             && let Some(slot) = by_shard.get(shard as usize)
         {
-            // Cloned under the lock, released (and any other connection dropped) after.
-            let conn = slot.lock().clone();
+            // Cloned under the lock, released (and any other connection dropped) after. Held
+            // by another thread (another pick, or a publication): `conns` instead, never a
+            // wait behind a thread that may have been preempted while holding it.
+            let conn = slot.try_lock().and_then(|held| held.clone());
             if let Some(conn) = conn.filter(|c| c.is_usable()) {
                 return Some(Pick::Usable(conn));
             }
