@@ -160,7 +160,20 @@ impl NodePool {
         enabled: bool,
         ctx: &Arc<PoolContext>,
     ) -> Arc<Self> {
-        let pool = Arc::new(Self {
+        let pool = Arc::new(Self::without_task(address, host_id));
+        if enabled {
+            let task = tokio::spawn(run(pool.clone(), ctx.clone()));
+            *pool
+                .task
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task.abort_handle());
+        }
+        pool
+    }
+
+    /// A pool with no connection and no task.
+    fn without_task(address: SocketAddr, host_id: Uuid) -> Self {
+        Self {
             address,
             host_id,
             conns: ArcSwap::from_pointee(Conns::default()),
@@ -171,15 +184,7 @@ impl NodePool {
             health: Arc::new(Notify::new()),
             next: AtomicUsize::new(0),
             task: std::sync::Mutex::new(None),
-        });
-        if enabled {
-            let task = tokio::spawn(run(pool.clone(), ctx.clone()));
-            *pool
-                .task
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task.abort_handle());
         }
-        pool
     }
 
     /// Stops the pool task now (its handshakes in progress with it) and closes every

@@ -6,22 +6,6 @@ use std::num::NonZeroU16;
 use super::*;
 use crate::connection::tests::{Mode, client, fake_server};
 
-/// A pool without a task (nothing is opened), as `NodePool::new` makes a disabled one.
-fn bare_pool(address: SocketAddr) -> NodePool {
-    NodePool {
-        address,
-        host_id: Uuid::nil(),
-        conns: ArcSwap::from_pointee(Conns::default()),
-        by_shard: OnceLock::new(),
-        up: AtomicBool::new(true),
-        closed: AtomicBool::new(false),
-        wake: Notify::new(),
-        health: Arc::new(Notify::new()),
-        next: AtomicUsize::new(0),
-        task: std::sync::Mutex::new(None),
-    }
-}
-
 fn sharded(shards: u16, per_shard: usize, slots: Vec<Option<Arc<Connection>>>) -> Conns {
     Conns {
         sharder: NonZeroU16::new(shards).map(|n| Sharder::new(n, 12)),
@@ -47,7 +31,7 @@ async fn a_pick_follows_every_publication_of_the_shards_connections() {
     let b = Arc::new(client(addr, &config).await);
     let c = Arc::new(client(addr, &config).await);
     let (pa, pb, pc) = (Arc::as_ptr(&a), Arc::as_ptr(&b), Arc::as_ptr(&c));
-    let pool = bare_pool(addr);
+    let pool = NodePool::without_task(addr, Uuid::nil());
 
     // One connection per shard: each shard's own.
     pool.publish(sharded(2, 1, vec![Some(a.clone()), Some(b.clone())]));
