@@ -15,13 +15,15 @@ impl Drop for Sim {
     }
 }
 
-/// Starts the simulator at `path` (3 nodes × 4 shards, free ports, nodes from `base_ip` up)
-/// and returns it with its contact points (`host:port`).
-pub fn start(path: &Path, base_ip: &str) -> Result<(Sim, Vec<String>), String> {
+/// Starts the simulator at `path` (3 nodes × 4 shards, free ports, nodes from `base_ip` up,
+/// and `extra` flags such as `--current-thread`) and returns it with its contact points
+/// (`host:port`).
+pub fn start(path: &Path, base_ip: &str, extra: &[&str]) -> Result<(Sim, Vec<String>), String> {
     let mut child = Command::new(path)
         .args(["--nodes", "3", "--shards", "4"])
         .args(["--port", "0", "--shard-aware-port", "0"])
         .args(["--base-ip", base_ip])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -54,10 +54,15 @@ fn sim_path(args: &Args) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Starts `scylla2-sim --nodes 3 --shards 4` on 127.0.77.x with free ports and returns it with
-/// its contact points.
+/// Starts `scylla2-sim --nodes 3 --shards 4` on 127.0.77.x with free ports (on a
+/// current_thread runtime with `--sim-current-thread`) and returns it with its contact points.
 fn start_sim(args: &Args) -> Result<(scylla2_benches::sim_process::Sim, Vec<String>), String> {
-    scylla2_benches::sim_process::start(&sim_path(args)?, "127.0.77.1")
+    let extra: &[&str] = if args.sim_current_thread {
+        &["--current-thread"]
+    } else {
+        &[]
+    };
+    scylla2_benches::sim_process::start(&sim_path(args)?, "127.0.77.1", extra)
 }
 
 /// Creates the keyspace and table, and inserts keys `0..keys` when a workload reads.
