@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use scylla2_cql::response::Rows;
 use scylla2_cql::types::{ColumnSpec, CqlType};
-use scylla2_cql::value::{ColumnIterator, DeserializeError, DeserializeRow};
+use scylla2_cql::value::{ColumnIterator, DeserializeError, DeserializeRow, DeserializeValue};
 use scylla2_cql::wire::WireReader;
 
 /// `(i32, Option<&str>)` read through the trait's default `deserialize_prefix` (two passes).
@@ -130,4 +130,34 @@ fn bytes_after_the_last_row_are_an_error_in_one_pass_too() {
     assert_eq!(items.len(), 4);
     assert!(items[..3].iter().all(Result::is_ok));
     assert!(items[3].is_err());
+}
+
+/// Reads only the first column in its one-pass read and leaves the second unread.
+struct FirstOnly(i32);
+
+impl<'f, 'm> DeserializeRow<'f, 'm> for FirstOnly {
+    fn check_types(_columns: &'m [ColumnSpec]) -> Result<(), DeserializeError> {
+        Ok(())
+    }
+
+    fn deserialize(mut row: ColumnIterator<'f, 'm>) -> Result<Self, DeserializeError> {
+        Self::deserialize_prefix(&mut row)
+    }
+
+    fn deserialize_prefix(row: &mut ColumnIterator<'f, 'm>) -> Result<Self, DeserializeError> {
+        let (spec, value) = row.next().expect("a first column")?;
+        Ok(Self(i32::deserialize(&spec.typ, value)?))
+    }
+}
+
+#[test]
+fn columns_a_one_pass_read_leaves_unread_are_skipped_to_the_rows_end() {
+    let body = body(3, &content());
+    let rows = Rows::decode(&mut WireReader::new(&body), &body).unwrap();
+    let keys: Vec<i32> = rows
+        .iter::<FirstOnly>(&specs())
+        .unwrap()
+        .map(|r| r.expect("every row reads").0)
+        .collect();
+    assert_eq!(keys, [1, 2, 3]);
 }

@@ -300,7 +300,8 @@ pub trait DeserializeRow<'frame, 'meta>: Sized {
     /// The default finds the row's end first (each column's length) and then calls
     /// [`Self::deserialize`] on exactly that row, so an implementation that reads columns out
     /// of order or leaves some unread stays right. The tuples read each column once instead;
-    /// an implementation that reads every column of the row in order may do the same.
+    /// an implementation that reads the row's columns in order may do the same (the row
+    /// iterators skip the columns it leaves unread).
     ///
     /// ```
     /// use bytes::Bytes;

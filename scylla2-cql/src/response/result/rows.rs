@@ -627,7 +627,14 @@ impl<'r, 'm, T: DeserializeRow<'r, 'm>> Iterator for TypedRowIter<'r, 'm, T> {
             return raw.finish().map(Err);
         }
         let mut columns = ColumnIterator::new(raw.specs, raw.frame, raw.reader.remaining());
-        let item = T::deserialize_prefix(&mut columns);
+        let item = T::deserialize_prefix(&mut columns).and_then(|row| {
+            // Columns an implementation left unread are skipped to the row's end (none for
+            // the tuples: one check).
+            for rest in columns.by_ref() {
+                rest?;
+            }
+            Ok(row)
+        });
         if item.is_ok() {
             raw.remaining -= 1;
             raw.reader = WireReader::new(columns.remaining_bytes());
