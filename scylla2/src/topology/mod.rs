@@ -204,7 +204,7 @@ impl Cluster {
             let full = state.pools.iter().enumerate().all(|(i, p)| {
                 // Ignored nodes have no pool to wait for; unreachable ones are down already.
                 state.routing.distance(i as u32) == NodeDistance::Ignored || !p.is_up() || {
-                    let conns = p.conns.load();
+                    let conns = p.conns();
                     !conns.slots.is_empty() && conns.slots.iter().all(|c| c.is_some())
                 }
             });
@@ -272,7 +272,7 @@ impl Cluster {
                     NodePool::new(row.address, row.host_id, enabled, &self.ctx)
                 }
             };
-            info.sharder = pool.conns.load().sharder;
+            info.sharder = pool.conns().sharder;
             nodes.push(info);
             pools.push(pool);
         }
@@ -460,7 +460,7 @@ impl Cluster {
             ..Default::default()
         };
         for pool in &self.state.load().pools {
-            for conn in pool.conns.load().slots.iter().flatten() {
+            for conn in pool.conns().slots.iter().flatten() {
                 stats.add(conn);
             }
         }

@@ -121,8 +121,9 @@ type ShardConnection = SpinLock<Option<Arc<Connection>>>;
 pub(crate) struct NodePool {
     pub(crate) address: SocketAddr,
     pub(crate) host_id: Uuid,
-    /// Replaced only through [`Self::publish`], which keeps `by_shard` in step.
-    pub(crate) conns: ArcSwap<Conns>,
+    /// Replaced only through [`Self::publish`], which keeps `by_shard` in step (private, so
+    /// that nothing outside the pool can store around it; read with [`Self::conns`]).
+    conns: ArcSwap<Conns>,
     /// Each shard's connection when the node has shards and one connection per shard (the
     /// common pick): copies of `conns`' slots, set by [`Self::publish`] before `conns`, so
     /// that a pick takes a spin lock (without waiting: when another thread holds it, the
@@ -169,6 +170,11 @@ impl NodePool {
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task.abort_handle());
         }
         pool
+    }
+
+    /// The pool's connections as last published.
+    pub(crate) fn conns(&self) -> arc_swap::Guard<Arc<Conns>> {
+        self.conns.load()
     }
 
     /// A pool with no connection and no task.
