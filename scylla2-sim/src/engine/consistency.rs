@@ -51,6 +51,8 @@ pub enum Tokens<'a> {
 pub struct Placement<'a> {
     /// Every node, `up` false when down.
     pub nodes: &'a [NodeInfo],
+    /// The ring of `nodes`, when at hand ([`ring::Ring::of`]); sorted for each use otherwise.
+    pub ring: Option<&'a ring::Ring>,
     /// The coordinator's `index`.
     pub local: usize,
     /// Whose rules apply where they differ.
@@ -143,7 +145,11 @@ fn counts(
         per_dc: factors.iter().map(|(d, _)| (d.clone(), 0)).collect(),
         ..Counts::default()
     };
-    for index in ring::replicas(repl, token, p.nodes) {
+    let replicas = match p.ring {
+        Some(r) => ring::replicas_in(repl, token, p.nodes, r),
+        None => ring::replicas(repl, token, p.nodes),
+    };
+    for index in replicas {
         let Some(n) = p.nodes.iter().find(|n| n.index == index) else {
             continue;
         };

@@ -543,8 +543,10 @@ impl Engine {
     ) -> T {
         let (nodes, local) = cluster.placement();
         let flavor = self.schema_read().flavor;
+        let ring = ring::Ring::of(&nodes);
         f(&Placement {
             nodes: &nodes,
+            ring: Some(&ring),
             local,
             flavor,
         })
@@ -700,6 +702,21 @@ impl Engine {
             None => return Vec::new(),
         };
         ring::replicas(&replication, token, nodes)
+    }
+
+    /// [`Self::replicas`] among a node list snapshot, whose ring is sorted once
+    /// ([`ring::Ring::of`]).
+    pub fn replicas_of(
+        &self,
+        keyspace: &str,
+        token: i64,
+        nodes: &Arc<Vec<NodeInfo>>,
+    ) -> Vec<usize> {
+        let replication = match self.schema_read().keyspaces.get(keyspace) {
+            Some(ks) => ks.replication.clone(),
+            None => return Vec::new(),
+        };
+        ring::replicas_in(&replication, token, nodes, &ring::Ring::of(nodes))
     }
 
     /// The current schema version.

@@ -481,7 +481,7 @@ impl Conn {
             }
             return self.tablets_routing.then_some(tablet);
         }
-        let replicas = engine.replicas(&ks, token, &infos);
+        let replicas = engine.replicas_of(&ks, token, &infos);
         let is_replica = replicas
             .iter()
             .any(|r| infos.get(*r).is_some_and(|i| i.index == node.index));

@@ -27,6 +27,7 @@ fn node(index: usize, dc: &str, up: bool) -> NodeInfo {
 fn place(nodes: &[NodeInfo]) -> Placement<'_> {
     Placement {
         nodes,
+        ring: None,
         local: 0,
         flavor: Flavor::Cassandra,
     }
