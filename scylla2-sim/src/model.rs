@@ -476,11 +476,11 @@ pub trait ClusterView: Send + Sync {
     fn request_stats(&self) -> Vec<RequestStats>;
     /// The nodes replicas are placed on, `up` false for every node that is down (stopped or
     /// paused), and the index of the local node. By default the local node and its peers.
-    fn placement(&self) -> (Arc<Vec<NodeInfo>>, usize) {
+    fn placement(&self) -> (arc_swap::Guard<Arc<Vec<NodeInfo>>>, usize) {
         let local = self.local();
         let index = local.index;
         let mut all = vec![local];
         all.extend(self.peers());
-        (Arc::new(all), index)
+        (arc_swap::Guard::from_inner(Arc::new(all)), index)
     }
 }

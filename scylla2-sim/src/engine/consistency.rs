@@ -51,7 +51,7 @@ pub enum Tokens<'a> {
 pub struct Placement<'a> {
     /// Every node, `up` false when down.
     pub nodes: &'a [NodeInfo],
-    /// The ring of `nodes`, when at hand ([`ring::Ring::of`]); sorted for each use otherwise.
+    /// The ring of `nodes`, when at hand ([`ring::Ring::with`]); sorted for each use otherwise.
     pub ring: Option<&'a ring::Ring>,
     /// The coordinator's `index`.
     pub local: usize,

@@ -543,12 +543,13 @@ impl Engine {
     ) -> T {
         let (nodes, local) = cluster.placement();
         let flavor = self.schema_read().flavor;
-        let ring = ring::Ring::of(&nodes);
-        f(&Placement {
-            nodes: &nodes,
-            ring: Some(&ring),
-            local,
-            flavor,
+        ring::Ring::with(&nodes, |ring| {
+            f(&Placement {
+                nodes: &nodes,
+                ring: Some(ring),
+                local,
+                flavor,
+            })
         })
     }
 
@@ -705,7 +706,7 @@ impl Engine {
     }
 
     /// [`Self::replicas`] among a node list snapshot, whose ring is sorted once
-    /// ([`ring::Ring::of`]).
+    /// ([`ring::Ring::with`]).
     pub fn replicas_of(
         &self,
         keyspace: &str,
@@ -716,7 +717,7 @@ impl Engine {
             Some(ks) => ks.replication.clone(),
             None => return Vec::new(),
         };
-        ring::replicas_in(&replication, token, nodes, &ring::Ring::of(nodes))
+        ring::Ring::with(nodes, |r| ring::replicas_in(&replication, token, nodes, r))
     }
 
     /// The current schema version.

@@ -23,8 +23,10 @@ pub(crate) struct PreparedEntry {
     pub query: Arc<str>,
 }
 
-/// Counters of one shard.
+/// Counters of one shard, on a cache line of their own: the shards of a node are served by
+/// different threads, each bumping its own counters on every request.
 #[derive(Debug, Default)]
+#[repr(align(64))]
 pub(crate) struct ShardStats {
     pub received: AtomicU64,
     pub owned: AtomicU64,
@@ -218,8 +220,10 @@ impl ClusterView for NodeView {
     fn request_stats(&self) -> Vec<RequestStats> {
         self.shared.request_stats()
     }
-    fn placement(&self) -> (Arc<Vec<NodeInfo>>, usize) {
-        (self.shared.infos.load_full(), self.node.index)
+    fn placement(&self) -> (arc_swap::Guard<Arc<Vec<NodeInfo>>>, usize) {
+        // A guard, not a clone of the `Arc`: no reference count shared by every thread
+        // serving requests is written per request.
+        (self.shared.infos.load(), self.node.index)
     }
 }
 

@@ -526,8 +526,16 @@ fn run(
         if resuming.is_some_and(|st| st.ck.is_none()) {
             continue;
         }
-        let pk_parts = split_partition_key(key, s.pk.len());
-        let statics = RowView::statics(&pk_parts, part, now.secs);
+        let split;
+        let pk_parts: &[Bytes] = if s.pk.len() == 1 {
+            // A one-column key is its own only part: lent, not cloned (a clone writes the
+            // stored key's reference count, a cache miss per partition read).
+            std::slice::from_ref(key)
+        } else {
+            split = split_partition_key(key, s.pk.len());
+            &split
+        };
+        let statics = RowView::statics(pk_parts, part, now.secs);
         let select = |view: &RowView<'_>| -> Result<Vec<Option<Bytes>>, SimError> {
             let mut row = cols
                 .iter()
@@ -593,7 +601,7 @@ fn run(
                     continue;
                 }
                 let view = RowView {
-                    pk: &pk_parts,
+                    pk: pk_parts,
                     ck: &row.ck,
                     part,
                     row: Some(row),
