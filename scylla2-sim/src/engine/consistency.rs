@@ -69,7 +69,7 @@ impl Placement<'_> {
 }
 
 /// Live and natural replica counts of one token range.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Counts {
     natural: usize,
     live: usize,
@@ -140,6 +140,19 @@ fn counts(
     token: i64,
     p: &Placement<'_>,
 ) -> Counts {
+    if uniform(repl, p) {
+        return uniform_counts(repl, factors, p);
+    }
+    ring_counts(repl, factors, token, p)
+}
+
+/// [`counts`] by walking the ring from `token`.
+fn ring_counts(
+    repl: &Replication,
+    factors: &[(String, usize)],
+    token: i64,
+    p: &Placement<'_>,
+) -> Counts {
     let local_dc = p.local_dc();
     let mut c = Counts {
         per_dc: factors.iter().map(|(d, _)| (d.clone(), 0)).collect(),
@@ -165,6 +178,73 @@ fn counts(
         }
     }
     c
+}
+
+/// Whether every token range has the same replica counts: every node up, and a strategy
+/// whose local counts do not depend on the range (NetworkTopologyStrategy, or SimpleStrategy
+/// with every node in one data center).
+fn uniform(repl: &Replication, p: &Placement<'_>) -> bool {
+    p.nodes.iter().all(|n| n.up)
+        && match repl {
+            Replication::NetworkTopology(_) => true,
+            Replication::Simple(_) => p
+                .nodes
+                .windows(2)
+                .all(|w| w[0].datacenter == w[1].datacenter),
+            Replication::Local => false,
+        }
+}
+
+/// [`counts`] of any range when they are [`uniform`], without walking the ring (a ring walk
+/// per request was most of the check's cost): SimpleStrategy places min(rf, nodes) replicas,
+/// NetworkTopologyStrategy min(rf, the data center's nodes) in each data center of `factors`
+/// (its distinct-racks-first rule only orders them). Nodes without tokens own no range.
+fn uniform_counts(repl: &Replication, factors: &[(String, usize)], p: &Placement<'_>) -> Counts {
+    let local_dc = p.local_dc();
+    let owners = |dc: Option<&str>| {
+        p.nodes
+            .iter()
+            .filter(|n| !n.tokens.is_empty() && dc.is_none_or(|d| n.datacenter == d))
+            .count()
+    };
+    match repl {
+        Replication::Simple(rf) => {
+            let n = (*rf).min(owners(None));
+            // One data center (`uniform`): every replica is local, or none is.
+            let local = if p.nodes.first().is_some_and(|f| f.datacenter == local_dc) {
+                n
+            } else {
+                0
+            };
+            Counts {
+                natural: n,
+                live: n,
+                local_natural: local,
+                local_live: local,
+                per_dc: factors.iter().map(|(d, _)| (d.clone(), 0)).collect(),
+            }
+        }
+        _ => {
+            let mut c = Counts {
+                per_dc: factors.iter().map(|(d, _)| (d.clone(), 0)).collect(),
+                ..Counts::default()
+            };
+            for (d, rf) in factors {
+                let n = (*rf).min(owners(Some(d)));
+                c.natural += n;
+                c.live += n;
+                if *d == local_dc {
+                    c.local_natural += n;
+                    c.local_live += n;
+                }
+                // As the ring walk does: a data center's live replicas count in its first entry.
+                if let Some((_, k)) = c.per_dc.iter_mut().find(|(pd, _)| pd == d) {
+                    *k += n;
+                }
+            }
+            c
+        }
+    }
 }
 
 fn unavailable(consistency: u16, required: usize, alive: usize) -> SimError {
@@ -211,12 +291,7 @@ fn each_token(
     p: &Placement<'_>,
     f: &mut dyn FnMut(i64) -> Result<(), SimError>,
 ) -> Result<(), SimError> {
-    let uniform = p.nodes.iter().all(|n| n.up)
-        && (matches!(repl, Replication::NetworkTopology(_))
-            || p.nodes
-                .windows(2)
-                .all(|w| w[0].datacenter == w[1].datacenter));
-    if uniform {
+    if uniform(repl, p) {
         let any = match tokens {
             Tokens::Some(ts) => ts.first().copied(),
             Tokens::All => p

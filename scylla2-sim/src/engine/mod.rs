@@ -669,6 +669,13 @@ impl Engine {
             Plan::Select(s) => s.keyspace(),
             _ => return None,
         };
+        if let [i] = stmt.info.pk_indexes[..] {
+            // A one-column key is the value itself: hashed in place, no copy or clone.
+            return match params.values.get(usize::from(i))? {
+                BoundValue::Set(b) => Some((ks, murmur3_token(b))),
+                _ => None,
+            };
+        }
         let mut parts: Vec<Bytes> = Vec::with_capacity(stmt.info.pk_indexes.len());
         for i in &stmt.info.pk_indexes {
             match params.values.get(usize::from(*i))? {

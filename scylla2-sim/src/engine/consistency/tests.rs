@@ -237,3 +237,70 @@ fn local_strategy_is_always_available() {
     )
     .unwrap();
 }
+
+/// The closed form of uniform counts agrees with the ring walk from every token, over
+/// generated clusters: 1-6 nodes in 1-3 data centers and 1-3 racks, 0-3 tokens each,
+/// SimpleStrategy 0-5 and NetworkTopologyStrategy with listed, unknown and `*` factors, the
+/// coordinator inside or outside the cluster.
+#[test]
+fn uniform_counts_agree_with_the_ring_walk() {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut checked = 0;
+    for _ in 0..3000 {
+        let dcs = ["dc1", "dc2", "dc3"];
+        let nodes: Vec<NodeInfo> = (0..=next(6) as usize)
+            .map(|i| {
+                let mut n = node(i, dcs[next(3) as usize], true);
+                n.rack = format!("r{}", next(3));
+                n.tokens = (0..next(4)).map(|_| next(2000) as i64 - 1000).collect();
+                n
+            })
+            .collect();
+        let repl = match next(3) {
+            0 => Replication::Simple(next(6) as usize),
+            1 => Replication::NetworkTopology(
+                (0..next(3))
+                    .map(|_| (dcs[next(3) as usize].to_string(), next(4) as usize))
+                    .fold(Vec::new(), |mut acc: Vec<(String, usize)>, (d, rf)| {
+                        if !acc.iter().any(|(a, _)| *a == d) {
+                            acc.push((d, rf));
+                        }
+                        acc
+                    }),
+            ),
+            _ => Replication::NetworkTopology(vec![
+                ("*".into(), next(4) as usize),
+                ("nowhere".into(), 1),
+            ]),
+        };
+        let p = Placement {
+            local: next(8) as usize,
+            ..place(&nodes)
+        };
+        if !uniform(&repl, &p) {
+            continue;
+        }
+        let factors = dc_factors(&repl, &nodes);
+        let closed = uniform_counts(&repl, &factors, &p);
+        for token in [-1001, -500, 0, 1, 499, 999, 1000] {
+            assert_eq!(
+                closed,
+                ring_counts(&repl, &factors, token, &p),
+                "{repl:?} at {token} on {:?} (local {})",
+                nodes
+                    .iter()
+                    .map(|n| (&n.datacenter, &n.rack, &n.tokens))
+                    .collect::<Vec<_>>(),
+                p.local
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 5000, "{checked}");
+}
