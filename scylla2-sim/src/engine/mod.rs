@@ -705,9 +705,8 @@ impl Engine {
 
     /// Replica node indexes of `token` in `keyspace` among `nodes`.
     pub fn replicas(&self, keyspace: &str, token: i64, nodes: &[NodeInfo]) -> Vec<usize> {
-        let replication = match self.schema_read().keyspaces.get(keyspace) {
-            Some(ks) => ks.replication.clone(),
-            None => return Vec::new(),
+        let Some(replication) = self.replication(keyspace) else {
+            return Vec::new();
         };
         ring::replicas(&replication, token, nodes)
     }
@@ -720,9 +719,8 @@ impl Engine {
         token: i64,
         nodes: &Arc<Vec<NodeInfo>>,
     ) -> Vec<usize> {
-        let replication = match self.schema_read().keyspaces.get(keyspace) {
-            Some(ks) => ks.replication.clone(),
-            None => return Vec::new(),
+        let Some(replication) = self.replication(keyspace) else {
+            return Vec::new();
         };
         ring::Ring::with(nodes, |r| ring::replicas_in(&replication, token, nodes, r))
     }
