@@ -1,4 +1,5 @@
-//! Request bodies: a validating pre-parser, then decoding through `cassandra-protocol`.
+//! Request bodies: a validating pre-parser, then decoding through `cassandra-protocol` (or,
+//! for EXECUTE of the common shape, straight from the validated layout: [`execute`]).
 //!
 //! The crate's decoders index slices with lengths read from the wire and preallocate from
 //! counts read from the wire, so a negative length or count would panic or allocate
@@ -15,6 +16,8 @@ use cassandra_protocol::query::QueryValues;
 use cassandra_protocol::types::value::Value;
 
 use crate::model::{BoundValue, QueryParams};
+
+mod execute;
 
 /// A malformed request body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -371,7 +374,19 @@ fn opcode(op: u8) -> Res<Opcode> {
 
 /// Validates then decodes a request body (custom payload already removed).
 pub(crate) fn decode(op: u8, v5: bool, metadata_id: bool, body: &[u8]) -> Res<Request> {
+    decode_with(op, v5, metadata_id, body, true)
+}
+
+/// [`decode`]; `fast`: EXECUTE bodies of the common shape skip the crate
+/// ([`execute::decode`]).
+fn decode_with(op: u8, v5: bool, metadata_id: bool, body: &[u8], fast: bool) -> Res<Request> {
     let flags = validate(op, v5, metadata_id, body)?;
+    if fast
+        && op == OP_EXECUTE
+        && let Some(request) = execute::decode(v5, metadata_id, body, flags)
+    {
+        return Ok(request);
+    }
     // v4 EXECUTE with SCYLLA_USE_METADATA_ID: the crate knows the metadata id only in v5, so
     // take it out here and hand the crate a plain v4 body.
     if op == OP_EXECUTE && metadata_id && !v5 {
@@ -383,7 +398,7 @@ pub(crate) fn decode(op: u8, v5: bool, metadata_id: bool, body: &[u8]) -> Res<Re
         let mut plain = Vec::with_capacity(body.len() - (w.p - id_end));
         plain.extend_from_slice(&body[..id_end]);
         plain.extend_from_slice(&body[w.p..]);
-        return match decode(op, false, false, &plain)? {
+        return match decode_with(op, false, false, &plain, fast)? {
             Request::Execute { id, params, .. } => Ok(Request::Execute {
                 id,
                 metadata_id: Some(meta),
