@@ -159,8 +159,8 @@ impl Default for QueryParams {
 /// Rows of a result.
 #[derive(Debug, Clone, Default)]
 pub struct Rows {
-    /// Result columns.
-    pub columns: Vec<ColumnSpec>,
+    /// Result columns (shared with the statement's plan: a read does not copy them).
+    pub columns: std::sync::Arc<[ColumnSpec]>,
     /// Rows; each cell is serialized CQL bytes or null.
     pub rows: Vec<Vec<Option<Bytes>>>,
     /// Paging state when more pages follow.

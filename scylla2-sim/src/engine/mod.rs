@@ -572,7 +572,7 @@ impl Engine {
             None => Tokens::All,
             Some(Some(ts)) => {
                 owned = ts;
-                Tokens::Some(&owned)
+                Tokens::Some(owned.as_slice())
             }
             Some(None) => return Ok(()),
         };
@@ -612,7 +612,7 @@ impl Engine {
                         params.consistency,
                         serial,
                         &repl,
-                        Tokens::Some(&tokens),
+                        Tokens::Some(tokens.as_slice()),
                         p,
                     )
                 } else {
@@ -620,7 +620,7 @@ impl Engine {
                         Access::Write,
                         params.consistency,
                         &repl,
-                        Tokens::Some(&tokens),
+                        Tokens::Some(tokens.as_slice()),
                         p,
                     )
                 }
@@ -652,7 +652,12 @@ impl Engine {
                 continue;
             };
             self.with_placement(cluster, |p| {
-                consistency::check_commit(params.consistency, &repl, Tokens::Some(&tokens), p)
+                consistency::check_commit(
+                    params.consistency,
+                    &repl,
+                    Tokens::Some(tokens.as_slice()),
+                    p,
+                )
             })?;
         }
         Ok(())
@@ -711,18 +716,25 @@ impl Engine {
         ring::replicas(&replication, token, nodes)
     }
 
-    /// [`Self::replicas`] among a node list snapshot, whose ring is sorted once
-    /// ([`ring::Ring::with`]).
-    pub fn replicas_of(
+    /// Whether the node with index `node` is among [`Self::replicas`] of a node list
+    /// snapshot, whose ring is sorted once ([`ring::Ring::with`]); no list is built for the
+    /// strategies that need none ([`ring::is_replica_in`]).
+    pub fn is_replica_of(
         &self,
         keyspace: &str,
         token: i64,
         nodes: &Arc<Vec<NodeInfo>>,
-    ) -> Vec<usize> {
+        node: usize,
+    ) -> bool {
         let Some(replication) = self.replication(keyspace) else {
-            return Vec::new();
+            return false;
         };
-        ring::Ring::with(nodes, |r| ring::replicas_in(&replication, token, nodes, r))
+        let Some(pos) = nodes.iter().position(|n| n.index == node) else {
+            return false;
+        };
+        ring::Ring::with(nodes, |r| {
+            ring::is_replica_in(&replication, token, nodes, r, pos)
+        })
     }
 
     /// The current schema version.

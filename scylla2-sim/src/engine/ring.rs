@@ -66,6 +66,49 @@ impl Ring {
     }
 }
 
+/// Whether the node at position `pos` of `nodes` is a replica of `token`: the answer of
+/// [`replicas_in`] without building its list for LocalStrategy and SimpleStrategy up to
+/// [`SMALL_RF`] (every request's statistics ask this).
+pub fn is_replica_in(
+    replication: &Replication,
+    token: i64,
+    nodes: &[NodeInfo],
+    ring: &Ring,
+    pos: usize,
+) -> bool {
+    let entries = &ring.0;
+    if entries.is_empty() {
+        return false;
+    }
+    let start = entries.partition_point(|(t, _)| *t < token) % entries.len();
+    let walk = || (0..entries.len()).map(|i| entries[(start + i) % entries.len()].1);
+    match replication {
+        Replication::Local => walk().next() == Some(pos),
+        Replication::Simple(rf) if *rf <= SMALL_RF => {
+            // The first `rf` distinct nodes of the walk, as `replicas_in` collects them.
+            let mut seen = [0usize; SMALL_RF];
+            let mut n = 0;
+            for p in walk() {
+                if n >= *rf {
+                    break;
+                }
+                if !seen[..n].contains(&p) {
+                    if p == pos {
+                        return true;
+                    }
+                    seen[n] = p;
+                    n += 1;
+                }
+            }
+            false
+        }
+        _ => replicas_in(replication, token, nodes, ring).contains(&pos),
+    }
+}
+
+/// The largest SimpleStrategy factor [`is_replica_in`] answers without a list.
+pub const SMALL_RF: usize = 16;
+
 /// Replica positions (indexes into `nodes`, reported as each node's `index`) owning `token`.
 pub fn replicas(replication: &Replication, token: i64, nodes: &[NodeInfo]) -> Vec<usize> {
     replicas_in(replication, token, nodes, &Ring::new(nodes))
@@ -179,6 +222,50 @@ mod tests {
             up: true,
             shards: 0,
         }
+    }
+
+    #[test]
+    fn is_replica_answers_as_the_replica_list() {
+        // A small generator (xorshift64*): clusters of 1-6 nodes in 1-2 DCs with 0-3 tokens
+        // each, every strategy, tokens around and on the ring's.
+        let mut g = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            g ^= g >> 12;
+            g ^= g << 25;
+            g ^= g >> 27;
+            g.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+        };
+        let mut checked = 0;
+        for _ in 0..2_000 {
+            let count = 1 + next(6) as usize;
+            let nodes: Vec<NodeInfo> = (0..count)
+                .map(|i| {
+                    let dc = if next(2) == 0 { "dc1" } else { "dc2" };
+                    let tokens = (0..next(4)).map(|_| next(21) as i64 * 10 - 100).collect();
+                    node(i, dc, "r1", tokens)
+                })
+                .collect();
+            let ring = Ring::new(&nodes);
+            let replication = match next(4) {
+                0 => Replication::Local,
+                1 => Replication::NetworkTopology(vec![("dc1".into(), next(3) as usize)]),
+                2 => Replication::Simple(SMALL_RF + 1),
+                _ => Replication::Simple(next(6) as usize),
+            };
+            for token in (-110..=110).step_by(5) {
+                let list = replicas_in(&replication, token, &nodes, &ring);
+                for pos in 0..count + 1 {
+                    assert_eq!(
+                        is_replica_in(&replication, token, &nodes, &ring, pos),
+                        list.contains(&pos),
+                        "{replication:?} token {token} pos {pos} nodes {:?}",
+                        nodes.iter().map(|n| &n.tokens).collect::<Vec<_>>()
+                    );
+                    checked += usize::from(list.contains(&pos));
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
     }
 
     #[test]

@@ -171,8 +171,34 @@ pub enum RowMap {
     Many(BTreeMap<Vec<u8>, Row>),
 }
 
-/// An iterator over rows in clustering order (either direction).
-pub type RowIter<'a> = Box<dyn DoubleEndedIterator<Item = (&'a [u8], &'a Row)> + 'a>;
+/// An iterator over rows in clustering order (either direction); no allocation.
+#[derive(Debug)]
+pub enum RowIter<'a> {
+    /// No row, or the one row of a partition without a tree.
+    One(Option<(&'a [u8], &'a Row)>),
+    /// Rows of a tree within bounds.
+    Many(std::collections::btree_map::Range<'a, Vec<u8>, Row>),
+}
+
+impl<'a> Iterator for RowIter<'a> {
+    type Item = (&'a [u8], &'a Row);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            RowIter::One(row) => row.take(),
+            RowIter::Many(range) => range.next().map(|(k, r)| (k.as_slice(), r)),
+        }
+    }
+}
+
+impl DoubleEndedIterator for RowIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match self {
+            RowIter::One(row) => row.take(),
+            RowIter::Many(range) => range.next_back().map(|(k, r)| (k.as_slice(), r)),
+        }
+    }
+}
 
 fn bounds_valid(lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> bool {
     match (lo, hi) {
@@ -244,17 +270,12 @@ impl RowMap {
     /// Rows within bounds, in order.
     pub fn range<'a>(&'a self, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> RowIter<'a> {
         if !bounds_valid(lo, hi) {
-            return Box::new(std::iter::empty());
+            return RowIter::One(None);
         }
         match self {
-            RowMap::Empty => Box::new(std::iter::empty()),
-            RowMap::One(k, r) => {
-                let hit = in_bounds(k, lo, hi).then_some((k.as_slice(), &**r));
-                Box::new(hit.into_iter())
-            }
-            RowMap::Many(m) => {
-                Box::new(m.range::<[u8], _>((lo, hi)).map(|(k, r)| (k.as_slice(), r)))
-            }
+            RowMap::Empty => RowIter::One(None),
+            RowMap::One(k, r) => RowIter::One(in_bounds(k, lo, hi).then_some((k.as_slice(), &**r))),
+            RowMap::Many(m) => RowIter::Many(m.range::<[u8], _>((lo, hi))),
         }
     }
 

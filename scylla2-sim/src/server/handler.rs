@@ -481,11 +481,9 @@ impl Conn {
             }
             return self.tablets_routing.then_some(tablet);
         }
-        let replicas = engine.replicas_of(&ks, token, &infos);
-        let is_replica = replicas
-            .iter()
-            .any(|r| infos.get(*r).is_some_and(|i| i.index == node.index));
-        if is_replica && shard_of(token, node.shards, IGNORE_MSB) == self.shard {
+        if engine.is_replica_of(&ks, token, &infos, node.index)
+            && shard_of(token, node.shards, IGNORE_MSB) == self.shard
+        {
             stats.owned.fetch_add(1, Ordering::Relaxed);
         }
         None
@@ -549,7 +547,7 @@ impl Conn {
                 let cassandra_lwt =
                     stmt.is_some_and(|s| s.info.is_lwt) && self.view.node.shards == 0;
                 if let Some(stmt) = stmt.filter(|_| !cassandra_lwt) {
-                    let same = rows.columns == stmt.info.result_columns;
+                    let same = rows.columns[..] == stmt.info.result_columns[..];
                     if version >= 5 || self.metadata_id_ext {
                         let current = if same {
                             stmt.info.result_metadata_id.clone()

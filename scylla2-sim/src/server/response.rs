@@ -704,7 +704,7 @@ mod tests {
     #[test]
     fn rows_body_matches_spec_layout() {
         let rows = Rows {
-            columns: vec![spec("k", ColumnType::Int)],
+            columns: vec![spec("k", ColumnType::Int)].into(),
             rows: vec![vec![Some(Bytes::from_static(&[0, 0, 0, 7]))], vec![None]],
             paging_state: None,
         };

@@ -539,7 +539,7 @@ pub fn rows_to_json(rows: &mut Rows) {
         s.push('}');
         *row = vec![Some(Bytes::from(s))];
     }
-    rows.columns = vec![json_spec(&specs)];
+    rows.columns = std::sync::Arc::new([json_spec(&specs)]);
 }
 
 /// The `[json]` column of `SELECT JSON` (keyspace and table of the first selected column).

@@ -441,3 +441,25 @@ pub fn check_values(specs: &[ColumnSpec], values: &[BoundValue]) -> Result<(), S
     }
     Ok(())
 }
+
+/// One of two iterators of the same item, chosen at run time without a box (a request's
+/// read picks its partitions', ranges' and rows' iterators this way: boxing them cost an
+/// allocation each per request).
+#[derive(Debug)]
+pub enum Either<L, R> {
+    /// The first kind.
+    Left(L),
+    /// The second kind.
+    Right(R),
+}
+
+impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Left(l) => l.next(),
+            Either::Right(r) => r.next(),
+        }
+    }
+}

@@ -14,10 +14,10 @@ use super::read::{RowView, stamp_of};
 pub use super::read::{cell_bytes, row_values};
 use super::where_::{self, KeyPlan, Range, Vals, eval_vals, split_partition_key};
 use super::write::{pk_binds, resolve_table};
-use super::{Binds, Eval, Expr, compile_opt};
+use super::{Binds, Either, Eval, Expr, compile_opt};
 use crate::cql::ast::{Op, Select};
 use crate::engine::schema::{ColumnKind, Schema, Table, TableSchema, unknown_table};
-use crate::engine::storage::{Partition, Row, TableData};
+use crate::engine::storage::{Partition, TableData};
 use crate::engine::types::order;
 use crate::engine::{Engine, Now};
 use crate::model::{ClusterView, ColumnSpec, ColumnType, QueryParams, QueryResult, Rows, SimError};
@@ -48,6 +48,9 @@ pub struct SelectPlan {
     /// None = `*`.
     items: Option<Vec<(SelItem, ColumnSpec)>>,
     aggs: Option<Aggregation>,
+    /// The result columns when they do not depend on the table's current columns (not `*`),
+    /// built once: every result shares them.
+    specs: Option<Arc<[ColumnSpec]>>,
     /// SELECT JSON.
     json: bool,
     /// IN on the partition key with ORDER BY: rows of all partitions sorted by these
@@ -200,23 +203,31 @@ pub fn plan(
         binds,
     )?;
     let star = sel.selectors.is_empty();
+    let items = if star && group_ck.is_none() {
+        None
+    } else {
+        Some(items)
+    };
+    let aggs = if agg_cols.is_empty() {
+        None
+    } else {
+        Some(Aggregation {
+            cols: agg_cols,
+            group_ck,
+        })
+    };
+    let specs = match (&aggs, &items) {
+        (Some(aggs), _) => Some(aggs.cols.iter().map(|(_, c)| c.clone()).collect()),
+        (None, Some(items)) => Some(items.iter().map(|(_, c)| c.clone()).collect()),
+        (None, None) => None,
+    };
     Ok(SelectPlan {
         table: table.clone(),
         schema: ts.clone(),
         keys,
-        items: if star && group_ck.is_none() {
-            None
-        } else {
-            Some(items)
-        },
-        aggs: if agg_cols.is_empty() {
-            None
-        } else {
-            Some(Aggregation {
-                cols: agg_cols,
-                group_ck,
-            })
-        },
+        items,
+        aggs,
+        specs,
         json: sel.json,
         post_order,
         distinct: sel.distinct,
@@ -285,13 +296,9 @@ impl SelectPlan {
 
     /// The tokens of the partitions this read is restricted to with these values: None for a
     /// range scan, Some(None) when they cannot be evaluated (executing reports why).
-    pub fn tokens(&self, ev: &Eval<'_>) -> Option<Option<Vec<i64>>> {
+    pub fn tokens(&self, ev: &Eval<'_>) -> Option<Option<where_::PartitionTokens>> {
         let pk = self.keys.pk.as_deref()?;
-        Some(
-            where_::resolve_partitions(&self.schema, pk, ev)
-                .ok()
-                .map(|parts| parts.into_iter().map(|(t, _)| t).collect()),
-        )
+        Some(where_::partition_tokens(&self.schema, pk, ev).ok())
     }
 
     /// For an aggregate: whether the partition key is restricted, and by an IN.
@@ -454,8 +461,8 @@ fn run(
         }
     };
     let mut out = Rows {
-        columns: match &p.aggs {
-            Some(aggs) => aggs.cols.iter().map(|(_, c)| c.clone()).collect(),
+        columns: match &p.specs {
+            Some(specs) => specs.clone(),
             None => cols.iter().map(|(_, c)| c.clone()).collect(),
         },
         rows: Vec::new(),
@@ -478,12 +485,12 @@ fn run(
     // The last partition key the request names (None for a range scan).
     let mut final_key: Option<(i64, Bytes)> = None;
 
-    let partitions: Box<dyn Iterator<Item = (i64, &Bytes, &Partition)>> = match p.keys.pk.as_deref()
-    {
+    let partitions = match p.keys.pk.as_deref() {
         Some([Vals::Eq(e)]) => {
             let (t, k) = where_::single_partition(&p.schema, e, ev)?;
-            final_key = Some((t, k.clone()));
-            Box::new(data.get_entry(&k).map(|(k, part)| (t, k, part)).into_iter())
+            let found = data.get_entry(&k).map(|(k, part)| (t, k, part));
+            final_key = Some((t, k));
+            Either::Left(found.into_iter())
         }
         Some(pk) => {
             let keys = where_::resolve_partitions(&p.schema, pk, ev)?;
@@ -492,7 +499,7 @@ fn run(
                 .iter()
                 .filter_map(|(t, k)| data.get_entry(k).map(|(k, part)| (*t, k, part)))
                 .collect();
-            Box::new(found.into_iter())
+            Either::Right(Either::Left(found.into_iter()))
         }
         None => {
             let start = match &resume_key {
@@ -504,7 +511,7 @@ fn run(
                     None => Bound::Unbounded,
                 },
             };
-            Box::new(data.scan(start))
+            Either::Right(Either::Right(data.scan(start)))
         }
     };
     'parts: for (token, key, part) in partitions {
@@ -574,17 +581,17 @@ fn run(
             }
             continue;
         }
-        let range_iter: Box<dyn Iterator<Item = &Range>> = if p.reversed {
-            Box::new(ranges.iter().rev())
+        let range_iter = if p.reversed {
+            Either::Left(ranges.iter().rev())
         } else {
-            Box::new(ranges.iter())
+            Either::Right(ranges.iter())
         };
         for range in range_iter {
             let rows = part.rows.range(as_slice(&range.0), as_slice(&range.1));
-            let rows: Box<dyn Iterator<Item = (&[u8], &Row)>> = if p.reversed {
-                Box::new(rows.rev())
+            let rows = if p.reversed {
+                Either::Left(rows.rev())
             } else {
-                rows
+                Either::Right(rows)
             };
             for (ck_enc, row) in rows {
                 if let Some(Some(after)) = resuming.map(|st| &st.ck) {

@@ -427,6 +427,42 @@ pub fn single_partition(
     Ok((murmur3_token(&k), k))
 }
 
+/// The tokens of the partitions a request names: one for a key restricted by `=` (no
+/// allocation: every single-partition request's consistency check asks for it), else a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartitionTokens {
+    /// One partition.
+    One(i64),
+    /// Any number, sorted.
+    Many(Vec<i64>),
+}
+
+impl PartitionTokens {
+    /// The tokens.
+    pub fn as_slice(&self) -> &[i64] {
+        match self {
+            PartitionTokens::One(t) => std::slice::from_ref(t),
+            PartitionTokens::Many(ts) => ts,
+        }
+    }
+}
+
+/// The tokens of [`resolve_partitions`]' partitions (the same errors), without building
+/// the keys' list for a one-column key restricted by `=`.
+pub fn partition_tokens(
+    schema: &TableSchema,
+    pk: &[Vals],
+    ev: &Eval<'_>,
+) -> Result<PartitionTokens, SimError> {
+    if let [Vals::Eq(e)] = pk {
+        return Ok(PartitionTokens::One(single_partition(schema, e, ev)?.0));
+    }
+    let parts = resolve_partitions(schema, pk, ev)?;
+    Ok(PartitionTokens::Many(
+        parts.into_iter().map(|(t, _)| t).collect(),
+    ))
+}
+
 /// Resolves the partition keys: (token, serialized key), sorted by token then key.
 pub fn resolve_partitions(
     schema: &TableSchema,

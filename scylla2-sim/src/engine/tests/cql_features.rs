@@ -632,7 +632,7 @@ fn group_by_matches_cassandra_select_group_by_test() {
             .iter()
             .map(|row| {
                 row.iter()
-                    .zip(&r.columns)
+                    .zip(r.columns.iter())
                     .map(|(v, c)| match c.typ {
                         ColumnType::BigInt => cb(*v),
                         _ => ci(*v as i32),

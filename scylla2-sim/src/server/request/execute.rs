@@ -19,16 +19,26 @@ fn consistency(code: i16) -> Option<u16> {
 }
 
 /// Decodes a validated EXECUTE body whose query flags are `flags`; `None`: the crate decodes
-/// it. The bound values share one copy of the bytes they were sent in (one allocation for
-/// all of them, none per value); their clones add a reference, never a copy.
+/// it. The ids, bound values and paging state share one copy of the body (one allocation
+/// for all of them, none per value); their clones add a reference, never a copy.
 pub(super) fn decode(v5: bool, metadata_id: bool, body: &[u8], flags: u32) -> Option<Request> {
     if flags & LEFT_TO_THE_CRATE != 0 {
         return None;
     }
-    let mut w = Walker { b: body, p: 0 };
-    let id = Bytes::copy_from_slice(w.string("statement id").ok()?);
+    // The body, copied once (it is a slice of the connection's read buffer): the ids and
+    // values are slices of the copy.
+    let all = Bytes::copy_from_slice(body);
+    let mut w = Walker { b: &all, p: 0 };
+    let slice = |w: &Walker<'_>, at: usize| all.slice(at..w.p);
+    let at = w.p + 2;
+    w.string("statement id").ok()?;
+    let id = slice(&w, at);
     let metadata_id = match v5 || metadata_id {
-        true => Some(Bytes::copy_from_slice(w.string("result metadata id").ok()?)),
+        true => {
+            let at = w.p + 2;
+            w.string("result metadata id").ok()?;
+            Some(slice(&w, at))
+        }
         false => None,
     };
     let consistency = consistency(w.short("consistency").ok()?)?;
@@ -36,22 +46,15 @@ pub(super) fn decode(v5: bool, metadata_id: bool, body: &[u8], flags: u32) -> Op
     let mut values = Vec::new();
     if f & 0x01 != 0 {
         let n = w.count("value count").ok()?;
-        // The values' bytes, copied once; each value is a slice of the copy.
-        let start = w.p;
-        for _ in 0..n {
-            w.value().ok()?;
-        }
-        let all = Bytes::copy_from_slice(&body[start..w.p]);
-        let mut v = Walker { b: &all, p: 0 };
         // At most one value per 4 bytes of the body: the capacity is bounded by its length.
-        values.reserve_exact(n);
+        values.reserve_exact(n.min(body.len() / 4));
         for _ in 0..n {
-            let len = v.int("value").ok()?;
+            let len = w.int("value").ok()?;
             values.push(match len {
                 0.. => {
-                    let at = v.p;
-                    v.take(len as usize, "value").ok()?;
-                    BoundValue::Set(all.slice(at..v.p))
+                    let at = w.p;
+                    w.take(len as usize, "value").ok()?;
+                    BoundValue::Set(slice(&w, at))
                 }
                 -1 => BoundValue::Null,
                 -2 => BoundValue::Unset,
@@ -68,9 +71,11 @@ pub(super) fn decode(v5: bool, metadata_id: bool, body: &[u8], flags: u32) -> Op
         _ => match w.int("paging state").ok()? {
             // A negative length is a null paging state, as the crate reads it.
             ..0 => None,
-            n => Some(Bytes::copy_from_slice(
-                w.take(n as usize, "paging state").ok()?,
-            )),
+            n => {
+                let at = w.p;
+                w.take(n as usize, "paging state").ok()?;
+                Some(slice(&w, at))
+            }
         },
     };
     let serial_consistency = match f & 0x10 {

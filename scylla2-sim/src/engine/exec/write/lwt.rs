@@ -84,7 +84,7 @@ pub(super) fn execute_conditional(
         row.extend(old);
     }
     Ok(QueryResult::Rows(Rows {
-        columns,
+        columns: columns.into(),
         rows: vec![row],
         paging_state: None,
     }))

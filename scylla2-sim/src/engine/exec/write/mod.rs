@@ -435,10 +435,9 @@ impl WritePlan {
 
     /// The tokens of the partitions this write touches with these values (None when they
     /// cannot be evaluated: executing reports why).
-    pub fn tokens(&self, ev: &Eval<'_>) -> Option<Vec<i64>> {
+    pub fn tokens(&self, ev: &Eval<'_>) -> Option<where_::PartitionTokens> {
         let pk = self.keys.pk.as_deref()?;
-        let parts = where_::resolve_partitions(&self.schema, pk, ev).ok()?;
-        Some(parts.into_iter().map(|(t, _)| t).collect())
+        where_::partition_tokens(&self.schema, pk, ev).ok()
     }
 
     /// The table's name when it is a counter table.
