@@ -345,11 +345,41 @@ pub fn check(
         (Access::Write, ANY) => return Ok(()),
         _ => {}
     }
-    let factors = dc_factors(repl, p.nodes);
-    each_token(tokens, repl, p, &mut |t| {
-        let c = counts(repl, &factors, t, p);
-        sufficient(cl, repl, &factors, &c, p)
-    })
+    let verdict = || {
+        let factors = dc_factors(repl, p.nodes);
+        each_token(tokens, repl, p, &mut |t| {
+            let c = counts(repl, &factors, t, p);
+            sufficient(cl, repl, &factors, &c, p)
+        })
+    };
+    let Some(ring) = p.ring else {
+        return verdict();
+    };
+    // While every node is up the verdict is the same for every token range (`uniform`): it
+    // follows from the node list snapshot, the coordinator, the replication, the level, the
+    // access, the flavor and whether the request names any partition. Remembered with the
+    // snapshot's ring, it costs a lookup instead of a check per request.
+    let kind = match tokens {
+        Tokens::Some([]) => 0,
+        Tokens::Some(_) => 1,
+        Tokens::All => 2,
+    };
+    let key = ring::MemoKey {
+        question: u32::from(cl)
+            | u32::from(access == Access::Write) << 16
+            | u32::from(p.flavor == Flavor::Scylla) << 17
+            | kind << 18,
+        local: p.local,
+        replication: repl.clone(),
+    };
+    if let Some(v) = ring.recall(&key) {
+        return v;
+    }
+    let v = verdict();
+    if uniform(repl, p) {
+        ring.keep(key, &v);
+    }
+    v
 }
 
 /// Cassandra reads the current values of a conditional update at QUORUM (LOCAL_QUORUM for

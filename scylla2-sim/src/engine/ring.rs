@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use crate::model::NodeInfo;
+use crate::model::{NodeInfo, SimError};
 
 /// A keyspace's replication strategy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +20,28 @@ pub enum Replication {
 /// A node list snapshot and its ring.
 type Sorted = (Arc<Vec<NodeInfo>>, Ring);
 
-/// The ring of a node list: every (token, node position) pair, sorted by token.
+/// The ring of a node list: every (token, node position) pair, sorted by token; and what
+/// was worked out once from the same node list ([`Self::remember`]).
 #[derive(Debug, Default)]
-pub struct Ring(Vec<(i64, usize)>);
+pub struct Ring(Vec<(i64, usize)>, Memo);
+
+/// Verdicts that depend only on a node list snapshot and their key (a consistency check while
+/// every node is up), kept with the snapshot's ring: a few entries, cleared when full.
+type Memo = RefCell<Vec<(MemoKey, Result<(), SimError>)>>;
+
+/// What a remembered verdict was asked about, beside the node list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoKey {
+    /// The question, as its asker tells questions apart.
+    pub question: u32,
+    /// The coordinator.
+    pub local: usize,
+    /// The keyspace's replication.
+    pub replication: Replication,
+}
+
+/// Remembered verdicts per ring at most.
+const MEMO_ENTRIES: usize = 16;
 
 impl Ring {
     /// Sorts the tokens of `nodes`.
@@ -33,7 +52,26 @@ impl Ring {
             .flat_map(|(pos, n)| n.tokens.iter().map(move |t| (*t, pos)))
             .collect();
         ring.sort_unstable();
-        Self(ring)
+        Self(ring, Memo::default())
+    }
+
+    /// The verdict remembered for `key` on this ring's node list.
+    pub fn recall(&self, key: &MemoKey) -> Option<Result<(), SimError>> {
+        let memo = self.1.try_borrow().ok()?;
+        memo.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, verdict)| verdict.clone())
+    }
+
+    /// Remembers `verdict` for `key` on this ring's node list: only for verdicts that follow
+    /// from the node list and `key` alone.
+    pub fn keep(&self, key: MemoKey, verdict: &Result<(), SimError>) {
+        if let Ok(mut memo) = self.1.try_borrow_mut() {
+            if memo.len() >= MEMO_ENTRIES {
+                memo.clear();
+            }
+            memo.push((key, verdict.clone()));
+        }
     }
 
     /// Calls `f` with the ring of a node list snapshot, sorted once per snapshot and thread

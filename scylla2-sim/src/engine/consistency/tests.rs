@@ -304,3 +304,78 @@ fn uniform_counts_agree_with_the_ring_walk() {
     }
     assert!(checked > 5000, "{checked}");
 }
+
+/// A check answered from the verdicts remembered with a ring gives what the check itself
+/// gives, for generated clusters (some nodes down, so that some verdicts are not kept),
+/// every level, both accesses and flavors, one, no or every partition; asked in a random
+/// order on one ring, so that every question meets verdicts kept for others.
+#[test]
+fn remembered_verdicts_are_the_checks() {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut recalled = 0;
+    for _ in 0..400 {
+        let dcs = ["dc1", "dc2"];
+        let nodes: Vec<NodeInfo> = (0..=next(5) as usize)
+            .map(|i| {
+                let mut n = node(i, dcs[next(2) as usize], next(8) != 0);
+                n.tokens = (0..next(3)).map(|_| next(2000) as i64 - 1000).collect();
+                n
+            })
+            .collect();
+        let ring = ring::Ring::new(&nodes);
+        for _ in 0..60 {
+            let repl = match next(3) {
+                0 => Replication::Simple(next(4) as usize),
+                1 => Replication::NetworkTopology(vec![("dc1".into(), next(3) as usize)]),
+                _ => Replication::NetworkTopology(vec![("*".into(), 1 + next(2) as usize)]),
+            };
+            let cl = next(11) as u16;
+            let access = if next(2) == 0 {
+                Access::Read
+            } else {
+                Access::Write
+            };
+            let token = [next(2000) as i64 - 1000];
+            let tokens = match next(3) {
+                0 => Tokens::Some(&[]),
+                1 => Tokens::Some(&token),
+                _ => Tokens::All,
+            };
+            let base = Placement {
+                local: next(6) as usize,
+                flavor: if next(2) == 0 {
+                    Flavor::Cassandra
+                } else {
+                    Flavor::Scylla
+                },
+                ..place(&nodes)
+            };
+            let remembering = Placement {
+                ring: Some(&ring),
+                ..base
+            };
+            let expected = check(access, cl, &repl, tokens, &base);
+            for _ in 0..2 {
+                assert_eq!(
+                    check(access, cl, &repl, tokens, &remembering),
+                    expected,
+                    "{repl:?} cl {cl} {access:?} {tokens:?} local {} {:?} on {:?}",
+                    base.local,
+                    base.flavor,
+                    nodes
+                        .iter()
+                        .map(|n| (&n.datacenter, n.up, &n.tokens))
+                        .collect::<Vec<_>>()
+                );
+            }
+            recalled += usize::from(uniform(&repl, &base));
+        }
+    }
+    assert!(recalled > 5_000, "{recalled}");
+}
