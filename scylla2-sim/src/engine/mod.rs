@@ -535,14 +535,23 @@ impl Engine {
             .map(|k| k.replication.clone())
     }
 
+    /// [`Self::replication`] and the flavor, read under one lock of the schema (each
+    /// request's consistency check needs both; every lock writes memory the threads serving
+    /// requests share).
+    fn replication_and_flavor(&self, keyspace: &str) -> Option<(ring::Replication, Flavor)> {
+        let schema = self.schema_read();
+        let ks = schema.keyspaces.get(keyspace)?;
+        Some((ks.replication.clone(), schema.flavor))
+    }
+
     /// Calls `f` with the cluster as the consistency checks see it.
     fn with_placement<T>(
         &self,
         cluster: &dyn ClusterView,
+        flavor: Flavor,
         f: impl FnOnce(&Placement<'_>) -> T,
     ) -> T {
         let (nodes, local) = cluster.placement();
-        let flavor = self.schema_read().flavor;
         ring::Ring::with(&nodes, |ring| {
             f(&Placement {
                 nodes: &nodes,
@@ -564,7 +573,7 @@ impl Engine {
         if s.is_system() {
             return Ok(());
         }
-        let Some(repl) = self.replication(&s.keyspace()) else {
+        let Some((repl, flavor)) = self.replication_and_flavor(s.keyspace()) else {
             return Ok(());
         };
         let owned;
@@ -576,7 +585,7 @@ impl Engine {
             }
             Some(None) => return Ok(()),
         };
-        self.with_placement(cluster, |p| {
+        self.with_placement(cluster, flavor, |p| {
             consistency::check(Access::Read, params.consistency, &repl, tokens, p)
         })
     }
@@ -599,13 +608,13 @@ impl Engine {
                     "Consistency level ANY is not yet supported for counter table {table}"
                 )));
             }
-            let Some(repl) = self.replication(&w.keyspace()) else {
+            let Some((repl, flavor)) = self.replication_and_flavor(w.keyspace()) else {
                 continue;
             };
             let Some(tokens) = w.tokens(&exec::Eval { values }) else {
                 continue;
             };
-            self.with_placement(cluster, |p| {
+            self.with_placement(cluster, flavor, |p| {
                 if cas {
                     let serial = params.serial_consistency.unwrap_or(consistency::SERIAL);
                     consistency::check_cas(
@@ -645,13 +654,13 @@ impl Engine {
             return Ok(());
         }
         for (w, values) in writes {
-            let (Some(repl), Some(tokens)) = (
-                self.replication(&w.keyspace()),
+            let (Some((repl, flavor)), Some(tokens)) = (
+                self.replication_and_flavor(w.keyspace()),
                 w.tokens(&exec::Eval { values }),
             ) else {
                 continue;
             };
-            self.with_placement(cluster, |p| {
+            self.with_placement(cluster, flavor, |p| {
                 consistency::check_commit(
                     params.consistency,
                     &repl,
@@ -665,7 +674,11 @@ impl Engine {
 
     /// (keyspace, token) a prepared statement targets with these values, when its whole
     /// partition key is bound.
-    pub fn routing_token(&self, stmt: &Prepared, params: &QueryParams) -> Option<(Arc<str>, i64)> {
+    pub fn routing_token<'s>(
+        &self,
+        stmt: &'s Prepared,
+        params: &QueryParams,
+    ) -> Option<(&'s str, i64)> {
         if stmt.info.pk_indexes.is_empty() || params.names.is_some() {
             return None;
         }
@@ -698,7 +711,7 @@ impl Engine {
         &self,
         stmt: &'s Prepared,
         params: &QueryParams,
-    ) -> Option<(Arc<str>, &'s str, i64)> {
+    ) -> Option<(&'s str, &'s str, i64)> {
         let table = match &stmt.plan {
             Plan::Write(w) => w.table_name(),
             Plan::Select(s) => s.table_name(),
@@ -716,24 +729,20 @@ impl Engine {
         ring::replicas(&replication, token, nodes)
     }
 
-    /// Whether the node with index `node` is among [`Self::replicas`] of a node list
-    /// snapshot, whose ring is sorted once ([`ring::Ring::with`]); no list is built for the
+    /// Whether the node with index `node` is among the replicas of `token` (as
+    /// [`Self::replicas`] places them) in a node list snapshot, whose ring is sorted once ([`ring::Ring::with`]); no list is built for the
     /// strategies that need none ([`ring::is_replica_in`]).
     pub fn is_replica_of(
-        &self,
-        keyspace: &str,
+        replication: &ring::Replication,
         token: i64,
         nodes: &Arc<Vec<NodeInfo>>,
         node: usize,
     ) -> bool {
-        let Some(replication) = self.replication(keyspace) else {
-            return false;
-        };
         let Some(pos) = nodes.iter().position(|n| n.index == node) else {
             return false;
         };
         ring::Ring::with(nodes, |r| {
-            ring::is_replica_in(&replication, token, nodes, r, pos)
+            ring::is_replica_in(replication, token, nodes, r, pos)
         })
     }
 

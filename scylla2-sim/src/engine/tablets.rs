@@ -242,6 +242,32 @@ pub(crate) fn parse_option(entries: &[(String, String)]) -> Result<Option<usize>
     Ok(enabled.then_some(initial.unwrap_or(0)))
 }
 
+/// Where a token lives ([`super::Engine::home`]).
+#[derive(Debug, Clone)]
+pub enum Home {
+    /// A tablet keyspace: the token's tablet.
+    Tablet(TabletInfo),
+    /// A vnode keyspace: its replication (replicas from the ring).
+    Replicas(Replication),
+}
+
+/// Makes a table's tablet map: `initial` tablets (0: one per shard of the cluster, rounded up
+/// to a power of two).
+fn maker(
+    initial: usize,
+    replication: Replication,
+    nodes: &[NodeInfo],
+) -> impl FnOnce() -> TabletMap + '_ {
+    move || {
+        let count = if initial == 0 {
+            nodes.iter().map(|n| n.shards.max(1) as usize).sum()
+        } else {
+            initial
+        };
+        TabletMap::new(count, &replication, nodes)
+    }
+}
+
 impl super::Engine {
     /// Whether the engine answers as ScyllaDB (set by a cluster with shards).
     pub fn scylla_mode(&self) -> bool {
@@ -286,14 +312,30 @@ impl super::Engine {
         let initial = ks.tablets?;
         let replication = ks.replication.clone();
         drop(schema);
-        Some(move || {
-            let count = if initial == 0 {
-                nodes.iter().map(|n| n.shards.max(1) as usize).sum()
-            } else {
-                initial
-            };
-            TabletMap::new(count, &replication, nodes)
-        })
+        Some(maker(initial, replication, nodes))
+    }
+
+    /// Where `token` of `keyspace.table` lives as the per-shard statistics see it: its tablet
+    /// when the keyspace uses tablets, else the keyspace's replication (None: an unknown
+    /// keyspace); read under one lock of the schema, as every request asks.
+    pub fn home(
+        &self,
+        keyspace: &str,
+        table: &str,
+        token: i64,
+        nodes: &[NodeInfo],
+    ) -> Option<Home> {
+        let schema = self.schema_read();
+        let ks = schema.keyspaces.get(keyspace)?;
+        let replication = ks.replication.clone();
+        let Some(initial) = ks.tablets else {
+            return Some(Home::Replicas(replication));
+        };
+        drop(schema);
+        let map =
+            self.tablet_state()
+                .get_or_make(keyspace, table, maker(initial, replication, nodes));
+        Some(Home::Tablet(map.info(token)))
     }
 
     /// The tablet of `token` in `keyspace.table`, when the keyspace uses tablets.

@@ -9,7 +9,8 @@ use cassandra_protocol::compression::Compression;
 use cassandra_protocol::frame::message_batch::BatchType;
 
 use super::conn::{Conn, Flow, Out, Phase};
-use super::eng::{BatchKind, BatchStatement, Prepared};
+use super::eng::tablets::Home;
+use super::eng::{BatchKind, BatchStatement, Engine, Prepared};
 use super::faults::{FaultAction, RequestKind};
 use super::node::PreparedEntry;
 use super::request::{self, BatchItem, Request};
@@ -470,18 +471,21 @@ impl Conn {
         let (ks, table, token) = engine.routing_target(stmt, params)?;
         stats.with_token.fetch_add(1, Ordering::Relaxed);
         let infos = self.view.shared.infos.load();
-        if let Some(tablet) = engine.tablet(&ks, table, token, &infos) {
-            let here = tablet
-                .replicas
-                .iter()
-                .any(|r| r.node == node.index && r.shard == self.shard);
-            if here {
-                stats.owned.fetch_add(1, Ordering::Relaxed);
-                return None;
+        let replication = match engine.home(ks, table, token, &infos)? {
+            Home::Replicas(replication) => replication,
+            Home::Tablet(tablet) => {
+                let here = tablet
+                    .replicas
+                    .iter()
+                    .any(|r| r.node == node.index && r.shard == self.shard);
+                if here {
+                    stats.owned.fetch_add(1, Ordering::Relaxed);
+                    return None;
+                }
+                return self.tablets_routing.then_some(tablet);
             }
-            return self.tablets_routing.then_some(tablet);
-        }
-        if engine.is_replica_of(&ks, token, &infos, node.index)
+        };
+        if Engine::is_replica_of(&replication, token, &infos, node.index)
             && shard_of(token, node.shards, IGNORE_MSB) == self.shard
         {
             stats.owned.fetch_add(1, Ordering::Relaxed);

@@ -285,8 +285,8 @@ impl SelectPlan {
     }
 
     /// The keyspace.
-    pub fn keyspace(&self) -> Arc<str> {
-        self.schema.keyspace.clone()
+    pub fn keyspace(&self) -> &str {
+        &self.schema.keyspace
     }
 
     /// The table's name.

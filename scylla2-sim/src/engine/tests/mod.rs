@@ -574,7 +574,7 @@ fn prepared_metadata_and_routing() {
         ..QueryParams::default()
     };
     let (ks, token) = e.engine.routing_token(&p, &params).unwrap();
-    assert_eq!(&*ks, "ks");
+    assert_eq!(ks, "ks");
     let mut key = vec![0, 4, 0, 0, 0, 1, 0, 0, 1, b'x', 0];
     assert_eq!(token, murmur3_token(&key));
     key.clear();

@@ -424,8 +424,8 @@ impl WritePlan {
     }
 
     /// The keyspace.
-    pub fn keyspace(&self) -> Arc<str> {
-        self.schema.keyspace.clone()
+    pub fn keyspace(&self) -> &str {
+        &self.schema.keyspace
     }
 
     /// The table's name.
