@@ -529,10 +529,7 @@ impl Engine {
 
     /// The replication of `keyspace`, None for an unknown one (executing reports it).
     fn replication(&self, keyspace: &str) -> Option<ring::Replication> {
-        self.schema_read()
-            .keyspaces
-            .get(keyspace)
-            .map(|k| k.replication.clone())
+        self.replication_and_flavor(keyspace).map(|(r, _)| r)
     }
 
     /// [`Self::replication`] and the flavor, read under one lock of the schema (each
@@ -727,23 +724,6 @@ impl Engine {
             return Vec::new();
         };
         ring::replicas(&replication, token, nodes)
-    }
-
-    /// Whether the node with index `node` is among the replicas of `token` (as
-    /// [`Self::replicas`] places them) in a node list snapshot, whose ring is sorted once ([`ring::Ring::with`]); no list is built for the
-    /// strategies that need none ([`ring::is_replica_in`]).
-    pub fn is_replica_of(
-        replication: &ring::Replication,
-        token: i64,
-        nodes: &Arc<Vec<NodeInfo>>,
-        node: usize,
-    ) -> bool {
-        let Some(pos) = nodes.iter().position(|n| n.index == node) else {
-            return false;
-        };
-        ring::Ring::with(nodes, |r| {
-            ring::is_replica_in(replication, token, nodes, r, pos)
-        })
     }
 
     /// The current schema version.

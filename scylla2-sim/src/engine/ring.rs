@@ -144,6 +144,21 @@ pub fn is_replica_in(
     }
 }
 
+/// Whether the node with index `node` is among the replicas of `token` (as [`replicas`]
+/// places them) in a node list snapshot: [`is_replica_in`] with the snapshot's ring sorted
+/// once ([`Ring::with`]).
+pub fn is_replica(
+    replication: &Replication,
+    token: i64,
+    nodes: &Arc<Vec<NodeInfo>>,
+    node: usize,
+) -> bool {
+    let Some(pos) = nodes.iter().position(|n| n.index == node) else {
+        return false;
+    };
+    Ring::with(nodes, |r| is_replica_in(replication, token, nodes, r, pos))
+}
+
 /// The largest SimpleStrategy factor [`is_replica_in`] answers without a list.
 pub const SMALL_RF: usize = 16;
 

@@ -346,9 +346,10 @@ impl super::Engine {
         token: i64,
         nodes: &[NodeInfo],
     ) -> Option<TabletInfo> {
-        let make = self.tablet_maker(keyspace, nodes)?;
-        let map = self.tablet_state().get_or_make(keyspace, table, make);
-        Some(map.info(token))
+        match self.home(keyspace, table, token, nodes)? {
+            Home::Tablet(tablet) => Some(tablet),
+            Home::Replicas(_) => None,
+        }
     }
 
     /// Moves the tablet of `token` in `keyspace.table` to `replicas` (a finished migration).

@@ -10,7 +10,7 @@ use cassandra_protocol::frame::message_batch::BatchType;
 
 use super::conn::{Conn, Flow, Out, Phase};
 use super::eng::tablets::Home;
-use super::eng::{BatchKind, BatchStatement, Engine, Prepared};
+use super::eng::{BatchKind, BatchStatement, Prepared};
 use super::faults::{FaultAction, RequestKind};
 use super::node::PreparedEntry;
 use super::request::{self, BatchItem, Request};
@@ -485,7 +485,7 @@ impl Conn {
                 return self.tablets_routing.then_some(tablet);
             }
         };
-        if Engine::is_replica_of(&replication, token, &infos, node.index)
+        if crate::engine::ring::is_replica(&replication, token, &infos, node.index)
             && shard_of(token, node.shards, IGNORE_MSB) == self.shard
         {
             stats.owned.fetch_add(1, Ordering::Relaxed);

@@ -33,6 +33,16 @@ fn place(nodes: &[NodeInfo]) -> Placement<'_> {
     }
 }
 
+/// A deterministic generator (xorshift64): each call gives a number below its argument.
+fn generator(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    }
+}
+
 fn unavailable_of(r: Result<(), SimError>) -> (u16, i32, i32) {
     match r {
         Err(SimError::Unavailable {
@@ -244,13 +254,7 @@ fn local_strategy_is_always_available() {
 /// coordinator inside or outside the cluster.
 #[test]
 fn uniform_counts_agree_with_the_ring_walk() {
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut next = generator(0x9E37_79B9_7F4A_7C15);
     let mut checked = 0;
     for _ in 0..3000 {
         let dcs = ["dc1", "dc2", "dc3"];
@@ -311,13 +315,7 @@ fn uniform_counts_agree_with_the_ring_walk() {
 /// order on one ring, so that every question meets verdicts kept for others.
 #[test]
 fn remembered_verdicts_are_the_checks() {
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut next = generator(0x2545_F491_4F6C_DD1D);
     let mut recalled = 0;
     for _ in 0..400 {
         let dcs = ["dc1", "dc2"];
