@@ -27,6 +27,7 @@ mod cql;
 mod engine;
 mod model;
 mod server;
+mod shared_bytes;
 
 pub use engine::tablets::{TabletInfo, TabletReplica};
 pub use model::{

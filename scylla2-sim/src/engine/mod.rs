@@ -307,10 +307,19 @@ impl Engine {
         exec::check_values(&stmt.info.bind_columns, values)?;
         let ev = exec::Eval { values };
         let now = Now::new(params);
-        let writes: Vec<(&WritePlan, &[BoundValue])> = match &stmt.plan {
-            Plan::Write(w) => vec![(&**w, values)],
-            Plan::Batch(_, _, plans) => plans.iter().map(|p| (p, values)).collect(),
-            _ => Vec::new(),
+        // A single write borrows its one entry (no list allocated per statement).
+        let single;
+        let batch: Vec<(&WritePlan, &[BoundValue])>;
+        let writes: &[(&WritePlan, &[BoundValue])] = match &stmt.plan {
+            Plan::Write(w) => {
+                single = [(&**w, values)];
+                &single
+            }
+            Plan::Batch(_, _, plans) => {
+                batch = plans.iter().map(|p| (p, values)).collect();
+                &batch
+            }
+            _ => &[],
         };
         let cas = writes.iter().any(|(w, _)| w.is_conditional());
         if let Plan::Select(s) = &stmt.plan {
@@ -319,16 +328,16 @@ impl Engine {
                 warnings::check_aggregate(self.schema_read().flavor, restricted, multi);
             }
         } else if !writes.is_empty() {
-            self.check_writes(&writes, params, cluster)?;
+            self.check_writes(writes, params, cluster)?;
         }
         if let Plan::Batch(kind, _, _) = &stmt.plan
             && !cas
         {
-            self.check_batch(*kind == BatchType::Logged, &writes)?;
+            self.check_batch(*kind == BatchType::Logged, writes)?;
         }
         let result = self.run(session, stmt, &ev, params, &now, cluster)?;
         if cas {
-            self.check_commit(&writes, &result, params, cluster)?;
+            self.check_commit(writes, &result, params, cluster)?;
         }
         Ok(result)
     }

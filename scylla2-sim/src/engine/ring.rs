@@ -20,10 +20,19 @@ pub enum Replication {
 /// A node list snapshot and its ring.
 type Sorted = (Arc<Vec<NodeInfo>>, Ring);
 
-/// The ring of a node list: every (token, node position) pair, sorted by token; and what
-/// was worked out once from the same node list ([`Self::remember`]).
+/// The ring of a node list: every (token, node position) pair, sorted by token; an index of
+/// where each token range starts in it ([`Self::start`]); and what was worked out once from
+/// the same node list ([`Self::recall`]).
 #[derive(Debug, Default)]
-pub struct Ring(Vec<(i64, usize)>, Memo);
+pub struct Ring(Vec<(i64, usize)>, Memo, Vec<u32>);
+
+/// Token ranges of the ring's index: 2^`INDEX_BITS` of equal width.
+const INDEX_BITS: u32 = 10;
+
+/// The index range of `token`: its top bits, with the order of tokens kept (sign flipped).
+fn range_of(token: i64) -> usize {
+    (((token as u64) ^ (1 << 63)) >> (64 - INDEX_BITS)) as usize
+}
 
 /// Verdicts that depend only on a node list snapshot and their key (a consistency check while
 /// every node is up), kept with the snapshot's ring: a few entries, cleared when full.
@@ -52,7 +61,32 @@ impl Ring {
             .flat_map(|(pos, n)| n.tokens.iter().map(move |t| (*t, pos)))
             .collect();
         ring.sort_unstable();
-        Self(ring, Memo::default())
+        // index[r]: the first entry of range r or after it; index[2^bits]: the end.
+        let ranges = 1usize << INDEX_BITS;
+        let mut index = Vec::with_capacity(ranges + 1);
+        let mut at = 0;
+        for r in 0..=ranges {
+            while at < ring.len() && range_of(ring[at].0) < r {
+                at += 1;
+            }
+            index.push(at as u32);
+        }
+        Self(ring, Memo::default(), index)
+    }
+
+    /// The position of the first entry whose token is `token` or above (the ring's length
+    /// when none is): a binary search over the entries of `token`'s index range only (with
+    /// 768 tokens, about one), instead of over the whole ring.
+    pub fn start(&self, token: i64) -> usize {
+        let r = range_of(token);
+        let (Some(&lo), Some(&hi)) = (self.2.get(r), self.2.get(r + 1)) else {
+            return self.0.partition_point(|(t, _)| *t < token);
+        };
+        let (lo, hi) = (lo as usize, hi as usize);
+        match self.0.get(lo..hi) {
+            Some(entries) => lo + entries.partition_point(|(t, _)| *t < token),
+            None => self.0.partition_point(|(t, _)| *t < token),
+        }
     }
 
     /// The verdict remembered for `key` on this ring's node list.
@@ -118,7 +152,7 @@ pub fn is_replica_in(
     if entries.is_empty() {
         return false;
     }
-    let start = entries.partition_point(|(t, _)| *t < token) % entries.len();
+    let start = ring.start(token) % entries.len();
     let walk = || (0..entries.len()).map(|i| entries[(start + i) % entries.len()].1);
     match replication {
         Replication::Local => walk().next() == Some(pos),
@@ -174,12 +208,13 @@ pub fn replicas_in(
     nodes: &[NodeInfo],
     ring: &Ring,
 ) -> Vec<usize> {
+    let start = ring.start(token);
     let ring = &ring.0;
     if ring.is_empty() {
         return Vec::new();
     }
     // First vnode whose token is >= the key's token owns it (wrapping around).
-    let start = ring.partition_point(|(t, _)| *t < token) % ring.len();
+    let start = start % ring.len();
     let walk = || (0..ring.len()).map(|i| ring[(start + i) % ring.len()].1);
     let mut out: Vec<usize> = Vec::new();
     match replication {
@@ -274,6 +309,47 @@ mod tests {
             schema_version: Uuid::nil(),
             up: true,
             shards: 0,
+        }
+    }
+
+    /// The indexed start of a token's walk is the binary search over the whole ring: rings
+    /// of 0-1 000 random tokens, rings packed into one index range or spread to both ends,
+    /// tokens on, beside and between the ring's and at both extremes.
+    #[test]
+    fn the_indexed_start_is_the_whole_ring_search() {
+        let mut g = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            g ^= g >> 12;
+            g ^= g << 25;
+            g ^= g >> 27;
+            g.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        for round in 0..300 {
+            let n = (next() % 1_001) as usize;
+            let tokens: Vec<i64> = (0..n)
+                .map(|_| match round % 3 {
+                    // Anywhere.
+                    0 => next() as i64,
+                    // All in one index range (the same top bits).
+                    1 => 0x0123_0000_0000_0000 + (next() % 1_000) as i64,
+                    // Near the extremes.
+                    _ if next() % 2 == 0 => i64::MIN + (next() % 1_000) as i64,
+                    _ => i64::MAX - (next() % 1_000) as i64,
+                })
+                .collect();
+            let ring = Ring::new(&[node(0, "dc1", "r1", tokens.clone())]);
+            let mut probes = vec![i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+            for t in tokens.iter().take(200) {
+                probes.extend([t.saturating_sub(1), *t, t.saturating_add(1)]);
+            }
+            probes.extend((0..200).map(|_| next() as i64));
+            for token in probes {
+                assert_eq!(
+                    ring.start(token),
+                    ring.0.partition_point(|(t, _)| *t < token),
+                    "round {round}, token {token}"
+                );
+            }
         }
     }
 

@@ -69,31 +69,15 @@ impl Eq for PartKey {}
 /// The longest cell value kept beside its reference count.
 const INLINE_VALUE: usize = 64;
 
-/// A short value's bytes, owned by the `Bytes` made of it.
-struct InlineValue {
-    len: u8,
-    bytes: [u8; INLINE_VALUE],
-}
-
-impl AsRef<[u8]> for InlineValue {
-    fn as_ref(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
-    }
-}
-
 /// A stored copy of a cell value: up to [`INLINE_VALUE`] bytes in one allocation with the
 /// reference count that every clone for an answer writes, so that the copy into the answer
-/// that follows finds the bytes already in cache; longer values as a plain copy.
+/// that follows finds the bytes already in cache ([`crate::shared_bytes`]); longer values as
+/// a plain copy (no room wasted on a size class).
 pub(super) fn stored_value(v: &[u8]) -> Bytes {
     if v.len() > INLINE_VALUE {
         return Bytes::copy_from_slice(v);
     }
-    let mut bytes = [0; INLINE_VALUE];
-    bytes[..v.len()].copy_from_slice(v);
-    Bytes::from_owner(InlineValue {
-        len: v.len() as u8,
-        bytes,
-    })
+    crate::shared_bytes::shared_copy(v)
 }
 
 #[cfg(test)]

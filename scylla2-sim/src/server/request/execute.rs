@@ -5,8 +5,6 @@
 //! unknown code) goes through the crate, which stays the reference: the tests hold the two
 //! equal on generated bodies.
 
-use bytes::Bytes;
-
 use super::{Request, Walker};
 use crate::model::{BoundValue, QueryParams};
 
@@ -25,9 +23,10 @@ pub(super) fn decode(v5: bool, metadata_id: bool, body: &[u8], flags: u32) -> Op
     if flags & LEFT_TO_THE_CRATE != 0 {
         return None;
     }
-    // The body, copied once (it is a slice of the connection's read buffer): the ids and
-    // values are slices of the copy.
-    let all = Bytes::copy_from_slice(body);
+    // The body, copied once (it is a slice of the connection's read buffer) into an
+    // allocation with its reference count: the ids and values are slices of the copy, and
+    // slicing it allocates nothing more.
+    let all = crate::shared_bytes::shared_copy(body);
     let mut w = Walker { b: &all, p: 0 };
     let slice = |w: &Walker<'_>, at: usize| all.slice(at..w.p);
     let at = w.p + 2;
