@@ -201,61 +201,61 @@ macro_rules! run_attempts {
         let values = $values;
         let policies = $policies;
         let latencies = $latencies;
-        match statement.check_values(values) {
-            Err(e) => Err(e.into()),
-            Ok(()) => {
-                let setup = $crate::policies::Setup::new(
-                    statement, values, $defaults, $paging, policies, latencies,
-                );
-                let mut plan = ($make_plan)();
-                match plan.next() {
-                    None => Err($crate::error::ExecutionError::NoConnection.into()),
-                    Some((node, conn)) if setup.plain() => {
-                        match $crate::execution::attempt(&conn, statement, values, &setup.opts)
+        'checked: {
+            // The check's result ends with this statement: a `match` on it would keep it
+            // (over a hundred bytes) in the execution's future across the attempt's await.
+            if let Err(e) = statement.check_values(values) {
+                break 'checked Err(e.into());
+            }
+            let setup = $crate::policies::Setup::new(
+                statement, values, $defaults, $paging, policies, latencies,
+            );
+            let mut plan = ($make_plan)();
+            match plan.next() {
+                None => Err($crate::error::ExecutionError::NoConnection.into()),
+                Some((node, conn)) if setup.plain() => {
+                    match $crate::execution::attempt(&conn, statement, values, &setup.opts).await {
+                        Ok(mut result) => {
+                            // Completed in place: the result is not moved through `finish`.
+                            $crate::policies::finish(
+                                &mut result,
+                                node,
+                                &conn,
+                                1,
+                                0,
+                                setup.started,
+                                setup.track,
+                                latencies,
+                            );
+                            Ok(result)
+                        }
+                        Err(error) => {
+                            // The loop's future shares its room in the caller's future
+                            // with the attempt's, which has ended.
+                            $crate::policies::run_loop(
+                                plan,
+                                statement,
+                                values,
+                                setup,
+                                policies,
+                                latencies,
+                                $crate::policies::First::Failed(node, conn, error),
+                            )
                             .await
-                        {
-                            Ok(mut result) => {
-                                // Completed in place: the result is not moved through `finish`.
-                                $crate::policies::finish(
-                                    &mut result,
-                                    node,
-                                    &conn,
-                                    1,
-                                    0,
-                                    setup.started,
-                                    setup.track,
-                                    latencies,
-                                );
-                                Ok(result)
-                            }
-                            Err(error) => {
-                                // The loop's future shares its room in the caller's future
-                                // with the attempt's, which has ended.
-                                $crate::policies::run_loop(
-                                    plan,
-                                    statement,
-                                    values,
-                                    setup,
-                                    policies,
-                                    latencies,
-                                    $crate::policies::First::Failed(node, conn, error),
-                                )
-                                .await
-                            }
                         }
                     }
-                    Some((node, conn)) => {
-                        $crate::policies::run_loop(
-                            plan,
-                            statement,
-                            values,
-                            setup,
-                            policies,
-                            latencies,
-                            $crate::policies::First::Start(node, conn),
-                        )
-                        .await
-                    }
+                }
+                Some((node, conn)) => {
+                    $crate::policies::run_loop(
+                        plan,
+                        statement,
+                        values,
+                        setup,
+                        policies,
+                        latencies,
+                        $crate::policies::First::Start(node, conn),
+                    )
+                    .await
                 }
             }
         }
