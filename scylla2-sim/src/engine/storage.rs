@@ -11,6 +11,7 @@ use bytes::Bytes;
 mod inline;
 
 use inline::PartKey;
+pub use inline::StoredValue;
 
 /// "No timestamp": older than everything.
 pub const NO_TS: i64 = i64::MIN;
@@ -80,7 +81,7 @@ pub struct Elem {
 #[derive(Debug, Clone)]
 pub enum CellValue {
     /// A serialized value.
-    Value(Bytes),
+    Value(StoredValue),
     /// A cell tombstone.
     Dead,
     /// A non-frozen collection: deletion time and elements by byte-comparable key.
@@ -475,7 +476,7 @@ impl Row {
                 _ if old.stamp.ts != stamp.ts => old.stamp.ts > stamp.ts,
                 (CellValue::Dead, _) => true,
                 (_, None) => false,
-                (CellValue::Value(a), Some(b)) => a >= b,
+                (CellValue::Value(a), Some(b)) => a.as_slice() >= &b[..],
                 _ => false,
             };
             if old_wins {
@@ -485,7 +486,7 @@ impl Row {
         *cell = Some(Cell {
             stamp,
             value: match value {
-                Some(v) => CellValue::Value(inline::stored_value(&v)),
+                Some(v) => CellValue::Value(StoredValue::of(&v)),
                 None => CellValue::Dead,
             },
         });

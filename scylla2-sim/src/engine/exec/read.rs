@@ -16,7 +16,7 @@ pub fn cell_bytes(column: &Column, row: &Row, shadow: i64, now_s: i64) -> Option
         return None;
     }
     match &cell.value {
-        CellValue::Value(b) => Some(b.clone()),
+        CellValue::Value(v) => Some(v.to_bytes()),
         CellValue::Counter(v) => Some(Bytes::copy_from_slice(&v.to_be_bytes())),
         CellValue::Dead => None,
         CellValue::Collection(..) => {

@@ -1,8 +1,8 @@
-//! Stored bytes laid out for reads that miss the cache: a partition map key kept inside the
-//! map's own entry, and a cell value kept in the same allocation as its reference count.
-//! Under load most of a point read's time went to cache misses on pointers: comparing a
-//! probed entry's key read the key's separate allocation, and cloning a cell value for the
-//! answer wrote a reference count that lived apart from the bytes copied next.
+//! Stored bytes laid out for accesses that miss the cache: a partition map key kept inside
+//! the map's own entry, and a short cell value kept inside its cell. Under load most of a
+//! point read's or write's time went to cache misses on pointers: comparing a probed entry's
+//! key read the key's separate allocation, and reading or overwriting a cell value touched
+//! the value's own allocation.
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
@@ -66,18 +66,66 @@ impl PartialEq for PartKey {
 
 impl Eq for PartKey {}
 
-/// The longest cell value kept beside its reference count.
+/// The longest cell value kept inside its cell.
 const INLINE_VALUE: usize = 64;
 
-/// A stored copy of a cell value: up to [`INLINE_VALUE`] bytes in one allocation with the
-/// reference count that every clone for an answer writes, so that the copy into the answer
-/// that follows finds the bytes already in cache ([`crate::shared_bytes`]); longer values as
-/// a plain copy (no room wasted on a size class).
-pub(super) fn stored_value(v: &[u8]) -> Bytes {
-    if v.len() > INLINE_VALUE {
-        return Bytes::copy_from_slice(v);
+/// A cell value as storage holds it: up to [`INLINE_VALUE`] bytes inside the cell itself,
+/// longer values as shared bytes. Under load a short value out of line cost a cache miss on
+/// every overwrite (dropping the old value's reference count) and on every read (cloning
+/// it); inside the cell it shares the cache lines of the cell's stamp, which both read
+/// anyway, and a read copies it into the answer.
+#[derive(Clone)]
+pub enum StoredValue {
+    /// A short value.
+    Inline {
+        /// Its length.
+        len: u8,
+        /// Its bytes (the first `len`).
+        bytes: [u8; INLINE_VALUE],
+    },
+    /// A longer value.
+    Shared(Bytes),
+}
+
+impl StoredValue {
+    /// The stored form of `v`: a copy either way (a slice of a network frame would pin the
+    /// whole frame).
+    pub(super) fn of(v: &[u8]) -> Self {
+        if v.len() > INLINE_VALUE {
+            return StoredValue::Shared(Bytes::copy_from_slice(v));
+        }
+        let mut bytes = [0; INLINE_VALUE];
+        bytes[..v.len()].copy_from_slice(v);
+        StoredValue::Inline {
+            len: v.len() as u8,
+            bytes,
+        }
     }
-    crate::shared_bytes::shared_copy(v)
+
+    /// The value's bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            StoredValue::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            StoredValue::Shared(b) => b,
+        }
+    }
+
+    /// The value as shared bytes for an answer: a short value copied beside its reference
+    /// count ([`crate::shared_bytes`]), a longer one shared.
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            StoredValue::Inline { len, bytes } => {
+                crate::shared_bytes::shared_copy(&bytes[..usize::from(*len)])
+            }
+            StoredValue::Shared(b) => b.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoredValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_slice(), f)
+    }
 }
 
 #[cfg(test)]
@@ -123,11 +171,19 @@ mod tests {
             300,
         ] {
             let v: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
-            let stored = stored_value(&v);
+            let stored = StoredValue::of(&v);
+            assert_eq!(
+                matches!(stored, StoredValue::Inline { .. }),
+                n <= INLINE_VALUE,
+                "{n} bytes"
+            );
+            assert_eq!(stored.as_slice(), &v[..], "{n} bytes");
+            let bytes = stored.to_bytes();
             let clone = stored.clone();
             drop(stored);
-            assert_eq!(&clone[..], &v[..], "{n} bytes");
-            assert_eq!(clone.slice(n / 2..), &v[n / 2..]);
+            assert_eq!(clone.as_slice(), &v[..], "{n} bytes");
+            assert_eq!(&bytes[..], &v[..], "{n} bytes");
+            assert_eq!(bytes.slice(n / 2..), &v[n / 2..]);
         }
     }
 }

@@ -256,6 +256,31 @@ fn timestamps_tombstones_and_ttl() {
     assert!(e.rows("SELECT * FROM t WHERE k = 1").rows.is_empty());
     e.q("INSERT INTO t (k, v) VALUES (1, 8) USING TIMESTAMP 2500");
     e.assert_rows("SELECT v FROM t WHERE k = 1", vec![vec![ci(8)]]);
+    // Equal timestamps: the greater value wins, in either order, whether a value is kept
+    // inside its cell (up to 64 bytes) or apart; every length around that limit.
+    e.q("CREATE TABLE tt (k int PRIMARY KEY, v text)");
+    for (k, len) in [1, 63, 64, 65, 200].into_iter().enumerate() {
+        let low = format!("{}a", "x".repeat(len - 1));
+        let high = format!("{}b", "x".repeat(len - 1));
+        for (first, second) in [(&low, &high), (&high, &low)] {
+            for v in [first, second] {
+                e.q(&format!(
+                    "INSERT INTO tt (k, v) VALUES ({k}, '{v}') USING TIMESTAMP 3000"
+                ));
+            }
+            e.assert_rows(
+                &format!("SELECT v FROM tt WHERE k = {k}"),
+                vec![vec![ct(&high)]],
+            );
+        }
+    }
+    // A short value against a longer one: compared by their bytes ('y' > 'xx…').
+    e.q("INSERT INTO tt (k, v) VALUES (9, 'y') USING TIMESTAMP 3000");
+    let long = "x".repeat(100);
+    e.q(&format!(
+        "INSERT INTO tt (k, v) VALUES (9, '{long}') USING TIMESTAMP 3000"
+    ));
+    e.assert_rows("SELECT v FROM tt WHERE k = 9", vec![vec![ct("y")]]);
     // TTL: remaining shown by ttl(); expiry by now_in_seconds.
     e.q("INSERT INTO t (k, v) VALUES (2, 20) USING TTL 100");
     let r = e.rows("SELECT ttl(v) FROM t WHERE k = 2");
