@@ -480,7 +480,12 @@ fn run(a: &Args) -> Result<(), String> {
     }
     let bins = binaries(a)?;
     let (sim, contact) = if a.contact.is_empty() {
-        let (sim, points) = scylla2_benches::sim_process::start(&bins.sim, "127.0.78.1", &[])?;
+        let (sim, points) = scylla2_benches::sim_process::start(
+            &bins.sim,
+            "127.0.78.1",
+            &[],
+            scylla2_benches::sim_process::Heap::Default,
+        )?;
         eprintln!("scylla2-sim started: {}", points.join(","));
         (Some(sim), points)
     } else {

@@ -12,6 +12,7 @@ use crate::drivers::{self, Driver};
 use crate::report::{self, Report};
 use crate::run::Workload;
 use crate::sys;
+use scylla2_benches::sim_process::{self, Heap, Sim};
 
 /// Where the simulator binary is: `--sim`, else next to this executable, else built with cargo
 /// into the same target directory and profile.
@@ -55,14 +56,44 @@ fn sim_path(args: &Args) -> Result<PathBuf, String> {
 }
 
 /// Starts `scylla2-sim --nodes 3 --shards 4` on 127.0.77.x with free ports (on a
-/// current_thread runtime with `--sim-current-thread`) and returns it with its contact points.
-fn start_sim(args: &Args) -> Result<(scylla2_benches::sim_process::Sim, Vec<String>), String> {
-    let extra: &[&str] = if args.sim_current_thread {
-        &["--current-thread"]
-    } else {
+/// current_thread runtime unless `--sim-multi-thread`, its heap on huge pages unless
+/// `--sim-no-huge-pages`) and returns it with its contact points.
+fn start_sim(args: &Args) -> Result<(Sim, Vec<String>), String> {
+    let extra: &[&str] = if args.sim_multi_thread {
         &[]
+    } else {
+        &["--current-thread"]
     };
-    scylla2_benches::sim_process::start(&sim_path(args)?, "127.0.77.1", extra)
+    let heap = if args.sim_no_huge_pages {
+        Heap::Default
+    } else {
+        Heap::HugePages
+    };
+    sim_process::start(&sim_path(args)?, "127.0.77.1", extra, heap)
+}
+
+/// The line under the table that says how the simulator ran: its runtime, and its resident
+/// memory with the part on huge pages (read at the end of the runs).
+fn sim_note(args: &Args, sim: &Sim) -> String {
+    let runtime = if args.sim_multi_thread {
+        "multi-thread"
+    } else {
+        "current_thread"
+    };
+    let asked = if args.sim_no_huge_pages {
+        "default pages"
+    } else {
+        "huge pages asked"
+    };
+    let pages = match sim.huge_pages() {
+        Some(r) => format!(
+            "{} MiB of its {} MiB resident on huge pages",
+            r.huge_kib / 1024,
+            r.rss_kib / 1024
+        ),
+        None => "its pages unknown (no /proc)".to_owned(),
+    };
+    format!("scylla2-sim: {runtime} runtime, {asked}; {pages}")
 }
 
 /// Creates the keyspace and table, and inserts keys `0..keys` when a workload reads.
@@ -184,12 +215,16 @@ pub fn run(args: &Args) -> Result<(), String> {
             }
         }
     }
+    let sim_line = sim.as_ref().map(|s| sim_note(args, s));
     drop(sim);
     println!("{}", report::table(&reports));
     println!(
         "{}",
         report::load_note(load_before, sys::load_average(), sys::cpus())
     );
+    if let Some(line) = sim_line {
+        println!("{line}");
+    }
     for r in reports.iter().filter(|r| r.errors > 0) {
         println!(
             "{} {} at {}: {} errors, first: {}",

@@ -4,14 +4,15 @@
 //! scylla2-load [--uri host:port[,host:port...]] [--workload insert|select|mixed[,...]]
 //!              [--requests N] [--concurrency C[,C...]] [--threads T]
 //!              [--driver scylla2|scylla|both] [--keys K] [--time-limit SECS] [--json]
-//!              [--warmup N] [--compression lz4|snappy] [--sim PATH] [--no-progress]
+//!              [--warmup N] [--compression lz4|snappy] [--sim PATH] [--sim-multi-thread]
+//!              [--sim-no-huge-pages] [--no-progress]
 //!              [--write-coalescing yield|next-read|adaptive] [--rate R]
 //! ```
 //!
 //! `--help` describes each flag and its default (the `FLAGS` table below).
 //!
 //! Without `--uri` it starts `scylla2-sim` (3 nodes × 4 shards on 127.0.77.x) in a separate
-//! process. It creates the schema, prefills `K` keys when a workload reads, then runs each
+//! process, on one thread and with its heap on huge pages unless told otherwise. It creates the schema, prefills `K` keys when a workload reads, then runs each
 //! (workload, concurrency, driver) in a fresh child process (itself, re-executed with the
 //! hidden `--child` flag) so each driver's CPU, allocations, write syscalls and RSS are its
 //! own. Each child first runs `--warmup` requests of the same workload and concurrency (not
@@ -154,11 +155,21 @@ const FLAGS: &[Flag] = &[
         example: "/bin/true",
     },
     Flag {
-        name: "--sim-current-thread",
+        name: "--sim-multi-thread",
         value: None,
-        help: "start the simulator on a tokio current_thread runtime (one core): steadier than \
-               its default multi-thread runtime, whose cost per request moves between two \
-               modes at 2 048 in flight on a 2-core machine. Default: multi-thread",
+        help: "start the simulator on its tokio multi-thread runtime (its own default) instead \
+               of a current_thread one: on a 2-core machine its threads then share both cores \
+               with the client, and each request costs it more (cache lines moving between \
+               cores). Default: current_thread (one core, as a shard of ScyllaDB is one thread)",
+        example: "",
+    },
+    Flag {
+        name: "--sim-no-huge-pages",
+        value: None,
+        help: "leave the simulator's heap on the allocator's default pages. Default: transparent \
+               huge pages asked from glibc (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), which \
+               spares it a page walk per partition touched; the line under the table says \
+               how much of its memory got them",
         example: "",
     },
     Flag {
@@ -241,8 +252,10 @@ pub struct Args {
     pub json: bool,
     /// Path of the simulator binary.
     pub sim: Option<String>,
-    /// Start the simulator with `--current-thread`.
-    pub sim_current_thread: bool,
+    /// Start the simulator on its multi-thread runtime (without `--current-thread`).
+    pub sim_multi_thread: bool,
+    /// Leave the simulator's heap on default pages.
+    pub sim_no_huge_pages: bool,
     /// Live progress line.
     pub progress: bool,
     /// Hidden: run as the child process of this driver.
@@ -265,7 +278,8 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Command, String> {
         rate: None,
         json: false,
         sim: None,
-        sim_current_thread: false,
+        sim_multi_thread: false,
+        sim_no_huge_pages: false,
         progress: true,
         child: None,
     };
@@ -331,7 +345,8 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Command, String> {
             }
             "--json" => a.json = true,
             "--sim" => a.sim = Some(value()?),
-            "--sim-current-thread" => a.sim_current_thread = true,
+            "--sim-multi-thread" => a.sim_multi_thread = true,
+            "--sim-no-huge-pages" => a.sim_no_huge_pages = true,
             "--no-progress" => a.progress = false,
             "--child" => a.child = Some(value()?),
             other => return Err(format!("flag {other:?} is listed but not handled")),
