@@ -53,15 +53,9 @@ pub struct Resident {
 
 /// Parses `/proc/PID/smaps_rollup`; `None` without both fields.
 fn parse_smaps_rollup(text: &str) -> Option<Resident> {
-    let field = |name: &str| {
-        text.lines().find_map(|l| {
-            let rest = l.strip_prefix(name)?.strip_prefix(':')?;
-            rest.trim().strip_suffix("kB")?.trim().parse::<u64>().ok()
-        })
-    };
     Some(Resident {
-        rss_kib: field("Rss")?,
-        huge_kib: field("AnonHugePages")?,
+        rss_kib: crate::procfs::kib_field(text, "Rss")?,
+        huge_kib: crate::procfs::kib_field(text, "AnonHugePages")?,
     })
 }
 
@@ -92,11 +86,16 @@ pub fn start(
 ) -> Result<(Sim, Vec<String>), String> {
     let mut cmd = Command::new(path);
     if heap == Heap::HugePages {
-        let current = std::env::var("GLIBC_TUNABLES").ok();
-        cmd.env(
-            "GLIBC_TUNABLES",
-            tunables_with_huge_pages(current.as_deref()),
-        );
+        // Tunables that are not UTF-8 are passed on untouched (the child inherits them).
+        match std::env::var_os("GLIBC_TUNABLES").map(|t| t.into_string()) {
+            None => {
+                cmd.env("GLIBC_TUNABLES", tunables_with_huge_pages(None));
+            }
+            Some(Ok(t)) => {
+                cmd.env("GLIBC_TUNABLES", tunables_with_huge_pages(Some(&t)));
+            }
+            Some(Err(_)) => {}
+        }
     }
     let mut child = cmd
         .args(["--nodes", "3", "--shards", "4"])

@@ -23,11 +23,7 @@ pub fn rusage() -> (f64, f64, u64) {
 pub fn peak_rss_kib() -> u64 {
     let hwm = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        });
+        .and_then(|s| scylla2_benches::procfs::kib_field(&s, "VmHWM"));
     hwm.unwrap_or_else(|| rusage().2)
 }
 
