@@ -7,7 +7,7 @@
 //!                      [--concurrency C[,...]] [--short N] [--long N] [--warmup N]
 //!                      [--repeat R] [--no-all-features] [--whole-process] [--no-build]
 //!                      [--sim PATH] [--client PATH] [--all-features-client PATH]
-//!                      [--contact host:port,...]
+//!                      [--contact host:port,...] [--cache-sim]
 //! ```
 //!
 //! It builds the simulator and the two clients (`scylla2-instructions-client`, and the same
@@ -22,6 +22,12 @@
 //! cost varies from run to run, stay out; the subtraction cancels the phase's own start and
 //! end. `--whole-process` counts the whole process instead. The official driver runs from
 //! the default client only (scylla2's features do not change it).
+//!
+//! `--cache-sim` adds callgrind's cache simulation (a 32 KiB first level and a 1 MiB last
+//! level, see [`callgrind::CACHES`]) and a second table: data-cache misses per request, by
+//! the same subtraction. At high concurrency each request's state (its task, its futures, its
+//! stream slot) has gone cold by the time its answer comes, and these misses, which an
+//! instruction count does not show, are much of a request's cost.
 //!
 //! `--check` (CI) measures scylla2 at 1 in flight, INSERT and SELECT, default and all
 //! features, and fails when a default figure is more than 3 % over the committed baseline
@@ -41,7 +47,7 @@ const USAGE: &str = "usage: scylla2-instructions [--check] [--write-baseline] \
 [--baseline PATH] [--driver scylla2|official[,...]] [--workload insert|select[,...]] \
 [--concurrency C[,...]] [--short N] [--long N] [--warmup N] [--repeat R] [--no-all-features] \
 [--whole-process] [--no-build] [--sim PATH] [--client PATH] [--all-features-client PATH] \
-[--contact host:port,...]";
+[--contact host:port,...] [--cache-sim]";
 
 /// The measured client, default build.
 const CLIENT: &str = "scylla2-instructions-client";
@@ -98,6 +104,7 @@ struct Args {
     client: Option<PathBuf>,
     client_all: Option<PathBuf>,
     contact: Vec<String>,
+    cache_sim: bool,
 }
 
 impl Args {
@@ -151,6 +158,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         client: None,
         client_all: None,
         contact: Vec::new(),
+        cache_sim: false,
     };
     let mut drivers_given = false;
     let mut concurrency_given = false;
@@ -206,6 +214,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--client" => a.client = Some(value()?.into()),
             "--all-features-client" => a.client_all = Some(value()?.into()),
             "--contact" => a.contact = value()?.split(',').map(str::to_owned).collect(),
+            "--cache-sim" => a.cache_sim = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -304,8 +313,16 @@ fn binaries(a: &Args) -> Result<Binaries, String> {
     })
 }
 
-/// Instructions per request of one (variant, workload, concurrency): the short run and the
-/// long run under callgrind.
+/// What one measurement gives per request: instructions, and with `--cache-sim` the
+/// first-level and last-level data-cache misses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PerRequest {
+    instructions: f64,
+    misses: Option<(f64, f64)>,
+}
+
+/// Instructions (and misses) per request of one (variant, workload, concurrency): the short
+/// run and the long run under callgrind.
 fn measure(
     a: &Args,
     bins: &Binaries,
@@ -313,13 +330,16 @@ fn measure(
     dir: &Path,
     (variant, workload, c): (Variant, &str, usize),
     rep: usize,
-) -> Result<f64, String> {
+) -> Result<PerRequest, String> {
     let client = match variant {
         Variant::Scylla2All => bins.client_all.as_ref().ok_or("no all-features client")?,
         _ => &bins.client,
     };
     let (short, long) = (a.short(c), a.long(c));
-    let mut totals = [0u64; 2];
+    let mut totals = [callgrind::Totals {
+        instructions: 0,
+        misses: None,
+    }; 2];
     let t0 = Instant::now();
     for (total, requests) in totals.iter_mut().zip([short, long]) {
         let args: Vec<String> = [
@@ -341,16 +361,30 @@ fn measure(
         .map(str::to_owned)
         .to_vec();
         let label = format!("{}-{workload}-{c}-{rep}-{requests}", variant.driver());
-        *total = callgrind::run(client, &args, dir, &label, a.whole_process)?;
+        *total = callgrind::run(client, &args, dir, &label, a.whole_process, a.cache_sim)?;
     }
-    let per_request = (totals[1] as f64 - totals[0] as f64) / (long - short) as f64;
+    let per = |long_total: u64, short_total: u64| {
+        (long_total as f64 - short_total as f64) / (long - short) as f64
+    };
+    let [s, l] = totals;
+    let per_request = PerRequest {
+        instructions: per(l.instructions, s.instructions),
+        misses: l
+            .misses
+            .zip(s.misses)
+            .map(|((l1, ll), (s1, sl))| (per(l1, s1), per(ll, sl))),
+    };
     eprintln!(
-        "{} {workload} at {c} in flight: {} - {} instructions over {} requests: {per_request:.1} \
-         per request ({:.1} s)",
+        "{} {workload} at {c} in flight: {} - {} instructions over {} requests: {:.1} per \
+         request{} ({:.1} s)",
         variant.label(),
-        totals[1],
-        totals[0],
+        l.instructions,
+        s.instructions,
         long - short,
+        per_request.instructions,
+        per_request.misses.map_or(String::new(), |(d1, ll)| format!(
+            "; data-cache misses per request {d1:.2} first level, {ll:.2} last level"
+        )),
         t0.elapsed().as_secs_f64()
     );
     Ok(per_request)
@@ -369,6 +403,55 @@ fn median(v: &[f64]) -> f64 {
 }
 
 type Results = BTreeMap<(&'static str, usize, Variant), Vec<f64>>;
+
+/// First-level and last-level data-cache misses per request, per measurement (`--cache-sim`).
+type Misses = BTreeMap<(&'static str, usize, Variant), Vec<(f64, f64)>>;
+
+/// The Markdown table of the medians of the misses per request, with the last level's ratio
+/// (where both drivers miss it at least once per request).
+fn misses_table(a: &Args, misses: &Misses) -> String {
+    let variants = a.variants();
+    let mut head = "| workload | in flight |".to_owned();
+    let mut rule = "|---|---:|".to_owned();
+    for v in &variants {
+        head.push_str(&format!(" {0} first level | {0} last level |", v.label()));
+        rule.push_str("---:|---:|");
+    }
+    let ratio = variants.contains(&Variant::Scylla2) && variants.contains(&Variant::Official);
+    if ratio {
+        head.push_str(" last level scylla2 / official |");
+        rule.push_str("---:|");
+    }
+    let mut s = format!("{head}\n{rule}\n");
+    for &w in &a.workloads {
+        for &c in &a.concurrency {
+            let get = |v: Variant| {
+                let m = misses.get(&(w, c, v))?;
+                let first: Vec<f64> = m.iter().map(|x| x.0).collect();
+                let last: Vec<f64> = m.iter().map(|x| x.1).collect();
+                Some((median(&first), median(&last)))
+            };
+            s.push_str(&format!("| {} | {c} |", w.to_uppercase()));
+            for &v in &variants {
+                match get(v) {
+                    Some((d1, ll)) => s.push_str(&format!(" {d1:.1} | {ll:.1} |")),
+                    None => s.push_str(" — | — |"),
+                }
+            }
+            if ratio {
+                match (get(Variant::Scylla2), get(Variant::Official)) {
+                    // Below one miss per request either way the ratio says nothing.
+                    (Some((_, x)), Some((_, o))) if o >= 1.0 && x >= 1.0 => {
+                        s.push_str(&format!(" {:.2} |", x / o))
+                    }
+                    _ => s.push_str(" — |"),
+                }
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
 
 /// The Markdown table of the medians, with ratios.
 fn table(a: &Args, results: &Results) -> String {
@@ -503,13 +586,19 @@ fn run(a: &Args) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("scylla2-instructions-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut results = Results::new();
+    let mut misses = Misses::new();
     let mut outcome = Ok(());
     'all: for &w in &a.workloads {
         for &c in &a.concurrency {
             for v in a.variants() {
                 for rep in 0..a.repeat {
                     match measure(a, &bins, &contact, &dir, (v, w, c), rep) {
-                        Ok(x) => results.entry((w, c, v)).or_default().push(x),
+                        Ok(x) => {
+                            results.entry((w, c, v)).or_default().push(x.instructions);
+                            if let Some(m) = x.misses {
+                                misses.entry((w, c, v)).or_default().push(m);
+                            }
+                        }
                         Err(e) => {
                             outcome = Err(e);
                             break 'all;
@@ -531,6 +620,13 @@ fn run(a: &Args) -> Result<(), String> {
         println!("{}", bins.features_note);
     }
     print!("{}", spreads(&results));
+    if !misses.is_empty() {
+        println!(
+            "\nData-cache misses per request (reads and writes; callgrind's simulation of a \
+             32 KiB first level and a 1 MiB last level, 64-byte lines; lower is better):\n"
+        );
+        println!("{}", misses_table(a, &misses));
+    }
     println!(
         "({:.0} s in all; short/long runs: {})",
         t0.elapsed().as_secs_f64(),
@@ -628,5 +724,33 @@ mod tests {
             "{t}"
         );
         assert!(spreads(&r).contains("3 runs: 1000.0, 1010.0, 990.0; spread 2.000 %"));
+    }
+
+    #[test]
+    fn misses_table_medians_and_ratio() {
+        let a = args("--concurrency 2048 --workload insert --no-all-features --cache-sim")
+            .expect("valid");
+        assert!(a.cache_sim);
+        let mut m = Misses::new();
+        m.insert(
+            ("insert", 2048, Variant::Scylla2),
+            vec![(30.0, 25.0), (29.0, 26.0), (31.0, 24.0)],
+        );
+        m.insert(("insert", 2048, Variant::Official), vec![(530.0, 100.0)]);
+        let t = misses_table(&a, &m);
+        assert!(
+            t.contains("| INSERT | 2048 | 30.0 | 25.0 | 530.0 | 100.0 | 0.25 |"),
+            "{t}"
+        );
+        // Below one miss per request: no ratio.
+        m.insert(("insert", 2048, Variant::Official), vec![(530.0, 0.4)]);
+        assert!(misses_table(&a, &m).contains("| 530.0 | 0.4 | — |"));
+        // A variant not measured leaves its cells empty, and no ratio.
+        m.remove(&("insert", 2048, Variant::Official));
+        assert!(
+            misses_table(&a, &m).contains("| INSERT | 2048 | 30.0 | 25.0 | — | — | — |"),
+            "{}",
+            misses_table(&a, &m)
+        );
     }
 }
