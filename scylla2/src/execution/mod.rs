@@ -150,60 +150,67 @@ fn decode_general(
 }
 
 /// One attempt on one connection, with one transparent re-prepare on UNPREPARED.
-pub(crate) async fn attempt<S, V>(
-    conn: &Connection,
-    statement: &S,
-    values: &V,
-    opts: &crate::statement::Resolved<'_>,
-) -> Result<QueryResult, ExecutionError>
+///
+/// A function returning an `async move` block rather than an `async fn`: an `async fn` keeps
+/// its arguments twice in its future (as captured and as locals), and this future is written
+/// into every execution's future.
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn attempt<'a, S, V>(
+    conn: &'a Connection,
+    statement: &'a S,
+    values: &'a V,
+    opts: &'a crate::statement::Resolved<'_>,
+) -> impl std::future::Future<Output = Result<QueryResult, ExecutionError>> + 'a
 where
     S: Statement<V> + ?Sized,
     V: ?Sized,
 {
-    // Whether this attempt sent its own PREPARE after UNPREPARED, and whether it shared one
-    // another execution sent: at most one shared and one own re-prepare, so at most three
-    // sends.
-    let mut reprepared = false;
-    let mut shared = false;
-    loop {
-        // One snapshot of the result metadata: its id is sent, its columns decode the rows.
-        let columns = statement.result_columns();
-        let columns_now = columns.as_deref().map(|c| &**c);
-        let envelope = Exchange::Unsent(|waker: &Waker| {
-            statement.start(conn, values, opts, waker, columns_now)
-        })
-        .await?;
-        // Only what the re-prepare needs stays alive across its await, not the decoded
-        // result (which would enlarge every attempt's future by its size).
-        let (id, message) = match decode(conn, envelope, columns.as_deref()) {
-            Ok(Decoded::Result(result)) => {
-                refresh_metadata(statement, &result);
-                return Ok(result);
+    async move {
+        // Whether this attempt sent its own PREPARE after UNPREPARED, and whether it shared one
+        // another execution sent: at most one shared and one own re-prepare, so at most three
+        // sends.
+        let mut reprepared = false;
+        let mut shared = false;
+        loop {
+            // One snapshot of the result metadata: its id is sent, its columns decode the rows.
+            let columns = statement.result_columns();
+            let columns_now = columns.as_deref().map(|c| &**c);
+            let envelope = Exchange::Unsent(|waker: &Waker| {
+                statement.start(conn, values, opts, waker, columns_now)
+            })
+            .await?;
+            // Only what the re-prepare needs stays alive across its await, not the decoded
+            // result (which would enlarge every attempt's future by its size).
+            let (id, message) = match decode(conn, envelope, columns.as_deref()) {
+                Ok(Decoded::Result(result)) => {
+                    refresh_metadata(statement, &result);
+                    return Ok(result);
+                }
+                Ok(Decoded::Prepared(_)) => {
+                    return Err(ExecutionError::UnexpectedResponse(Opcode::Result));
+                }
+                Err(ExecutionError::Db {
+                    error: DbError::Unprepared { id },
+                    message,
+                }) => (id, message),
+                Err(e) => return Err(e),
+            };
+            let Some(prepared) = statement.prepared_with_id(&id).filter(|_| !reprepared) else {
+                if reprepared {
+                    return Err(ExecutionError::StillUnprepared(id));
+                }
+                return Err(ExecutionError::Db {
+                    error: DbError::Unprepared { id },
+                    message,
+                });
+            };
+            // Boxed: the re-prepare future would otherwise enlarge every attempt (and so every
+            // execution's future); this path is rare. A shared re-prepare that did not help (the
+            // node forgot the statement again) is followed by an own one.
+            match Box::pin(reprepare_until(prepared, conn, shared, opts.deadline)).await? {
+                Reprepared::Sent => reprepared = true,
+                Reprepared::Shared => shared = true,
             }
-            Ok(Decoded::Prepared(_)) => {
-                return Err(ExecutionError::UnexpectedResponse(Opcode::Result));
-            }
-            Err(ExecutionError::Db {
-                error: DbError::Unprepared { id },
-                message,
-            }) => (id, message),
-            Err(e) => return Err(e),
-        };
-        let Some(prepared) = statement.prepared_with_id(&id).filter(|_| !reprepared) else {
-            if reprepared {
-                return Err(ExecutionError::StillUnprepared(id));
-            }
-            return Err(ExecutionError::Db {
-                error: DbError::Unprepared { id },
-                message,
-            });
-        };
-        // Boxed: the re-prepare future would otherwise enlarge every attempt (and so every
-        // execution's future); this path is rare. A shared re-prepare that did not help (the
-        // node forgot the statement again) is followed by an own one.
-        match Box::pin(reprepare_until(prepared, conn, shared, opts.deadline)).await? {
-            Reprepared::Sent => reprepared = true,
-            Reprepared::Shared => shared = true,
         }
     }
 }
