@@ -404,6 +404,29 @@ fn median(v: &[f64]) -> f64 {
 
 type Results = BTreeMap<(&'static str, usize, Variant), Vec<f64>>;
 
+/// The first two lines of a Markdown table: workload, in flight, each variant's `cells` (with
+/// `rule` under them), and a `ratio` column when both drivers are measured; and whether it
+/// has that column.
+fn head(
+    variants: &[Variant],
+    cells: impl Fn(Variant) -> String,
+    rule: &str,
+    ratio: &str,
+) -> (String, bool) {
+    let mut names = "| workload | in flight |".to_owned();
+    let mut rules = "|---|---:|".to_owned();
+    for &v in variants {
+        names.push_str(&cells(v));
+        rules.push_str(rule);
+    }
+    let with_ratio = variants.contains(&Variant::Scylla2) && variants.contains(&Variant::Official);
+    if with_ratio {
+        names.push_str(&format!(" {ratio} |"));
+        rules.push_str("---:|");
+    }
+    (format!("{names}\n{rules}\n"), with_ratio)
+}
+
 /// First-level and last-level data-cache misses per request, per measurement (`--cache-sim`).
 type Misses = BTreeMap<(&'static str, usize, Variant), Vec<(f64, f64)>>;
 
@@ -411,18 +434,12 @@ type Misses = BTreeMap<(&'static str, usize, Variant), Vec<(f64, f64)>>;
 /// (where both drivers miss it at least once per request).
 fn misses_table(a: &Args, misses: &Misses) -> String {
     let variants = a.variants();
-    let mut head = "| workload | in flight |".to_owned();
-    let mut rule = "|---|---:|".to_owned();
-    for v in &variants {
-        head.push_str(&format!(" {0} first level | {0} last level |", v.label()));
-        rule.push_str("---:|---:|");
-    }
-    let ratio = variants.contains(&Variant::Scylla2) && variants.contains(&Variant::Official);
-    if ratio {
-        head.push_str(" last level scylla2 / official |");
-        rule.push_str("---:|");
-    }
-    let mut s = format!("{head}\n{rule}\n");
+    let (mut s, ratio) = head(
+        &variants,
+        |v| format!(" {0} first level | {0} last level |", v.label()),
+        "---:|---:|",
+        "last level scylla2 / official",
+    );
     for &w in &a.workloads {
         for &c in &a.concurrency {
             let get = |v: Variant| {
@@ -456,18 +473,12 @@ fn misses_table(a: &Args, misses: &Misses) -> String {
 /// The Markdown table of the medians, with ratios.
 fn table(a: &Args, results: &Results) -> String {
     let variants = a.variants();
-    let mut head = "| workload | in flight |".to_owned();
-    let mut rule = "|---|---:|".to_owned();
-    for v in &variants {
-        head.push_str(&format!(" {} |", v.label()));
-        rule.push_str("---:|");
-    }
-    let ratio = variants.contains(&Variant::Scylla2) && variants.contains(&Variant::Official);
-    if ratio {
-        head.push_str(" scylla2 / official |");
-        rule.push_str("---:|");
-    }
-    let mut s = format!("{head}\n{rule}\n");
+    let (mut s, ratio) = head(
+        &variants,
+        |v| format!(" {} |", v.label()),
+        "---:|",
+        "scylla2 / official",
+    );
     for &w in &a.workloads {
         for &c in &a.concurrency {
             let get = |v: Variant| results.get(&(w, c, v)).map(|r| median(r));
