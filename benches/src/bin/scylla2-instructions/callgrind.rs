@@ -105,6 +105,9 @@ pub fn totals(profile: &str) -> Option<Totals> {
         .split_whitespace()
         .map(|n| n.parse().ok())
         .collect::<Option<_>>()?;
+    if values.is_empty() {
+        return None;
+    }
     // Trailing events counting zero may be left out of the line.
     let event = |name: &str| {
         let i = names.iter().position(|n| *n == name)?;
@@ -112,7 +115,7 @@ pub fn totals(profile: &str) -> Option<Totals> {
     };
     let sum = |a: &str, b: &str| Some(event(a)? + event(b)?);
     Some(Totals {
-        instructions: event("Ir").filter(|_| !values.is_empty())?,
+        instructions: event("Ir")?,
         misses: sum("D1mr", "D1mw").zip(sum("DLmr", "DLmw")),
     })
 }
@@ -135,6 +138,7 @@ mod tests {
         assert_eq!(totals("events: Ir\n"), None);
         assert_eq!(totals("totals: 5\n"), None, "no events line");
         assert_eq!(totals("events: Ir\ntotals: x\n"), None);
+        assert_eq!(totals("events: Ir\ntotals:\n"), None, "no counts");
         // With the cache simulation, in callgrind's order; a trailing zero may be left out.
         let cache = "events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\n";
         assert_eq!(
