@@ -78,7 +78,12 @@ pub fn run(
         ));
     }
     let profile = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let totals = totals(&profile).ok_or_else(|| format!("{}: no totals line", out.display()))?;
+    let totals = totals(&profile).ok_or_else(|| {
+        format!(
+            "{}: no `events:` line naming `Ir`, or no counts on the `totals:` (or `summary:`) line",
+            out.display()
+        )
+    })?;
     if totals.instructions == 0 {
         return Err(format!(
             "{label}: callgrind counted nothing (is `{MEASURED}` in the client, not inlined?)"
