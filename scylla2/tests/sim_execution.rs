@@ -4,7 +4,8 @@
 //!   SKIP_METADATA: its prepared result metadata is empty, so the flag is not sent;
 //! - a read timeout with enough replicas but no data is retried on the same node even for a
 //!   non-idempotent statement (a read cannot be applied twice);
-//! - a failed execution says which nodes were tried, with each attempt's error.
+//! - a failed execution says which nodes were tried, with each attempt's error, and one
+//!   failing everywhere tries each node once.
 
 mod common;
 
@@ -162,4 +163,37 @@ async fn a_failed_execution_names_the_nodes_tried() {
         assert!(text.contains(&node.to_string()), "{text}");
     }
     assert!(text.contains("busy"), "{text}");
+}
+
+/// An execution failing on every node tries each node once: after the first attempt fails
+/// the plan is made again without the connection that failed (the first attempt does not
+/// hold its plan), so the failed node comes neither back nor twice.
+#[tokio::test]
+async fn an_execution_failing_everywhere_tries_each_node_once() {
+    let Some(sim) = sim_of(3, 4).await else {
+        return;
+    };
+    let session = Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .default_idempotent(true)
+        .connect()
+        .await
+        .expect("connects");
+    let ks = table(&session, "each_node_once").await;
+    let select = common::prepare(&session, format!("SELECT v FROM {ks}.t WHERE k = ?")).await;
+    sim.inject(
+        FaultRule::error(SimError::Overloaded("busy".into()))
+            .kind(RequestKind::Execute)
+            .times(100),
+    );
+    for k in 0..4i32 {
+        let err = session.execute(&select, (k,)).await.expect_err("fails");
+        let mut nodes: Vec<_> = err.attempts().iter().map(|a| a.node).collect();
+        nodes.sort();
+        let mut all = sim.contact_points();
+        all.sort();
+        assert_eq!(nodes, all, "each node once: {err:?}");
+        assert_eq!(err.execution().map(|i| i.attempts), Some(3), "{err:?}");
+    }
+    sim.clear_faults();
 }

@@ -115,6 +115,25 @@ async fn retry_policy_applies_without_routing() {
     assert!(matches!(err.kind(), ExecutionError::Db { .. }), "{err:?}");
 }
 
+/// Failing on every connection, an execution tries each of them once: the plan made again
+/// after the first failure leaves out the connection that failed.
+#[tokio::test]
+async fn an_execution_failing_everywhere_tries_each_connection_once() {
+    let sim = sim().await;
+    let session = unrouted(&sim, ExecutionPolicies::default()).await;
+    sim.inject(once_on_probe(FaultRule::error(SimError::Overloaded("busy".into()))).times(100));
+    for _ in 0..4 {
+        let err = session.execute(PROBE, ()).await.expect_err("fails");
+        assert_eq!(
+            err.attempts().len(),
+            2,
+            "both connections, once each: {err:?}"
+        );
+        assert_eq!(err.execution().map(|i| i.attempts), Some(2), "{err:?}");
+    }
+    sim.clear_faults();
+}
+
 #[tokio::test]
 async fn speculative_execution_applies_without_routing() {
     let sim = sim().await;

@@ -178,15 +178,21 @@ pub(crate) enum First {
     Start(SocketAddr, Arc<Connection>),
 }
 
-/// Runs `statement` over the plan `$make_plan` builds (a closure, evaluated after the
-/// values are checked) with the retry and speculative policies (a statement's profile
-/// overrides `$policies`), and records the execution metadata on the result.
+/// Runs `statement` over the plan `$make_plan` builds (a closure, called after the values
+/// are checked) with the retry and speculative policies (a statement's profile overrides
+/// `$policies`), and records the execution metadata on the result.
 ///
 /// Without speculation (the default) the first attempt is awaited right here, in the
 /// caller's future: no future of the loop's own lies between the session and the attempt,
 /// so the result reaches the caller without being moved through one more future level
-/// (each a copy of it). A failure goes to [`run_loop`], as if it had come from there; a
-/// speculating execution runs in the loop from its first attempt.
+/// (each a copy of it). Only the plan's first target is kept across that await, not the
+/// plan: whatever an execution holds there, every request in flight holds, and at
+/// thousands in flight each cache line of it is a miss when the answer comes. A failure
+/// goes to [`run_loop`], as if it had come from there, with the plan made again by
+/// `$make_plan` without the connection that failed ([`Rest`]; the driver's plan rotates
+/// per request and a policy plans anew, so the order of the rest may differ from the
+/// first plan's). A speculating execution runs in the loop from its first attempt, over
+/// its one plan.
 macro_rules! run_attempts {
     (
         $make_plan:expr,
@@ -210,58 +216,100 @@ macro_rules! run_attempts {
             let setup = $crate::policies::Setup::new(
                 statement, values, $defaults, $paging, policies, latencies,
             );
-            let mut plan = ($make_plan)();
-            match plan.next() {
-                None => Err($crate::error::ExecutionError::NoConnection.into()),
-                Some((node, conn)) if setup.plain() => {
-                    match $crate::execution::attempt(&conn, statement, values, &setup.opts).await {
-                        Ok(mut result) => {
-                            // Completed in place: the result is not moved through `finish`.
-                            $crate::policies::finish(
-                                &mut result,
-                                node,
-                                &conn,
-                                1,
-                                0,
-                                setup.started,
-                                setup.track,
-                                latencies,
-                            );
-                            Ok(result)
-                        }
-                        Err(error) => {
-                            // The loop's future shares its room in the caller's future
-                            // with the attempt's, which has ended.
-                            $crate::policies::run_loop(
-                                plan,
-                                statement,
-                                values,
-                                setup,
-                                policies,
-                                latencies,
-                                $crate::policies::First::Failed(node, conn, error),
-                            )
-                            .await
-                        }
+            if setup.plain() {
+                // Only the first target is kept across the attempt's await, not the plan:
+                // after a failure the plan is made again, without the connection that failed.
+                let Some((node, conn)) = ($make_plan)().next() else {
+                    break 'checked Err($crate::error::ExecutionError::NoConnection.into());
+                };
+                match $crate::execution::attempt(&conn, statement, values, &setup.opts).await {
+                    Ok(mut result) => {
+                        // Completed in place: the result is not moved through `finish`.
+                        $crate::policies::finish(
+                            &mut result,
+                            node,
+                            &conn,
+                            1,
+                            0,
+                            setup.started,
+                            setup.track,
+                            latencies,
+                        );
+                        Ok(result)
+                    }
+                    Err(error) => {
+                        // The loop's future shares its room in the caller's future
+                        // with the attempt's, which has ended.
+                        let rest = $crate::policies::Rest::without(($make_plan)(), &conn);
+                        $crate::policies::run_loop(
+                            rest,
+                            statement,
+                            values,
+                            setup,
+                            policies,
+                            latencies,
+                            $crate::policies::First::Failed(node, conn, error),
+                        )
+                        .await
                     }
                 }
-                Some((node, conn)) => {
-                    $crate::policies::run_loop(
-                        plan,
-                        statement,
-                        values,
-                        setup,
-                        policies,
-                        latencies,
-                        $crate::policies::First::Start(node, conn),
-                    )
-                    .await
+            } else {
+                let mut plan = $crate::policies::Rest::all(($make_plan)());
+                match plan.next() {
+                    None => Err($crate::error::ExecutionError::NoConnection.into()),
+                    Some((node, conn)) => {
+                        $crate::policies::run_loop(
+                            plan,
+                            statement,
+                            values,
+                            setup,
+                            policies,
+                            latencies,
+                            $crate::policies::First::Start(node, conn),
+                        )
+                        .await
+                    }
                 }
             }
         }
     }};
 }
 pub(crate) use run_attempts;
+
+/// A plan for [`run_loop`]: the whole plan, or the plan made again after its first target
+/// failed, without that target's connection (a routed plan has one connection per node, the
+/// unrouted rotation every connection once, so the failed one is tried neither twice nor
+/// again first). Holding the `Arc` keeps the comparison sound: a connection dropped
+/// meanwhile cannot be replaced by another at the same address in memory.
+pub(crate) struct Rest<P> {
+    plan: P,
+    skip: Option<Arc<Connection>>,
+}
+
+impl<P> Rest<P> {
+    /// The whole of `plan`.
+    pub(crate) fn all(plan: P) -> Self {
+        Self { plan, skip: None }
+    }
+
+    /// `plan` without the connection `failed`.
+    pub(crate) fn without(plan: P, failed: &Arc<Connection>) -> Self {
+        Self {
+            plan,
+            skip: Some(failed.clone()),
+        }
+    }
+}
+
+impl<P: Iterator<Item = (SocketAddr, Arc<Connection>)>> Iterator for Rest<P> {
+    type Item = (SocketAddr, Arc<Connection>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let skip = self.skip.as_ref();
+        self.plan
+            .find(|(_, conn)| skip.is_none_or(|s| !Arc::ptr_eq(s, conn)))
+    }
+}
 
 /// The attempt loop after (or, when speculating, from) the first attempt: retries as the
 /// retry policy decides, speculative attempts of idempotent statements (the first polled in

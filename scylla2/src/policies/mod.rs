@@ -14,7 +14,7 @@ pub(crate) mod speculative;
 
 use std::sync::Arc;
 
-pub(crate) use execute::{First, Setup, finish, run_attempts, run_loop};
+pub(crate) use execute::{First, Rest, Setup, finish, run_attempts, run_loop};
 pub use load_balancing::{
     ClusterView, DefaultPolicy, FilterNodes, LoadBalancingPolicy, MAX_PLAN, NodePredicate, Plan,
     PreferNodes,

@@ -602,6 +602,29 @@ impl PlanSource<'_> {
     }
 }
 
+/// The plan of an execution: routed, or the unrouted contact-point rotation (see
+/// [`run_statement!`]).
+pub(crate) enum EitherPlan<R, U> {
+    Routed(R),
+    Unrouted(U),
+}
+
+impl<R, U> Iterator for EitherPlan<R, U>
+where
+    R: Iterator<Item = (SocketAddr, Arc<Connection>)>,
+    U: Iterator<Item = (SocketAddr, Arc<Connection>)>,
+{
+    type Item = (SocketAddr, Arc<Connection>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Self::Routed(plan) => plan.next(),
+            Self::Unrouted(plan) => plan.next(),
+        }
+    }
+}
+
 /// The targets of a routed plan: the driver's own, or a load balancing policy's.
 enum Targets<'a> {
     Default(QueryPlan<'a>),
@@ -693,61 +716,63 @@ macro_rules! run_statement {
     ) => {{
         let statement = $statement;
         let values = $values;
-        match $cluster {
-            None => {
-                $crate::policies::run_attempts!(
-                    || $unrouted,
+        // What a routed plan needs, taken before the attempts; `None`: the unrouted rotation.
+        let routed = $cluster.map(|cluster| {
+            let info = statement.routing_info(values);
+            let source = cluster.plan_source(&info);
+            (cluster, info, source)
+        });
+        // One expansion of the attempt loop for both plans: two would keep two sets of its
+        // locals side by side in the execution's future, each request touching the lines
+        // of one set and skipping the other's.
+        // The result is bound only in the inner block, which ends before the rare await: a
+        // local borrowed across an await stays in the future (a whole `QueryResult` in every
+        // execution's future); moved into the box it does not.
+        'done: {
+            let after_schema_change = {
+                let result = $crate::policies::run_attempts!(
+                    || match &routed {
+                        Some((_, info, source)) => {
+                            $crate::topology::EitherPlan::Routed(source.plan(info))
+                        }
+                        None => $crate::topology::EitherPlan::Unrouted($unrouted),
+                    },
                     statement,
                     values,
                     $defaults,
                     $paging,
                     $policies,
                     $latencies,
-                )
-            }
-            Some(cluster) => {
-                let info = statement.routing_info(values);
-                let source = cluster.plan_source(&info);
-                // The result is bound only in the inner block, which ends before the rare
-                // await: a local borrowed across an await stays in the future (a whole
-                // `QueryResult` in every execution's future); moved into the box it does not.
-                'done: {
-                    let after_schema_change = {
-                        let result = $crate::policies::run_attempts!(
-                            || source.plan(&info),
-                            statement,
-                            values,
-                            $defaults,
-                            $paging,
-                            $policies,
-                            $latencies,
-                        );
-                        drop(source);
-                        // Looked at in place: the common result leaves as it came, without
-                        // being unpacked and packed again (each a copy of the result).
-                        let schema_change = match &result {
-                            Ok(r) => {
-                                cluster.after_result(&info, r);
-                                r.schema_change().is_some()
-                            }
-                            Err(_) => false,
-                        };
-                        if !schema_change {
-                            break 'done result;
-                        }
-                        let result = match result {
-                            Ok(result) => result,
-                            Err(e) => break 'done Err(e),
-                        };
-                        // Boxed with the result: only after a schema change.
-                        Box::pin(async move {
-                            cluster.after_schema_change().await;
-                            result
-                        })
-                    };
-                    Ok(after_schema_change.await)
+                );
+                let Some((cluster, info, _)) = &routed else {
+                    break 'done result;
+                };
+                let cluster: &$crate::topology::Cluster = cluster;
+                // Looked at in place: the common result leaves as it came, without being
+                // unpacked and packed again (each a copy of the result).
+                let schema_change = match &result {
+                    Ok(r) => {
+                        cluster.after_result(info, r);
+                        r.schema_change().is_some()
+                    }
+                    Err(_) => false,
+                };
+                if !schema_change {
+                    break 'done result;
                 }
-            }
+                let result = match result {
+                    Ok(result) => result,
+                    Err(e) => break 'done Err(e),
+                };
+                // Boxed with the result: only after a schema change.
+                Box::pin(async move {
+                    cluster.after_schema_change().await;
+                    result
+                })
+            };
+            // The plan's snapshot is not held while the schema settles.
+            drop(routed);
+            Ok(after_schema_change.await)
         }
     }};
 }
