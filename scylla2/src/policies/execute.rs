@@ -103,20 +103,25 @@ pub(crate) struct Setup<'a> {
     profile: Option<crate::policies::profile_handle::ProfileRef<'a>>,
     /// Whether the execution's latency is recorded (a policy reads latencies).
     pub(crate) track: bool,
-    /// Speculative attempts allowed (0: none).
-    max_extra: usize,
-    /// The speculative delay.
-    delay: Option<std::time::Duration>,
     /// When the execution started.
     pub(crate) started: Stamp,
-    /// When the next speculative attempt is due (`delay` after the previous one was due).
-    next_speculation: Option<Stamp>,
+}
+
+/// The speculative attempts an execution may start, kept apart from its [`Setup`]: a plain
+/// execution (the default) holds only the setup across its attempt's await.
+pub(crate) struct Speculation {
+    /// Speculative attempts allowed (at least 1).
+    max_extra: usize,
+    /// The speculative delay.
+    delay: std::time::Duration,
+    /// When the first speculative attempt is due.
+    first: Stamp,
 }
 
 impl<'a> Setup<'a> {
     /// Settles the execution of `statement` with `_values` (checked before; here for their
-    /// type), see the type. Inlined, so that its fields are written in place in the
-    /// execution's future.
+    /// type), see the type, and its speculation (`None`: a plain execution). Inlined, so
+    /// that its fields are written in place in the execution's future.
     #[inline(always)]
     pub(crate) fn new<S, V>(
         statement: &'a S,
@@ -125,7 +130,7 @@ impl<'a> Setup<'a> {
         paging: crate::statement::Paging<'a>,
         policies: &ExecutionPolicies,
         latencies: &LatencyTracker,
-    ) -> Self
+    ) -> (Self, Option<Speculation>)
     where
         S: Statement<V> + ?Sized,
         V: ?Sized,
@@ -150,22 +155,21 @@ impl<'a> Setup<'a> {
         // A deadline beyond the clock's range is no deadline (as `tokio::time::timeout` does).
         // The attempts' stream slots hold it; the connections' expiry tasks enforce it.
         opts.deadline = opts.timeout.and_then(|t| started.checked_add(t));
-        let next_speculation = delay.and_then(|d| started.checked_add(d));
-        Self {
+        // A first speculation beyond the clock's range is none.
+        let speculation = delay.and_then(|delay| {
+            Some(Speculation {
+                max_extra,
+                delay,
+                first: started.checked_add(delay)?,
+            })
+        });
+        let setup = Self {
             opts,
             profile,
             track,
-            max_extra,
-            delay,
             started,
-            next_speculation,
-        }
-    }
-
-    /// Whether the first attempt is awaited alone: no speculation (the default).
-    #[inline]
-    pub(crate) fn plain(&self) -> bool {
-        self.next_speculation.is_none()
+        };
+        (setup, speculation)
     }
 }
 
@@ -213,10 +217,28 @@ macro_rules! run_attempts {
             if let Err(e) = statement.check_values(values) {
                 break 'checked Err(e.into());
             }
-            let setup = $crate::policies::Setup::new(
+            let (setup, speculation) = $crate::policies::Setup::new(
                 statement, values, $defaults, $paging, policies, latencies,
             );
-            if setup.plain() {
+            if let Some(speculation) = speculation {
+                let mut plan = $crate::policies::Rest::all(($make_plan)());
+                match plan.next() {
+                    None => Err($crate::error::ExecutionError::NoConnection.into()),
+                    Some((node, conn)) => {
+                        $crate::policies::run_loop(
+                            plan,
+                            statement,
+                            values,
+                            setup,
+                            Some(speculation),
+                            policies,
+                            latencies,
+                            $crate::policies::First::Start(node, conn),
+                        )
+                        .await
+                    }
+                }
+            } else {
                 // Only the first target is kept across the attempt's await, not the plan:
                 // after a failure the plan is made again, without the connection that failed.
                 let Some((node, conn)) = ($make_plan)().next() else {
@@ -246,26 +268,10 @@ macro_rules! run_attempts {
                             statement,
                             values,
                             setup,
+                            None,
                             policies,
                             latencies,
                             $crate::policies::First::Failed(node, conn, error),
-                        )
-                        .await
-                    }
-                }
-            } else {
-                let mut plan = $crate::policies::Rest::all(($make_plan)());
-                match plan.next() {
-                    None => Err($crate::error::ExecutionError::NoConnection.into()),
-                    Some((node, conn)) => {
-                        $crate::policies::run_loop(
-                            plan,
-                            statement,
-                            values,
-                            setup,
-                            policies,
-                            latencies,
-                            $crate::policies::First::Start(node, conn),
                         )
                         .await
                     }
@@ -322,6 +328,7 @@ pub(crate) fn run_loop<'a, S, V, P>(
     statement: &'a S,
     values: &'a V,
     setup: Setup<'a>,
+    speculation: Option<Speculation>,
     session_policies: &'a ExecutionPolicies,
     latencies: &'a LatencyTracker,
     first: First,
@@ -336,11 +343,11 @@ where
             opts,
             profile,
             track,
-            max_extra,
-            delay,
             started,
-            mut next_speculation,
         } = setup;
+        let max_extra = speculation.as_ref().map_or(0, |s| s.max_extra);
+        let delay = speculation.as_ref().map(|s| s.delay);
+        let mut next_speculation = speculation.map(|s| s.first);
         let policies = profile
             .as_deref()
             .and_then(|p| p.policies.as_ref())
