@@ -178,8 +178,8 @@ pub(crate) enum First {
     /// The first attempt, awaited alone (see [`run_attempts!`]), failed: the loop starts
     /// with the retry policy's decision on it.
     Failed(SocketAddr, Arc<Connection>, ExecutionError),
-    /// The first attempt starts in the loop (it speculates).
-    Start(SocketAddr, Arc<Connection>),
+    /// The first attempt starts in the loop, which starts speculative ones beside it.
+    Start(SocketAddr, Arc<Connection>, Speculation),
 }
 
 /// Runs `statement` over the plan `$make_plan` builds (a closure, called after the values
@@ -230,10 +230,9 @@ macro_rules! run_attempts {
                             statement,
                             values,
                             setup,
-                            Some(speculation),
                             policies,
                             latencies,
-                            $crate::policies::First::Start(node, conn),
+                            $crate::policies::First::Start(node, conn, speculation),
                         )
                         .await
                     }
@@ -268,7 +267,6 @@ macro_rules! run_attempts {
                             statement,
                             values,
                             setup,
-                            None,
                             policies,
                             latencies,
                             $crate::policies::First::Failed(node, conn, error),
@@ -328,7 +326,6 @@ pub(crate) fn run_loop<'a, S, V, P>(
     statement: &'a S,
     values: &'a V,
     setup: Setup<'a>,
-    speculation: Option<Speculation>,
     session_policies: &'a ExecutionPolicies,
     latencies: &'a LatencyTracker,
     first: First,
@@ -345,21 +342,25 @@ where
             track,
             started,
         } = setup;
-        let max_extra = speculation.as_ref().map_or(0, |s| s.max_extra);
-        let delay = speculation.as_ref().map(|s| s.delay);
-        let mut next_speculation = speculation.map(|s| s.first);
         let policies = profile
             .as_deref()
             .and_then(|p| p.policies.as_ref())
             .unwrap_or(session_policies);
         let (failed, first) = match first {
             First::Failed(node, conn, error) => (Some((node, conn, error)), None),
-            First::Start(node, conn) => (None, Some((node, conn))),
+            First::Start(node, conn, speculation) => (None, Some((node, conn, speculation))),
         };
         // The attempt that failed and awaits the retry policy's decision.
         let mut failed = failed;
         let mut s0 = pin!(None);
-        if let Some((node, conn)) = first {
+        // Speculation only from a first attempt started here.
+        let mut max_extra = 0;
+        let mut delay = None;
+        let mut next_speculation = None;
+        if let Some((node, conn, speculation)) = first {
+            max_extra = speculation.max_extra;
+            delay = Some(speculation.delay);
+            next_speculation = Some(speculation.first);
             s0.set(Some(one(node, conn, statement, values, opts)));
         }
         // The first attempt lives in this future; the attempts running beside it (speculative
