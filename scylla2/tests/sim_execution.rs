@@ -42,6 +42,13 @@ async fn session(sim: &Cluster) -> Session {
         .expect("connects")
 }
 
+/// A session on `sim` whose statements are idempotent by default (so that they are retried).
+fn idempotent(sim: &Cluster) -> scylla2::SessionBuilder {
+    Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .default_idempotent(true)
+}
+
 async fn table(session: &Session, prefix: &str) -> String {
     let ks = common::keyspace(prefix);
     common::run_all(
@@ -122,9 +129,7 @@ async fn a_failed_execution_names_the_nodes_tried() {
     let Some(sim) = sim_of(2, 4).await else {
         return;
     };
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .default_idempotent(true)
+    let session = idempotent(&sim)
         .request_timeout(Some(Duration::from_millis(300)))
         .connect()
         .await
@@ -173,12 +178,7 @@ async fn an_execution_failing_everywhere_tries_each_node_once() {
     let Some(sim) = sim_of(3, 4).await else {
         return;
     };
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .default_idempotent(true)
-        .connect()
-        .await
-        .expect("connects");
+    let session = idempotent(&sim).connect().await.expect("connects");
     let ks = table(&session, "each_node_once").await;
     let select = common::prepare(&session, format!("SELECT v FROM {ks}.t WHERE k = ?")).await;
     sim.inject(
