@@ -164,7 +164,9 @@ impl Iterator for PlanIter {
 /// `default` is the driver's own plan for the statement (replicas of its token first, on
 /// the shard owning it, local before remote, rotated; then the other nodes), as a lazy
 /// iterator: a policy that reorders or filters it reads only what it needs. A policy must not
-/// block: it runs on every execution.
+/// block: it runs on every execution, and once more when the first attempt of an execution
+/// that does not speculate fails (such an execution keeps only its first target while that
+/// attempt is out; the rest of its plan is asked for again, the failed connection left out).
 ///
 /// ```
 /// use scylla2::policies::{ClusterView, LoadBalancingPolicy, Plan};
