@@ -2,7 +2,9 @@
 //! nothing to the nodes it leaves out, a preference sends everything to the preferred node
 //! while it is up (and moves on when it is not), a policy of its own replaces the plan, and
 //! the default policy given explicitly routes as the built-in plan does (every request on an
-//! owning node and shard). The simulator counts where each request landed.
+//! owning node and shard), and after a failed first attempt the policy's plan, asked for
+//! again, goes on without the node that failed. The simulator counts where each request
+//! landed.
 
 mod common;
 mod routing_support;
@@ -15,7 +17,7 @@ use scylla2::policies::{
     ClusterView, DefaultPolicy, FilterNodes, LoadBalancingPolicy, Plan, PreferNodes,
 };
 use scylla2::routing::{RoutingInfo, Target};
-use scylla2_sim::Cluster;
+use scylla2_sim::{Cluster, FaultRule, RequestKind, SimError};
 
 const REQUESTS: i32 = 300;
 
@@ -147,5 +149,41 @@ async fn the_default_policy_given_explicitly_routes_to_owners() {
         owned, REQUESTS as u64,
         "every request on its replica's owning shard"
     );
+    sim.shutdown();
+}
+
+/// A first attempt that fails on the preferred node: the policy is asked for the rest of the
+/// plan again, and the retry goes to another node, never back to the one that failed.
+#[tokio::test]
+async fn after_a_failure_the_policy_plan_goes_on_without_the_failed_node() {
+    let sim = cluster_with_table("lbr").await;
+    let preferred = address_of(&sim, 2);
+    let policy = PreferNodes::new(Arc::new(DefaultPolicy), move |node| {
+        node.address == preferred
+    });
+    let session = Session::builder()
+        .contact_point(sim.contact_points()[0].to_string())
+        .load_balancing(Arc::new(policy))
+        .default_idempotent(true)
+        .connect()
+        .await
+        .unwrap();
+    let insert = session
+        .prepare("INSERT INTO lbr.t (pk, v) VALUES (?, ?)")
+        .await
+        .unwrap();
+    sim.inject(
+        FaultRule::error(SimError::Overloaded("busy".into()))
+            .kind(RequestKind::Execute)
+            .node(2)
+            .times(1000),
+    );
+    for pk in 0..20 {
+        let result = session.execute(&insert, (pk, "x")).await.unwrap();
+        let info = result.execution();
+        assert_eq!(info.attempts, 2, "{info:?}");
+        assert!(info.node.is_some_and(|n| n != preferred), "{info:?}");
+    }
+    sim.clear_faults();
     sim.shutdown();
 }
