@@ -243,37 +243,41 @@ macro_rules! run_attempts {
                 let Some((node, conn)) = ($make_plan)().next() else {
                     break 'checked Err($crate::error::ExecutionError::NoConnection.into());
                 };
-                match $crate::execution::attempt(&conn, statement, values, &setup.opts).await {
-                    Ok(mut result) => {
-                        // Completed in place: the result is not moved through `finish`.
-                        $crate::policies::finish(
-                            &mut result,
-                            node,
-                            &conn,
-                            1,
-                            0,
-                            setup.started,
-                            setup.track,
-                            latencies,
-                        );
-                        Ok(result)
-                    }
-                    Err(error) => {
-                        // The loop's future shares its room in the caller's future
-                        // with the attempt's, which has ended.
-                        let rest = $crate::policies::Rest::without(($make_plan)(), &conn);
-                        $crate::policies::run_loop(
-                            rest,
-                            statement,
-                            values,
-                            setup,
-                            policies,
-                            latencies,
-                            $crate::policies::First::Failed(node, conn, error),
-                        )
-                        .await
-                    }
-                }
+                // The attempt's outcome is matched in a statement of its own: a `match` whose
+                // arm awaits would keep its scrutinee (the whole outcome, a result's size) in
+                // the execution's future across that await, and every answer would be
+                // written there, on lines of its own, instead of on the stack.
+                let error =
+                    match $crate::execution::attempt(&conn, statement, values, &setup.opts).await {
+                        Ok(mut result) => {
+                            // Completed in place: the result is not moved through `finish`.
+                            $crate::policies::finish(
+                                &mut result,
+                                node,
+                                &conn,
+                                1,
+                                0,
+                                setup.started,
+                                setup.track,
+                                latencies,
+                            );
+                            break 'checked Ok(result);
+                        }
+                        Err(error) => error,
+                    };
+                // The loop's future shares its room in the caller's future with the
+                // attempt's, which has ended.
+                let rest = $crate::policies::Rest::without(($make_plan)(), &conn);
+                $crate::policies::run_loop(
+                    rest,
+                    statement,
+                    values,
+                    setup,
+                    policies,
+                    latencies,
+                    $crate::policies::First::Failed(node, conn, error),
+                )
+                .await
             }
         }
     }};
