@@ -116,6 +116,8 @@ const EVENT_CHANNEL_CAPACITY: usize = 64;
 pub struct Connection {
     inner: Arc<Inner>,
     info: ConnectionInfo,
+    /// The node's address (see [`Connection::node_addr`]).
+    node: SocketAddr,
 }
 
 /// A live CQL connection (see the `unstable` declaration above).
@@ -124,6 +126,8 @@ pub struct Connection {
 pub(crate) struct Connection {
     inner: Arc<Inner>,
     info: ConnectionInfo,
+    /// The node's address (see [`Connection::node_addr`]).
+    node: SocketAddr,
 }
 
 /// State shared by the connection handle and its reader and writer tasks.
@@ -250,7 +254,10 @@ impl Connection {
             .await
             .map_err(|_| ConnectionError::HandshakeTimeout(config.handshake_timeout))??;
             match attempt {
-                Some(connection) => return Ok(connection),
+                Some(mut connection) => {
+                    connection.node = node;
+                    return Ok(connection);
+                }
                 None => {
                     match lower_version(version).filter(|v| *v >= config.min_protocol_version) {
                         Some(lower) => version = lower,
@@ -374,7 +381,12 @@ impl Connection {
         inner.adopt_task(reader.abort_handle());
         inner.adopt_task(expiry.abort_handle());
         inner.adopt_task(heartbeat.abort_handle());
-        Self { inner, info }
+        // The peer until `open_node` names the node (the peer may be its shard-aware port).
+        Self {
+            inner,
+            info,
+            node: peer,
+        }
     }
 
     /// What the handshake negotiated (version, compression, Scylla sharding, …).
@@ -390,6 +402,14 @@ impl Connection {
     /// The server's address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.inner.peer
+    }
+
+    /// The address of the node this connection is to, as the driver knows the node: the
+    /// address the connection was opened to, or the node's CQL address when it was opened
+    /// to another of the node's ports (Scylla's shard-aware port). Kept here, beside what a
+    /// request reads of the connection anyway, so that an execution need not keep it.
+    pub fn node_addr(&self) -> SocketAddr {
+        self.node
     }
 
     /// The local address (its port decides the shard on Scylla's shard-aware port).

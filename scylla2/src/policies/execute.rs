@@ -189,14 +189,14 @@ pub(crate) enum First {
 /// Without speculation (the default) the first attempt is awaited right here, in the
 /// caller's future: no future of the loop's own lies between the session and the attempt,
 /// so the result reaches the caller without being moved through one more future level
-/// (each a copy of it). Only the plan's first target is kept across that await, not the
-/// plan: whatever an execution holds there, every request in flight holds, and at
-/// thousands in flight each cache line of it is a miss when the answer comes. A failure
-/// goes to [`run_loop`], as if it had come from there, with the plan made again by
-/// `$make_plan` without the connection that failed ([`Rest`]; the driver's plan rotates
-/// per request and a policy plans anew, so the order of the rest may differ from the
-/// first plan's). A speculating execution runs in the loop from its first attempt, over
-/// its one plan.
+/// (each a copy of it). Only the plan's first connection is kept across that await, not the
+/// plan nor the node's address: whatever an execution holds there, every request in flight
+/// holds, and at thousands in flight each cache line of it is a miss when the answer comes.
+/// A failure goes to [`run_loop`], as if it had come from there, with the plan made again
+/// by `$make_plan` without the connection that failed ([`Rest`]; the driver's plan rotates
+/// per request and a policy plans anew, so the order of the rest may differ from the first
+/// plan's). A speculating execution runs in the loop from its first attempt, over its one
+/// plan.
 macro_rules! run_attempts {
     (
         $make_plan:expr,
@@ -238,9 +238,10 @@ macro_rules! run_attempts {
                     }
                 }
             } else {
-                // Only the first target is kept across the attempt's await, not the plan:
-                // after a failure the plan is made again, without the connection that failed.
-                let Some((node, conn)) = ($make_plan)().next() else {
+                // Only the first target's connection is kept across the attempt's await, not
+                // the plan (after a failure the plan is made again, without the connection
+                // that failed) nor the node's address (the connection knows it).
+                let Some((_, conn)) = ($make_plan)().next() else {
                     break 'checked Err($crate::error::ExecutionError::NoConnection.into());
                 };
                 // The attempt's outcome is matched in a statement of its own: a `match` whose
@@ -253,7 +254,7 @@ macro_rules! run_attempts {
                             // Completed in place: the result is not moved through `finish`.
                             $crate::policies::finish(
                                 &mut result,
-                                node,
+                                conn.node_addr(),
                                 &conn,
                                 1,
                                 0,
@@ -275,7 +276,7 @@ macro_rules! run_attempts {
                     setup,
                     policies,
                     latencies,
-                    $crate::policies::First::Failed(node, conn, error),
+                    $crate::policies::First::Failed(conn.node_addr(), conn, error),
                 )
                 .await
             }
