@@ -130,10 +130,10 @@ pub enum WriteCoalescing {
     /// frames they queue go out in the same write; never wait for the network.
     Yield,
     /// [`Self::Yield`], then, while at least `min_outstanding` requests sent on the
-    /// connection await their answers, hold the batch until a socket read of any connection
-    /// in the process has been handled (its responses let the tasks waiting on them queue
-    /// their next requests), for at most `max_delay`, rounded up to the timer's resolution
-    /// (1 ms on tokio).
+    /// connection await their answers, hold the batch until the connection's reader has
+    /// handled its next read (its responses let the tasks waiting on them queue their next
+    /// requests), for at most `max_delay`, rounded up to the timer's resolution (1 ms on
+    /// tokio).
     UntilNextRead {
         /// Requests sent and unanswered on the connection for a batch to be held.
         min_outstanding: usize,
