@@ -21,13 +21,22 @@ use scylla2_sim::{Cluster, FaultRule, RequestKind, SimError};
 
 const REQUESTS: i32 = 300;
 
-async fn session(sim: &Cluster, policy: Arc<dyn LoadBalancingPolicy>) -> Session {
+/// A session builder on `sim` with `policy`.
+fn builder(sim: &Cluster, policy: Arc<dyn LoadBalancingPolicy>) -> scylla2::SessionBuilder {
     Session::builder()
         .contact_point(sim.contact_points()[0].to_string())
         .load_balancing(policy)
-        .connect()
-        .await
-        .unwrap()
+}
+
+async fn session(sim: &Cluster, policy: Arc<dyn LoadBalancingPolicy>) -> Session {
+    builder(sim, policy).connect().await.unwrap()
+}
+
+/// The default policy preferring the node at `preferred`.
+fn prefer(preferred: SocketAddr) -> Arc<dyn LoadBalancingPolicy> {
+    Arc::new(PreferNodes::new(Arc::new(DefaultPolicy), move |node| {
+        node.address == preferred
+    }))
 }
 
 /// Runs `REQUESTS` prepared INSERTs of distinct keys and returns the requests each node
@@ -92,11 +101,7 @@ async fn a_filter_never_sends_to_the_nodes_it_leaves_out() {
 #[tokio::test]
 async fn a_preferred_node_takes_everything_while_it_is_up() {
     let sim = cluster_with_table("lbp").await;
-    let preferred = address_of(&sim, 2);
-    let policy = PreferNodes::new(Arc::new(DefaultPolicy), move |node| {
-        node.address == preferred
-    });
-    let session = session(&sim, Arc::new(policy)).await;
+    let session = session(&sim, prefer(address_of(&sim, 2))).await;
     let per_node = spread(&sim, &session, "lbp").await;
     assert_eq!(per_node, [0, 0, REQUESTS as u64]);
     sim.shutdown();
@@ -158,12 +163,7 @@ async fn the_default_policy_given_explicitly_routes_to_owners() {
 async fn after_a_failure_the_policy_plan_goes_on_without_the_failed_node() {
     let sim = cluster_with_table("lbr").await;
     let preferred = address_of(&sim, 2);
-    let policy = PreferNodes::new(Arc::new(DefaultPolicy), move |node| {
-        node.address == preferred
-    });
-    let session = Session::builder()
-        .contact_point(sim.contact_points()[0].to_string())
-        .load_balancing(Arc::new(policy))
+    let session = builder(&sim, prefer(preferred))
         .default_idempotent(true)
         .connect()
         .await
