@@ -586,8 +586,24 @@ async fn racing_cancellations_never_misdeliver_or_leak() {
             for i in 0..300u32 {
                 let payload = format!("{t}-{i}");
                 let request = Raw::query(payload.clone());
-                // Timeouts from 0 to ~60µs race the echo.
-                let limit = Duration::from_micros(u64::from((t * 7 + i * 13) % 60));
+                if i % 5 == 1 {
+                    // Queued, then dropped before any answer can have been read: a
+                    // cancellation however fast the machine.
+                    let mut send = std::pin::pin!(conn.send(&request, HeaderFlags::default()));
+                    let first = std::future::poll_fn(|cx| {
+                        std::task::Poll::Ready(send.as_mut().poll(cx).is_pending())
+                    });
+                    assert!(first.await, "answered before its frame was written");
+                    cancelled += 1;
+                    continue;
+                }
+                // Timeouts from 0 to ~60µs race the echo; every fifth request waits long
+                // enough to be answered however slow the machine, so both outcomes occur.
+                let limit = if i % 5 == 0 {
+                    Duration::from_secs(10)
+                } else {
+                    Duration::from_micros(u64::from((t * 7 + i * 13) % 60))
+                };
                 match tokio::time::timeout(limit, conn.send(&request, HeaderFlags::default())).await
                 {
                     Ok(Ok(env)) => {
