@@ -95,7 +95,7 @@
 //!
 //! `Session::execute` checks the values locally, resolves the statement's options (its
 //! execution profile may override consistency, timeout and policies), builds a plan of
-//! `(node, connection)` targets, and runs it through the one attempt loop of [`policies`]:
+//! connections (each knowing its node), and runs it through the one attempt loop of [`policies`]:
 //! retry policy, speculative execution of idempotent statements, execution metadata on the
 //! result; each attempt re-prepares once on UNPREPARED. On a connection, the frame is
 //! sized, given a stream id, and serialized straight into the connection's swap-buffer

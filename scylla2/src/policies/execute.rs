@@ -1,6 +1,6 @@
 //! The one attempt loop of every execution, generic over its plan (the routed plan of the
 //! topology or the unrouted contact-point rotation, both allocation-free iterators of
-//! `(node, connection)`): attempts on the plan's connections, decisions of the
+//! connections, each knowing its node): attempts on the plan's connections, decisions of the
 //! retry policy (never resending a non-idempotent request that may have reached a server),
 //! and speculative attempts for idempotent statements — up to three attempts in flight; the
 //! first answer wins and the others are dropped. The first attempt is polled in place; the
@@ -8,7 +8,6 @@
 //! neither allocates nor carries room for three attempts in its future.
 
 use std::future::{Future, poll_fn};
-use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -27,18 +26,13 @@ use crate::statement::{ExecutionDefaults, Resolved, Statement};
 /// Retries of one execution, whatever the policy says.
 const MAX_RETRIES: usize = 16;
 
-type Outcome = (
-    SocketAddr,
-    Arc<Connection>,
-    Result<QueryResult, ExecutionError>,
-);
+type Outcome = (Arc<Connection>, Result<QueryResult, ExecutionError>);
 
-/// One attempt, answering with its node and connection. A function returning an `async
+/// One attempt, answering with its connection. A function returning an `async
 /// move` block rather than an `async fn`: an `async fn` keeps its arguments twice in its
 /// future (as captured and as locals), and this future is held by every execution.
 #[allow(clippy::manual_async_fn)]
 fn one<'a, S, V>(
-    node: SocketAddr,
     conn: Arc<Connection>,
     statement: &'a S,
     values: &'a V,
@@ -50,7 +44,7 @@ where
 {
     async move {
         let result = crate::execution::attempt(&conn, statement, values, &opts).await;
-        (node, conn, result)
+        (conn, result)
     }
 }
 
@@ -177,9 +171,9 @@ impl<'a> Setup<'a> {
 pub(crate) enum First {
     /// The first attempt, awaited alone (see [`run_attempts!`]), failed: the loop starts
     /// with the retry policy's decision on it.
-    Failed(SocketAddr, Arc<Connection>, ExecutionError),
+    Failed(Arc<Connection>, ExecutionError),
     /// The first attempt starts in the loop, which starts speculative ones beside it.
-    Start(SocketAddr, Arc<Connection>, Speculation),
+    Start(Arc<Connection>, Speculation),
 }
 
 /// Runs `statement` over the plan `$make_plan` builds (a closure, called after the values
@@ -224,7 +218,7 @@ macro_rules! run_attempts {
                 let mut plan = $crate::policies::Rest::all(($make_plan)());
                 match plan.next() {
                     None => Err($crate::error::ExecutionError::NoConnection.into()),
-                    Some((node, conn)) => {
+                    Some(conn) => {
                         $crate::policies::run_loop(
                             plan,
                             statement,
@@ -232,7 +226,7 @@ macro_rules! run_attempts {
                             setup,
                             policies,
                             latencies,
-                            $crate::policies::First::Start(node, conn, speculation),
+                            $crate::policies::First::Start(conn, speculation),
                         )
                         .await
                     }
@@ -241,7 +235,7 @@ macro_rules! run_attempts {
                 // Only the first target's connection is kept across the attempt's await, not
                 // the plan (after a failure the plan is made again, without the connection
                 // that failed) nor the node's address (the connection knows it).
-                let Some((_, conn)) = ($make_plan)().next() else {
+                let Some(conn) = ($make_plan)().next() else {
                     break 'checked Err($crate::error::ExecutionError::NoConnection.into());
                 };
                 // The attempt's outcome is matched in a statement of its own: a `match` whose
@@ -254,7 +248,6 @@ macro_rules! run_attempts {
                             // Completed in place: the result is not moved through `finish`.
                             $crate::policies::finish(
                                 &mut result,
-                                conn.node_addr(),
                                 &conn,
                                 1,
                                 0,
@@ -276,7 +269,7 @@ macro_rules! run_attempts {
                     setup,
                     policies,
                     latencies,
-                    $crate::policies::First::Failed(conn.node_addr(), conn, error),
+                    $crate::policies::First::Failed(conn, error),
                 )
                 .await
             }
@@ -310,13 +303,13 @@ impl<P> Rest<P> {
     }
 }
 
-impl<P: Iterator<Item = (SocketAddr, Arc<Connection>)>> Iterator for Rest<P> {
-    type Item = (SocketAddr, Arc<Connection>);
+impl<P: Iterator<Item = Arc<Connection>>> Iterator for Rest<P> {
+    type Item = Arc<Connection>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let skip = self.skip.as_ref();
         self.plan
-            .find(|(_, conn)| skip.is_none_or(|s| !Arc::ptr_eq(s, conn)))
+            .find(|conn| skip.is_none_or(|s| !Arc::ptr_eq(s, conn)))
     }
 }
 
@@ -338,7 +331,7 @@ pub(crate) fn run_loop<'a, S, V, P>(
 where
     S: Statement<V> + ?Sized,
     V: ?Sized,
-    P: Iterator<Item = (SocketAddr, Arc<Connection>)> + 'a,
+    P: Iterator<Item = Arc<Connection>> + 'a,
 {
     async move {
         let Setup {
@@ -352,8 +345,8 @@ where
             .and_then(|p| p.policies.as_ref())
             .unwrap_or(session_policies);
         let (failed, first) = match first {
-            First::Failed(node, conn, error) => (Some((node, conn, error)), None),
-            First::Start(node, conn, speculation) => (None, Some((node, conn, speculation))),
+            First::Failed(conn, error) => (Some((conn, error)), None),
+            First::Start(conn, speculation) => (None, Some((conn, speculation))),
         };
         // The attempt that failed and awaits the retry policy's decision.
         let mut failed = failed;
@@ -362,11 +355,11 @@ where
         let mut max_extra = 0;
         let mut delay = None;
         let mut next_speculation = None;
-        if let Some((node, conn, speculation)) = first {
+        if let Some((conn, speculation)) = first {
             max_extra = speculation.max_extra;
             delay = Some(speculation.delay);
             next_speculation = Some(speculation.first);
-            s0.set(Some(one(node, conn, statement, values, opts)));
+            s0.set(Some(one(conn, statement, values, opts)));
         }
         // The first attempt lives in this future; the attempts running beside it (speculative
         // ones, or a retry while a speculative one is still out) are boxed when they start, so
@@ -420,8 +413,8 @@ where
         }
         arm!();
         loop {
-            let event = if let Some((node, conn, error)) = failed.take() {
-                Event::Done((node, conn, Err(error)))
+            let event = if let Some((conn, error)) = failed.take() {
+                Event::Done((conn, Err(error)))
             } else {
                 poll_fn(|cx| {
                     if let Some(out) = poll_slot(&mut s0, cx) {
@@ -443,8 +436,8 @@ where
             };
             // The future of a new attempt goes into the first free slot.
             macro_rules! start {
-                ($node:expr, $conn:expr, $opts:expr) => {{
-                    let fut = one($node, $conn, statement, values, $opts);
+                ($conn:expr, $opts:expr) => {{
+                    let fut = one($conn, statement, values, $opts);
                     if s0.is_none() {
                         s0.set(Some(fut));
                     } else if s1.is_none() {
@@ -468,11 +461,11 @@ where
                     // Every slot busy (retries in flight): try again after the next delay.
                     if in_flight < 3 {
                         match plan.next() {
-                            Some((node, conn)) => {
+                            Some(conn) => {
                                 #[cfg(feature = "tracing")]
                                 tracing::debug!(
                                     target: "scylla2",
-                                    %node,
+                                    node = %conn.node_addr(),
                                     attempts,
                                     "speculative attempt: no answer within the delay"
                                 );
@@ -480,7 +473,7 @@ where
                                 if let Some(m) = conn.metrics() {
                                     m.speculative();
                                 }
-                                start!(node, conn, opts);
+                                start!(conn, opts);
                                 extra += 1;
                             }
                             None => speculating = false,
@@ -492,11 +485,10 @@ where
                     };
                     arm!();
                 }
-                Event::Done((node, conn, Ok(mut result))) => {
+                Event::Done((conn, Ok(mut result))) => {
                     let speculative = extra as u16;
                     finish(
                         &mut result,
-                        node,
                         &conn,
                         attempts,
                         speculative,
@@ -507,7 +499,6 @@ where
                     return Ok(result);
                 }
                 Event::Done((
-                    node,
                     conn,
                     Err(ExecutionError::Connection(ConnectionError::DeadlinePassed)),
                 )) => {
@@ -517,17 +508,22 @@ where
                         m.error(&error);
                     }
                     #[cfg(feature = "tracing")]
-                    tracing::debug!(target: "scylla2", %node, attempts, "request timed out");
-                    tried.push(attempt_error(node, &conn, error.clone()));
+                    tracing::debug!(
+                        target: "scylla2",
+                        node = %conn.node_addr(),
+                        attempts,
+                        "request timed out"
+                    );
+                    tried.push(attempt_error(&conn, error.clone()));
                     return Err(fail(error, tried, attempts, extra));
                 }
-                Event::Done((node, conn, Err(error))) => {
+                Event::Done((conn, Err(error))) => {
                     in_flight -= 1;
                     #[cfg(feature = "metrics")]
                     if let Some(m) = conn.metrics() {
                         m.error(&error);
                     }
-                    tried.push(attempt_error(node, &conn, error.clone()));
+                    tried.push(attempt_error(&conn, error.clone()));
                     let decision = policies.retry.decide(&RetryRequest {
                         error: &error,
                         idempotent: opts.idempotent,
@@ -546,7 +542,7 @@ where
                     #[cfg(feature = "tracing")]
                     tracing::debug!(
                         target: "scylla2",
-                        %node,
+                        node = %conn.node_addr(),
                         %error,
                         ?decision,
                         retries,
@@ -564,7 +560,7 @@ where
                             if let Some(m) = conn.metrics() {
                                 m.retry();
                             }
-                            start!(node, conn, o);
+                            start!(conn, o);
                         }
                         RetryDecision::RetryNextNode(cl) => {
                             retries += 1;
@@ -573,12 +569,12 @@ where
                                 o.consistency = cl;
                             }
                             match plan.next() {
-                                Some((node, conn)) => {
+                                Some(conn) => {
                                     #[cfg(feature = "metrics")]
                                     if let Some(m) = conn.metrics() {
                                         m.retry();
                                     }
-                                    start!(node, conn, o)
+                                    start!(conn, o)
                                 }
                                 None => {
                                     if in_flight == 0 {
@@ -610,7 +606,6 @@ where
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn finish(
     result: &mut QueryResult,
-    node: SocketAddr,
     conn: &Connection,
     attempts: u16,
     speculative: u16,
@@ -627,7 +622,7 @@ pub(crate) fn finish(
         m.success(latency);
     }
     result.set_execution(ExecutionInfo {
-        node: Some(node),
+        node: Some(conn.node_addr()),
         shard: conn.info().sharding.as_ref().map(|s| s.shard),
         attempts,
         speculative,
@@ -635,10 +630,10 @@ pub(crate) fn finish(
     });
 }
 
-/// A failed attempt on `conn` of `node`, for the execution's error.
-fn attempt_error(node: SocketAddr, conn: &Connection, error: ExecutionError) -> AttemptError {
+/// A failed attempt on `conn`, for the execution's error.
+fn attempt_error(conn: &Connection, error: ExecutionError) -> AttemptError {
     AttemptError {
-        node,
+        node: conn.node_addr(),
         shard: conn.info().sharding.as_ref().map(|s| s.shard),
         error,
     }

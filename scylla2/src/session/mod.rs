@@ -366,11 +366,12 @@ impl Session {
             .as_ref()
             .map(|c| c.connections_without_token())
             .unwrap_or_default();
-        for (node, conn) in routed.iter().cloned().chain(self.inner.pools.plan()) {
+        for conn in routed.iter().cloned().chain(self.inner.pools.plan()) {
             match prepare_on(&conn, query.text()).await {
                 Ok(prepared) => {
                     let mut statement = PreparedStatement::new(query.text(), prepared);
                     statement.options = query.options.clone();
+                    let node = conn.node_addr();
                     let others = if routed.is_empty() {
                         distinct_nodes(self.inner.pools.plan(), node)
                     } else {
@@ -665,16 +666,17 @@ impl Session {
 
 /// One connection of every node of `plan` but `except`.
 fn distinct_nodes(
-    plan: impl IntoIterator<Item = (SocketAddr, Arc<Connection>)>,
+    plan: impl IntoIterator<Item = Arc<Connection>>,
     except: SocketAddr,
 ) -> Vec<Arc<Connection>> {
-    let mut nodes: Vec<(SocketAddr, Arc<Connection>)> = Vec::new();
-    for (node, conn) in plan {
-        if node != except && nodes.iter().all(|(n, _)| *n != node) {
-            nodes.push((node, conn));
+    let mut nodes: Vec<Arc<Connection>> = Vec::new();
+    for conn in plan {
+        let node = conn.node_addr();
+        if node != except && nodes.iter().all(|n| n.node_addr() != node) {
+            nodes.push(conn);
         }
     }
-    nodes.into_iter().map(|(_, conn)| conn).collect()
+    nodes
 }
 
 /// Sends PREPARE for `text` on every connection of `conns` concurrently and waits for all

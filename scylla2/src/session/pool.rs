@@ -266,7 +266,7 @@ impl Pools {
     }
 }
 
-/// A query plan: `(node, connection)` targets to try in order. Suspect connections (a
+/// A query plan: connections to try in order (each knows its node). Suspect connections (a
 /// request on them timed out and their probe is not answered yet) are skipped, the first
 /// one being tried last; a retiring connection (too many orphaned stream ids) is used while
 /// its replacement is opened.
@@ -275,11 +275,11 @@ pub(crate) struct Plan<'a> {
     total: usize,
     start: usize,
     offset: usize,
-    last_resort: Option<(SocketAddr, Arc<Connection>)>,
+    last_resort: Option<Arc<Connection>>,
 }
 
 impl Iterator for Plan<'_> {
-    type Item = (SocketAddr, Arc<Connection>);
+    type Item = Arc<Connection>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let in_runtime = || tokio::runtime::Handle::try_current().is_ok();
@@ -295,10 +295,10 @@ impl Iterator for Plan<'_> {
                         self.pools.reconnect(node, slot);
                     }
                     if conn.is_usable() {
-                        return Some((node.addr, conn));
+                        return Some(conn);
                     }
                     if self.last_resort.is_none() {
-                        self.last_resort = Some((node.addr, conn));
+                        self.last_resort = Some(conn);
                     }
                 }
                 _ => {

@@ -414,7 +414,7 @@ impl Cluster {
 
     /// One connection per live node in plan order for a request without a token (local
     /// nodes first, rotating).
-    pub(crate) fn connections_without_token(&self) -> Vec<(SocketAddr, Arc<Connection>)> {
+    pub(crate) fn connections_without_token(&self) -> Vec<Arc<Connection>> {
         let info = RoutingInfo::default();
         self.plan_source(&info).plan(&info).collect()
     }
@@ -611,10 +611,10 @@ pub(crate) enum EitherPlan<R, U> {
 
 impl<R, U> Iterator for EitherPlan<R, U>
 where
-    R: Iterator<Item = (SocketAddr, Arc<Connection>)>,
-    U: Iterator<Item = (SocketAddr, Arc<Connection>)>,
+    R: Iterator<Item = Arc<Connection>>,
+    U: Iterator<Item = Arc<Connection>>,
 {
-    type Item = (SocketAddr, Arc<Connection>);
+    type Item = Arc<Connection>;
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
@@ -651,21 +651,21 @@ impl Iterator for Targets<'_> {
 pub(crate) struct RoutedPlan<'a> {
     state: &'a ClusterState,
     plan: Targets<'a>,
-    last_resort: Option<(SocketAddr, Arc<Connection>)>,
+    last_resort: Option<Arc<Connection>>,
 }
 
 impl Iterator for RoutedPlan<'_> {
-    type Item = (SocketAddr, Arc<Connection>);
+    type Item = Arc<Connection>;
 
-    fn next(&mut self) -> Option<(SocketAddr, Arc<Connection>)> {
+    fn next(&mut self) -> Option<Arc<Connection>> {
         for target in self.plan.by_ref() {
             let Some(pool) = self.state.pools.get(target.node as usize) else {
                 continue;
             };
             match pool.connection(target.shard) {
-                Some(Pick::Usable(conn)) => return Some((pool.address, conn)),
+                Some(Pick::Usable(conn)) => return Some(conn),
                 Some(Pick::Suspect(conn)) if self.last_resort.is_none() => {
-                    self.last_resort = Some((pool.address, conn));
+                    self.last_resort = Some(conn);
                 }
                 _ => {}
             }
