@@ -162,7 +162,7 @@ async fn concurrent_unprepared_on_one_node_share_one_prepare() {
         .times(32),
     );
     sim.inject(
-        FaultRule::new(FaultAction::Delay(Duration::from_millis(300)))
+        FaultRule::new(FaultAction::Delay(Duration::from_secs(2)))
             .kind(RequestKind::Prepare)
             .times(3),
     );

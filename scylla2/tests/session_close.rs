@@ -59,15 +59,24 @@ async fn close_drains_in_flight_requests_then_refuses_and_leaves_nothing_running
             .expect("delays");
     }
     let session = Arc::new(session);
+    sim.reset_stats();
+    let sent = Instant::now();
     let mut requests = tokio::task::JoinSet::new();
     for _ in 0..40 {
         let session = session.clone();
         requests.spawn(async move { session.execute(QUERY, ()).await.map(|_| ()) });
     }
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Every request has reached the simulator (each is answered 300 ms after it arrived).
+    let received = || sim.request_stats().iter().map(|s| s.received).sum::<u64>();
+    assert!(
+        eventually(|| received() >= 40).await,
+        "{} arrived",
+        received()
+    );
     let summary = session.close(Duration::from_secs(5)).await;
     assert_eq!((summary.drained, summary.failed), (40, 0), "{summary:?}");
-    assert!(summary.elapsed >= Duration::from_millis(200), "{summary:?}");
+    // The close returned after the answers, not before.
+    assert!(sent.elapsed() >= Duration::from_millis(300), "{summary:?}");
     while let Some(r) = requests.join_next().await {
         r.expect("joins")
             .expect("in-flight requests complete during close");
@@ -132,10 +141,11 @@ async fn close_cuts_off_requests_still_waiting_at_its_deadline() {
         let session = session.clone();
         requests.spawn(async move { session.execute(QUERY, ()).await.map(|_| ()) });
     }
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Every request has reached the simulator, which will never answer it.
+    assert!(eventually(|| !sim.faults_pending()).await);
     let summary = session.close(Duration::from_millis(200)).await;
     assert_eq!((summary.drained, summary.failed), (0, 5), "{summary:?}");
-    assert!(summary.elapsed < Duration::from_secs(1), "{summary:?}");
+    assert!(summary.elapsed < Duration::from_secs(3), "{summary:?}");
     let cut_off = tokio::time::timeout(Duration::from_secs(3), async {
         while let Some(r) = requests.join_next().await {
             let err = r.expect("joins").expect_err("cut off");

@@ -733,6 +733,12 @@ impl Cluster {
         self.shared.faults.clear();
     }
 
+    /// Whether some fault rule still has hits left: a test waits for it to turn false to
+    /// know that every request its rules were meant for has arrived.
+    pub fn faults_pending(&self) -> bool {
+        self.shared.faults.is_active()
+    }
+
     /// Closes every client connection of node `i` (the node stays up).
     pub fn drop_connections(&self, i: usize) -> Result<(), StartError> {
         self.get(i)?.drop_connections();

@@ -277,7 +277,7 @@ async fn deadlines_expire_in_the_slots_and_late_answers_are_discarded() {
             "{ms} ms expired after {waited:?}"
         );
         assert!(
-            waited < Duration::from_millis(ms + 500),
+            waited < Duration::from_millis(ms + 3_000),
             "{ms} ms expired after {waited:?}"
         );
     }

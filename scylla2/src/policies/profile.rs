@@ -26,11 +26,11 @@ use super::ExecutionPolicies;
 /// let fast = Arc::new(
 ///     ExecutionProfile::new()
 ///         .with_consistency(Consistency::LocalOne)
-///         .with_timeout(Duration::from_millis(50)),
+///         .with_timeout(Duration::from_millis(500)),
 /// );
 /// let query = Query::new("SELECT key FROM system.local").with_profile(fast.clone());
 /// assert_eq!(session.execute(&query, ()).await?.rows_num(), 1);
-/// sim.set_delay(0, None, Duration::from_millis(300))?; // the node slows down
+/// sim.set_delay(0, None, Duration::from_secs(2))?; // the node slows down
 /// let err = session.execute(&query, ()).await.unwrap_err();
 /// assert!(matches!(err.kind(), ExecutionError::Timeout(_))); // the profile's timeout
 /// # Ok(()) }

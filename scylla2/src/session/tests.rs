@@ -329,7 +329,7 @@ async fn queries_during<F: std::future::Future>(fake: &Fake, f: F) -> (F::Output
     let before: usize = fake.counts().iter().sum();
     let out = f.await;
     // Let the server count what was written just before the end.
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let after: usize = fake.counts().iter().sum();
     (out, after - before)
 }
@@ -338,13 +338,14 @@ async fn queries_during<F: std::future::Future>(fake: &Fake, f: F) -> (F::Output
 async fn speculative_attempts_follow_each_other_until_the_deadline() {
     use crate::policies::SpeculativeExecutionPolicy;
     let (fake, addr) = Fake::start().await;
-    // Two speculative attempts, 30 ms apart: both sent before the 250 ms deadline.
+    // Two speculative attempts, 200 ms apart: both sent long before the 2 s deadline (a
+    // machine stalled past the deadline would send fewer: the deadline wins).
     let policy =
-        SpeculativeExecutionPolicy::constant(Duration::from_millis(30)).with_max_speculative(2);
+        SpeculativeExecutionPolicy::constant(Duration::from_millis(200)).with_max_speculative(2);
     let s = speculating_session(&addr, policy).await;
     let slow = Query::new("SELECT slow")
         .with_idempotent(true)
-        .with_timeout(Duration::from_millis(250));
+        .with_timeout(Duration::from_secs(2));
     let start = std::time::Instant::now();
     let (err, sent) = queries_during(&fake, s.execute(&slow, ())).await;
     assert!(
@@ -354,7 +355,7 @@ async fn speculative_attempts_follow_each_other_until_the_deadline() {
         ),
         "{err:?}"
     );
-    assert!(start.elapsed() >= Duration::from_millis(250));
+    assert!(start.elapsed() >= Duration::from_secs(2));
     assert_eq!(sent, 3, "the first attempt and two speculative ones");
     // Not idempotent: never speculated.
     let once = Query::new("SELECT slow").with_timeout(Duration::from_millis(100));
@@ -370,7 +371,7 @@ async fn speculative_attempts_follow_each_other_until_the_deadline() {
     // A deadline before the first speculative delay: one attempt only.
     let short = Query::new("SELECT slow")
         .with_idempotent(true)
-        .with_timeout(Duration::from_millis(15));
+        .with_timeout(Duration::from_millis(100));
     let (err, sent) = queries_during(&fake, s.execute(&short, ())).await;
     assert!(
         matches!(
@@ -400,7 +401,7 @@ async fn percentile_speculation_uses_its_fallback_while_warming_up() {
     }
     let slow = Query::new("SELECT slow")
         .with_idempotent(true)
-        .with_timeout(Duration::from_millis(150));
+        .with_timeout(Duration::from_secs(2));
     let (err, sent) = queries_during(&fake, s.execute(&slow, ())).await;
     assert!(
         matches!(
@@ -450,7 +451,7 @@ async fn a_speculative_policy_of_its_own_drives_the_attempts() {
         .unwrap();
     let slow = Query::new("SELECT slow")
         .with_idempotent(true)
-        .with_timeout(Duration::from_millis(200));
+        .with_timeout(Duration::from_secs(2));
     let (err, sent) = queries_during(&fake, s.execute(&slow, ())).await;
     assert!(err.is_err());
     assert_eq!(sent, 3, "the first attempt and the policy's two");
