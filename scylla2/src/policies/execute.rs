@@ -352,15 +352,17 @@ where
         let mut failed = failed;
         let mut s0 = pin!(None);
         // Speculation only from a first attempt started here.
-        let mut max_extra = 0;
-        let mut delay = None;
-        let mut next_speculation = None;
-        if let Some((conn, speculation)) = first {
-            max_extra = speculation.max_extra;
-            delay = Some(speculation.delay);
-            next_speculation = Some(speculation.first);
-            s0.set(Some(one(conn, statement, values, opts)));
-        }
+        let (max_extra, delay, mut next_speculation) = match first {
+            Some((conn, speculation)) => {
+                s0.set(Some(one(conn, statement, values, opts)));
+                (
+                    speculation.max_extra,
+                    Some(speculation.delay),
+                    Some(speculation.first),
+                )
+            }
+            None => (0, None, None),
+        };
         // The first attempt lives in this future; the attempts running beside it (speculative
         // ones, or a retry while a speculative one is still out) are boxed when they start, so
         // that every execution's future does not carry room for three attempts: a speculative
