@@ -232,9 +232,9 @@ macro_rules! run_attempts {
                     }
                 }
             } else {
-                // Only the first target's connection is kept across the attempt's await, not
-                // the plan (after a failure the plan is made again, without the connection
-                // that failed) nor the node's address (the connection knows it).
+                // Only the first target's connection (which knows its node's address) is kept
+                // across the attempt's await, not the plan (after a failure the plan is made
+                // again, without the connection that failed).
                 let Some(conn) = ($make_plan)().next() else {
                     break 'checked Err($crate::error::ExecutionError::NoConnection.into());
                 };
