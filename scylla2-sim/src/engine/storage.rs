@@ -11,7 +11,7 @@ use bytes::Bytes;
 mod inline;
 
 use inline::PartKey;
-pub use inline::StoredValue;
+pub use inline::{Cells, StoredValue};
 
 /// "No timestamp": older than everything.
 pub const NO_TS: i64 = i64::MIN;
@@ -109,7 +109,7 @@ pub struct Row {
     /// Row tombstone timestamp.
     pub deleted_at: Option<i64>,
     /// Cells by slot.
-    pub cells: Vec<Option<Cell>>,
+    pub cells: Cells,
 }
 
 /// A range tombstone over encoded clustering keys.
@@ -296,7 +296,7 @@ impl RowMap {
 /// index for scans (new keys are queued and merged before the next scan).
 #[derive(Debug, Default)]
 pub struct TableData {
-    map: HashMap<PartKey, Box<Entry>, ahash::RandomState>,
+    map: HashMap<PartKey, Entry, ahash::RandomState>,
     index: BTreeSet<(i64, Bytes)>,
     pending: Vec<(i64, Bytes)>,
 }
@@ -311,30 +311,54 @@ struct Entry {
 impl TableData {
     /// The partition with this serialized key.
     pub fn get(&self, key: &[u8]) -> Option<&Partition> {
-        self.map.get(key).map(|e| &e.part)
+        self.entry(key).map(|e| &e.part)
     }
 
     /// The stored key and partition for a serialized key.
     pub fn get_entry(&self, key: &[u8]) -> Option<(&Bytes, &Partition)> {
-        self.map.get(key).map(|e| (&e.key, &e.part))
+        self.entry(key).map(|e| (&e.key, &e.part))
+    }
+
+    fn entry(&self, key: &[u8]) -> Option<&Entry> {
+        match PartKey::probe(key) {
+            Some(k) => self.map.get(&k),
+            None => self.map.get(key),
+        }
     }
 
     /// The partition with this key, created when missing.
     pub fn get_or_create(&mut self, token: i64, key: &Bytes) -> &mut Partition {
+        let map_key = PartKey::of(key);
+        if map_key.is_inline() {
+            // An inline map key is a copy already: one probe finds or places the partition.
+            let pending = &mut self.pending;
+            return &mut self
+                .map
+                .entry(map_key)
+                .or_insert_with(|| {
+                    // Own the key bytes: a slice of a network frame would pin the whole frame.
+                    let owned = Bytes::copy_from_slice(key);
+                    pending.push((token, owned.clone()));
+                    Entry {
+                        key: owned,
+                        part: Partition::default(),
+                    }
+                })
+                .part;
+        }
         if !self.map.contains_key(&key[..]) {
-            // Own the key bytes: a slice of a network frame would pin the whole frame.
             let owned = Bytes::copy_from_slice(key);
             self.pending.push((token, owned.clone()));
             self.map.insert(
                 PartKey::of(&owned),
-                Box::new(Entry {
+                Entry {
                     key: owned,
                     part: Partition::default(),
-                }),
+                },
             );
         }
-        // Present now: the lookup key (a reference to `key` when long) is dropped.
-        &mut self.map.entry(PartKey::of(key)).or_default().part
+        // Present now: the lookup key (a reference to `key`) is dropped.
+        &mut self.map.entry(map_key).or_default().part
     }
 
     /// Whether new partitions wait to be merged into the scan index.
@@ -425,10 +449,7 @@ impl Partition {
 }
 
 fn row_has_live_cell(row: &Row, shadow: i64, now_s: i64) -> bool {
-    row.cells
-        .iter()
-        .flatten()
-        .any(|c| cell_live(c, shadow, now_s))
+    row.cells.iter().any(|c| cell_live(c, shadow, now_s))
 }
 
 /// Whether a cell contributes a value.
@@ -447,10 +468,7 @@ pub fn cell_live(c: &Cell, shadow: i64, now_s: i64) -> bool {
 
 impl Row {
     fn slot(&mut self, slot: usize) -> &mut Option<Cell> {
-        if self.cells.len() <= slot {
-            self.cells.resize(slot + 1, None);
-        }
-        &mut self.cells[slot]
+        self.cells.slot_mut(slot)
     }
 
     /// Sets the primary key marker.
@@ -579,10 +597,10 @@ impl Row {
     /// Live elements of a collection cell (in order).
     pub fn live_elems(&self, slot: usize, shadow: i64, now_s: i64) -> Vec<(&Vec<u8>, &Elem)> {
         match self.cells.get(slot) {
-            Some(Some(Cell {
+            Some(Cell {
                 value: CellValue::Collection(del, elems),
                 ..
-            })) => {
+            }) => {
                 let s = shadow.max(*del);
                 elems
                     .iter()

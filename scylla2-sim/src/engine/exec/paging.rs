@@ -19,19 +19,49 @@ pub struct PageState {
     pub total: u32,
 }
 
-impl PageState {
-    /// The state after a partition that yielded one row without clustering (its static or
-    /// DISTINCT row).
-    pub fn partition_done(token: i64, key: &Bytes, total: u32) -> Self {
+/// Where a read stopped, lent from the data it read: made a [`PageState`] (which owns its
+/// key) only when a page ends there, so that a point read copies nothing (a clone of the
+/// stored key writes its reference count, a cache miss per partition read).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadPos<'a> {
+    /// Token of the partition.
+    pub token: i64,
+    /// Serialized partition key.
+    pub key: &'a Bytes,
+    /// Encoded clustering key of the last row; None = the partition is finished.
+    pub ck: Option<&'a [u8]>,
+    /// Rows returned in that partition so far.
+    pub in_partition: u32,
+    /// Rows returned in total so far.
+    pub total: u32,
+}
+
+impl<'a> ReadPos<'a> {
+    /// The position after a partition that yielded one row without clustering (its static
+    /// or DISTINCT row).
+    pub fn partition_done(token: i64, key: &'a Bytes, total: u32) -> Self {
         Self {
             token,
-            key: key.clone(),
+            key,
             ck: None,
             in_partition: 1,
             total,
         }
     }
 
+    /// The paging state that resumes after this position.
+    pub fn state(&self) -> PageState {
+        PageState {
+            token: self.token,
+            key: self.key.clone(),
+            ck: self.ck.map(<[u8]>::to_vec),
+            in_partition: self.in_partition,
+            total: self.total,
+        }
+    }
+}
+
+impl PageState {
     /// The opaque bytes.
     pub fn encode(&self) -> Bytes {
         let mut b = BytesMut::with_capacity(32 + self.key.len());

@@ -11,7 +11,7 @@ use crate::model::ColumnType;
 
 /// The value of a static or regular cell, if live.
 pub fn cell_bytes(column: &Column, row: &Row, shadow: i64, now_s: i64) -> Option<Bytes> {
-    let cell: &Cell = row.cells.get(column.slot)?.as_ref()?;
+    let cell: &Cell = row.cells.get(column.slot)?;
     if !cell_live(cell, shadow, now_s) {
         return None;
     }
@@ -41,7 +41,7 @@ pub fn cell_bytes(column: &Column, row: &Row, shadow: i64, now_s: i64) -> Option
 }
 
 pub(crate) fn stamp_of(row: &Row, column: &Column, shadow: i64, now_s: i64) -> Option<Stamp> {
-    let cell = row.cells.get(column.slot)?.as_ref()?;
+    let cell = row.cells.get(column.slot)?;
     (matches!(cell.value, CellValue::Value(_) | CellValue::Counter(_))
         && cell.stamp.live(shadow, now_s))
     .then_some(cell.stamp)

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::aggregate::TimeFn;
 use super::group_by::{Aggregation, Grouper, Out};
-use super::paging::PageState;
+use super::paging::{PageState, ReadPos};
 use super::read::RowView;
 pub use super::read::{cell_bytes, row_values};
 use super::where_::{self, KeyPlan, Range, Vals, eval_vals, split_partition_key};
@@ -481,7 +481,7 @@ fn run(
             group_limit.saturating_sub(groups_before),
         )
     });
-    let mut last: Option<PageState> = None;
+    let mut last: Option<ReadPos<'_>> = None;
     let mut more = false;
     let resume_key = state.as_ref().map(|st| (st.token, st.key.clone()));
     // The last partition key the request names (None for a range scan).
@@ -576,7 +576,7 @@ fn run(
                     break 'parts;
                 }
                 total += 1;
-                last = Some(PageState::partition_done(*token, key, total));
+                last = Some(ReadPos::partition_done(*token, key, total));
                 if total >= limit {
                     break 'parts;
                 }
@@ -638,10 +638,10 @@ fn run(
                 in_part += 1;
                 total += 1;
                 emitted_any = true;
-                last = Some(PageState {
+                last = Some(ReadPos {
                     token: *token,
-                    key: key.clone(),
-                    ck: Some(ck_enc.to_vec()),
+                    key,
+                    ck: Some(ck_enc),
                     in_partition: in_part,
                     total,
                 });
@@ -670,7 +670,7 @@ fn run(
                 break 'parts;
             }
             total += 1;
-            last = Some(PageState::partition_done(*token, key, total));
+            last = Some(ReadPos::partition_done(*token, key, total));
             if total >= limit {
                 break 'parts;
             }
@@ -681,9 +681,10 @@ fn run(
         if more {
             // Resume after the last row read: the next group starts there.
             let done = groups_before.saturating_add(out.rows.len() as u32);
-            out.paging_state = last.map(|mut l| {
-                l.total = done;
-                l.encode()
+            out.paging_state = last.map(|l| {
+                let mut state = l.state();
+                state.total = done;
+                state.encode()
             });
         }
         if p.json {
@@ -706,12 +707,12 @@ fn run(
                 (l.ck.as_ref().is_some_and(|c| !c.is_empty()) && l.in_partition < ppl)
                     || final_key
                         .as_ref()
-                        .is_some_and(|(t, k)| (*t, k) != (l.token, &l.key))
+                        .is_some_and(|(t, k)| (*t, k) != (l.token, l.key))
             }
         };
     }
     if more {
-        out.paging_state = last.map(|l| l.encode());
+        out.paging_state = last.map(|l| l.state().encode());
     }
     // Post-ordered queries are never paged: every row was read.
     if let Some(order) = &p.post_order {

@@ -1,13 +1,16 @@
 //! Stored bytes laid out for accesses that miss the cache: a partition map key kept inside
-//! the map's own entry, and a short cell value kept inside its cell. Under load most of a
-//! point read's or write's time went to cache misses on pointers: comparing a probed entry's
-//! key read the key's separate allocation, and reading or overwriting a cell value touched
-//! the value's own allocation.
+//! the map's own entry, a short cell value kept inside its cell, and a row's first cell
+//! kept inside the row. Under load most of a point read's or write's time went to cache
+//! misses on pointers: comparing a probed entry's key read the key's separate allocation,
+//! reading or overwriting a cell value touched the value's own allocation, and reaching a
+//! row's cells read their vector's.
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 
 use bytes::Bytes;
+
+use super::Cell;
 
 /// The longest partition key kept inline in the map's entry.
 const INLINE_KEY: usize = 22;
@@ -37,6 +40,26 @@ impl PartKey {
         }
     }
 
+    /// Whether the key is held inline (an owned copy, not a reference to other bytes).
+    pub(super) fn is_inline(&self) -> bool {
+        matches!(self, PartKey::Inline { .. })
+    }
+
+    /// The map key to look `key` up with when it is short (an inline copy, compared with
+    /// the map's inline keys without a call to `memcmp`); `None` for a longer key, which is
+    /// looked up as a slice.
+    pub(super) fn probe(key: &[u8]) -> Option<Self> {
+        if key.len() > INLINE_KEY {
+            return None;
+        }
+        let mut bytes = [0; INLINE_KEY];
+        bytes[..key.len()].copy_from_slice(key);
+        Some(PartKey::Inline {
+            len: key.len() as u8,
+            bytes,
+        })
+    }
+
     fn as_slice(&self) -> &[u8] {
         match self {
             PartKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
@@ -60,11 +83,54 @@ impl Hash for PartKey {
 
 impl PartialEq for PartKey {
     fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
+        match (self, other) {
+            // Both zero-padded past `len` (`of` and `probe` make them so): a fixed-size
+            // comparison.
+            (PartKey::Inline { len: a, bytes: x }, PartKey::Inline { len: b, bytes: y }) => {
+                a == b && x == y
+            }
+            _ => self.as_slice() == other.as_slice(),
+        }
     }
 }
 
 impl Eq for PartKey {}
+
+/// A row's cells by slot: slot 0 inside the row, the others in a vector. A point read or
+/// write of a table with one regular column (a key-value table) then reaches its cell
+/// without following another pointer, on lines next to the row's marker, which it reads
+/// anyway.
+#[derive(Debug, Clone, Default)]
+pub struct Cells {
+    first: Option<Cell>,
+    rest: Vec<Option<Cell>>,
+}
+
+impl Cells {
+    /// The cell in `slot`, if written.
+    pub fn get(&self, slot: usize) -> Option<&Cell> {
+        match slot.checked_sub(1) {
+            None => self.first.as_ref(),
+            Some(i) => self.rest.get(i)?.as_ref(),
+        }
+    }
+
+    /// The place of the cell in `slot`, made when missing.
+    pub(super) fn slot_mut(&mut self, slot: usize) -> &mut Option<Cell> {
+        let Some(i) = slot.checked_sub(1) else {
+            return &mut self.first;
+        };
+        if self.rest.len() <= i {
+            self.rest.resize(i + 1, None);
+        }
+        &mut self.rest[i]
+    }
+
+    /// The written cells, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = &Cell> {
+        self.first.iter().chain(self.rest.iter().flatten())
+    }
+}
 
 /// The longest cell value kept inside its cell.
 const INLINE_VALUE: usize = 64;
@@ -157,6 +223,58 @@ mod tests {
             PartKey::of(&keys[INLINE_KEY + 1]),
             PartKey::Shared(_)
         ));
+    }
+
+    #[test]
+    fn short_keys_are_probed_by_an_inline_copy() {
+        let mut map: HashMap<PartKey, usize, ahash::RandomState> = HashMap::default();
+        let keys: Vec<Bytes> = (0..=INLINE_KEY + 3)
+            .map(|n| Bytes::from((1..=n as u8).collect::<Vec<u8>>()))
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            map.insert(PartKey::of(k), i);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            match PartKey::probe(k) {
+                Some(probe) => {
+                    assert!(k.len() <= INLINE_KEY);
+                    assert_eq!(map.get(&probe), Some(&i), "key of {} bytes", k.len());
+                    assert!(probe == PartKey::of(k));
+                }
+                None => assert!(k.len() > INLINE_KEY),
+            }
+        }
+        // A prefix, or the same bytes with a trailing zero, is another key.
+        let probe = |b: &[u8]| PartKey::probe(b).expect("short");
+        assert_eq!(map.get(&probe(&[1, 2])), Some(&2));
+        assert_eq!(map.get(&probe(&[1, 2, 0])), None);
+        assert!(probe(&[1, 2]) != probe(&[1, 2, 0]));
+        assert!(probe(&[]) == PartKey::of(&Bytes::new()));
+    }
+
+    #[test]
+    fn cells_are_found_by_slot_inside_or_outside_the_row() {
+        let cell = |ts: i64| Cell {
+            stamp: super::super::Stamp {
+                ts,
+                expires: 0,
+                ttl: 0,
+            },
+            value: super::super::CellValue::Counter(ts),
+        };
+        let mut cells = Cells::default();
+        assert!(cells.get(0).is_none() && cells.get(5).is_none());
+        assert_eq!(cells.iter().count(), 0);
+        *cells.slot_mut(3) = Some(cell(3));
+        assert!(cells.get(0).is_none() && cells.get(2).is_none());
+        *cells.slot_mut(0) = Some(cell(0));
+        *cells.slot_mut(1) = Some(cell(1));
+        let ts: Vec<i64> = cells.iter().map(|c| c.stamp.ts).collect();
+        assert_eq!(ts, [0, 1, 3]);
+        for slot in [0, 1, 3] {
+            assert_eq!(cells.get(slot).map(|c| c.stamp.ts), Some(slot as i64));
+        }
+        assert!(cells.get(2).is_none() && cells.get(4).is_none());
     }
 
     #[test]
