@@ -144,19 +144,28 @@ impl RangeTombstone {
 pub struct Partition {
     /// Partition deletion timestamp.
     pub deleted_at: i64,
-    /// Static cells.
-    pub statics: Row,
+    /// Static cells, once written (boxed: most tables have none, and the partition, which
+    /// the partition map holds inline, stays small).
+    statics: Option<Box<Row>>,
     /// Rows by encoded clustering key.
     pub rows: RowMap,
     /// Range tombstones.
     pub ranges: Vec<RangeTombstone>,
 }
 
+/// The static row of a partition without one.
+static NO_STATICS: Row = Row {
+    ck: Vec::new(),
+    marker: None,
+    deleted_at: None,
+    cells: Cells::EMPTY,
+};
+
 impl Default for Partition {
     fn default() -> Self {
         Partition {
             deleted_at: NO_TS,
-            statics: Row::default(),
+            statics: None,
             rows: RowMap::default(),
             ranges: Vec::new(),
         }
@@ -423,13 +432,23 @@ impl Partition {
 
     /// Whether the static row has a live cell.
     pub fn static_live(&self, now_s: i64) -> bool {
-        row_has_live_cell(&self.statics, self.deleted_at, now_s)
+        row_has_live_cell(self.statics(), self.deleted_at, now_s)
     }
 
     /// Whether a row is live (marker or any live cell).
     pub fn row_live(&self, key: &[u8], row: &Row, now_s: i64) -> bool {
         let shadow = self.row_shadow(key, row);
         row.marker.is_some_and(|m| m.live(shadow, now_s)) || row_has_live_cell(row, shadow, now_s)
+    }
+
+    /// The static row (empty when no static cell was written).
+    pub fn statics(&self) -> &Row {
+        self.statics.as_deref().unwrap_or(&NO_STATICS)
+    }
+
+    /// The static row, made when missing.
+    pub fn statics_mut(&mut self) -> &mut Row {
+        self.statics.get_or_insert_with(Box::default)
     }
 
     /// The row at `key`, created when missing.

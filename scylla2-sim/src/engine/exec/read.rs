@@ -85,7 +85,7 @@ impl<'a> RowView<'a> {
             ColumnKind::PartitionKey => self.pk.get(c.position).cloned(),
             ColumnKind::Clustering => self.ck.get(c.position).cloned(),
             ColumnKind::Static => {
-                cell_bytes(c, &self.part.statics, self.part.deleted_at, self.now_s)
+                cell_bytes(c, self.part.statics(), self.part.deleted_at, self.now_s)
             }
             ColumnKind::Regular => self
                 .row

@@ -107,6 +107,12 @@ pub struct Cells {
 }
 
 impl Cells {
+    /// No cell.
+    pub const EMPTY: Cells = Cells {
+        first: None,
+        rest: Vec::new(),
+    };
+
     /// The cell in `slot`, if written.
     pub fn get(&self, slot: usize) -> Option<&Cell> {
         match slot.checked_sub(1) {

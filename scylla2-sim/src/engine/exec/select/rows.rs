@@ -122,7 +122,7 @@ fn item_value_plain(
         SelItem::WriteTime(ci) | SelItem::Ttl(ci) => {
             let c = &s.columns[*ci];
             let (r, shadow) = if c.kind == ColumnKind::Static {
-                (&part.statics, part.deleted_at)
+                (part.statics(), part.deleted_at)
             } else {
                 let r = row?;
                 (r, part.row_shadow(ck_enc, r))

@@ -149,7 +149,9 @@ pub(super) fn apply(
     };
     // Static cells.
     let shadow = part.deleted_at;
-    apply_ops(p, ev, ColumnKind::Static, &mut part.statics, shadow, ctx)?;
+    if p.schema.has_static {
+        apply_ops(p, ev, ColumnKind::Static, part.statics_mut(), shadow, ctx)?;
+    }
     for (enc, ck) in rows {
         let shadow_base = part.deleted_at;
         let row = part.row_mut(enc, ck);

@@ -168,7 +168,7 @@ fn check(
                 let current = match part {
                     Some(pt) => {
                         let r = if column.kind == ColumnKind::Static {
-                            Some(&pt.statics)
+                            Some(pt.statics())
                         } else {
                             row
                         };
