@@ -144,8 +144,9 @@ impl RangeTombstone {
 pub struct Partition {
     /// Partition deletion timestamp.
     pub deleted_at: i64,
-    /// Static cells, once written (boxed: most tables have none, and the partition, which
-    /// the partition map holds inline, stays small).
+    /// Static cells, made by the first write to a table with static columns (boxed: most
+    /// tables have none, and the partition, which the partition map holds inline, stays
+    /// small).
     statics: Option<Box<Row>>,
     /// Rows by encoded clustering key.
     pub rows: RowMap,
