@@ -255,6 +255,14 @@ mod tests {
         assert_eq!(map.get(&probe(&[1, 2])), Some(&2));
         assert_eq!(map.get(&probe(&[1, 2, 0])), None);
         assert!(probe(&[1, 2]) != probe(&[1, 2, 0]));
+        // Same length, another byte anywhere: another key.
+        let long: Vec<u8> = (1..=INLINE_KEY as u8).collect();
+        for i in 0..INLINE_KEY {
+            let mut other = long.clone();
+            other[i] ^= 0x80;
+            assert!(probe(&long) != probe(&other), "byte {i}");
+        }
+        assert!(probe(&long) == PartKey::of(&Bytes::from(long.clone())));
         assert!(probe(&[]) == PartKey::of(&Bytes::new()));
     }
 
