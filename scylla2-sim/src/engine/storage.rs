@@ -338,37 +338,30 @@ impl TableData {
 
     /// The partition with this key, created when missing.
     pub fn get_or_create(&mut self, token: i64, key: &Bytes) -> &mut Partition {
-        let map_key = PartKey::of(key);
-        if map_key.is_inline() {
-            // An inline map key is a copy already: one probe finds or places the partition.
-            let pending = &mut self.pending;
-            return &mut self
-                .map
-                .entry(map_key)
-                .or_insert_with(|| {
-                    // Own the key bytes: a slice of a network frame would pin the whole frame.
-                    let owned = Bytes::copy_from_slice(key);
-                    pending.push((token, owned.clone()));
-                    Entry {
-                        key: owned,
-                        part: Partition::default(),
-                    }
-                })
-                .part;
-        }
-        if !self.map.contains_key(&key[..]) {
+        let pending = &mut self.pending;
+        let mut new_entry = || {
+            // Own the key bytes: a slice of a network frame would pin the whole frame.
             let owned = Bytes::copy_from_slice(key);
-            self.pending.push((token, owned.clone()));
-            self.map.insert(
-                PartKey::of(&owned),
-                Entry {
-                    key: owned,
-                    part: Partition::default(),
-                },
-            );
-        }
-        // Present now: the lookup key (a reference to `key`) is dropped.
-        &mut self.map.entry(map_key).or_default().part
+            pending.push((token, owned.clone()));
+            Entry {
+                key: owned,
+                part: Partition::default(),
+            }
+        };
+        let map_key = match PartKey::probe(key) {
+            // A short key's map key is a copy already: one probe finds or places it.
+            Some(k) => k,
+            // A longer one is placed under its own copy; the lookup key (a reference to
+            // `key`) only finds it.
+            None => {
+                if !self.map.contains_key(&key[..]) {
+                    let entry = new_entry();
+                    self.map.insert(PartKey::of(&entry.key), entry);
+                }
+                PartKey::of(key)
+            }
+        };
+        &mut self.map.entry(map_key).or_insert_with(new_entry).part
     }
 
     /// Whether new partitions wait to be merged into the scan index.
@@ -662,5 +655,52 @@ pub fn now_micros() -> i64 {
             Ok(_) => return next,
             Err(actual) => last = actual,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::TableData;
+
+    #[test]
+    fn partitions_are_made_once_under_their_own_copy_of_the_key() {
+        let mut data = TableData::default();
+        // Short keys (inline in the map) and longer ones (shared bytes), each written twice.
+        let keys: Vec<Bytes> = [1usize, 22, 23, 40]
+            .iter()
+            .map(|&n| Bytes::from(vec![n as u8; n]))
+            .collect();
+        for round in 0..2 {
+            for (i, k) in keys.iter().enumerate() {
+                let frame = Bytes::from([&b"frame"[..], k].concat()).slice(5..);
+                let part = data.get_or_create(i as i64, &frame);
+                if round == 0 {
+                    assert_eq!(part.deleted_at, super::NO_TS);
+                    part.delete(i as i64 + 10);
+                } else {
+                    assert_eq!(part.deleted_at, i as i64 + 10, "key of {} bytes", k.len());
+                }
+            }
+        }
+        assert!(data.needs_merge());
+        data.merge();
+        let scanned: Vec<(i64, Bytes)> = data
+            .scan(std::ops::Bound::Unbounded)
+            .map(|(t, k, _)| (t, k.clone()))
+            .collect();
+        let expected: Vec<(i64, Bytes)> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (i as i64, k.clone()))
+            .collect();
+        assert_eq!(scanned, expected, "one partition per key, in token order");
+        for k in &keys {
+            let (stored, part) = data.get_entry(k).expect("stored");
+            assert_eq!(stored, k);
+            assert!(part.deleted_at > 0);
+        }
+        assert!(data.get(&[7u8; 30]).is_none());
     }
 }

@@ -40,11 +40,6 @@ impl PartKey {
         }
     }
 
-    /// Whether the key is held inline (an owned copy, not a reference to other bytes).
-    pub(super) fn is_inline(&self) -> bool {
-        matches!(self, PartKey::Inline { .. })
-    }
-
     /// The map key to look `key` up with when it is short (an inline copy, compared with
     /// the map's inline keys without a call to `memcmp`); `None` for a longer key, which is
     /// looked up as a slice.
