@@ -29,15 +29,7 @@ pub(super) enum PartKey {
 impl PartKey {
     /// The map key for `key`: a copy when short, else `key` itself (a reference, no copy).
     pub(super) fn of(key: &Bytes) -> Self {
-        if key.len() > INLINE_KEY {
-            return PartKey::Shared(key.clone());
-        }
-        let mut bytes = [0; INLINE_KEY];
-        bytes[..key.len()].copy_from_slice(key);
-        PartKey::Inline {
-            len: key.len() as u8,
-            bytes,
-        }
+        Self::probe(key).unwrap_or_else(|| PartKey::Shared(key.clone()))
     }
 
     /// The map key to look `key` up with when it is short (an inline copy, compared with
